@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# xlb: everything builds into $(BUILD); nothing generated is committed.
+# `make help` lists the targets.
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+BUILD ?= build
+V ?= 0
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
+endif
+
+ARCH := $(shell uname -m)
+PKGS := libbpf libxdp libelf zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
+	-Iinclude -Ibpf -I/usr/include/$(ARCH)-linux-gnu
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP -D_GNU_SOURCE \
+	-Iinclude -Iuser/lib -I$(BUILD)/include $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS)
+
+# BPF objects: one per bpf/*.bpf.c, each with a skeleton.
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/include/%.skel.h,$(BPF_SRCS))
+# BPF code includes headers only; every object depends on all of them.
+BPF_HDRS := $(wildcard bpf/*.h include/xlb/*.h)
+
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB := $(BUILD)/lib/libxlb.a
+
+# Programs: each directory under user/ other than lib is one binary.
+PROG_DIRS := $(filter-out user/lib,$(patsubst %/,%,$(dir $(wildcard user/*/*.c))))
+PROG_NAME = $(if $(filter user/agent,$(1)),xlb-agent,$(notdir $(1)))
+PROGS := $(foreach d,$(sort $(PROG_DIRS)),$(BUILD)/bin/$(call PROG_NAME,$(d)))
+
+# Unit tests: one binary per tests/unit/test_*.c (cmocka).
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+# Golden-packet runner: every tests/bpf/*.c is linked into one binary.
+GOLDEN_SRCS := $(wildcard tests/bpf/*.c)
+GOLDEN_BIN := $(BUILD)/tests/golden
+
+# Benchmarks: tests/bench/*.bpf.c are harness programs, the rest one binary.
+BENCH_BPF_SRCS := $(wildcard tests/bench/*.bpf.c)
+BENCH_BPF_OBJS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF_SRCS))
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
+BENCH_BIN := $(BUILD)/tests/bench
+
+.DELETE_ON_ERROR:
+.PHONY: all bpf test test-unit test-bpf test-e2e bench demo check deps \
+	clean help
+
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(PROGS)
+
+bpf: $(BPF_OBJS) $(SKELS)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name xlb_$(subst -,_,$*) > $@
+
+$(BUILD)/include/bench_%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name bench_$(subst -,_,$*) > $@
+
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+define prog_rule
+$(BUILD)/bin/$(call PROG_NAME,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIB)
+	$$(call msg,LD,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(PROG_LIBS_$(notdir $(1)))
+endef
+$(foreach d,$(sort $(PROG_DIRS)),$(eval $(call prog_rule,$(d))))
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
+
+$(GOLDEN_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(GOLDEN_SRCS)) $(LIB) $(BPF_OBJS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+$(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)): \
+	$(patsubst tests/bench/%.bpf.c,$(BUILD)/include/bench_%.skel.h,$(BENCH_BPF_SRCS))
+
+$(BENCH_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)) $(LIB) $(BPF_OBJS) $(BENCH_BPF_OBJS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$(filter-out %.bpf.o,$^)) $(LDLIBS) -lm
+
+deps:
+	$(Q)scripts/deps.sh
+
+# The test suites each end with "N passed, N failed"; tests/run.sh adds
+# them up into the one line that closes `make test`.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(GOLDEN_BIN)
+	$(Q)tests/run.sh all
+
+test-unit: $(UNIT_BINS)
+	$(Q)tests/run.sh unit
+
+test-bpf: $(GOLDEN_BIN)
+	$(Q)tests/run.sh bpf
+
+test-e2e: all
+	$(Q)tests/run.sh e2e
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
+	$(Q)tests/bench/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+check:
+	$(Q)scripts/check.sh
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+help:
+	@echo 'xlb targets:'
+	@echo '  all (default)  BPF objects, skeletons, libxlb and the programs'
+	@echo '  test           install missing packages, build, run every suite'
+	@echo '  test-unit      userspace unit tests (cmocka)'
+	@echo '  test-bpf       golden-packet tests of the BPF programs'
+	@echo '  test-e2e       end-to-end tests in network namespaces'
+	@echo '  bench          benchmarks; figures in $(BUILD)/bench/*.json'
+	@echo '  demo           the network-namespace demo'
+	@echo '  check          clang-format and static analysis'
+	@echo '  deps           install missing Debian packages'
+	@echo '  clean          remove $(BUILD)'
+	@echo 'Variables: V=1 (show commands), CLANG, BPFTOOL, CC, BUILD'
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

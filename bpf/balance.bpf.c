@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xlb_balance: the XDP load balancer. For a packet to a VIP it finds the
+ * backend (flow table, else the VIP's Maglev ring), encapsulates the packet
+ * toward it and sends it back out (XDP_TX); everything not for a VIP goes
+ * to the kernel untouched. The decisions live here; parsing, rewriting and
+ * hashing are helpers in parse.h, encap.h, csum.h and xlb/hash.h.
+ *
+ * Rules for what is not plainly a TCP/UDP packet to a VIP:
+ * - not IP, two VLAN tags, or cut short before the addresses: pass;
+ * - destination not a VIP address: pass, untouched, whatever its state;
+ * - to a VIP address but malformed (lengths inconsistent, L4 header cut
+ *   short), fragmented, with IPv4 options or IPv6 extension headers: drop
+ *   (XDP cannot reassemble, and a fragment cannot be hashed to the same
+ *   backend as its first part);
+ * - ICMP to a VIP address: echo answered, "too big" errors forwarded to
+ *   the flow's backend, neighbour discovery passed, the rest dropped.
+ * Every packet is counted under exactly one verdict counter.
+ */
+#include "parse.h"
+#include "csum.h"
+#include "encap.h"
+#include "maps.h"
+#include <xlb/hash.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define NSEC_PER_SEC 1000000000ULL
+
+/* ICMPv6 neighbour discovery: router solicitation .. redirect (RFC 4861). */
+#define ICMPV6_ND_FIRST 133
+#define ICMPV6_ND_LAST 137
+
+#define PKT_SYN (1 << 0)
+#define PKT_ACK (1 << 1)
+#define PKT_RST (1 << 2)
+
+/* What the parsers learnt about the packet. */
+struct pkt {
+	struct xlb_flow_key key;
+	__u32 l2_len;
+	__u32 ip_len;
+	__u8 tos;
+	__u8 tcp_flags; /* PKT_* */
+	__u8 df;	/* IPv4 "don't fragment" */
+	__u8 pad;
+};
+
+static __always_inline void count_event(__u32 id)
+{
+	struct xlb_counter *c = bpf_map_lookup_elem(&counters, &id);
+
+	if (c)
+		c->packets++;
+}
+
+static __always_inline void count_stat(void *map, __u32 id, __u32 bytes)
+{
+	struct xlb_counter *c = bpf_map_lookup_elem(map, &id);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* Is the destination's bit set in the VIP pre-filter? */
+static __always_inline bool filter_has(__u32 folded)
+{
+	__u32 zero = 0, bit = xlb_filter_bit32(folded);
+	struct xlb_vip_filter *f = bpf_map_lookup_elem(&vip_filter, &zero);
+
+	return f && ((f->bits[bit >> 6] >> (bit & 63)) & 1);
+}
+
+/* Is the destination a VIP address (does it have the ICMP entry)? */
+static __always_inline bool is_vip_addr(const struct pkt *p)
+{
+	struct xlb_vip_key vk = {
+		.addr = p->key.dst,
+		.family = p->key.family,
+		.proto = p->key.family == XLB_AF_INET6 ? IPPROTO_ICMPV6
+						       : IPPROTO_ICMP,
+	};
+
+	return bpf_map_lookup_elem(&vips, &vk) != NULL;
+}
+
+/* A rule-breaking packet: dropped when it is for a VIP address. */
+static __always_inline int drop_if_vip(const struct pkt *p, __u32 reason,
+				       __u32 *cnt)
+{
+	if (is_vip_addr(p)) {
+		*cnt = reason;
+		return XDP_DROP;
+	}
+	*cnt = XLB_CNT_PASS_NON_VIP;
+	return XDP_PASS;
+}
+
+/* The VIP of the packet's destination: exact port first, then port-less. */
+static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
+{
+	struct xlb_vip_key vk = {
+		.addr = p->key.dst,
+		.port = p->key.dport,
+		.proto = p->key.proto,
+		.family = p->key.family,
+	};
+	struct xlb_vip *vip = bpf_map_lookup_elem(&vips, &vk);
+
+	if (vip)
+		return vip;
+	vk.port = 0;
+	return bpf_map_lookup_elem(&vips, &vk);
+}
+
+/*
+ * The backend for a new pick: the ring slot of the hash, or the next slots
+ * when its backend is not up. Returns the backend id, or 0 with *cnt set.
+ */
+static __always_inline __u32 ring_pick(const struct xlb_vip *vip, __u32 hash,
+				       struct xlb_backend **bep, bool *skipped,
+				       __u32 *cnt)
+{
+	__u32 vip_id = vip->vip_id, size = vip->ring_size, slot;
+	struct xlb_backend *be;
+	void *ring;
+	__u32 *id;
+
+	ring = bpf_map_lookup_elem(&rings, &vip_id);
+	if (!ring || !size) {
+		*cnt = XLB_CNT_DROP_NO_RING;
+		return 0;
+	}
+	slot = hash % size;
+	for (int i = 0; i <= XLB_REPICK_TRIES; i++) {
+		id = bpf_map_lookup_elem(ring, &slot);
+		if (!id) {
+			/* ring_size larger than the ring: a controller bug. */
+			*cnt = XLB_CNT_DROP_NO_RING;
+			return 0;
+		}
+		if (*id != XLB_BACKEND_NONE) {
+			be = bpf_map_lookup_elem(&backends, id);
+			if (be && be->state == XLB_BACKEND_UP) {
+				*bep = be;
+				*skipped = i > 0;
+				return *id;
+			}
+		}
+		slot = slot + 1 == size ? 0 : slot + 1;
+	}
+	*cnt = XLB_CNT_DROP_NO_BACKEND;
+	return 0;
+}
+
+/* May a flow not yet in the table be inserted now (per-CPU rate limit)? */
+static __always_inline bool insert_allowed(const struct xlb_config *cfg,
+					   __u64 *now)
+{
+	__u32 zero = 0;
+	struct xlb_flow_rate *rl;
+
+	if (!cfg->flow_rate_limit)
+		return true;
+	rl = bpf_map_lookup_elem(&flow_rate, &zero);
+	if (!rl)
+		return true;
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	if (*now - rl->window_start_ns >= NSEC_PER_SEC) {
+		rl->window_start_ns = *now;
+		rl->inserts = 0;
+	}
+	if (rl->inserts >= cfg->flow_rate_limit)
+		return false;
+	rl->inserts++;
+	return true;
+}
+
+static __always_inline bool flow_backend_ok(const struct xlb_backend *be)
+{
+	return be && (be->state == XLB_BACKEND_UP ||
+		      be->state == XLB_BACKEND_DRAIN);
+}
+
+/*
+ * The backend of a TCP/UDP packet to a VIP, keeping the flow table's
+ * promises: affinity for established flows, a re-hash for every SYN,
+ * failover of flows whose backend died, expiry of idle UDP flows.
+ */
+static __always_inline __u32 pick_backend(const struct pkt *p,
+					  const struct xlb_vip *vip,
+					  const struct xlb_config *cfg,
+					  __u32 hash, struct xlb_backend **bep,
+					  __u32 *cnt)
+{
+	bool use_table = !(vip->flags & XLB_VIP_F_NO_FLOW_TABLE);
+	bool syn = (p->tcp_flags & (PKT_SYN | PKT_ACK)) == PKT_SYN;
+	bool found = false, failover = false, skipped = false;
+	struct xlb_flow *f, nf = {};
+	__u64 now = 0;
+	__u32 id;
+
+	if (use_table && !syn) {
+		f = bpf_map_lookup_elem(&flows, &p->key);
+		if (!f) {
+			count_event(XLB_CNT_FLOW_MISS);
+			goto pick;
+		}
+		found = true;
+		if (p->key.proto == IPPROTO_UDP && cfg->udp_timeout_ns) {
+			now = bpf_ktime_get_ns();
+			if (now - f->last_seen_ns > cfg->udp_timeout_ns) {
+				count_event(XLB_CNT_FLOW_UDP_EXPIRED);
+				goto pick;
+			}
+			f->last_seen_ns = now;
+		}
+		count_event(XLB_CNT_FLOW_HIT);
+		id = f->backend_id;
+		*bep = bpf_map_lookup_elem(&backends, &id);
+		if (flow_backend_ok(*bep))
+			return id;
+		/* Its backend died: leave it on this very packet. */
+		failover = true;
+	}
+pick:
+	id = ring_pick(vip, hash, bep, &skipped, cnt);
+	if (!id)
+		return 0;
+	if (failover || skipped)
+		count_event(XLB_CNT_FAILOVER_REPICK);
+	if (!use_table || (p->tcp_flags & PKT_RST))
+		return id;
+	if (!found && !insert_allowed(cfg, &now)) {
+		count_event(XLB_CNT_FLOW_INSERT_LIMITED);
+		return id;
+	}
+	nf.backend_id = id;
+	nf.last_seen_ns = now ? now : bpf_ktime_get_ns();
+	bpf_map_update_elem(&flows, &p->key, &nf, BPF_ANY);
+	count_event(XLB_CNT_FLOW_INSERT);
+	return id;
+}
+
+/* The backend an ICMP error about a flow goes to: no table changes. */
+static __always_inline __u32 pick_backend_quiet(const struct pkt *p,
+						const struct xlb_vip *vip,
+						__u32 hash,
+						struct xlb_backend **bep,
+						__u32 *cnt)
+{
+	struct xlb_flow *f;
+	bool skipped;
+	__u32 id;
+
+	if (!(vip->flags & XLB_VIP_F_NO_FLOW_TABLE)) {
+		f = bpf_map_lookup_elem(&flows, &p->key);
+		if (f) {
+			id = f->backend_id;
+			*bep = bpf_map_lookup_elem(&backends, &id);
+			if (flow_backend_ok(*bep))
+				return id;
+		}
+	}
+	return ring_pick(vip, hash, bep, &skipped, cnt);
+}
+
+/* Dispatches to the encap() variant of this L2 length and outer header. */
+static __always_inline int encap_any(struct xdp_md *ctx, const struct pkt *p,
+				     const struct encap_info *ei, bool v6,
+				     bool gue, const struct xlb_backend *be,
+				     const struct xlb_config *cfg)
+{
+	if (p->l2_len == sizeof(struct ethhdr)) {
+		if (v6)
+			return gue ? encap(ctx, 14, true, true, ei, be, cfg)
+				   : encap(ctx, 14, true, false, ei, be, cfg);
+		return gue ? encap(ctx, 14, false, true, ei, be, cfg)
+			   : encap(ctx, 14, false, false, ei, be, cfg);
+	}
+	if (v6)
+		return gue ? encap(ctx, 18, true, true, ei, be, cfg)
+			   : encap(ctx, 18, true, false, ei, be, cfg);
+	return gue ? encap(ctx, 18, false, true, ei, be, cfg)
+		   : encap(ctx, 18, false, false, ei, be, cfg);
+}
+
+/* Answers a packet too large for the tunnel with an ICMP error. */
+static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
+				   const struct xlb_config *cfg, __u32 olen,
+				   __u32 *cnt)
+{
+	bool vlan = p->l2_len != sizeof(struct ethhdr);
+	__u32 mtu = cfg->mtu - olen;
+	int err;
+
+	if (p->ip_len < XLB_ICMP_QUOTE ||
+	    (p->key.family == XLB_AF_INET && !p->df)) {
+		*cnt = XLB_CNT_DROP_TOO_BIG;
+		return XDP_DROP;
+	}
+	if (p->key.family == XLB_AF_INET)
+		err = vlan ? icmp4_too_big(ctx, 18, mtu, cfg->ttl)
+			   : icmp4_too_big(ctx, 14, mtu, cfg->ttl);
+	else
+		err = vlan ? icmp6_too_big(ctx, 18, mtu, cfg->ttl)
+			   : icmp6_too_big(ctx, 14, mtu, cfg->ttl);
+	if (err) {
+		*cnt = XLB_CNT_DROP_INTERNAL;
+		return XDP_DROP;
+	}
+	*cnt = XLB_CNT_TX_ICMP_TOO_BIG;
+	return XDP_TX;
+}
+
+/*
+ * Sends a packet for a VIP to its backend. icmp_err: the packet is an ICMP
+ * error whose key was built from the packet it quotes.
+ */
+static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
+				   __u32 frame_len, const bool icmp_err,
+				   __u32 *cnt)
+{
+	struct xlb_backend *be = NULL;
+	struct xlb_config *cfg;
+	struct encap_info ei;
+	struct xlb_vip *vip;
+	__u32 zero = 0, hash, id, olen;
+	bool v6, gue;
+	__u8 kind;
+
+	vip = vip_lookup(p);
+	if (!vip) {
+		*cnt = icmp_err ? XLB_CNT_DROP_ICMP : XLB_CNT_PASS_NON_VIP;
+		return icmp_err ? XDP_DROP : XDP_PASS;
+	}
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg) {
+		*cnt = XLB_CNT_DROP_INTERNAL;
+		return XDP_DROP;
+	}
+
+	hash = xlb_flow_hash(&p->key, vip->flags);
+	if (icmp_err)
+		id = pick_backend_quiet(p, vip, hash, &be, cnt);
+	else
+		id = pick_backend(p, vip, cfg, hash, &be, cnt);
+	if (!id || !be)
+		return XDP_DROP;
+
+	kind = vip->encap != XLB_ENCAP_DEFAULT ? vip->encap : cfg->encap;
+	gue = kind == XLB_ENCAP_GUE;
+	v6 = be->family == XLB_AF_INET6;
+	olen = (v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
+	       (gue ? sizeof(struct udphdr) : 0);
+	if (!icmp_err && cfg->mtu && p->ip_len + olen > cfg->mtu)
+		return too_big(ctx, p, cfg, olen, cnt);
+
+	ei.ip_len = p->ip_len;
+	ei.tos = p->tos;
+	ei.inner_v6 = p->key.family == XLB_AF_INET6;
+	/* Flags that coarsen the ring hash must not coarsen RSS spreading. */
+	ei.rss = vip->flags & (XLB_VIP_F_NO_SPORT | XLB_VIP_F_DPORT_ONLY)
+			 ? xlb_flow_hash(&p->key, 0)
+			 : hash;
+	if (encap_any(ctx, p, &ei, v6, gue, be, cfg)) {
+		*cnt = XLB_CNT_DROP_INTERNAL;
+		return XDP_DROP;
+	}
+
+	if (gue)
+		*cnt = XLB_CNT_TX_GUE;
+	else if (v6)
+		*cnt = ei.inner_v6 ? XLB_CNT_TX_IP6IP6 : XLB_CNT_TX_4IN6;
+	else
+		*cnt = ei.inner_v6 ? XLB_CNT_TX_6IN4 : XLB_CNT_TX_IPIP;
+	if (icmp_err)
+		count_event(XLB_CNT_ICMP_PTB_FORWARDED);
+	count_stat(&vip_stats, vip->vip_id, frame_len);
+	count_stat(&backend_stats, id, frame_len);
+	return XDP_TX;
+}
+
+/* TCP or UDP ports and flags into p; -1 when the header is cut short. */
+static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
+				    struct pkt *p, __u32 l3_hlen)
+{
+	struct tcphdr *th;
+	struct udphdr *uh;
+
+	if (p->key.proto == IPPROTO_TCP) {
+		if (parse_tcphdr(nh, data_end, &th) < 0 || th->doff < 5 ||
+		    p->ip_len < l3_hlen + sizeof(*th))
+			return -1;
+		p->key.sport = th->source;
+		p->key.dport = th->dest;
+		p->tcp_flags = (th->syn ? PKT_SYN : 0) |
+			       (th->ack ? PKT_ACK : 0) |
+			       (th->rst ? PKT_RST : 0);
+		return 0;
+	}
+	if (parse_udphdr(nh, data_end, &uh) < 0 ||
+	    p->ip_len < l3_hlen + sizeof(*uh))
+		return -1;
+	p->key.sport = uh->source;
+	p->key.dport = uh->dest;
+	return 0;
+}
+
+/*
+ * An ICMP error quoting a packet the VIP sent: key p by that packet's flow
+ * as the client sent it. inner points at the quoted IP header.
+ */
+static __always_inline int icmp_err_key(struct pkt *p, void *inner,
+					void *data_end)
+{
+	__be16 *ports;
+	__u8 proto;
+
+	if (p->key.family == XLB_AF_INET) {
+		struct iphdr *iph = inner;
+
+		if ((void *)(iph + 1) > data_end || iph->ihl != 5)
+			return -1;
+		proto = iph->protocol;
+		p->key.src.v4 = iph->daddr;
+		p->key.dst.v4 = iph->saddr;
+		ports = (void *)(iph + 1);
+	} else {
+		struct ipv6hdr *ip6h = inner;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return -1;
+		proto = ip6h->nexthdr;
+		__builtin_memcpy(p->key.src.v6, &ip6h->daddr, 16);
+		__builtin_memcpy(p->key.dst.v6, &ip6h->saddr, 16);
+		ports = (void *)(ip6h + 1);
+	}
+	/* Eight bytes of the quoted transport header must be there. */
+	if ((void *)ports + 8 > data_end)
+		return -1;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return -1;
+	p->key.proto = proto;
+	p->key.sport = ports[1];
+	p->key.dport = ports[0];
+	return 0;
+}
+
+/* ICMP and ICMPv6 to a VIP address. */
+static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
+				       struct hdr_cursor *nh, void *data_end,
+				       struct ethhdr *eth, void *l3,
+				       __u32 frame_len, __u32 *cnt)
+{
+	bool v6 = p->key.family == XLB_AF_INET6;
+	struct xlb_config *cfg;
+	struct icmphdr *ich;
+	__u32 zero = 0;
+	__u16 old;
+	int type;
+
+	if (!is_vip_addr(p)) {
+		*cnt = XLB_CNT_PASS_NON_VIP;
+		return XDP_PASS;
+	}
+	type = parse_icmphdr(nh, data_end, &ich);
+	if (type < 0) {
+		*cnt = XLB_CNT_DROP_MALFORMED;
+		return XDP_DROP;
+	}
+
+	if (type == (v6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO)) {
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		if (!cfg) {
+			*cnt = XLB_CNT_DROP_INTERNAL;
+			return XDP_DROP;
+		}
+		if (v6) {
+			struct ipv6hdr *ip6h = l3;
+			struct in6_addr tmp = ip6h->saddr;
+
+			ip6h->saddr = ip6h->daddr;
+			ip6h->daddr = tmp;
+			ip6h->hop_limit = cfg->ttl;
+		} else {
+			struct iphdr *iph = l3;
+			__be32 tmp = iph->saddr;
+
+			iph->saddr = iph->daddr;
+			iph->daddr = tmp;
+			iph->ttl = cfg->ttl;
+			iph->check = 0;
+			iph->check = ipv4_csum(iph);
+		}
+		/* Swapped addresses leave the pseudo-header sum unchanged. */
+		old = *(__u16 *)ich;
+		ich->type = v6 ? ICMPV6_ECHO_REPLY : ICMP_ECHOREPLY;
+		csum_replace2((__u16 *)&ich->checksum, old, *(__u16 *)ich);
+		swap_macs(eth);
+		*cnt = XLB_CNT_TX_ICMP_ECHO;
+		return XDP_TX;
+	}
+
+	if ((v6 && type == ICMPV6_PKT_TOOBIG) ||
+	    (!v6 && type == ICMP_DEST_UNREACH &&
+	     ich->code == ICMP_FRAG_NEEDED)) {
+		if (icmp_err_key(p, ich + 1, data_end) < 0) {
+			*cnt = XLB_CNT_DROP_ICMP;
+			return XDP_DROP;
+		}
+		return forward(ctx, p, frame_len, true, cnt);
+	}
+
+	if (v6 && type >= ICMPV6_ND_FIRST && type <= ICMPV6_ND_LAST) {
+		*cnt = XLB_CNT_PASS_ICMP_ND;
+		return XDP_PASS;
+	}
+	*cnt = XLB_CNT_DROP_ICMP;
+	return XDP_DROP;
+}
+
+static __always_inline int handle_ipv4(struct xdp_md *ctx, struct pkt *p,
+				       struct hdr_cursor *nh, void *data,
+				       void *data_end, struct ethhdr *eth,
+				       __u32 frame_len, __u32 *cnt)
+{
+	struct iphdr *iph;
+	__u32 avail, hlen;
+
+	if (parse_iphdr(nh, data_end, &iph) < 0) {
+		*cnt = XLB_CNT_PASS_UNPARSED;
+		return XDP_PASS;
+	}
+	if (!filter_has(iph->daddr)) {
+		*cnt = XLB_CNT_PASS_NON_VIP;
+		return XDP_PASS;
+	}
+	p->key.family = XLB_AF_INET;
+	p->key.src.v4 = iph->saddr;
+	p->key.dst.v4 = iph->daddr;
+	p->key.proto = iph->protocol;
+	p->l2_len = (void *)iph - data;
+	p->ip_len = bpf_ntohs(iph->tot_len);
+	p->tos = iph->tos;
+	p->df = !!(iph->frag_off & bpf_htons(IP_DF));
+
+	avail = data_end - (void *)iph;
+	hlen = iph->ihl * 4;
+	if (iph->ihl < 5 || p->ip_len < hlen || p->ip_len > avail)
+		return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return drop_if_vip(p, XLB_CNT_DROP_FRAGMENT, cnt);
+	if (iph->ihl != 5)
+		return drop_if_vip(p, XLB_CNT_DROP_IP_OPTIONS, cnt);
+
+	switch (iph->protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		if (parse_l4(nh, data_end, p, sizeof(*iph)) < 0)
+			return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
+		return forward(ctx, p, frame_len, false, cnt);
+	case IPPROTO_ICMP:
+		return handle_icmp(ctx, p, nh, data_end, eth, iph, frame_len,
+				   cnt);
+	}
+	*cnt = XLB_CNT_PASS_NON_VIP;
+	return XDP_PASS;
+}
+
+/* IPv6 extension headers that may precede the transport header. */
+static __always_inline bool ipv6_is_ext(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case 135: /* mobility */
+	case 139: /* host identity */
+	case 140: /* shim6 */
+		return true;
+	}
+	return false;
+}
+
+static __always_inline int handle_ipv6(struct xdp_md *ctx, struct pkt *p,
+				       struct hdr_cursor *nh, void *data,
+				       void *data_end, struct ethhdr *eth,
+				       __u32 frame_len, __u32 *cnt)
+{
+	struct ipv6hdr *ip6h;
+	__u32 *d;
+	int nexthdr;
+
+	nexthdr = parse_ip6hdr(nh, data_end, &ip6h);
+	if (nexthdr < 0) {
+		*cnt = XLB_CNT_PASS_UNPARSED;
+		return XDP_PASS;
+	}
+	d = ip6h->daddr.in6_u.u6_addr32;
+	if (!filter_has(d[0] ^ d[1] ^ d[2] ^ d[3])) {
+		*cnt = XLB_CNT_PASS_NON_VIP;
+		return XDP_PASS;
+	}
+	p->key.family = XLB_AF_INET6;
+	__builtin_memcpy(p->key.src.v6, &ip6h->saddr, 16);
+	__builtin_memcpy(p->key.dst.v6, &ip6h->daddr, 16);
+	p->key.proto = nexthdr;
+	p->l2_len = (void *)ip6h - data;
+	p->ip_len = bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h);
+	p->tos = ipv6_tclass(ip6h);
+
+	if (p->ip_len > (__u32)(data_end - (void *)ip6h))
+		return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
+	switch (nexthdr) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		if (parse_l4(nh, data_end, p, sizeof(*ip6h)) < 0)
+			return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
+		return forward(ctx, p, frame_len, false, cnt);
+	case IPPROTO_ICMPV6:
+		return handle_icmp(ctx, p, nh, data_end, eth, ip6h, frame_len,
+				   cnt);
+	case IPPROTO_FRAGMENT:
+		return drop_if_vip(p, XLB_CNT_DROP_FRAGMENT, cnt);
+	}
+	if (ipv6_is_ext(nexthdr))
+		return drop_if_vip(p, XLB_CNT_DROP_IPV6_EXT, cnt);
+	*cnt = XLB_CNT_PASS_NON_VIP;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xlb_balance(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 frame_len = data_end - data;
+	__u32 cnt = XLB_CNT_PASS_UNPARSED;
+	struct hdr_cursor nh = { .pos = data };
+	struct ethhdr *eth;
+	struct pkt p;
+	int proto, action = XDP_PASS;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	proto = parse_ethhdr(&nh, data_end, &eth);
+	if (proto == bpf_htons(ETH_P_IP))
+		action = handle_ipv4(ctx, &p, &nh, data, data_end, eth,
+				     frame_len, &cnt);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		action = handle_ipv6(ctx, &p, &nh, data, data_end, eth,
+				     frame_len, &cnt);
+
+	/* The one exit: count the verdict. */
+	count_stat(&counters, cnt, frame_len);
+	return action;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Frame rewriting for the balancer: IP-in-IP and GUE encapsulation toward a
+ * backend, echo replies in place, and ICMP "too big" errors built from the
+ * offending packet. Each builder takes the L2 header length (14, or 18 with
+ * a VLAN tag) and the outer sizes as compile-time constants, so the
+ * verifier sees fixed offsets; callers dispatch on the few combinations.
+ */
+#ifndef XLB_ENCAP_H
+#define XLB_ENCAP_H
+
+#include "parse.h"
+#include "csum.h"
+#include <xlb/types.h>
+
+/* What an encapsulation needs to know about the packet. */
+struct encap_info {
+	__u32 ip_len;	   /* inner IP packet length (from its header) */
+	__u32 rss;	   /* flow hash for the outer source and flow label */
+	__u8 tos;	   /* inner DSCP + ECN, copied to the outer header */
+	__u8 inner_v6;	   /* inner packet is IPv6 */
+};
+
+/*
+ * Writes the L2 header of a frame whose start moved `moved` bytes toward
+ * the head: the old header now sits at data + moved. With `to_gw` the frame
+ * goes to the gateway (dst = gateway MAC, src = our MAC, which was the old
+ * destination); otherwise back to the sender (MACs swapped). The VLAN tag
+ * is kept; the EtherType becomes `proto`. Old and new never overlap: moved
+ * is at least 20, the L2 header at most 18 bytes.
+ */
+static __always_inline void write_l2(void *data, const __u32 l2,
+				     const __u32 moved, const __u8 *gw_mac,
+				     __be16 proto)
+{
+	struct ethhdr *eth = data, *old = data + moved;
+
+	if (gw_mac) {
+		__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
+		__builtin_memcpy(eth->h_dest, gw_mac, ETH_ALEN);
+	} else {
+		__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
+		__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
+	}
+	if (l2 == sizeof(struct ethhdr) + sizeof(struct vlan_hdr)) {
+		struct vlan_hdr *vh = (void *)(eth + 1);
+		struct vlan_hdr *vo = (void *)(old + 1);
+
+		eth->h_proto = old->h_proto;
+		vh->h_vlan_TCI = vo->h_vlan_TCI;
+		vh->h_vlan_encapsulated_proto = proto;
+	} else {
+		eth->h_proto = proto;
+	}
+}
+
+/* The outer IPv4 source: the configured prefix, host bits from the hash. */
+static __always_inline __be32 outer_src4(const struct xlb_config *cfg,
+					 __u32 rss)
+{
+	__u32 plen = cfg->src4_plen;
+	__u32 host = (plen == 0 || plen >= 32) ? 0 : 0xffffffffU >> plen;
+
+	return cfg->src4 | bpf_htonl(rss & host);
+}
+
+/* The last word of the outer IPv6 source; only it takes hash bits. */
+static __always_inline __be32 outer_src6_last(const struct xlb_config *cfg,
+					      __u32 rss)
+{
+	__u32 plen = cfg->src6_plen, host;
+
+	if (plen == 0 || plen >= 128)
+		host = 0;
+	else if (plen <= 96)
+		host = 0xffffffffU;
+	else
+		host = 0xffffffffU >> (plen - 96);
+	return cfg->src6[3] | bpf_htonl(rss & host);
+}
+
+/* Source port of GUE: in the ephemeral range, spread by the flow hash. */
+static __always_inline __be16 gue_sport(__u32 rss)
+{
+	return bpf_htons(0xc000 | (rss & 0x3fff));
+}
+
+/*
+ * Prepends the outer header(s) toward backend `be`. l2: 14 or 18; v6: the
+ * outer header is IPv6; gue: a UDP header follows it. Returns 0, or -1 when
+ * the frame could not be grown (the packet is then unusable: drop it).
+ */
+static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
+				 const bool v6, const bool gue,
+				 const struct encap_info *ei,
+				 const struct xlb_backend *be,
+				 const struct xlb_config *cfg)
+{
+	const __u32 ip_hlen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	const __u32 olen = ip_hlen + (gue ? sizeof(struct udphdr) : 0);
+	__u8 inner_proto = ei->inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+	void *data, *data_end;
+	struct udphdr *uh;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + olen + l2 > data_end)
+		return -1;
+
+	/* L2 first: the old header lies where the outer IP header goes. */
+	write_l2(data, l2, olen, cfg->gw_mac,
+		 v6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP));
+
+	if (v6) {
+		struct ipv6hdr *ip6h = data + l2;
+
+		/* Version, inner DSCP/ECN, flow label from the flow hash. */
+		*(__be32 *)ip6h = bpf_htonl(0x60000000 | (ei->tos << 20) |
+					    (ei->rss & 0xfffff));
+		ip6h->payload_len = bpf_htons(olen - ip_hlen + ei->ip_len);
+		ip6h->nexthdr = gue ? IPPROTO_UDP : inner_proto;
+		ip6h->hop_limit = cfg->ttl;
+		__builtin_memcpy(&ip6h->saddr, cfg->src6, 12);
+		ip6h->saddr.in6_u.u6_addr32[3] = outer_src6_last(cfg, ei->rss);
+		__builtin_memcpy(&ip6h->daddr, be->addr.v6, 16);
+		uh = (void *)(ip6h + 1);
+	} else {
+		struct iphdr *iph = data + l2;
+
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = ei->tos;
+		iph->tot_len = bpf_htons(olen + ei->ip_len);
+		iph->id = 0;
+		iph->frag_off = bpf_htons(IP_DF);
+		iph->ttl = cfg->ttl;
+		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
+		iph->check = 0;
+		iph->saddr = outer_src4(cfg, ei->rss);
+		iph->daddr = be->addr.v4;
+		iph->check = ipv4_csum(iph);
+		uh = (void *)(iph + 1);
+	}
+	if (gue) {
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		uh->source = gue_sport(ei->rss);
+		uh->dest = cfg->gue_port;
+		uh->len = bpf_htons(sizeof(*uh) + ei->ip_len);
+		/* Zero: the inner packet carries its own checksums. */
+		uh->check = 0;
+	}
+	return 0;
+}
+
+/* Swaps the MAC addresses of a frame, to send it back where it came from. */
+static __always_inline void swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
+/*
+ * Turns the IPv4 packet (fixed header, at data + l2, at least
+ * XLB_ICMP_QUOTE bytes long) into an ICMP "fragmentation needed" error back
+ * to its sender from its destination, quoting its first XLB_ICMP_QUOTE
+ * bytes. Returns 0 or -1.
+ */
+static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
+					 __u16 mtu, __u8 ttl)
+{
+	const __u32 hlen = sizeof(struct iphdr) + sizeof(struct icmphdr);
+	const __u32 len = l2 + hlen + XLB_ICMP_QUOTE;
+	void *data, *data_end;
+	struct iphdr *iph, *orig;
+	struct icmphdr *ich;
+	__be32 client, vip;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + len > data_end)
+		return -1;
+	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(data_end - data)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + len > data_end)
+		return -1;
+
+	write_l2(data, l2, hlen, NULL, bpf_htons(ETH_P_IP));
+	orig = data + l2 + hlen;
+	client = orig->saddr;
+	vip = orig->daddr;
+
+	iph = data + l2;
+	iph->version = 4;
+	iph->ihl = 5;
+	/* Precedence "internetwork control", as the kernel marks its errors. */
+	iph->tos = 0xc0;
+	iph->tot_len = bpf_htons(hlen + XLB_ICMP_QUOTE);
+	iph->id = 0;
+	iph->frag_off = 0;
+	iph->ttl = ttl;
+	iph->protocol = IPPROTO_ICMP;
+	iph->check = 0;
+	iph->saddr = vip;
+	iph->daddr = client;
+	iph->check = ipv4_csum(iph);
+
+	ich = (void *)(iph + 1);
+	ich->type = ICMP_DEST_UNREACH;
+	ich->code = ICMP_FRAG_NEEDED;
+	ich->checksum = 0;
+	ich->un.frag.__unused = 0;
+	ich->un.frag.mtu = bpf_htons(mtu);
+	ich->checksum = csum_fold(bpf_csum_diff(NULL, 0, (void *)ich,
+				  sizeof(*ich) + XLB_ICMP_QUOTE, 0));
+	return 0;
+}
+
+/* The IPv6 twin of icmp4_too_big: ICMPv6 "packet too big". */
+static __always_inline int icmp6_too_big(struct xdp_md *ctx, const __u32 l2,
+					 __u32 mtu, __u8 ttl)
+{
+	const __u32 hlen = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
+	const __u32 len = l2 + hlen + XLB_ICMP_QUOTE;
+	const __u32 icmp_len = sizeof(struct icmp6hdr) + XLB_ICMP_QUOTE;
+	void *data, *data_end;
+	struct ipv6hdr *ip6h, *orig;
+	struct icmp6hdr *ich;
+	__u64 sum;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + len > data_end)
+		return -1;
+	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(data_end - data)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + len > data_end)
+		return -1;
+
+	write_l2(data, l2, hlen, NULL, bpf_htons(ETH_P_IPV6));
+	orig = data + l2 + hlen;
+	ip6h = data + l2;
+	*(__be32 *)ip6h = bpf_htonl(0x60000000);
+	ip6h->payload_len = bpf_htons(icmp_len);
+	ip6h->nexthdr = IPPROTO_ICMPV6;
+	ip6h->hop_limit = ttl;
+	ip6h->saddr = orig->daddr;
+	ip6h->daddr = orig->saddr;
+
+	ich = (void *)(ip6h + 1);
+	ich->icmp6_type = ICMPV6_PKT_TOOBIG;
+	ich->icmp6_code = 0;
+	ich->icmp6_cksum = 0;
+	ich->icmp6_mtu = bpf_htonl(mtu);
+	/* Pseudo-header: both addresses, upper-layer length, next header. */
+	sum = bpf_csum_diff(NULL, 0, (void *)&ip6h->saddr, 32, 0);
+	sum = bpf_csum_diff(NULL, 0, (void *)ich, icmp_len, sum);
+	sum += bpf_htonl(icmp_len);
+	sum += bpf_htonl(IPPROTO_ICMPV6);
+	ich->icmp6_cksum = csum_fold(sum);
+	return 0;
+}
+
+#endif /* XLB_ENCAP_H */

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The balancer's maps. The controller pins each under its name (default
+ * /sys/fs/bpf/xlb/<name>) and is their only writer; keys and values are
+ * defined once in include/xlb/types.h.
+ */
+#ifndef XLB_MAPS_H
+#define XLB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <xlb/types.h>
+#include <xlb/counters.h>
+
+/* VIP (address, port, proto) -> id, flags, ring size, encapsulation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS * 2);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_vip);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} vips SEC(".maps");
+
+/*
+ * One Maglev table per VIP: slot -> backend id. Inner maps are ARRAYs of
+ * __u32 with BPF_F_INNER_MAP, so each VIP may have its own prime size; the
+ * controller builds a new one and swaps it in with one update.
+ */
+struct ring_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_RING_SIZE_DEFAULT);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* vip_id -> that VIP's ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct ring_inner);
+} rings SEC(".maps");
+
+/* backend id -> address, family and state; read on every packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend);
+} backends SEC(".maps");
+
+/* 5-tuple -> backend: connection affinity, an LRU list per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+} flows SEC(".maps");
+
+/* Run-time knobs set by the controller (one element). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_config);
+} config SEC(".maps");
+
+/*
+ * Bit set of hashed VIP addresses (one element). Traffic whose destination
+ * bit is clear is not for a VIP and is passed without a hash-map lookup.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_filter);
+} vip_filter SEC(".maps");
+
+/* enum xlb_counter_id -> packets and bytes, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_CNT_MAX);
+	__type(key, __u32);
+	__type(value, struct xlb_counter);
+} counters SEC(".maps");
+
+/* vip_id -> packets and bytes sent to that VIP's backends, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_counter);
+} vip_stats SEC(".maps");
+
+/* backend id -> packets and bytes sent to it, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_counter);
+} backend_stats SEC(".maps");
+
+/* The flow-insert rate limiter's window, per CPU (one element). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_rate);
+} flow_rate SEC(".maps");
+
+#endif /* XLB_MAPS_H */

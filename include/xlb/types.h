@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The one definition of everything the XDP programs and userspace share:
+ * limits, map keys and values, flag bits and state values. Both sides
+ * include this file; nothing here may depend on anything else of xlb.
+ *
+ * Byte order: every field named addr, port or *_port holds network order
+ * (as on the wire), so the data path copies it without swapping. Every
+ * other integer is host order.
+ */
+#ifndef XLB_TYPES_H
+#define XLB_TYPES_H
+
+#include <linux/types.h>
+
+/* Limits: each may be overridden at build time (-DXLB_MAX_VIPS=...). */
+#ifndef XLB_MAX_VIPS
+#define XLB_MAX_VIPS 512
+#endif
+#ifndef XLB_MAX_BACKENDS
+#define XLB_MAX_BACKENDS 4096
+#endif
+#ifndef XLB_MAX_FLOWS
+#define XLB_MAX_FLOWS (1 << 20)
+#endif
+#ifndef XLB_MAX_DECAP_ADDRS
+#define XLB_MAX_DECAP_ADDRS 64
+#endif
+/* Maglev table size used when a VIP does not ask for another prime. */
+#define XLB_RING_SIZE_DEFAULT 65537
+/* Largest table size accepted (a prime); bounds the inner map's memory. */
+#define XLB_RING_SIZE_MAX 655373
+/* Slots tried after the hashed one when its backend is down. */
+#define XLB_REPICK_TRIES 8
+/* Bytes of the offending packet quoted in an ICMP error we originate. */
+#define XLB_ICMP_QUOTE 128
+/* Bits in the VIP address pre-filter (a power of two). */
+#define XLB_VIP_FILTER_BITS 65536
+#define XLB_VIP_FILTER_WORDS (XLB_VIP_FILTER_BITS / 64)
+
+/* Address families, as AF_INET/AF_INET6 but usable without libc. */
+#define XLB_AF_INET 2
+#define XLB_AF_INET6 10
+
+/* Backend id 0 is never allocated: a zeroed ring slot means "no backend". */
+#define XLB_BACKEND_NONE 0
+
+/*
+ * An address of either family. IPv4 lives in v4 (== v6[0]) with the other
+ * words zero, so a key built from a v4 packet compares equal to one built
+ * by userspace.
+ */
+union xlb_addr {
+	__be32 v4;
+	__be32 v6[4];
+	__u8 bytes[16];
+};
+_Static_assert(sizeof(union xlb_addr) == 16, "xlb_addr size");
+
+/*
+ * vips key. port 0 is a port-less VIP: it matches every port of that
+ * address and protocol when no exact entry exists. An entry whose proto is
+ * IPPROTO_ICMP (v4) or IPPROTO_ICMPV6 (v6), with port 0, marks the address
+ * as a VIP address: echo requests to it are answered and ICMP errors about
+ * its flows are forwarded. The controller keeps one per VIP address.
+ */
+struct xlb_vip_key {
+	union xlb_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 family;
+};
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key size");
+
+/* Per-VIP flag bits (xlb_vip.flags). */
+#define XLB_VIP_F_NO_SPORT (1U << 0)	 /* hash without the source port */
+#define XLB_VIP_F_NO_FLOW_TABLE (1U << 1) /* never read or write flows */
+#define XLB_VIP_F_DPORT_ONLY (1U << 2)	 /* hash on destination port only */
+#define XLB_VIP_F_ALL                                                     \
+	(XLB_VIP_F_NO_SPORT | XLB_VIP_F_NO_FLOW_TABLE | XLB_VIP_F_DPORT_ONLY)
+
+/* Encapsulation kinds (xlb_vip.encap, xlb_config.encap). */
+enum xlb_encap {
+	XLB_ENCAP_DEFAULT = 0, /* per VIP: use xlb_config.encap */
+	/*
+	 * IP in IP; the outer family is the backend's, the inner the VIP's:
+	 * IPIP (4 in 4), IP6IP6, IPv4-in-IPv6, or IPv6-in-IPv4.
+	 */
+	XLB_ENCAP_IPIP = 1,
+	/* GUE variant 1: outer IP, UDP to xlb_config.gue_port, inner IP. */
+	XLB_ENCAP_GUE = 2,
+	XLB_ENCAP_MAX,
+};
+
+/*
+ * vips value. vip_id indexes rings, vip_stats; ring_size is the prime M of
+ * the ring the data path indexes with hash % M. A VIP's table size changes
+ * only together with its vip_id (a new ring at a new index, then one update
+ * of this value), so the two are always read as a consistent pair.
+ */
+struct xlb_vip {
+	__u32 vip_id;
+	__u32 flags;
+	__u32 ring_size;
+	__u8 encap; /* enum xlb_encap */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip size");
+
+/*
+ * Backend states. 0 is an unused id and is treated like down, so a ring
+ * slot pointing at a freed or never-set id can never receive traffic.
+ */
+enum xlb_backend_state {
+	XLB_BACKEND_UNUSED = 0,
+	XLB_BACKEND_UP = 1,
+	XLB_BACKEND_DRAIN = 2, /* keeps its flows, gets no new ones */
+	XLB_BACKEND_DOWN = 3,  /* its flows are re-picked on their next packet */
+};
+
+/* backends value, indexed by backend id. */
+struct xlb_backend {
+	union xlb_addr addr;
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 state;  /* enum xlb_backend_state */
+	__u16 flags; /* reserved, 0 */
+};
+_Static_assert(sizeof(struct xlb_backend) == 20, "xlb_backend size");
+
+/* flows key: the packet's 5-tuple as seen from the client. */
+struct xlb_flow_key {
+	union xlb_addr src;
+	union xlb_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
+
+/*
+ * flows value. last_seen_ns (bpf_ktime_get_ns) is refreshed on every UDP
+ * packet, so idle UDP flows expire; for TCP it is the insertion time and
+ * the LRU alone ages entries out.
+ */
+struct xlb_flow {
+	__u32 backend_id;
+	__u32 pad;
+	__u64 last_seen_ns;
+};
+_Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
+
+/*
+ * config, the single element of an ARRAY: knobs the controller changes at
+ * run time. Outer source addresses are the prefix with its host bits taken
+ * from the flow hash, so backends spread flows over their receive queues;
+ * a prefix length of 0 means "use the address as it is". For IPv6 only the
+ * last 32 bits take hash bits.
+ */
+struct xlb_config {
+	__u8 gw_mac[6];	    /* destination MAC of every encapsulated frame */
+	__u8 encap;	    /* enum xlb_encap used when a VIP says DEFAULT */
+	__u8 ttl;	    /* outer TTL / hop limit, and of ICMP we send */
+	__be16 gue_port;    /* UDP destination port of GUE */
+	__u16 mtu;	    /* largest outer IP packet on the underlay */
+	__u8 src4_plen;	    /* outer IPv4 source prefix length */
+	__u8 src6_plen;	    /* outer IPv6 source prefix length */
+	__u16 pad;
+	__be32 src4;	    /* outer IPv4 source prefix */
+	__be32 src6[4];	    /* outer IPv6 source prefix */
+	__u32 flow_rate_limit; /* new flow inserts per second per CPU; 0 = no limit */
+	__u32 pad2;
+	__u64 udp_timeout_ns; /* idle time after which a UDP flow re-hashes */
+};
+_Static_assert(sizeof(struct xlb_config) == 56, "xlb_config size");
+
+/* counters / vip_stats / backend_stats value (per CPU). */
+struct xlb_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* vip_filter value: one bit per hashed destination address. */
+struct xlb_vip_filter {
+	__u64 bits[XLB_VIP_FILTER_WORDS];
+};
+
+/* flow_rate value (per CPU): the insert-rate limiter's window. */
+struct xlb_flow_rate {
+	__u64 window_start_ns;
+	__u64 inserts;
+};
+
+/* decap_addrs key: an address of this backend host that accepts tunnels. */
+struct xlb_decap_key {
+	union xlb_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key size");
+
+/* decap_config, the single element of an ARRAY on the backend side. */
+struct xlb_decap_config {
+	__be16 gue_port; /* 0: GUE not accepted */
+	__u16 pad;
+};
+
+#endif /* XLB_TYPES_H */

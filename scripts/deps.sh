@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages xlb needs to build, test and benchmark, and
+# only those that are missing: a second run does nothing and needs no
+# network. Debian 12 or Ubuntu 22.04+, as root.
+set -euo pipefail
+
+pkgs=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev
+	zlib1g-dev bpftool gcc-multilib
+	# libraries of the userspace tools (JSON config, HTTP metrics)
+	libjansson-dev libmicrohttpd-dev
+	# tests
+	libcmocka-dev iproute2 xdp-tools
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	# Package names are architecture-independent here; ask dpkg directly.
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root to install" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
