@@ -43,8 +43,11 @@ struct pkt {
 	__u8 tos;
 	__u8 tcp_flags; /* PKT_* */
 	__u8 df;	/* IPv4 "don't fragment" */
-	__u8 pad;
+	__u8 icmp_err;	/* an ICMP error keyed by the packet it quotes */
 };
+
+/* Returned by the parsers: the packet is for a VIP, call forward(). */
+#define XLB_FORWARD (-1)
 
 static __always_inline void count_event(__u32 id)
 {
@@ -317,13 +320,13 @@ static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
 }
 
 /*
- * Sends a packet for a VIP to its backend. icmp_err: the packet is an ICMP
- * error whose key was built from the packet it quotes.
+ * Sends a packet for a VIP to its backend. Inlined once, from the exit of
+ * xlb_balance, so its eight encap() variants exist only once.
  */
 static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
-				   __u32 frame_len, const bool icmp_err,
-				   __u32 *cnt)
+				   __u32 frame_len, __u32 *cnt)
 {
+	bool icmp_err = p->icmp_err;
 	struct xlb_backend *be = NULL;
 	struct xlb_config *cfg;
 	struct encap_info ei;
@@ -451,10 +454,9 @@ static __always_inline int icmp_err_key(struct pkt *p, void *inner,
 }
 
 /* ICMP and ICMPv6 to a VIP address. */
-static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
-				       struct hdr_cursor *nh, void *data_end,
-				       struct ethhdr *eth, void *l3,
-				       __u32 frame_len, __u32 *cnt)
+static __always_inline int handle_icmp(struct pkt *p, struct hdr_cursor *nh,
+				       void *data_end, struct ethhdr *eth,
+				       void *l3, __u32 *cnt)
 {
 	bool v6 = p->key.family == XLB_AF_INET6;
 	struct xlb_config *cfg;
@@ -512,7 +514,8 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
 			*cnt = XLB_CNT_DROP_ICMP;
 			return XDP_DROP;
 		}
-		return forward(ctx, p, frame_len, true, cnt);
+		p->icmp_err = 1;
+		return XLB_FORWARD;
 	}
 
 	if (v6 && type >= ICMPV6_ND_FIRST && type <= ICMPV6_ND_LAST) {
@@ -523,10 +526,9 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
 	return XDP_DROP;
 }
 
-static __always_inline int handle_ipv4(struct xdp_md *ctx, struct pkt *p,
-				       struct hdr_cursor *nh, void *data,
-				       void *data_end, struct ethhdr *eth,
-				       __u32 frame_len, __u32 *cnt)
+static __always_inline int handle_ipv4(struct pkt *p, struct hdr_cursor *nh,
+				       void *data, void *data_end,
+				       struct ethhdr *eth, __u32 *cnt)
 {
 	struct iphdr *iph;
 	__u32 avail, hlen;
@@ -562,10 +564,9 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct pkt *p,
 	case IPPROTO_UDP:
 		if (parse_l4(nh, data_end, p, sizeof(*iph)) < 0)
 			return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
-		return forward(ctx, p, frame_len, false, cnt);
+		return XLB_FORWARD;
 	case IPPROTO_ICMP:
-		return handle_icmp(ctx, p, nh, data_end, eth, iph, frame_len,
-				   cnt);
+		return handle_icmp(p, nh, data_end, eth, iph, cnt);
 	}
 	*cnt = XLB_CNT_PASS_NON_VIP;
 	return XDP_PASS;
@@ -587,10 +588,9 @@ static __always_inline bool ipv6_is_ext(__u8 nexthdr)
 	return false;
 }
 
-static __always_inline int handle_ipv6(struct xdp_md *ctx, struct pkt *p,
-				       struct hdr_cursor *nh, void *data,
-				       void *data_end, struct ethhdr *eth,
-				       __u32 frame_len, __u32 *cnt)
+static __always_inline int handle_ipv6(struct pkt *p, struct hdr_cursor *nh,
+				       void *data, void *data_end,
+				       struct ethhdr *eth, __u32 *cnt)
 {
 	struct ipv6hdr *ip6h;
 	__u32 *d;
@@ -621,10 +621,9 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct pkt *p,
 	case IPPROTO_UDP:
 		if (parse_l4(nh, data_end, p, sizeof(*ip6h)) < 0)
 			return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
-		return forward(ctx, p, frame_len, false, cnt);
+		return XLB_FORWARD;
 	case IPPROTO_ICMPV6:
-		return handle_icmp(ctx, p, nh, data_end, eth, ip6h, frame_len,
-				   cnt);
+		return handle_icmp(p, nh, data_end, eth, ip6h, cnt);
 	case IPPROTO_FRAGMENT:
 		return drop_if_vip(p, XLB_CNT_DROP_FRAGMENT, cnt);
 	}
@@ -649,12 +648,12 @@ int xlb_balance(struct xdp_md *ctx)
 	__builtin_memset(&p, 0, sizeof(p));
 	proto = parse_ethhdr(&nh, data_end, &eth);
 	if (proto == bpf_htons(ETH_P_IP))
-		action = handle_ipv4(ctx, &p, &nh, data, data_end, eth,
-				     frame_len, &cnt);
+		action = handle_ipv4(&p, &nh, data, data_end, eth, &cnt);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		action = handle_ipv6(ctx, &p, &nh, data, data_end, eth,
-				     frame_len, &cnt);
+		action = handle_ipv6(&p, &nh, data, data_end, eth, &cnt);
 
+	if (action == XLB_FORWARD)
+		action = forward(ctx, &p, frame_len, &cnt);
 	/* The one exit: count the verdict. */
 	count_stat(&counters, cnt, frame_len);
 	return action;
