@@ -29,7 +29,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ICMPv6 neighbour discovery: router solicitation .. redirect (RFC 4861). */
 #define ICMPV6_ND_FIRST 133
-#define ICMPV6_ND_LAST 137
+#define ICMPV6_ND_LAST	137
 
 #define PKT_SYN (1 << 0)
 #define PKT_ACK (1 << 1)
@@ -184,8 +184,8 @@ static __always_inline bool insert_allowed(const struct xlb_config *cfg,
 
 static __always_inline bool flow_backend_ok(const struct xlb_backend *be)
 {
-	return be && (be->state == XLB_BACKEND_UP ||
-		      be->state == XLB_BACKEND_DRAIN);
+	return be &&
+	       (be->state == XLB_BACKEND_UP || be->state == XLB_BACKEND_DRAIN);
 }
 
 /*
@@ -640,7 +640,7 @@ int xlb_balance(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 frame_len = data_end - data;
 	__u32 cnt = XLB_CNT_PASS_UNPARSED;
-	struct hdr_cursor nh = { .pos = data };
+	struct hdr_cursor nh = {.pos = data};
 	struct ethhdr *eth;
 	struct pkt p;
 	int proto, action = XDP_PASS;

@@ -35,7 +35,7 @@ static __always_inline __u16 ipv4_csum(const struct iphdr *iph)
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one changed 16-bit word. */
 static __always_inline void csum_replace2(__u16 *sum, __u16 old, __u16 new)
 {
-	__u32 s = (__u16)~*sum;
+	__u32 s = (__u16) ~*sum;
 
 	s += (__u16)~old;
 	s += new;

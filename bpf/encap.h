@@ -15,10 +15,10 @@
 
 /* What an encapsulation needs to know about the packet. */
 struct encap_info {
-	__u32 ip_len;	   /* inner IP packet length (from its header) */
-	__u32 rss;	   /* flow hash for the outer source and flow label */
-	__u8 tos;	   /* inner DSCP + ECN, copied to the outer header */
-	__u8 inner_v6;	   /* inner packet is IPv6 */
+	__u32 ip_len;  /* inner IP packet length (from its header) */
+	__u32 rss;     /* flow hash for the outer source and flow label */
+	__u8 tos;      /* inner DSCP + ECN, copied to the outer header */
+	__u8 inner_v6; /* inner packet is IPv6 */
 };
 
 /*
@@ -96,7 +96,8 @@ static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
 				 const struct xlb_backend *be,
 				 const struct xlb_config *cfg)
 {
-	const __u32 ip_hlen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	const __u32 ip_hlen =
+		v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	const __u32 olen = ip_hlen + (gue ? sizeof(struct udphdr) : 0);
 	__u8 inner_proto = ei->inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
 	void *data, *data_end;
@@ -220,8 +221,8 @@ static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
 	ich->checksum = 0;
 	ich->un.frag.__unused = 0;
 	ich->un.frag.mtu = bpf_htons(mtu);
-	ich->checksum = csum_fold(bpf_csum_diff(NULL, 0, (void *)ich,
-				  sizeof(*ich) + XLB_ICMP_QUOTE, 0));
+	ich->checksum = csum_fold(bpf_csum_diff(
+		NULL, 0, (void *)ich, sizeof(*ich) + XLB_ICMP_QUOTE, 0));
 	return 0;
 }
 

@@ -31,8 +31,8 @@ struct vlan_hdr {
 	__be16 h_vlan_encapsulated_proto;
 };
 
-#define IP_MF 0x2000
-#define IP_DF 0x4000
+#define IP_MF	  0x2000
+#define IP_DF	  0x4000
 #define IP_OFFSET 0x1fff
 
 static __always_inline int proto_is_vlan(__be16 proto)

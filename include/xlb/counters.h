@@ -11,60 +11,58 @@
 #ifndef XLB_COUNTERS_H
 #define XLB_COUNTERS_H
 
-#define XLB_VERDICT_COUNTERS(X)                                              \
-	X(PASS_NON_VIP, "pass_non_vip")	   /* not for a VIP: to the kernel */ \
-	X(PASS_UNPARSED, "pass_unparsed")  /* not IP, QinQ, or cut short */  \
-	X(PASS_ICMP_ND, "pass_icmp_nd")	   /* ICMPv6 ND to a VIP address */   \
-	X(TX_IPIP, "tx_ipip")		   /* encapsulated 4 in 4 */          \
-	X(TX_IP6IP6, "tx_ip6ip6")	   /* encapsulated 6 in 6 */          \
-	X(TX_4IN6, "tx_4in6")		   /* encapsulated 4 in 6 */          \
-	X(TX_6IN4, "tx_6in4")		   /* encapsulated 6 in 4 */          \
-	X(TX_GUE, "tx_gue")		   /* encapsulated in GUE */          \
-	X(TX_ICMP_ECHO, "tx_icmp_echo")	   /* echo reply sent for a VIP */    \
-	X(TX_ICMP_TOO_BIG, "tx_icmp_too_big") /* ICMP error to the client */  \
-	X(DROP_FRAGMENT, "drop_fragment")  /* IP fragment to a VIP */         \
-	X(DROP_IP_OPTIONS, "drop_ip_options") /* IPv4 options to a VIP */     \
-	X(DROP_IPV6_EXT, "drop_ipv6_ext")  /* IPv6 extension header to VIP */ \
-	X(DROP_MALFORMED, "drop_malformed") /* bad/truncated header to VIP */ \
-	X(DROP_ICMP, "drop_icmp")	   /* unhandled ICMP to a VIP */      \
-	X(DROP_NO_BACKEND, "drop_no_backend") /* empty ring or all down */   \
-	X(DROP_TOO_BIG, "drop_too_big")	   /* too big, DF clear: no ICMP */   \
-	X(DROP_NO_RING, "drop_no_ring")	   /* VIP without a ring */           \
-	X(DROP_INTERNAL, "drop_internal")  /* adjust_head/tail failed */
+#define XLB_VERDICT_COUNTERS(X)                                                \
+	X(PASS_NON_VIP, "pass_non_vip")	  /* not for a VIP: to the kernel */   \
+	X(PASS_UNPARSED, "pass_unparsed") /* not IP, QinQ, or cut short */     \
+	X(PASS_ICMP_ND, "pass_icmp_nd")	  /* ICMPv6 ND to a VIP address */     \
+	X(TX_IPIP, "tx_ipip")		  /* encapsulated 4 in 4 */            \
+	X(TX_IP6IP6, "tx_ip6ip6")	  /* encapsulated 6 in 6 */            \
+	X(TX_4IN6, "tx_4in6")		  /* encapsulated 4 in 6 */            \
+	X(TX_6IN4, "tx_6in4")		  /* encapsulated 6 in 4 */            \
+	X(TX_GUE, "tx_gue")		  /* encapsulated in GUE */            \
+	X(TX_ICMP_ECHO, "tx_icmp_echo")	  /* echo reply sent for a VIP */      \
+	X(TX_ICMP_TOO_BIG, "tx_icmp_too_big") /* ICMP error to the client */   \
+	X(DROP_FRAGMENT, "drop_fragment")     /* IP fragment to a VIP */       \
+	X(DROP_IP_OPTIONS, "drop_ip_options") /* IPv4 options to a VIP */      \
+	X(DROP_IPV6_EXT, "drop_ipv6_ext")   /* IPv6 extension header to VIP */ \
+	X(DROP_MALFORMED, "drop_malformed") /* bad/truncated header to VIP */  \
+	X(DROP_ICMP, "drop_icmp")	    /* unhandled ICMP to a VIP */      \
+	X(DROP_NO_BACKEND, "drop_no_backend") /* empty ring or all down */     \
+	X(DROP_TOO_BIG, "drop_too_big")	      /* too big, DF clear: no ICMP */ \
+	X(DROP_NO_RING, "drop_no_ring")	      /* VIP without a ring */         \
+	X(DROP_INTERNAL, "drop_internal")     /* adjust_head/tail failed */
 
-#define XLB_EVENT_COUNTERS(X)                                                \
-	X(FLOW_HIT, "flow_hit")		   /* flow table gave the backend */  \
-	X(FLOW_MISS, "flow_miss")	   /* looked up, not found */         \
-	X(FLOW_INSERT, "flow_insert")	   /* new or re-hashed flow stored */ \
-	X(FLOW_INSERT_LIMITED, "flow_insert_limited") /* over the rate */     \
-	X(FLOW_UDP_EXPIRED, "flow_udp_expired") /* idle UDP flow re-hashed */ \
-	X(FAILOVER_REPICK, "failover_repick") /* backend down, picked again */\
+#define XLB_EVENT_COUNTERS(X)                                                  \
+	X(FLOW_HIT, "flow_hit")	      /* flow table gave the backend */        \
+	X(FLOW_MISS, "flow_miss")     /* looked up, not found */               \
+	X(FLOW_INSERT, "flow_insert") /* new or re-hashed flow stored */       \
+	X(FLOW_INSERT_LIMITED, "flow_insert_limited") /* over the rate */      \
+	X(FLOW_UDP_EXPIRED, "flow_udp_expired") /* idle UDP flow re-hashed */  \
+	X(FAILOVER_REPICK, "failover_repick") /* backend down, picked again */ \
 	X(ICMP_PTB_FORWARDED, "icmp_ptb_forwarded") /* PTB sent to backend */
 
-#define XLB_DECAP_COUNTERS(X)                                                \
-	X(PASS, "pass")		    /* not a tunnel to us: untouched */       \
-	X(IPIP, "ipip")		    /* 4 in 4 decapsulated */                 \
-	X(IP6IP6, "ip6ip6")	    /* 6 in 6 decapsulated */                 \
-	X(4IN6, "4in6")		    /* 4 in 6 decapsulated */                 \
-	X(6IN4, "6in4")		    /* 6 in 4 decapsulated */                 \
-	X(GUE, "gue")		    /* GUE decapsulated */                    \
-	X(DROP_MALFORMED, "drop_malformed") /* tunnel to us, bad inner */     \
+#define XLB_DECAP_COUNTERS(X)                                                  \
+	X(PASS, "pass")	    /* not a tunnel to us: untouched */                \
+	X(IPIP, "ipip")	    /* 4 in 4 decapsulated */                          \
+	X(IP6IP6, "ip6ip6") /* 6 in 6 decapsulated */                          \
+	X(4IN6, "4in6")	    /* 4 in 6 decapsulated */                          \
+	X(6IN4, "6in4")	    /* 6 in 4 decapsulated */                          \
+	X(GUE, "gue")	    /* GUE decapsulated */                             \
+	X(DROP_MALFORMED, "drop_malformed") /* tunnel to us, bad inner */      \
 	X(DROP_INTERNAL, "drop_internal")   /* adjust_head failed */
 
 #define XLB_COUNTER_ENUM(id, name) XLB_CNT_##id,
-#define XLB_DECAP_ENUM(id, name) XLB_DECAP_##id,
+#define XLB_DECAP_ENUM(id, name)   XLB_DECAP_##id,
 
 enum xlb_counter_id {
 	XLB_VERDICT_COUNTERS(XLB_COUNTER_ENUM)
-	XLB_EVENT_COUNTERS(XLB_COUNTER_ENUM)
-	XLB_CNT_MAX,
+		XLB_EVENT_COUNTERS(XLB_COUNTER_ENUM) XLB_CNT_MAX,
 };
 /* Verdicts are the ids below this one, events the ids from it on. */
 #define XLB_CNT_FIRST_EVENT XLB_CNT_FLOW_HIT
 
 enum xlb_decap_counter_id {
-	XLB_DECAP_COUNTERS(XLB_DECAP_ENUM)
-	XLB_DECAP_MAX,
+	XLB_DECAP_COUNTERS(XLB_DECAP_ENUM) XLB_DECAP_MAX,
 };
 
 #ifndef __bpf__
@@ -72,15 +70,13 @@ enum xlb_decap_counter_id {
 /* Names indexed by enum xlb_counter_id. */
 static const char *const xlb_counter_names[] __attribute__((unused)) = {
 	XLB_VERDICT_COUNTERS(XLB_COUNTER_NAME)
-	XLB_EVENT_COUNTERS(XLB_COUNTER_NAME)
-};
+		XLB_EVENT_COUNTERS(XLB_COUNTER_NAME)};
 _Static_assert(sizeof(xlb_counter_names) / sizeof(xlb_counter_names[0]) ==
 		       XLB_CNT_MAX,
 	       "one name per counter");
 /* Names indexed by enum xlb_decap_counter_id. */
-static const char *const xlb_decap_counter_names[] __attribute__((unused)) = {
-	XLB_DECAP_COUNTERS(XLB_COUNTER_NAME)
-};
+static const char *const xlb_decap_counter_names[]
+	__attribute__((unused)) = {XLB_DECAP_COUNTERS(XLB_COUNTER_NAME)};
 #undef XLB_COUNTER_NAME
 #endif
 

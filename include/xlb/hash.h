@@ -61,8 +61,8 @@ XLB_INLINE __u32 xlb_flow_hash(const struct xlb_flow_key *k, __u32 vip_flags)
 	if (vip_flags & XLB_VIP_F_DPORT_ONLY)
 		return xlb_jhash_3words(0, k->dport, k->proto, XLB_HASH_SEED);
 	if (k->family == XLB_AF_INET6)
-		src = xlb_jhash_3words(k->src.v6[0], k->src.v6[1],
-				       k->src.v6[2], k->src.v6[3]);
+		src = xlb_jhash_3words(k->src.v6[0], k->src.v6[1], k->src.v6[2],
+				       k->src.v6[3]);
 	if (vip_flags & XLB_VIP_F_NO_SPORT)
 		ports = k->dport;
 	else

@@ -35,11 +35,11 @@
 /* Bytes of the offending packet quoted in an ICMP error we originate. */
 #define XLB_ICMP_QUOTE 128
 /* Bits in the VIP address pre-filter (a power of two). */
-#define XLB_VIP_FILTER_BITS 65536
+#define XLB_VIP_FILTER_BITS  65536
 #define XLB_VIP_FILTER_WORDS (XLB_VIP_FILTER_BITS / 64)
 
 /* Address families, as AF_INET/AF_INET6 but usable without libc. */
-#define XLB_AF_INET 2
+#define XLB_AF_INET  2
 #define XLB_AF_INET6 10
 
 /* Backend id 0 is never allocated: a zeroed ring slot means "no backend". */
@@ -73,10 +73,10 @@ struct xlb_vip_key {
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key size");
 
 /* Per-VIP flag bits (xlb_vip.flags). */
-#define XLB_VIP_F_NO_SPORT (1U << 0)	 /* hash without the source port */
+#define XLB_VIP_F_NO_SPORT	(1U << 0) /* hash without the source port */
 #define XLB_VIP_F_NO_FLOW_TABLE (1U << 1) /* never read or write flows */
-#define XLB_VIP_F_DPORT_ONLY (1U << 2)	 /* hash on destination port only */
-#define XLB_VIP_F_ALL                                                     \
+#define XLB_VIP_F_DPORT_ONLY	(1U << 2) /* hash on destination port only */
+#define XLB_VIP_F_ALL                                                          \
 	(XLB_VIP_F_NO_SPORT | XLB_VIP_F_NO_FLOW_TABLE | XLB_VIP_F_DPORT_ONLY)
 
 /* Encapsulation kinds (xlb_vip.encap, xlb_config.encap). */
@@ -115,7 +115,7 @@ enum xlb_backend_state {
 	XLB_BACKEND_UNUSED = 0,
 	XLB_BACKEND_UP = 1,
 	XLB_BACKEND_DRAIN = 2, /* keeps its flows, gets no new ones */
-	XLB_BACKEND_DOWN = 3,  /* its flows are re-picked on their next packet */
+	XLB_BACKEND_DOWN = 3, /* its flows are re-picked on their next packet */
 };
 
 /* backends value, indexed by backend id. */
@@ -159,17 +159,18 @@ _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
  * last 32 bits take hash bits.
  */
 struct xlb_config {
-	__u8 gw_mac[6];	    /* destination MAC of every encapsulated frame */
-	__u8 encap;	    /* enum xlb_encap used when a VIP says DEFAULT */
-	__u8 ttl;	    /* outer TTL / hop limit, and of ICMP we send */
-	__be16 gue_port;    /* UDP destination port of GUE */
-	__u16 mtu;	    /* largest outer IP packet on the underlay */
-	__u8 src4_plen;	    /* outer IPv4 source prefix length */
-	__u8 src6_plen;	    /* outer IPv6 source prefix length */
+	__u8 gw_mac[6];	 /* destination MAC of every encapsulated frame */
+	__u8 encap;	 /* enum xlb_encap used when a VIP says DEFAULT */
+	__u8 ttl;	 /* outer TTL / hop limit, and of ICMP we send */
+	__be16 gue_port; /* UDP destination port of GUE */
+	__u16 mtu;	 /* largest outer IP packet on the underlay */
+	__u8 src4_plen;	 /* outer IPv4 source prefix length */
+	__u8 src6_plen;	 /* outer IPv6 source prefix length */
 	__u16 pad;
-	__be32 src4;	    /* outer IPv4 source prefix */
-	__be32 src6[4];	    /* outer IPv6 source prefix */
-	__u32 flow_rate_limit; /* new flow inserts per second per CPU; 0 = no limit */
+	__be32 src4;	       /* outer IPv4 source prefix */
+	__be32 src6[4];	       /* outer IPv6 source prefix */
+	__u32 flow_rate_limit; /* new flow inserts per second per CPU; 0 = no
+				  limit */
 	__u32 pad2;
 	__u64 udp_timeout_ns; /* idle time after which a UDP flow re-hashes */
 };

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Weighted Maglev lookup tables (Eisenbud et al., NSDI'16): the table a
+ * VIP's ring holds, built from its backend set so that every balancer given
+ * the same set builds the same table, and so that a change of the set moves
+ * few flows. The table depends only on the set of (family, address, weight);
+ * backend ids are merely written into the slots, and the fingerprint lets
+ * two hosts with different id allocations check that they agree.
+ */
+#ifndef XLB_MAGLEV_H
+#define XLB_MAGLEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <xlb/types.h>
+
+struct xlb_maglev_backend {
+	__u32 id;	     /* value written into the table (backend id) */
+	__u32 weight;	     /* 0 = gets no slots (draining) */
+	union xlb_addr addr; /* identity used for ordering and permutation */
+	__u8 family;	     /* XLB_AF_INET or XLB_AF_INET6 */
+};
+
+bool xlb_is_prime(__u32 n);
+
+/*
+ * Fills table[0..m) with backend ids. m must be a prime <= XLB_RING_SIZE_MAX
+ * (and >= 2); n <= XLB_MAX_BACKENDS. Result depends only on the SET of
+ * (family, addr, weight) — never on the order of b[] nor on the ids (ids are
+ * just written out). Backends with weight 0 get no slots. If no backend has
+ * weight > 0 (or n == 0) the table is filled with XLB_BACKEND_NONE and 0 is
+ * returned. Duplicate addresses -> -EINVAL. Returns 0 or a negative errno
+ * (-EINVAL bad m / n, -ENOMEM). If fingerprint != NULL, *fingerprint gets a
+ * 64-bit hash of the table expressed in backend ADDRESSES per slot (not ids),
+ * so two hosts with different id allocations but the same backend set get the
+ * same fingerprint.
+ *
+ * Also -EINVAL: table NULL, b NULL with n > 0, a family other than
+ * XLB_AF_INET / XLB_AF_INET6. For XLB_AF_INET only addr.v4 counts; the
+ * other twelve bytes are ignored. On error the table is left untouched.
+ */
+int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
+		     __u32 *table, __u64 *fingerprint);
+
+#endif /* XLB_MAGLEV_H */
