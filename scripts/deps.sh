@@ -10,8 +10,8 @@ pkgs=(
 	zlib1g-dev bpftool gcc-multilib
 	# libraries of the userspace tools (JSON config, HTTP metrics)
 	libjansson-dev libmicrohttpd-dev
-	# tests
-	libcmocka-dev iproute2 xdp-tools
+	# tests, demo and benchmarks: real servers and clients in namespaces
+	libcmocka-dev iproute2 xdp-tools util-linux nginx-light curl wrk socat
 )
 
 missing=()
@@ -31,4 +31,14 @@ fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Packaged servers (nginx) must not start on the host: the tests run their
+# own inside namespaces. policy-rc.d tells the maintainer scripts so.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod +x "$policy"
+	made_policy=1
+fi
+trap '[ $made_policy = 1 ] && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
