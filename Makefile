@@ -17,7 +17,7 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 ARCH := $(shell uname -m)
-PKGS := libbpf libxdp libelf zlib
+PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

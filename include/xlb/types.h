@@ -155,8 +155,9 @@ _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
  * config, the single element of an ARRAY: knobs the controller changes at
  * run time. Outer source addresses are the prefix with its host bits taken
  * from the flow hash, so backends spread flows over their receive queues;
- * a prefix length of 0 means "use the address as it is". For IPv6 only the
- * last 32 bits take hash bits.
+ * a prefix length of 0 means "use the address as it is" (the controller
+ * puts the interface's own address there when the operator configured no
+ * prefix). For IPv6 only the last 32 bits take hash bits.
  */
 struct xlb_config {
 	__u8 gw_mac[6];	 /* destination MAC of every encapsulated frame */

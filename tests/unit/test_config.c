@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Unit tests of the JSON config and state files (user/lib/config.c): a
+ * model survives the trip to JSON and back (with and without ids), every
+ * documented key is read, malformed documents are refused with the path of
+ * the offending value, and saving replaces the file atomically: never a
+ * temp file left behind, never a damaged old file after a failed save.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static struct xlb_vip_key vkey(const char *s)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key k;
+
+	if (xlb_parse_vip(s, &k, &err))
+		fail_msg("cannot parse VIP '%s': %s", s, err.msg);
+	return k;
+}
+
+static void add_vip(struct xlb_model *m, const char *s, __u32 flags, __u8 encap,
+		    __u32 ring, __u32 vip_id)
+{
+	struct xlb_vip_cfg v = {.key = vkey(s),
+				.flags = flags,
+				.encap = encap,
+				.ring_size = ring,
+				.vip_id = vip_id};
+	struct xlb_err err = {{0}};
+
+	if (xlb_model_vip_add(m, &v, &err))
+		fail_msg("cannot add VIP %s: %s", s, err.msg);
+}
+
+static void add_backend(struct xlb_model *m, const char *vip, const char *addr,
+			__u32 weight, __u8 state, __u32 id)
+{
+	struct xlb_backend_cfg b = {.weight = weight, .state = state, .id = id};
+	struct xlb_vip_key k = vkey(vip);
+	struct xlb_err err = {{0}};
+
+	if (xlb_parse_addr(addr, &b.addr, &b.family, &err) ||
+	    xlb_model_backend_add(m, &k, &b, &err))
+		fail_msg("cannot add %s to %s: %s", addr, vip, err.msg);
+}
+
+/* A model that uses every feature, every global knob off its default. */
+static void build_full(struct xlb_model *m)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_global_cfg *g = &m->global;
+	__u8 fam;
+
+	xlb_model_init(m);
+	g->encap = XLB_ENCAP_GUE;
+	g->ttl = 32;
+	g->gue_port = 7777;
+	g->mtu = 9000;
+	assert_int_equal(xlb_parse_prefix("198.18.0.0/24", &g->src4, &fam,
+					  &g->src4_plen, &err),
+			 0);
+	assert_int_equal(xlb_parse_prefix("2001:db8:ff::/64", &g->src6, &fam,
+					  &g->src6_plen, &err),
+			 0);
+	g->flow_rate_limit = 100000;
+	g->udp_timeout_ms = 0;
+	add_vip(m, "198.19.0.1:80/tcp", XLB_VIP_F_NO_SPORT, XLB_ENCAP_DEFAULT,
+		0, 1);
+	add_vip(m, "198.19.0.1/udp",
+		XLB_VIP_F_DPORT_ONLY | XLB_VIP_F_NO_FLOW_TABLE, XLB_ENCAP_IPIP,
+		251, 2);
+	add_vip(m, "[2001:db8::1]:443/udp", 0, XLB_ENCAP_GUE, 7, 5);
+	add_vip(m, "[2001:db8::2]/tcp", XLB_VIP_F_ALL, XLB_ENCAP_DEFAULT, 0, 0);
+	add_backend(m, "198.19.0.1:80/tcp", "198.18.1.1", 1, XLB_BACKEND_UP, 1);
+	add_backend(m, "198.19.0.1:80/tcp", "198.18.1.2", 65535,
+		    XLB_BACKEND_DRAIN, 2);
+	add_backend(m, "198.19.0.1:80/tcp", "2001:db8:1::1", 0,
+		    XLB_BACKEND_DOWN, 0);
+	add_backend(m, "198.19.0.1/udp", "198.18.1.1", 3, XLB_BACKEND_UP, 4);
+	add_backend(m, "[2001:db8::1]:443/udp", "2001:db8:1::2", 7,
+		    XLB_BACKEND_UP, 4095);
+	assert_int_equal(xlb_model_validate(m, &err), 0);
+}
+
+static json_t *parse_doc(const char *doc)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(doc, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!j)
+		fail_msg("test document is not JSON: %s: %s", jerr.text, doc);
+	return j;
+}
+
+static bool model_empty_init(const struct xlb_model *m)
+{
+	struct xlb_model init;
+
+	xlb_model_init(&init);
+	return m->n_vips == 0 && m->vips == NULL &&
+	       xlb_model_equal(m, &init, true);
+}
+
+static char tmpdir[64];
+
+static int make_tmpdir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/xlb-test-config.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) ? -1 : 0;
+}
+
+/* Entries of dir but . and ..; the first one found goes to first. */
+static int count_entries(const char *dir, char *first, size_t len)
+{
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!n && first)
+			snprintf(first, len, "%s", e->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, n, f), n);
+	fclose(f);
+	return buf;
+}
+
+static void write_all(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* ---- JSON <-> model ---------------------------------------------------- */
+
+static void test_round_trip(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model m, back;
+	json_t *j;
+	(void)state;
+
+	build_full(&m);
+	j = xlb_model_to_json(&m, true);
+	assert_non_null(j);
+	if (xlb_model_from_json(j, &back, &err))
+		fail_msg("own output rejected: %s", err.msg);
+	assert_true(xlb_model_equal(&m, &back, true));
+	json_decref(j);
+	xlb_model_free(&back);
+
+	/* Without ids: the same model, ids left for xlbd to allocate. */
+	j = xlb_model_to_json(&m, false);
+	assert_non_null(j);
+	assert_null(json_object_get(
+		json_array_get(json_object_get(j, "vips"), 0), "vip_id"));
+	assert_int_equal(xlb_model_from_json(j, &back, &err), 0);
+	assert_true(xlb_model_equal(&m, &back, false));
+	assert_false(xlb_model_equal(&m, &back, true));
+	for (size_t i = 0; i < back.n_vips; i++) {
+		assert_int_equal(back.vips[i].vip_id, 0);
+		for (size_t k = 0; k < back.vips[i].n_backends; k++)
+			assert_int_equal(back.vips[i].backends[k].id, 0);
+	}
+	json_decref(j);
+	xlb_model_free(&back);
+	xlb_model_free(&m);
+}
+
+static void test_output_format(void **state)
+{
+	static const char want[] = "{\n"
+				   "  \"global\": {\n"
+				   "    \"encap\": \"ipip\",\n"
+				   "    \"ttl\": 64,\n"
+				   "    \"gue_port\": 6080,\n"
+				   "    \"mtu\": 1500,\n"
+				   "    \"source_v4\": null,\n"
+				   "    \"source_v6\": null,\n"
+				   "    \"flow_rate_limit\": 0,\n"
+				   "    \"udp_timeout_ms\": 30000\n"
+				   "  },\n"
+				   "  \"vips\": [\n"
+				   "    {\n"
+				   "      \"vip\": \"[2001:db8::1]:443/udp\",\n"
+				   "      \"flags\": \"no-sport,dport-only\",\n"
+				   "      \"encap\": \"default\",\n"
+				   "      \"ring_size\": 65537,\n"
+				   "      \"vip_id\": 3,\n"
+				   "      \"backends\": [\n"
+				   "        {\n"
+				   "          \"addr\": \"198.18.1.1\",\n"
+				   "          \"weight\": 1,\n"
+				   "          \"state\": \"up\",\n"
+				   "          \"id\": 0\n"
+				   "        }\n"
+				   "      ]\n"
+				   "    }\n"
+				   "  ]\n"
+				   "}";
+	struct xlb_model m;
+	json_t *j;
+	char *text;
+	(void)state;
+
+	/* Every key, in a fixed order, so files diff cleanly. */
+	xlb_model_init(&m);
+	add_vip(&m, "[2001:db8::1]:443/udp",
+		XLB_VIP_F_NO_SPORT | XLB_VIP_F_DPORT_ONLY, XLB_ENCAP_DEFAULT, 0,
+		3);
+	add_backend(&m, "[2001:db8::1]:443/udp", "198.18.1.1", 1,
+		    XLB_BACKEND_UP, 0);
+	j = xlb_model_to_json(&m, true);
+	text = json_dumps(j, JSON_INDENT(2));
+	assert_string_equal(text, want);
+	free(text);
+	json_decref(j);
+	xlb_model_free(&m);
+}
+
+static void test_every_option(void **state)
+{
+	static const char doc[] =
+		"{ \"global\": { \"encap\": \"gue\", \"ttl\": 32,"
+		"  \"gue_port\": 7777, \"mtu\": 9000,"
+		"  \"source_v4\": \"198.18.0.0/24\","
+		"  \"source_v6\": \"2001:db8:ff::/64\","
+		"  \"flow_rate_limit\": 100000, \"udp_timeout_ms\": 0 },"
+		"  \"vips\": ["
+		"  { \"vip\": \"198.19.0.1:80/tcp\", \"flags\": \"no-sport\","
+		"    \"encap\": \"default\", \"vip_id\": 1,"
+		"    \"backends\": ["
+		"      { \"addr\": \"198.18.1.1\", \"id\": 1 },"
+		"      { \"addr\": \"198.18.1.2\", \"weight\": 65535,"
+		"        \"state\": \"drain\", \"id\": 2 },"
+		"      { \"addr\": \"2001:db8:1::1\", \"weight\": 0,"
+		"        \"state\": \"down\" } ] },"
+		"  { \"vip\": \"198.19.0.1/udp\","
+		"    \"flags\": [\"dport-only\", \"no-flow-table\"],"
+		"    \"encap\": \"ipip\", \"ring_size\": 251, \"vip_id\": 2,"
+		"    \"backends\": [ { \"addr\": \"198.18.1.1\", \"weight\": 3,"
+		"                     \"state\": \"up\", \"id\": 4 } ] },"
+		"  { \"vip\": \"[2001:db8::1]:443/udp\", \"encap\": \"gue\","
+		"    \"ring_size\": 7, \"vip_id\": 5, \"flags\": \"none\","
+		"    \"backends\": [ { \"addr\": \"2001:db8:1::2\","
+		"                     \"weight\": 7, \"id\": 4095 } ] },"
+		"  { \"vip\": \"2001:db8::2/tcp\","
+		"    \"flags\": \"no-sport,no-flow-table,dport-only\" } ] }";
+	struct xlb_err err = {{0}};
+	struct xlb_model want, got;
+	json_t *j = parse_doc(doc);
+	struct xlb_vip_cfg *v;
+	struct xlb_vip_key k;
+	(void)state;
+
+	build_full(&want);
+	if (xlb_model_from_json(j, &got, &err))
+		fail_msg("rejected: %s", err.msg);
+	assert_true(xlb_model_equal(&want, &got, true));
+	assert_int_equal(got.global.gue_port, 7777);
+	k = vkey("198.19.0.1:80/tcp");
+	v = xlb_model_vip(&got, &k);
+	assert_non_null(v);
+	assert_int_equal(v->ring_size, XLB_RING_SIZE_DEFAULT);
+	/* Defaults of a backend: weight 1, up. */
+	assert_int_equal(v->backends[0].weight, 1);
+	assert_int_equal(v->backends[0].state, XLB_BACKEND_UP);
+	json_decref(j);
+	xlb_model_free(&got);
+	xlb_model_free(&want);
+}
+
+static void test_defaults(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model m;
+	json_t *j;
+	(void)state;
+
+	j = parse_doc("{}");
+	assert_int_equal(xlb_model_from_json(j, &m, &err), 0);
+	assert_true(model_empty_init(&m));
+	json_decref(j);
+
+	j = parse_doc("{\"global\": {}, \"vips\": ["
+		      "{\"vip\": \"198.19.0.1:80/tcp\", \"backends\": []}]}");
+	assert_int_equal(xlb_model_from_json(j, &m, &err), 0);
+	assert_int_equal(m.n_vips, 1);
+	assert_int_equal(m.vips[0].flags, 0);
+	assert_int_equal(m.vips[0].encap, XLB_ENCAP_DEFAULT);
+	assert_int_equal(m.vips[0].ring_size, XLB_RING_SIZE_DEFAULT);
+	assert_int_equal(m.vips[0].n_backends, 0);
+	assert_int_equal(m.global.ttl, XLB_TTL_DEFAULT);
+	json_decref(j);
+	xlb_model_free(&m);
+}
+
+static void test_malformed(void **state)
+{
+	static const struct {
+		const char *doc;
+		const char *want; /* the start of the message */
+	} cases[] = {
+		{"[]", "top level: expected an object"},
+		{"{\"vip\": []}", "top level: unknown key 'vip'"},
+		{"{\"global\": []}", "global: expected an object"},
+		{"{\"global\": {\"ttl\": \"64\"}}",
+		 "global.ttl: expected an integer"},
+		{"{\"global\": {\"ttl\": 64.0}}",
+		 "global.ttl: expected an integer"},
+		{"{\"global\": {\"ttl\": true}}",
+		 "global.ttl: expected an integer"},
+		{"{\"global\": {\"ttl\": 0}}",
+		 "global.ttl: 0 out of range 1..255"},
+		{"{\"global\": {\"ttl\": 256}}", "global.ttl: 256 out of"},
+		{"{\"global\": {\"gue_port\": -1}}", "global.gue_port: -1"},
+		{"{\"global\": {\"mtu\": 100}}", "global: mtu 100"},
+		{"{\"global\": {\"encap\": \"default\"}}", "global: encap"},
+		{"{\"global\": {\"encap\": \"vxlan\"}}", "global.encap: "},
+		{"{\"global\": {\"tll\": 64}}", "global: unknown key 'tll'"},
+		{"{\"global\": {\"source_v4\": \"198.18.0.1/24\"}}",
+		 "global.source_v4: 198.18.0.1/24 has host bits set"},
+		{"{\"global\": {\"source_v4\": \"2001:db8::/64\"}}",
+		 "global.source_v4: '2001:db8::/64' is not an IPv4"},
+		{"{\"global\": {\"source_v6\": \"198.18.0.0/24\"}}",
+		 "global.source_v6: "},
+		{"{\"global\": {\"source_v4\": \"198.18.0.0\"}}",
+		 "global.source_v4: missing prefix length"},
+		{"{\"global\": {\"source_v4\": 24}}",
+		 "global.source_v4: expected a string or null"},
+		{"{\"global\": {\"udp_timeout_ms\": 4294967296}}",
+		 "global.udp_timeout_ms: "},
+		{"{\"vips\": {}}", "vips: expected an array"},
+		{"{\"vips\": [1]}", "vips[0]: expected an object"},
+		{"{\"vips\": [{}]}", "vips[0]: missing key 'vip'"},
+		{"{\"vips\": [{\"vip\": 80}]}", "vips[0].vip: expected a"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80\"}]}",
+		 "vips[0].vip: missing protocol"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\"},"
+		 " {\"vip\": \"198.19.0.1:80/tcp\"}]}",
+		 "vips[1]: VIP 198.19.0.1:80/tcp already exists"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", \"vip_id\": 3},"
+		 " {\"vip\": \"198.19.0.2:80/tcp\", \"vip_id\": 3}]}",
+		 "vips[1]: vip_id 3"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"vip_id\": 512}]}",
+		 "vips[0].vip_id: 512 out of range"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"ring_size\": 65536}]}",
+		 "vips[0]: ring size 65536 is not a prime"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"ring_size\": 1000000}]}",
+		 "vips[0].ring_size: "},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"flags\": \"no-sport,bogus\"}]}",
+		 "vips[0].flags: unknown flag 'bogus'"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"flags\": [\"no-sport\", 1]}]}",
+		 "vips[0].flags[1]: expected a string"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"flags\": 1}]}",
+		 "vips[0].flags: expected"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"encap\": \"vxlan\"}]}",
+		 "vips[0].encap: "},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backend\": []}]}",
+		 "vips[0]: unknown key 'backend'"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": {}}]}",
+		 "vips[0].backends: expected an"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [\"198.18.1.1\"]}]}",
+		 "vips[0].backends[0]: expected an object"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [{\"weight\": 1}]}]}",
+		 "vips[0].backends[0]: missing key 'addr'"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [{\"addr\": \"198.18.1.1\","
+		 " \"wieght\": 2}]}]}",
+		 "vips[0].backends[0]: unknown key 'wieght'"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [{\"addr\": \"198.18.1\"}]}]}",
+		 "vips[0].backends[0].addr: bad address"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [{\"addr\": \"198.18.1.1\"},"
+		 " {\"addr\": \"198.18.1.1\"}]}]}",
+		 "vips[0].backends[1]: backend 198.18.1.1 already in VIP "
+		 "198.19.0.1:80/tcp"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [{\"addr\": \"198.18.1.1\","
+		 " \"weight\": 70000}]}]}",
+		 "vips[0].backends[0].weight: 70000 out of range 0..65535"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [{\"addr\": \"198.18.1.1\","
+		 " \"state\": \"sleeping\"}]}]}",
+		 "vips[0].backends[0].state: unknown state 'sleeping'"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"backends\": [{\"addr\": \"198.18.1.1\", \"id\": 5}]},"
+		 " {\"vip\": \"198.19.0.2:80/tcp\","
+		 " \"backends\": [{\"addr\": \"198.18.1.1\", \"id\": 5}]}]}",
+		 "vips[1].backends[0]: backend id 5"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		 " \"ring_size\": 7, \"backends\": ["
+		 "{\"addr\": \"10.0.0.1\"}, {\"addr\": \"10.0.0.2\"},"
+		 "{\"addr\": \"10.0.0.3\"}, {\"addr\": \"10.0.0.4\"},"
+		 "{\"addr\": \"10.0.0.5\"}, {\"addr\": \"10.0.0.6\"},"
+		 "{\"addr\": \"10.0.0.7\"}, {\"addr\": \"10.0.0.8\"}]}]}",
+		 "vips[0].backends[7]: "},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xlb_err err = {{0}};
+		json_t *j = parse_doc(cases[i].doc);
+		struct xlb_model m;
+		int ret;
+
+		/* Garbage in m first: from_json must initialise it. */
+		memset(&m, 0xa5, sizeof(m));
+		ret = xlb_model_from_json(j, &m, &err);
+		json_decref(j);
+		if (ret != -EINVAL)
+			fail_msg("%s: got %d, want -EINVAL (%s)", cases[i].doc,
+				 ret, err.msg);
+		if (strncmp(err.msg, cases[i].want, strlen(cases[i].want)))
+			fail_msg("%s:\n got  '%s'\n want '%s...'", cases[i].doc,
+				 err.msg, cases[i].want);
+		assert_true(model_empty_init(&m));
+	}
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static void test_save_load(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model m, back;
+	char path[128], name[256], *text;
+	(void)state;
+
+	build_full(&m);
+	snprintf(path, sizeof(path), "%s/state.json", tmpdir);
+	if (xlb_model_save(path, &m, true, &err))
+		fail_msg("save: %s", err.msg);
+	/* Nothing but the file itself: the temp file was renamed. */
+	assert_int_equal(count_entries(tmpdir, name, sizeof(name)), 1);
+	assert_string_equal(name, "state.json");
+	if (xlb_model_load(path, &back, &err))
+		fail_msg("load: %s", err.msg);
+	assert_true(xlb_model_equal(&m, &back, true));
+	xlb_model_free(&back);
+
+	/* Overwrite without ids: the file no longer carries any. */
+	assert_int_equal(xlb_model_save(path, &m, false, &err), 0);
+	assert_int_equal(count_entries(tmpdir, NULL, 0), 1);
+	text = read_all(path);
+	assert_null(strstr(text, "\"id\""));
+	assert_null(strstr(text, "\"vip_id\""));
+	assert_non_null(strstr(text, "\"ring_size\": 251"));
+	free(text);
+	assert_int_equal(xlb_model_load(path, &back, &err), 0);
+	assert_true(xlb_model_equal(&m, &back, false));
+	xlb_model_free(&back);
+	xlb_model_free(&m);
+	unlink(path);
+}
+
+static void test_load_errors(void **state)
+{
+	struct xlb_err err = {{0}};
+	char path[128], want[256];
+	struct xlb_model m;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/missing.json", tmpdir);
+	assert_int_equal(xlb_model_load(path, &m, &err), -ENOENT);
+	assert_true(model_empty_init(&m));
+
+	/* Not JSON: FILE:LINE:COL: message. */
+	snprintf(path, sizeof(path), "%s/broken.json", tmpdir);
+	write_all(path, "{\n  \"global\": {\n    \"ttl\": 64,,\n  }\n}\n");
+	assert_int_equal(xlb_model_load(path, &m, &err), -EINVAL);
+	snprintf(want, sizeof(want), "%s:3:", path);
+	if (strncmp(err.msg, want, strlen(want)))
+		fail_msg("got '%s', want '%s...'", err.msg, want);
+	assert_true(model_empty_init(&m));
+
+	/* A key given twice is refused, not silently the last one. */
+	write_all(path, "{\"global\": {\"ttl\": 1, \"ttl\": 2}}");
+	assert_int_equal(xlb_model_load(path, &m, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "ttl"));
+
+	/* Valid JSON, bad content: the file and the path inside it. */
+	write_all(path, "{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+			" \"backends\": [{\"addr\": \"198.18.1.1\","
+			" \"wieght\": 2}]}]}");
+	assert_int_equal(xlb_model_load(path, &m, &err), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: vips[0].backends[0]: unknown key 'wieght'", path);
+	assert_string_equal(err.msg, want);
+	assert_true(model_empty_init(&m));
+
+	write_all(path, "");
+	assert_int_equal(xlb_model_load(path, &m, &err), -EINVAL);
+	unlink(path);
+}
+
+static void test_save_failures(void **state)
+{
+	struct xlb_err err = {{0}};
+	char path[128], tmp[160], bad[160], *before, *after;
+	struct xlb_model old, next;
+	struct rlimit rl, small;
+	int ret;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/config.json", tmpdir);
+	xlb_model_init(&old);
+	add_vip(&old, "198.19.0.1:80/tcp", 0, 0, 0, 0);
+	assert_int_equal(xlb_model_save(path, &old, false, &err), 0);
+	before = read_all(path);
+	build_full(&next);
+
+	/* A directory that does not exist. */
+	snprintf(bad, sizeof(bad), "%s/no/such/dir/config.json", tmpdir);
+	err.msg[0] = '\0';
+	assert_int_equal(xlb_model_save(bad, &next, false, &err), -ENOENT);
+	assert_true(err.msg[0] != '\0');
+
+	/* The temp file cannot be created: the old file stays as it was. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	err.msg[0] = '\0';
+	assert_int_equal(xlb_model_save(path, &next, false, &err), -EISDIR);
+	assert_true(err.msg[0] != '\0');
+	assert_int_equal(rmdir(tmp), 0);
+	after = read_all(path);
+	assert_string_equal(before, after);
+	free(after);
+
+	/*
+	 * Writing fails half way (file size limit, as a full disk would):
+	 * the old file is intact and the partial temp file is gone.
+	 */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	small = rl;
+	small.rlim_cur = 64;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	ret = xlb_model_save(path, &next, true, &err);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(ret, -EFBIG);
+	assert_true(err.msg[0] != '\0');
+	after = read_all(path);
+	assert_string_equal(before, after);
+	free(after);
+	assert_int_equal(count_entries(tmpdir, NULL, 0), 1);
+
+	/* A directory we may not write to (root may write anywhere). */
+	if (geteuid() != 0) {
+		assert_int_equal(chmod(tmpdir, 0555), 0);
+		ret = xlb_model_save(path, &next, false, &err);
+		assert_int_equal(chmod(tmpdir, 0700), 0);
+		assert_int_equal(ret, -EACCES);
+		after = read_all(path);
+		assert_string_equal(before, after);
+		free(after);
+	}
+
+	free(before);
+	xlb_model_free(&next);
+	xlb_model_free(&old);
+	unlink(path);
+}
+
+static void test_save_keeps_mode(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model m;
+	struct stat st;
+	char path[128];
+	(void)state;
+
+	/* An operator who made the file private keeps it private. */
+	snprintf(path, sizeof(path), "%s/private.json", tmpdir);
+	write_all(path, "{}");
+	assert_int_equal(chmod(path, 0600), 0);
+	xlb_model_init(&m);
+	assert_int_equal(xlb_model_save(path, &m, true, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	xlb_model_free(&m);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_output_format),
+		cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_save_failures),
+		cmocka_unit_test(test_save_keeps_mode),
+	};
+
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The desired state of a balancer: global knobs, VIPs and their backends.
+ * xlbd keeps one, changes a copy on every request, validates the copy and
+ * swaps it in only when the maps took it; the same model is read from and
+ * written to the JSON config and state files (config.h) and printed by the
+ * CLI. Parsing and printing of the textual forms (addresses, VIPs, flags)
+ * are here too, so every tool accepts exactly the same syntax.
+ */
+#ifndef XLB_MODEL_H
+#define XLB_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <xlb/types.h>
+
+#define XLB_WEIGHT_MAX 65535
+#define XLB_WEIGHT_DEFAULT 1
+#define XLB_RING_SIZE_MIN 7
+#define XLB_TTL_DEFAULT 64
+#define XLB_MTU_DEFAULT 1500
+#define XLB_GUE_PORT_DEFAULT 6080
+#define XLB_UDP_TIMEOUT_MS_DEFAULT 30000
+/* Longest text form of a VIP: "[v6]:65535/icmpv6". */
+#define XLB_VIP_STRLEN 64
+#define XLB_ADDR_STRLEN 48
+
+/* An error message for the operator, filled by whatever rejects input. */
+struct xlb_err {
+	char msg[256];
+};
+
+void xlb_err_set(struct xlb_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct xlb_backend_cfg {
+	union xlb_addr addr;
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 state;  /* the operator's: XLB_BACKEND_UP, _DRAIN or _DOWN */
+	__u32 weight; /* 0 .. XLB_WEIGHT_MAX */
+	__u32 id;     /* backend id in the maps; 0 until xlbd allocates one */
+};
+
+struct xlb_vip_cfg {
+	struct xlb_vip_key key; /* addr, port (network order), proto, family */
+	__u32 flags;		/* XLB_VIP_F_* */
+	__u8 encap;		/* enum xlb_encap; DEFAULT = the global one */
+	__u32 ring_size;	/* a prime, XLB_RING_SIZE_MIN .. _MAX */
+	__u32 vip_id;		/* 1 .. XLB_MAX_VIPS-1; 0 until allocated */
+	size_t n_backends;
+	struct xlb_backend_cfg *backends; /* kept sorted by (family, addr) */
+};
+
+struct xlb_global_cfg {
+	__u8 encap;	  /* XLB_ENCAP_IPIP or XLB_ENCAP_GUE */
+	__u8 ttl;	  /* 1 .. 255 */
+	__u16 gue_port;	  /* host order, 1 .. 65535 */
+	__u16 mtu;	  /* 0 = no check, else 576 .. 65535 (outer packet) */
+	union xlb_addr src4;
+	__u8 src4_plen;	  /* 0 .. 32; 0 = none configured */
+	union xlb_addr src6;
+	__u8 src6_plen;	  /* 0 .. 128; 0 = none configured */
+	__u32 flow_rate_limit; /* inserts per second per CPU; 0 = unlimited */
+	__u32 udp_timeout_ms;  /* 0 = UDP flows never expire by idleness */
+};
+
+struct xlb_model {
+	struct xlb_global_cfg global;
+	size_t n_vips;
+	struct xlb_vip_cfg *vips; /* kept sorted by key (family, addr, port, proto) */
+};
+
+/* Life cycle. init gives the defaults above and no VIPs. */
+void xlb_model_init(struct xlb_model *m);
+void xlb_model_free(struct xlb_model *m);
+int xlb_model_copy(struct xlb_model *dst, const struct xlb_model *src);
+bool xlb_model_equal(const struct xlb_model *a, const struct xlb_model *b,
+		     bool with_ids);
+
+/* Look-ups: NULL when absent. */
+struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,
+				  const struct xlb_vip_key *key);
+struct xlb_backend_cfg *xlb_vip_backend(const struct xlb_vip_cfg *v,
+					const union xlb_addr *addr,
+					__u8 family);
+
+/*
+ * Edits. Each validates its input and leaves the model unchanged, with a
+ * message in err, when it returns a negative errno (-EINVAL bad value,
+ * -EEXIST duplicate, -ENOENT unknown VIP or backend, -ENOSPC limits).
+ * vip_add copies v without its backends (add them one by one or use
+ * xlb_model_from_json). backend_set: weight < 0 or state 0 keep the
+ * current value.
+ */
+int xlb_model_vip_add(struct xlb_model *m, const struct xlb_vip_cfg *v,
+		      struct xlb_err *err);
+int xlb_model_vip_del(struct xlb_model *m, const struct xlb_vip_key *key,
+		      struct xlb_err *err);
+int xlb_model_backend_add(struct xlb_model *m, const struct xlb_vip_key *key,
+			  const struct xlb_backend_cfg *b, struct xlb_err *err);
+int xlb_model_backend_del(struct xlb_model *m, const struct xlb_vip_key *key,
+			  const union xlb_addr *addr, __u8 family,
+			  struct xlb_err *err);
+int xlb_model_backend_set(struct xlb_model *m, const struct xlb_vip_key *key,
+			  const union xlb_addr *addr, __u8 family,
+			  long weight, int state, struct xlb_err *err);
+
+/* Whole-model check (limits, primes, duplicates, ranges). */
+int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
+
+/*
+ * Text forms. Addresses: "198.19.0.1", "2001:db8::1". VIPs:
+ * "198.19.0.1:80/tcp", "[2001:db8::1]:443/udp", port-less
+ * "198.19.0.1/tcp" and "[2001:db8::1]/udp" (or "2001:db8::1/udp").
+ * Prefixes: "198.18.0.0/24". Flags: comma-separated names
+ * "no-sport,no-flow-table,dport-only" ("" or "none" = 0). Encap: "default",
+ * "ipip", "gue". States: "up", "drain", "down". Parsers return 0 or
+ * -EINVAL with err set; formatters return the buffer.
+ */
+int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family,
+		   struct xlb_err *err);
+const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
+			    size_t len);
+int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err);
+const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len);
+int xlb_parse_prefix(const char *s, union xlb_addr *a, __u8 *family,
+		     __u8 *plen, struct xlb_err *err);
+int xlb_parse_flags(const char *s, __u32 *flags, struct xlb_err *err);
+/* Writes "no-sport,dport-only" (or "none") into buf. */
+const char *xlb_format_flags(__u32 flags, char *buf, size_t len);
+int xlb_parse_encap(const char *s, __u8 *encap, struct xlb_err *err);
+const char *xlb_encap_name(__u8 encap);
+int xlb_parse_state(const char *s, __u8 *state, struct xlb_err *err);
+const char *xlb_state_name(__u8 state);
+/* Strict unsigned integer in [min, max]; rejects signs, junk, overflow. */
+int xlb_parse_uint(const char *s, unsigned long min, unsigned long max,
+		   unsigned long *out, struct xlb_err *err);
+
+#endif /* XLB_MODEL_H */
