@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# bash completion for xlb: `xlb [OPTIONS] OBJECT COMMAND [ARGS]`.
+# Install: copy to /usr/share/bash-completion/completions/xlb, or source it.
+# VIPs are completed from `xlb vip list` when xlbd answers (root only).
+# COMPREPLY=($(compgen ...)) is the idiom of completion scripts: words
+# never hold spaces here.
+# shellcheck disable=SC2207
+
+_xlb_vips()
+{
+	local sock=()
+	[[ -n $_xlb_socket ]] && sock=(-s "$_xlb_socket")
+	xlb "${sock[@]}" vip list 2>/dev/null | awk 'NR > 1 { print $1 }'
+}
+
+# Without the bash-completion package: the plain COMP_* variables and
+# compgen for file names.
+if ! declare -F _init_completion >/dev/null; then
+	_init_completion()
+	{
+		words=("${COMP_WORDS[@]}")
+		cword=$COMP_CWORD
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD - 1]}
+	}
+	_filedir()
+	{
+		local IFS=$'\n'
+		if [[ $1 == -d ]]; then
+			COMPREPLY=($(compgen -d -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+	}
+fi
+
+_xlb()
+{
+	local cur prev words cword
+	_init_completion -n = || return
+
+	local global_opts='-j --json -s --socket --pin-dir -v --verbose -h --help --version'
+	local objects='vip backend stats ring status config help'
+	local -A commands=(
+		[vip]='add del delete list ls show help'
+		[backend]='add del delete set list ls show help'
+		[stats]='vip backend help'
+		[ring]='show help'
+		[status]='help'
+		[config]='apply dump help'
+	)
+
+	# Walk the words: global options, then OBJECT, then COMMAND.
+	local i=1 object='' command='' _xlb_socket=''
+	while ((i < cword)); do
+		case ${words[i]} in
+		-s | --socket)
+			_xlb_socket=${words[i + 1]}
+			((i += 2))
+			continue
+			;;
+		--pin-dir)
+			((i += 2))
+			continue
+			;;
+		--socket=*) _xlb_socket=${words[i]#--socket=} ;;
+		-*) ;;
+		*)
+			object=${words[i]}
+			((i++))
+			break
+			;;
+		esac
+		((i++))
+	done
+	if ((i < cword)) && [[ ${words[i]} != -* ]]; then
+		command=${words[i]}
+		((i++))
+	fi
+
+	# Values of options, wherever they are.
+	case $prev in
+	-s | --socket)
+		_filedir
+		return
+		;;
+	--pin-dir)
+		_filedir -d
+		return
+		;;
+	--encap)
+		COMPREPLY=($(compgen -W 'default ipip gue' -- "$cur"))
+		return
+		;;
+	--state)
+		COMPREPLY=($(compgen -W 'up drain down' -- "$cur"))
+		return
+		;;
+	--flags)
+		# A comma-separated list: complete the last element.
+		local done_part=${cur%,*} last=${cur##*,}
+		[[ $cur == *,* ]] && done_part+=, || done_part=''
+		COMPREPLY=($(compgen -P "$done_part" \
+			-W 'none no-sport no-flow-table dport-only' -- "$last"))
+		compopt -o nospace 2>/dev/null
+		return
+		;;
+	--weight | --ring-size | --watch)
+		return
+		;;
+	esac
+
+	if [[ -z $object ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$objects" -- "$cur"))
+		fi
+		return
+	fi
+
+	# Words after COMMAND that are not options: the positionals so far.
+	local npos=0 j
+	for ((j = i; j < cword; j++)); do
+		case ${words[j]} in
+		--flags | --encap | --ring-size | --weight | --state | --watch)
+			((j++))
+			;;
+		-*) ;;
+		*) ((npos++)) ;;
+		esac
+	done
+
+	local opts='' first=''
+	case $object in
+	vip)
+		case $command in
+		add)
+			opts='--flags --encap --ring-size'
+			((npos == 0)) && first=vip
+			;;
+		del | delete | show) ((npos == 0)) && first=vip ;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[vip]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	backend)
+		case $command in
+		add | set)
+			opts='--weight --state'
+			((npos == 0)) && first=vip
+			;;
+		del | delete) ((npos == 0)) && first=vip ;;
+		list | ls | show) ((npos == 0)) && first=vip ;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[backend]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	stats)
+		opts='--watch'
+		case $command in
+		vip) ((npos == 0)) && first=vip ;;
+		'')
+			if [[ $cur != -* ]]; then
+				COMPREPLY=($(compgen -W "${commands[stats]}" -- "$cur"))
+				return
+			fi
+			;;
+		esac
+		;;
+	ring)
+		case $command in
+		show) ((npos == 0)) && first=vip ;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[ring]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	status)
+		[[ -z $command ]] &&
+			COMPREPLY=($(compgen -W "${commands[status]}" -- "$cur"))
+		return
+		;;
+	config)
+		case $command in
+		apply)
+			((npos == 0)) && _filedir json
+			return
+			;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[config]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+	elif [[ $first == vip ]]; then
+		COMPREPLY=($(compgen -W "$(_xlb_vips)" -- "$cur"))
+	fi
+} &&
+	complete -F _xlb xlb

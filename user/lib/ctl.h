@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The control protocol between `xlb` and `xlbd`: over a Unix stream
+ * socket (mode 0600 by default, so root only) the client sends one JSON
+ * object and a newline, the daemon answers with one JSON object and a
+ * newline and closes the connection.
+ *
+ *   request:  {"op": "backend.set", "args": {"vip": "198.19.0.1:80/tcp",
+ *              "addr": "198.18.1.1", "weight": 3}}
+ *   response: {"ok": true, "result": ...}
+ *          or {"ok": false, "error": "unknown VIP 198.19.0.9:80/tcp",
+ *              "code": 2}            (code: the positive errno)
+ *
+ * Operations and their args (strings use the model.h text forms):
+ *   status            {}                     -> daemon facts
+ *   vip.add           {vip, flags?, encap?, ring_size?}
+ *   vip.del           {vip}
+ *   vip.list          {}                     -> {"vips": [vip objects]}
+ *   vip.show          {vip}                  -> vip object with backends
+ *   backend.add       {vip, addr, weight?, state?}
+ *   backend.del       {vip, addr}
+ *   backend.set       {vip, addr, weight?, state?}
+ *   backend.list      {vip?}                 -> {"backends": [...]}
+ *   ring.show         {vip}                  -> fingerprint and shares
+ *   config.apply      {config: <config.h document>}
+ *   config.dump       {}                     -> config.h document (no ids)
+ * A request is applied whole or not at all.
+ */
+#ifndef XLB_CTL_H
+#define XLB_CTL_H
+
+#include <sys/types.h>
+#include <jansson.h>
+#include "model.h"
+
+#define XLB_CTL_SOCKET_DEFAULT "/run/xlb/xlbd.sock"
+/* Largest request accepted (a config.apply of many VIPs). */
+#define XLB_CTL_MAX_MSG (64 << 20)
+/* A message must arrive whole within this time, or the peer is dropped. */
+#define XLB_CTL_TIMEOUT_MS 5000
+/*
+ * How long a client waits for the answer: longer, because the daemon works
+ * meanwhile (a config.apply of many VIPs builds and writes many rings).
+ */
+#define XLB_CTL_ANSWER_TIMEOUT_MS 60000
+
+/* Client: one request, one response (new reference in *resp). */
+int xlb_ctl_call(const char *path, const char *op, json_t *args,
+		 json_t **resp, struct xlb_err *err);
+
+/* Server: a listening socket at path (unlinked first) with that mode. */
+int xlb_ctl_listen(const char *path, mode_t mode, struct xlb_err *err);
+/* Read one request from an accepted connection (with the timeout). */
+int xlb_ctl_recv(int fd, json_t **req, struct xlb_err *err);
+/* Send one JSON value and a newline. */
+int xlb_ctl_send(int fd, json_t *msg);
+/* {"ok": true, "result": result} (steals result; NULL = null). */
+json_t *xlb_ctl_ok(json_t *result);
+/* {"ok": false, "error": msg, "code": -err}. */
+json_t *xlb_ctl_error(int err, const char *msg);
+
+#endif /* XLB_CTL_H */

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * `xlb backend`: a VIP's backends through xlbd. A backend is named by its
+ * VIP and address; weight and state are per VIP. The list is
+ *   {"backends": [{"vip", "addr", "weight", "state", "id"}]}
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "print.h"
+#include "xlb.h"
+
+/* VIP ADDR [--weight N] [--state S] into a request's args. */
+static int backend_args(int argc, char **argv, bool with_opts, bool need_opt,
+			json_t **out)
+{
+	struct opt opts[] = {{"--weight", NULL}, {"--state", NULL}};
+	static const char *const names[] = {"VIP", "ADDR"};
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	union xlb_addr addr;
+	unsigned long weight = 0;
+	const char *pos[2];
+	__u8 family, state;
+	json_t *args;
+	size_t n;
+	int ret;
+
+	ret = parse_args(argc, argv, opts, with_opts ? 2 : 0, pos, 2, 2, names,
+			 &n);
+	if (!ret)
+		ret = check_vip(pos[0], &key);
+	if (!ret)
+		ret = check_addr(pos[1], &addr, &family);
+	if (!ret && opts[0].val)
+		ret = check_uint("weight", opts[0].val, 0, XLB_WEIGHT_MAX,
+				 &weight);
+	if (ret)
+		return ret;
+	if (opts[1].val && xlb_parse_state(opts[1].val, &state, &err))
+		return usage_err("%s", err.msg);
+	if (need_opt && !opts[0].val && !opts[1].val)
+		return usage_err("nothing to set: give --weight or --state");
+
+	args = json_pack("{s:s, s:s}", "vip", pos[0], "addr", pos[1]);
+	if (opts[0].val)
+		json_object_set_new(args, "weight", json_integer(weight));
+	if (opts[1].val)
+		json_object_set_new(args, "state", json_string(opts[1].val));
+	*out = args;
+	return 0;
+}
+
+static int backend_change(const char *op, int argc, char **argv, bool with_opts,
+			  bool need_opt)
+{
+	json_t *args, *resp;
+	int ret;
+
+	ret = backend_args(argc, argv, with_opts, need_opt, &args);
+	if (ret)
+		return ret;
+	ret = call_xlbd(op, args, &resp);
+	json_decref(resp);
+	return ret;
+}
+
+static int do_backend_add(int argc, char **argv)
+{
+	return backend_change("backend.add", argc, argv, true, false);
+}
+
+static int do_backend_del(int argc, char **argv)
+{
+	return backend_change("backend.del", argc, argv, false, false);
+}
+
+static int do_backend_set(int argc, char **argv)
+{
+	return backend_change("backend.set", argc, argv, true, true);
+}
+
+static const struct column cols[] = {
+	{"VIP", false},	  {"ADDR", false}, {"WEIGHT", true},
+	{"STATE", false}, {"ID", true},
+};
+
+static int do_backend_list(int argc, char **argv)
+{
+	static const char *const names[] = {"VIP"};
+	struct xlb_vip_key key;
+	json_t *args = NULL, *resp, *list, *b;
+	const char *vip = NULL;
+	size_t n, i;
+	int ret;
+
+	ret = parse_args(argc, argv, NULL, 0, &vip, 0, 1, names, &n);
+	if (!ret && n)
+		ret = check_vip(vip, &key);
+	if (ret)
+		return ret;
+	if (n)
+		args = json_pack("{s:s}", "vip", vip);
+	ret = call_xlbd("backend.list", args, &resp);
+	if (ret)
+		return ret;
+	list = json_object_get(result_of(resp), "backends");
+	table_open("backends", false, cols, sizeof(cols) / sizeof(cols[0]));
+	json_array_foreach(list, i, b)
+	{
+		row_open(NULL);
+		print_jstring(PRINT_ANY, "vip", NULL, b);
+		print_jstring(PRINT_ANY, "addr", NULL, b);
+		print_juint(PRINT_ANY, "weight", NULL, b);
+		print_jstring(PRINT_ANY, "state", NULL, b);
+		print_juint(PRINT_ANY, "id", NULL, b);
+		row_close();
+	}
+	table_close();
+	json_decref(resp);
+	return 0;
+}
+
+static const struct cmd backend_cmds[] = {
+	{"add", do_backend_add},    {"del", do_backend_del},
+	{"delete", do_backend_del}, {"set", do_backend_set},
+	{"list", do_backend_list},  {"ls", do_backend_list},
+	{"show", do_backend_list},  {NULL, NULL},
+};
+
+const struct object backend_object = {
+	.name = "backend",
+	.cmds = backend_cmds,
+	.dflt = do_backend_list,
+	.help = "Usage: xlb backend add VIP ADDR [--weight WEIGHT] "
+		"[--state STATE]\n"
+		"       xlb backend { del | delete } VIP ADDR\n"
+		"       xlb backend set VIP ADDR { --weight WEIGHT | --state "
+		"STATE }...\n"
+		"       xlb backend [ { list | ls | show } [VIP] ]\n"
+		"       xlb backend help\n"
+		"VIP := as in 'xlb vip help'\n"
+		"ADDR := { IPV4 | IPV6 }     the backend's address (the "
+		"tunnel's destination)\n"
+		"WEIGHT := 0..65535          share of the ring; 0 gets no new "
+		"flows (default 1)\n"
+		"STATE := { up | drain | down }\n"
+		"         drain: keeps its flows, gets no new ones; down: its "
+		"flows move on\n",
+};
