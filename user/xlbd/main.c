@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xlbd: the controller. It loads (or adopts) the balancer, restores the
+ * desired state, and then serves control requests from one event loop
+ * until SIGTERM or SIGINT, after which the program stays attached and the
+ * maps stay pinned (unless --detach-on-exit), so traffic never notices a
+ * restart of the daemon.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "config.h"
+#include "ctl.h"
+#include "xlbd.h"
+
+int xlbd_verbosity;
+
+void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((int)level > xlbd_verbosity + LOG_NOTICE)
+		return;
+	fputs("xlbd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* libbpf and libxdp speak only with -vv: their output is for debugging. */
+static int lib_print(enum libbpf_print_level level, const char *fmt,
+		     va_list ap)
+{
+	if (xlbd_verbosity < 2 && level != LIBBPF_WARN)
+		return 0;
+	if (xlbd_verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int xdp_print(enum libxdp_print_level level, const char *fmt,
+		     va_list ap)
+{
+	return lib_print((enum libbpf_print_level)level, fmt, ap);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: xlbd --interface IF [OPTIONS]\n"
+		"  -i, --interface IF       NIC to attach the balancer to\n"
+		"  -c, --config FILE        initial state when there is no "
+		"state file\n"
+		"      --state-dir DIR      state file directory (%s)\n"
+		"      --pin-dir DIR        BPF pin directory (%s)\n"
+		"  -s, --socket PATH        control socket (%s)\n"
+		"      --socket-mode MODE   its permissions, octal (0600)\n"
+		"      --gateway-mac MAC    next hop of encapsulated packets "
+		"(default:\n"
+		"                           the interface's default gateway)\n"
+		"      --xdp-mode MODE      native (default) or generic\n"
+		"      --metrics ADDR:PORT  Prometheus endpoint (%s), or off\n"
+		"      --max-flows N        flow table size (%d)\n"
+		"      --detach-on-exit     detach and unpin on SIGTERM\n"
+		"  -v, --verbose            more log lines (twice: library "
+		"logs)\n"
+		"  -h, --help, --version\n",
+		XLBD_STATE_DIR_DEFAULT, XLBD_PIN_DIR_DEFAULT,
+		XLB_CTL_SOCKET_DEFAULT, XLBD_METRICS_DEFAULT, XLB_MAX_FLOWS);
+}
+
+/* Serves one connection: one request, one response. */
+static void serve(struct xlbd *d, int lfd)
+{
+	struct xlb_err err = { { 0 } };
+	json_t *req = NULL, *resp;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (xlb_ctl_recv(fd, &req, &err))
+		resp = xlb_ctl_error(-EINVAL, err.msg);
+	else
+		resp = xlbd_handle(d, req);
+	if (resp)
+		xlb_ctl_send(fd, resp);
+	json_decref(resp);
+	json_decref(req);
+	close(fd);
+}
+
+/* Desired state at start: the state file, else --config, else empty. */
+static int load_initial(struct xlbd *d, const char *config_path,
+			struct xlb_model *m, struct xlb_err *err)
+{
+	int ret = xlb_model_load(d->state_path, m, err);
+
+	if (!ret) {
+		xlbd_log(LOG_NOTICE, "restored %zu VIPs from %s", m->n_vips,
+			 d->state_path);
+		return 0;
+	}
+	if (ret != -ENOENT) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		xlb_err_set(err,
+			    "state file %s is unusable: %s (fix it, or move it "
+			    "away to start from --config)",
+			    d->state_path, why);
+		return ret;
+	}
+	if (!config_path) {
+		xlb_model_init(m);
+		return 0;
+	}
+	ret = xlb_model_load(config_path, m, err);
+	if (ret == -ENOENT)
+		xlb_err_set(err, "config file %s does not exist", config_path);
+	if (!ret)
+		xlbd_log(LOG_NOTICE, "loaded %zu VIPs from %s", m->n_vips,
+			 config_path);
+	return ret;
+}
+
+/* The event loop: control connections and signals. */
+static int run(struct xlbd *d, int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[8];
+	struct signalfd_siginfo si;
+	int ep, sfd, n, ret = 0;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || ep < 0) {
+		ret = -errno;
+		xlbd_log(LOG_ERR, "event loop: %s", strerror(errno));
+		goto out;
+	}
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = lfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+
+	for (;;) {
+		n = epoll_wait(ep, evs, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			xlbd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == lfd) {
+				serve(d, lfd);
+				continue;
+			}
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				xlbd_log(LOG_NOTICE, "%s: stopping",
+					 strsignal(si.ssi_signo));
+				goto out;
+			}
+		}
+	}
+out:
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-mode", required_argument, NULL, 'M' },
+		{ "gateway-mac", required_argument, NULL, 'g' },
+		{ "xdp-mode", required_argument, NULL, 'x' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "max-flows", required_argument, NULL, 'F' },
+		{ "detach-on-exit", no_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct xlb_dp_opts dpo = { .pin_dir = XLBD_PIN_DIR_DEFAULT,
+				   .mode = XDP_MODE_NATIVE };
+	const char *state_dir = XLBD_STATE_DIR_DEFAULT, *config = NULL;
+	const char *gw_arg = NULL;
+	struct xlb_err err = { { 0 } };
+	struct xlb_model initial;
+	unsigned long mode = 0600, flows;
+	struct xlbd d = {
+		.socket_path = XLB_CTL_SOCKET_DEFAULT,
+		.metrics_addr = XLBD_METRICS_DEFAULT,
+	};
+	int opt, ret, lfd = -1;
+
+	while ((opt = getopt_long(argc, argv, "i:c:s:vh", long_opts, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 'i':
+			dpo.ifname = d.ifname = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'S':
+			state_dir = optarg;
+			break;
+		case 'P':
+			dpo.pin_dir = optarg;
+			break;
+		case 's':
+			d.socket_path = optarg;
+			break;
+		case 'M':
+			if (xlb_parse_uint(optarg, 0, 0777, &mode, &err) ||
+			    optarg[0] != '0') {
+				fprintf(stderr,
+					"xlbd: --socket-mode: expected an "
+					"octal mode like 0600\n");
+				return 2;
+			}
+			mode = strtoul(optarg, NULL, 8);
+			break;
+		case 'g':
+			gw_arg = optarg;
+			if (xlbd_parse_mac(optarg, dpo.gw_mac)) {
+				fprintf(stderr,
+					"xlbd: --gateway-mac: '%s' is not a "
+					"MAC address\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'x':
+			if (!strcmp(optarg, "native")) {
+				dpo.mode = XDP_MODE_NATIVE;
+			} else if (!strcmp(optarg, "generic")) {
+				dpo.mode = XDP_MODE_SKB;
+			} else {
+				fprintf(stderr,
+					"xlbd: --xdp-mode: expected native "
+					"or generic, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'm':
+			d.metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
+			break;
+		case 'F':
+			if (xlb_parse_uint(optarg, 1024, 1UL << 26, &flows,
+					   &err)) {
+				fprintf(stderr, "xlbd: --max-flows: %s\n",
+					err.msg);
+				return 2;
+			}
+			dpo.max_flows = flows;
+			break;
+		case 'D':
+			d.detach_on_exit = true;
+			break;
+		case 'v':
+			xlbd_verbosity++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("xlbd %s\n", XLB_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!d.ifname || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	libbpf_set_print(lib_print);
+	libxdp_set_print(xdp_print);
+	pthread_mutex_init(&d.lock, NULL);
+	d.started = time(NULL);
+	xlb_model_init(&d.model);
+	snprintf(d.state_path, sizeof(d.state_path), "%s/state.json",
+		 state_dir);
+	if (mkdir(state_dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "xlbd: cannot create %s: %s\n", state_dir,
+			strerror(errno));
+		return 1;
+	}
+
+	if (!gw_arg) {
+		char gw[64];
+
+		if (xlbd_gateway_mac(d.ifname, dpo.gw_mac, gw, sizeof(gw),
+				     &err)) {
+			fprintf(stderr, "xlbd: %s\n", err.msg);
+			return 1;
+		}
+		xlbd_log(LOG_NOTICE,
+			 "gateway %s is %02x:%02x:%02x:%02x:%02x:%02x", gw,
+			 dpo.gw_mac[0], dpo.gw_mac[1], dpo.gw_mac[2],
+			 dpo.gw_mac[3], dpo.gw_mac[4], dpo.gw_mac[5]);
+	}
+
+	/* Read the state before touching the data plane: a bad file stops
+	 * us with everything still running as it was. */
+	ret = load_initial(&d, config, &initial, &err);
+	if (ret) {
+		fprintf(stderr, "xlbd: %s\n", err.msg);
+		return 1;
+	}
+
+	d.dp = calloc(1, sizeof(*d.dp));
+	if (!d.dp) {
+		fprintf(stderr, "xlbd: out of memory\n");
+		return 1;
+	}
+	ret = xlb_dp_open(d.dp, &dpo, &err);
+	if (ret) {
+		fprintf(stderr, "xlbd: %s\n", err.msg);
+		free(d.dp);
+		return 1;
+	}
+	if (d.dp->adopted)
+		xlbd_log(LOG_NOTICE,
+			 "adopted the running balancer (prog id %u) on %s, "
+			 "maps at %s",
+			 d.dp->prog_id, d.ifname, d.dp->pin_dir);
+	else
+		xlbd_log(LOG_NOTICE,
+			 "attached the balancer (prog id %u) to %s in %s mode, "
+			 "maps at %s",
+			 d.dp->prog_id, d.ifname,
+			 dpo.mode == XDP_MODE_SKB ? "generic" : "native",
+			 d.dp->pin_dir);
+
+	/* The maps may already say all this: rewriting is harmless. */
+	ret = xlbd_commit(&d, &initial, &err);
+	if (!ret)
+		ret = xlb_dp_reconcile(d.dp, &d.model, &err);
+	if (ret) {
+		fprintf(stderr, "xlbd: restoring the state: %s\n", err.msg);
+		goto out;
+	}
+
+	lfd = xlb_ctl_listen(d.socket_path, mode, &err);
+	if (lfd < 0) {
+		ret = lfd;
+		fprintf(stderr, "xlbd: %s\n", err.msg);
+		goto out;
+	}
+	if (d.metrics_addr) {
+		ret = xlbd_metrics_start(&d, &err);
+		if (ret) {
+			fprintf(stderr, "xlbd: %s\n", err.msg);
+			goto out;
+		}
+	}
+	xlbd_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
+		 d.model.n_vips, d.socket_path);
+	ret = run(&d, lfd);
+
+out:
+	xlbd_metrics_stop(&d);
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(d.socket_path);
+	}
+	if (d.detach_on_exit)
+		xlbd_log(LOG_NOTICE, "detaching from %s and unpinning maps",
+			 d.ifname);
+	xlb_dp_close(d.dp, d.detach_on_exit);
+	free(d.dp);
+	xlb_model_free(&d.model);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Prometheus metrics over HTTP, served by libmicrohttpd from its own
+ * thread (a well-kept HTTP server beats a hand-written one at parsing
+ * requests it did not expect). GET /metrics returns the text format:
+ * global counters by name, per-VIP and per-backend packets and bytes,
+ * backend weights and states, and each ring's fingerprint, read straight
+ * from the maps under the daemon's lock.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xlb/counters.h>
+#include "stats.h"
+#include "xlbd.h"
+
+static void metric_head(FILE *f, const char *name, const char *type,
+			const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void write_counters(FILE *f, struct xlbd *d)
+{
+	struct xlb_counter c[XLB_CNT_MAX];
+
+	for (__u32 i = 0; i < XLB_CNT_MAX; i++)
+		if (xlb_counter_sum(d->dp->counters_fd, i, &c[i]))
+			memset(&c[i], 0, sizeof(c[i]));
+	metric_head(f, "xlb_packets_total", "counter",
+		    "Packets by verdict (pass_*, tx_*, drop_*) or event.");
+	for (__u32 i = 0; i < XLB_CNT_MAX; i++)
+		fprintf(f, "xlb_packets_total{counter=\"%s\"} %llu\n",
+			xlb_counter_names[i], (unsigned long long)c[i].packets);
+	metric_head(f, "xlb_bytes_total", "counter",
+		    "Bytes received, by verdict.");
+	for (__u32 i = 0; i < XLB_CNT_FIRST_EVENT; i++)
+		fprintf(f, "xlb_bytes_total{counter=\"%s\"} %llu\n",
+			xlb_counter_names[i], (unsigned long long)c[i].bytes);
+}
+
+static void write_vips(FILE *f, struct xlbd *d)
+{
+	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	const struct xlb_model *m = &d->model;
+	struct xlb_counter c;
+
+	metric_head(f, "xlb_vip_packets_total", "counter",
+		    "Packets sent to a VIP's backends.");
+	metric_head(f, "xlb_vip_bytes_total", "counter",
+		    "Bytes sent to a VIP's backends (as received).");
+	for (size_t i = 0; i < m->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &m->vips[i];
+
+		if (xlb_counter_sum(d->dp->vip_stats_fd, v->vip_id, &c))
+			continue;
+		xlb_format_vip(&v->key, vip, sizeof(vip));
+		fprintf(f, "xlb_vip_packets_total{vip=\"%s\"} %llu\n", vip,
+			(unsigned long long)c.packets);
+		fprintf(f, "xlb_vip_bytes_total{vip=\"%s\"} %llu\n", vip,
+			(unsigned long long)c.bytes);
+	}
+	metric_head(f, "xlb_ring_fingerprint_info", "gauge",
+		    "Fingerprint of the VIP's Maglev table; equal on every "
+		    "balancer that agrees.");
+	for (size_t i = 0; i < m->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &m->vips[i];
+
+		fprintf(f,
+			"xlb_ring_fingerprint_info{vip=\"%s\","
+			"fingerprint=\"%016" PRIx64 "\"} 1\n",
+			xlb_format_vip(&v->key, vip, sizeof(vip)),
+			(uint64_t)d->dp->fingerprint[v->vip_id]);
+	}
+
+	metric_head(f, "xlb_backend_packets_total", "counter",
+		    "Packets sent to a backend of a VIP.");
+	metric_head(f, "xlb_backend_bytes_total", "counter",
+		    "Bytes sent to a backend of a VIP (as received).");
+	metric_head(f, "xlb_backend_weight", "gauge",
+		    "Configured weight of a backend in a VIP.");
+	metric_head(f, "xlb_backend_ring_slots", "gauge",
+		    "Slots of the VIP's table the backend holds.");
+	metric_head(f, "xlb_backend_state", "gauge",
+		    "1 for the backend's current state (up, drain, down).");
+	for (size_t i = 0; i < m->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &m->vips[i];
+
+		xlb_format_vip(&v->key, vip, sizeof(vip));
+		for (size_t j = 0; j < v->n_backends; j++) {
+			const struct xlb_backend_cfg *b = &v->backends[j];
+			const char *lbl = "vip=\"%s\",backend=\"%s\"";
+			char labels[160];
+
+			xlb_format_addr(&b->addr, b->family, addr,
+					sizeof(addr));
+			snprintf(labels, sizeof(labels), lbl, vip, addr);
+			if (xlb_counter_sum(d->dp->backend_stats_fd, b->id,
+					    &c))
+				memset(&c, 0, sizeof(c));
+			fprintf(f, "xlb_backend_packets_total{%s} %llu\n",
+				labels, (unsigned long long)c.packets);
+			fprintf(f, "xlb_backend_bytes_total{%s} %llu\n",
+				labels, (unsigned long long)c.bytes);
+			fprintf(f, "xlb_backend_weight{%s} %u\n", labels,
+				b->weight);
+			fprintf(f, "xlb_backend_ring_slots{%s} %u\n", labels,
+				d->dp->slots[b->id]);
+			fprintf(f, "xlb_backend_state{%s,state=\"%s\"} 1\n",
+				labels, xlb_state_name(b->state));
+		}
+	}
+}
+
+/* The whole page, in a malloc'ed buffer. */
+static char *render(struct xlbd *d, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&d->lock);
+	metric_head(f, "xlb_up", "gauge", "1 while xlbd serves.");
+	fprintf(f, "xlb_up 1\n");
+	metric_head(f, "xlb_start_time_seconds", "gauge",
+		    "When xlbd started, Unix time.");
+	fprintf(f, "xlb_start_time_seconds %lld\n", (long long)d->started);
+	metric_head(f, "xlb_vips", "gauge", "VIPs configured.");
+	fprintf(f, "xlb_vips %zu\n", d->model.n_vips);
+	write_counters(f, d);
+	write_vips(f, d);
+	pthread_mutex_unlock(&d->lock);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_len, void **con_cls)
+{
+	static const char not_found[] = "not found: try /metrics\n";
+	struct MHD_Response *resp;
+	struct xlbd *d = cls;
+	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
+	size_t len = 0;
+	char *body;
+
+	(void)version;
+	(void)upload;
+	(void)upload_len;
+	(void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	if (strcmp(url, "/metrics")) {
+		status = MHD_HTTP_NOT_FOUND;
+		resp = MHD_create_response_from_buffer(
+			sizeof(not_found) - 1, (void *)not_found,
+			MHD_RESPMEM_PERSISTENT);
+	} else {
+		body = render(d, &len);
+		if (!body)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(len, body,
+						       MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(resp, "Content-Type",
+					"text/plain; version=0.0.4");
+	}
+	if (!resp)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* "127.0.0.1:9120" or "[::1]:9120" into a socket address. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss,
+			struct xlb_err *err)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	size_t hlen;
+
+	if (!colon || colon == s)
+		goto bad;
+	hlen = colon - s;
+	if (s[0] == '[') {
+		if (hlen < 3 || s[hlen - 1] != ']')
+			goto bad;
+		s++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (xlb_parse_uint(colon + 1, 1, 65535, &port, err))
+		goto bad;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		return 0;
+	}
+bad:
+	xlb_err_set(err, "--metrics: expected ADDR:PORT or [ADDR6]:PORT, not '%s'",
+		    s);
+	return -EINVAL;
+}
+
+int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err)
+{
+	struct sockaddr_storage ss;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	int ret = parse_listen(d->metrics_addr, &ss, err);
+
+	if (ret)
+		return ret;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	d->httpd = MHD_start_daemon(flags, 0, NULL, NULL, answer, d,
+				    MHD_OPTION_SOCK_ADDR, &ss,
+				    MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+				    MHD_OPTION_END);
+	if (!d->httpd) {
+		xlb_err_set(err, "cannot serve metrics on %s (port in use?)",
+			    d->metrics_addr);
+		return -EADDRINUSE;
+	}
+	xlbd_log(LOG_NOTICE, "metrics on http://%s/metrics", d->metrics_addr);
+	return 0;
+}
+
+void xlbd_metrics_stop(struct xlbd *d)
+{
+	if (d->httpd)
+		MHD_stop_daemon(d->httpd);
+	d->httpd = NULL;
+}
