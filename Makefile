@@ -112,7 +112,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 $(GOLDEN_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(GOLDEN_SRCS)) $(LIB) $(BPF_OBJS)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out %.bpf.o,$(filter %.o %.a,$^)) $(LDLIBS)
 
 $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)): \
 	$(patsubst tests/bench/%.bpf.c,$(BUILD)/include/bench_%.skel.h,$(BENCH_BPF_SRCS))

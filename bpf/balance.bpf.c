@@ -213,9 +213,10 @@ static __always_inline __u32 pick_backend(const struct pkt *p,
 			goto pick;
 		}
 		found = true;
-		if (p->key.proto == IPPROTO_UDP && cfg->udp_timeout_ns) {
+		if (p->key.proto == IPPROTO_UDP) {
 			now = bpf_ktime_get_ns();
-			if (now - f->last_seen_ns > cfg->udp_timeout_ns) {
+			if (cfg->udp_timeout_ns &&
+			    now - f->last_seen_ns > cfg->udp_timeout_ns) {
 				count_event(XLB_CNT_FLOW_UDP_EXPIRED);
 				goto pick;
 			}
