@@ -119,6 +119,25 @@ static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
 }
 
 /*
+ * Does a flow's vip_info entry still describe the packet's VIP? The flow
+ * key holds the destination, so this is the check vip_lookup() would make.
+ * A VIP that stopped using the flow table no longer honours its entries.
+ */
+static __always_inline bool vip_info_matches(const struct xlb_vip_info *vi,
+					     const struct pkt *p)
+{
+	const struct xlb_vip_key *k = &vi->key;
+
+	return k->family == p->key.family && k->proto == p->key.proto &&
+	       (k->port == p->key.dport || !k->port) &&
+	       k->addr.v6[0] == p->key.dst.v6[0] &&
+	       k->addr.v6[1] == p->key.dst.v6[1] &&
+	       k->addr.v6[2] == p->key.dst.v6[2] &&
+	       k->addr.v6[3] == p->key.dst.v6[3] &&
+	       !(vi->vip.flags & XLB_VIP_F_NO_FLOW_TABLE);
+}
+
+/*
  * The backend for a new pick: the ring slot of the hash, or the next slots
  * when its backend is not up. Returns the backend id, or 0 with *cnt set.
  */
@@ -191,23 +210,23 @@ static __always_inline bool flow_backend_ok(const struct xlb_backend *be)
 /*
  * The backend of a TCP/UDP packet to a VIP, keeping the flow table's
  * promises: affinity for established flows, a re-hash for every SYN,
- * failover of flows whose backend died, expiry of idle UDP flows.
+ * failover of flows whose backend died, expiry of idle UDP flows. f is
+ * the packet's flow entry when forward() found a valid one.
  */
 static __always_inline __u32 pick_backend(const struct pkt *p,
 					  const struct xlb_vip *vip,
 					  const struct xlb_config *cfg,
-					  __u32 hash, struct xlb_backend **bep,
-					  __u32 *cnt)
+					  __u32 hash, struct xlb_flow *f,
+					  struct xlb_backend **bep, __u32 *cnt)
 {
 	bool use_table = !(vip->flags & XLB_VIP_F_NO_FLOW_TABLE);
 	bool syn = (p->tcp_flags & (PKT_SYN | PKT_ACK)) == PKT_SYN;
 	bool found = false, failover = false, skipped = false;
-	struct xlb_flow *f, nf = {};
+	struct xlb_flow nf = {};
 	__u64 now = 0;
 	__u32 id;
 
 	if (use_table && !syn) {
-		f = bpf_map_lookup_elem(&flows, &p->key);
 		if (!f) {
 			count_event(XLB_CNT_FLOW_MISS);
 			goto pick;
@@ -243,7 +262,10 @@ pick:
 		return id;
 	}
 	nf.backend_id = id;
-	nf.last_seen_ns = now ? now : bpf_ktime_get_ns();
+	nf.vip_id = vip->vip_id;
+	/* Only UDP flows age by the clock; TCP ones need no time read. */
+	if (p->key.proto == IPPROTO_UDP)
+		nf.last_seen_ns = now ? now : bpf_ktime_get_ns();
 	bpf_map_update_elem(&flows, &p->key, &nf, BPF_ANY);
 	count_event(XLB_CNT_FLOW_INSERT);
 	return id;
@@ -328,15 +350,32 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 				   __u32 frame_len, __u32 *cnt)
 {
 	bool icmp_err = p->icmp_err;
+	struct xlb_vip_info *vi;
 	struct xlb_backend *be = NULL;
+	struct xlb_flow *f = NULL;
+	struct xlb_vip *vip = NULL;
 	struct xlb_config *cfg;
 	struct encap_info ei;
-	struct xlb_vip *vip;
 	__u32 zero = 0, hash, id, olen;
 	bool v6, gue;
 	__u8 kind;
 
-	vip = vip_lookup(p);
+	/*
+	 * An established flow names its VIP: an array lookup and a key
+	 * compare instead of hashing into `vips`. A SYN re-hashes anyway.
+	 */
+	if (!icmp_err && (p->tcp_flags & (PKT_SYN | PKT_ACK)) != PKT_SYN) {
+		f = bpf_map_lookup_elem(&flows, &p->key);
+		if (f) {
+			vi = bpf_map_lookup_elem(&vip_info, &f->vip_id);
+			if (vi && vip_info_matches(vi, p))
+				vip = &vi->vip;
+			else
+				f = NULL; /* its VIP changed: hash again */
+		}
+	}
+	if (!vip)
+		vip = vip_lookup(p);
 	if (!vip) {
 		*cnt = icmp_err ? XLB_CNT_DROP_ICMP : XLB_CNT_PASS_NON_VIP;
 		return icmp_err ? XDP_DROP : XDP_PASS;
@@ -351,7 +390,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	if (icmp_err)
 		id = pick_backend_quiet(p, vip, hash, &be, cnt);
 	else
-		id = pick_backend(p, vip, cfg, hash, &be, cnt);
+		id = pick_backend(p, vip, cfg, hash, f, &be, cnt);
 	if (!id || !be)
 		return XDP_DROP;
 

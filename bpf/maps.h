@@ -21,6 +21,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } vips SEC(".maps");
 
+/* vip_id -> its VIP's key and value: flow hits skip the `vips` lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_info);
+} vip_info SEC(".maps");
+
 /*
  * One Maglev table per VIP: slot -> backend id. Inner maps are ARRAYs of
  * __u32 with BPF_F_INNER_MAP, so each VIP may have its own prime size; the

@@ -108,6 +108,19 @@ struct xlb_vip {
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip size");
 
 /*
+ * vip_info value, indexed by vip_id: the VIP a flow-table entry names, so
+ * a packet of an established flow needs no hash lookup of `vips`. The key
+ * proves that the entry still belongs to the packet's VIP (ids are
+ * reused); a zeroed entry (family 0) is a free id. The controller writes
+ * it before the vips entry and clears it after removing that entry.
+ */
+struct xlb_vip_info {
+	struct xlb_vip_key key;
+	struct xlb_vip vip;
+};
+_Static_assert(sizeof(struct xlb_vip_info) == 36, "xlb_vip_info size");
+
+/*
  * Backend states. 0 is an unused id and is treated like down, so a ring
  * slot pointing at a freed or never-set id can never receive traffic.
  */
@@ -141,12 +154,12 @@ _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
 
 /*
  * flows value. last_seen_ns (bpf_ktime_get_ns) is refreshed on every UDP
- * packet, so idle UDP flows expire; for TCP it is the insertion time and
- * the LRU alone ages entries out.
+ * packet, so idle UDP flows expire; TCP entries leave it 0 (reading the
+ * clock is a tenth of a SYN's cost) and only the LRU ages them out.
  */
 struct xlb_flow {
 	__u32 backend_id;
-	__u32 pad;
+	__u32 vip_id; /* the VIP it was hashed under: its vip_info index */
 	__u64 last_seen_ns;
 };
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");

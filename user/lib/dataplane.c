@@ -259,6 +259,7 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	}
 
 	dp->vips_fd = bpf_map__fd(dp->skel->maps.vips);
+	dp->vip_info_fd = bpf_map__fd(dp->skel->maps.vip_info);
 	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
 	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
 	dp->flows_fd = bpf_map__fd(dp->skel->maps.flows);
@@ -582,6 +583,15 @@ static bool model_has_vip_id(const struct xlb_model *m, __u32 id)
 	return false;
 }
 
+/* Frees a VIP id: its flows stop matching it, its ring goes. */
+static void clear_vip_id(struct xlb_dp *dp, __u32 id)
+{
+	struct xlb_vip_info none = { 0 };
+
+	bpf_map_update_elem(dp->vip_info_fd, &id, &none, BPF_ANY);
+	bpf_map_delete_elem(dp->rings_fd, &id);
+}
+
 /* Marks a backend id free in the data path; its address stays readable. */
 static int retire_backend(struct xlb_dp *dp, __u32 id)
 {
@@ -659,10 +669,13 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 			.ring_size = v->ring_size,
 			.encap = v->encap,
 		};
+		struct xlb_vip_info info = { .key = v->key, .vip = val };
 		struct xlb_vip none = { 0 };
 
 		ak = addr_key(&v->key);
-		if (bpf_map_update_elem(dp->vips_fd, &ak, &none, BPF_ANY) ||
+		if (bpf_map_update_elem(dp->vip_info_fd, &v->vip_id, &info,
+					BPF_ANY) ||
+		    bpf_map_update_elem(dp->vips_fd, &ak, &none, BPF_ANY) ||
 		    bpf_map_update_elem(dp->vips_fd, &v->key, &val, BPF_ANY))
 			CHECK(-errno, "writing a VIP");
 	}
@@ -682,7 +695,7 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		const struct xlb_vip_cfg *c = &cur->vips[i];
 
 		if (!model_has_vip_id(next, c->vip_id)) {
-			bpf_map_delete_elem(dp->rings_fd, &c->vip_id);
+			clear_vip_id(dp, c->vip_id);
 			dp->fingerprint[c->vip_id] = 0;
 		}
 		for (size_t j = 0; j < c->n_backends; j++)
@@ -718,7 +731,7 @@ int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,
 	}
 	for (__u32 id = 1; id < XLB_MAX_VIPS; id++)
 		if (!model_has_vip_id(m, id))
-			bpf_map_delete_elem(dp->rings_fd, &id);
+			clear_vip_id(dp, id);
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
 		if (model_has_backend_id(m, id) ||
 		    bpf_map_lookup_elem(dp->backends_fd, &id, &be) ||

@@ -39,7 +39,7 @@ struct xlb_dp {
 	 * interface's own first IPv4 and global IPv6 address (or zero). */
 	union xlb_addr if_src4, if_src6;
 	char pin_dir[256];
-	int vips_fd, rings_fd, backends_fd, flows_fd, config_fd, filter_fd;
+	int vips_fd, vip_info_fd, rings_fd, backends_fd, flows_fd, config_fd, filter_fd;
 	int counters_fd, vip_stats_fd, backend_stats_fd;
 	/* Last table built per VIP id: for `ring show` and metrics. */
 	__u64 fingerprint[XLB_MAX_VIPS];

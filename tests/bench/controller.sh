@@ -1,0 +1,481 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# Controller benchmarks: how long xlbd takes to apply configuration, and
+# what HTTP through the balancer costs against HTTP straight to a backend.
+# Figures are printed and written to $BUILD/bench/controller.json, a JSON
+# list of {"scenario", "value", "unit"} (the whole file, every run).
+#
+# Benchmarks never fail on time. A scenario whose requests fail (a rejected
+# apply, wrk errors, a VIP that does not answer) says so on stderr, is
+# written with "value": null and an "error", and makes the exit status 1;
+# the other scenarios still run. 2 is a usage error.
+#
+#   tests/bench/controller.sh [SCENARIO...]     (default: all, in order)
+#
+# Knobs: XLB_BIN (build/bin), BUILD (build), XLB_BENCH_APPLY_REPS (3),
+# XLB_BENCH_WEIGHT_REPS (20), XLB_BENCH_WRK_SECS (5), V=1 (daemon logs
+# on stderr at the end). Needs root, iproute2, nginx, wrk, curl.
+#
+# Everything runs in a private mount namespace (its own bpffs) and in
+# network namespaces made here (scripts/topo.sh), torn down on exit.
+#
+# To add a scenario: write bench_NAME (it sets up the daemon state it
+# needs with apply_config, then calls record / record_error) and add NAME
+# to SCENARIOS.
+SCENARIOS="http config_apply weight_change weight_change_1vip"
+
+set -eu
+cd "$(dirname "$0")/../.."
+
+if [ "$(id -u)" != 0 ]; then
+	echo "controller bench: needs root (network namespaces, XDP)" >&2
+	exit 2
+fi
+if [ -z "${XLB_BENCH_UNSHARED:-}" ]; then
+	export XLB_BENCH_UNSHARED=1
+	exec unshare -m --propagation private -- "$0" "$@"
+fi
+
+BUILD=${BUILD:-build}
+export XLB_BIN=${XLB_BIN:-$BUILD/bin}
+export XDP_PASS_OBJ=$BUILD/bpf/veth_pass.bpf.o
+export TOPO_PREFIX=xlbcb$$-
+APPLY_REPS=${XLB_BENCH_APPLY_REPS:-3}
+WEIGHT_REPS=${XLB_BENCH_WEIGHT_REPS:-20}
+WRK_SECS=${XLB_BENCH_WRK_SECS:-5}
+OUT=$BUILD/bench/controller.json
+# Absolute: nginx resolves relative paths against its prefix.
+WORK=$(realpath -m "$BUILD/bench/controller.d")
+PIN=/sys/fs/bpf/xlb
+SOCK=$WORK/xlbd.sock
+HTTP_VIP=198.19.0.1:80/tcp
+# Backend 1's own address: nginx listens on every address.
+DIRECT_URL=http://198.18.31.2/
+# The config-apply sizes: VIPs x backends per VIP.
+APPLY_VIPS=100
+APPLY_BACKENDS=100
+# The VIP and backend whose weight bench_weight_change changes.
+WEIGHT_VIP=198.19.1.1:80/tcp
+WEIGHT_ADDR=198.18.101.1
+
+for a in "$@"; do
+	case " $SCENARIOS " in
+	*" $a "*) ;;
+	*)
+		echo "controller bench: unknown scenario '$a' (have: $SCENARIOS)" >&2
+		exit 2
+		;;
+	esac
+done
+for f in "$XLB_BIN/xlbd" "$XLB_BIN/xlb" "$XLB_BIN/xlb-agent" "$XDP_PASS_OBJ"; do
+	if [ ! -e "$f" ]; then
+		echo "controller bench: $f missing: run 'make all' first" >&2
+		exit 2
+	fi
+done
+
+# shellcheck source=scripts/topo.sh
+. scripts/topo.sh
+
+XLBD_PID=
+failed=0
+names=()
+values=()
+units=()
+errors=()
+notes=()
+
+cleanup() {
+	set +e
+	stop_xlbd
+	topo_down
+	if [ "${V:-0}" = 1 ] && [ -f "$WORK/xlbd.log" ]; then
+		echo "== xlbd log" >&2
+		cat "$WORK/xlbd.log" >&2
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "controller bench: $*" >&2
+	exit 1
+}
+
+# record NAME VALUE UNIT [NOTE]: one figure; a note (written as "note")
+# says when it was not measured as its name suggests.
+record() {
+	names+=("$1")
+	values+=("$2")
+	units+=("$3")
+	errors+=("")
+	notes+=("${4:-}")
+	printf '  %-28s %12s %s\n' "$1" "$2" "$3"
+}
+
+# record_error NAME UNIT WHY: a scenario whose requests failed.
+record_error() {
+	names+=("$1")
+	values+=(null)
+	units+=("$2")
+	errors+=("$3")
+	notes+=("")
+	failed=1
+	printf '  %-28s %12s %s\n' "$1" FAILED "$2"
+	echo "controller bench: FAILED: $1: $3" >&2
+}
+
+# The CLI, talking to our daemon.
+xlb_cli() {
+	"$XLB_BIN/xlb" -s "$SOCK" "$@"
+}
+
+json_str() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "${s//$'\n'/ }"
+}
+
+write_json() {
+	local i sep=
+	{
+		echo "["
+		for i in "${!names[@]}"; do
+			printf '%s  {"scenario": %s, "value": %s, "unit": %s' \
+				"$sep" "$(json_str "${names[$i]}")" \
+				"${values[$i]}" "$(json_str "${units[$i]}")"
+			if [ -n "${errors[$i]}" ]; then
+				printf ', "error": %s' "$(json_str "${errors[$i]}")"
+			fi
+			if [ -n "${notes[$i]}" ]; then
+				printf ', "note": %s' "$(json_str "${notes[$i]}")"
+			fi
+			printf '}'
+			sep=$',\n'
+		done
+		printf '\n]\n'
+	} >"$OUT.tmp"
+	mv "$OUT.tmp" "$OUT"
+}
+
+# Microseconds since the epoch (bash 5's EPOCHREALTIME, no fork).
+now_us() {
+	local t=${EPOCHREALTIME/./}
+	echo $((10#$t))
+}
+
+# median V...: the middle value (mean of the two middle ones when even).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2];
+		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# samples US...: the individual times, in ms, for the curious.
+samples() {
+	local t line=
+
+	for t in "$@"; do line="$line $(us_to_ms "$t")"; done
+	echo "    (samples, ms:$line)"
+}
+
+# us_to_ms US: milliseconds with three decimals.
+us_to_ms() {
+	awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'
+}
+
+# A fresh xlbd on the balancer: empty state, program loaded anew (the
+# previous one detached and unpinned its maps on exit).
+start_xlbd() {
+	local i
+
+	stop_xlbd
+	rm -rf "$WORK/state"
+	rm -f "$SOCK"
+	# nsenter itself, not in_ns: $! must be xlbd (nsenter execs it),
+	# not a subshell that would leave xlbd running when killed.
+	nsenter --net="/run/netns/$(ns lb)" "$XLB_BIN/xlbd" -v -i eth0 \
+		--state-dir "$WORK/state" --pin-dir "$PIN" -s "$SOCK" \
+		--metrics off --detach-on-exit >>"$WORK/xlbd.log" 2>&1 &
+	XLBD_PID=$!
+	for i in $(seq 1 100); do
+		if ! kill -0 "$XLBD_PID" 2>/dev/null; then
+			XLBD_PID=
+			tail -n 20 "$WORK/xlbd.log" >&2
+			die "xlbd exited at start (log: $WORK/xlbd.log)"
+		fi
+		xlb_cli status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "xlbd did not answer within 10 s (log: $WORK/xlbd.log)"
+}
+
+stop_xlbd() {
+	local i
+
+	[ -n "$XLBD_PID" ] || return 0
+	kill -TERM "$XLBD_PID" 2>/dev/null || true
+	for i in $(seq 1 100); do
+		kill -0 "$XLBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -KILL "$XLBD_PID" 2>/dev/null; then
+		echo "controller bench: xlbd ignored SIGTERM for 10 s:" \
+			"killed (log: $WORK/xlbd.log)" >&2
+	fi
+	wait "$XLBD_PID" 2>/dev/null || true
+	XLBD_PID=
+}
+
+# gen_config FILE NVIPS NBACKENDS: VIP i is 198.19.(i/250+1).(i%250+1):80
+# (so the first is 198.19.1.1); its backend j is 198.18.(101+i%150).j.
+gen_config() {
+	awk -v nv="$2" -v nb="$3" 'BEGIN {
+		printf "{\"vips\": [\n"
+		for (i = 0; i < nv; i++) {
+			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", \"ring_size\": 65537, \"backends\": [",
+				int(i / 250) + 1, i % 250 + 1
+			for (j = 1; j <= nb; j++)
+				printf "%s{\"addr\": \"198.18.%d.%d\"}",
+					(j > 1 ? ", " : ""), 101 + i % 150, j
+			printf "]}%s\n", (i < nv - 1 ? "," : "")
+		}
+		printf "]}\n"
+	}' >"$1"
+}
+
+# apply_config FILE: prints the wall clock in microseconds; on failure
+# the CLI's message is left in $WORK/apply.err and the status is 1.
+apply_config() {
+	local t0 t1 rc=0
+
+	t0=$(now_us)
+	xlb_cli config apply "$1" >/dev/null 2>"$WORK/apply.err" || rc=$?
+	t1=$(now_us)
+	echo $((t1 - t0))
+	return $rc
+}
+
+# The largest number of VIPs of NBACKENDS backends the daemon takes,
+# from the limit in its error message ("limit N over all VIPs").
+fitting_vips() {
+	local limit
+
+	limit=$(sed -n 's/.*too many backends (limit \([0-9]*\).*/\1/p' \
+		"$WORK/apply.err")
+	[ -n "$limit" ] && echo $((limit / $1))
+}
+
+# --- scenarios --------------------------------------------------------
+
+# wrk_run NAME URL: requests/s and p99 of one wrk run from the client.
+wrk_run() {
+	local name=$1 url=$2 out=$WORK/wrk-$1.txt rps p99 why=
+
+	if ! in_ns cl wrk --latency -t1 -c16 -d"${WRK_SECS}s" "$url" \
+		>"$out" 2>&1; then
+		why="wrk failed: $(tail -n 1 "$out")"
+	fi
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+	p99=$(awk '$1 == "99%" {
+		v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
+		if (u == "us") v /= 1000; else if (u == "s") v *= 1000
+		else if (u == "m") v *= 60000
+		printf "%.3f", v }' "$out")
+	if [ -z "$why" ] && grep -q '^ *Socket errors:' "$out"; then
+		why="wrk: $(grep '^ *Socket errors:' "$out" | sed 's/^ *//')"
+	fi
+	if [ -z "$why" ] && grep -q 'Non-2xx or 3xx' "$out"; then
+		why="wrk: $(grep 'Non-2xx or 3xx' "$out" | sed 's/^ *//')"
+	fi
+	if [ -z "$why" ] && { [ -z "$rps" ] || [ -z "$p99" ]; }; then
+		why="no figures in wrk's output ($out)"
+	fi
+	if [ -z "$why" ] && awk -v r="$rps" 'BEGIN { exit !(r <= 0) }'; then
+		why="no request answered"
+	fi
+	if [ -n "$why" ]; then
+		record_error "http_rps_$name" requests/s "$why"
+		record_error "http_p99_ms_$name" ms "$why"
+		return
+	fi
+	record "http_rps_$name" "$rps" requests/s
+	record "http_p99_ms_$name" "$p99" ms
+}
+
+# HTTP through the balancer (198.19.0.1 -> b1..b3) and straight to b1.
+bench_http() {
+	local i cfg=$WORK/http.json before after resp
+
+	printf '{"vips": [{"vip": "%s", "backends": [' "$HTTP_VIP" >"$cfg"
+	for i in $(seq 1 "$TOPO_BACKENDS"); do
+		[ "$i" -gt 1 ] && printf ', ' >>"$cfg"
+		printf '{"addr": "%s"}' "$(backend_addr "$i")" >>"$cfg"
+	done
+	printf ']}]}\n' >>"$cfg"
+	start_xlbd
+	if ! apply_config "$cfg" >/dev/null; then
+		record_error http_rps_via_vip requests/s \
+			"config apply: $(cat "$WORK/apply.err")"
+		record_error http_p99_ms_via_vip ms \
+			"config apply: $(cat "$WORK/apply.err")"
+		wrk_run direct "$DIRECT_URL"
+		return
+	fi
+	# The VIP must answer (a few tries: new connections spread over
+	# the backends) before we measure.
+	for i in $(seq 1 "$TOPO_BACKENDS"); do
+		resp=$(in_ns cl curl -sS -m 2 "http://${HTTP_VIP%%:*}/" 2>&1) ||
+			true
+		if [ "${resp#b}" = "$resp" ]; then
+			record_error http_rps_via_vip requests/s \
+				"the VIP does not answer: '$resp'"
+			record_error http_p99_ms_via_vip ms \
+				"the VIP does not answer: '$resp'"
+			wrk_run direct "$DIRECT_URL"
+			return
+		fi
+	done
+	before=$(vip_packets)
+	wrk_run via_vip "http://${HTTP_VIP%%:*}/"
+	after=$(vip_packets)
+	echo "    (balancer forwarded $((after - before)) packets to the VIP's backends)"
+	wrk_run direct "$DIRECT_URL"
+}
+
+# Packets the balancer sent to the HTTP VIP's backends.
+vip_packets() {
+	"$XLB_BIN/xlb" -j --pin-dir "$PIN" stats vip "$HTTP_VIP" 2>/dev/null |
+		grep -o '"packets": *[0-9]*' | head -n 1 | grep -o '[0-9]*$' ||
+		echo 0
+}
+
+# One config file of APPLY_VIPS x APPLY_BACKENDS onto a fresh daemon.
+bench_config_apply() {
+	local name="config_apply_${APPLY_VIPS}x${APPLY_BACKENDS}_ms"
+	local cfg=$WORK/apply.json nv times=() t r
+
+	gen_config "$cfg" "$APPLY_VIPS" "$APPLY_BACKENDS"
+	for r in $(seq 1 "$APPLY_REPS"); do
+		start_xlbd
+		if ! t=$(apply_config "$cfg"); then
+			record_error "$name" ms \
+				"rejected after $(us_to_ms "$t") ms: $(cat "$WORK/apply.err")"
+			break
+		fi
+		times+=("$t")
+	done
+	if [ "${#times[@]}" = "$APPLY_REPS" ]; then
+		samples "${times[@]}"
+		record "$name" "$(us_to_ms "$(median "${times[@]}")")" ms
+		return
+	fi
+	# Still give a figure: the largest state of these VIPs that fits.
+	nv=$(fitting_vips "$APPLY_BACKENDS") || return 0
+	[ "$nv" -gt 0 ] || return 0
+	name="config_apply_${nv}x${APPLY_BACKENDS}_ms"
+	gen_config "$cfg" "$nv" "$APPLY_BACKENDS"
+	times=()
+	for r in $(seq 1 "$APPLY_REPS"); do
+		start_xlbd
+		if ! t=$(apply_config "$cfg"); then
+			record_error "$name" ms "$(cat "$WORK/apply.err")"
+			return
+		fi
+		times+=("$t")
+	done
+	samples "${times[@]}"
+	record "$name" "$(us_to_ms "$(median "${times[@]}")")" ms
+}
+
+# weight_changes NAME NVIPS: WEIGHT_REPS weight changes of one backend
+# (CLI call to swapped ring) with NVIPS VIPs of 65537 slots x
+# APPLY_BACKENDS backends loaded; fewer VIPs if the daemon takes no more.
+weight_changes() {
+	local name=$1 nv=$2 cfg=$WORK/weight.json times=() t0 t1 r fp prev=
+	local err=$WORK/weight.err note=
+
+	start_xlbd
+	gen_config "$cfg" "$nv" "$APPLY_BACKENDS"
+	if ! apply_config "$cfg" >/dev/null; then
+		nv=$(fitting_vips "$APPLY_BACKENDS") || nv=0
+		if [ "$nv" -le 0 ]; then
+			record_error "$name" ms \
+				"config apply: $(cat "$WORK/apply.err")"
+			return
+		fi
+		note="$nv VIPs loaded, not $2: the daemon takes no more"
+		gen_config "$cfg" "$nv" "$APPLY_BACKENDS"
+		if ! apply_config "$cfg" >/dev/null; then
+			record_error "$name" ms \
+				"config apply: $(cat "$WORK/apply.err")"
+			return
+		fi
+	fi
+	echo "    (state: $nv VIPs x $APPLY_BACKENDS backends, 65537-slot rings)"
+	for r in $(seq 1 "$WEIGHT_REPS"); do
+		# 2, 3, 2, 3...: every call changes the weight, so the ring.
+		t0=$(now_us)
+		if ! xlb_cli backend set "$WEIGHT_VIP" "$WEIGHT_ADDR" \
+			--weight $((2 + r % 2)) >/dev/null 2>"$err"; then
+			record_error "$name" ms "$(cat "$err")"
+			return
+		fi
+		t1=$(now_us)
+		times+=($((t1 - t0)))
+		# The answer comes after the swap: the ring must be new.
+		fp=$(xlb_cli ring show "$WEIGHT_VIP" | awk '/fingerprint/ { print $NF }')
+		if [ -z "$fp" ] || [ "$fp" = "$prev" ]; then
+			record_error "$name" ms \
+				"ring fingerprint '$fp' unchanged by a weight change"
+			return
+		fi
+		prev=$fp
+	done
+	samples "${times[@]}"
+	record "$name" "$(us_to_ms "$(median "${times[@]}")")" ms "$note"
+}
+
+# The weight change with the config-apply state loaded.
+bench_weight_change() {
+	weight_changes weight_change_ms "$APPLY_VIPS"
+}
+
+# The same with only the changed VIP loaded: the difference is what a
+# change costs per VIP and backend the daemon holds besides.
+bench_weight_change_1vip() {
+	weight_changes "weight_change_1x${APPLY_BACKENDS}_ms" 1
+}
+
+# --- main -------------------------------------------------------------
+
+mkdir -p "$BUILD/bench"
+rm -rf "$WORK" "$OUT"
+mkdir -p "$WORK/bin"
+# A copy of the binaries: a rebuild during the run must not change them.
+cp "$XLB_BIN/xlbd" "$XLB_BIN/xlb" "$XLB_BIN/xlb-agent" "$WORK/bin/"
+XLB_BIN=$WORK/bin
+# Our own bpffs, over whatever the host has there.
+mount -t bpf bpf /sys/fs/bpf
+topo_up
+for i in $(seq 1 "$TOPO_BACKENDS"); do
+	topo_nginx "$i" "$WORK"
+	topo_agent "$i" "$WORK"
+done
+
+echo "controller benchmarks (wrk -t1 -c16 -d${WRK_SECS}s; apply median of" \
+	"$APPLY_REPS; weight change median of $WEIGHT_REPS)"
+# shellcheck disable=SC2086 # a list of names
+[ $# -gt 0 ] || set -- $SCENARIOS
+for s in "$@"; do
+	echo "== $s"
+	"bench_$s"
+done
+stop_xlbd
+write_json
+echo
+echo "figures written to $OUT"
+if [ "$failed" != 0 ]; then
+	echo "controller bench: some scenarios FAILED (see above)" >&2
+	exit 1
+fi

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Maglev table build time: what a weight change or a backend going down
+ * costs the controller before the new ring can be swapped in. N backends
+ * of weight 1 at distinct addresses of 198.18.0.0/16, at the default and
+ * at the largest table size; the median of `builds` builds, wall time.
+ * Each table is checked (every slot holds one of the N ids, every backend
+ * holds a slot) so a broken build cannot pass for a fast one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <xlb/types.h>
+#include "maglev.h"
+#include "bench.h"
+
+#define MAGLEV_BACKENDS 1000
+
+static const __u32 maglev_sizes[] = {XLB_RING_SIZE_DEFAULT, XLB_RING_SIZE_MAX};
+
+const char *const bench_maglev_names[] = {
+	"maglev_build_65537_1000",
+	"maglev_build_655373_1000",
+	NULL,
+};
+
+_Static_assert(XLB_RING_SIZE_DEFAULT == 65537 && XLB_RING_SIZE_MAX == 655373 &&
+		       MAGLEV_BACKENDS == 1000,
+	       "bench_maglev_names spell out the sizes");
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int check_table(const __u32 *table, __u32 m, size_t n)
+{
+	char *seen = calloc(n + 1, 1);
+	size_t held = 0;
+
+	if (!seen)
+		return -ENOMEM;
+	for (__u32 i = 0; i < m; i++) {
+		if (table[i] < 1 || table[i] > n) {
+			fprintf(stderr,
+				"xlb: bench: maglev: slot %u holds id %u\n", i,
+				table[i]);
+			free(seen);
+			return -EPROTO;
+		}
+		held += !seen[table[i]];
+		seen[table[i]] = 1;
+	}
+	free(seen);
+	if (held != n) {
+		fprintf(stderr,
+			"xlb: bench: maglev: %zu of %zu backends hold "
+			"a slot\n",
+			held, n);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int time_builds(const struct bench_opts *o,
+		       const struct xlb_maglev_backend *b, size_t n, __u32 m,
+		       double *median_ms)
+{
+	double *ms = calloc(o->builds, sizeof(*ms)), t0;
+	__u32 *table = malloc((size_t)m * sizeof(*table));
+	__u64 fp;
+	int err = -ENOMEM;
+
+	if (!ms || !table)
+		goto out;
+	for (__u32 i = 0; i < o->builds; i++) {
+		t0 = now_ms();
+		err = xlb_maglev_build(b, n, m, table, &fp);
+		ms[i] = now_ms() - t0;
+		if (err) {
+			fprintf(stderr, "xlb: bench: maglev build M=%u: %s\n",
+				m, strerror(-err));
+			goto out;
+		}
+		if (o->verbose)
+			printf("  maglev M=%u build %u: %.3f ms\n", m, i + 1,
+			       ms[i]);
+	}
+	err = check_table(table, m, n);
+	*median_ms = bench_median(ms, o->builds);
+out:
+	free(table);
+	free(ms);
+	return err;
+}
+
+int bench_maglev(const struct bench_opts *o, struct bench_result *res,
+		 int *n_res)
+{
+	struct xlb_maglev_backend *b;
+	int err = 0;
+
+	b = calloc(MAGLEV_BACKENDS, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (__u32 i = 0; i < MAGLEV_BACKENDS; i++) {
+		b[i].id = i + 1;
+		b[i].weight = 1;
+		b[i].family = XLB_AF_INET;
+		/* 198.18.0.1 .. 198.18.3.232 */
+		b[i].addr.v4 = htonl(0xc6120000U + i + 1);
+	}
+	for (size_t i = 0; i < sizeof(maglev_sizes) / sizeof(maglev_sizes[0]);
+	     i++) {
+		struct bench_result *r;
+
+		if (!bench_selected(o, bench_maglev_names[i]))
+			continue;
+		if (*n_res >= BENCH_MAX_RESULTS) {
+			err = -E2BIG;
+			break;
+		}
+		printf("  %s ...\n", bench_maglev_names[i]);
+		fflush(stdout);
+		r = &res[*n_res];
+		err = time_builds(o, b, MAGLEV_BACKENDS, maglev_sizes[i],
+				  &r->ms);
+		if (err)
+			break;
+		snprintf(r->scenario, sizeof(r->scenario), "%s",
+			 bench_maglev_names[i]);
+		r->is_build = true;
+		(*n_res)++;
+	}
+	free(b);
+	return err;
+}
