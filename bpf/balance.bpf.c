@@ -581,6 +581,8 @@ static __always_inline int handle_ipv4(struct pkt *p, struct hdr_cursor *nh,
 		*cnt = XLB_CNT_PASS_NON_VIP;
 		return XDP_PASS;
 	}
+	/* Only from here on: non-VIP traffic should not pay for it. */
+	__builtin_memset(p, 0, sizeof(*p));
 	p->key.family = XLB_AF_INET;
 	p->key.src.v4 = iph->saddr;
 	p->key.dst.v4 = iph->daddr;
@@ -646,6 +648,7 @@ static __always_inline int handle_ipv6(struct pkt *p, struct hdr_cursor *nh,
 		*cnt = XLB_CNT_PASS_NON_VIP;
 		return XDP_PASS;
 	}
+	__builtin_memset(p, 0, sizeof(*p));
 	p->key.family = XLB_AF_INET6;
 	__builtin_memcpy(p->key.src.v6, &ip6h->saddr, 16);
 	__builtin_memcpy(p->key.dst.v6, &ip6h->daddr, 16);
@@ -685,7 +688,6 @@ int xlb_balance(struct xdp_md *ctx)
 	struct pkt p;
 	int proto, action = XDP_PASS;
 
-	__builtin_memset(&p, 0, sizeof(p));
 	proto = parse_ethhdr(&nh, data_end, &eth);
 	if (proto == bpf_htons(ETH_P_IP))
 		action = handle_ipv4(&p, &nh, data, data_end, eth, &cnt);

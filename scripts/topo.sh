@@ -182,10 +182,13 @@ topo_nginx_stop() {
 }
 
 # A UDP service on backend I, bound to the VIP port 5353 so replies leave
-# from the VIP: it answers every datagram with "bI".
+# from the VIP: it answers every datagram with "bI". The child reads the
+# datagram before it answers: a bare `echo` could exit before socat wrote
+# the datagram to it, and socat's child would then die of EPIPE without
+# sending the answer.
 topo_udp() {
 	in_ns "b$1" socat -T 5 "UDP4-RECVFROM:5353,bind=$VIP4,reuseaddr,fork" \
-		"SYSTEM:echo b$1" &
+		"SYSTEM:head -c 1 >/dev/null; echo b$1" &
 }
 
 topo_agent() {
