@@ -181,8 +181,8 @@ static void print_table(const struct bench_result *r, int n)
 		}
 		printf("%-24s %10.2f %10.2f %8.2f %8.2f %7.0f%%\n",
 		       r[i].scenario, r[i].ns_per_packet, r[i].floor_ns,
-		       r[i].ratio,
-		       1000.0 / r[i].ns_per_packet, r[i].spread * 100);
+		       r[i].ratio, 1000.0 / r[i].ns_per_packet,
+		       r[i].spread * 100);
 	}
 	if (head_pkt)
 		printf("(medians of the measurements; spread: slowest minus "
@@ -221,8 +221,7 @@ static int write_json(const char *path, const struct bench_result *r, int n)
 			fprintf(f,
 				"\"ns_per_packet\": %.3f, \"floor_ns\": %.3f, "
 				"\"ratio_to_floor\": %.4f, \"mpps\": %.3f}",
-				r[i].ns_per_packet, r[i].floor_ns,
-				r[i].ratio,
+				r[i].ns_per_packet, r[i].floor_ns, r[i].ratio,
 				1000.0 / r[i].ns_per_packet);
 	}
 	fprintf(f, "\n]\n");

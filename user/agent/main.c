@@ -29,16 +29,14 @@
 static int verbosity;
 static volatile sig_atomic_t stop;
 
-static int lib_print(enum libbpf_print_level level, const char *fmt,
-		     va_list ap)
+static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (verbosity < 1 || (verbosity < 2 && level == LIBBPF_DEBUG))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int xdp_print(enum libxdp_print_level level, const char *fmt,
-		     va_list ap)
+static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	return lib_print((enum libbpf_print_level)level, fmt, ap);
 }
@@ -64,7 +62,7 @@ static void usage(FILE *f)
 
 static int add_addr(int fd, const union xlb_addr *a, __u8 family)
 {
-	struct xlb_decap_key key = { .addr = *a, .family = family };
+	struct xlb_decap_key key = {.addr = *a, .family = family};
 	char buf[XLB_ADDR_STRLEN];
 	__u32 zero = 0;
 
@@ -113,20 +111,20 @@ static int add_if_addrs(int fd, const char *ifname)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "gue-port", required_argument, NULL, 'g' },
-		{ "xdp-mode", required_argument, NULL, 'x' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{"interface", required_argument, NULL, 'i'},
+		{"address", required_argument, NULL, 'a'},
+		{"gue-port", required_argument, NULL, 'g'},
+		{"xdp-mode", required_argument, NULL, 'x'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	union xlb_addr extra[MAX_EXTRA];
 	__u8 extra_family[MAX_EXTRA];
-	struct xlb_err err = { { 0 } };
-	struct xlb_decap_config cfg = { 0 };
+	struct xlb_err err = {{0}};
+	struct xlb_decap_config cfg = {0};
 	struct xdp_program *prog = NULL;
 	struct xlb_decap *skel = NULL;
 	unsigned long gue_port = 6080;

@@ -45,8 +45,8 @@
 #define XLB_CTL_ANSWER_TIMEOUT_MS 60000
 
 /* Client: one request, one response (new reference in *resp). */
-int xlb_ctl_call(const char *path, const char *op, json_t *args,
-		 json_t **resp, struct xlb_err *err);
+int xlb_ctl_call(const char *path, const char *op, json_t *args, json_t **resp,
+		 struct xlb_err *err);
 
 /* Server: a listening socket at path (unlinked first) with that mode. */
 int xlb_ctl_listen(const char *path, mode_t mode, struct xlb_err *err);

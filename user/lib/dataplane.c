@@ -202,7 +202,8 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	if (o->max_flows)
 		bpf_map__set_max_entries(dp->skel->maps.flows, o->max_flows);
 	/* A pinned map of the same shape is reused: flows survive us. */
-	bpf_object__for_each_map(map, dp->skel->obj) {
+	bpf_object__for_each_map(map, dp->skel->obj)
+	{
 		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir,
 			 bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, path);
@@ -289,7 +290,8 @@ static bool vip_key_eq(const struct xlb_vip_key *a, const struct xlb_vip_key *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
-static bool owner_is(const struct xlb_id_owner *o, const struct xlb_vip_key *vip,
+static bool owner_is(const struct xlb_id_owner *o,
+		     const struct xlb_vip_key *vip,
 		     const struct xlb_backend_cfg *b)
 {
 	return vip_key_eq(&o->vip, vip) && o->family == b->family &&
@@ -339,7 +341,7 @@ static __u32 alloc_backend_id(struct xlb_dp *dp, const bool *taken,
 static int alloc_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 		     struct xlb_model *next, struct xlb_err *err)
 {
-	bool vip_taken[XLB_MAX_VIPS] = { false };
+	bool vip_taken[XLB_MAX_VIPS] = {false};
 	static bool taken[XLB_MAX_BACKENDS];
 	struct xlb_vip_cfg *v, *c;
 	struct xlb_backend_cfg *b, *cb;
@@ -395,7 +397,8 @@ static int alloc_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 				continue;
 			b->id = alloc_backend_id(dp, taken, &v->key, b);
 			if (!b->id) {
-				xlb_err_set(err, "no free backend id (limit %d)",
+				xlb_err_set(err,
+					    "no free backend id (limit %d)",
 					    XLB_MAX_BACKENDS - 1);
 				return -ENOSPC;
 			}
@@ -424,7 +427,7 @@ static int zero_percpu(int fd, __u32 id)
 
 static int write_config(struct xlb_dp *dp, const struct xlb_global_cfg *g)
 {
-	struct xlb_config c = { 0 };
+	struct xlb_config c = {0};
 	__u32 zero = 0;
 
 	memcpy(c.gw_mac, dp->gw_mac, sizeof(c.gw_mac));
@@ -440,7 +443,7 @@ static int write_config(struct xlb_dp *dp, const struct xlb_global_cfg *g)
 	c.flow_rate_limit = g->flow_rate_limit;
 	c.udp_timeout_ns = (__u64)g->udp_timeout_ms * 1000000ULL;
 	return bpf_map_update_elem(dp->config_fd, &zero, &c, BPF_ANY) ? -errno
-								       : 0;
+								      : 0;
 }
 
 /* The weight a backend has in the ring: only `up` ones take new flows. */
@@ -503,8 +506,7 @@ static int write_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 		return ret;
 	}
 	ret = bpf_map_update_batch(fd, dp->keys, dp->scratch, &count, NULL);
-	if (!ret && bpf_map_update_elem(dp->rings_fd, &v->vip_id, &fd,
-					BPF_ANY))
+	if (!ret && bpf_map_update_elem(dp->rings_fd, &v->vip_id, &fd, BPF_ANY))
 		ret = -errno;
 	close(fd);
 	if (ret) {
@@ -540,7 +542,7 @@ static int write_filter(struct xlb_dp *dp, const struct xlb_model *a,
 	for (size_t i = 0; b && i < b->n_vips; i++)
 		filter_add(&f, &b->vips[i].key.addr);
 	return bpf_map_update_elem(dp->filter_fd, &zero, &f, BPF_ANY) ? -errno
-								       : 0;
+								      : 0;
 }
 
 /* The "VIP address" entry of a VIP's address (see types.h). */
@@ -586,7 +588,7 @@ static bool model_has_vip_id(const struct xlb_model *m, __u32 id)
 /* Frees a VIP id: its flows stop matching it, its ring goes. */
 static void clear_vip_id(struct xlb_dp *dp, __u32 id)
 {
-	struct xlb_vip_info none = { 0 };
+	struct xlb_vip_info none = {0};
 
 	bpf_map_update_elem(dp->vip_info_fd, &id, &none, BPF_ANY);
 	bpf_map_delete_elem(dp->rings_fd, &id);
@@ -603,18 +605,18 @@ static int retire_backend(struct xlb_dp *dp, __u32 id)
 	dp->owner[id].in_use = 0;
 	dp->slots[id] = 0;
 	return bpf_map_update_elem(dp->backends_fd, &id, &be, BPF_ANY) ? -errno
-									: 0;
+								       : 0;
 }
 
-#define CHECK(expr, what)                                                  \
-	do {                                                               \
-		ret = (expr);                                              \
-		if (ret) {                                                 \
-			if (!err->msg[0])                                  \
-				xlb_err_set(err, "%s: %s", what,           \
-					    strerror(-ret));               \
-			return ret;                                        \
-		}                                                          \
+#define CHECK(expr, what)                                                      \
+	do {                                                                   \
+		ret = (expr);                                                  \
+		if (ret) {                                                     \
+			if (!err->msg[0])                                      \
+				xlb_err_set(err, "%s: %s", what,               \
+					    strerror(-ret));                   \
+			return ret;                                            \
+		}                                                              \
 	} while (0)
 
 int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
@@ -655,7 +657,8 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		if (dp->fresh_vip[v->vip_id])
 			CHECK(zero_percpu(dp->vip_stats_fd, v->vip_id),
 			      "clearing VIP stats");
-		if (!c || !ring_inputs_equal(c, v) || !dp->fingerprint[v->vip_id])
+		if (!c || !ring_inputs_equal(c, v) ||
+		    !dp->fingerprint[v->vip_id])
 			CHECK(write_ring(dp, v, err), "writing a ring");
 	}
 
@@ -669,8 +672,8 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 			.ring_size = v->ring_size,
 			.encap = v->encap,
 		};
-		struct xlb_vip_info info = { .key = v->key, .vip = val };
-		struct xlb_vip none = { 0 };
+		struct xlb_vip_info info = {.key = v->key, .vip = val};
+		struct xlb_vip none = {0};
 
 		ak = addr_key(&v->key);
 		if (bpf_map_update_elem(dp->vip_info_fd, &v->vip_id, &info,

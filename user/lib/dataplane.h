@@ -23,8 +23,8 @@ struct xlb_id_owner {
 	struct xlb_vip_key vip;
 	union xlb_addr addr;
 	__u8 family;
-	__u8 in_use;	  /* in the current model */
-	__u8 ever_used;	  /* flows may still point at it */
+	__u8 in_use;	/* in the current model */
+	__u8 ever_used; /* flows may still point at it */
 };
 
 struct xlb_dp {
@@ -32,14 +32,15 @@ struct xlb_dp {
 	struct xdp_program *xdp_prog; /* NULL when adopted */
 	int ifindex;
 	enum xdp_attach_mode mode;
-	bool adopted;	/* program was already attached when we started */
+	bool adopted; /* program was already attached when we started */
 	__u32 prog_id;
 	__u8 gw_mac[6];
 	/* Outer sources used when the model configures no prefix: the
 	 * interface's own first IPv4 and global IPv6 address (or zero). */
 	union xlb_addr if_src4, if_src6;
 	char pin_dir[256];
-	int vips_fd, vip_info_fd, rings_fd, backends_fd, flows_fd, config_fd, filter_fd;
+	int vips_fd, vip_info_fd, rings_fd, backends_fd, flows_fd, config_fd,
+		filter_fd;
 	int counters_fd, vip_stats_fd, backend_stats_fd;
 	/* Last table built per VIP id: for `ring show` and metrics. */
 	__u64 fingerprint[XLB_MAX_VIPS];
@@ -57,7 +58,7 @@ struct xlb_dp_opts {
 	const char *pin_dir;
 	enum xdp_attach_mode mode; /* XDP_MODE_NATIVE or XDP_MODE_SKB */
 	__u8 gw_mac[6];
-	__u32 max_flows;	   /* 0 = XLB_MAX_FLOWS */
+	__u32 max_flows; /* 0 = XLB_MAX_FLOWS */
 };
 
 /*

@@ -14,15 +14,15 @@
 #include <stddef.h>
 #include <xlb/types.h>
 
-#define XLB_WEIGHT_MAX 65535
-#define XLB_WEIGHT_DEFAULT 1
-#define XLB_RING_SIZE_MIN 7
-#define XLB_TTL_DEFAULT 64
-#define XLB_MTU_DEFAULT 1500
-#define XLB_GUE_PORT_DEFAULT 6080
+#define XLB_WEIGHT_MAX		   65535
+#define XLB_WEIGHT_DEFAULT	   1
+#define XLB_RING_SIZE_MIN	   7
+#define XLB_TTL_DEFAULT		   64
+#define XLB_MTU_DEFAULT		   1500
+#define XLB_GUE_PORT_DEFAULT	   6080
 #define XLB_UDP_TIMEOUT_MS_DEFAULT 30000
 /* Longest text form of a VIP: "[v6]:65535/icmpv6". */
-#define XLB_VIP_STRLEN 64
+#define XLB_VIP_STRLEN	64
 #define XLB_ADDR_STRLEN 48
 
 /* An error message for the operator, filled by whatever rejects input. */
@@ -35,8 +35,8 @@ void xlb_err_set(struct xlb_err *err, const char *fmt, ...)
 
 struct xlb_backend_cfg {
 	union xlb_addr addr;
-	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
-	__u8 state;  /* the operator's: XLB_BACKEND_UP, _DRAIN or _DOWN */
+	__u8 family;  /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 state;   /* the operator's: XLB_BACKEND_UP, _DRAIN or _DOWN */
 	__u32 weight; /* 0 .. XLB_WEIGHT_MAX */
 	__u32 id;     /* backend id in the maps; 0 until xlbd allocates one */
 };
@@ -52,14 +52,14 @@ struct xlb_vip_cfg {
 };
 
 struct xlb_global_cfg {
-	__u8 encap;	  /* XLB_ENCAP_IPIP or XLB_ENCAP_GUE */
-	__u8 ttl;	  /* 1 .. 255 */
-	__u16 gue_port;	  /* host order, 1 .. 65535 */
-	__u16 mtu;	  /* 0 = no check, else 576 .. 65535 (outer packet) */
+	__u8 encap;	/* XLB_ENCAP_IPIP or XLB_ENCAP_GUE */
+	__u8 ttl;	/* 1 .. 255 */
+	__u16 gue_port; /* host order, 1 .. 65535 */
+	__u16 mtu;	/* 0 = no check, else 576 .. 65535 (outer packet) */
 	union xlb_addr src4;
-	__u8 src4_plen;	  /* 0 .. 32; 0 = none configured */
+	__u8 src4_plen; /* 0 .. 32; 0 = none configured */
 	union xlb_addr src6;
-	__u8 src6_plen;	  /* 0 .. 128; 0 = none configured */
+	__u8 src6_plen;	       /* 0 .. 128; 0 = none configured */
 	__u32 flow_rate_limit; /* inserts per second per CPU; 0 = unlimited */
 	__u32 udp_timeout_ms;  /* 0 = UDP flows never expire by idleness */
 };
@@ -67,7 +67,8 @@ struct xlb_global_cfg {
 struct xlb_model {
 	struct xlb_global_cfg global;
 	size_t n_vips;
-	struct xlb_vip_cfg *vips; /* kept sorted by key (family, addr, port, proto) */
+	struct xlb_vip_cfg
+		*vips; /* kept sorted by key (family, addr, port, proto) */
 };
 
 /* Life cycle. init gives the defaults above and no VIPs. */
@@ -102,8 +103,8 @@ int xlb_model_backend_del(struct xlb_model *m, const struct xlb_vip_key *key,
 			  const union xlb_addr *addr, __u8 family,
 			  struct xlb_err *err);
 int xlb_model_backend_set(struct xlb_model *m, const struct xlb_vip_key *key,
-			  const union xlb_addr *addr, __u8 family,
-			  long weight, int state, struct xlb_err *err);
+			  const union xlb_addr *addr, __u8 family, long weight,
+			  int state, struct xlb_err *err);
 
 /* Whole-model check (limits, primes, duplicates, ranges). */
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
@@ -123,8 +124,8 @@ const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
 			    size_t len);
 int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err);
 const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len);
-int xlb_parse_prefix(const char *s, union xlb_addr *a, __u8 *family,
-		     __u8 *plen, struct xlb_err *err);
+int xlb_parse_prefix(const char *s, union xlb_addr *a, __u8 *family, __u8 *plen,
+		     struct xlb_err *err);
 int xlb_parse_flags(const char *s, __u32 *flags, struct xlb_err *err);
 /* Writes "no-sport,dport-only" (or "none") into buf. */
 const char *xlb_format_flags(__u32 flags, char *buf, size_t len);

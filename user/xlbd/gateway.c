@@ -77,8 +77,7 @@ static int arp_lookup(const char *ifname, const char *ip, __u8 mac[6])
 int xlbd_gateway_mac(const char *ifname, __u8 mac[6], char *gw_str,
 		     size_t gw_len, struct xlb_err *err)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(9) };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(9)};
 	int fd;
 
 	if (default_gateway(ifname, &sin.sin_addr)) {

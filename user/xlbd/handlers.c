@@ -133,8 +133,8 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 
 static json_t *do_vip_add(struct xlbd *d, const json_t *args)
 {
-	struct xlb_vip_cfg v = { 0 };
-	struct xlb_err err = { { 0 } };
+	struct xlb_vip_cfg v = {0};
+	struct xlb_err err = {{0}};
 	struct xlb_model next;
 	json_int_t ring = 0;
 	const char *s;
@@ -163,7 +163,7 @@ static json_t *do_vip_add(struct xlbd *d, const json_t *args)
 
 static json_t *do_vip_del(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
 	int ret = arg_vip(args, &key, &err);
@@ -207,7 +207,7 @@ static const struct xlb_vip_cfg *find_vip(struct xlbd *d, const json_t *args,
 
 static json_t *do_vip_show(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	const struct xlb_vip_cfg *v;
 	int ret;
 
@@ -217,9 +217,9 @@ static json_t *do_vip_show(struct xlbd *d, const json_t *args)
 
 static json_t *do_backend_add(struct xlbd *d, const json_t *args)
 {
-	struct xlb_backend_cfg b = { .weight = XLB_WEIGHT_DEFAULT,
-				     .state = XLB_BACKEND_UP };
-	struct xlb_err err = { { 0 } };
+	struct xlb_backend_cfg b = {.weight = XLB_WEIGHT_DEFAULT,
+				    .state = XLB_BACKEND_UP};
+	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
 	json_int_t weight;
@@ -249,7 +249,7 @@ static json_t *do_backend_add(struct xlbd *d, const json_t *args)
 
 static json_t *do_backend_del(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
 	union xlb_addr addr;
@@ -270,14 +270,14 @@ static json_t *do_backend_del(struct xlbd *d, const json_t *args)
 
 static json_t *do_backend_set(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
 	union xlb_addr addr;
 	json_int_t weight = -1;
 	__u8 family, state = 0;
-	bool has_weight;
-	const char *s;
+	bool has_weight = false;
+	const char *s = NULL;
 	int ret;
 
 	ret = arg_vip(args, &key, &err);
@@ -310,17 +310,17 @@ static json_t *backend_json(const struct xlb_vip_cfg *v,
 {
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
 
-	return json_pack("{s:s, s:s, s:I, s:s, s:I}", "vip",
-			 xlb_format_vip(&v->key, vip, sizeof(vip)), "addr",
-			 xlb_format_addr(&b->addr, b->family, addr,
-					 sizeof(addr)),
-			 "weight", (json_int_t)b->weight, "state",
-			 xlb_state_name(b->state), "id", (json_int_t)b->id);
+	return json_pack(
+		"{s:s, s:s, s:I, s:s, s:I}", "vip",
+		xlb_format_vip(&v->key, vip, sizeof(vip)), "addr",
+		xlb_format_addr(&b->addr, b->family, addr, sizeof(addr)),
+		"weight", (json_int_t)b->weight, "state",
+		xlb_state_name(b->state), "id", (json_int_t)b->id);
 }
 
 static json_t *do_backend_list(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	const struct xlb_vip_cfg *only = NULL;
 	json_t *list;
 	int ret;
@@ -345,7 +345,7 @@ static json_t *do_backend_list(struct xlbd *d, const json_t *args)
 
 static json_t *do_ring_show(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	const struct xlb_vip_cfg *v;
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN], fp[32];
 	json_t *list;
@@ -371,15 +371,15 @@ static json_t *do_ring_show(struct xlbd *d, const json_t *args)
 	}
 	snprintf(fp, sizeof(fp), "%016" PRIx64,
 		 (uint64_t)d->dp->fingerprint[v->vip_id]);
-	return xlb_ctl_ok(json_pack(
-		"{s:s, s:I, s:s, s:o}", "vip",
-		xlb_format_vip(&v->key, vip, sizeof(vip)), "ring_size",
-		(json_int_t)v->ring_size, "fingerprint", fp, "backends", list));
+	return xlb_ctl_ok(json_pack("{s:s, s:I, s:s, s:o}", "vip",
+				    xlb_format_vip(&v->key, vip, sizeof(vip)),
+				    "ring_size", (json_int_t)v->ring_size,
+				    "fingerprint", fp, "backends", list));
 }
 
 static json_t *do_config_apply(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	struct xlb_model next;
 	json_t *doc = json_object_get(args, "config");
 	int ret;
@@ -397,28 +397,28 @@ static json_t *do_config_dump(struct xlbd *d, const json_t *args)
 	return xlb_ctl_ok(xlb_model_to_json(&d->model, false));
 }
 
-static const char *const no_args[] = { NULL };
-static const char *const vip_arg[] = { "vip", NULL };
-static const char *const vip_add_args[] = { "vip", "flags", "encap",
-					    "ring_size", NULL };
-static const char *const backend_args[] = { "vip", "addr", "weight", "state",
-					    NULL };
-static const char *const backend_del_args[] = { "vip", "addr", NULL };
-static const char *const config_args[] = { "config", NULL };
+static const char *const no_args[] = {NULL};
+static const char *const vip_arg[] = {"vip", NULL};
+static const char *const vip_add_args[] = {"vip", "flags", "encap", "ring_size",
+					   NULL};
+static const char *const backend_args[] = {"vip", "addr", "weight", "state",
+					   NULL};
+static const char *const backend_del_args[] = {"vip", "addr", NULL};
+static const char *const config_args[] = {"config", NULL};
 
 static const struct op ops[] = {
-	{ "status", no_args, do_status },
-	{ "vip.add", vip_add_args, do_vip_add },
-	{ "vip.del", vip_arg, do_vip_del },
-	{ "vip.list", no_args, do_vip_list },
-	{ "vip.show", vip_arg, do_vip_show },
-	{ "backend.add", backend_args, do_backend_add },
-	{ "backend.del", backend_del_args, do_backend_del },
-	{ "backend.set", backend_args, do_backend_set },
-	{ "backend.list", vip_arg, do_backend_list },
-	{ "ring.show", vip_arg, do_ring_show },
-	{ "config.apply", config_args, do_config_apply },
-	{ "config.dump", no_args, do_config_dump },
+	{"status", no_args, do_status},
+	{"vip.add", vip_add_args, do_vip_add},
+	{"vip.del", vip_arg, do_vip_del},
+	{"vip.list", no_args, do_vip_list},
+	{"vip.show", vip_arg, do_vip_show},
+	{"backend.add", backend_args, do_backend_add},
+	{"backend.del", backend_del_args, do_backend_del},
+	{"backend.set", backend_args, do_backend_set},
+	{"backend.list", vip_arg, do_backend_list},
+	{"ring.show", vip_arg, do_ring_show},
+	{"config.apply", config_args, do_config_apply},
+	{"config.dump", no_args, do_config_dump},
 };
 
 static int check_args(const struct op *op, const json_t *args,
@@ -427,7 +427,8 @@ static int check_args(const struct op *op, const json_t *args,
 	const char *key;
 	json_t *val;
 
-	json_object_foreach((json_t *)args, key, val) {
+	json_object_foreach((json_t *)args, key, val)
+	{
 		const char *const *a = op->args;
 
 		(void)val;
@@ -446,7 +447,7 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req)
 {
 	const char *name = json_string_value(json_object_get(req, "op"));
 	json_t *args = json_object_get(req, "args");
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	json_t *empty = NULL, *resp;
 
 	if (!name)
@@ -477,7 +478,7 @@ out:
 
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 {
-	struct xlb_err undo_err = { { 0 } };
+	struct xlb_err undo_err = {{0}};
 	struct xlb_model undo;
 	int ret;
 

@@ -40,8 +40,7 @@ void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
 }
 
 /* libbpf and libxdp speak only with -vv: their output is for debugging. */
-static int lib_print(enum libbpf_print_level level, const char *fmt,
-		     va_list ap)
+static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (xlbd_verbosity < 2 && level != LIBBPF_WARN)
 		return 0;
@@ -50,8 +49,7 @@ static int lib_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int xdp_print(enum libxdp_print_level level, const char *fmt,
-		     va_list ap)
+static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	return lib_print((enum libbpf_print_level)level, fmt, ap);
 }
@@ -84,7 +82,7 @@ static void usage(FILE *f)
 /* Serves one connection: one request, one response. */
 static void serve(struct xlbd *d, int lfd)
 {
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	json_t *req = NULL, *resp;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
@@ -138,7 +136,7 @@ static int load_initial(struct xlbd *d, const char *config_path,
 /* The event loop: control connections and signals. */
 static int run(struct xlbd *d, int lfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, evs[8];
+	struct epoll_event ev = {.events = EPOLLIN}, evs[8];
 	struct signalfd_siginfo si;
 	int ep, sfd, n, ret = 0;
 	sigset_t mask;
@@ -192,27 +190,27 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "state-dir", required_argument, NULL, 'S' },
-		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "socket-mode", required_argument, NULL, 'M' },
-		{ "gateway-mac", required_argument, NULL, 'g' },
-		{ "xdp-mode", required_argument, NULL, 'x' },
-		{ "metrics", required_argument, NULL, 'm' },
-		{ "max-flows", required_argument, NULL, 'F' },
-		{ "detach-on-exit", no_argument, NULL, 'D' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{"interface", required_argument, NULL, 'i'},
+		{"config", required_argument, NULL, 'c'},
+		{"state-dir", required_argument, NULL, 'S'},
+		{"pin-dir", required_argument, NULL, 'P'},
+		{"socket", required_argument, NULL, 's'},
+		{"socket-mode", required_argument, NULL, 'M'},
+		{"gateway-mac", required_argument, NULL, 'g'},
+		{"xdp-mode", required_argument, NULL, 'x'},
+		{"metrics", required_argument, NULL, 'm'},
+		{"max-flows", required_argument, NULL, 'F'},
+		{"detach-on-exit", no_argument, NULL, 'D'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
-	struct xlb_dp_opts dpo = { .pin_dir = XLBD_PIN_DIR_DEFAULT,
-				   .mode = XDP_MODE_NATIVE };
+	struct xlb_dp_opts dpo = {.pin_dir = XLBD_PIN_DIR_DEFAULT,
+				  .mode = XDP_MODE_NATIVE};
 	const char *state_dir = XLBD_STATE_DIR_DEFAULT, *config = NULL;
 	const char *gw_arg = NULL;
-	struct xlb_err err = { { 0 } };
+	struct xlb_err err = {{0}};
 	struct xlb_model initial;
 	unsigned long mode = 0600, flows;
 	struct xlbd d = {

@@ -101,13 +101,12 @@ static void write_vips(FILE *f, struct xlbd *d)
 			xlb_format_addr(&b->addr, b->family, addr,
 					sizeof(addr));
 			snprintf(labels, sizeof(labels), lbl, vip, addr);
-			if (xlb_counter_sum(d->dp->backend_stats_fd, b->id,
-					    &c))
+			if (xlb_counter_sum(d->dp->backend_stats_fd, b->id, &c))
 				memset(&c, 0, sizeof(c));
 			fprintf(f, "xlb_backend_packets_total{%s} %llu\n",
 				labels, (unsigned long long)c.packets);
-			fprintf(f, "xlb_backend_bytes_total{%s} %llu\n",
-				labels, (unsigned long long)c.bytes);
+			fprintf(f, "xlb_backend_bytes_total{%s} %llu\n", labels,
+				(unsigned long long)c.bytes);
 			fprintf(f, "xlb_backend_weight{%s} %u\n", labels,
 				b->weight);
 			fprintf(f, "xlb_backend_ring_slots{%s} %u\n", labels,
@@ -165,9 +164,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 		return MHD_NO;
 	if (strcmp(url, "/metrics")) {
 		status = MHD_HTTP_NOT_FOUND;
-		resp = MHD_create_response_from_buffer(
-			sizeof(not_found) - 1, (void *)not_found,
-			MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(sizeof(not_found) - 1,
+						       (void *)not_found,
+						       MHD_RESPMEM_PERSISTENT);
 	} else {
 		body = render(d, &len);
 		if (!body)
@@ -222,7 +221,8 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 		return 0;
 	}
 bad:
-	xlb_err_set(err, "--metrics: expected ADDR:PORT or [ADDR6]:PORT, not '%s'",
+	xlb_err_set(err,
+		    "--metrics: expected ADDR:PORT or [ADDR6]:PORT, not '%s'",
 		    s);
 	return -EINVAL;
 }
@@ -237,10 +237,9 @@ int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err)
 		return ret;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	d->httpd = MHD_start_daemon(flags, 0, NULL, NULL, answer, d,
-				    MHD_OPTION_SOCK_ADDR, &ss,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10U,
-				    MHD_OPTION_END);
+	d->httpd = MHD_start_daemon(
+		flags, 0, NULL, NULL, answer, d, MHD_OPTION_SOCK_ADDR, &ss,
+		MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
 	if (!d->httpd) {
 		xlb_err_set(err, "cannot serve metrics on %s (port in use?)",
 			    d->metrics_addr);

@@ -17,8 +17,8 @@
 #include "version.h"
 
 #define XLBD_STATE_DIR_DEFAULT "/var/lib/xlb"
-#define XLBD_PIN_DIR_DEFAULT XLB_PIN_DIR_DEFAULT
-#define XLBD_METRICS_DEFAULT "127.0.0.1:9120"
+#define XLBD_PIN_DIR_DEFAULT   XLB_PIN_DIR_DEFAULT
+#define XLBD_METRICS_DEFAULT   "127.0.0.1:9120"
 
 enum xlbd_log_level { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
