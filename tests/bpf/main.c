@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The golden-packet runner: loads the balancer and the decap program once,
+ * and for every case resets all maps, lets the case write its setup, runs
+ * its frames through BPF_PROG_TEST_RUN and checks action, output frame and
+ * the delta of every counter. One line per case, then "N passed, N failed".
+ *
+ *   golden [-v] [-p FILE] [FILTER]
+ *     -v       hex dumps of mismatching frames, libbpf messages
+ *     -p FILE  write every step's input and output frames to a pcap file
+ *     FILTER   run only the cases whose name contains it
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "golden.h"
+#include "harness.h"
+#include "balance.skel.h"
+#include "decap.skel.h"
+
+struct harness H;
+static struct tc the_case;
+static FILE *pcap;
+
+/* Appends one frame to the -p capture (classic pcap, Ethernet). */
+static void pcap_frame(const __u8 *d, __u32 len)
+{
+	struct {
+		__u32 sec, usec, caplen, len;
+	} rec = {0, 0, len, len};
+
+	if (!pcap)
+		return;
+	fwrite(&rec, sizeof(rec), 1, pcap);
+	fwrite(d, 1, len, pcap);
+}
+
+static int pcap_open(const char *path)
+{
+	struct {
+		__u32 magic;
+		__u16 major, minor;
+		__s32 zone;
+		__u32 sigfigs, snaplen, linktype;
+	} hdr = {0xa1b2c3d4, 2, 4, 0, 0, 65535, 1};
+
+	pcap = fopen(path, "w");
+	if (!pcap)
+		return -errno;
+	fwrite(&hdr, sizeof(hdr), 1, pcap);
+	return 0;
+}
+
+void fail(struct tc *t, const char *fmt, ...)
+{
+	size_t n = strlen(t->why);
+	va_list ap;
+
+	if (n && n + 3 < sizeof(t->why)) {
+		strcat(t->why, "; ");
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->why + n, sizeof(t->why) - n, fmt, ap);
+	va_end(ap);
+	t->failed = true;
+}
+
+/* ---- map plumbing ---- */
+
+static int clear_hash(int fd, __u32 key_size)
+{
+	__u8 key[64];
+
+	(void)key_size;
+	while (bpf_map_get_next_key(fd, NULL, key) == 0)
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	return 0;
+}
+
+/* Zero every entry of an array (per-CPU when percpu), values vsize bytes. */
+static int zero_array(int fd, __u32 n, __u32 vsize, bool percpu)
+{
+	__u32 stride = percpu ? ((vsize + 7) & ~7u) * H.ncpus : vsize;
+	void *zero = calloc(1, stride);
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	for (__u32 k = 0; k < n && !err; k++)
+		if (bpf_map_update_elem(fd, &k, zero, BPF_ANY))
+			err = -errno;
+	free(zero);
+	return err;
+}
+
+int reset_balance(void)
+{
+	int err = 0;
+
+	err = err ?: clear_hash(H.vips, sizeof(struct xlb_vip_key));
+	err = err ?: clear_hash(H.flows, sizeof(struct xlb_flow_key));
+	for (__u32 k = 0; k < XLB_MAX_VIPS; k++) {
+		if (H.ring_set[k] && bpf_map_delete_elem(H.rings, &k) &&
+		    errno != ENOENT)
+			err = err ?: -errno;
+		H.ring_set[k] = false;
+	}
+	err = err
+		      ?: zero_array(H.vip_info, XLB_MAX_VIPS,
+				    sizeof(struct xlb_vip_info), false);
+	err = err
+		      ?: zero_array(H.backends, XLB_MAX_BACKENDS,
+				    sizeof(struct xlb_backend), false);
+	err = err ?: zero_array(H.config, 1, sizeof(struct xlb_config), false);
+	err = err
+		      ?: zero_array(H.filter, 1, sizeof(struct xlb_vip_filter),
+				    false);
+	err = err
+		      ?: zero_array(H.counters, XLB_CNT_MAX,
+				    sizeof(struct xlb_counter), true);
+	err = err
+		      ?: zero_array(H.vip_stats, XLB_MAX_VIPS,
+				    sizeof(struct xlb_counter), true);
+	err = err
+		      ?: zero_array(H.backend_stats, XLB_MAX_BACKENDS,
+				    sizeof(struct xlb_counter), true);
+	err = err
+		      ?: zero_array(H.flow_rate, 1,
+				    sizeof(struct xlb_flow_rate), true);
+	return err;
+}
+
+int reset_decap(void)
+{
+	int err = 0;
+
+	err = err ?: clear_hash(H.decap_addrs, sizeof(struct xlb_decap_key));
+	err = err
+		      ?: zero_array(H.decap_config, 1,
+				    sizeof(struct xlb_decap_config), false);
+	err = err
+		      ?: zero_array(H.decap_counters, XLB_DECAP_MAX,
+				    sizeof(struct xlb_counter), true);
+	return err;
+}
+
+/* Sums a per-CPU array of xlb_counter into out[0..n). */
+static int percpu_sum(int fd, __u32 n, struct xlb_counter *out)
+{
+	struct xlb_counter *v = calloc(H.ncpus, sizeof(*v));
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < n; k++) {
+		out[k].packets = out[k].bytes = 0;
+		if (bpf_map_lookup_elem(fd, &k, v)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < H.ncpus; c++) {
+			out[k].packets += v[c].packets;
+			out[k].bytes += v[c].bytes;
+		}
+	}
+	free(v);
+	return err;
+}
+
+struct snap {
+	struct xlb_counter cnt[(int)XLB_CNT_MAX > (int)XLB_DECAP_MAX
+				       ? XLB_CNT_MAX
+				       : XLB_DECAP_MAX];
+	struct xlb_counter vip[XLB_MAX_VIPS];
+	struct xlb_counter be[XLB_MAX_BACKENDS];
+};
+
+static int snapshot(enum prog_kind k, struct snap *s)
+{
+	int err;
+
+	if (k == PROG_DECAP)
+		return percpu_sum(H.decap_counters, XLB_DECAP_MAX, s->cnt);
+	err = percpu_sum(H.counters, XLB_CNT_MAX, s->cnt);
+	err = err ?: percpu_sum(H.vip_stats, XLB_MAX_VIPS, s->vip);
+	err = err ?: percpu_sum(H.backend_stats, XLB_MAX_BACKENDS, s->be);
+	return err;
+}
+
+/* ---- steps ---- */
+
+static const char *action_name(__u32 a)
+{
+	static const char *const n[] = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS",
+					"XDP_TX", "XDP_REDIRECT"};
+
+	return a < 5 ? n[a] : "XDP_?";
+}
+
+static void check_output(struct tc *t, const char *what, const __u8 *got,
+			 __u32 got_len, const struct frame *want)
+{
+	__u32 i, n = got_len < want->len ? got_len : want->len;
+
+	for (i = 0; i < n && got[i] == want->d[i]; i++)
+		;
+	if (i == n && got_len == want->len)
+		return;
+	if (i < n)
+		fail(t,
+		     "%s: output byte %u is %02x, want %02x (len %u, want %u)",
+		     what, i, got[i], want->d[i], got_len, want->len);
+	else
+		fail(t, "%s: output length %u, want %u (equal up to %u)", what,
+		     got_len, want->len, n);
+	if (H.verbose) {
+		hexdump("want", want->d, want->len);
+		hexdump("got", got, got_len);
+	}
+}
+
+static void check_counter(struct tc *t, const char *what, const char *name,
+			  const struct xlb_counter *d, __u64 pk, __u64 by,
+			  bool bytes)
+{
+	if (d->packets != pk || (bytes && d->bytes != by)) {
+		if (bytes)
+			fail(t,
+			     "%s: %s +%llu pkts +%llu bytes, want +%llu/+%llu",
+			     what, name, (unsigned long long)d->packets,
+			     (unsigned long long)d->bytes,
+			     (unsigned long long)pk, (unsigned long long)by);
+		else
+			fail(t, "%s: %s +%llu, want +%llu", what, name,
+			     (unsigned long long)d->packets,
+			     (unsigned long long)pk);
+	}
+}
+
+static void delta(struct xlb_counter *d, const struct xlb_counter *a,
+		  const struct xlb_counter *b)
+{
+	d->packets = b->packets - a->packets;
+	d->bytes = b->bytes - a->bytes;
+}
+
+static struct snap before, after;
+
+void run_step(struct tc *t, enum prog_kind k, const struct step *s)
+{
+	static __u8 out[FRAME_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = s->in->d,
+		    .data_size_in = s->in->len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	const char *what = s->what ? s->what : "run";
+	__u32 len = s->in->len, n;
+	const struct frame *want = s->out;
+	struct xlb_counter d;
+	char name[64];
+	int err;
+
+	if (snapshot(k, &before)) {
+		fail(t, "%s: reading counters: %s", what, strerror(errno));
+		return;
+	}
+	memset(out, 0, sizeof(out));
+	err = bpf_prog_test_run_opts(k == PROG_DECAP ? H.dec_prog : H.bal_prog,
+				     &opts);
+	if (err) {
+		fail(t, "%s: BPF_PROG_TEST_RUN: %s", what, strerror(-err));
+		return;
+	}
+	pcap_frame(s->in->d, s->in->len);
+	if (opts.retval == XDP_TX || opts.retval == XDP_PASS)
+		pcap_frame(out, opts.data_size_out);
+	if (snapshot(k, &after)) {
+		fail(t, "%s: reading counters: %s", what, strerror(errno));
+		return;
+	}
+	if (opts.retval != s->action)
+		fail(t, "%s: action %s, want %s", what,
+		     action_name(opts.retval), action_name(s->action));
+	else if (s->action == XDP_TX || s->action == XDP_PASS) {
+		if (!want && s->action == XDP_PASS)
+			want = s->in;
+		if (want)
+			check_output(t, what, out, opts.data_size_out, want);
+	}
+
+	n = k == PROG_DECAP ? XLB_DECAP_MAX : XLB_CNT_MAX;
+	for (__u32 id = 0; id < n; id++) {
+		bool is_verdict = id == (__u32)s->verdict;
+		bool is_event = k == PROG_BALANCE && (s->events >> id) & 1;
+		bool bytes = k == PROG_DECAP || id < XLB_CNT_FIRST_EVENT;
+
+		if ((s->ignore >> id) & 1)
+			continue;
+		delta(&d, &before.cnt[id], &after.cnt[id]);
+		check_counter(t, what,
+			      k == PROG_DECAP ? xlb_decap_counter_names[id]
+					      : xlb_counter_names[id],
+			      &d, is_verdict + is_event, is_verdict ? len : 0,
+			      bytes);
+	}
+	if (k == PROG_DECAP)
+		return;
+	for (__u32 id = 0; id < XLB_MAX_VIPS; id++) {
+		bool hit = s->vip_id >= 0 && id == (__u32)s->vip_id;
+
+		delta(&d, &before.vip[id], &after.vip[id]);
+		snprintf(name, sizeof(name), "vip_stats[%u]", id);
+		check_counter(t, what, name, &d, hit, hit ? len : 0, true);
+	}
+	for (__u32 id = 0; id < XLB_MAX_BACKENDS; id++) {
+		bool hit = s->backend && id == s->backend;
+
+		delta(&d, &before.be[id], &after.be[id]);
+		snprintf(name, sizeof(name), "backend_stats[%u]", id);
+		check_counter(t, what, name, &d, hit, hit ? len : 0, true);
+	}
+}
+
+/* Rule 8: the TX verdict of an encapsulation. */
+static int tx_verdict(bool gue, int vip_family, int be_family)
+{
+	if (gue)
+		return XLB_CNT_TX_GUE;
+	if (vip_family == XLB_AF_INET)
+		return be_family == XLB_AF_INET ? XLB_CNT_TX_IPIP
+						: XLB_CNT_TX_4IN6;
+	return be_family == XLB_AF_INET6 ? XLB_CNT_TX_IP6IP6 : XLB_CNT_TX_6IN4;
+}
+
+void expect_tx(struct tc *t, const char *what, const struct frame *in,
+	       const struct xlb_flow_key *k, __u32 be, __u64 events)
+{
+	const struct xlb_vip *v = vip_of(t, k);
+	struct frame *out = malloc(sizeof(*out));
+	__u8 kind;
+	bool gue;
+
+	if (!out)
+		abort();
+	if (!v) {
+		fail(t, "%s: test bug: no VIP for the key", what);
+		free(out);
+		return;
+	}
+	kind = v->encap != XLB_ENCAP_DEFAULT ? v->encap : t->cfg.encap;
+	gue = kind == XLB_ENCAP_GUE;
+	expect_encap(out, in, &t->cfg, &t->be[be], gue, rss_of(k));
+	run_step(
+		t, PROG_BALANCE,
+		&(struct step){
+			.what = what,
+			.in = in,
+			.action = XDP_TX,
+			.out = out,
+			.verdict = tx_verdict(gue, k->family, t->be[be].family),
+			.events = events,
+			.vip_id = (int)v->vip_id,
+			.backend = be,
+		});
+	free(out);
+}
+
+void expect_pass(struct tc *t, const char *what, const struct frame *in,
+		 int verdict)
+{
+	run_step(t, PROG_BALANCE,
+		 &(struct step){.what = what,
+				.in = in,
+				.action = XDP_PASS,
+				.verdict = verdict,
+				.vip_id = -1});
+}
+
+void expect_drop(struct tc *t, const char *what, const struct frame *in,
+		 int verdict, __u64 events)
+{
+	run_step(t, PROG_BALANCE,
+		 &(struct step){.what = what,
+				.in = in,
+				.action = XDP_DROP,
+				.verdict = verdict,
+				.events = events,
+				.vip_id = -1});
+}
+
+void expect_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend)
+{
+	struct xlb_flow v;
+
+	if (!get_flow(t, k, &v))
+		fail(t, "flow entry missing, want backend %u", backend);
+	else if (v.backend_id != backend)
+		fail(t, "flow entry backend %u, want %u", v.backend_id,
+		     backend);
+	else if (vip_of(t, k) && v.vip_id != vip_of(t, k)->vip_id)
+		fail(t, "flow entry vip_id %u, want %u", v.vip_id,
+		     vip_of(t, k)->vip_id);
+}
+
+void expect_no_flow(struct tc *t, const struct xlb_flow_key *k)
+{
+	struct xlb_flow v;
+
+	if (get_flow(t, k, &v))
+		fail(t, "flow entry present (backend %u), want none",
+		     v.backend_id);
+}
+
+int flow_count(struct tc *t)
+{
+	struct xlb_flow_key k, next;
+	int n = 0;
+
+	(void)t;
+	if (bpf_map_get_next_key(H.flows, NULL, &k))
+		return 0;
+	do
+		n++;
+	while (!bpf_map_get_next_key(H.flows, &k, &next) && (k = next, 1));
+	return n;
+}
+
+/* ---- loading and the run ---- */
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !H.verbose)
+		return 0;
+	if (level != LIBBPF_WARN && !H.verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static struct xlb_balance *bal;
+static struct xlb_decap *dec;
+
+static int load(void)
+{
+	int err;
+
+	bal = xlb_balance__open();
+	if (!bal)
+		return -errno;
+	err = bpf_map__set_max_entries(bal->maps.flows, 4096);
+	err = err ?: xlb_balance__load(bal);
+	if (err)
+		return err;
+	H.bal_prog = bpf_program__fd(bal->progs.xlb_balance);
+	H.vips = bpf_map__fd(bal->maps.vips);
+	H.vip_info = bpf_map__fd(bal->maps.vip_info);
+	H.rings = bpf_map__fd(bal->maps.rings);
+	H.backends = bpf_map__fd(bal->maps.backends);
+	H.flows = bpf_map__fd(bal->maps.flows);
+	H.config = bpf_map__fd(bal->maps.config);
+	H.filter = bpf_map__fd(bal->maps.vip_filter);
+	H.counters = bpf_map__fd(bal->maps.counters);
+	H.vip_stats = bpf_map__fd(bal->maps.vip_stats);
+	H.backend_stats = bpf_map__fd(bal->maps.backend_stats);
+	H.flow_rate = bpf_map__fd(bal->maps.flow_rate);
+
+	dec = xlb_decap__open_and_load();
+	if (!dec)
+		return -errno;
+	H.dec_prog = bpf_program__fd(dec->progs.xlb_decap);
+	H.decap_addrs = bpf_map__fd(dec->maps.decap_addrs);
+	H.decap_config = bpf_map__fd(dec->maps.decap_config);
+	H.decap_counters = bpf_map__fd(dec->maps.decap_counters);
+	return 0;
+}
+
+static const struct golden_case *const tables[] = {
+	cases_hash,  cases_encap, cases_flow,  cases_ring,
+	cases_parse, cases_icmp,  cases_decap,
+};
+
+int main(int argc, char **argv)
+{
+	const char *filter = NULL;
+	int passed = 0, failed = 0, err, cpu;
+	cpu_set_t set;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-v")) {
+			H.verbose = true;
+		} else if (!strcmp(argv[i], "-p") && i + 1 < argc) {
+			if (pcap_open(argv[++i])) {
+				fprintf(stderr, "golden: %s: %s\n", argv[i],
+					strerror(errno));
+				return 1;
+			}
+		} else if (!strcmp(argv[i], "-h") || argv[i][0] == '-') {
+			fprintf(stderr,
+				"usage: golden [-v] [-p FILE] [FILTER]\n");
+			return 2;
+		} else {
+			filter = argv[i];
+		}
+	}
+	libbpf_set_print(print_fn);
+	/*
+	 * One CPU for the whole run: the flow-insert limiter and the LRU
+	 * lists are per CPU, and a multi-packet case must see one of each.
+	 */
+	cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	H.ncpus = libbpf_num_possible_cpus();
+	if (H.ncpus <= 0) {
+		fprintf(stderr, "golden: possible CPUs: %s\n",
+			strerror(-H.ncpus));
+		return 1;
+	}
+	err = load();
+	if (err) {
+		fprintf(stderr, "golden: loading the programs: %s\n",
+			strerror(-err));
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+
+	for (size_t ti = 0; ti < sizeof(tables) / sizeof(tables[0]); ti++) {
+		for (const struct golden_case *c = tables[ti]; c->name; c++) {
+			struct tc *t = &the_case;
+
+			if (filter && !strstr(c->name, filter))
+				continue;
+			for (int r = 0; r < XLB_MAX_VIPS; r++)
+				free(t->ring[r].slot);
+			memset(t, 0, sizeof(*t));
+			t->name = c->name;
+			err = c->prog == PROG_DECAP ? reset_decap()
+						    : reset_balance();
+			if (err)
+				fail(t, "resetting maps: %s", strerror(-err));
+			else
+				c->fn(t);
+			if (t->failed) {
+				printf("FAIL %s: %s\n", c->name, t->why);
+				failed++;
+			} else {
+				printf("PASS %s\n", c->name);
+				passed++;
+			}
+			fflush(stdout);
+		}
+	}
+	xlb_decap__destroy(dec);
+	xlb_balance__destroy(bal);
+	if (pcap)
+		fclose(pcap);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
