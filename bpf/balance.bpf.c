@@ -370,7 +370,16 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 			vi = bpf_map_lookup_elem(&vip_info, &f->vip_id);
 			if (vi && vip_info_matches(vi, p))
 				vip = &vi->vip;
-			else
+			/*
+			 * A port-less VIP yields to an exact one added since:
+			 * only its flows pay for the lookup that tells.
+			 */
+			if (vip && !vi->key.port) {
+				vip = vip_lookup(p);
+				if (vip && vip->vip_id != f->vip_id)
+					vip = NULL;
+			}
+			if (!vip)
 				f = NULL; /* its VIP changed: hash again */
 		}
 	}

@@ -31,13 +31,13 @@ struct {
 
 /*
  * One Maglev table per VIP: slot -> backend id. Inner maps are ARRAYs of
- * __u32 with BPF_F_INNER_MAP, so each VIP may have its own prime size; the
- * controller builds a new one and swaps it in with one update.
+ * __u32 with XLB_RING_MAP_FLAGS, so each VIP may have its own prime size;
+ * the controller builds a new one and swaps it in with one update.
  */
 struct ring_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_RING_SIZE_DEFAULT);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, XLB_RING_MAP_FLAGS);
 	__type(key, __u32);
 	__type(value, __u32);
 };

@@ -12,13 +12,15 @@
 #define XLB_TYPES_H
 
 #include <linux/types.h>
+#include <linux/bpf.h>
 
 /* Limits: each may be overridden at build time (-DXLB_MAX_VIPS=...). */
 #ifndef XLB_MAX_VIPS
 #define XLB_MAX_VIPS 512
 #endif
+/* Backend ids are per (VIP, backend) pair: 100 VIPs of 100 backends fit. */
 #ifndef XLB_MAX_BACKENDS
-#define XLB_MAX_BACKENDS 4096
+#define XLB_MAX_BACKENDS 16384
 #endif
 #ifndef XLB_MAX_FLOWS
 #define XLB_MAX_FLOWS (1 << 20)
@@ -32,6 +34,11 @@
 #define XLB_RING_SIZE_MAX 655373
 /* Slots tried after the hashed one when its backend is down. */
 #define XLB_REPICK_TRIES 8
+/*
+ * Flags of every ring (inner) map, the template's included: each VIP may
+ * have its own size, and the controller fills a new ring through mmap.
+ */
+#define XLB_RING_MAP_FLAGS (BPF_F_INNER_MAP | BPF_F_MMAPABLE)
 /* Bytes of the offending packet quoted in an ICMP error we originate. */
 #define XLB_ICMP_QUOTE 128
 /* Bits in the VIP address pre-filter (a power of two). */

@@ -736,7 +736,7 @@ static int update(int fd, const void *k, const void *v, const char *what)
 static int make_ring(struct dp *dp, __u32 vip_id, __u32 first, __u32 n,
 		     int *ring_fd)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = XLB_RING_MAP_FLAGS);
 	int rings_fd = bpf_map__fd(dp->bal->maps.rings), fd, err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4,

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -33,6 +34,9 @@
 #include <xlb/hash.h>
 
 #define XLB_PROG_NAME "xlb_balance"
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's, seen by userspace */
+#endif
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -152,8 +156,10 @@ static void learn_backend_ids(struct xlb_dp *dp)
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
 		struct xlb_id_owner *o = &dp->owner[id];
 
-		if (bpf_map_lookup_elem(dp->backends_fd, &id, &be) ||
-		    !be.family)
+		if (bpf_map_lookup_elem(dp->backends_fd, &id, &be))
+			continue;
+		dp->written[id] = be;
+		if (!be.family)
 			continue;
 		o->ever_used = 1;
 		o->addr = be.addr;
@@ -470,14 +476,20 @@ static bool ring_inputs_equal(const struct xlb_vip_cfg *a,
 	return true;
 }
 
-/* Builds v's table and swaps it in with one update of `rings`. */
-static int write_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
+/*
+ * Builds v's table into a new ring map, filled through mmap (a batch
+ * update of 65537 slots costs ten times as much). Returns its fd; the
+ * caller swaps it in.
+ */
+static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 		      struct xlb_err *err)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, copts,
+		    .map_flags = XLB_RING_MAP_FLAGS);
+	size_t len = ((size_t)v->ring_size * sizeof(__u32) + 4095) & ~4095UL;
 	struct xlb_maglev_backend *mb;
-	__u32 count = v->ring_size;
 	int ret, fd;
+	void *mem;
 	__u64 fp;
 
 	mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
@@ -505,14 +517,15 @@ static int write_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 			    v->ring_size, strerror(-ret));
 		return ret;
 	}
-	ret = bpf_map_update_batch(fd, dp->keys, dp->scratch, &count, NULL);
-	if (!ret && bpf_map_update_elem(dp->rings_fd, &v->vip_id, &fd, BPF_ANY))
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
 		ret = -errno;
-	close(fd);
-	if (ret) {
-		xlb_err_set(err, "writing the ring: %s", strerror(-ret));
+		close(fd);
+		xlb_err_set(err, "mapping a ring: %s", strerror(-ret));
 		return ret;
 	}
+	memcpy(mem, dp->scratch, (size_t)v->ring_size * sizeof(__u32));
+	munmap(mem, len);
 
 	dp->fingerprint[v->vip_id] = fp;
 	for (size_t i = 0; i < v->n_backends; i++)
@@ -520,7 +533,33 @@ static int write_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	for (__u32 s = 0; s < v->ring_size; s++)
 		if (dp->scratch[s] < XLB_MAX_BACKENDS)
 			dp->slots[dp->scratch[s]]++;
-	return 0;
+	return fd;
+}
+
+/*
+ * Swaps n rings in. One batched update: the kernel waits for running
+ * programs once per update of a map of maps, and that wait (~18 ms here)
+ * dominated applying many VIPs. Each VIP still switches atomically.
+ */
+static int swap_rings(struct xlb_dp *dp, __u32 *ids, __u32 *fds, __u32 n)
+{
+	__u32 count = n;
+	int ret = 0;
+
+	if (!n)
+		return 0;
+	if (bpf_map_update_batch(dp->rings_fd, ids, fds, &count, NULL)) {
+		ret = -errno;
+		if (ret != -EOPNOTSUPP && ret != -ENOTSUPP && ret != -EINVAL)
+			return ret;
+		/* Older kernels: one by one. */
+		for (__u32 i = 0; i < n; i++)
+			if (bpf_map_update_elem(dp->rings_fd, &ids[i], &fds[i],
+						BPF_ANY))
+				return -errno;
+		ret = 0;
+	}
+	return ret;
 }
 
 static void filter_add(struct xlb_vip_filter *f, const union xlb_addr *a)
@@ -568,21 +607,28 @@ static bool model_has_addr(const struct xlb_model *m,
 	return false;
 }
 
-static bool model_has_backend_id(const struct xlb_model *m, __u32 id)
+/* Marks the VIP and backend ids m uses, for O(1) membership tests. */
+static void mark_ids(struct xlb_dp *dp, const struct xlb_model *m)
 {
-	for (size_t i = 0; i < m->n_vips; i++)
+	memset(dp->vip_mark, 0, sizeof(dp->vip_mark));
+	memset(dp->backend_mark, 0, sizeof(dp->backend_mark));
+	for (size_t i = 0; i < m->n_vips; i++) {
+		dp->vip_mark[m->vips[i].vip_id] = 1;
 		for (size_t j = 0; j < m->vips[i].n_backends; j++)
-			if (m->vips[i].backends[j].id == id)
-				return true;
-	return false;
+			dp->backend_mark[m->vips[i].backends[j].id] = 1;
+	}
 }
 
-static bool model_has_vip_id(const struct xlb_model *m, __u32 id)
+/* Writes a backend entry unless the map already holds exactly that. */
+static int write_backend(struct xlb_dp *dp, __u32 id,
+			 const struct xlb_backend *be)
 {
-	for (size_t i = 0; i < m->n_vips; i++)
-		if (m->vips[i].vip_id == id)
-			return true;
-	return false;
+	if (!memcmp(&dp->written[id], be, sizeof(*be)))
+		return 0;
+	if (bpf_map_update_elem(dp->backends_fd, &id, be, BPF_ANY))
+		return -errno;
+	dp->written[id] = *be;
+	return 0;
 }
 
 /* Frees a VIP id: its flows stop matching it, its ring goes. */
@@ -597,15 +643,12 @@ static void clear_vip_id(struct xlb_dp *dp, __u32 id)
 /* Marks a backend id free in the data path; its address stays readable. */
 static int retire_backend(struct xlb_dp *dp, __u32 id)
 {
-	struct xlb_backend be;
+	struct xlb_backend be = dp->written[id];
 
-	if (bpf_map_lookup_elem(dp->backends_fd, &id, &be))
-		return -errno;
 	be.state = XLB_BACKEND_UNUSED;
 	dp->owner[id].in_use = 0;
 	dp->slots[id] = 0;
-	return bpf_map_update_elem(dp->backends_fd, &id, &be, BPF_ANY) ? -errno
-								       : 0;
+	return write_backend(dp, id, &be);
 }
 
 #define CHECK(expr, what)                                                      \
@@ -622,6 +665,7 @@ static int retire_backend(struct xlb_dp *dp, __u32 id)
 int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		 struct xlb_model *next, struct xlb_err *err)
 {
+	__u32 ring_ids[XLB_MAX_VIPS], ring_fds[XLB_MAX_VIPS], n_rings = 0;
 	struct xlb_vip_key ak;
 	int ret;
 
@@ -643,24 +687,45 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 			};
 			struct xlb_id_owner *o = &dp->owner[b->id];
 
+			ret = 0;
 			if (dp->fresh_backend[b->id])
-				CHECK(zero_percpu(dp->backend_stats_fd, b->id),
-				      "clearing backend stats");
-			if (bpf_map_update_elem(dp->backends_fd, &b->id, &be,
-						BPF_ANY))
-				CHECK(-errno, "writing a backend");
+				ret = zero_percpu(dp->backend_stats_fd, b->id);
+			if (!ret)
+				ret = write_backend(dp, b->id, &be);
+			if (ret) {
+				xlb_err_set(err, "writing backend id %u: %s",
+					    b->id, strerror(-ret));
+				goto out_rings;
+			}
 			o->vip = v->key;
 			o->addr = b->addr;
 			o->family = b->family;
 			o->in_use = o->ever_used = 1;
 		}
-		if (dp->fresh_vip[v->vip_id])
-			CHECK(zero_percpu(dp->vip_stats_fd, v->vip_id),
-			      "clearing VIP stats");
-		if (!c || !ring_inputs_equal(c, v) ||
-		    !dp->fingerprint[v->vip_id])
-			CHECK(write_ring(dp, v, err), "writing a ring");
+		if (dp->fresh_vip[v->vip_id]) {
+			ret = zero_percpu(dp->vip_stats_fd, v->vip_id);
+			if (ret) {
+				xlb_err_set(err, "clearing VIP stats: %s",
+					    strerror(-ret));
+				goto out_rings;
+			}
+		}
+		if (c && ring_inputs_equal(c, v) && dp->fingerprint[v->vip_id])
+			continue;
+		ret = build_ring(dp, v, err);
+		if (ret < 0)
+			goto out_rings;
+		ring_ids[n_rings] = v->vip_id;
+		ring_fds[n_rings++] = ret;
 	}
+	ret = swap_rings(dp, ring_ids, ring_fds, n_rings);
+	if (ret) {
+		xlb_err_set(err, "swapping rings in: %s", strerror(-ret));
+		goto out_rings;
+	}
+	for (__u32 i = 0; i < n_rings; i++)
+		close(ring_fds[i]);
+	n_rings = 0;
 
 	/* 2. VIPs: the filter lets both old and new through meanwhile. */
 	CHECK(write_filter(dp, cur, next), "writing the VIP filter");
@@ -694,26 +759,31 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 			bpf_map_delete_elem(dp->vips_fd, &ak);
 	}
 	CHECK(write_filter(dp, next, NULL), "writing the VIP filter");
+	mark_ids(dp, next);
 	for (size_t i = 0; i < cur->n_vips; i++) {
 		const struct xlb_vip_cfg *c = &cur->vips[i];
 
-		if (!model_has_vip_id(next, c->vip_id)) {
+		if (!dp->vip_mark[c->vip_id]) {
 			clear_vip_id(dp, c->vip_id);
 			dp->fingerprint[c->vip_id] = 0;
 		}
 		for (size_t j = 0; j < c->n_backends; j++)
-			if (!model_has_backend_id(next, c->backends[j].id))
+			if (!dp->backend_mark[c->backends[j].id])
 				CHECK(retire_backend(dp, c->backends[j].id),
 				      "retiring a backend");
 	}
 	return 0;
+
+out_rings:
+	for (__u32 i = 0; i < n_rings; i++)
+		close(ring_fds[i]);
+	return ret;
 }
 
 int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,
 		     struct xlb_err *err)
 {
 	struct xlb_vip_key key, next;
-	struct xlb_backend be;
 	void *prev = NULL;
 	int ret;
 
@@ -732,13 +802,13 @@ int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,
 		key = next;
 		prev = &key;
 	}
+	mark_ids(dp, m);
 	for (__u32 id = 1; id < XLB_MAX_VIPS; id++)
-		if (!model_has_vip_id(m, id))
+		if (!dp->vip_mark[id])
 			clear_vip_id(dp, id);
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
-		if (model_has_backend_id(m, id) ||
-		    bpf_map_lookup_elem(dp->backends_fd, &id, &be) ||
-		    be.state == XLB_BACKEND_UNUSED)
+		if (dp->backend_mark[id] ||
+		    dp->written[id].state == XLB_BACKEND_UNUSED)
 			continue;
 		CHECK(retire_backend(dp, id), "retiring a stale backend");
 	}

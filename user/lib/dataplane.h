@@ -49,6 +49,12 @@ struct xlb_dp {
 	/* Ids allocated by the apply under way: their stats start at 0. */
 	__u8 fresh_vip[XLB_MAX_VIPS];
 	__u8 fresh_backend[XLB_MAX_BACKENDS];
+	/* Ids of the model being applied (scratch for O(1) tests). */
+	__u8 vip_mark[XLB_MAX_VIPS];
+	__u8 backend_mark[XLB_MAX_BACKENDS];
+	/* What the backends map holds, so unchanged entries are not
+	 * rewritten (one weight change used to rewrite all of them). */
+	struct xlb_backend written[XLB_MAX_BACKENDS];
 	__u32 *scratch; /* XLB_RING_SIZE_MAX slots for building tables */
 	__u32 *keys;	/* 0 .. XLB_RING_SIZE_MAX-1, for batch updates */
 };
