@@ -33,12 +33,58 @@ struct xlb_err {
 void xlb_err_set(struct xlb_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Health checks (issue 4): what, how often, and what counts as healthy. */
+enum xlb_check_kind {
+	XLB_CHECK_NONE = 0, /* no check: the backend is trusted */
+	XLB_CHECK_TCP,	    /* connect */
+	XLB_CHECK_HTTP,	    /* GET path, expect a status and a body substring */
+	XLB_CHECK_UDP,	    /* send a payload, expect an answer (substring) */
+	XLB_CHECK_EXEC,	    /* /bin/sh -c cmd, exit 0 = healthy */
+};
+
+#define XLB_CHECK_STRLEN 128
+#define XLB_CHECK_CMDLEN 256
+#define XLB_CHECK_INTERVAL_MS_DEFAULT 1000
+#define XLB_CHECK_TIMEOUT_MS_DEFAULT 500
+#define XLB_CHECK_RISE_DEFAULT 2
+#define XLB_CHECK_FALL_DEFAULT 3
+
+struct xlb_check_cfg {
+	__u8 kind;	   /* enum xlb_check_kind */
+	/*
+	 * 1 (default): through the tunnel, as a packet to VIP:port that
+	 * reaches the backend exactly like client traffic; 0: plain, to the
+	 * backend's own address.
+	 */
+	__u8 tunnel;
+	__u16 port;	    /* host order; 0 = the VIP's port */
+	__u32 interval_ms;  /* 10 .. 3600000 */
+	__u32 timeout_ms;   /* 1 .. interval_ms - 1 */
+	__u8 rise;	    /* good results in a row to come up, 1 .. 100 */
+	__u8 fall;	    /* bad results in a row to go down, 1 .. 100 */
+	__u16 http_status;  /* expected HTTP status, 100 .. 599 (200) */
+	char http_path[XLB_CHECK_STRLEN];  /* "/" */
+	char http_body[XLB_CHECK_STRLEN];  /* substring; "" = any body */
+	char udp_send[XLB_CHECK_STRLEN];   /* payload */
+	char udp_expect[XLB_CHECK_STRLEN]; /* substring; "" = any answer */
+	/* Run with /bin/sh -c; environment XLB_BACKEND, XLB_VIP, XLB_PORT. */
+	char exec_cmd[XLB_CHECK_CMDLEN];
+};
+
+/* What a VIP does when every backend is down (xlb_vip_cfg.all_down). */
+enum xlb_all_down {
+	XLB_ALL_DOWN_DROP = 0, /* drop new traffic, counted */
+	XLB_ALL_DOWN_KEEP = 1, /* keep the last ring: trust the checks less */
+};
+
 struct xlb_backend_cfg {
 	union xlb_addr addr;
 	__u8 family;  /* XLB_AF_INET or XLB_AF_INET6 */
 	__u8 state;   /* the operator's: XLB_BACKEND_UP, _DRAIN or _DOWN */
 	__u32 weight; /* 0 .. XLB_WEIGHT_MAX */
 	__u32 id;     /* backend id in the maps; 0 until xlbd allocates one */
+	/* Its own check, or NULL to use the VIP's (deep-copied). */
+	struct xlb_check_cfg *check;
 };
 
 struct xlb_vip_cfg {
@@ -47,6 +93,9 @@ struct xlb_vip_cfg {
 	__u8 encap;		/* enum xlb_encap; DEFAULT = the global one */
 	__u32 ring_size;	/* a prime, XLB_RING_SIZE_MIN .. _MAX */
 	__u32 vip_id;		/* 1 .. XLB_MAX_VIPS-1; 0 until allocated */
+	struct xlb_check_cfg check; /* inherited by its backends; kind NONE */
+	__u8 all_down;		    /* enum xlb_all_down */
+	__u32 slow_start_ms;	    /* weight ramp after recovery; 0 = none */
 	size_t n_backends;
 	struct xlb_backend_cfg *backends; /* kept sorted by (family, addr) */
 };
@@ -62,6 +111,13 @@ struct xlb_global_cfg {
 	__u8 src6_plen;	       /* 0 .. 128; 0 = none configured */
 	__u32 flow_rate_limit; /* inserts per second per CPU; 0 = unlimited */
 	__u32 udp_timeout_ms;  /* 0 = UDP flows never expire by idleness */
+	/*
+	 * Flap damping: a backend whose health changes flap_count times
+	 * within flap_window_ms is held down for flap_hold_ms.
+	 */
+	__u32 flap_count;      /* 0 = no damping; default 4 */
+	__u32 flap_window_ms;  /* default 60000 */
+	__u32 flap_hold_ms;    /* default 30000 */
 };
 
 struct xlb_model {

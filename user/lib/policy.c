@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The weight policy (see policy.h). State is kept per backend id; the
+ * position of each id in the model is indexed at every sync, so a check
+ * result costs O(1) whatever the number of backends.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "policy.h"
+
+/* Where each id sits in the model last synced. */
+static __u32 pos_vip[XLB_MAX_BACKENDS], pos_backend[XLB_MAX_BACKENDS];
+static __u8 pos_valid[XLB_MAX_BACKENDS];
+
+static const struct xlb_check_cfg *check_of(const struct xlb_vip_cfg *v,
+					    const struct xlb_backend_cfg *b)
+{
+	return b->check ? b->check : &v->check;
+}
+
+void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
+		     bool trust_new, __u64 now_ms)
+{
+	memset(pos_valid, 0, sizeof(pos_valid));
+	for (size_t i = 0; i < m->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &m->vips[i];
+
+		for (size_t j = 0; j < v->n_backends; j++) {
+			const struct xlb_backend_cfg *b = &v->backends[j];
+			struct xlb_health *h;
+			bool checked;
+
+			if (!b->id || b->id >= XLB_MAX_BACKENDS)
+				continue;
+			h = &p->h[b->id];
+			pos_vip[b->id] = i;
+			pos_backend[b->id] = j;
+			pos_valid[b->id] = 1;
+			checked = check_of(v, b)->kind != XLB_CHECK_NONE;
+			if (checked && !h->checked) {
+				memset(h, 0, sizeof(*h));
+				h->checked = 1;
+				h->state = trust_new ? XLB_HEALTH_UP
+						     : XLB_HEALTH_DOWN;
+				h->changed_ms = now_ms;
+				snprintf(h->last_detail, sizeof(h->last_detail),
+					 "%s", "not checked yet");
+			} else if (!checked && h->checked) {
+				memset(h, 0, sizeof(*h));
+				h->changed_ms = now_ms;
+			}
+		}
+	}
+	/* Ids no longer in the model start afresh if they are reused. */
+	for (__u32 id = 0; id < XLB_MAX_BACKENDS; id++)
+		if (!pos_valid[id] && (p->h[id].checked || p->h[id].changed_ms))
+			memset(&p->h[id], 0, sizeof(p->h[id]));
+}
+
+/* Records a change of state; true when it makes the backend a flapper. */
+static bool record_flap(struct xlb_health *h, const struct xlb_global_cfg *g,
+			__u64 now_ms)
+{
+	__u32 recent = 0;
+
+	if (h->n_flaps < XLB_FLAP_HISTORY)
+		h->n_flaps++;
+	memmove(&h->flaps[1], &h->flaps[0],
+		(XLB_FLAP_HISTORY - 1) * sizeof(h->flaps[0]));
+	h->flaps[0] = now_ms;
+	if (!g->flap_count)
+		return false;
+	for (__u32 i = 0; i < h->n_flaps; i++)
+		if (now_ms - h->flaps[i] <= g->flap_window_ms)
+			recent++;
+	return recent >= g->flap_count;
+}
+
+bool xlb_policy_result(struct xlb_policy *p, const struct xlb_model *m,
+		       __u32 id, bool ok, __u32 latency_us, const char *detail,
+		       __u64 now_ms, char *msg, size_t msg_len)
+{
+	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	const struct xlb_check_cfg *c;
+	const struct xlb_backend_cfg *b;
+	const struct xlb_vip_cfg *v;
+	struct xlb_health *h;
+	__u8 before;
+
+	if (msg_len)
+		msg[0] = '\0';
+	if (id >= XLB_MAX_BACKENDS || !pos_valid[id] || !p->h[id].checked)
+		return false;
+	v = &m->vips[pos_vip[id]];
+	b = &v->backends[pos_backend[id]];
+	c = check_of(v, b);
+	h = &p->h[id];
+	h->last_ok = ok;
+	h->last_latency_us = latency_us;
+	snprintf(h->last_detail, sizeof(h->last_detail), "%s", detail);
+	if (ok) {
+		h->fail_run = 0;
+		if (h->ok_run < 255)
+			h->ok_run++;
+	} else {
+		h->ok_run = 0;
+		if (h->fail_run < 255)
+			h->fail_run++;
+	}
+	if (h->held) {
+		if (now_ms < h->hold_until_ms)
+			return false;
+		/* Released: it must earn `rise` good results afresh. */
+		h->held = 0;
+		h->n_flaps = 0;
+		h->ok_run = ok;
+	}
+
+	before = h->state;
+	if (h->state == XLB_HEALTH_UP && h->fail_run >= c->fall)
+		h->state = XLB_HEALTH_DOWN;
+	else if (h->state == XLB_HEALTH_DOWN && h->ok_run >= c->rise)
+		h->state = XLB_HEALTH_UP;
+	if (h->state == before)
+		return false;
+
+	h->changed_ms = now_ms;
+	h->transitions++;
+	xlb_format_vip(&v->key, vip, sizeof(vip));
+	xlb_format_addr(&b->addr, b->family, addr, sizeof(addr));
+	if (record_flap(h, &m->global, now_ms)) {
+		h->held = 1;
+		h->hold_until_ms = now_ms + m->global.flap_hold_ms;
+		if (h->state == XLB_HEALTH_UP) {
+			h->state = XLB_HEALTH_DOWN;
+			h->transitions++;
+		}
+		snprintf(msg, msg_len,
+			 "backend %s of %s flapping: held down for %u ms (%s)",
+			 addr, vip, m->global.flap_hold_ms, detail);
+		return before != h->state;
+	}
+	if (h->state == XLB_HEALTH_UP)
+		h->up_ms = now_ms;
+	snprintf(msg, msg_len, "backend %s of %s is %s after %u %s check%s (%s)",
+		 addr, vip, h->state == XLB_HEALTH_UP ? "up" : "down",
+		 h->state == XLB_HEALTH_UP ? c->rise : c->fall,
+		 ok ? "good" : "failed",
+		 (h->state == XLB_HEALTH_UP ? c->rise : c->fall) == 1 ? ""
+								      : "s",
+		 detail);
+	return true;
+}
+
+/* Is the backend serving as far as its checks go? */
+static bool healthy(const struct xlb_health *h)
+{
+	return !h->checked || (h->state == XLB_HEALTH_UP && !h->held);
+}
+
+static bool all_down(const struct xlb_policy *p,
+		     const struct xlb_vip_cfg *v);
+
+/* Its weight during slow start: a step of the ramp, at least 1. */
+static __u32 ramp(__u32 weight, __u64 since_ms, __u32 slow_ms)
+{
+	__u64 step;
+
+	if (!slow_ms || !weight || since_ms >= slow_ms)
+		return weight;
+	step = since_ms * XLB_SLOW_START_STEPS / slow_ms + 1;
+	weight = (__u32)((__u64)weight * step / XLB_SLOW_START_STEPS);
+	return weight ? weight : 1;
+}
+
+int xlb_policy_effective(const struct xlb_policy *p, const struct xlb_model *m,
+			 __u64 now_ms, struct xlb_model *out)
+{
+	int ret = xlb_model_copy(out, m);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < out->n_vips; i++) {
+		struct xlb_vip_cfg *v = &out->vips[i];
+		/* Every candidate down and the VIP says keep: trust none of
+		 * the checks rather than serve nothing. */
+		if (v->all_down == XLB_ALL_DOWN_KEEP && all_down(p, v))
+			continue;
+		for (size_t j = 0; j < v->n_backends; j++) {
+			struct xlb_backend_cfg *b = &v->backends[j];
+			const struct xlb_health *h = &p->h[b->id];
+
+			if (b->state != XLB_BACKEND_UP || !h->checked)
+				continue;
+			if (!healthy(h))
+				b->state = XLB_BACKEND_DOWN;
+			else if (h->up_ms)
+				b->weight = ramp(b->weight, now_ms - h->up_ms,
+						 v->slow_start_ms);
+		}
+	}
+	return 0;
+}
+
+__u64 xlb_policy_next_change(const struct xlb_policy *p,
+			     const struct xlb_model *m, __u64 now_ms)
+{
+	__u64 next = 0;
+
+	for (size_t i = 0; i < m->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &m->vips[i];
+		__u32 slow = v->slow_start_ms;
+
+		for (size_t j = 0; slow && j < v->n_backends; j++) {
+			const struct xlb_health *h = &p->h[v->backends[j].id];
+			__u64 since, step, at;
+
+			if (!h->checked || !healthy(h) || !h->up_ms)
+				continue;
+			since = now_ms - h->up_ms;
+			if (since >= slow)
+				continue;
+			step = since * XLB_SLOW_START_STEPS / slow + 1;
+			at = h->up_ms +
+			     (step * slow + XLB_SLOW_START_STEPS - 1) /
+				     XLB_SLOW_START_STEPS;
+			if (!next || at < next)
+				next = at;
+		}
+	}
+	return next;
+}
+
+/* Are all of the VIP's operator-up backends down by their checks? */
+static bool all_down(const struct xlb_policy *p, const struct xlb_vip_cfg *v)
+{
+	size_t candidates = 0;
+
+	for (size_t j = 0; j < v->n_backends; j++) {
+		const struct xlb_backend_cfg *b = &v->backends[j];
+
+		if (b->state != XLB_BACKEND_UP)
+			continue;
+		candidates++;
+		if (healthy(&p->h[b->id]))
+			return false;
+	}
+	return candidates > 0;
+}
+
+const char *xlb_policy_health_name(const struct xlb_health *h)
+{
+	if (!h->checked)
+		return "unchecked";
+	return healthy(h) ? "up" : "down";
+}
+
+const char *xlb_policy_reason(const struct xlb_policy *p,
+			      const struct xlb_vip_cfg *v,
+			      const struct xlb_backend_cfg *b, __u64 now_ms)
+{
+	const struct xlb_health *h = &p->h[b->id];
+
+	if (b->state == XLB_BACKEND_DOWN)
+		return "operator: down";
+	if (b->state == XLB_BACKEND_DRAIN)
+		return "operator: drain";
+	if (!h->checked)
+		return "no check";
+	if (h->held)
+		return "flapping: held down";
+	if (h->state != XLB_HEALTH_UP) {
+		if (v->all_down == XLB_ALL_DOWN_KEEP && all_down(p, v))
+			return "all down: last ring kept";
+		return h->transitions || h->fail_run ? "check failed"
+						      : "awaiting checks";
+	}
+	if (h->up_ms && v->slow_start_ms && now_ms - h->up_ms < v->slow_start_ms)
+		return "slow start";
+	return "check ok";
+}
