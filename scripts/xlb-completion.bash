@@ -13,6 +13,30 @@ _xlb_vips()
 	xlb "${sock[@]}" vip list 2>/dev/null | awk 'NR > 1 { print $1 }'
 }
 
+# The backends of VIP $1, from `xlb backend list VIP`.
+_xlb_backends()
+{
+	local sock=()
+	[[ -n $1 ]] || return
+	[[ -n $_xlb_socket ]] && sock=(-s "$_xlb_socket")
+	xlb "${sock[@]}" backend list "$1" 2>/dev/null |
+		awk 'NR > 1 { print $2 }'
+}
+
+# Whether option $1 takes a value (the next word).
+_xlb_takes_value()
+{
+	case $1 in
+	-s | --socket | --pin-dir | --flags | --encap | --ring-size | \
+		--weight | --state | --watch | --all-down | --slow-start | \
+		--backend | --kind | --port | --interval | --timeout | --rise | \
+		--fall | --path | --status | --body | --send | --expect | --cmd)
+		return 0
+		;;
+	esac
+	return 1
+}
+
 # Without the bash-completion package: the plain COMP_* variables and
 # compgen for file names.
 if ! declare -F _init_completion >/dev/null; then
@@ -40,10 +64,11 @@ _xlb()
 	_init_completion -n = || return
 
 	local global_opts='-j --json -s --socket --pin-dir -v --verbose -h --help --version'
-	local objects='vip backend stats ring status config help'
+	local objects='vip backend check stats ring status config help'
 	local -A commands=(
-		[vip]='add del delete list ls show help'
+		[vip]='add del delete list ls show set help'
 		[backend]='add del delete set list ls show help'
+		[check]='set del delete show list ls help'
 		[stats]='vip backend help'
 		[ring]='show help'
 		[status]='help'
@@ -105,7 +130,31 @@ _xlb()
 		compopt -o nospace 2>/dev/null
 		return
 		;;
-	--weight | --ring-size | --watch)
+	--kind)
+		COMPREPLY=($(compgen -W 'tcp http udp exec none' -- "$cur"))
+		return
+		;;
+	--all-down)
+		COMPREPLY=($(compgen -W 'drop keep' -- "$cur"))
+		return
+		;;
+	--backend)
+		# The VIP is the first word after COMMAND that is no option.
+		local k vip=''
+		for ((k = i; k < cword - 1; k++)); do
+			if _xlb_takes_value "${words[k]}"; then
+				((k++))
+			elif [[ ${words[k]} != -* ]]; then
+				vip=${words[k]}
+				break
+			fi
+		done
+		COMPREPLY=($(compgen -W "$(_xlb_backends "$vip")" -- "$cur"))
+		return
+		;;
+	--weight | --ring-size | --watch | --slow-start | --port | \
+		--interval | --timeout | --rise | --fall | --path | --status | \
+		--body | --send | --expect | --cmd)
 		return
 		;;
 	esac
@@ -122,13 +171,11 @@ _xlb()
 	# Words after COMMAND that are not options: the positionals so far.
 	local npos=0 j
 	for ((j = i; j < cword; j++)); do
-		case ${words[j]} in
-		--flags | --encap | --ring-size | --weight | --state | --watch)
+		if _xlb_takes_value "${words[j]}"; then
 			((j++))
-			;;
-		-*) ;;
-		*) ((npos++)) ;;
-		esac
+		elif [[ ${words[j]} != -* ]]; then
+			((npos++))
+		fi
 	done
 
 	local opts='' first=''
@@ -139,9 +186,32 @@ _xlb()
 			opts='--flags --encap --ring-size'
 			((npos == 0)) && first=vip
 			;;
+		set)
+			opts='--all-down --slow-start'
+			((npos == 0)) && first=vip
+			;;
 		del | delete | show) ((npos == 0)) && first=vip ;;
 		'')
 			COMPREPLY=($(compgen -W "${commands[vip]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	check)
+		case $command in
+		set)
+			opts='--backend --kind --plain --tunnel --port --interval
+				--timeout --rise --fall --path --status --body --send
+				--expect --cmd'
+			((npos == 0)) && first=vip
+			;;
+		del | delete)
+			opts='--backend'
+			((npos == 0)) && first=vip
+			;;
+		show | list | ls) ((npos == 0)) && first=vip ;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[check]}" -- "$cur"))
 			return
 			;;
 		esac

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Counter indexes of the `counters` (balancer) and `decap_counters`
- * (backend) maps, each with the name userspace prints. Defined once as
- * X-macro lists so the enum and the names cannot drift apart.
+ * Counter indexes of the `counters` (balancer), `decap_counters`
+ * (backend) and `hc_counters` (health checks through the tunnel) maps,
+ * each with the name userspace prints. Defined once as X-macro lists so
+ * the enum and the names cannot drift apart.
  *
  * Balancer counters come in two classes. Verdicts: every packet the
  * balancer sees is counted in exactly one of them, so their sum is the
@@ -51,8 +52,25 @@
 	X(DROP_MALFORMED, "drop_malformed") /* tunnel to us, bad inner */      \
 	X(DROP_INTERNAL, "drop_internal")   /* adjust_head failed */
 
+/*
+ * Health-check tunnel (hc_counters, TC egress): every packet carrying our
+ * mark is counted once, with its length before encapsulation; packets
+ * without it are not counted (they are the host's other traffic).
+ */
+#define XLB_HC_COUNTERS(X)                                                     \
+	X(IPIP, "ipip")			      /* encapsulated 4 in 4 */        \
+	X(IP6IP6, "ip6ip6")		      /* encapsulated 6 in 6 */        \
+	X(4IN6, "4in6")			      /* encapsulated 4 in 6 */        \
+	X(6IN4, "6in4")			      /* encapsulated 6 in 4 */        \
+	X(GUE, "gue")			      /* encapsulated in GUE */        \
+	X(DROP_NO_BACKEND, "drop_no_backend") /* id unused or out of range */  \
+	X(DROP_UNPARSED, "drop_unparsed")     /* not IP over plain Ethernet */ \
+	X(DROP_TOO_BIG, "drop_too_big")	  /* over config.mtu encapsulated */   \
+	X(DROP_INTERNAL, "drop_internal") /* adjust_room or a store failed */
+
 #define XLB_COUNTER_ENUM(id, name) XLB_CNT_##id,
 #define XLB_DECAP_ENUM(id, name)   XLB_DECAP_##id,
+#define XLB_HC_ENUM(id, name)	   XLB_HC_##id,
 
 enum xlb_counter_id {
 	XLB_VERDICT_COUNTERS(XLB_COUNTER_ENUM)
@@ -63,6 +81,10 @@ enum xlb_counter_id {
 
 enum xlb_decap_counter_id {
 	XLB_DECAP_COUNTERS(XLB_DECAP_ENUM) XLB_DECAP_MAX,
+};
+
+enum xlb_hc_counter_id {
+	XLB_HC_COUNTERS(XLB_HC_ENUM) XLB_HC_MAX,
 };
 
 #ifndef __bpf__
@@ -77,6 +99,9 @@ _Static_assert(sizeof(xlb_counter_names) / sizeof(xlb_counter_names[0]) ==
 /* Names indexed by enum xlb_decap_counter_id. */
 static const char *const xlb_decap_counter_names[]
 	__attribute__((unused)) = {XLB_DECAP_COUNTERS(XLB_COUNTER_NAME)};
+/* Names indexed by enum xlb_hc_counter_id. */
+static const char *const xlb_hc_counter_names[]
+	__attribute__((unused)) = {XLB_HC_COUNTERS(XLB_COUNTER_NAME)};
 #undef XLB_COUNTER_NAME
 #endif
 

@@ -147,6 +147,28 @@ struct xlb_backend {
 };
 _Static_assert(sizeof(struct xlb_backend) == 20, "xlb_backend size");
 
+/*
+ * Health checks through the tunnel: the checker connects to VIP:port from
+ * the balancer host with SO_MARK = XLB_HC_MARK(backend id, gue), and the
+ * TC egress program (bpf/hc_encap.bpf.c) encapsulates what that socket
+ * sends toward that backend as the balancer would, so a check fails
+ * exactly when client traffic would. skb->mark layout:
+ *   bits 31..16  0x584c ("XL"): the mark is ours; any other value is not,
+ *                and the packet is left alone
+ *   bit  15      GUE; clear: IP in IP (IPIP, IP6IP6, 4in6, 6in4)
+ *   bits 14..0   backend id, an index of `backends`
+ * The outer family is the backend's, as for client traffic.
+ */
+#define XLB_HC_MARK_BASE 0x584c0000U
+#define XLB_HC_MARK_MASK 0xffff0000U
+#define XLB_HC_MARK_GUE	 0x00008000U
+#define XLB_HC_MARK_ID	 0x00007fffU
+#define XLB_HC_MARK(id, gue)                                                   \
+	(XLB_HC_MARK_BASE | ((gue) ? XLB_HC_MARK_GUE : 0) |                    \
+	 (XLB_HC_MARK_ID & (id)))
+_Static_assert(XLB_MAX_BACKENDS - 1 <= XLB_HC_MARK_ID,
+	       "every backend id fits in the health-check mark");
+
 /* flows key: the packet's 5-tuple as seen from the client. */
 struct xlb_flow_key {
 	union xlb_addr src;

@@ -22,6 +22,9 @@ struct harness {
 	/* decap */
 	int dec_prog;
 	int decap_addrs, decap_config, decap_counters;
+	/* health-check tunnel (TC egress), over the balancer's backends
+	 * and config maps; cases_hc.c runs it and reads its counters */
+	int hc_prog, hc_counters;
 };
 
 extern struct harness H;

@@ -23,6 +23,7 @@
 #include "harness.h"
 #include "balance.skel.h"
 #include "decap.skel.h"
+#include "hc_encap.skel.h"
 
 struct harness H;
 static struct tc the_case;
@@ -445,6 +446,7 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static struct xlb_balance *bal;
 static struct xlb_decap *dec;
+static struct xlb_hc_encap *hc;
 
 static int load(void)
 {
@@ -477,12 +479,27 @@ static int load(void)
 	H.decap_addrs = bpf_map__fd(dec->maps.decap_addrs);
 	H.decap_config = bpf_map__fd(dec->maps.decap_config);
 	H.decap_counters = bpf_map__fd(dec->maps.decap_counters);
+
+	/* As xlbd loads it: over the balancer's own backends and config. */
+	hc = xlb_hc_encap__open();
+	if (!hc)
+		return -errno;
+	err = bpf_map__reuse_fd(hc->maps.backends, H.backends);
+	err = err ?: bpf_map__reuse_fd(hc->maps.config, H.config);
+	err = err ?: xlb_hc_encap__load(hc);
+	if (err)
+		return err;
+	H.hc_prog = bpf_program__fd(hc->progs.xlb_hc_encap);
+	H.hc_counters = bpf_map__fd(hc->maps.hc_counters);
 	return 0;
 }
 
+/* The health-check tunnel's cases (TC egress), in cases_hc.c. */
+extern const struct golden_case cases_hc[];
+
 static const struct golden_case *const tables[] = {
 	cases_hash,  cases_encap, cases_flow,  cases_ring,
-	cases_parse, cases_icmp,  cases_decap,
+	cases_parse, cases_icmp,  cases_decap, cases_hc,
 };
 
 int main(int argc, char **argv)
@@ -557,6 +574,7 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
+	xlb_hc_encap__destroy(hc);
 	xlb_decap__destroy(dec);
 	xlb_balance__destroy(bal);
 	if (pcap)

@@ -62,6 +62,60 @@ static void add_backend(struct xlb_model *m, const char *vip, const char *addr,
 		fail_msg("cannot add %s to %s: %s", addr, vip, err.msg);
 }
 
+static void set_check(struct xlb_model *m, const char *vip, const char *addr,
+		      const struct xlb_check_cfg *c)
+{
+	struct xlb_vip_key k = vkey(vip);
+	struct xlb_err err = {{0}};
+	union xlb_addr a;
+	__u8 fam = 0;
+
+	if ((addr && xlb_parse_addr(addr, &a, &fam, &err)) ||
+	    xlb_model_check_set(m, &k, addr ? &a : NULL, fam, c, &err))
+		fail_msg("cannot set the check of %s %s: %s", vip,
+			 addr ? addr : "", err.msg);
+}
+
+/* Checks of every kind, on VIPs and on backends, every field used. */
+static void add_checks(struct xlb_model *m)
+{
+	struct xlb_vip_key k = vkey("198.19.0.1:80/tcp");
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c;
+
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_HTTP;
+	c.tunnel = 0;
+	c.port = 8080;
+	c.interval_ms = 2000;
+	c.timeout_ms = 300;
+	c.rise = 1;
+	c.fall = 5;
+	strcpy(c.http_path, "/health?deep=1");
+	c.http_status = 204;
+	strcpy(c.http_body, "\"ok\"");
+	set_check(m, "198.19.0.1:80/tcp", NULL, &c);
+	assert_int_equal(
+		xlb_model_vip_set(m, &k, XLB_ALL_DOWN_KEEP, 30000, &err), 0);
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_EXEC;
+	strcpy(c.exec_cmd, "test -e /run/up-$XLB_BACKEND");
+	set_check(m, "198.19.0.1:80/tcp", "198.18.1.2", &c);
+	xlb_check_init(&c);
+	set_check(m, "198.19.0.1:80/tcp", "2001:db8:1::1", &c);
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_UDP;
+	c.port = 53;
+	c.interval_ms = 100;
+	c.timeout_ms = 50;
+	strcpy(c.udp_send, "ping");
+	strcpy(c.udp_expect, "pong");
+	set_check(m, "198.19.0.1/udp", NULL, &c);
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_TCP;
+	set_check(m, "[2001:db8::1]:443/udp", "2001:db8:1::2", &c);
+}
+
 /* A model that uses every feature, every global knob off its default. */
 static void build_full(struct xlb_model *m)
 {
@@ -97,6 +151,10 @@ static void build_full(struct xlb_model *m)
 	add_backend(m, "198.19.0.1/udp", "198.18.1.1", 3, XLB_BACKEND_UP, 4);
 	add_backend(m, "[2001:db8::1]:443/udp", "2001:db8:1::2", 7,
 		    XLB_BACKEND_UP, 4095);
+	g->flap_count = 0;
+	g->flap_window_ms = 10000;
+	g->flap_hold_ms = 5000;
+	add_checks(m);
 	assert_int_equal(xlb_model_validate(m, &err), 0);
 }
 
@@ -229,7 +287,10 @@ static void test_output_format(void **state)
 				   "    \"source_v4\": null,\n"
 				   "    \"source_v6\": null,\n"
 				   "    \"flow_rate_limit\": 0,\n"
-				   "    \"udp_timeout_ms\": 30000\n"
+				   "    \"udp_timeout_ms\": 30000,\n"
+				   "    \"flap_count\": 4,\n"
+				   "    \"flap_window_ms\": 60000,\n"
+				   "    \"flap_hold_ms\": 30000\n"
 				   "  },\n"
 				   "  \"vips\": [\n"
 				   "    {\n"
@@ -238,6 +299,23 @@ static void test_output_format(void **state)
 				   "      \"encap\": \"default\",\n"
 				   "      \"ring_size\": 65537,\n"
 				   "      \"vip_id\": 3,\n"
+				   "      \"check\": {\n"
+				   "        \"kind\": \"none\",\n"
+				   "        \"tunnel\": true,\n"
+				   "        \"port\": 0,\n"
+				   "        \"interval_ms\": 1000,\n"
+				   "        \"timeout_ms\": 500,\n"
+				   "        \"rise\": 2,\n"
+				   "        \"fall\": 3,\n"
+				   "        \"http_path\": \"/\",\n"
+				   "        \"http_status\": 200,\n"
+				   "        \"http_body\": \"\",\n"
+				   "        \"udp_send\": \"\",\n"
+				   "        \"udp_expect\": \"\",\n"
+				   "        \"exec_cmd\": \"\"\n"
+				   "      },\n"
+				   "      \"all_down\": \"drop\",\n"
+				   "      \"slow_start_ms\": 0,\n"
 				   "      \"backends\": [\n"
 				   "        {\n"
 				   "          \"addr\": \"198.18.1.1\",\n"
@@ -276,25 +354,43 @@ static void test_every_option(void **state)
 		"  \"gue_port\": 7777, \"mtu\": 9000,"
 		"  \"source_v4\": \"198.18.0.0/24\","
 		"  \"source_v6\": \"2001:db8:ff::/64\","
-		"  \"flow_rate_limit\": 100000, \"udp_timeout_ms\": 0 },"
+		"  \"flow_rate_limit\": 100000, \"udp_timeout_ms\": 0,"
+		"  \"flap_count\": 0, \"flap_window_ms\": 10000,"
+		"  \"flap_hold_ms\": 5000 },"
 		"  \"vips\": ["
 		"  { \"vip\": \"198.19.0.1:80/tcp\", \"flags\": \"no-sport\","
 		"    \"encap\": \"default\", \"vip_id\": 1,"
+		"    \"check\": { \"kind\": \"http\", \"tunnel\": false,"
+		"      \"port\": 8080, \"interval_ms\": 2000, \"timeout_ms\": "
+		"300,"
+		"      \"rise\": 1, \"fall\": 5, \"http_path\": "
+		"\"/health?deep=1\","
+		"      \"http_status\": 204, \"http_body\": \"\\\"ok\\\"\" },"
+		"    \"all_down\": \"keep\", \"slow_start_ms\": 30000,"
 		"    \"backends\": ["
 		"      { \"addr\": \"198.18.1.1\", \"id\": 1 },"
 		"      { \"addr\": \"198.18.1.2\", \"weight\": 65535,"
-		"        \"state\": \"drain\", \"id\": 2 },"
+		"        \"state\": \"drain\", \"id\": 2,"
+		"        \"check\": { \"kind\": \"exec\","
+		"          \"exec_cmd\": \"test -e /run/up-$XLB_BACKEND\" } },"
 		"      { \"addr\": \"2001:db8:1::1\", \"weight\": 0,"
-		"        \"state\": \"down\" } ] },"
+		"        \"state\": \"down\", \"check\": { \"kind\": \"none\" "
+		"} } ] },"
 		"  { \"vip\": \"198.19.0.1/udp\","
 		"    \"flags\": [\"dport-only\", \"no-flow-table\"],"
 		"    \"encap\": \"ipip\", \"ring_size\": 251, \"vip_id\": 2,"
+		"    \"check\": { \"kind\": \"udp\", \"port\": 53,"
+		"      \"interval_ms\": 100, \"udp_send\": \"ping\","
+		"      \"udp_expect\": \"pong\" },"
 		"    \"backends\": [ { \"addr\": \"198.18.1.1\", \"weight\": 3,"
 		"                     \"state\": \"up\", \"id\": 4 } ] },"
 		"  { \"vip\": \"[2001:db8::1]:443/udp\", \"encap\": \"gue\","
 		"    \"ring_size\": 7, \"vip_id\": 5, \"flags\": \"none\","
+		"    \"all_down\": \"drop\", \"slow_start_ms\": 0,"
+		"    \"check\": { \"kind\": \"none\", \"interval_ms\": 10 },"
 		"    \"backends\": [ { \"addr\": \"2001:db8:1::2\","
-		"                     \"weight\": 7, \"id\": 4095 } ] },"
+		"                     \"weight\": 7, \"id\": 4095,"
+		"                     \"check\": { \"kind\": \"tcp\" } } ] },"
 		"  { \"vip\": \"2001:db8::2/tcp\","
 		"    \"flags\": \"no-sport,no-flow-table,dport-only\" } ] }";
 	struct xlb_err err = {{0}};
@@ -313,9 +409,16 @@ static void test_every_option(void **state)
 	v = xlb_model_vip(&got, &k);
 	assert_non_null(v);
 	assert_int_equal(v->ring_size, XLB_RING_SIZE_DEFAULT);
-	/* Defaults of a backend: weight 1, up. */
+	/* Defaults of a backend: weight 1, up, the VIP's check. */
 	assert_int_equal(v->backends[0].weight, 1);
 	assert_int_equal(v->backends[0].state, XLB_BACKEND_UP);
+	assert_null(v->backends[0].check);
+	/* A check's unwritten timeout: 500, or half a shorter interval. */
+	assert_int_equal(v->backends[1].check->timeout_ms, 500);
+	k = vkey("198.19.0.1/udp");
+	v = xlb_model_vip(&got, &k);
+	assert_int_equal(v->check.timeout_ms, 50);
+	assert_true(v->check.tunnel);
 	json_decref(j);
 	xlb_model_free(&got);
 	xlb_model_free(&want);
@@ -341,10 +444,88 @@ static void test_defaults(void **state)
 	assert_int_equal(m.vips[0].encap, XLB_ENCAP_DEFAULT);
 	assert_int_equal(m.vips[0].ring_size, XLB_RING_SIZE_DEFAULT);
 	assert_int_equal(m.vips[0].n_backends, 0);
+	assert_int_equal(m.vips[0].check.kind, XLB_CHECK_NONE);
+	assert_int_equal(m.vips[0].all_down, XLB_ALL_DOWN_DROP);
+	assert_int_equal(m.vips[0].slow_start_ms, 0);
 	assert_int_equal(m.global.ttl, XLB_TTL_DEFAULT);
+	assert_int_equal(m.global.flap_count, XLB_FLAP_COUNT_DEFAULT);
+	assert_int_equal(m.global.flap_window_ms, XLB_FLAP_WINDOW_MS_DEFAULT);
+	assert_int_equal(m.global.flap_hold_ms, XLB_FLAP_HOLD_MS_DEFAULT);
+	json_decref(j);
+	xlb_model_free(&m);
+
+	/* A check object with only its kind: every default. */
+	j = parse_doc("{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+		      " \"check\": {\"kind\": \"tcp\"}}]}");
+	assert_int_equal(xlb_model_from_json(j, &m, &err), 0);
+	{
+		struct xlb_check_cfg want;
+
+		xlb_check_init(&want);
+		want.kind = XLB_CHECK_TCP;
+		assert_memory_equal(&m.vips[0].check, &want, sizeof(want));
+	}
 	json_decref(j);
 	xlb_model_free(&m);
 }
+
+/*
+ * Every key of a check is written, whatever its kind; a backend's only
+ * when it has its own; a kind none check shows the defaults even when
+ * the model holds something else.
+ */
+static void test_check_output(void **state)
+{
+	struct xlb_check_cfg none;
+	struct xlb_model m;
+	json_t *j, *v, *c;
+	char *text;
+	(void)state;
+
+	build_full(&m);
+	/* Hand-made: a none check with junk, never a reason to refuse. */
+	m.vips[3].check.interval_ms = 0;
+	j = xlb_model_to_json(&m, true);
+	/* Sorted: 198.19.0.1/udp (port 0) comes first. */
+	v = json_array_get(json_object_get(j, "vips"), 1);
+	c = json_object_get(v, "check");
+	assert_int_equal(json_object_size(c), 13);
+	text = json_dumps(c, JSON_COMPACT);
+	assert_string_equal(
+		text,
+		"{\"kind\":\"http\",\"tunnel\":false,\"port\":8080,"
+		"\"interval_ms\":2000,\"timeout_ms\":300,\"rise\":1,"
+		"\"fall\":5,\"http_path\":\"/health?deep=1\","
+		"\"http_status\":204,\"http_body\":\"\\\"ok\\\"\","
+		"\"udp_send\":\"\",\"udp_expect\":\"\",\"exec_cmd\":\"\"}");
+	free(text);
+	assert_string_equal(json_string_value(json_object_get(v, "all_down")),
+			    "keep");
+	assert_int_equal(
+		json_integer_value(json_object_get(v, "slow_start_ms")), 30000);
+	v = json_object_get(v, "backends");
+	assert_null(json_object_get(json_array_get(v, 0), "check"));
+	assert_non_null(json_object_get(json_array_get(v, 1), "check"));
+	c = json_object_get(json_array_get(v, 2), "check");
+	assert_string_equal(json_string_value(json_object_get(c, "kind")),
+			    "none");
+	v = json_array_get(json_object_get(j, "vips"), 3);
+	c = json_object_get(v, "check");
+	assert_int_equal(json_integer_value(json_object_get(c, "interval_ms")),
+			 1000);
+	json_decref(j);
+
+	/* xlb_check_to_json alone: the same object. */
+	xlb_check_init(&none);
+	none.rise = 0;
+	j = xlb_check_to_json(&none);
+	assert_int_equal(json_integer_value(json_object_get(j, "rise")), 2);
+	json_decref(j);
+	xlb_model_free(&m);
+}
+
+/* The start of a document with one VIP, for the cases below. */
+#define VIPDOC "{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", "
 
 static void test_malformed(void **state)
 {
@@ -458,6 +639,95 @@ static void test_malformed(void **state)
 		 "{\"addr\": \"10.0.0.5\"}, {\"addr\": \"10.0.0.6\"},"
 		 "{\"addr\": \"10.0.0.7\"}, {\"addr\": \"10.0.0.8\"}]}]}",
 		 "vips[0].backends[7]: "},
+		{"{\"global\": {\"flap_count\": 17}}",
+		 "global.flap_count: 17 out of range 0..16"},
+		{"{\"global\": {\"flap_count\": -1}}",
+		 "global.flap_count: -1 out of range"},
+		{"{\"global\": {\"flap_window_ms\": 99}}",
+		 "global.flap_window_ms: 99 out of range 100..86400000"},
+		{"{\"global\": {\"flap_hold_ms\": \"30s\"}}",
+		 "global.flap_hold_ms: expected an integer"},
+		{"{\"global\": {\"flap_cuont\": 1}}",
+		 "global: unknown key 'flap_cuont'"},
+		{VIPDOC "\"check\": 1}]}", "vips[0].check: expected an object"},
+		{VIPDOC "\"check\": {}}]}",
+		 "vips[0].check: missing key 'kind'"},
+		{VIPDOC "\"check\": {\"kind\": \"icmp\"}}]}",
+		 "vips[0].check.kind: unknown check kind 'icmp'"},
+		{VIPDOC "\"check\": {\"kind\": 1}}]}",
+		 "vips[0].check.kind: expected a string"},
+		{VIPDOC
+		 "\"check\": {\"kind\": \"tcp\", \"intervall_ms\": 5}}]}",
+		 "vips[0].check: unknown key 'intervall_ms'"},
+		{VIPDOC
+		 "\"check\": {\"kind\": \"tcp\", \"interval_ms\": -5}}]}",
+		 "vips[0].check.interval_ms: -5 out of range 10..3600000"},
+		{VIPDOC "\"check\": {\"kind\": \"tcp\", \"interval_ms\": 5}}]}",
+		 "vips[0].check.interval_ms: 5 out of range"},
+		{VIPDOC
+		 "\"check\": {\"kind\": \"tcp\", \"interval_ms\": 1.5}}]}",
+		 "vips[0].check.interval_ms: expected an integer"},
+		{VIPDOC "\"check\": {\"kind\": \"tcp\", \"timeout_ms\": 0}}]}",
+		 "vips[0].check.timeout_ms: 0 out of range"},
+		{VIPDOC
+		 "\"check\": {\"kind\": \"tcp\", \"timeout_ms\": 1000}}]}",
+		 "vips[0].check: timeout 1000 ms must be shorter than the "
+		 "interval 1000 ms"},
+		{VIPDOC "\"check\": {\"kind\": \"tcp\", \"interval_ms\": 200,"
+			" \"timeout_ms\": 300}}]}",
+		 "vips[0].check: timeout 300 ms must be shorter than the "
+		 "interval 200 ms"},
+		{VIPDOC "\"check\": {\"kind\": \"tcp\", \"tunnel\": 1}}]}",
+		 "vips[0].check.tunnel: expected true or false"},
+		{VIPDOC "\"check\": {\"kind\": \"tcp\", \"port\": 65536}}]}",
+		 "vips[0].check.port: 65536 out of range 0..65535"},
+		{VIPDOC "\"check\": {\"kind\": \"tcp\", \"rise\": 0}}]}",
+		 "vips[0].check.rise: 0 out of range 1..100"},
+		{VIPDOC "\"check\": {\"kind\": \"tcp\", \"fall\": 101}}]}",
+		 "vips[0].check.fall: 101 out of range 1..100"},
+		{VIPDOC
+		 "\"check\": {\"kind\": \"http\", \"http_status\": 600}}]}",
+		 "vips[0].check.http_status: 600 out of range 100..599"},
+		{VIPDOC
+		 "\"check\": {\"kind\": \"http\", \"http_path\": \"up\"}}]}",
+		 "vips[0].check: http_path 'up' must start with '/'"},
+		{VIPDOC "\"check\": {\"kind\": \"http\", \"http_path\": 1}}]}",
+		 "vips[0].check.http_path: expected a string"},
+		{VIPDOC "\"check\": {\"kind\": \"http\", \"http_path\": \"/"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxx"
+			"x\"}}]}",
+		 "vips[0].check.http_path: longer than 127 characters"},
+		{VIPDOC "\"check\": {\"kind\": \"exec\"}}]}",
+		 "vips[0].check: an exec check needs a command (exec_cmd)"},
+		{VIPDOC "\"check\": {\"kind\": \"udp\"}}]}",
+		 "vips[0].check: a udp check needs a payload"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1/tcp\","
+		 " \"check\": {\"kind\": \"tcp\"}}]}",
+		 "vips[0]: check: VIP 198.19.0.1/tcp has no port: a tcp check "
+		 "needs a port of its own"},
+		{VIPDOC "\"all_down\": \"maybe\"}]}",
+		 "vips[0].all_down: unknown all_down 'maybe'"},
+		{VIPDOC "\"all_down\": 1}]}",
+		 "vips[0].all_down: expected a string"},
+		{VIPDOC "\"slow_start_ms\": 3600001}]}",
+		 "vips[0].slow_start_ms: 3600001 out of range 0..3600000"},
+		{VIPDOC "\"backends\": [{\"addr\": \"198.18.1.1\","
+			" \"check\": []}]}]}",
+		 "vips[0].backends[0].check: expected an object"},
+		{VIPDOC "\"backends\": [{\"addr\": \"198.18.1.1\","
+			" \"check\": {\"kind\": \"tcp\", \"rise\": 200}}]}]}",
+		 "vips[0].backends[0].check.rise: 200 out of range"},
+		{VIPDOC "\"backends\": [{\"addr\": \"198.18.1.1\","
+			" \"check\": {\"kind\": \"tcp\", \"chek\": 1}}]}]}",
+		 "vips[0].backends[0].check: unknown key 'chek'"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1/tcp\", \"backends\": ["
+		 "{\"addr\": \"198.18.1.1\", \"check\": {\"kind\": "
+		 "\"http\"}}]}]}",
+		 "vips[0].backends[0]: backend 198.18.1.1: check: VIP "
+		 "198.19.0.1/tcp has no port"},
 	};
 	(void)state;
 
@@ -653,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_output_format),
 		cmocka_unit_test(test_every_option),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_check_output),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_load_errors),

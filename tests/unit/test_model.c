@@ -2,7 +2,8 @@
 /*
  * Unit tests of the model (user/lib/model.c): the text forms every tool
  * accepts (addresses, VIPs, prefixes, flags, names, numbers), the edits
- * xlbd applies on requests, and the whole-model check. Every rejected
+ * xlbd applies on requests (health checks among them), and the
+ * whole-model check. Every rejected
  * input must come back as a negative errno with a message for the
  * operator, and every rejected edit must leave the model exactly as it was,
  * because xlbd relies on both.
@@ -681,6 +682,7 @@ static void test_backend_limits(void **state)
 	struct xlb_backend_cfg b = {
 		.family = XLB_AF_INET, .weight = 1, .state = XLB_BACKEND_UP};
 	struct xlb_model m;
+	char limit[32];
 	unsigned int i;
 	(void)state;
 
@@ -703,7 +705,8 @@ static void test_backend_limits(void **state)
 	}
 	b.addr.v4 = htonl(0xc6130000 + i);
 	EXPECT_REJECT(&m, -ENOSPC, xlb_model_backend_add(&m, &big, &b, &err));
-	assert_msg_has(&err, "4095");
+	snprintf(limit, sizeof(limit), "limit %d", XLB_MAX_BACKENDS - 1);
+	assert_msg_has(&err, limit);
 	assert_int_equal(xlb_model_validate(&m, &err), 0);
 	xlb_model_free(&m);
 }
@@ -949,6 +952,622 @@ static void test_validate_vips(void **state)
 	xlb_model_free(&m);
 }
 
+/* ---- checks ------------------------------------------------------------ */
+
+static struct xlb_check_cfg tcp_check(void)
+{
+	struct xlb_check_cfg c;
+
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_TCP;
+	return c;
+}
+
+static void test_check_defaults(void **state)
+{
+	struct xlb_vip_cfg v = {.key = vkey("198.19.0.1:80/tcp")};
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c;
+	struct xlb_model m;
+	(void)state;
+
+	xlb_check_init(&c);
+	assert_int_equal(c.kind, XLB_CHECK_NONE);
+	assert_int_equal(c.tunnel, 1);
+	assert_int_equal(c.port, 0);
+	assert_int_equal(c.interval_ms, 1000);
+	assert_int_equal(c.timeout_ms, 500);
+	assert_int_equal(c.rise, 2);
+	assert_int_equal(c.fall, 3);
+	assert_int_equal(c.http_status, 200);
+	assert_string_equal(c.http_path, "/");
+	assert_string_equal(c.http_body, "");
+	assert_string_equal(c.udp_send, "");
+	assert_string_equal(c.exec_cmd, "");
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+
+	/* A short interval gets a timeout that fits in it. */
+	assert_int_equal(xlb_check_default_timeout(1000), 500);
+	assert_int_equal(xlb_check_default_timeout(501), 500);
+	assert_int_equal(xlb_check_default_timeout(500), 250);
+	assert_int_equal(xlb_check_default_timeout(10), 5);
+
+	xlb_model_init(&m);
+	assert_int_equal(m.global.flap_count, 4);
+	assert_int_equal(m.global.flap_window_ms, 60000);
+	assert_int_equal(m.global.flap_hold_ms, 30000);
+	/* A VIP added with a zeroed check gets the defaults, kind none. */
+	assert_int_equal(xlb_model_vip_add(&m, &v, &err), 0);
+	xlb_check_init(&c);
+	assert_memory_equal(&m.vips[0].check, &c, sizeof(c));
+	assert_int_equal(m.vips[0].all_down, XLB_ALL_DOWN_DROP);
+	assert_int_equal(m.vips[0].slow_start_ms, 0);
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	xlb_model_free(&m);
+}
+
+static void test_check_names(void **state)
+{
+	static const char *const kinds[] = {"none", "tcp", "http", "udp",
+					    "exec"};
+	struct xlb_err err = {{0}};
+	__u8 v;
+	(void)state;
+
+	for (__u8 i = 0; i < 5; i++) {
+		assert_int_equal(xlb_parse_check_kind(kinds[i], &v, &err), 0);
+		assert_int_equal(v, i);
+		assert_string_equal(xlb_check_kind_name(i), kinds[i]);
+	}
+	assert_int_equal(xlb_parse_check_kind("HTTP", &v, &err), 0);
+	assert_int_equal(v, XLB_CHECK_HTTP);
+	assert_int_equal(xlb_parse_check_kind("icmp", &v, &err), -EINVAL);
+	assert_msg_has(&err, "unknown check kind 'icmp'");
+	assert_int_equal(xlb_parse_check_kind("", &v, &err), -EINVAL);
+	assert_int_equal(xlb_parse_check_kind(NULL, &v, &err), -EINVAL);
+	assert_string_equal(xlb_check_kind_name(9), "unknown");
+
+	assert_int_equal(xlb_parse_all_down("drop", &v, &err), 0);
+	assert_int_equal(v, XLB_ALL_DOWN_DROP);
+	assert_int_equal(xlb_parse_all_down("keep", &v, &err), 0);
+	assert_int_equal(v, XLB_ALL_DOWN_KEEP);
+	assert_int_equal(xlb_parse_all_down("hold", &v, &err), -EINVAL);
+	assert_msg_has(&err, "expected drop or keep");
+	assert_string_equal(xlb_all_down_name(XLB_ALL_DOWN_KEEP), "keep");
+	assert_string_equal(xlb_all_down_name(7), "unknown");
+
+	assert_true(xlb_check_field_applies(XLB_CHECK_HTTP, "http_path"));
+	assert_false(xlb_check_field_applies(XLB_CHECK_TCP, "http_path"));
+	assert_true(xlb_check_field_applies(XLB_CHECK_UDP, "udp_expect"));
+	assert_true(xlb_check_field_applies(XLB_CHECK_EXEC, "exec_cmd"));
+	assert_true(xlb_check_field_applies(XLB_CHECK_EXEC, "port"));
+	assert_false(xlb_check_field_applies(XLB_CHECK_EXEC, "tunnel"));
+	assert_false(xlb_check_field_applies(XLB_CHECK_NONE, "rise"));
+	assert_true(xlb_check_field_applies(XLB_CHECK_NONE, "kind"));
+	assert_false(xlb_check_field_applies(XLB_CHECK_TCP, "bogus"));
+	assert_false(xlb_check_field_applies(9, "kind"));
+}
+
+static void test_check_validate(void **state)
+{
+	static const struct {
+		const char *what;
+		__u8 kind;
+		__u32 interval, timeout;	/* 0: keep the default */
+		int rise, fall, status, tunnel; /* -1: keep */
+		const char *path, *cmd, *send;	/* NULL: keep */
+		bool path_unterminated;
+		const char *want;
+	} bad[] = {
+		{"unknown kind", 9, 0, 0, -1, -1, -1, -1, NULL, NULL, NULL,
+		 false, "unknown check kind 9"},
+		{"interval too short", XLB_CHECK_TCP, 5, 2, -1, -1, -1, -1,
+		 NULL, NULL, NULL, false,
+		 "interval 5 ms out of range 10..3600000"},
+		{"interval too long", XLB_CHECK_TCP, 3600001, 0, -1, -1, -1, -1,
+		 NULL, NULL, NULL, false, "interval 3600001 ms"},
+		/* -5 as the unsigned field holds it. */
+		{"negative interval", XLB_CHECK_TCP, (__u32)-5, 0, -1, -1, -1,
+		 -1, NULL, NULL, NULL, false, "out of range 10..3600000"},
+		{"timeout = interval", XLB_CHECK_TCP, 1000, 1000, -1, -1, -1,
+		 -1, NULL, NULL, NULL, false,
+		 "timeout 1000 ms must be shorter than the interval 1000 ms"},
+		{"timeout > interval", XLB_CHECK_HTTP, 100, 200, -1, -1, -1, -1,
+		 NULL, NULL, NULL, false, "must be shorter than the interval"},
+		{"rise 0", XLB_CHECK_TCP, 0, 0, 0, -1, -1, -1, NULL, NULL, NULL,
+		 false, "rise 0 out of range 1..100"},
+		{"rise 101", XLB_CHECK_TCP, 0, 0, 101, -1, -1, -1, NULL, NULL,
+		 NULL, false, "rise 101"},
+		{"fall 0", XLB_CHECK_UDP, 0, 0, -1, 0, -1, -1, NULL, NULL, "x",
+		 false, "fall 0 out of range 1..100"},
+		{"fall 101", XLB_CHECK_TCP, 0, 0, -1, 101, -1, -1, NULL, NULL,
+		 NULL, false, "fall 101"},
+		{"status 99", XLB_CHECK_HTTP, 0, 0, -1, -1, 99, -1, NULL, NULL,
+		 NULL, false, "http_status 99 out of range 100..599"},
+		{"status 600", XLB_CHECK_HTTP, 0, 0, -1, -1, 600, -1, NULL,
+		 NULL, NULL, false, "http_status 600"},
+		{"tunnel 2", XLB_CHECK_TCP, 0, 0, -1, -1, -1, 2, NULL, NULL,
+		 NULL, false, "tunnel 2"},
+		{"relative path", XLB_CHECK_HTTP, 0, 0, -1, -1, -1, -1,
+		 "health", NULL, NULL, false,
+		 "http_path 'health' must start with '/'"},
+		{"empty path", XLB_CHECK_HTTP, 0, 0, -1, -1, -1, -1, "", NULL,
+		 NULL, false, "must start with '/'"},
+		{"space in path", XLB_CHECK_HTTP, 0, 0, -1, -1, -1, -1, "/a b",
+		 NULL, NULL, false, "space or a control character"},
+		{"CRLF in path", XLB_CHECK_HTTP, 0, 0, -1, -1, -1, -1,
+		 "/a\r\nHost: x", NULL, NULL, false, "control character"},
+		{"unterminated path", XLB_CHECK_TCP, 0, 0, -1, -1, -1, -1, NULL,
+		 NULL, NULL, true, "http_path longer than 127 characters"},
+		{"exec without a command", XLB_CHECK_EXEC, 0, 0, -1, -1, -1, -1,
+		 NULL, "", NULL, false, "an exec check needs a command"},
+		{"udp without a payload", XLB_CHECK_UDP, 0, 0, -1, -1, -1, -1,
+		 NULL, NULL, "", false, "a udp check needs a payload"},
+	};
+	struct xlb_vip_key portless = vkey("198.19.0.1/tcp");
+	struct xlb_vip_key ported = vkey("198.19.0.1:80/tcp");
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		xlb_check_init(&c);
+		c.kind = bad[i].kind;
+		if (bad[i].interval)
+			c.interval_ms = bad[i].interval;
+		if (bad[i].timeout)
+			c.timeout_ms = bad[i].timeout;
+		if (bad[i].rise >= 0)
+			c.rise = bad[i].rise;
+		if (bad[i].fall >= 0)
+			c.fall = bad[i].fall;
+		if (bad[i].status >= 0)
+			c.http_status = bad[i].status;
+		if (bad[i].tunnel >= 0)
+			c.tunnel = bad[i].tunnel;
+		if (bad[i].path)
+			strcpy(c.http_path, bad[i].path);
+		if (bad[i].path_unterminated)
+			memset(c.http_path, '/', sizeof(c.http_path));
+		strcpy(c.exec_cmd, bad[i].cmd ? bad[i].cmd : "true");
+		strcpy(c.udp_send, bad[i].send ? bad[i].send : "ping");
+		memset(&err, 0, sizeof(err));
+		if (xlb_check_validate(&c, &err) != -EINVAL)
+			fail_msg("%s: accepted", bad[i].what);
+		if (!strstr(err.msg, bad[i].want))
+			fail_msg("%s: message '%s' lacks '%s'", bad[i].what,
+				 err.msg, bad[i].want);
+		/* The VIP-level check refuses it the same way. */
+		assert_int_equal(xlb_vip_check_validate(&ported, &c, &err),
+				 -EINVAL);
+	}
+
+	/* Good ones of every kind. */
+	c = tcp_check();
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	c.interval_ms = 10;
+	c.timeout_ms = 9;
+	c.rise = c.fall = 100;
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	c.interval_ms = 3600000;
+	c.timeout_ms = 1;
+	c.rise = c.fall = 1;
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_HTTP;
+	strcpy(c.http_path, "/health?full=1");
+	strcpy(c.http_body, "ok");
+	c.http_status = 204;
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_UDP;
+	strcpy(c.udp_send, "ping");
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_EXEC;
+	strcpy(c.exec_cmd, "test -e /tmp/up");
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	/* Fields of other kinds are not a TCP check's business. */
+	c = tcp_check();
+	c.http_status = 0;
+	c.http_path[0] = '\0';
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	/* Kind none: nothing else matters (but strings stay terminated). */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	memset(c.exec_cmd, 'x', sizeof(c.exec_cmd));
+	assert_int_equal(xlb_check_validate(&c, &err), -EINVAL);
+	assert_msg_has(&err, "exec_cmd longer than 255");
+
+	/* A port-less VIP: network checks need a port of their own. */
+	c = tcp_check();
+	assert_int_equal(xlb_check_validate(&c, &err), 0);
+	assert_int_equal(xlb_vip_check_validate(&portless, &c, &err), -EINVAL);
+	assert_msg_has(&err, "VIP 198.19.0.1/tcp has no port: a tcp check");
+	c.kind = XLB_CHECK_HTTP;
+	assert_int_equal(xlb_vip_check_validate(&portless, &c, &err), -EINVAL);
+	c.kind = XLB_CHECK_UDP;
+	strcpy(c.udp_send, "ping");
+	assert_int_equal(xlb_vip_check_validate(&portless, &c, &err), -EINVAL);
+	c.port = 8080;
+	assert_int_equal(xlb_vip_check_validate(&portless, &c, &err), 0);
+	c = tcp_check();
+	assert_int_equal(xlb_vip_check_validate(&ported, &c, &err), 0);
+	c.kind = XLB_CHECK_EXEC;
+	strcpy(c.exec_cmd, "true");
+	assert_int_equal(xlb_vip_check_validate(&portless, &c, &err), 0);
+	c.kind = XLB_CHECK_NONE;
+	assert_int_equal(xlb_vip_check_validate(&portless, &c, &err), 0);
+}
+
+static void test_check_edits(void **state)
+{
+	struct xlb_vip_key k = vkey("198.19.0.1:80/tcp");
+	struct xlb_vip_key k6 = vkey("[2001:db8::1]:443/udp");
+	struct xlb_vip_key unknown = vkey("198.19.0.9:80/tcp");
+	struct xlb_backend_cfg b1 = backend("198.18.1.1", 1, XLB_BACKEND_UP);
+	struct xlb_backend_cfg b2 = backend("2001:db8:1::1", 1, XLB_BACKEND_UP);
+	struct xlb_backend_cfg nb = backend("198.18.9.9", 1, XLB_BACKEND_UP);
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c, own, bad;
+	struct xlb_vip_cfg *v;
+	struct xlb_model m, before;
+	(void)state;
+
+	build_sample(&m);
+	v = xlb_model_vip(&m, &k);
+	/* Nothing checked yet: every backend inherits kind none. */
+	assert_ptr_equal(xlb_backend_check(v, &v->backends[0]), &v->check);
+	assert_int_equal(xlb_backend_check(v, &v->backends[0])->kind,
+			 XLB_CHECK_NONE);
+
+	/* The VIP's check, inherited by both backends. */
+	c = tcp_check();
+	c.interval_ms = 2000;
+	assert_int_equal(xlb_model_check_set(&m, &k, NULL, 0, &c, &err), 0);
+	v = xlb_model_vip(&m, &k);
+	assert_int_equal(v->check.kind, XLB_CHECK_TCP);
+	assert_int_equal(v->check.interval_ms, 2000);
+	assert_ptr_equal(xlb_backend_check(v, &v->backends[0]), &v->check);
+	assert_ptr_equal(xlb_backend_check(v, &v->backends[1]), &v->check);
+
+	/* One backend's own: the other still inherits. */
+	xlb_check_init(&own);
+	own.kind = XLB_CHECK_HTTP;
+	own.tunnel = 0;
+	own.port = 8080;
+	strcpy(own.http_path, "/ready");
+	assert_int_equal(
+		xlb_model_check_set(&m, &k, &b1.addr, b1.family, &own, &err),
+		0);
+	v = xlb_model_vip(&m, &k);
+	assert_non_null(v->backends[0].check);
+	assert_ptr_not_equal(v->backends[0].check, &own);
+	assert_true(xlb_check_equal(v->backends[0].check, &own));
+	assert_ptr_equal(xlb_backend_check(v, &v->backends[0]),
+			 v->backends[0].check);
+	assert_ptr_equal(xlb_backend_check(v, &v->backends[1]), &v->check);
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+
+	/* Replacing it: the whole definition, in place. */
+	own.port = 9090;
+	assert_int_equal(
+		xlb_model_check_set(&m, &k, &b1.addr, b1.family, &own, &err),
+		0);
+	assert_int_equal(xlb_model_vip(&m, &k)->backends[0].check->port, 9090);
+
+	/* Rejections change nothing, on the VIP and on either backend. */
+	bad = tcp_check();
+	bad.timeout_ms = bad.interval_ms;
+	EXPECT_REJECT(&m, -EINVAL,
+		      xlb_model_check_set(&m, &k, NULL, 0, &bad, &err));
+	assert_msg_has(&err, "timeout 1000 ms must be shorter than the "
+			     "interval 1000 ms");
+	EXPECT_REJECT(
+		&m, -EINVAL,
+		xlb_model_check_set(&m, &k, &b1.addr, b1.family, &bad, &err));
+	EXPECT_REJECT(
+		&m, -EINVAL,
+		xlb_model_check_set(&m, &k, &b2.addr, b2.family, &bad, &err));
+	assert_null(xlb_model_vip(&m, &k)->backends[1].check);
+	bad = tcp_check();
+	bad.kind = 42;
+	EXPECT_REJECT(&m, -EINVAL,
+		      xlb_model_check_set(&m, &k, NULL, 0, &bad, &err));
+	bad.kind = XLB_CHECK_EXEC;
+	EXPECT_REJECT(&m, -EINVAL,
+		      xlb_model_check_set(&m, &k, NULL, 0, &bad, &err));
+	assert_msg_has(&err, "exec check needs a command");
+	EXPECT_REJECT(&m, -ENOENT,
+		      xlb_model_check_set(&m, &unknown, NULL, 0, &c, &err));
+	assert_msg_has(&err, "unknown VIP 198.19.0.9:80/tcp");
+	EXPECT_REJECT(
+		&m, -ENOENT,
+		xlb_model_check_set(&m, &k, &nb.addr, nb.family, &c, &err));
+	assert_msg_has(&err, "backend 198.18.9.9 not in VIP");
+	/* The backend of another VIP is not this VIP's. */
+	EXPECT_REJECT(
+		&m, -ENOENT,
+		xlb_model_check_set(&m, &k6, &b2.addr, b2.family, &c, &err));
+
+	/* Kind none on a backend: its own, exempt from the VIP's. */
+	xlb_check_init(&c);
+	c.interval_ms = 0; /* ignored and stored as the default */
+	assert_int_equal(
+		xlb_model_check_set(&m, &k, &b2.addr, b2.family, &c, &err), 0);
+	v = xlb_model_vip(&m, &k);
+	assert_non_null(v->backends[1].check);
+	assert_int_equal(xlb_backend_check(v, &v->backends[1])->kind,
+			 XLB_CHECK_NONE);
+	assert_int_equal(v->backends[1].check->interval_ms, 1000);
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	/* An own none differs from inheriting. */
+	assert_int_equal(xlb_model_copy(&before, &m), 0);
+	assert_int_equal(xlb_model_check_del(&m, &k, &b2.addr, b2.family, &err),
+			 0);
+	v = xlb_model_vip(&m, &k);
+	assert_null(v->backends[1].check);
+	assert_false(xlb_model_equal(&before, &m, true));
+	xlb_model_free(&before);
+	EXPECT_REJECT(&m, -ENOENT,
+		      xlb_model_check_del(&m, &k, &b2.addr, b2.family, &err));
+	assert_msg_has(&err, "has no check of its own");
+	EXPECT_REJECT(&m, -ENOENT,
+		      xlb_model_check_del(&m, &k, &nb.addr, nb.family, &err));
+	EXPECT_REJECT(&m, -ENOENT,
+		      xlb_model_check_del(&m, &unknown, NULL, 0, &err));
+
+	/* The VIP's back to none; the backend's own stays. */
+	assert_int_equal(xlb_model_check_del(&m, &k, NULL, 0, &err), 0);
+	v = xlb_model_vip(&m, &k);
+	assert_int_equal(v->check.kind, XLB_CHECK_NONE);
+	assert_int_equal(v->check.interval_ms, 1000);
+	assert_non_null(v->backends[0].check);
+	EXPECT_REJECT(&m, -ENOENT, xlb_model_check_del(&m, &k, NULL, 0, &err));
+	assert_msg_has(&err, "VIP 198.19.0.1:80/tcp has no check");
+
+	/* Deleting a backend or a VIP frees its own check (valgrind). */
+	assert_int_equal(
+		xlb_model_backend_del(&m, &k, &b1.addr, b1.family, &err), 0);
+	assert_int_equal(
+		xlb_model_check_set(&m, &k, &b2.addr, b2.family, &own, &err),
+		0);
+	assert_int_equal(xlb_model_vip_del(&m, &k, &err), 0);
+	xlb_model_free(&m);
+}
+
+static void test_check_portless(void **state)
+{
+	struct xlb_vip_key k = vkey("198.19.0.1/udp");
+	struct xlb_backend_cfg b = backend("198.18.1.1", 1, XLB_BACKEND_UP);
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c;
+	struct xlb_model m;
+	(void)state;
+
+	xlb_model_init(&m);
+	add_vip(&m, "198.19.0.1/udp", 0);
+	add_backend(&m, "198.19.0.1/udp", "198.18.1.1");
+	xlb_check_init(&c);
+	c.kind = XLB_CHECK_UDP;
+	strcpy(c.udp_send, "ping");
+	EXPECT_REJECT(&m, -EINVAL,
+		      xlb_model_check_set(&m, &k, NULL, 0, &c, &err));
+	assert_msg_has(&err, "has no port");
+	EXPECT_REJECT(&m, -EINVAL,
+		      xlb_model_check_set(&m, &k, &b.addr, b.family, &c, &err));
+	c.port = 53;
+	assert_int_equal(xlb_model_check_set(&m, &k, NULL, 0, &c, &err), 0);
+	/* The same rule when the model is built by hand. */
+	m.vips[0].check.port = 0;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "198.19.0.1/udp: check: VIP 198.19.0.1/udp has "
+			     "no port");
+	m.vips[0].check.port = 53;
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	xlb_model_free(&m);
+}
+
+static void test_vip_set(void **state)
+{
+	struct xlb_vip_key k = vkey("198.19.0.1:80/tcp");
+	struct xlb_vip_key unknown = vkey("198.19.0.9:80/tcp");
+	struct xlb_err err = {{0}};
+	struct xlb_vip_cfg *v;
+	struct xlb_model m;
+	(void)state;
+
+	build_sample(&m);
+	assert_int_equal(
+		xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_KEEP, 5000, &err), 0);
+	v = xlb_model_vip(&m, &k);
+	assert_int_equal(v->all_down, XLB_ALL_DOWN_KEEP);
+	assert_int_equal(v->slow_start_ms, 5000);
+	/* -1 keeps either. */
+	assert_int_equal(xlb_model_vip_set(&m, &k, -1, 0, &err), 0);
+	assert_int_equal(v->all_down, XLB_ALL_DOWN_KEEP);
+	assert_int_equal(v->slow_start_ms, 0);
+	assert_int_equal(xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_DROP, -1, &err),
+			 0);
+	assert_int_equal(v->all_down, XLB_ALL_DOWN_DROP);
+	assert_int_equal(v->slow_start_ms, 0);
+	assert_int_equal(xlb_model_vip_set(&m, &k, -1, 3600000, &err), 0);
+
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_set(&m, &k, 2, -1, &err));
+	assert_msg_has(&err, "all_down 2");
+	EXPECT_REJECT(&m, -EINVAL,
+		      xlb_model_vip_set(&m, &k, -1, 3600001, &err));
+	assert_msg_has(&err, "slow_start_ms 3600001 out of range");
+	EXPECT_REJECT(&m, -ENOENT, xlb_model_vip_set(&m, &unknown, 1, 1, &err));
+
+	/* Validation sees them too. */
+	m.vips[0].all_down = 2;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	m.vips[0].all_down = 0;
+	m.vips[0].slow_start_ms = 3600001;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	xlb_model_free(&m);
+}
+
+static void test_global_set(void **state)
+{
+	static const struct {
+		__u32 count, window, hold;
+		const char *want;
+	} bad[] = {
+		{17, 60000, 30000, "flap_count 17 out of range 0..16"},
+		{4, 99, 30000, "flap_window_ms 99 out of range 100..86400000"},
+		{4, 86400001, 30000, "flap_window_ms 86400001"},
+		{4, 60000, 0, "flap_hold_ms 0 out of range"},
+		{4, 60000, 86400001, "flap_hold_ms 86400001"},
+	};
+	struct xlb_err err = {{0}};
+	struct xlb_global_cfg g, saved;
+	struct xlb_model m;
+	(void)state;
+
+	build_sample(&m);
+	g = m.global;
+	g.flap_count = 0;
+	g.flap_window_ms = 100;
+	g.flap_hold_ms = 86400000;
+	g.ttl = 3;
+	assert_int_equal(xlb_model_global_set(&m, &g, &err), 0);
+	assert_int_equal(m.global.flap_count, 0);
+	assert_int_equal(m.global.ttl, 3);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		g = m.global;
+		g.flap_count = bad[i].count;
+		g.flap_window_ms = bad[i].window;
+		g.flap_hold_ms = bad[i].hold;
+		EXPECT_REJECT(&m, -EINVAL, xlb_model_global_set(&m, &g, &err));
+		assert_msg_has(&err, bad[i].want);
+		/* The same values written by hand fail validation. */
+		saved = m.global;
+		m.global = g;
+		assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+		m.global = saved;
+	}
+	g = m.global;
+	g.ttl = 0;
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_global_set(&m, &g, &err));
+	xlb_model_free(&m);
+}
+
+static void test_check_add_copies(void **state)
+{
+	struct xlb_vip_key k = vkey("198.19.0.1:80/tcp");
+	struct xlb_backend_cfg b = backend("198.18.1.1", 1, XLB_BACKEND_UP);
+	struct xlb_vip_cfg v = {.key = k};
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg own = tcp_check();
+	struct xlb_model m;
+	(void)state;
+
+	xlb_model_init(&m);
+	/* A VIP with a bad check is not added. */
+	v.check = tcp_check();
+	v.check.rise = 0;
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_add(&m, &v, &err));
+	assert_msg_has(&err, "check: rise 0");
+	v.check.rise = 2;
+	v.all_down = 3;
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_add(&m, &v, &err));
+	v.all_down = XLB_ALL_DOWN_KEEP;
+	v.slow_start_ms = 10000;
+	assert_int_equal(xlb_model_vip_add(&m, &v, &err), 0);
+	assert_int_equal(m.vips[0].check.kind, XLB_CHECK_TCP);
+	assert_int_equal(m.vips[0].all_down, XLB_ALL_DOWN_KEEP);
+	assert_int_equal(m.vips[0].slow_start_ms, 10000);
+
+	/* A backend's own check is copied, never referenced. */
+	own.fall = 0;
+	b.check = &own;
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_backend_add(&m, &k, &b, &err));
+	assert_msg_has(&err, "backend 198.18.1.1: check: fall 0");
+	own.fall = 5;
+	assert_int_equal(xlb_model_backend_add(&m, &k, &b, &err), 0);
+	assert_non_null(m.vips[0].backends[0].check);
+	assert_ptr_not_equal(m.vips[0].backends[0].check, &own);
+	own.fall = 7;
+	assert_int_equal(m.vips[0].backends[0].check->fall, 5);
+
+	/* Validation finds a bad own check, with its backend. */
+	m.vips[0].backends[0].check->timeout_ms = 5000;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "198.19.0.1:80/tcp: backend 198.18.1.1: check: "
+			     "timeout 5000 ms must be shorter");
+	xlb_model_free(&m);
+}
+
+static void test_check_copy_deep(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg own = tcp_check();
+	struct xlb_model a, b;
+	struct xlb_check_cfg *ca;
+	(void)state;
+
+	build_sample(&a);
+	own.port = 8080;
+	assert_int_equal(xlb_model_check_set(&a, &a.vips[0].key,
+					     &a.vips[0].backends[0].addr,
+					     a.vips[0].backends[0].family, &own,
+					     &err),
+			 0);
+	assert_int_equal(xlb_model_check_set(&a, &a.vips[0].key,
+					     &a.vips[0].backends[1].addr,
+					     a.vips[0].backends[1].family, &own,
+					     &err),
+			 0);
+	assert_int_equal(xlb_model_copy(&b, &a), 0);
+	assert_true(xlb_model_equal(&a, &b, true));
+	/* Each model has its own check objects. */
+	assert_non_null(b.vips[0].backends[0].check);
+	assert_ptr_not_equal(a.vips[0].backends[0].check,
+			     b.vips[0].backends[0].check);
+	assert_ptr_not_equal(a.vips[0].backends[1].check,
+			     b.vips[0].backends[1].check);
+	assert_null(b.vips[1].backends[0].check);
+
+	/* Changing one leaves the other as it was. */
+	ca = a.vips[0].backends[0].check;
+	b.vips[0].backends[0].check->port = 9090;
+	assert_int_equal(ca->port, 8080);
+	assert_false(xlb_model_equal(&a, &b, true));
+	b.vips[0].backends[0].check->port = 8080;
+	assert_true(xlb_model_equal(&a, &b, true));
+	b.vips[0].check = tcp_check();
+	assert_false(xlb_model_equal(&a, &b, false));
+	xlb_check_init(&b.vips[0].check);
+	/* Two none checks are equal whatever else they hold. */
+	b.vips[0].check.interval_ms = 0;
+	assert_true(xlb_model_equal(&a, &b, true));
+	b.vips[0].slow_start_ms = 1;
+	assert_false(xlb_model_equal(&a, &b, true));
+	b.vips[0].slow_start_ms = 0;
+	b.vips[0].all_down = XLB_ALL_DOWN_KEEP;
+	assert_false(xlb_model_equal(&a, &b, true));
+	b.vips[0].all_down = XLB_ALL_DOWN_DROP;
+	b.global.flap_hold_ms++;
+	assert_false(xlb_model_equal(&a, &b, true));
+	b.global.flap_hold_ms--;
+	/* Own vs inherited: not equal even when the same values. */
+	xlb_model_check_del(&b, &b.vips[0].key, &b.vips[0].backends[0].addr,
+			    b.vips[0].backends[0].family, &err);
+	assert_false(xlb_model_equal(&a, &b, true));
+
+	/* Freeing one does not touch the other's checks (valgrind). */
+	xlb_model_free(&a);
+	assert_int_equal(b.vips[0].backends[1].check->port, 8080);
+	assert_int_equal(xlb_model_validate(&b, &err), 0);
+	/* And a copy of a copy, freed first. */
+	assert_int_equal(xlb_model_copy(&a, &b), 0);
+	xlb_model_free(&b);
+	assert_int_equal(a.vips[0].backends[1].check->port, 8080);
+	xlb_model_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -973,6 +1592,15 @@ int main(void)
 		cmocka_unit_test(test_copy_equal),
 		cmocka_unit_test(test_validate_global),
 		cmocka_unit_test(test_validate_vips),
+		cmocka_unit_test(test_check_defaults),
+		cmocka_unit_test(test_check_names),
+		cmocka_unit_test(test_check_validate),
+		cmocka_unit_test(test_check_edits),
+		cmocka_unit_test(test_check_portless),
+		cmocka_unit_test(test_vip_set),
+		cmocka_unit_test(test_global_set),
+		cmocka_unit_test(test_check_add_copies),
+		cmocka_unit_test(test_check_copy_deep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

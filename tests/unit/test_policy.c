@@ -18,13 +18,13 @@ struct fix {
 	char msg[256];
 };
 
-static const char *const addrs[] = { "198.18.31.2", "198.18.32.2",
-				     "198.18.33.2" };
+static const char *const addrs[] = {"198.18.31.2", "198.18.32.2",
+				    "198.18.33.2"};
 
 static int setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	struct xlb_vip_cfg v = { 0 };
+	struct xlb_vip_cfg v = {0};
 	struct xlb_err err;
 
 	assert_non_null(f);
@@ -34,14 +34,13 @@ static int setup(void **state)
 	assert_int_equal(xlb_parse_vip("198.19.0.1:80/tcp", &v.key, &err), 0);
 	assert_int_equal(xlb_model_vip_add(&f->m, &v, &err), 0);
 	for (int i = 0; i < 3; i++) {
-		struct xlb_backend_cfg b = { .weight = 10,
-					     .state = XLB_BACKEND_UP };
+		struct xlb_backend_cfg b = {.weight = 10,
+					    .state = XLB_BACKEND_UP};
 
-		assert_int_equal(xlb_parse_addr(addrs[i], &b.addr, &b.family,
-						&err),
-				 0);
 		assert_int_equal(
-			xlb_model_backend_add(&f->m, &v.key, &b, &err), 0);
+			xlb_parse_addr(addrs[i], &b.addr, &b.family, &err), 0);
+		assert_int_equal(xlb_model_backend_add(&f->m, &v.key, &b, &err),
+				 0);
 	}
 	for (int i = 0; i < 3; i++)
 		f->m.vips[0].backends[i].id = i + 1;
@@ -98,6 +97,26 @@ static void test_new_backends_wait_for_rise(void **state)
 	assert_non_null(strstr(f->msg, "is up"));
 	effective(f, 200, 0, &s, &w);
 	assert_int_equal(s, XLB_BACKEND_UP);
+}
+
+static void test_gaining_a_check_keeps_serving(void **state)
+{
+	struct fix *f = *state;
+	__u32 w;
+	__u8 s;
+
+	f->m.vips[0].check.kind = XLB_CHECK_NONE;
+	xlb_policy_sync(f->p, &f->m, false, 0);
+	f->m.vips[0].check.kind = XLB_CHECK_TCP;
+	xlb_policy_sync(f->p, &f->m, false, 10);
+	effective(f, 10, 0, &s, &w);
+	assert_int_equal(s, XLB_BACKEND_UP);
+	/* ...until its checks say otherwise. */
+	result(f, 1, false, 20);
+	result(f, 1, false, 30);
+	assert_true(result(f, 1, false, 40));
+	effective(f, 40, 0, &s, &w);
+	assert_int_equal(s, XLB_BACKEND_DOWN);
 }
 
 static void test_restart_trusts_backends(void **state)
@@ -251,6 +270,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_new_backends_wait_for_rise,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gaining_a_check_keeps_serving, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_trusts_backends,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fall_then_rise, setup,

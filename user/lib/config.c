@@ -50,6 +50,31 @@ static void err_prefix(struct xlb_err *err, const char *path)
 
 /* ---- model to JSON ----------------------------------------------------- */
 
+/* A string field up to its NUL or the end of its array. */
+#define STR_ARG(c, f) (c)->f, (int)strnlen((c)->f, sizeof((c)->f))
+
+json_t *xlb_check_to_json(const struct xlb_check_cfg *c)
+{
+	struct xlb_check_cfg none;
+
+	/* Fields of no check mean nothing: show the defaults, always valid. */
+	if (c->kind == XLB_CHECK_NONE) {
+		xlb_check_init(&none);
+		c = &none;
+	}
+	return json_pack(
+		"{s:s, s:b, s:i, s:I, s:I, s:i, s:i, s:s#, s:i, "
+		"s:s#, s:s#, s:s#, s:s#}",
+		"kind", xlb_check_kind_name(c->kind), "tunnel", (int)c->tunnel,
+		"port", (int)c->port, "interval_ms", (json_int_t)c->interval_ms,
+		"timeout_ms", (json_int_t)c->timeout_ms, "rise", (int)c->rise,
+		"fall", (int)c->fall, "http_path", STR_ARG(c, http_path),
+		"http_status", (int)c->http_status, "http_body",
+		STR_ARG(c, http_body), "udp_send", STR_ARG(c, udp_send),
+		"udp_expect", STR_ARG(c, udp_expect), "exec_cmd",
+		STR_ARG(c, exec_cmd));
+}
+
 static json_t *backend_to_json(const struct xlb_backend_cfg *b, bool with_ids)
 {
 	char as[XLB_ADDR_STRLEN];
@@ -59,12 +84,17 @@ static json_t *backend_to_json(const struct xlb_backend_cfg *b, bool with_ids)
 		      xlb_format_addr(&b->addr, b->family, as, sizeof(as)),
 		      "weight", (json_int_t)b->weight, "state",
 		      xlb_state_name(b->state));
-	if (j && with_ids &&
-	    json_object_set_new(j, "id", json_integer(b->id))) {
-		json_decref(j);
-		return NULL;
-	}
+	if (j && with_ids && json_object_set_new(j, "id", json_integer(b->id)))
+		goto err;
+	/* Only its own: an inherited check is written once, in its VIP. */
+	if (j && b->check &&
+	    json_object_set_new(j, "check", xlb_check_to_json(b->check)))
+		goto err;
 	return j;
+
+err:
+	json_decref(j);
+	return NULL;
 }
 
 json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids)
@@ -81,6 +111,12 @@ json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids)
 		return NULL;
 	if (with_ids &&
 	    json_object_set_new(j, "vip_id", json_integer(v->vip_id)))
+		goto err;
+	if (json_object_set_new(j, "check", xlb_check_to_json(&v->check)) ||
+	    json_object_set_new(j, "all_down",
+				json_string(xlb_all_down_name(v->all_down))) ||
+	    json_object_set_new(j, "slow_start_ms",
+				json_integer(v->slow_start_ms)))
 		goto err;
 	bs = json_array();
 	if (json_object_set_new(j, "backends", bs))
@@ -125,14 +161,18 @@ json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids)
 	}
 	/* "o" takes over the references, also when json_pack fails. */
 	j = json_pack(
-		"{s:{s:s, s:i, s:i, s:i, s:o, s:o, s:I, s:I}, s:o}", "global",
-		"encap", xlb_encap_name(g->encap), "ttl", (int)g->ttl,
+		"{s:{s:s, s:i, s:i, s:i, s:o, s:o, s:I, s:I, s:I, s:I, s:I}, "
+		"s:o}",
+		"global", "encap", xlb_encap_name(g->encap), "ttl", (int)g->ttl,
 		"gue_port", (int)g->gue_port, "mtu", (int)g->mtu, "source_v4",
 		source_to_json(&g->src4, XLB_AF_INET, g->src4_plen),
 		"source_v6",
 		source_to_json(&g->src6, XLB_AF_INET6, g->src6_plen),
 		"flow_rate_limit", (json_int_t)g->flow_rate_limit,
-		"udp_timeout_ms", (json_int_t)g->udp_timeout_ms, "vips", vips);
+		"udp_timeout_ms", (json_int_t)g->udp_timeout_ms, "flap_count",
+		(json_int_t)g->flap_count, "flap_window_ms",
+		(json_int_t)g->flap_window_ms, "flap_hold_ms",
+		(json_int_t)g->flap_hold_ms, "vips", vips);
 	return j;
 }
 
@@ -204,6 +244,126 @@ static int get_str(const json_t *obj, const char *key, const char *path,
 	return 0;
 }
 
+/* An optional boolean member; *out unchanged when absent. */
+static int get_bool(const json_t *obj, const char *key, const char *path,
+		    __u8 *out, struct xlb_err *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	char fpath[96];
+
+	if (!v)
+		return 0;
+	snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
+	if (!json_is_boolean(v))
+		return path_err(err, fpath, "expected true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* An optional string member copied into buf; unchanged when absent. */
+static int get_strbuf(const json_t *obj, const char *key, const char *path,
+		      char *buf, size_t size, struct xlb_err *err)
+{
+	const char *s;
+	char fpath[96];
+	int ret = get_str(obj, key, path, false, &s, err);
+
+	if (ret || !s)
+		return ret;
+	snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
+	if (json_string_length(json_object_get(obj, key)) >= size)
+		return path_err(err, fpath, "longer than %zu characters",
+				size - 1);
+	/* A NUL inside would silently cut the value short. */
+	if (strlen(s) != json_string_length(json_object_get(obj, key)))
+		return path_err(err, fpath, "contains a NUL character");
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+#define GET_STRBUF(j, key, path, c, err)                                       \
+	get_strbuf(j, #key, path, (c)->key, sizeof((c)->key), err)
+
+int xlb_check_from_json(const json_t *j, const char *path,
+			struct xlb_check_cfg *c, struct xlb_err *err)
+{
+	static const char *const keys[] = {
+		"kind",	       "tunnel",    "port",	"interval_ms",
+		"timeout_ms",  "rise",	    "fall",	"http_path",
+		"http_status", "http_body", "udp_send", "udp_expect",
+		"exec_cmd",    NULL};
+	char fpath[96];
+	const char *s;
+	json_int_t n = 0;
+	bool present = false, has_timeout = false;
+	int ret;
+
+	xlb_check_init(c);
+	if (!json_is_object(j))
+		return path_err(err, path, "expected an object");
+	ret = check_keys(j, path, keys, err);
+	/* Required: an object without one is more likely a slip than "none". */
+	if (!ret)
+		ret = get_str(j, "kind", path, true, &s, err);
+	if (!ret && xlb_parse_check_kind(s, &c->kind, err)) {
+		snprintf(fpath, sizeof(fpath), "%s.kind", path);
+		err_prefix(err, fpath);
+		return -EINVAL;
+	}
+	if (!ret)
+		ret = get_bool(j, "tunnel", path, &c->tunnel, err);
+	if (!ret)
+		ret = get_uint(j, "port", path, 0, 65535, &n, &present, err);
+	if (!ret && present)
+		c->port = n;
+	if (!ret)
+		ret = get_uint(j, "interval_ms", path,
+			       XLB_CHECK_INTERVAL_MS_MIN,
+			       XLB_CHECK_INTERVAL_MS_MAX, &n, &present, err);
+	if (!ret && present)
+		c->interval_ms = n;
+	if (!ret)
+		ret = get_uint(j, "timeout_ms", path, 1,
+			       XLB_CHECK_INTERVAL_MS_MAX, &n, &has_timeout,
+			       err);
+	if (!ret)
+		c->timeout_ms =
+			has_timeout ? n
+				    : xlb_check_default_timeout(c->interval_ms);
+	if (!ret)
+		ret = get_uint(j, "rise", path, 1, XLB_CHECK_RUN_MAX, &n,
+			       &present, err);
+	if (!ret && present)
+		c->rise = n;
+	if (!ret)
+		ret = get_uint(j, "fall", path, 1, XLB_CHECK_RUN_MAX, &n,
+			       &present, err);
+	if (!ret && present)
+		c->fall = n;
+	if (!ret)
+		ret = get_uint(j, "http_status", path, 100, 599, &n, &present,
+			       err);
+	if (!ret && present)
+		c->http_status = n;
+	if (!ret)
+		ret = GET_STRBUF(j, http_path, path, c, err);
+	if (!ret)
+		ret = GET_STRBUF(j, http_body, path, c, err);
+	if (!ret)
+		ret = GET_STRBUF(j, udp_send, path, c, err);
+	if (!ret)
+		ret = GET_STRBUF(j, udp_expect, path, c, err);
+	if (!ret)
+		ret = GET_STRBUF(j, exec_cmd, path, c, err);
+	if (ret)
+		return ret;
+	/* What ties fields together (timeout < interval, exec needs a cmd). */
+	ret = xlb_check_validate(c, err);
+	if (ret)
+		err_prefix(err, path);
+	return ret;
+}
+
 static int parse_source(const json_t *g, const char *key, __u8 family,
 			union xlb_addr *a, __u8 *plen, struct xlb_err *err)
 {
@@ -235,10 +395,12 @@ static int parse_source(const json_t *g, const char *key, __u8 family,
 static int parse_global(const json_t *g, struct xlb_model *m,
 			struct xlb_err *err)
 {
-	static const char *const keys[] = {
-		"encap",     "ttl",	  "gue_port",	     "mtu",
-		"source_v4", "source_v6", "flow_rate_limit", "udp_timeout_ms",
-		NULL};
+	static const char *const keys[] = {"encap",	      "ttl",
+					   "gue_port",	      "mtu",
+					   "source_v4",	      "source_v6",
+					   "flow_rate_limit", "udp_timeout_ms",
+					   "flap_count",      "flap_window_ms",
+					   "flap_hold_ms",    NULL};
 	struct xlb_global_cfg *c = &m->global;
 	const char *s;
 	json_int_t n = 0;
@@ -284,6 +446,21 @@ static int parse_global(const json_t *g, struct xlb_model *m,
 			       &present, err);
 	if (!ret && present)
 		c->udp_timeout_ms = n;
+	if (!ret)
+		ret = get_uint(g, "flap_count", "global", 0, XLB_FLAP_COUNT_MAX,
+			       &n, &present, err);
+	if (!ret && present)
+		c->flap_count = n;
+	if (!ret)
+		ret = get_uint(g, "flap_window_ms", "global", XLB_FLAP_MS_MIN,
+			       XLB_FLAP_MS_MAX, &n, &present, err);
+	if (!ret && present)
+		c->flap_window_ms = n;
+	if (!ret)
+		ret = get_uint(g, "flap_hold_ms", "global", XLB_FLAP_MS_MIN,
+			       XLB_FLAP_MS_MAX, &n, &present, err);
+	if (!ret && present)
+		c->flap_hold_ms = n;
 	if (ret)
 		return ret;
 	/* The rules that are more than a range (encap, mtu) live there. */
@@ -330,11 +507,14 @@ static int parse_vip_flags(const json_t *obj, const char *path, __u32 *flags,
 	return 0;
 }
 
+/* b->check points to *check when the backend has a check of its own. */
 static int parse_backend(const json_t *j, const char *path,
-			 struct xlb_backend_cfg *b, struct xlb_err *err)
+			 struct xlb_backend_cfg *b, struct xlb_check_cfg *check,
+			 struct xlb_err *err)
 {
-	static const char *const keys[] = {"addr", "weight", "state", "id",
-					   NULL};
+	static const char *const keys[] = {"addr", "weight", "state",
+					   "id",   "check",  NULL};
+	const json_t *cj;
 	char fpath[96];
 	const char *s;
 	json_int_t n = 0;
@@ -371,18 +551,24 @@ static int parse_backend(const json_t *j, const char *path,
 			       &present, err);
 	if (!ret && present)
 		b->id = n;
+	cj = json_object_get(j, "check");
+	if (!ret && cj) {
+		snprintf(fpath, sizeof(fpath), "%s.check", path);
+		ret = xlb_check_from_json(cj, fpath, check, err);
+		b->check = check;
+	}
 	return ret;
 }
 
 static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 		     struct xlb_err *err)
 {
-	static const char *const keys[] = {"vip",	"flags",  "encap",
-					   "ring_size", "vip_id", "backends",
-					   NULL};
+	static const char *const keys[] = {
+		"vip",	 "flags",    "encap",	      "ring_size", "vip_id",
+		"check", "all_down", "slow_start_ms", "backends",  NULL};
 	struct xlb_vip_cfg v = {0};
 	char path[32], fpath[80];
-	const json_t *bs;
+	const json_t *bs, *cj;
 	const char *s;
 	json_int_t n = 0;
 	bool present = false;
@@ -419,6 +605,22 @@ static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 			       &present, err);
 	if (!ret && present)
 		v.vip_id = n;
+	cj = json_object_get(j, "check");
+	snprintf(fpath, sizeof(fpath), "%s.check", path);
+	if (!ret && cj)
+		ret = xlb_check_from_json(cj, fpath, &v.check, err);
+	if (!ret)
+		ret = get_str(j, "all_down", path, false, &s, err);
+	if (!ret && s && xlb_parse_all_down(s, &v.all_down, err)) {
+		snprintf(fpath, sizeof(fpath), "%s.all_down", path);
+		err_prefix(err, fpath);
+		return -EINVAL;
+	}
+	if (!ret)
+		ret = get_uint(j, "slow_start_ms", path, 0,
+			       XLB_SLOW_START_MS_MAX, &n, &present, err);
+	if (!ret && present)
+		v.slow_start_ms = n;
 	bs = json_object_get(j, "backends");
 	snprintf(fpath, sizeof(fpath), "%s.backends", path);
 	if (!ret && bs && !json_is_array(bs))
@@ -432,10 +634,11 @@ static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 	}
 	for (i = 0; i < json_array_size(bs); i++) {
 		const json_t *e = json_array_get(bs, i);
+		struct xlb_check_cfg check;
 		struct xlb_backend_cfg b;
 
 		snprintf(fpath, sizeof(fpath), "%s.backends[%zu]", path, i);
-		ret = parse_backend(e, fpath, &b, err);
+		ret = parse_backend(e, fpath, &b, &check, err);
 		if (ret)
 			return ret;
 		ret = xlb_model_backend_add(m, &v.key, &b, err);

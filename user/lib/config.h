@@ -9,18 +9,32 @@
  *     "global": { "encap": "ipip", "ttl": 64, "gue_port": 6080,
  *                 "mtu": 1500, "source_v4": "198.18.0.0/24",
  *                 "source_v6": "2001:db8::/64", "flow_rate_limit": 0,
- *                 "udp_timeout_ms": 30000 },
+ *                 "udp_timeout_ms": 30000, "flap_count": 4,
+ *                 "flap_window_ms": 60000, "flap_hold_ms": 30000 },
  *     "vips": [
  *       { "vip": "198.19.0.1:80/tcp", "flags": "no-sport",
  *         "encap": "default", "ring_size": 65537, "vip_id": 1,
+ *         "check": { "kind": "http", "tunnel": true, "port": 0,
+ *                    "interval_ms": 1000, "timeout_ms": 500,
+ *                    "rise": 2, "fall": 3, "http_path": "/health",
+ *                    "http_status": 200, "http_body": "",
+ *                    "udp_send": "", "udp_expect": "", "exec_cmd": "" },
+ *         "all_down": "drop", "slow_start_ms": 0,
  *         "backends": [ { "addr": "198.18.1.1", "weight": 1,
- *                         "state": "up", "id": 1 } ] } ]
+ *                         "state": "up", "id": 1 },
+ *                       { "addr": "198.18.1.2",
+ *                         "check": { "kind": "tcp", "port": 22 } } ] } ]
  *   }
  *
- * Every key but "vip" and "addr" is optional (defaults as in model.h);
+ * Every key but "vip", "addr" and a check's "kind" is optional (defaults
+ * as in model.h; a check's "timeout_ms" defaults to 500 or half a shorter
+ * interval). A VIP's "check" is inherited by every backend without a
+ * "check" of its own; a backend's own check of kind "none" exempts it.
  * "source_v4": null (or absent) means no prefix: xlbd then uses the
  * interface's own address as the outer source;
  * unknown keys are errors, so a typo never silently means "default".
+ * Written documents carry every key of a check, whatever its kind, and a
+ * backend's "check" only when it has its own.
  */
 #ifndef XLB_CONFIG_H
 #define XLB_CONFIG_H
@@ -31,6 +45,14 @@
 /* New reference; ids ("vip_id", "id") only when with_ids. */
 json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids);
 json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids);
+/* A check object as in the document (every key; NONE shows defaults). */
+json_t *xlb_check_to_json(const struct xlb_check_cfg *c);
+/*
+ * A check object into *c (initialised here) and validated alone (not the
+ * VIP's port rule); err names path ("vips[0].check.rise: ...").
+ */
+int xlb_check_from_json(const json_t *j, const char *path,
+			struct xlb_check_cfg *c, struct xlb_err *err);
 
 /*
  * Builds *m (initialised here) from j and validates it. On error *m is

@@ -17,11 +17,26 @@
  *   vip.del           {vip}
  *   vip.list          {}                     -> {"vips": [vip objects]}
  *   vip.show          {vip}                  -> vip object with backends
+ *   vip.set           {vip, all_down?, slow_start_ms?}   (at least one)
  *   backend.add       {vip, addr, weight?, state?}
  *   backend.del       {vip, addr}
  *   backend.set       {vip, addr, weight?, state?}
  *   backend.list      {vip?}                 -> {"backends": [...]}
  *   ring.show         {vip}                  -> fingerprint and shares
+ *   check.set         {vip, backend?, kind, tunnel?, port?, interval_ms?,
+ *                      timeout_ms?, rise?, fall?, http_path?, http_status?,
+ *                      http_body?, udp_send?, udp_expect?, exec_cmd?}
+ *                     the VIP's check (inherited by its backends), or with
+ *                     backend (an address) that backend's own; a whole
+ *                     definition: fields not given take the defaults
+ *                     (model.h), not the previous values; fields that do
+ *                     not apply to the kind are refused
+ *   check.del         {vip, backend?}        VIP's -> kind none; backend's
+ *                                            -> inherits the VIP's again
+ *   check.show        {vip?}                 -> {"checks": [{"vip",
+ *                     "backend" (absent for the VIP's own), "kind",
+ *                     "tunnel", "port", ..., "exec_cmd"}]}: every VIP's
+ *                     own check (kind "none" too), then its backends' own
  *   config.apply      {config: <config.h document>}
  *   config.dump       {}                     -> config.h document (no ids)
  * A request is applied whole or not at all.

@@ -344,8 +344,8 @@ static __u32 alloc_backend_id(struct xlb_dp *dp, const bool *taken,
 }
 
 /* Gives every VIP and backend of next an id, inheriting those of cur. */
-static int alloc_ids(struct xlb_dp *dp, const struct xlb_model *cur,
-		     struct xlb_model *next, struct xlb_err *err)
+int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
+		      struct xlb_model *next, struct xlb_err *err)
 {
 	bool vip_taken[XLB_MAX_VIPS] = {false};
 	static bool taken[XLB_MAX_BACKENDS];
@@ -486,7 +486,10 @@ static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 {
 	LIBBPF_OPTS(bpf_map_create_opts, copts,
 		    .map_flags = XLB_RING_MAP_FLAGS);
-	size_t len = ((size_t)v->ring_size * sizeof(__u32) + 4095) & ~4095UL;
+	/* Array elements sit 8 bytes apart whatever their size: the stride
+	 * shows through mmap. */
+	const size_t stride = 8;
+	size_t len = ((size_t)v->ring_size * stride + 4095) & ~4095UL;
 	struct xlb_maglev_backend *mb;
 	int ret, fd;
 	void *mem;
@@ -524,7 +527,8 @@ static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 		xlb_err_set(err, "mapping a ring: %s", strerror(-ret));
 		return ret;
 	}
-	memcpy(mem, dp->scratch, (size_t)v->ring_size * sizeof(__u32));
+	for (__u32 i = 0; i < v->ring_size; i++)
+		*(__u32 *)((char *)mem + i * stride) = dp->scratch[i];
 	munmap(mem, len);
 
 	dp->fingerprint[v->vip_id] = fp;
@@ -670,7 +674,16 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 	int ret;
 
 	err->msg[0] = '\0';
-	CHECK(alloc_ids(dp, cur, next, err), "allocating ids");
+	for (size_t i = 0; i < next->n_vips; i++) {
+		bool ok = next->vips[i].vip_id;
+
+		for (size_t j = 0; ok && j < next->vips[i].n_backends; j++)
+			ok = next->vips[i].backends[j].id;
+		if (!ok) {
+			xlb_err_set(err, "internal: ids not assigned");
+			return -EINVAL;
+		}
+	}
 	CHECK(write_config(dp, &next->global), "writing config");
 
 	/* 1. Backends and rings, before any VIP points at them. */
@@ -772,6 +785,8 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 				CHECK(retire_backend(dp, c->backends[j].id),
 				      "retiring a backend");
 	}
+	memset(dp->fresh_vip, 0, sizeof(dp->fresh_vip));
+	memset(dp->fresh_backend, 0, sizeof(dp->fresh_backend));
 	return 0;
 
 out_rings:

@@ -76,9 +76,16 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 		struct xlb_err *err);
 
 /*
- * Makes the maps say what `next` says, given that they said `cur`.
- * Allocates the ids `next` lacks (keeping those of `cur`). On failure the
- * maps may hold part of the change: the caller applies `cur` again.
+ * Gives the VIPs and backends of next that lack one an id, keeping those
+ * of the same VIP or (VIP, backend) pair in cur (what the maps hold).
+ */
+int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
+		      struct xlb_model *next, struct xlb_err *err);
+
+/*
+ * Makes the maps say what `next` says, given that they said `cur`; every
+ * id of next must be assigned. On failure the maps may hold part of the
+ * change: the caller applies `cur` again.
  */
 int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		 struct xlb_model *next, struct xlb_err *err);

@@ -25,6 +25,13 @@ struct hc_target {
 	union xlb_addr dst;	  /* VIP (tunnel) or backend (plain) address */
 	__u16 port;		  /* host order; non-zero but for exec */
 	__u32 mark;		  /* SO_MARK of the check's socket; 0 = none */
+	/*
+	 * Marked (tunnel) checks: the NIC whose egress program encapsulates
+	 * them (SO_BINDTODEVICE: never out bare by another route), and the
+	 * TCP MSS that fits the underlay once encapsulated. "" / 0 = none.
+	 */
+	char ifname[16];
+	__u16 mss;
 	/* For exec checks' environment (XLB_BACKEND, XLB_VIP, XLB_PORT). */
 	char env_backend[XLB_ADDR_STRLEN];
 	char env_vip[XLB_VIP_STRLEN];

@@ -7,7 +7,9 @@
  * kept sorted (addresses compared as the bytes the data path sees) so
  * look-ups are binary searches, output is stable, and two models are equal
  * exactly when their arrays are. IPv4 addresses are always stored with the
- * upper words zero because the maps compare the whole 16 bytes.
+ * upper words zero because the maps compare the whole 16 bytes. A
+ * backend's own check is the one thing a model holds by pointer: copies
+ * duplicate it and frees release it, so two models never share one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -153,15 +155,40 @@ void xlb_model_init(struct xlb_model *m)
 	m->global.gue_port = XLB_GUE_PORT_DEFAULT;
 	m->global.mtu = XLB_MTU_DEFAULT;
 	m->global.udp_timeout_ms = XLB_UDP_TIMEOUT_MS_DEFAULT;
+	m->global.flap_count = XLB_FLAP_COUNT_DEFAULT;
+	m->global.flap_window_ms = XLB_FLAP_WINDOW_MS_DEFAULT;
+	m->global.flap_hold_ms = XLB_FLAP_HOLD_MS_DEFAULT;
+}
+
+static void vip_free_backends(struct xlb_vip_cfg *v)
+{
+	for (size_t j = 0; j < v->n_backends; j++)
+		free(v->backends[j].check);
+	free(v->backends);
+	v->backends = NULL;
+	v->n_backends = 0;
 }
 
 /* Leaves m initialised, so a freed model may be used again. */
 void xlb_model_free(struct xlb_model *m)
 {
 	for (size_t i = 0; i < m->n_vips; i++)
-		free(m->vips[i].backends);
+		vip_free_backends(&m->vips[i]);
 	free(m->vips);
 	xlb_model_init(m);
+}
+
+/* A heap copy of a backend's own check; NULL stays NULL. */
+static int check_dup(const struct xlb_check_cfg *c, struct xlb_check_cfg **out)
+{
+	*out = NULL;
+	if (!c)
+		return 0;
+	*out = malloc(sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	**out = *c;
+	return 0;
 }
 
 int xlb_model_copy(struct xlb_model *dst, const struct xlb_model *src)
@@ -186,12 +213,18 @@ int xlb_model_copy(struct xlb_model *dst, const struct xlb_model *src)
 		c.n_vips = i + 1;
 		if (!sv->n_backends)
 			continue;
-		dv->backends = malloc(sv->n_backends * sizeof(*dv->backends));
+		dv->backends = calloc(sv->n_backends, sizeof(*dv->backends));
 		if (!dv->backends)
 			goto err_nomem;
-		memcpy(dv->backends, sv->backends,
-		       sv->n_backends * sizeof(*dv->backends));
-		dv->n_backends = sv->n_backends;
+		for (size_t j = 0; j < sv->n_backends; j++) {
+			dv->backends[j] = sv->backends[j];
+			dv->backends[j].check = NULL;
+			/* Counted as we go, like the VIPs. */
+			dv->n_backends = j + 1;
+			if (check_dup(sv->backends[j].check,
+				      &dv->backends[j].check))
+				goto err_nomem;
+		}
 	}
 	*dst = c;
 	return 0;
@@ -211,12 +244,38 @@ static bool global_equal(const struct xlb_global_cfg *a,
 	       !memcmp(&a->src4, &b->src4, sizeof(a->src4)) &&
 	       !memcmp(&a->src6, &b->src6, sizeof(a->src6)) &&
 	       a->flow_rate_limit == b->flow_rate_limit &&
-	       a->udp_timeout_ms == b->udp_timeout_ms;
+	       a->udp_timeout_ms == b->udp_timeout_ms &&
+	       a->flap_count == b->flap_count &&
+	       a->flap_window_ms == b->flap_window_ms &&
+	       a->flap_hold_ms == b->flap_hold_ms;
+}
+
+/* Strings compared up to their NUL: what follows it is not the value. */
+#define STR_EQ(a, b, f) (!strncmp((a)->f, (b)->f, sizeof((a)->f)))
+
+bool xlb_check_equal(const struct xlb_check_cfg *a,
+		     const struct xlb_check_cfg *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == XLB_CHECK_NONE)
+		return true;
+	return a->tunnel == b->tunnel && a->port == b->port &&
+	       a->interval_ms == b->interval_ms &&
+	       a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
+	       a->fall == b->fall && a->http_status == b->http_status &&
+	       STR_EQ(a, b, http_path) && STR_EQ(a, b, http_body) &&
+	       STR_EQ(a, b, udp_send) && STR_EQ(a, b, udp_expect) &&
+	       STR_EQ(a, b, exec_cmd);
 }
 
 static bool backend_equal(const struct xlb_backend_cfg *a,
 			  const struct xlb_backend_cfg *b, bool with_ids)
 {
+	/* Its own NONE check (not checked) is not inheriting the VIP's. */
+	if (!a->check != !b->check ||
+	    (a->check && !xlb_check_equal(a->check, b->check)))
+		return false;
 	return !fam_addr_cmp(a->family, &a->addr, b->family, &b->addr) &&
 	       a->state == b->state && a->weight == b->weight &&
 	       (!with_ids || a->id == b->id);
@@ -228,7 +287,9 @@ static bool vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 	if (vip_key_cmp(&a->key, &b->key) || a->flags != b->flags ||
 	    a->encap != b->encap || a->ring_size != b->ring_size ||
 	    a->n_backends != b->n_backends ||
-	    (with_ids && a->vip_id != b->vip_id))
+	    (with_ids && a->vip_id != b->vip_id) ||
+	    !xlb_check_equal(&a->check, &b->check) ||
+	    a->all_down != b->all_down || a->slow_start_ms != b->slow_start_ms)
 		return false;
 	for (size_t i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i], with_ids))
@@ -265,6 +326,12 @@ struct xlb_backend_cfg *xlb_vip_backend(const struct xlb_vip_cfg *v,
 	size_t i = backend_search(v, addr, family, &found);
 
 	return found ? &v->backends[i] : NULL;
+}
+
+const struct xlb_check_cfg *xlb_backend_check(const struct xlb_vip_cfg *v,
+					      const struct xlb_backend_cfg *b)
+{
+	return b->check ? b->check : &v->check;
 }
 
 static size_t total_backends(const struct xlb_model *m)
@@ -337,6 +404,189 @@ static int check_ring_size(__u32 ring, size_t n_backends, struct xlb_err *err)
 	return 0;
 }
 
+/* ---- checks ------------------------------------------------------------ */
+
+void xlb_check_init(struct xlb_check_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = XLB_CHECK_NONE;
+	c->tunnel = 1;
+	c->interval_ms = XLB_CHECK_INTERVAL_MS_DEFAULT;
+	c->timeout_ms = XLB_CHECK_TIMEOUT_MS_DEFAULT;
+	c->rise = XLB_CHECK_RISE_DEFAULT;
+	c->fall = XLB_CHECK_FALL_DEFAULT;
+	c->http_status = XLB_CHECK_HTTP_STATUS_DEFAULT;
+	c->http_path[0] = '/';
+}
+
+__u32 xlb_check_default_timeout(__u32 interval_ms)
+{
+	/* Fast checks would otherwise be refused for a value never given. */
+	if (interval_ms > XLB_CHECK_TIMEOUT_MS_DEFAULT)
+		return XLB_CHECK_TIMEOUT_MS_DEFAULT;
+	return interval_ms > 1 ? interval_ms / 2 : 1;
+}
+
+#define KIND_BIT(k) (1u << (k))
+#define KINDS_NET                                                              \
+	(KIND_BIT(XLB_CHECK_TCP) | KIND_BIT(XLB_CHECK_HTTP) |                  \
+	 KIND_BIT(XLB_CHECK_UDP))
+#define KINDS_ANY (KINDS_NET | KIND_BIT(XLB_CHECK_EXEC))
+
+static const struct {
+	const char *field;
+	unsigned int kinds;
+} check_fields[] = {
+	{"kind", KINDS_ANY | KIND_BIT(XLB_CHECK_NONE)},
+	{"tunnel", KINDS_NET},
+	/* An exec check gets it as XLB_PORT. */
+	{"port", KINDS_ANY},
+	{"interval_ms", KINDS_ANY},
+	{"timeout_ms", KINDS_ANY},
+	{"rise", KINDS_ANY},
+	{"fall", KINDS_ANY},
+	{"http_path", KIND_BIT(XLB_CHECK_HTTP)},
+	{"http_status", KIND_BIT(XLB_CHECK_HTTP)},
+	{"http_body", KIND_BIT(XLB_CHECK_HTTP)},
+	{"udp_send", KIND_BIT(XLB_CHECK_UDP)},
+	{"udp_expect", KIND_BIT(XLB_CHECK_UDP)},
+	{"exec_cmd", KIND_BIT(XLB_CHECK_EXEC)},
+};
+
+bool xlb_check_field_applies(__u8 kind, const char *field)
+{
+	if (kind >= XLB_CHECK_KIND_MAX)
+		return false;
+	for (size_t i = 0; i < sizeof(check_fields) / sizeof(check_fields[0]);
+	     i++)
+		if (!strcmp(check_fields[i].field, field))
+			return check_fields[i].kinds & KIND_BIT(kind);
+	return false;
+}
+
+/* A string field must end inside its array: readers use strlen. */
+static int check_str(const char *name, const char *s, size_t size,
+		     struct xlb_err *err)
+{
+	if (memchr(s, '\0', size))
+		return 0;
+	xlb_err_set(err, "%s longer than %zu characters", name, size - 1);
+	return -EINVAL;
+}
+
+#define CHECK_STR(c, f, err) check_str(#f, (c)->f, sizeof((c)->f), err)
+
+int xlb_check_validate(const struct xlb_check_cfg *c, struct xlb_err *err)
+{
+	if (c->kind >= XLB_CHECK_KIND_MAX) {
+		xlb_err_set(err,
+			    "unknown check kind %u: expected none, tcp, http, "
+			    "udp or exec",
+			    c->kind);
+		return -EINVAL;
+	}
+	if (CHECK_STR(c, http_path, err) || CHECK_STR(c, http_body, err) ||
+	    CHECK_STR(c, udp_send, err) || CHECK_STR(c, udp_expect, err) ||
+	    CHECK_STR(c, exec_cmd, err))
+		return -EINVAL;
+	/* No check: the rest is never used, so never a reason to refuse. */
+	if (c->kind == XLB_CHECK_NONE)
+		return 0;
+	if (c->tunnel > 1) {
+		xlb_err_set(err, "tunnel %u: expected 0 (plain) or 1",
+			    c->tunnel);
+		return -EINVAL;
+	}
+	if (c->interval_ms < XLB_CHECK_INTERVAL_MS_MIN ||
+	    c->interval_ms > XLB_CHECK_INTERVAL_MS_MAX) {
+		xlb_err_set(err, "interval %u ms out of range %u..%u",
+			    c->interval_ms, XLB_CHECK_INTERVAL_MS_MIN,
+			    XLB_CHECK_INTERVAL_MS_MAX);
+		return -EINVAL;
+	}
+	if (!c->timeout_ms) {
+		xlb_err_set(err, "timeout 0 ms: expected at least 1 ms");
+		return -EINVAL;
+	}
+	/* A probe still running when the next is due would pile up. */
+	if (c->timeout_ms >= c->interval_ms) {
+		xlb_err_set(err,
+			    "timeout %u ms must be shorter than the interval "
+			    "%u ms",
+			    c->timeout_ms, c->interval_ms);
+		return -EINVAL;
+	}
+	if (!c->rise || c->rise > XLB_CHECK_RUN_MAX) {
+		xlb_err_set(err, "rise %u out of range 1..%u", c->rise,
+			    XLB_CHECK_RUN_MAX);
+		return -EINVAL;
+	}
+	if (!c->fall || c->fall > XLB_CHECK_RUN_MAX) {
+		xlb_err_set(err, "fall %u out of range 1..%u", c->fall,
+			    XLB_CHECK_RUN_MAX);
+		return -EINVAL;
+	}
+	switch (c->kind) {
+	case XLB_CHECK_HTTP:
+		if (c->http_status < 100 || c->http_status > 599) {
+			xlb_err_set(err, "http_status %u out of range 100..599",
+				    c->http_status);
+			return -EINVAL;
+		}
+		if (c->http_path[0] != '/') {
+			xlb_err_set(err, "http_path '%s' must start with '/'",
+				    c->http_path);
+			return -EINVAL;
+		}
+		/* It goes into the request line as it is. */
+		for (const char *p = c->http_path; *p; p++) {
+			if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+				xlb_err_set(err,
+					    "http_path '%s' has a space or a "
+					    "control character",
+					    c->http_path);
+				return -EINVAL;
+			}
+		}
+		break;
+	case XLB_CHECK_UDP:
+		if (!c->udp_send[0]) {
+			xlb_err_set(err, "a udp check needs a payload to send "
+					 "(udp_send)");
+			return -EINVAL;
+		}
+		break;
+	case XLB_CHECK_EXEC:
+		if (!c->exec_cmd[0]) {
+			xlb_err_set(err,
+				    "an exec check needs a command (exec_cmd)");
+			return -EINVAL;
+		}
+		break;
+	}
+	return 0;
+}
+
+int xlb_vip_check_validate(const struct xlb_vip_key *k,
+			   const struct xlb_check_cfg *c, struct xlb_err *err)
+{
+	char vs[XLB_VIP_STRLEN];
+	int ret = xlb_check_validate(c, err);
+
+	if (ret)
+		return ret;
+	if (!k->port && !c->port && c->kind < XLB_CHECK_KIND_MAX &&
+	    (KINDS_NET & KIND_BIT(c->kind))) {
+		xlb_err_set(err,
+			    "VIP %s has no port: a %s check needs a port of "
+			    "its own",
+			    xlb_format_vip(k, vs, sizeof(vs)),
+			    xlb_check_kind_name(c->kind));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Everything about a VIP but its backends and the uniqueness of its id. */
 static int check_vip(const struct xlb_vip_cfg *v, struct xlb_err *err)
 {
@@ -375,7 +625,37 @@ static int check_vip(const struct xlb_vip_cfg *v, struct xlb_err *err)
 			    XLB_MAX_VIPS - 1);
 		return -EINVAL;
 	}
+	if (v->all_down != XLB_ALL_DOWN_DROP &&
+	    v->all_down != XLB_ALL_DOWN_KEEP) {
+		xlb_err_set(err, "unknown all_down %u: expected drop or keep",
+			    v->all_down);
+		return -EINVAL;
+	}
+	if (v->slow_start_ms > XLB_SLOW_START_MS_MAX) {
+		xlb_err_set(err, "slow_start_ms %u out of range 0..%u",
+			    v->slow_start_ms, XLB_SLOW_START_MS_MAX);
+		return -EINVAL;
+	}
+	if (xlb_vip_check_validate(&v->key, &v->check, err)) {
+		err_prefix(err, "check");
+		return -EINVAL;
+	}
 	return check_ring_size(v->ring_size, v->n_backends, err);
+}
+
+/* A backend's own check, with "backend ADDR: check: " on its message. */
+static int check_backend_check(const struct xlb_vip_cfg *v,
+			       const struct xlb_backend_cfg *b,
+			       struct xlb_err *err)
+{
+	char as[XLB_ADDR_STRLEN], what[XLB_ADDR_STRLEN + 32];
+
+	if (!b->check || !xlb_vip_check_validate(&v->key, b->check, err))
+		return 0;
+	snprintf(what, sizeof(what), "backend %s: check",
+		 xlb_format_addr(&b->addr, b->family, as, sizeof(as)));
+	err_prefix(err, what);
+	return -EINVAL;
 }
 
 static int check_backend(const struct xlb_backend_cfg *b, struct xlb_err *err)
@@ -474,6 +754,24 @@ static int check_global(const struct xlb_global_cfg *g, struct xlb_err *err)
 	    check_source("source_v6", &g->src6, XLB_AF_INET6, g->src6_plen,
 			 err))
 		return -EINVAL;
+	if (g->flap_count > XLB_FLAP_COUNT_MAX) {
+		xlb_err_set(err, "flap_count %u out of range 0..%u (0: off)",
+			    g->flap_count, XLB_FLAP_COUNT_MAX);
+		return -EINVAL;
+	}
+	if (g->flap_window_ms < XLB_FLAP_MS_MIN ||
+	    g->flap_window_ms > XLB_FLAP_MS_MAX) {
+		xlb_err_set(err, "flap_window_ms %u out of range %u..%u",
+			    g->flap_window_ms, XLB_FLAP_MS_MIN,
+			    XLB_FLAP_MS_MAX);
+		return -EINVAL;
+	}
+	if (g->flap_hold_ms < XLB_FLAP_MS_MIN ||
+	    g->flap_hold_ms > XLB_FLAP_MS_MAX) {
+		xlb_err_set(err, "flap_hold_ms %u out of range %u..%u",
+			    g->flap_hold_ms, XLB_FLAP_MS_MIN, XLB_FLAP_MS_MAX);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -493,6 +791,9 @@ int xlb_model_vip_add(struct xlb_model *m, const struct xlb_vip_cfg *v,
 	nv.n_backends = 0;
 	nv.backends = NULL;
 	addr_normalise(&nv.key.addr, nv.key.family);
+	/* No check: stored as the defaults, so files show sane values. */
+	if (nv.check.kind == XLB_CHECK_NONE)
+		xlb_check_init(&nv.check);
 	if (!nv.ring_size)
 		nv.ring_size = XLB_RING_SIZE_DEFAULT;
 	ret = check_vip(&nv, err);
@@ -541,7 +842,7 @@ int xlb_model_vip_del(struct xlb_model *m, const struct xlb_vip_key *key,
 			    xlb_format_vip(key, vs, sizeof(vs)));
 		return -ENOENT;
 	}
-	free(m->vips[pos].backends);
+	vip_free_backends(&m->vips[pos]);
 	memmove(&m->vips[pos], &m->vips[pos + 1],
 		(m->n_vips - pos - 1) * sizeof(*m->vips));
 	if (!--m->n_vips) {
@@ -569,8 +870,11 @@ int xlb_model_backend_add(struct xlb_model *m, const struct xlb_vip_key *key,
 		xlb_err_set(err, "unknown VIP %s", vs);
 		return -ENOENT;
 	}
+	nb.check = NULL;
 	addr_normalise(&nb.addr, nb.family);
 	ret = check_backend(&nb, err);
+	if (!ret)
+		ret = check_backend_check(v, b, err);
 	if (ret)
 		return ret;
 	xlb_format_addr(&nb.addr, nb.family, as, sizeof(as));
@@ -602,8 +906,15 @@ int xlb_model_backend_add(struct xlb_model *m, const struct xlb_vip_key *key,
 			    vs, v->ring_size);
 		return -ENOSPC;
 	}
+	if (check_dup(b->check, &nb.check)) {
+		xlb_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	if (nb.check && nb.check->kind == XLB_CHECK_NONE)
+		xlb_check_init(nb.check);
 	bs = realloc(v->backends, (v->n_backends + 1) * sizeof(*bs));
 	if (!bs) {
+		free(nb.check);
 		xlb_err_set(err, "out of memory");
 		return -ENOMEM;
 	}
@@ -650,6 +961,7 @@ int xlb_model_backend_del(struct xlb_model *m, const struct xlb_vip_key *key,
 
 	if (ret)
 		return ret;
+	free(v->backends[pos].check);
 	memmove(&v->backends[pos], &v->backends[pos + 1],
 		(v->n_backends - pos - 1) * sizeof(*v->backends));
 	if (!--v->n_backends) {
@@ -690,6 +1002,135 @@ int xlb_model_backend_set(struct xlb_model *m, const struct xlb_vip_key *key,
 	return 0;
 }
 
+static int find_vip(const struct xlb_model *m, const struct xlb_vip_key *key,
+		    struct xlb_vip_cfg **vp, struct xlb_err *err)
+{
+	char vs[XLB_VIP_STRLEN];
+
+	*vp = xlb_model_vip(m, key);
+	if (*vp)
+		return 0;
+	xlb_err_set(err, "unknown VIP %s", xlb_format_vip(key, vs, sizeof(vs)));
+	return -ENOENT;
+}
+
+int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
+		      int all_down, long slow_start_ms, struct xlb_err *err)
+{
+	struct xlb_vip_cfg *v;
+	int ret;
+
+	if (all_down >= 0 && all_down != XLB_ALL_DOWN_DROP &&
+	    all_down != XLB_ALL_DOWN_KEEP) {
+		xlb_err_set(err, "unknown all_down %d: expected drop or keep",
+			    all_down);
+		return -EINVAL;
+	}
+	if (slow_start_ms > XLB_SLOW_START_MS_MAX) {
+		xlb_err_set(err, "slow_start_ms %ld out of range 0..%u",
+			    slow_start_ms, XLB_SLOW_START_MS_MAX);
+		return -EINVAL;
+	}
+	ret = find_vip(m, k, &v, err);
+	if (ret)
+		return ret;
+	if (all_down >= 0)
+		v->all_down = all_down;
+	if (slow_start_ms >= 0)
+		v->slow_start_ms = slow_start_ms;
+	return 0;
+}
+
+/* The VIP, and the backend when addr is given (else *bp is NULL). */
+static int find_check_owner(const struct xlb_model *m,
+			    const struct xlb_vip_key *vip,
+			    const union xlb_addr *addr, __u8 family,
+			    struct xlb_vip_cfg **vp,
+			    struct xlb_backend_cfg **bp, struct xlb_err *err)
+{
+	size_t pos;
+	int ret;
+
+	*bp = NULL;
+	if (!addr)
+		return find_vip(m, vip, vp, err);
+	ret = find_backend(m, vip, addr, family, vp, &pos, err);
+	if (!ret)
+		*bp = &(*vp)->backends[pos];
+	return ret;
+}
+
+int xlb_model_check_set(struct xlb_model *m, const struct xlb_vip_key *vip,
+			const union xlb_addr *backend, __u8 family,
+			const struct xlb_check_cfg *c, struct xlb_err *err)
+{
+	struct xlb_check_cfg cc = *c;
+	struct xlb_backend_cfg *b;
+	struct xlb_vip_cfg *v;
+	int ret;
+
+	ret = xlb_vip_check_validate(vip, &cc, err);
+	if (!ret)
+		ret = find_check_owner(m, vip, backend, family, &v, &b, err);
+	if (ret)
+		return ret;
+	if (cc.kind == XLB_CHECK_NONE)
+		xlb_check_init(&cc);
+	if (!b) {
+		v->check = cc;
+		return 0;
+	}
+	if (!b->check && check_dup(&cc, &b->check)) {
+		xlb_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	*b->check = cc;
+	return 0;
+}
+
+int xlb_model_check_del(struct xlb_model *m, const struct xlb_vip_key *vip,
+			const union xlb_addr *backend, __u8 family,
+			struct xlb_err *err)
+{
+	char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
+	struct xlb_backend_cfg *b;
+	struct xlb_vip_cfg *v;
+	int ret;
+
+	ret = find_check_owner(m, vip, backend, family, &v, &b, err);
+	if (ret)
+		return ret;
+	xlb_format_vip(&v->key, vs, sizeof(vs));
+	if (!b) {
+		if (v->check.kind == XLB_CHECK_NONE) {
+			xlb_err_set(err, "VIP %s has no check", vs);
+			return -ENOENT;
+		}
+		xlb_check_init(&v->check);
+		return 0;
+	}
+	if (!b->check) {
+		xlb_err_set(
+			err, "backend %s of VIP %s has no check of its own",
+			xlb_format_addr(&b->addr, b->family, as, sizeof(as)),
+			vs);
+		return -ENOENT;
+	}
+	free(b->check);
+	b->check = NULL;
+	return 0;
+}
+
+int xlb_model_global_set(struct xlb_model *m, const struct xlb_global_cfg *g,
+			 struct xlb_err *err)
+{
+	int ret = check_global(g, err);
+
+	if (!ret)
+		m->global = *g;
+	return ret;
+}
+
 /* ---- whole-model check ------------------------------------------------- */
 
 static bool bit_test_set(__u64 *bits, __u32 n)
@@ -710,6 +1151,8 @@ static int validate_vip(const struct xlb_vip_cfg *v, __u64 *backend_ids,
 		const struct xlb_backend_cfg *b = &v->backends[j];
 
 		ret = check_backend(b, err);
+		if (!ret)
+			ret = check_backend_check(v, b, err);
 		if (ret)
 			return ret;
 		xlb_format_addr(&b->addr, b->family, as, sizeof(as));
@@ -1160,4 +1603,54 @@ int xlb_parse_state(const char *s, __u8 *state, struct xlb_err *err)
 const char *xlb_state_name(__u8 state)
 {
 	return state <= XLB_BACKEND_DOWN ? state_names[state] : "unknown";
+}
+
+static const char *const check_kind_names[XLB_CHECK_KIND_MAX] = {
+	[XLB_CHECK_NONE] = "none", [XLB_CHECK_TCP] = "tcp",
+	[XLB_CHECK_HTTP] = "http", [XLB_CHECK_UDP] = "udp",
+	[XLB_CHECK_EXEC] = "exec",
+};
+
+int xlb_parse_check_kind(const char *s, __u8 *kind, struct xlb_err *err)
+{
+	for (__u8 i = 0; i < XLB_CHECK_KIND_MAX; i++) {
+		if (s && !strcasecmp(s, check_kind_names[i])) {
+			*kind = i;
+			return 0;
+		}
+	}
+	xlb_err_set(err,
+		    "unknown check kind '%s': expected none, tcp, http, udp "
+		    "or exec",
+		    s ? s : "");
+	return -EINVAL;
+}
+
+const char *xlb_check_kind_name(__u8 kind)
+{
+	return kind < XLB_CHECK_KIND_MAX ? check_kind_names[kind] : "unknown";
+}
+
+static const char *const all_down_names[] = {
+	[XLB_ALL_DOWN_DROP] = "drop",
+	[XLB_ALL_DOWN_KEEP] = "keep",
+};
+
+int xlb_parse_all_down(const char *s, __u8 *all_down, struct xlb_err *err)
+{
+	for (__u8 i = 0; i <= XLB_ALL_DOWN_KEEP; i++) {
+		if (s && !strcasecmp(s, all_down_names[i])) {
+			*all_down = i;
+			return 0;
+		}
+	}
+	xlb_err_set(err, "unknown all_down '%s': expected drop or keep",
+		    s ? s : "");
+	return -EINVAL;
+}
+
+const char *xlb_all_down_name(__u8 all_down)
+{
+	return all_down <= XLB_ALL_DOWN_KEEP ? all_down_names[all_down]
+					     : "unknown";
 }

@@ -42,27 +42,33 @@ enum xlb_check_kind {
 	XLB_CHECK_EXEC,	    /* /bin/sh -c cmd, exit 0 = healthy */
 };
 
-#define XLB_CHECK_STRLEN 128
-#define XLB_CHECK_CMDLEN 256
+#define XLB_CHECK_KIND_MAX (XLB_CHECK_EXEC + 1)
+
+#define XLB_CHECK_STRLEN	      128
+#define XLB_CHECK_CMDLEN	      256
+#define XLB_CHECK_INTERVAL_MS_MIN     10
+#define XLB_CHECK_INTERVAL_MS_MAX     3600000
 #define XLB_CHECK_INTERVAL_MS_DEFAULT 1000
-#define XLB_CHECK_TIMEOUT_MS_DEFAULT 500
-#define XLB_CHECK_RISE_DEFAULT 2
-#define XLB_CHECK_FALL_DEFAULT 3
+#define XLB_CHECK_TIMEOUT_MS_DEFAULT  500
+#define XLB_CHECK_RUN_MAX	      100 /* rise and fall */
+#define XLB_CHECK_RISE_DEFAULT	      2
+#define XLB_CHECK_FALL_DEFAULT	      3
+#define XLB_CHECK_HTTP_STATUS_DEFAULT 200
 
 struct xlb_check_cfg {
-	__u8 kind;	   /* enum xlb_check_kind */
+	__u8 kind; /* enum xlb_check_kind */
 	/*
 	 * 1 (default): through the tunnel, as a packet to VIP:port that
 	 * reaches the backend exactly like client traffic; 0: plain, to the
 	 * backend's own address.
 	 */
 	__u8 tunnel;
-	__u16 port;	    /* host order; 0 = the VIP's port */
-	__u32 interval_ms;  /* 10 .. 3600000 */
-	__u32 timeout_ms;   /* 1 .. interval_ms - 1 */
-	__u8 rise;	    /* good results in a row to come up, 1 .. 100 */
-	__u8 fall;	    /* bad results in a row to go down, 1 .. 100 */
-	__u16 http_status;  /* expected HTTP status, 100 .. 599 (200) */
+	__u16 port;	   /* host order; 0 = the VIP's port */
+	__u32 interval_ms; /* 10 .. 3600000 */
+	__u32 timeout_ms;  /* 1 .. interval_ms - 1 */
+	__u8 rise;	   /* good results in a row to come up, 1 .. 100 */
+	__u8 fall;	   /* bad results in a row to go down, 1 .. 100 */
+	__u16 http_status; /* expected HTTP status, 100 .. 599 (200) */
 	char http_path[XLB_CHECK_STRLEN];  /* "/" */
 	char http_body[XLB_CHECK_STRLEN];  /* substring; "" = any body */
 	char udp_send[XLB_CHECK_STRLEN];   /* payload */
@@ -76,6 +82,19 @@ enum xlb_all_down {
 	XLB_ALL_DOWN_DROP = 0, /* drop new traffic, counted */
 	XLB_ALL_DOWN_KEEP = 1, /* keep the last ring: trust the checks less */
 };
+
+#define XLB_SLOW_START_MS_MAX 3600000
+
+/*
+ * Flap damping defaults and limits. The policy remembers at most
+ * XLB_FLAP_COUNT_MAX changes per backend (its XLB_FLAP_HISTORY).
+ */
+#define XLB_FLAP_COUNT_DEFAULT	   4
+#define XLB_FLAP_COUNT_MAX	   16
+#define XLB_FLAP_WINDOW_MS_DEFAULT 60000
+#define XLB_FLAP_HOLD_MS_DEFAULT   30000
+#define XLB_FLAP_MS_MIN		   100
+#define XLB_FLAP_MS_MAX		   86400000 /* a day */
 
 struct xlb_backend_cfg {
 	union xlb_addr addr;
@@ -115,9 +134,9 @@ struct xlb_global_cfg {
 	 * Flap damping: a backend whose health changes flap_count times
 	 * within flap_window_ms is held down for flap_hold_ms.
 	 */
-	__u32 flap_count;      /* 0 = no damping; default 4 */
-	__u32 flap_window_ms;  /* default 60000 */
-	__u32 flap_hold_ms;    /* default 30000 */
+	__u32 flap_count;     /* 0 = no damping, .. 16; default 4 */
+	__u32 flap_window_ms; /* 100 .. 86400000; default 60000 */
+	__u32 flap_hold_ms;   /* 100 .. 86400000; default 30000 */
 };
 
 struct xlb_model {
@@ -127,7 +146,10 @@ struct xlb_model {
 		*vips; /* kept sorted by key (family, addr, port, proto) */
 };
 
-/* Life cycle. init gives the defaults above and no VIPs. */
+/*
+ * Life cycle. init gives the defaults above and no VIPs. free and copy
+ * are deep: a backend's own check is never shared between two models.
+ */
 void xlb_model_init(struct xlb_model *m);
 void xlb_model_free(struct xlb_model *m);
 int xlb_model_copy(struct xlb_model *dst, const struct xlb_model *src);
@@ -140,14 +162,44 @@ struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,
 struct xlb_backend_cfg *xlb_vip_backend(const struct xlb_vip_cfg *v,
 					const union xlb_addr *addr,
 					__u8 family);
+/* The check a backend runs: its own, else its VIP's (maybe kind NONE). */
+const struct xlb_check_cfg *xlb_backend_check(const struct xlb_vip_cfg *v,
+					      const struct xlb_backend_cfg *b);
+
+/*
+ * Checks. init gives the defaults: kind NONE, through the tunnel, the
+ * VIP's port, every 1000 ms with a 500 ms timeout, rise 2, fall 3, HTTP
+ * "GET /" expecting 200. validate checks one check alone (ranges, strings
+ * terminated, what its kind needs; kind NONE ignores every other field);
+ * vip_check_validate adds what depends on the VIP: a port-less VIP has no
+ * port to check, so TCP, HTTP and UDP checks need their own. equal treats
+ * two NONE checks as equal whatever their other fields.
+ */
+void xlb_check_init(struct xlb_check_cfg *c);
+int xlb_check_validate(const struct xlb_check_cfg *c, struct xlb_err *err);
+int xlb_vip_check_validate(const struct xlb_vip_key *k,
+			   const struct xlb_check_cfg *c, struct xlb_err *err);
+bool xlb_check_equal(const struct xlb_check_cfg *a,
+		     const struct xlb_check_cfg *b);
+/*
+ * The timeout of a check whose definition gives none: the default, or
+ * half the interval when the interval is not longer than the default.
+ */
+__u32 xlb_check_default_timeout(__u32 interval_ms);
+/*
+ * Whether a field of a check (by its JSON name: "http_path", "tunnel")
+ * means anything to a kind. Requests that define a check refuse fields
+ * that do not, so an option never silently does nothing.
+ */
+bool xlb_check_field_applies(__u8 kind, const char *field);
 
 /*
  * Edits. Each validates its input and leaves the model unchanged, with a
  * message in err, when it returns a negative errno (-EINVAL bad value,
  * -EEXIST duplicate, -ENOENT unknown VIP or backend, -ENOSPC limits).
- * vip_add copies v without its backends (add them one by one or use
- * xlb_model_from_json). backend_set: weight < 0 or state 0 keep the
- * current value.
+ * vip_add copies v (and its check) without its backends (add them one by
+ * one or use xlb_model_from_json). backend_add copies b and its own check
+ * if any. backend_set: weight < 0 or state 0 keep the current value.
  */
 int xlb_model_vip_add(struct xlb_model *m, const struct xlb_vip_cfg *v,
 		      struct xlb_err *err);
@@ -162,6 +214,25 @@ int xlb_model_backend_set(struct xlb_model *m, const struct xlb_vip_key *key,
 			  const union xlb_addr *addr, __u8 family, long weight,
 			  int state, struct xlb_err *err);
 
+/*
+ * vip_set: all_down and slow_start_ms < 0 keep the current value.
+ * check_set replaces the whole check of a VIP (backend NULL) or of one
+ * of its backends (which then stops inheriting the VIP's); a kind NONE
+ * check is stored with the defaults. check_del sets a VIP's check to kind
+ * NONE, or makes a backend inherit its VIP's again; -ENOENT when there
+ * is no such check. global_set validates g and makes it the global knobs.
+ */
+int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
+		      int all_down, long slow_start_ms, struct xlb_err *err);
+int xlb_model_check_set(struct xlb_model *m, const struct xlb_vip_key *vip,
+			const union xlb_addr *backend, __u8 family,
+			const struct xlb_check_cfg *c, struct xlb_err *err);
+int xlb_model_check_del(struct xlb_model *m, const struct xlb_vip_key *vip,
+			const union xlb_addr *backend, __u8 family,
+			struct xlb_err *err);
+int xlb_model_global_set(struct xlb_model *m, const struct xlb_global_cfg *g,
+			 struct xlb_err *err);
+
 /* Whole-model check (limits, primes, duplicates, ranges). */
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
 
@@ -171,8 +242,9 @@ int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
  * "198.19.0.1/tcp" and "[2001:db8::1]/udp" (or "2001:db8::1/udp").
  * Prefixes: "198.18.0.0/24". Flags: comma-separated names
  * "no-sport,no-flow-table,dport-only" ("" or "none" = 0). Encap: "default",
- * "ipip", "gue". States: "up", "drain", "down". Parsers return 0 or
- * -EINVAL with err set; formatters return the buffer.
+ * "ipip", "gue". States: "up", "drain", "down". Check kinds: "none",
+ * "tcp", "http", "udp", "exec". All down: "drop", "keep". Parsers return
+ * 0 or -EINVAL with err set; formatters return the buffer.
  */
 int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family,
 		   struct xlb_err *err);
@@ -189,6 +261,10 @@ int xlb_parse_encap(const char *s, __u8 *encap, struct xlb_err *err);
 const char *xlb_encap_name(__u8 encap);
 int xlb_parse_state(const char *s, __u8 *state, struct xlb_err *err);
 const char *xlb_state_name(__u8 state);
+int xlb_parse_check_kind(const char *s, __u8 *kind, struct xlb_err *err);
+const char *xlb_check_kind_name(__u8 kind);
+int xlb_parse_all_down(const char *s, __u8 *all_down, struct xlb_err *err);
+const char *xlb_all_down_name(__u8 all_down);
 /* Strict unsigned integer in [min, max]; rejects signs, junk, overflow. */
 int xlb_parse_uint(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out, struct xlb_err *err);

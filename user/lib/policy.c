@@ -9,20 +9,13 @@
 #include <string.h>
 #include "policy.h"
 
-/* Where each id sits in the model last synced. */
-static __u32 pos_vip[XLB_MAX_BACKENDS], pos_backend[XLB_MAX_BACKENDS];
-static __u8 pos_valid[XLB_MAX_BACKENDS];
-
-static const struct xlb_check_cfg *check_of(const struct xlb_vip_cfg *v,
-					    const struct xlb_backend_cfg *b)
-{
-	return b->check ? b->check : &v->check;
-}
-
 void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 		     bool trust_new, __u64 now_ms)
 {
-	memset(pos_valid, 0, sizeof(pos_valid));
+	/* A backend that served before its check was configured keeps
+	 * serving until the check says otherwise; only new ones wait. */
+	memcpy(p->was_valid, p->pos_valid, sizeof(p->was_valid));
+	memset(p->pos_valid, 0, sizeof(p->pos_valid));
 	for (size_t i = 0; i < m->n_vips; i++) {
 		const struct xlb_vip_cfg *v = &m->vips[i];
 
@@ -34,15 +27,17 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 			if (!b->id || b->id >= XLB_MAX_BACKENDS)
 				continue;
 			h = &p->h[b->id];
-			pos_vip[b->id] = i;
-			pos_backend[b->id] = j;
-			pos_valid[b->id] = 1;
-			checked = check_of(v, b)->kind != XLB_CHECK_NONE;
+			p->pos_vip[b->id] = i;
+			p->pos_backend[b->id] = j;
+			p->pos_valid[b->id] = 1;
+			checked =
+				xlb_backend_check(v, b)->kind != XLB_CHECK_NONE;
 			if (checked && !h->checked) {
 				memset(h, 0, sizeof(*h));
 				h->checked = 1;
-				h->state = trust_new ? XLB_HEALTH_UP
-						     : XLB_HEALTH_DOWN;
+				h->state = trust_new || p->was_valid[b->id]
+						   ? XLB_HEALTH_UP
+						   : XLB_HEALTH_DOWN;
 				h->changed_ms = now_ms;
 				snprintf(h->last_detail, sizeof(h->last_detail),
 					 "%s", "not checked yet");
@@ -54,7 +49,8 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 	}
 	/* Ids no longer in the model start afresh if they are reused. */
 	for (__u32 id = 0; id < XLB_MAX_BACKENDS; id++)
-		if (!pos_valid[id] && (p->h[id].checked || p->h[id].changed_ms))
+		if (!p->pos_valid[id] &&
+		    (p->h[id].checked || p->h[id].changed_ms))
 			memset(&p->h[id], 0, sizeof(p->h[id]));
 }
 
@@ -90,11 +86,11 @@ bool xlb_policy_result(struct xlb_policy *p, const struct xlb_model *m,
 
 	if (msg_len)
 		msg[0] = '\0';
-	if (id >= XLB_MAX_BACKENDS || !pos_valid[id] || !p->h[id].checked)
+	if (id >= XLB_MAX_BACKENDS || !p->pos_valid[id] || !p->h[id].checked)
 		return false;
-	v = &m->vips[pos_vip[id]];
-	b = &v->backends[pos_backend[id]];
-	c = check_of(v, b);
+	v = &m->vips[p->pos_vip[id]];
+	b = &v->backends[p->pos_backend[id]];
+	c = xlb_backend_check(v, b);
 	h = &p->h[id];
 	h->last_ok = ok;
 	h->last_latency_us = latency_us;
@@ -143,13 +139,13 @@ bool xlb_policy_result(struct xlb_policy *p, const struct xlb_model *m,
 	}
 	if (h->state == XLB_HEALTH_UP)
 		h->up_ms = now_ms;
-	snprintf(msg, msg_len, "backend %s of %s is %s after %u %s check%s (%s)",
-		 addr, vip, h->state == XLB_HEALTH_UP ? "up" : "down",
-		 h->state == XLB_HEALTH_UP ? c->rise : c->fall,
-		 ok ? "good" : "failed",
-		 (h->state == XLB_HEALTH_UP ? c->rise : c->fall) == 1 ? ""
-								      : "s",
-		 detail);
+	snprintf(
+		msg, msg_len, "backend %s of %s is %s after %u %s check%s (%s)",
+		addr, vip, h->state == XLB_HEALTH_UP ? "up" : "down",
+		h->state == XLB_HEALTH_UP ? c->rise : c->fall,
+		ok ? "good" : "failed",
+		(h->state == XLB_HEALTH_UP ? c->rise : c->fall) == 1 ? "" : "s",
+		detail);
 	return true;
 }
 
@@ -159,8 +155,7 @@ static bool healthy(const struct xlb_health *h)
 	return !h->checked || (h->state == XLB_HEALTH_UP && !h->held);
 }
 
-static bool all_down(const struct xlb_policy *p,
-		     const struct xlb_vip_cfg *v);
+static bool all_down(const struct xlb_policy *p, const struct xlb_vip_cfg *v);
 
 /* Its weight during slow start: a step of the ramp, at least 1. */
 static __u32 ramp(__u32 weight, __u64 since_ms, __u32 slow_ms)
@@ -222,9 +217,8 @@ __u64 xlb_policy_next_change(const struct xlb_policy *p,
 			if (since >= slow)
 				continue;
 			step = since * XLB_SLOW_START_STEPS / slow + 1;
-			at = h->up_ms +
-			     (step * slow + XLB_SLOW_START_STEPS - 1) /
-				     XLB_SLOW_START_STEPS;
+			at = h->up_ms + (step * slow + XLB_SLOW_START_STEPS -
+					 1) / XLB_SLOW_START_STEPS;
 			if (!next || at < next)
 				next = at;
 		}
@@ -274,9 +268,10 @@ const char *xlb_policy_reason(const struct xlb_policy *p,
 		if (v->all_down == XLB_ALL_DOWN_KEEP && all_down(p, v))
 			return "all down: last ring kept";
 		return h->transitions || h->fail_run ? "check failed"
-						      : "awaiting checks";
+						     : "awaiting checks";
 	}
-	if (h->up_ms && v->slow_start_ms && now_ms - h->up_ms < v->slow_start_ms)
+	if (h->up_ms && v->slow_start_ms &&
+	    now_ms - h->up_ms < v->slow_start_ms)
 		return "slow start";
 	return "check ok";
 }

@@ -20,6 +20,8 @@
 #include "model.h"
 
 #define XLB_FLAP_HISTORY 16
+_Static_assert(XLB_FLAP_COUNT_MAX <= XLB_FLAP_HISTORY,
+	       "the history holds enough changes to count");
 /* Slow start ramps the weight in this many steps (each rebuilds a ring). */
 #define XLB_SLOW_START_STEPS 10
 
@@ -49,12 +51,17 @@ struct xlb_health {
 
 struct xlb_policy {
 	struct xlb_health h[XLB_MAX_BACKENDS];
+	/* Where each id sits in the model last synced: O(1) results. */
+	__u32 pos_vip[XLB_MAX_BACKENDS], pos_backend[XLB_MAX_BACKENDS];
+	__u8 pos_valid[XLB_MAX_BACKENDS];
+	__u8 was_valid[XLB_MAX_BACKENDS];
 };
 
 /*
- * Tells the policy which ids have a check. New ids with a check start
- * down until `rise` results say otherwise, unless `trust_new` (a restart:
- * backends that served before keep serving until checks say otherwise).
+ * Tells the policy which ids have a check. Backends new to the policy
+ * with a check start down until `rise` results say otherwise, unless
+ * `trust_new` (a restart: backends that served before keep serving until
+ * checks say otherwise); a backend that gains a check keeps serving.
  * Ids that lost their check become unchecked (trusted).
  */
 void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,

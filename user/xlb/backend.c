@@ -2,7 +2,11 @@
 /*
  * `xlb backend`: a VIP's backends through xlbd. A backend is named by its
  * VIP and address; weight and state are per VIP. The list is
- *   {"backends": [{"vip", "addr", "weight", "state", "id"}]}
+ *   {"backends": [{"vip", "addr", "weight", "state", "id", "health"?,
+ *                  "reason"?, "check_ms"?, "check_result"?, "since_s"?}]}
+ * where the health fields come from an xlbd that runs checks: the
+ * backend's health ("up", "down", "unchecked"), why, the last check's
+ * result and latency, and the seconds since its health last changed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +19,8 @@
 static int backend_args(int argc, char **argv, bool with_opts, bool need_opt,
 			json_t **out)
 {
-	struct opt opts[] = {{"--weight", NULL}, {"--state", NULL}};
+	struct opt opts[] = {{"--weight", NULL, false},
+			     {"--state", NULL, false}};
 	static const char *const names[] = {"VIP", "ADDR"};
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
@@ -81,10 +86,43 @@ static int do_backend_set(int argc, char **argv)
 	return backend_change("backend.set", argc, argv, true, true);
 }
 
+/*
+ * The last five come from an xlbd that runs health checks; without them
+ * the table is the first five, so an older daemon prints no empty columns.
+ */
 static const struct column cols[] = {
-	{"VIP", false},	  {"ADDR", false}, {"WEIGHT", true},
-	{"STATE", false}, {"ID", true},
+	{"VIP", false},	   {"ADDR", false},  {"WEIGHT", true},
+	{"STATE", false},  {"ID", true},     {"HEALTH", false},
+	{"REASON", false}, {"CHECK", false}, {"LATENCY", true},
+	{"SINCE", true},
 };
+
+#define N_COLS_BASE 5
+
+/* A number as xlbd sent it: an integer stays one, a fraction keeps .1. */
+static void print_jnum(const char *key, const char *int_fmt,
+		       const char *real_fmt, const json_t *obj)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_real(v))
+		print_jfloat(PRINT_ANY, key, real_fmt, obj);
+	else
+		print_juint(PRINT_ANY, key, int_fmt, obj);
+}
+
+static bool any_health(const json_t *list)
+{
+	json_t *b;
+	size_t i;
+
+	json_array_foreach(list, i, b)
+	{
+		if (json_object_get(b, "health"))
+			return true;
+	}
+	return false;
+}
 
 static int do_backend_list(int argc, char **argv)
 {
@@ -106,7 +144,9 @@ static int do_backend_list(int argc, char **argv)
 	if (ret)
 		return ret;
 	list = json_object_get(result_of(resp), "backends");
-	table_open("backends", false, cols, sizeof(cols) / sizeof(cols[0]));
+	table_open("backends", false, cols,
+		   any_health(list) ? sizeof(cols) / sizeof(cols[0])
+				    : N_COLS_BASE);
 	json_array_foreach(list, i, b)
 	{
 		row_open(NULL);
@@ -115,6 +155,12 @@ static int do_backend_list(int argc, char **argv)
 		print_juint(PRINT_ANY, "weight", NULL, b);
 		print_jstring(PRINT_ANY, "state", NULL, b);
 		print_juint(PRINT_ANY, "id", NULL, b);
+		/* Cells past the table's columns are dropped. */
+		print_jstring(PRINT_ANY, "health", NULL, b);
+		print_jstring(PRINT_ANY, "reason", NULL, b);
+		print_jstring(PRINT_ANY, "check_result", NULL, b);
+		print_jnum("check_ms", "%llums", "%.1fms", b);
+		print_jnum("since_s", "%llus", "%.0fs", b);
 		row_close();
 	}
 	table_close();

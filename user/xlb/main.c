@@ -25,15 +25,16 @@ struct cli cli = {
 };
 
 static const struct object *const objects[] = {
-	&vip_object,  &backend_object, &stats_object,
-	&ring_object, &status_object,  &config_object,
+	&vip_object,	&backend_object, &stats_object, &ring_object,
+	&status_object, &config_object,	 &check_object,
 };
 
 static const char usage_text[] =
 	"Usage: xlb [OPTIONS] OBJECT { COMMAND | help } [ARGS]\n"
 	"       xlb help\n"
 	"       xlb --version\n"
-	"OBJECT := { vip | backend | stats | ring | status | config }\n"
+	"OBJECT := { vip | backend | check | stats | ring | status | "
+	"config }\n"
 	"OPTIONS := { -j | --json }             print JSON\n"
 	"           { -s | --socket } PATH      xlbd's socket "
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"
@@ -150,7 +151,12 @@ int parse_args(int argc, char **argv, struct opt *opts, size_t n_opts,
 					 a);
 		if (o->val)
 			return usage_err("option %s given twice", o->name);
-		if (eq) {
+		if (o->flag) {
+			if (eq)
+				return usage_err("option %s takes no value",
+						 o->name);
+			val = "";
+		} else if (eq) {
 			val = eq + 1;
 		} else {
 			if (i + 1 >= argc)
@@ -193,6 +199,15 @@ int check_uint(const char *what, const char *s, unsigned long min,
 	if (xlb_parse_uint(s, min, max, out, &err))
 		return usage_err("%s: %s", what,
 				 err.msg[0] ? err.msg : "invalid number");
+	return 0;
+}
+
+int check_opt_uint(const struct opt *o, unsigned long min, unsigned long max,
+		   unsigned long *out)
+{
+	if (xlb_parse_uint(o->val, min, max, out, NULL))
+		return usage_err("%s: '%s' is not a number %lu..%lu", o->name,
+				 o->val, min, max);
 	return 0;
 }
 

@@ -392,7 +392,7 @@ static int run_stats(enum scope scope, int argc, char **argv)
 {
 	static const char *const vip_names[] = {"VIP"};
 	static const char *const addr_names[] = {"ADDR"};
-	struct opt opts[] = {{"--watch", NULL}};
+	struct opt opts[] = {{"--watch", NULL, false}};
 	struct view v = {.scope = scope};
 	struct xlb_err err = {{0}};
 	struct sample s = {0};

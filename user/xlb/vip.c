@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * `xlb vip`: add, delete, list and show VIPs through xlbd. A VIP object
- * from xlbd is the config.h one with its ids and the ring's fingerprint:
- *   {"vip", "flags", "encap", "ring_size", "vip_id", "fingerprint",
- *    "backends": [{"addr", "weight", "state", "id"}]}
+ * `xlb vip`: add, delete, list, show and set VIPs through xlbd. A VIP
+ * object from xlbd is the config.h one with its ids and the ring's
+ * fingerprint:
+ *   {"vip", "flags", "encap", "ring_size", "vip_id", "check",
+ *    "all_down", "slow_start_ms", "fingerprint",
+ *    "backends": [{"addr", "weight", "state", "id", "check"?}]}
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,8 +17,9 @@
 
 static int do_vip_add(int argc, char **argv)
 {
-	struct opt opts[] = {
-		{"--flags", NULL}, {"--encap", NULL}, {"--ring-size", NULL}};
+	struct opt opts[] = {{"--flags", NULL, false},
+			     {"--encap", NULL, false},
+			     {"--ring-size", NULL, false}};
 	static const char *const names[] = {"VIP"};
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
@@ -54,6 +57,47 @@ static int do_vip_add(int argc, char **argv)
 	if (opts[2].val)
 		json_object_set_new(args, "ring_size", json_integer(ring));
 	ret = call_xlbd("vip.add", args, &resp);
+	json_decref(resp);
+	return ret;
+}
+
+static int do_vip_set(int argc, char **argv)
+{
+	struct opt opts[] = {{"--all-down", NULL, false},
+			     {"--slow-start", NULL, false}};
+	static const char *const names[] = {"VIP"};
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	unsigned long slow = 0;
+	json_t *args, *resp;
+	const char *vip;
+	__u8 all_down;
+	size_t n;
+	int ret;
+
+	ret = parse_args(argc, argv, opts, 2, &vip, 1, 1, names, &n);
+	if (!ret)
+		ret = check_vip(vip, &key);
+	if (ret)
+		return ret;
+	if (opts[0].val && xlb_parse_all_down(opts[0].val, &all_down, &err))
+		return usage_err("--all-down: %s", err.msg);
+	if (opts[1].val) {
+		ret = check_opt_uint(&opts[1], 0, XLB_SLOW_START_MS_MAX, &slow);
+		if (ret)
+			return ret;
+	}
+	if (!opts[0].val && !opts[1].val)
+		return usage_err("nothing to set: give --all-down or "
+				 "--slow-start");
+
+	args = json_pack("{s:s}", "vip", vip);
+	if (opts[0].val)
+		json_object_set_new(args, "all_down",
+				    json_string(xlb_all_down_name(all_down)));
+	if (opts[1].val)
+		json_object_set_new(args, "slow_start_ms", json_integer(slow));
+	ret = call_xlbd("vip.set", args, &resp);
 	json_decref(resp);
 	return ret;
 }
@@ -98,16 +142,26 @@ static void print_vip_backends_json(const json_t *v)
 		print_juint(PRINT_JSON, "weight", NULL, b);
 		print_jstring(PRINT_JSON, "state", NULL, b);
 		print_juint(PRINT_JSON, "id", NULL, b);
+		print_check_json("check", json_object_get(b, "check"));
 		close_object();
 	}
 	close_array();
 }
 
 static const struct column vip_cols[] = {
-	{"VIP", false},		{"ID", true},	{"FLAGS", false},
-	{"ENCAP", false},	{"RING", true}, {"BACKENDS", true},
-	{"FINGERPRINT", false},
+	{"VIP", false},	  {"ID", true},		  {"FLAGS", false},
+	{"ENCAP", false}, {"RING", true},	  {"BACKENDS", true},
+	{"CHECK", false}, {"FINGERPRINT", false},
 };
+
+/* The kind of a VIP object's own check, or "-" from an older xlbd. */
+static const char *check_kind(const json_t *v)
+{
+	const char *k = json_string_value(
+		json_object_get(json_object_get(v, "check"), "kind"));
+
+	return k ? k : "-";
+}
 
 static int do_vip_list(int argc, char **argv)
 {
@@ -133,7 +187,11 @@ static int do_vip_list(int argc, char **argv)
 		print_juint(PRINT_ANY, "ring_size", NULL, v);
 		print_uint(PRINT_TEXT, NULL, NULL,
 			   json_array_size(json_object_get(v, "backends")));
+		print_string(PRINT_TEXT, NULL, NULL, check_kind(v));
 		print_jstring(PRINT_ANY, "fingerprint", NULL, v);
+		print_check_json("check", json_object_get(v, "check"));
+		print_jstring(PRINT_JSON, "all_down", NULL, v);
+		print_juint(PRINT_JSON, "slow_start_ms", NULL, v);
 		print_vip_backends_json(v);
 		row_close();
 	}
@@ -143,10 +201,8 @@ static int do_vip_list(int argc, char **argv)
 }
 
 static const struct column backend_cols[] = {
-	{"ADDR", false},
-	{"WEIGHT", true},
-	{"STATE", false},
-	{"ID", true},
+	{"ADDR", false}, {"WEIGHT", true}, {"STATE", false},
+	{"ID", true},	 {"CHECK", false},
 };
 
 static int do_vip_show(int argc, char **argv)
@@ -169,6 +225,12 @@ static int do_vip_show(int argc, char **argv)
 	print_jstring(PRINT_ANY, "encap", "encap:        %s\n", v);
 	print_juint(PRINT_ANY, "ring_size", "ring size:    %llu\n", v);
 	print_jstring(PRINT_ANY, "fingerprint", "fingerprint:  %s\n", v);
+	if (json_object_get(v, "check"))
+		print_text("check:        %s (see 'xlb check show %s')\n",
+			   check_kind(v), vip);
+	print_check_json("check", json_object_get(v, "check"));
+	print_jstring(PRINT_ANY, "all_down", "all down:     %s\n", v);
+	print_juint(PRINT_ANY, "slow_start_ms", "slow start:   %llu ms\n", v);
 	list = json_object_get(v, "backends");
 	if (json_array_size(list) == 0)
 		print_text("backends:     none\n");
@@ -183,6 +245,11 @@ static int do_vip_show(int argc, char **argv)
 		print_juint(PRINT_ANY, "weight", NULL, b);
 		print_jstring(PRINT_ANY, "state", NULL, b);
 		print_juint(PRINT_ANY, "id", NULL, b);
+		/* Its own check's kind; "vip": inherits the VIP's. */
+		print_string(PRINT_TEXT, NULL, NULL,
+			     json_object_get(b, "check") ? check_kind(b)
+							 : "vip");
+		print_check_json("check", json_object_get(b, "check"));
 		row_close();
 	}
 	table_close();
@@ -193,7 +260,7 @@ static int do_vip_show(int argc, char **argv)
 static const struct cmd vip_cmds[] = {
 	{"add", do_vip_add},   {"del", do_vip_del}, {"delete", do_vip_del},
 	{"list", do_vip_list}, {"ls", do_vip_list}, {"show", do_vip_show},
-	{NULL, NULL},
+	{"set", do_vip_set},   {NULL, NULL},
 };
 
 const struct object vip_object = {
@@ -205,6 +272,9 @@ const struct object vip_object = {
 		"       xlb vip { del | delete } VIP\n"
 		"       xlb vip [ list | ls ]\n"
 		"       xlb vip show VIP\n"
+		"       xlb vip set VIP { --all-down ALL_DOWN | --slow-start "
+		"MS "
+		"}...\n"
 		"       xlb vip help\n"
 		"VIP := { ADDR4[:PORT] | [ADDR6][:PORT] }/PROTO    e.g. "
 		"198.19.0.1:80/tcp, [2001:db8::1]:443/udp\n"
@@ -215,5 +285,12 @@ const struct object vip_object = {
 		"ENCAP := { default | ipip | gue }      default: the global "
 		"encapsulation\n"
 		"PRIME := Maglev table size, a prime 7..655373 (default "
-		"65537)\n",
+		"65537)\n"
+		"ALL_DOWN := { drop | keep }    when every backend is down: "
+		"drop new\n"
+		"            traffic (default) or keep the last ring\n"
+		"MS := 0..3600000               a recovered backend's weight "
+		"ramps up\n"
+		"      over MS (default 0: at once)\n"
+		"Health checks: see 'xlb check help'.\n",
 };

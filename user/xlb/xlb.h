@@ -48,18 +48,20 @@ struct object {
 };
 
 extern const struct object vip_object, backend_object, stats_object,
-	ring_object, status_object, config_object;
+	ring_object, status_object, config_object, check_object;
 
 /*
  * A command's options (--name VALUE or --name=VALUE, anywhere among its
  * arguments; "--" ends them) and positional arguments. Unknown options,
  * repeated options, missing values, missing or extra positionals are
  * usage errors. pos[] gets n_pos (min_pos..max_pos) arguments named by
- * pos_names in messages ("missing VIP").
+ * pos_names in messages ("missing VIP"). A flag takes no value: val is ""
+ * when it is given.
  */
 struct opt {
 	const char *name; /* "--weight" */
 	const char *val;  /* NULL unless given */
+	bool flag;	  /* no value: --plain */
 };
 
 int parse_args(int argc, char **argv, struct opt *opts, size_t n_opts,
@@ -71,6 +73,12 @@ int check_vip(const char *s, struct xlb_vip_key *key);
 int check_addr(const char *s, union xlb_addr *a, __u8 *family);
 int check_uint(const char *what, const char *s, unsigned long min,
 	       unsigned long max, unsigned long *out);
+/* An option's number: "--interval: '-5' is not a number 10..3600000". */
+int check_opt_uint(const struct opt *o, unsigned long min, unsigned long max,
+		   unsigned long *out);
+
+/* check.c: a check object's fields from xlbd, in JSON only. */
+void print_check_json(const char *key, const json_t *check);
 
 /*
  * One request to xlbd. args is stolen (NULL = {}). On success *resp is

@@ -83,6 +83,57 @@ static int arg_addr(const json_t *args, union xlb_addr *a, __u8 *family,
 	return ret ? ret : xlb_parse_addr(s, a, family, err);
 }
 
+static int arg_bool(const json_t *args, const char *key, __u8 *out,
+		    struct xlb_err *err)
+{
+	json_t *v = json_object_get(args, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v)) {
+		xlb_err_set(err, "argument '%s' must be true or false", key);
+		return -EINVAL;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* An optional string argument copied into buf (size bytes with its NUL). */
+static int arg_strbuf(const json_t *args, const char *key, char *buf,
+		      size_t size, struct xlb_err *err)
+{
+	const char *s;
+	int ret = arg_str(args, key, false, &s, err);
+
+	if (ret || !s)
+		return ret;
+	if (json_string_length(json_object_get(args, key)) != strlen(s)) {
+		xlb_err_set(err, "argument '%s' contains a NUL character", key);
+		return -EINVAL;
+	}
+	if (strlen(s) >= size) {
+		xlb_err_set(err, "argument '%s' longer than %zu characters",
+			    key, size - 1);
+		return -EINVAL;
+	}
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+/* The optional "backend" argument: *has says whether it was given. */
+static int arg_backend(const json_t *args, union xlb_addr *a, __u8 *family,
+		       bool *has, struct xlb_err *err)
+{
+	const char *s;
+	int ret = arg_str(args, "backend", false, &s, err);
+
+	*has = s != NULL;
+	*family = 0;
+	if (ret || !s)
+		return ret;
+	return xlb_parse_addr(s, a, family, err);
+}
+
 /* Commits next (consumed) when the edit that made it succeeded. */
 static json_t *finish(struct xlbd *d, struct xlb_model *next, int ret,
 		      struct xlb_err *err)
@@ -305,17 +356,48 @@ static json_t *do_backend_set(struct xlbd *d, const json_t *args)
 		      &err);
 }
 
-static json_t *backend_json(const struct xlb_vip_cfg *v,
+/* The weight a backend has in the maps now (slow start, health). */
+static __u32 effective_weight(struct xlbd *d, const struct xlb_vip_cfg *v,
+			      const struct xlb_backend_cfg *b)
+{
+	const struct xlb_vip_cfg *e = xlb_model_vip(&d->effective, &v->key);
+	const struct xlb_backend_cfg *eb =
+		e ? xlb_vip_backend(e, &b->addr, b->family) : NULL;
+
+	if (!eb || eb->state != XLB_BACKEND_UP)
+		return 0;
+	return eb->weight;
+}
+
+static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
 			    const struct xlb_backend_cfg *b)
 {
+	const struct xlb_health *h = &d->policy->h[b->id];
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	__u64 now = xlbd_now_ms();
+	json_t *j;
 
-	return json_pack(
-		"{s:s, s:s, s:I, s:s, s:I}", "vip",
-		xlb_format_vip(&v->key, vip, sizeof(vip)), "addr",
-		xlb_format_addr(&b->addr, b->family, addr, sizeof(addr)),
-		"weight", (json_int_t)b->weight, "state",
-		xlb_state_name(b->state), "id", (json_int_t)b->id);
+	j = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:I, s:I}", "vip",
+		      xlb_format_vip(&v->key, vip, sizeof(vip)), "addr",
+		      xlb_format_addr(&b->addr, b->family, addr, sizeof(addr)),
+		      "weight", (json_int_t)b->weight, "state",
+		      xlb_state_name(b->state), "id", (json_int_t)b->id,
+		      "health", xlb_policy_health_name(h), "reason",
+		      xlb_policy_reason(d->policy, v, b, now),
+		      "effective_weight", (json_int_t)effective_weight(d, v, b),
+		      "transitions", (json_int_t)h->transitions);
+	if (h->checked && h->last_detail[0]) {
+		json_object_set_new(j, "check_result",
+				    json_string(h->last_detail));
+		json_object_set_new(j, "check_ms",
+				    json_real(h->last_latency_us / 1000.0));
+	}
+	if (h->changed_ms)
+		json_object_set_new(
+			j, "since_s",
+			json_integer(
+				(json_int_t)((now - h->changed_ms) / 1000)));
+	return j;
 }
 
 static json_t *do_backend_list(struct xlbd *d, const json_t *args)
@@ -337,8 +419,8 @@ static json_t *do_backend_list(struct xlbd *d, const json_t *args)
 		if (only && only != v)
 			continue;
 		for (size_t j = 0; j < v->n_backends; j++)
-			json_array_append_new(list,
-					      backend_json(v, &v->backends[j]));
+			json_array_append_new(
+				list, backend_json(d, v, &v->backends[j]));
 	}
 	return xlb_ctl_ok(json_pack("{s:o}", "backends", list));
 }
@@ -377,6 +459,223 @@ static json_t *do_ring_show(struct xlbd *d, const json_t *args)
 				    "fingerprint", fp, "backends", list));
 }
 
+static json_t *do_vip_set(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	json_int_t slow = -1;
+	bool has_slow = false;
+	const char *s = NULL;
+	__u8 all_down = 0;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_str(args, "all_down", false, &s, &err);
+	if (!ret && s)
+		ret = xlb_parse_all_down(s, &all_down, &err);
+	if (!ret)
+		ret = arg_uint(args, "slow_start_ms", 0, XLB_SLOW_START_MS_MAX,
+			       &slow, &has_slow, &err);
+	if (!ret && !s && !has_slow) {
+		xlb_err_set(&err,
+			    "nothing to set: give all_down or slow_start_ms");
+		ret = -EINVAL;
+	}
+	if (ret)
+		return fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next,
+		      xlb_model_vip_set(&next, &key, s ? all_down : -1,
+					has_slow ? (long)slow : -1, &err),
+		      &err);
+}
+
+/* The fields of a check.set beyond vip, backend and kind. */
+static const char *const check_fields[] = {
+	"tunnel",    "port",	 "interval_ms", "timeout_ms",
+	"rise",	     "fall",	 "http_path",	"http_status",
+	"http_body", "udp_send", "udp_expect",	"exec_cmd",
+};
+
+#define N_CHECK_FIELDS (sizeof(check_fields) / sizeof(check_fields[0]))
+
+/* A whole check from args: what is not given takes the default. */
+static int check_from_args(const json_t *args, struct xlb_check_cfg *c,
+			   struct xlb_err *err)
+{
+	bool present, has_timeout;
+	json_int_t n = 0;
+	const char *s;
+	int ret;
+
+	xlb_check_init(c);
+	ret = arg_str(args, "kind", true, &s, err);
+	if (!ret)
+		ret = xlb_parse_check_kind(s, &c->kind, err);
+	for (size_t i = 0; !ret && i < N_CHECK_FIELDS; i++) {
+		if (!json_object_get(args, check_fields[i]) ||
+		    xlb_check_field_applies(c->kind, check_fields[i]))
+			continue;
+		xlb_err_set(err, "argument '%s' does not apply to a %s check",
+			    check_fields[i], xlb_check_kind_name(c->kind));
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = arg_bool(args, "tunnel", &c->tunnel, err);
+	if (!ret)
+		ret = arg_uint(args, "port", 0, 65535, &n, &present, err);
+	if (!ret && present)
+		c->port = n;
+	if (!ret)
+		ret = arg_uint(args, "interval_ms", XLB_CHECK_INTERVAL_MS_MIN,
+			       XLB_CHECK_INTERVAL_MS_MAX, &n, &present, err);
+	if (!ret && present)
+		c->interval_ms = n;
+	if (!ret)
+		ret = arg_uint(args, "timeout_ms", 1, XLB_CHECK_INTERVAL_MS_MAX,
+			       &n, &has_timeout, err);
+	if (!ret)
+		c->timeout_ms =
+			has_timeout ? n
+				    : xlb_check_default_timeout(c->interval_ms);
+	if (!ret)
+		ret = arg_uint(args, "rise", 1, XLB_CHECK_RUN_MAX, &n, &present,
+			       err);
+	if (!ret && present)
+		c->rise = n;
+	if (!ret)
+		ret = arg_uint(args, "fall", 1, XLB_CHECK_RUN_MAX, &n, &present,
+			       err);
+	if (!ret && present)
+		c->fall = n;
+	if (!ret)
+		ret = arg_uint(args, "http_status", 100, 599, &n, &present,
+			       err);
+	if (!ret && present)
+		c->http_status = n;
+	if (!ret)
+		ret = arg_strbuf(args, "http_path", c->http_path,
+				 sizeof(c->http_path), err);
+	if (!ret)
+		ret = arg_strbuf(args, "http_body", c->http_body,
+				 sizeof(c->http_body), err);
+	if (!ret)
+		ret = arg_strbuf(args, "udp_send", c->udp_send,
+				 sizeof(c->udp_send), err);
+	if (!ret)
+		ret = arg_strbuf(args, "udp_expect", c->udp_expect,
+				 sizeof(c->udp_expect), err);
+	if (!ret)
+		ret = arg_strbuf(args, "exec_cmd", c->exec_cmd,
+				 sizeof(c->exec_cmd), err);
+	return ret;
+}
+
+static json_t *do_check_set(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c;
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	union xlb_addr addr;
+	bool has_backend;
+	__u8 family;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_backend(args, &addr, &family, &has_backend, &err);
+	if (!ret)
+		ret = check_from_args(args, &c, &err);
+	if (ret)
+		return fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next,
+		      xlb_model_check_set(&next, &key,
+					  has_backend ? &addr : NULL, family,
+					  &c, &err),
+		      &err);
+}
+
+static json_t *do_check_del(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	union xlb_addr addr;
+	bool has_backend;
+	__u8 family;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_backend(args, &addr, &family, &has_backend, &err);
+	if (ret)
+		return fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next,
+		      xlb_model_check_del(&next, &key,
+					  has_backend ? &addr : NULL, family,
+					  &err),
+		      &err);
+}
+
+/* {"vip", "backend" (its own check only), then the check's fields}. */
+static json_t *check_json(const struct xlb_vip_cfg *v,
+			  const struct xlb_backend_cfg *b)
+{
+	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	json_t *j, *c;
+
+	j = json_pack("{s:s}", "vip",
+		      xlb_format_vip(&v->key, vip, sizeof(vip)));
+	if (j && b)
+		json_object_set_new(
+			j, "backend",
+			json_string(xlb_format_addr(&b->addr, b->family, addr,
+						    sizeof(addr))));
+	c = xlb_check_to_json(b ? b->check : &v->check);
+	if (!j || !c || json_object_update(j, c)) {
+		json_decref(j);
+		j = NULL;
+	}
+	json_decref(c);
+	return j;
+}
+
+static json_t *do_check_show(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_vip_cfg *only = NULL;
+	json_t *list;
+	int ret;
+
+	if (json_object_get(args, "vip")) {
+		only = find_vip(d, args, &err, &ret);
+		if (!only)
+			return fail(ret, &err);
+	}
+	list = json_array();
+	for (size_t i = 0; i < d->model.n_vips; i++) {
+		const struct xlb_vip_cfg *v = &d->model.vips[i];
+
+		if (only && only != v)
+			continue;
+		/* Every VIP, also without a check: "none" is an answer. */
+		json_array_append_new(list, check_json(v, NULL));
+		for (size_t j = 0; j < v->n_backends; j++)
+			if (v->backends[j].check)
+				json_array_append_new(
+					list, check_json(v, &v->backends[j]));
+	}
+	return xlb_ctl_ok(json_pack("{s:o}", "checks", list));
+}
+
 static json_t *do_config_apply(struct xlbd *d, const json_t *args)
 {
 	struct xlb_err err = {{0}};
@@ -405,6 +704,14 @@ static const char *const backend_args[] = {"vip", "addr", "weight", "state",
 					   NULL};
 static const char *const backend_del_args[] = {"vip", "addr", NULL};
 static const char *const config_args[] = {"config", NULL};
+static const char *const vip_set_args[] = {"vip", "all_down", "slow_start_ms",
+					   NULL};
+static const char *const check_set_args[] = {
+	"vip",	    "backend",	   "kind",	  "tunnel",
+	"port",	    "interval_ms", "timeout_ms",  "rise",
+	"fall",	    "http_path",   "http_status", "http_body",
+	"udp_send", "udp_expect",  "exec_cmd",	  NULL};
+static const char *const check_del_args[] = {"vip", "backend", NULL};
 
 static const struct op ops[] = {
 	{"status", no_args, do_status},
@@ -412,11 +719,15 @@ static const struct op ops[] = {
 	{"vip.del", vip_arg, do_vip_del},
 	{"vip.list", no_args, do_vip_list},
 	{"vip.show", vip_arg, do_vip_show},
+	{"vip.set", vip_set_args, do_vip_set},
 	{"backend.add", backend_args, do_backend_add},
 	{"backend.del", backend_del_args, do_backend_del},
 	{"backend.set", backend_args, do_backend_set},
 	{"backend.list", vip_arg, do_backend_list},
 	{"ring.show", vip_arg, do_ring_show},
+	{"check.set", check_set_args, do_check_set},
+	{"check.del", check_del_args, do_check_del},
+	{"check.show", vip_arg, do_check_show},
 	{"config.apply", config_args, do_config_apply},
 	{"config.dump", no_args, do_config_dump},
 };
@@ -474,54 +785,4 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req)
 out:
 	json_decref(empty);
 	return resp;
-}
-
-int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
-{
-	struct xlb_err undo_err = {{0}};
-	struct xlb_model undo;
-	int ret;
-
-	ret = xlb_model_validate(next, err);
-	if (ret) {
-		xlb_model_free(next);
-		return ret;
-	}
-	pthread_mutex_lock(&d->lock);
-	ret = xlb_dp_apply(d->dp, &d->model, next, err);
-	if (ret) {
-		/* Put back what the maps said before the partial write. */
-		if (xlb_model_copy(&undo, &d->model)) {
-			xlb_err_set(&undo_err, "out of memory");
-		} else {
-			xlb_dp_apply(d->dp, next, &undo, &undo_err);
-			xlb_model_free(&undo);
-		}
-		if (undo_err.msg[0])
-			xlbd_log(LOG_ERR,
-				 "maps may be inconsistent after a failed "
-				 "change: %s",
-				 undo_err.msg);
-		pthread_mutex_unlock(&d->lock);
-		xlb_model_free(next);
-		return ret;
-	}
-	xlb_model_free(&d->model);
-	d->model = *next;
-	pthread_mutex_unlock(&d->lock);
-
-	ret = xlb_model_save(d->state_path, &d->model, true, err);
-	if (ret) {
-		char why[sizeof(err->msg)];
-
-		snprintf(why, sizeof(why), "%s", err->msg);
-		xlb_err_set(err,
-			    "the change is live, but saving the state failed: "
-			    "%s",
-			    why);
-		xlbd_log(LOG_ERR, "%s", err->msg);
-		return -EIO;
-	}
-	xlbd_log(LOG_INFO, "applied: %zu VIPs", d->model.n_vips);
-	return 0;
 }

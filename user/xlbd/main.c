@@ -17,11 +17,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "config.h"
 #include "ctl.h"
+#include "hc_tc.h"
 #include "xlbd.h"
 
 int xlbd_verbosity;
@@ -80,12 +82,14 @@ static void usage(FILE *f)
 }
 
 /* Serves one connection: one request, one response. */
-static void serve(struct xlbd *d, int lfd)
+static void on_ctl(struct xlb_watch *w, uint32_t events)
 {
+	struct xlbd *d = container_of(w, struct xlbd, ctl_watch);
 	struct xlb_err err = {{0}};
 	json_t *req = NULL, *resp;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
 
+	(void)events;
 	if (fd < 0)
 		return;
 	if (xlb_ctl_recv(fd, &req, &err))
@@ -97,6 +101,114 @@ static void serve(struct xlbd *d, int lfd)
 	json_decref(resp);
 	json_decref(req);
 	close(fd);
+}
+
+static void on_signal(struct xlb_watch *w, uint32_t events)
+{
+	struct xlbd *d = container_of(w, struct xlbd, sig_watch);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	xlbd_log(LOG_NOTICE, "%s: stopping", strsignal(si.ssi_signo));
+	d->stop = true;
+}
+
+/* The policy's timer: a slow-start step is due. */
+static void on_tick(struct xlb_watch *w, uint32_t events)
+{
+	struct xlbd *d = container_of(w, struct xlbd, tick_watch);
+	struct xlb_err err = {{0}};
+	uint64_t n;
+
+	(void)events;
+	if (read(d->tick_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	if (xlbd_refresh(d, &err))
+		xlbd_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
+}
+
+void xlbd_tick_at(struct xlbd *d, __u64 in_ms)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = in_ms / 1000,
+		.it_value.tv_nsec = (in_ms % 1000) * 1000000,
+	};
+
+	timerfd_settime(d->tick_fd, 0, &its, NULL);
+}
+
+static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
+		     void (*fn)(struct xlb_watch *, uint32_t))
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+
+	w->fn = fn;
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* Everything the loop needs before the first commit (which starts checks). */
+static int loop_init(struct xlbd *d)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->tick_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->epfd < 0 || d->sfd < 0 || d->tick_fd < 0)
+		return -errno;
+	if (watch_add(d, d->sfd, &d->sig_watch, on_signal) ||
+	    watch_add(d, d->tick_fd, &d->tick_watch, on_tick))
+		return -errno;
+	d->policy = calloc(1, sizeof(*d->policy));
+	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
+	if (!d->policy || !d->targets)
+		return -ENOMEM;
+	d->hc = hc_engine_new(d->epfd, xlbd_on_result, d);
+	return d->hc ? 0 : -ENOMEM;
+}
+
+static void loop_free(struct xlbd *d)
+{
+	hc_engine_free(d->hc);
+	free(d->policy);
+	free(d->targets);
+	if (d->tick_fd >= 0)
+		close(d->tick_fd);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+/* The event loop: every ready fd's watch is called. */
+static int run(struct xlbd *d)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, evs, 64, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			xlbd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct xlb_watch *w = evs[i].data.ptr;
+
+			w->fn(w, evs[i].events);
+		}
+	}
+	return 0;
 }
 
 /* Desired state at start: the state file, else --config, else empty. */
@@ -133,60 +245,6 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	return ret;
 }
 
-/* The event loop: control connections and signals. */
-static int run(struct xlbd *d, int lfd)
-{
-	struct epoll_event ev = {.events = EPOLLIN}, evs[8];
-	struct signalfd_siginfo si;
-	int ep, sfd, n, ret = 0;
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || ep < 0) {
-		ret = -errno;
-		xlbd_log(LOG_ERR, "event loop: %s", strerror(errno));
-		goto out;
-	}
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = lfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-
-	for (;;) {
-		n = epoll_wait(ep, evs, 8, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			xlbd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
-			goto out;
-		}
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.fd == lfd) {
-				serve(d, lfd);
-				continue;
-			}
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				xlbd_log(LOG_NOTICE, "%s: stopping",
-					 strsignal(si.ssi_signo));
-				goto out;
-			}
-		}
-	}
-out:
-	if (ep >= 0)
-		close(ep);
-	if (sfd >= 0)
-		close(sfd);
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -216,8 +274,12 @@ int main(int argc, char **argv)
 	struct xlbd d = {
 		.socket_path = XLB_CTL_SOCKET_DEFAULT,
 		.metrics_addr = XLBD_METRICS_DEFAULT,
+		.epfd = -1,
+		.lfd = -1,
+		.sfd = -1,
+		.tick_fd = -1,
 	};
-	int opt, ret, lfd = -1;
+	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "i:c:s:vh", long_opts, NULL)) !=
 	       -1) {
@@ -308,6 +370,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&d.lock, NULL);
 	d.started = time(NULL);
 	xlb_model_init(&d.model);
+	xlb_model_init(&d.effective);
 	snprintf(d.state_path, sizeof(d.state_path), "%s/state.json",
 		 state_dir);
 	if (mkdir(state_dir, 0700) && errno != EEXIST) {
@@ -362,19 +425,39 @@ int main(int argc, char **argv)
 			 dpo.mode == XDP_MODE_SKB ? "generic" : "native",
 			 d.dp->pin_dir);
 
-	/* The maps may already say all this: rewriting is harmless. */
+	/* Checks through the tunnel: TC egress encapsulates marked sockets. */
+	ret = xlb_hc_tc_attach(d.dp->ifindex, d.dp->backends_fd,
+			       d.dp->config_fd, d.dp->pin_dir, &d.hc_tc, &err);
+	if (ret) {
+		fprintf(stderr, "xlbd: %s\n", err.msg);
+		goto out;
+	}
+	ret = loop_init(&d);
+	if (ret) {
+		fprintf(stderr, "xlbd: event loop: %s\n", strerror(-ret));
+		goto out;
+	}
+	/* The maps may already say all this: rewriting is harmless, and
+	 * restored backends keep serving until their checks say otherwise. */
+	d.restoring = true;
 	ret = xlbd_commit(&d, &initial, &err);
+	d.restoring = false;
 	if (!ret)
-		ret = xlb_dp_reconcile(d.dp, &d.model, &err);
+		ret = xlb_dp_reconcile(d.dp, &d.effective, &err);
 	if (ret) {
 		fprintf(stderr, "xlbd: restoring the state: %s\n", err.msg);
 		goto out;
 	}
 
-	lfd = xlb_ctl_listen(d.socket_path, mode, &err);
-	if (lfd < 0) {
-		ret = lfd;
+	d.lfd = xlb_ctl_listen(d.socket_path, mode, &err);
+	if (d.lfd < 0) {
+		ret = d.lfd;
 		fprintf(stderr, "xlbd: %s\n", err.msg);
+		goto out;
+	}
+	ret = watch_add(&d, d.lfd, &d.ctl_watch, on_ctl);
+	if (ret) {
+		fprintf(stderr, "xlbd: control socket: %s\n", strerror(-ret));
 		goto out;
 	}
 	if (d.metrics_addr) {
@@ -386,19 +469,22 @@ int main(int argc, char **argv)
 	}
 	xlbd_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
 		 d.model.n_vips, d.socket_path);
-	ret = run(&d, lfd);
+	ret = run(&d);
 
 out:
 	xlbd_metrics_stop(&d);
-	if (lfd >= 0) {
-		close(lfd);
+	if (d.lfd >= 0) {
+		close(d.lfd);
 		unlink(d.socket_path);
 	}
+	loop_free(&d);
 	if (d.detach_on_exit)
 		xlbd_log(LOG_NOTICE, "detaching from %s and unpinning maps",
 			 d.ifname);
+	xlb_hc_tc_detach(d.hc_tc, d.detach_on_exit);
 	xlb_dp_close(d.dp, d.detach_on_exit);
 	free(d.dp);
 	xlb_model_free(&d.model);
+	xlb_model_free(&d.effective);
 	return ret ? 1 : 0;
 }

@@ -45,6 +45,21 @@ static void write_counters(FILE *f, struct xlbd *d)
 			xlb_counter_names[i], (unsigned long long)c[i].bytes);
 }
 
+static void write_health(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
+			 const struct xlb_backend_cfg *b, const char *labels)
+{
+	const struct xlb_health *h = &d->policy->h[b->id];
+
+	fprintf(f, "xlb_backend_health{%s,health=\"%s\",reason=\"%s\"} 1\n",
+		labels, xlb_policy_health_name(h),
+		xlb_policy_reason(d->policy, v, b, xlbd_now_ms()));
+	if (h->checked && h->last_latency_us)
+		fprintf(f, "xlb_backend_check_latency_seconds{%s} %.6f\n",
+			labels, h->last_latency_us / 1e6);
+	fprintf(f, "xlb_backend_transitions_total{%s} %llu\n", labels,
+		(unsigned long long)h->transitions);
+}
+
 static void write_vips(FILE *f, struct xlbd *d)
 {
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
@@ -89,6 +104,13 @@ static void write_vips(FILE *f, struct xlbd *d)
 		    "Slots of the VIP's table the backend holds.");
 	metric_head(f, "xlb_backend_state", "gauge",
 		    "1 for the backend's current state (up, drain, down).");
+	metric_head(f, "xlb_backend_health", "gauge",
+		    "1 for the health its checks give (up, down, unchecked), "
+		    "with the reason.");
+	metric_head(f, "xlb_backend_check_latency_seconds", "gauge",
+		    "Latency of the backend's last check.");
+	metric_head(f, "xlb_backend_transitions_total", "counter",
+		    "Health changes of the backend since xlbd started.");
 	for (size_t i = 0; i < m->n_vips; i++) {
 		const struct xlb_vip_cfg *v = &m->vips[i];
 
@@ -113,6 +135,7 @@ static void write_vips(FILE *f, struct xlbd *d)
 				d->dp->slots[b->id]);
 			fprintf(f, "xlb_backend_state{%s,state=\"%s\"} 1\n",
 				labels, xlb_state_name(b->state));
+			write_health(f, d, v, b, labels);
 		}
 	}
 }
@@ -133,6 +156,10 @@ static char *render(struct xlbd *d, size_t *len)
 	fprintf(f, "xlb_start_time_seconds %lld\n", (long long)d->started);
 	metric_head(f, "xlb_vips", "gauge", "VIPs configured.");
 	fprintf(f, "xlb_vips %zu\n", d->model.n_vips);
+	metric_head(f, "xlb_health_events_total", "counter",
+		    "Backend health changes and flapping holds, each logged.");
+	fprintf(f, "xlb_health_events_total %llu\n",
+		(unsigned long long)d->health_events);
 	write_counters(f, d);
 	write_vips(f, d);
 	pthread_mutex_unlock(&d->lock);

@@ -12,7 +12,10 @@
 #include <time.h>
 #include <jansson.h>
 #include "dataplane.h"
+#include "health.h"
 #include "model.h"
+#include "policy.h"
+#include "watch.h"
 #include "stats.h"
 #include "version.h"
 
@@ -22,9 +25,22 @@
 
 enum xlbd_log_level { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
+struct xlb_hc_tc;
+
 struct xlbd {
 	struct xlb_dp *dp;
-	struct xlb_model model;
+	struct xlb_model model;	    /* the operator's: the state file */
+	struct xlb_model effective; /* what the maps hold (policy applied) */
+	struct xlb_policy *policy;
+	struct hc_engine *hc;
+	struct hc_target *targets; /* per backend id: the check running */
+	struct xlb_hc_tc *hc_tc;
+	bool restoring;	     /* first commit: trust restored backends */
+	__u64 health_events; /* state changes and holds, logged */
+	int epfd;
+	int lfd, sfd, tick_fd;
+	struct xlb_watch ctl_watch, sig_watch, tick_watch;
+	bool stop;
 	pthread_mutex_t lock;
 	const char *ifname;
 	const char *socket_path;
@@ -44,11 +60,21 @@ void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
 json_t *xlbd_handle(struct xlbd *d, const json_t *req);
 
 /*
- * Makes `next` the model: writes the maps, then the state file. On
- * failure the maps are put back to the current model and the error says
- * why. next is consumed either way.
+ * apply.c. xlbd_commit makes `next` the operator's model: ids, policy,
+ * maps, then the state file; on failure the maps are put back and the
+ * error says why; next is consumed either way. xlbd_refresh re-derives
+ * what the maps hold after a health change or a slow-start step.
  */
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err);
+int xlbd_refresh(struct xlbd *d, struct xlb_err *err);
+__u64 xlbd_now_ms(void);
+
+/* main.c: the policy's timer, in ms from now; 0 disarms it. */
+void xlbd_tick_at(struct xlbd *d, __u64 in_ms);
+
+/* checks.c: start and stop checks to match the model; results in. */
+void xlbd_checks_sync(struct xlbd *d);
+void xlbd_on_result(void *ctx, const struct hc_result *r);
 
 /* metrics.c: Prometheus text over HTTP. */
 int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err);

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * `xlb check`: health checks through xlbd. A VIP's check is inherited by
+ * every backend of it; a backend may have its own instead (--backend),
+ * also of kind none to exempt it. `check set` is a whole definition: what
+ * is not given takes the default, never the previous value, so the
+ * command line alone says what runs. Everything xlbd would refuse is
+ * refused here first, with the option's name, by the model's own checks.
+ * check.show answers
+ *   {"checks": [{"vip", "backend" (a backend's own only), "kind",
+ *     "tunnel", "port", "interval_ms", "timeout_ms", "rise", "fall",
+ *     "http_path", "http_status", "http_body", "udp_send", "udp_expect",
+ *     "exec_cmd"}]}
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "print.h"
+#include "xlb.h"
+
+enum {
+	O_BACKEND,
+	O_KIND,
+	O_PLAIN,
+	O_TUNNEL,
+	O_PORT,
+	O_INTERVAL,
+	O_TIMEOUT,
+	O_RISE,
+	O_FALL,
+	O_PATH,
+	O_STATUS,
+	O_BODY,
+	O_SEND,
+	O_EXPECT,
+	O_CMD,
+	N_SET_OPTS,
+};
+
+/* The check field (JSON name) each option sets; NULL: not a field. */
+static const char *const set_fields[N_SET_OPTS] = {
+	[O_PLAIN] = "tunnel",	    [O_TUNNEL] = "tunnel",
+	[O_PORT] = "port",	    [O_INTERVAL] = "interval_ms",
+	[O_TIMEOUT] = "timeout_ms", [O_RISE] = "rise",
+	[O_FALL] = "fall",	    [O_PATH] = "http_path",
+	[O_STATUS] = "http_status", [O_BODY] = "http_body",
+	[O_SEND] = "udp_send",	    [O_EXPECT] = "udp_expect",
+	[O_CMD] = "exec_cmd",
+};
+
+/* A string option into a check's array, and into args under its field. */
+static int str_opt(const struct opt *o, const char *field, char *buf,
+		   size_t size, json_t *args)
+{
+	json_t *s;
+
+	if (!o->val)
+		return 0;
+	if (strlen(o->val) >= size)
+		return usage_err("%s: longer than %zu characters", o->name,
+				 size - 1);
+	s = json_string(o->val);
+	if (!s)
+		return usage_err("%s: not valid UTF-8", o->name);
+	memcpy(buf, o->val, strlen(o->val) + 1);
+	json_object_set_new(args, field, s);
+	return 0;
+}
+
+/* A number option into *out and into args under its field. */
+static int num_opt(const struct opt *o, const char *field, unsigned long min,
+		   unsigned long max, unsigned long *out, json_t *args)
+{
+	int ret;
+
+	if (!o->val)
+		return 0;
+	ret = check_opt_uint(o, min, max, out);
+	if (!ret)
+		json_object_set_new(args, field, json_integer(*out));
+	return ret;
+}
+
+/* --backend ADDR, named in the message when it is no address. */
+static int check_backend_opt(const struct opt *o)
+{
+	struct xlb_err err = {{0}};
+	union xlb_addr a;
+	__u8 family;
+
+	if (o->val && xlb_parse_addr(o->val, &a, &family, &err))
+		return usage_err("%s: %s", o->name, err.msg);
+	return 0;
+}
+
+/* Everything but the VIP and the backend: the check itself. */
+static int check_opts(struct opt *opts, const struct xlb_vip_key *key,
+		      json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c;
+	char vs[XLB_VIP_STRLEN];
+	unsigned long n = 0;
+	int ret = 0;
+
+	xlb_check_init(&c);
+	if (!opts[O_KIND].val)
+		return usage_err("missing --kind (tcp, http, udp, exec or "
+				 "none)");
+	if (xlb_parse_check_kind(opts[O_KIND].val, &c.kind, &err))
+		return usage_err("--kind: %s", err.msg);
+	json_object_set_new(args, "kind",
+			    json_string(xlb_check_kind_name(c.kind)));
+	for (size_t i = 0; i < N_SET_OPTS; i++) {
+		if (!set_fields[i] || !opts[i].val ||
+		    xlb_check_field_applies(c.kind, set_fields[i]))
+			continue;
+		return usage_err("%s does not apply to --kind %s", opts[i].name,
+				 xlb_check_kind_name(c.kind));
+	}
+	if (opts[O_PLAIN].val && opts[O_TUNNEL].val)
+		return usage_err("--plain and --tunnel exclude each other");
+	if (opts[O_PLAIN].val || opts[O_TUNNEL].val) {
+		c.tunnel = opts[O_TUNNEL].val != NULL;
+		json_object_set_new(args, "tunnel", json_boolean(c.tunnel));
+	}
+	if (!ret)
+		ret = num_opt(&opts[O_PORT], "port", 1, 65535, &n, args);
+	if (!ret && opts[O_PORT].val)
+		c.port = n;
+	if (!ret)
+		ret = num_opt(&opts[O_INTERVAL], "interval_ms",
+			      XLB_CHECK_INTERVAL_MS_MIN,
+			      XLB_CHECK_INTERVAL_MS_MAX, &n, args);
+	if (!ret && opts[O_INTERVAL].val)
+		c.interval_ms = n;
+	if (!ret)
+		ret = num_opt(&opts[O_TIMEOUT], "timeout_ms", 1,
+			      XLB_CHECK_INTERVAL_MS_MAX, &n, args);
+	/* xlbd picks the same default timeout when none is sent. */
+	if (!ret)
+		c.timeout_ms =
+			opts[O_TIMEOUT].val
+				? n
+				: xlb_check_default_timeout(c.interval_ms);
+	if (!ret)
+		ret = num_opt(&opts[O_RISE], "rise", 1, XLB_CHECK_RUN_MAX, &n,
+			      args);
+	if (!ret && opts[O_RISE].val)
+		c.rise = n;
+	if (!ret)
+		ret = num_opt(&opts[O_FALL], "fall", 1, XLB_CHECK_RUN_MAX, &n,
+			      args);
+	if (!ret && opts[O_FALL].val)
+		c.fall = n;
+	if (!ret)
+		ret = num_opt(&opts[O_STATUS], "http_status", 100, 599, &n,
+			      args);
+	if (!ret && opts[O_STATUS].val)
+		c.http_status = n;
+	if (!ret)
+		ret = str_opt(&opts[O_PATH], "http_path", c.http_path,
+			      sizeof(c.http_path), args);
+	if (!ret)
+		ret = str_opt(&opts[O_BODY], "http_body", c.http_body,
+			      sizeof(c.http_body), args);
+	if (!ret)
+		ret = str_opt(&opts[O_SEND], "udp_send", c.udp_send,
+			      sizeof(c.udp_send), args);
+	if (!ret)
+		ret = str_opt(&opts[O_EXPECT], "udp_expect", c.udp_expect,
+			      sizeof(c.udp_expect), args);
+	if (!ret)
+		ret = str_opt(&opts[O_CMD], "exec_cmd", c.exec_cmd,
+			      sizeof(c.exec_cmd), args);
+	if (ret)
+		return ret;
+
+	/* The model's words name fields; say which option is wrong. */
+	if (opts[O_PATH].val && c.http_path[0] != '/')
+		return usage_err("--path: '%s' must start with '/'",
+				 c.http_path);
+	if (c.kind == XLB_CHECK_EXEC && !c.exec_cmd[0])
+		return usage_err("--kind exec needs --cmd");
+	if (c.kind == XLB_CHECK_UDP && !c.udp_send[0])
+		return usage_err("--kind udp needs --send");
+	if (!key->port && !c.port && xlb_check_field_applies(c.kind, "tunnel"))
+		return usage_err("VIP %s has no port: --kind %s needs --port",
+				 xlb_format_vip(key, vs, sizeof(vs)),
+				 xlb_check_kind_name(c.kind));
+	if (xlb_vip_check_validate(key, &c, &err))
+		return usage_err("%s", err.msg);
+	return 0;
+}
+
+static int do_check_set(int argc, char **argv)
+{
+	struct opt opts[N_SET_OPTS] = {
+		[O_BACKEND] = {"--backend", NULL, false},
+		[O_KIND] = {"--kind", NULL, false},
+		[O_PLAIN] = {"--plain", NULL, true},
+		[O_TUNNEL] = {"--tunnel", NULL, true},
+		[O_PORT] = {"--port", NULL, false},
+		[O_INTERVAL] = {"--interval", NULL, false},
+		[O_TIMEOUT] = {"--timeout", NULL, false},
+		[O_RISE] = {"--rise", NULL, false},
+		[O_FALL] = {"--fall", NULL, false},
+		[O_PATH] = {"--path", NULL, false},
+		[O_STATUS] = {"--status", NULL, false},
+		[O_BODY] = {"--body", NULL, false},
+		[O_SEND] = {"--send", NULL, false},
+		[O_EXPECT] = {"--expect", NULL, false},
+		[O_CMD] = {"--cmd", NULL, false},
+	};
+	static const char *const names[] = {"VIP"};
+	struct xlb_vip_key key;
+	json_t *args, *resp;
+	const char *vip;
+	size_t n;
+	int ret;
+
+	ret = parse_args(argc, argv, opts, N_SET_OPTS, &vip, 1, 1, names, &n);
+	if (!ret)
+		ret = check_vip(vip, &key);
+	if (!ret)
+		ret = check_backend_opt(&opts[O_BACKEND]);
+	if (ret)
+		return ret;
+	args = json_pack("{s:s}", "vip", vip);
+	if (opts[O_BACKEND].val)
+		json_object_set_new(args, "backend",
+				    json_string(opts[O_BACKEND].val));
+	ret = check_opts(opts, &key, args);
+	if (ret) {
+		json_decref(args);
+		return ret;
+	}
+	ret = call_xlbd("check.set", args, &resp);
+	json_decref(resp);
+	return ret;
+}
+
+static int do_check_del(int argc, char **argv)
+{
+	struct opt opts[] = {{"--backend", NULL, false}};
+	static const char *const names[] = {"VIP"};
+	struct xlb_vip_key key;
+	json_t *args, *resp;
+	const char *vip;
+	size_t n;
+	int ret;
+
+	ret = parse_args(argc, argv, opts, 1, &vip, 1, 1, names, &n);
+	if (!ret)
+		ret = check_vip(vip, &key);
+	if (!ret)
+		ret = check_backend_opt(&opts[0]);
+	if (ret)
+		return ret;
+	args = json_pack("{s:s}", "vip", vip);
+	if (opts[0].val)
+		json_object_set_new(args, "backend", json_string(opts[0].val));
+	ret = call_xlbd("check.del", args, &resp);
+	json_decref(resp);
+	return ret;
+}
+
+static const char *const json_fields[] = {
+	"kind",	    "tunnel",	  "port",      "interval_ms", "timeout_ms",
+	"rise",	    "fall",	  "http_path", "http_status", "http_body",
+	"udp_send", "udp_expect", "exec_cmd",
+};
+
+/* Every field xlbd sent, as it sent it (numbers, strings, booleans). */
+static void print_check_fields(const json_t *c)
+{
+	for (size_t i = 0; i < sizeof(json_fields) / sizeof(json_fields[0]);
+	     i++) {
+		const char *k = json_fields[i];
+		json_t *v = json_object_get(c, k);
+
+		if (json_is_boolean(v))
+			print_bool(PRINT_JSON, k, NULL, json_is_true(v));
+		else if (json_is_integer(v))
+			print_juint(PRINT_JSON, k, NULL, c);
+		else
+			print_jstring(PRINT_JSON, k, NULL, c);
+	}
+}
+
+void print_check_json(const char *key, const json_t *check)
+{
+	if (!json_is_object(check))
+		return;
+	open_object(key);
+	print_check_fields(check);
+	close_object();
+}
+
+/* What the check does, in a few words: "GET /health -> 200 'ok'". */
+static void check_test(const json_t *c, char *buf, size_t len)
+{
+	const char *kind = json_string_value(json_object_get(c, "kind"));
+	const char *path = json_string_value(json_object_get(c, "http_path"));
+	const char *body = json_string_value(json_object_get(c, "http_body"));
+	const char *send = json_string_value(json_object_get(c, "udp_send"));
+	const char *exp = json_string_value(json_object_get(c, "udp_expect"));
+	const char *cmd = json_string_value(json_object_get(c, "exec_cmd"));
+	json_int_t status =
+		json_integer_value(json_object_get(c, "http_status"));
+
+	snprintf(buf, len, "-");
+	if (!kind)
+		return;
+	if (!strcmp(kind, "tcp"))
+		snprintf(buf, len, "connect");
+	else if (!strcmp(kind, "http"))
+		snprintf(buf, len, "GET %s -> %lld%s%s%s", path ? path : "?",
+			 (long long)status, body && *body ? " '" : "",
+			 body && *body ? body : "", body && *body ? "'" : "");
+	else if (!strcmp(kind, "udp"))
+		snprintf(buf, len, "send '%s'%s%s%s", send ? send : "",
+			 exp && *exp ? " expect '" : "", exp ? exp : "",
+			 exp && *exp ? "'" : "");
+	else if (!strcmp(kind, "exec"))
+		snprintf(buf, len, "%s", cmd ? cmd : "?");
+}
+
+static const struct column show_cols[] = {
+	{"VIP", false}, {"BACKEND", false}, {"KIND", false},   {"VIA", false},
+	{"PORT", true}, {"INTERVAL", true}, {"TIMEOUT", true}, {"RISE", true},
+	{"FALL", true}, {"TEST", false},
+};
+
+/* The port a check goes to: its own, else its VIP's. */
+static void print_check_port(const json_t *c)
+{
+	json_int_t port = json_integer_value(json_object_get(c, "port"));
+	const char *vip = json_string_value(json_object_get(c, "vip"));
+	struct xlb_vip_key key;
+
+	if (!port && vip && !xlb_parse_vip(vip, &key, NULL))
+		port = ntohs(key.port);
+	if (port)
+		print_uint(PRINT_TEXT, NULL, NULL, port);
+	else
+		print_string(PRINT_TEXT, NULL, NULL, "-");
+}
+
+static void print_check_row(const json_t *c)
+{
+	const char *kind = json_string_value(json_object_get(c, "kind"));
+	bool none = !kind || !strcmp(kind, "none");
+	bool net = kind && (!strcmp(kind, "tcp") || !strcmp(kind, "http") ||
+			    !strcmp(kind, "udp"));
+	char test[XLB_CHECK_CMDLEN + 32];
+	const char *via;
+
+	row_open(NULL);
+	print_jstring(PRINT_ANY, "vip", NULL, c);
+	/* "-": the VIP's own check. */
+	print_jstring(PRINT_ANY, "backend", NULL, c);
+	print_jstring(PRINT_TEXT, "kind", NULL, c);
+	if (!net)
+		via = "-";
+	else if (json_is_true(json_object_get(c, "tunnel")))
+		via = "tunnel";
+	else
+		via = "plain";
+	print_string(PRINT_TEXT, NULL, NULL, via);
+	if (none) {
+		for (int i = 0; i < 5; i++)
+			print_string(PRINT_TEXT, NULL, NULL, "-");
+	} else {
+		print_check_port(c);
+		print_juint(PRINT_TEXT, "interval_ms", "%llums", c);
+		print_juint(PRINT_TEXT, "timeout_ms", "%llums", c);
+		print_juint(PRINT_TEXT, "rise", NULL, c);
+		print_juint(PRINT_TEXT, "fall", NULL, c);
+	}
+	check_test(c, test, sizeof(test));
+	print_string(PRINT_TEXT, NULL, NULL, test);
+	print_check_fields(c);
+	row_close();
+}
+
+static int do_check_show(int argc, char **argv)
+{
+	static const char *const names[] = {"VIP"};
+	json_t *args = NULL, *resp, *list;
+	struct xlb_vip_key key;
+	const char *vip = NULL;
+	size_t n, i;
+	int ret;
+
+	ret = parse_args(argc, argv, NULL, 0, &vip, 0, 1, names, &n);
+	if (!ret && n)
+		ret = check_vip(vip, &key);
+	if (ret)
+		return ret;
+	if (n)
+		args = json_pack("{s:s}", "vip", vip);
+	ret = call_xlbd("check.show", args, &resp);
+	if (ret)
+		return ret;
+	list = json_object_get(result_of(resp), "checks");
+	table_open("checks", false, show_cols,
+		   sizeof(show_cols) / sizeof(show_cols[0]));
+	for (i = 0; i < json_array_size(list); i++)
+		print_check_row(json_array_get(list, i));
+	table_close();
+	json_decref(resp);
+	return 0;
+}
+
+static const struct cmd check_cmds[] = {
+	{"set", do_check_set},
+	{"del", do_check_del},
+	{"delete", do_check_del},
+	{"show", do_check_show},
+	{"list", do_check_show},
+	{"ls", do_check_show},
+	{NULL, NULL},
+};
+
+const struct object check_object = {
+	.name = "check",
+	.cmds = check_cmds,
+	.dflt = do_check_show,
+	.help = "Usage: xlb check set VIP [--backend ADDR] --kind KIND\n"
+		"           [--plain | --tunnel] [--port PORT] [--interval "
+		"MS]\n"
+		"           [--timeout MS] [--rise N] [--fall N]\n"
+		"           [--path PATH] [--status STATUS] [--body TEXT]\n"
+		"           [--send TEXT] [--expect TEXT] [--cmd CMD]\n"
+		"       xlb check { del | delete } VIP [--backend ADDR]\n"
+		"       xlb check [ { show | list | ls } [VIP] ]\n"
+		"       xlb check help\n"
+		"VIP := as in 'xlb vip help'\n"
+		"ADDR := one of VIP's backends: its own check, instead of "
+		"the VIP's;\n"
+		"        without --backend: the VIP's, inherited by its "
+		"backends\n"
+		"KIND := { tcp | http | udp | exec | none }\n"
+		"    tcp   connect\n"
+		"    http  GET PATH (default /), expect STATUS (default 200) "
+		"and TEXT\n"
+		"          in the body (--body)\n"
+		"    udp   send TEXT (--send), expect an answer holding TEXT "
+		"(--expect)\n"
+		"    exec  /bin/sh -c CMD exits 0; environment XLB_BACKEND, "
+		"XLB_VIP,\n"
+		"          XLB_PORT\n"
+		"    none  not checked (a backend's: exempt from its VIP's "
+		"check)\n"
+		"--tunnel  to VIP:PORT through the tunnel, as clients reach "
+		"the backend\n"
+		"          (default)\n"
+		"--plain   to the backend's own address\n"
+		"PORT := 1..65535    default: the VIP's (a VIP without a port "
+		"needs one)\n"
+		"MS := --interval 10..3600000 (default 1000),\n"
+		"      --timeout 1..interval-1 (default 500, or half a "
+		"shorter interval)\n"
+		"N := 1..100         results in a row to go up (--rise, "
+		"default 2) or\n"
+		"                    down (--fall, default 3)\n"
+		"STATUS := 100..599\n"
+		"'check set' defines the whole check: options left out take "
+		"their defaults.\n",
+};
