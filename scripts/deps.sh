@@ -11,7 +11,7 @@ pkgs=(
 	# libraries of the userspace tools (JSON config, HTTP metrics)
 	libjansson-dev libmicrohttpd-dev
 	# tests, demo and benchmarks: real servers and clients in namespaces
-	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light curl wrk socat
+	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light curl wrk socat jq
 )
 
 missing=()

@@ -126,12 +126,14 @@ topo_down() {
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}' |
 		grep "^${TOPO_PREFIX}"); do
 		pids=$(ip netns pids "$n" 2>/dev/null)
+		# shellcheck disable=SC2086 # a list of pids
 		[ -n "$pids" ] && kill $pids 2>/dev/null
 	done
 	sleep 0.2
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}' |
 		grep "^${TOPO_PREFIX}"); do
 		pids=$(ip netns pids "$n" 2>/dev/null)
+		# shellcheck disable=SC2086 # a list of pids
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done

@@ -1,0 +1,297 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# shellcheck shell=bash
+# e2e tests of the control plane as an operator meets it: xlbd killed and
+# restarted under load, the CLI's answers to bad input, the metrics page,
+# and xlb-agent leaving no program behind. Sourced by run.sh; each t_NAME
+# runs in its own subshell after xlb_reset.
+
+# kill -9 xlbd while a load generator runs and new connections keep
+# coming, restart it with the same arguments: no request fails, the
+# desired state is the same, the counters go on from where they were.
+t_xlbd_kill9_restart() {
+	local dump0 dump1 prog0 s0 s1 wpid lpid bad rounds=0
+
+	vip_with "$VIP4:80/tcp" "${B4[@]}"
+	dump0=$(xlb config dump) || fail "config dump failed"
+	prog0=$(xlb status | awk '/^program id:/ { print $3 }')
+	in_ns cl timeout 30 wrk -t 2 -c 20 -d 6s "http://$VIP4/" \
+		>"$W/wrk.out" 2>&1 &
+	wpid=$!
+	# New connections throughout, 100 at a time, bounded in count and
+	# time (the flow table must not be the only thing that works).
+	(
+		end=$((SECONDS + 7))
+		for _ in $(seq 100); do
+			[ $SECONDS -lt $end ] || break
+			http_answers "http://$VIP4" 100 --parallel-max 10
+		done
+	) >"$W/loop.out" 2>&1 &
+	lpid=$!
+	sleep 1.5
+	s0=$(xlb stats) || fail "xlb stats failed before the kill"
+	run xlbd_stop KILL
+	sleep 1
+	# Monitoring works while the daemon is away.
+	xlb stats >/dev/null || fail "xlb stats failed while xlbd was down"
+	xlb status >/dev/null 2>&1 && fail "xlb status answered while xlbd was down"
+	run xlbd_start || fail "xlbd did not restart"
+	s1=$(xlb stats) || fail "xlb stats failed after the restart"
+	if ! kill -0 "$wpid" || ! kill -0 "$lpid"; then
+		fail "the load ended before xlbd was back: nothing was tested"
+	fi
+	xlb status | grep -E '^(program id|adopted):'
+	# The restarted daemon adopts the running program: no re-attach.
+	xlb status | grep -q '^adopted: *yes' ||
+		fail "the restarted xlbd did not adopt the running balancer"
+	[ "$(xlb status | awk '/^program id:/ { print $3 }')" = "$prog0" ] ||
+		fail "the XDP program changed across the restart"
+	wait "$wpid"
+	wait "$lpid"
+	cat "$W/wrk.out"
+	grep -q 'requests in' "$W/wrk.out" || fail "wrk did not run: $(tail -1 "$W/wrk.out")"
+	grep -E 'Socket errors|Non-2xx' "$W/wrk.out" &&
+		fail "wrk saw errors: $(grep -E 'Socket errors|Non-2xx' "$W/wrk.out" | tr '\n' ' ')"
+	rounds=$(grep -cx 'b[0-9]' "$W/loop.out")
+	bad=$(grep -vx 'b[0-9]' "$W/loop.out" | head -3)
+	echo "new connections answered: $rounds"
+	[ -z "$bad" ] || fail "new connections failed around the restart: $bad"
+	[ "$rounds" -ge 100 ] || fail "only $rounds new connections made"
+	dump1=$(xlb config dump) || fail "config dump failed after the restart"
+	[ "$dump0" = "$dump1" ] || fail "config dump differs after the restart: $(diff <(echo "$dump0") <(echo "$dump1") | head -5 | tr '\n' ' ')"
+	# Every counter (packets and bytes) after the restart >= before.
+	bad=$(join <(echo "$s0" | sed 1d | sort) <(echo "$s1" | sed 1d | sort) |
+		awk '{ n = (NF - 1) / 2
+			for (i = 2; i <= n + 1; i++)
+				if ($(i + n) < $i) print $1 ": " $i " -> " $(i + n) }')
+	echo "rx: $(echo "$s0" | cell PACKETS rx) -> $(echo "$s1" | cell PACKETS rx) packets"
+	[ "$(echo "$s0" | cell PACKETS rx)" -gt 0 ] || fail "no packets counted before the kill"
+	[ -z "$bad" ] || fail "counters went back: $(echo "$bad" | oneline)"
+}
+
+# cli_case RC ARGS...: xlb with these arguments exits RC, with one line on
+# stderr ("xlb: ...") and nothing on stdout, and the desired state
+# (config dump) is what it was.
+cli_case() {
+	local want=$1 rc out err
+
+	shift
+	"$XLB_BIN/xlb" "$@" >"$W/cli.out" 2>"$W/cli.err"
+	rc=$?
+	out=$(cat "$W/cli.out")
+	err=$(cat "$W/cli.err")
+	echo "xlb $* -> $rc: $err"
+	if [ "$(xlb config dump)" != "$CLI_DUMP" ]; then
+		echo "  changed the desired state"
+		echo "xlb $*: changed the desired state" >>"$W/cli.bad"
+		CLI_DUMP=$(xlb config dump)
+	elif [ "$rc" -ne "$want" ]; then
+		echo "  want exit $want"
+		echo "xlb $*: exit $rc, want $want" >>"$W/cli.bad"
+	elif [ "$(grep -c . "$W/cli.err")" -ne 1 ] || [ "${err#xlb: }" = "$err" ]; then
+		echo "  want one line 'xlb: ...' on stderr"
+		echo "xlb $*: stderr not one 'xlb:' line" >>"$W/cli.bad"
+	elif [ -n "$out" ]; then
+		echo "  want nothing on stdout, got: $out"
+		echo "xlb $*: wrote to stdout" >>"$W/cli.bad"
+	fi
+}
+
+t_cli_bad_inputs() {
+	local dump0 dump1 v=$VIP4:80/tcp S=(-s "$SOCK") n
+
+	vip_with "$v" 198.18.31.2 198.18.32.2
+	dump0=$(xlb config dump) || fail "config dump failed"
+	CLI_DUMP=$dump0
+	rm -f "$W/cli.bad"
+	echo '{"vips": [{"vip": "198.19.0.1:80/tcp", "bogus": 1}]}' >"$W/bad-key.json"
+	echo '{"vips": [' >"$W/bad-syntax.json"
+	echo '{"vips": [{"vip": "198.19.0.1:80/tcp", "backends": [{"addr": "198.18.31.2", "weight": 70000}]}]}' >"$W/bad-weight.json"
+
+	# Usage errors and invalid arguments: 2, the daemon not asked.
+	cli_case 2 "${S[@]}"
+	cli_case 2 "${S[@]}" frobnicate
+	cli_case 2 "${S[@]}" --bogus vip list
+	cli_case 2 "${S[@]}" vip frobnicate
+	cli_case 2 "${S[@]}" vip add
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80/icmp
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:99999/tcp
+	cli_case 2 "${S[@]}" vip add 300.19.0.2:80/tcp
+	cli_case 2 "${S[@]}" vip add '[2001:db8:100::2:80/tcp'
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80/tcp extra
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80/tcp --flags bogus
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80/tcp --encap vxlan
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80/tcp --ring-size 65536
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80/tcp --ring-size 5
+	cli_case 2 "${S[@]}" vip add 198.19.0.2:80/tcp --ring-size
+	cli_case 2 "${S[@]}" vip del
+	cli_case 2 "${S[@]}" backend add "$v"
+	cli_case 2 "${S[@]}" backend add "$v" 198.18.31.300
+	cli_case 2 "${S[@]}" backend add "$v" 198.18.33.2 --weight 65536
+	cli_case 2 "${S[@]}" backend add "$v" 198.18.33.2 --weight -1
+	cli_case 2 "${S[@]}" backend add "$v" 198.18.33.2 --weight 1 --weight 2
+	cli_case 2 "${S[@]}" backend add "$v" 198.18.33.2 --state sleepy
+	cli_case 2 "${S[@]}" backend set "$v" 198.18.31.2
+	cli_case 2 "${S[@]}" backend del "$v" not-an-address
+	cli_case 2 "${S[@]}" ring show
+	cli_case 2 "${S[@]}" stats --watch 0
+	cli_case 2 "${S[@]}" stats vip 198.19.0.1
+	cli_case 2 "${S[@]}" config apply "$W/bad-key.json"
+	cli_case 2 "${S[@]}" config apply "$W/bad-weight.json"
+	cli_case 2 "${S[@]}" config apply "$W/bad-syntax.json"
+
+	# Refusals: 1, nothing changed.
+	cli_case 1 "${S[@]}" vip add "$v"
+	cli_case 1 "${S[@]}" vip del 198.19.0.9:80/tcp
+	cli_case 1 "${S[@]}" vip show '[2001:db8:100::9]:80/tcp'
+	cli_case 1 "${S[@]}" backend add 198.19.0.9:80/tcp 198.18.31.2
+	cli_case 1 "${S[@]}" backend add "$v" 198.18.31.2
+	cli_case 1 "${S[@]}" backend del "$v" 198.18.33.2
+	cli_case 1 "${S[@]}" backend set "$v" 198.18.39.2 --state drain
+	cli_case 1 "${S[@]}" ring show 198.19.0.9:80/tcp
+	cli_case 1 "${S[@]}" config apply "$W/no-such-file.json"
+	cli_case 1 -s "$W/no-such.sock" vip list
+	cli_case 1 "${S[@]}" stats vip 198.19.0.9:80/tcp
+	cli_case 1 "${S[@]}" --pin-dir "$W/no-such-dir" stats
+
+	dump1=$(xlb config dump) || fail "config dump failed"
+	[ "$dump0" = "$dump1" ] || fail "the desired state changed: $(diff <(echo "$dump0") <(echo "$dump1") | head -5 | tr '\n' ' ')"
+	if [ -s "$W/cli.bad" ]; then
+		n=$(wc -l <"$W/cli.bad")
+		fail "$n cases wrong: $(head -3 "$W/cli.bad" | tr '\n' ';')"
+	fi
+}
+
+# The Prometheus page, read as Prometheus would from the balancer's host.
+t_metrics() {
+	local m b v
+
+	vip_with "$VIP4:80/tcp" "${B4[@]}"
+	http_answers "http://$VIP4" 30 >/dev/null
+	m=$(in_ns lb curl -sS --max-time 5 -f \
+		"http://127.0.0.1:$METRICS_PORT/metrics") ||
+		fail "GET /metrics failed"
+	echo "$m" | grep -E '^xlb_(packets_total|backend_packets_total)'
+	v=$(echo "$m" | awk '$1 == "xlb_packets_total{counter=\"tx_ipip\"}" { print $2 }')
+	[ -n "$v" ] || fail "no xlb_packets_total{counter=\"tx_ipip\"} line"
+	[ "$v" -gt 0 ] || fail "xlb_packets_total{counter=\"tx_ipip\"} is $v after 30 requests"
+	for b in "${B4[@]}"; do
+		v=$(echo "$m" | awk -v l="xlb_backend_packets_total{vip=\"$VIP4:80/tcp\",backend=\"$b\"}" \
+			'$1 == l { print $2 }')
+		[ -n "$v" ] || fail "no xlb_backend_packets_total line for $b"
+		[ "$v" -gt 0 ] || fail "xlb_backend_packets_total for $b is $v after 30 requests"
+	done
+}
+
+# SIGTERM to xlb-agent detaches its program from the backend's NIC.
+t_agent_detach() {
+	local pid p
+
+	for p in $(ip netns pids "$(ns b3)"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = xlb-agent ] && pid=$p
+	done
+	[ -n "${pid:-}" ] || fail "no xlb-agent runs on b3"
+	in_ns b3 ip link show dev eth0 | grep -q 'prog/xdp' ||
+		fail "no XDP program on b3's eth0 while the agent runs"
+	run kill -TERM "$pid"
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "xlb-agent still runs 5 s after SIGTERM"
+	in_ns b3 ip link show dev eth0
+	in_ns b3 ip link show dev eth0 | grep -q 'prog/xdp' &&
+		fail "an XDP program is still attached to b3's eth0 after the agent left"
+	# The next tests need b3 back.
+	topo_agent 3 "$W"
+	for _ in $(seq 50); do
+		in_ns b3 ip link show dev eth0 | grep -q 'prog/xdp' && return 0
+		sleep 0.1
+	done
+	fail "xlb-agent did not come back on b3"
+}
+
+# The commands an operator reads and writes with, when all goes well.
+t_cli_commands() {
+	local v=$VIP4:80/tcp v6="[$VIP6]:80/tcp" list ring fp fp0 slots dump f
+	local b d total bad got
+
+	vip_with "$v" 198.18.31.2:1 198.18.32.2:2 198.18.33.2:3
+	must xlb vip add "$v6" --flags no-sport --encap gue --ring-size 251
+	list=$(xlb vip list) || fail "vip list failed"
+	echo "$list"
+	[ "$(echo "$list" | cell BACKENDS "$v")" = 3 ] ||
+		fail "vip list does not show $v with 3 backends"
+	got="$(echo "$list" | cell FLAGS "$v6") $(echo "$list" | cell ENCAP "$v6")"
+	got="$got $(echo "$list" | cell RING "$v6") $(echo "$list" | cell BACKENDS "$v6")"
+	[ "$got" = "no-sport gue 251 0" ] ||
+		fail "vip list shows $v6 as '$got', not 'no-sport gue 251 0' (flags, encap, ring, backends)"
+
+	ring=$(xlb ring show "$v") || fail "ring show failed"
+	echo "$ring"
+	fp0=$(echo "$ring" | awk '$1 == "fingerprint:" { print $2 }')
+	[ -n "$fp0" ] || fail "ring show has no fingerprint"
+	[ "$(echo "$list" | cell FINGERPRINT "$v")" = "$fp0" ] ||
+		fail "vip list and ring show disagree on the fingerprint"
+	# Weights 1:2:3 of 65537 slots: each within one slot of exact.
+	total=0 bad=""
+	for b in 198.18.31.2:1 198.18.32.2:2 198.18.33.2:3; do
+		slots=$(echo "$ring" | cell SLOTS "${b%:*}") ||
+			fail "ring show does not list ${b%:*}"
+		total=$((total + slots))
+		d=$((slots * 6 - 65537 * ${b#*:}))
+		[ "$d" -ge -6 ] && [ "$d" -le 6 ] || bad="$bad ${b%:*}=$slots"
+	done
+	[ "$total" = 65537 ] || bad="$bad total=$total"
+	[ -z "$bad" ] || fail "ring slots not in proportion to weights 1:2:3:$bad"
+
+	must xlb backend set "$v" 198.18.33.2 --weight 0
+	ring=$(xlb ring show "$v")
+	[ "$(echo "$ring" | cell SLOTS 198.18.33.2)" = 0 ] ||
+		fail "weight 0 still holds slots: $(echo "$ring" | grep 198.18.33.2)"
+	fp=$(echo "$ring" | awk '$1 == "fingerprint:" { print $2 }')
+	[ "$fp" != "$fp0" ] || fail "the fingerprint did not change with the weights"
+	must xlb backend set "$v" 198.18.33.2 --weight 3
+	fp=$(xlb ring show "$v" | awk '$1 == "fingerprint:" { print $2 }')
+	[ "$fp" = "$fp0" ] || fail "the same backends and weights gave another table ($fp, was $fp0)"
+
+	xlb vip show "$v" | grep -c '^198\.18\.3' | grep -qx 3 ||
+		fail "vip show does not list 3 backends"
+	xlb backend list "$v" | grep -c '^198\.19\.0\.1:80/tcp' | grep -qx 3 ||
+		fail "backend list does not list 3 backends"
+	xlb status | grep -q '^interface: *eth0' || fail "status does not name eth0"
+	xlb status | grep -q '^vips: *2$' || fail "status does not count 2 VIPs"
+	xlb stats vip "$v" | grep -q "^$v" || fail "stats vip does not show $v"
+	xlb stats backend 198.18.31.2 | grep -q '^198\.18\.31\.2' ||
+		fail "stats backend does not show 198.18.31.2"
+
+	# config dump | apply is a round trip.
+	dump=$(xlb config dump) || fail "config dump failed"
+	f=$W/dump.json
+	echo "$dump" >"$f"
+	must xlb vip del "$v6"
+	xlb vip list | grep -qF "$v6" && fail "vip del left $v6 in vip list"
+	must xlb config apply "$f"
+	[ "$(xlb config dump)" = "$dump" ] || fail "config apply of a dump did not restore it"
+	xlb --version | grep -q '^xlb ' || fail "xlb --version"
+}
+
+# Every view in JSON (-j) parses, errors included.
+t_cli_json() {
+	local v=$VIP4:80/tcp c out
+
+	command -v jq >/dev/null || skip "jq is not installed"
+	vip_with "$v" "${B4[@]}"
+	for c in "vip list" "vip show $v" "backend list" "backend list $v" \
+		"ring show $v" "status" "stats" "stats vip" "stats backend" \
+		"config dump"; do
+		# shellcheck disable=SC2086
+		out=$(xlb -j $c) || fail "xlb -j $c failed"
+		echo "xlb -j $c: $(echo "$out" | head -c 100)"
+		echo "$out" | jq -e . >/dev/null || fail "xlb -j $c is not JSON"
+	done
+	xlb -j vip list | jq -e --arg v "$v" '.vips[] | select(.vip == $v) | .fingerprint' ||
+		fail "xlb -j vip list has no fingerprint for $v"
+	out=$(xlb -j vip show 198.19.0.9:80/tcp 2>/dev/null)
+	echo "$out" | jq -e '.error' || fail "xlb -j on an error does not print {\"error\": ...}"
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# The end-to-end tests: real clients, a real balancer and real servers in
+# network namespaces (scripts/topo.sh).
+#   tests/e2e/run.sh [TEST...]      all tests, or only these
+#   V=1 tests/e2e/run.sh            also show every test's commands and output
+# Prints "PASS name", "FAIL name: reason" or "SKIP name: why" per test, then
+# "N passed, N failed[, N skipped]"; exits 1 when a test failed.
+#
+# It re-executes itself in new mount, network and PID namespaces, and
+# mounts there its own bpffs (/sys/fs/bpf), /run/netns and /tmp, so it
+# sees and touches no other namespace, pin or file of the host, and
+# everything it made goes away with it even if it is killed: the PID
+# namespace takes every process down with the runner, the mount namespace
+# every mount. The topology is built once; each test starts from a daemon
+# with no VIPs (xlb_reset) and the teardown runs from a trap on exit.
+# shellcheck source-path=SCRIPTDIR
+set -u
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+
+ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
+	weights held_connections_keep_backend remove_moves_only_its_flows
+	drain xlbd_kill9_restart cli_commands cli_json cli_bad_inputs metrics
+	agent_detach"
+
+summary() { # passed failed skipped
+	if [ "$3" -gt 0 ]; then
+		echo "$1 passed, $2 failed, $3 skipped"
+	else
+		echo "$1 passed, $2 failed"
+	fi
+}
+
+if [ -z "${XLB_E2E_INNER:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP e2e: needs root (network namespaces, XDP)"
+		summary 0 0 1
+		exit 0
+	fi
+	export XLB_E2E_INNER=$$
+	# Ctrl-C reaches the runner itself (same process group); should
+	# unshare be killed, --kill-child sends the runner SIGTERM. Either
+	# way the trap below tears down.
+	exec unshare --mount --net --pid --fork --mount-proc \
+		--kill-child=SIGTERM --propagation private "$0" "$@"
+fi
+
+# ---- inside the namespaces from here on ----
+
+mount -t bpf bpf /sys/fs/bpf || { echo "FAIL setup: cannot mount bpffs"; summary 0 1 0; exit 1; }
+mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+W=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
+# nginx workers (www-data) read the files served from here.
+chmod 755 "$W"
+mkdir -p "$W/log"
+export XLB_BIN=$BUILD/bin XDP_PASS_OBJ=$BUILD/bpf/veth_pass.bpf.o
+# shellcheck disable=SC2034 # topo.sh's
+TOPO_PREFIX=e2e${XLB_E2E_INNER}-
+# shellcheck source=../../scripts/topo.sh
+. "$ROOT/scripts/topo.sh"
+# shellcheck source=lib.sh
+. "$E2E_DIR/lib.sh"
+# shellcheck source=traffic.sh
+. "$E2E_DIR/traffic.sh"
+# shellcheck source=control.sh
+. "$E2E_DIR/control.sh"
+
+cleanup() {
+	trap - EXIT INT TERM
+	xlbd_stop TERM
+	topo_down >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+for f in "$XLB_BIN/xlbd" "$XLB_BIN/xlb" "$XLB_BIN/xlb-agent" "$XDP_PASS_OBJ"; do
+	if [ ! -e "$f" ]; then
+		echo "FAIL setup: $f is missing (run 'make all')"
+		summary 0 1 0
+		exit 1
+	fi
+done
+for t in curl wrk socat nginx ethtool nsenter; do
+	if ! command -v "$t" >/dev/null; then
+		echo "FAIL setup: $t is not installed (run 'make deps')"
+		summary 0 1 0
+		exit 1
+	fi
+done
+
+setup() {
+	local i
+
+	topo_up || return 1
+	for i in $(seq "$TOPO_BACKENDS"); do
+		topo_nginx "$i" "$W" || return 1
+		topo_agent "$i" "$W"
+		topo_udp "$i"
+	done
+	# A broken path then fails a connect in 7 s, not 2 minutes.
+	in_ns cl sysctl -qw net.ipv4.tcp_syn_retries=2
+	xlbd_start
+}
+
+if ! setup >"$W/log/setup" 2>&1; then
+	echo "FAIL setup: topology or xlbd did not come up:"
+	tail -20 "$W/log/setup" | sed 's/^/    | /'
+	summary 0 1 0
+	exit 1
+fi
+[ "${V:-0}" = 1 ] && sed 's/^/    | /' "$W/log/setup"
+
+passed=0 failed=0 skipped=0
+TEST_TIMEOUT=${TEST_TIMEOUT:-60}
+# shellcheck disable=SC2086 # a list of names
+[ $# -gt 0 ] || set -- $ALL_TESTS
+for name in "$@"; do
+	if ! declare -F "t_$name" >/dev/null 2>&1; then
+		echo "FAIL $name: no such test (tests: $(echo "$ALL_TESTS" | tr -s '\n\t' '  '))"
+		failed=$((failed + 1))
+		continue
+	fi
+	log=$W/log/$name
+	rm -f "$W/reason"
+	# A subshell: a test's fail/skip exits only the test. The watchdog
+	# bounds a test that hangs.
+	(
+		xlb_reset >/dev/null || fail "xlb config apply of no VIPs failed"
+		"t_$name"
+	) >"$log" 2>&1 &
+	tpid=$!
+	(sleep "$TEST_TIMEOUT" && kill -0 "$tpid" 2>/dev/null &&
+		echo "timed out after ${TEST_TIMEOUT}s" >"$W/reason" &&
+		kill -TERM "$tpid") &
+	wpid=$!
+	wait "$tpid"
+	rc=$?
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	reason=$(cat "$W/reason" 2>/dev/null)
+	case $rc in
+	0)
+		echo "PASS $name"
+		passed=$((passed + 1))
+		;;
+	77)
+		echo "SKIP $name: $reason"
+		skipped=$((skipped + 1))
+		;;
+	*)
+		echo "FAIL $name: ${reason:-exit $rc}"
+		failed=$((failed + 1))
+		;;
+	esac
+	if [ "${V:-0}" = 1 ]; then
+		sed 's/^/    | /' "$log"
+	elif [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		tail -8 "$log" | sed 's/^/    | /'
+	fi
+	# A test that killed xlbd and failed must not fail the next ones.
+	if ! xlb status >/dev/null 2>&1; then
+		xlbd_stop KILL
+		xlbd_start >>"$W/log/setup" 2>&1
+	fi
+done
+
+summary "$passed" "$failed" "$skipped"
+[ "$failed" -eq 0 ]
