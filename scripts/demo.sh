@@ -6,7 +6,7 @@
 # and what the CLI then shows. Exits 0 when every request was answered.
 #
 # It re-executes itself in new mount, network and PID namespaces with its
-# own bpffs, /run/netns and /tmp, so nothing it makes is seen outside or
+# own bpffs, /run/netns and scratch tmpfs, so nothing it makes is seen outside or
 # outlives it (also on failure, Ctrl-C or kill). Needs root.
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -49,8 +49,11 @@ die() {
 
 mount -t bpf bpf /sys/fs/bpf || die "cannot mount a bpffs"
 mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-W=$(mktemp -d /tmp/xlb-demo.XXXXXX)
+# A private scratch tmpfs. Not over /tmp: the checkout itself may live
+# there (CI clones anywhere), and mounting over it would hide the build.
+SCRATCH=$(mktemp -d /run/xlb-scratch.XXXXXX) && mount -t tmpfs -o mode=1777 tmpfs "$SCRATCH"
+export TMPDIR=$SCRATCH
+W=$(mktemp -d "$SCRATCH"/xlb-demo.XXXXXX)
 chmod 755 "$W" # nginx workers read from here
 export XLB_BIN=$BUILD/bin XDP_PASS_OBJ=$BUILD/bpf/veth_pass.bpf.o
 # shellcheck disable=SC2034 # topo.sh's
@@ -67,6 +70,9 @@ cleanup() {
 	echo "cleaning up: stopping xlbd and the servers, removing the namespaces"
 	[ -n "${XLBD_PID:-}" ] && kill "$XLBD_PID" 2>/dev/null
 	topo_down >/dev/null 2>&1
+	# The mountpoint is on the host's /run: leave nothing there.
+	umount -l "$SCRATCH" 2>/dev/null
+	rmdir "$SCRATCH" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM

@@ -8,7 +8,7 @@
 # "N passed, N failed[, N skipped]"; exits 1 when a test failed.
 #
 # It re-executes itself in new mount, network and PID namespaces, and
-# mounts there its own bpffs (/sys/fs/bpf), /run/netns and /tmp, so it
+# mounts there its own bpffs (/sys/fs/bpf), /run/netns and scratch tmpfs, so it
 # sees and touches no other namespace, pin or file of the host, and
 # everything it made goes away with it even if it is killed: the PID
 # namespace takes every process down with the runner, the mount namespace
@@ -53,8 +53,11 @@ fi
 
 mount -t bpf bpf /sys/fs/bpf || { echo "FAIL setup: cannot mount bpffs"; summary 0 1 0; exit 1; }
 mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-W=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
+# A private scratch tmpfs. Not over /tmp: the checkout itself may live
+# there (CI clones anywhere), and mounting over it would hide the build.
+SCRATCH=$(mktemp -d /run/xlb-scratch.XXXXXX) && mount -t tmpfs -o mode=1777 tmpfs "$SCRATCH"
+export TMPDIR=$SCRATCH
+W=$(mktemp -d "$SCRATCH"/xlb-e2e.XXXXXX)
 # nginx workers (www-data) read the files served from here.
 chmod 755 "$W"
 mkdir -p "$W/log"
@@ -74,6 +77,9 @@ cleanup() {
 	trap - EXIT INT TERM
 	xlbd_stop TERM
 	topo_down >/dev/null 2>&1
+	# The mountpoint is on the host's /run: leave nothing there.
+	umount -l "$SCRATCH" 2>/dev/null
+	rmdir "$SCRATCH" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 130' INT TERM
