@@ -167,6 +167,25 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 }
 
 /*
+ * Makes room for an ICMP error's headers (hlen bytes before the frame)
+ * and cuts the frame to len bytes: the quote ends there. 0 or -1.
+ */
+static __always_inline int icmp_make_room(struct xdp_md *ctx, __u32 hlen,
+					  __u32 len)
+{
+	void *data, *data_end;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + len > data_end)
+		return -1;
+	return bpf_xdp_adjust_tail(ctx, (int)len - (int)(data_end - data)) ? -1
+									   : 0;
+}
+
+/*
  * Turns the IPv4 packet (fixed header, at data + l2, at least
  * XLB_ICMP_QUOTE bytes long) into an ICMP "fragmentation needed" error back
  * to its sender from its destination, quoting its first XLB_ICMP_QUOTE
@@ -182,13 +201,7 @@ static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
 	struct icmphdr *ich;
 	__be32 client, vip;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + len > data_end)
-		return -1;
-	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(data_end - data)))
+	if (icmp_make_room(ctx, hlen, len))
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
@@ -238,13 +251,7 @@ static __always_inline int icmp6_too_big(struct xdp_md *ctx, const __u32 l2,
 	struct icmp6hdr *ich;
 	__u64 sum;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + len > data_end)
-		return -1;
-	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(data_end - data)))
+	if (icmp_make_room(ctx, hlen, len))
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;

@@ -48,28 +48,12 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /*
- * backends and config are the balancer's maps: defined exactly as in
- * maps.h (name, type, key, value, max_entries), so the loader
+ * backends and config are the balancer's maps (maps_shared.h): the loader
  * (user/lib/hc_tc.c) hands over the balancer's fds with
- * bpf_map__reuse_fd(), after checking that their shapes agree. maps.h
- * itself is not included: it would create every other balancer map too.
+ * bpf_map__reuse_fd(). maps.h is not included: it would create every
+ * other balancer map too.
  */
-
-/* backend id -> address, family and state (the balancer's map). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct xlb_backend);
-} backends SEC(".maps");
-
-/* Run-time knobs, one element (the balancer's map). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xlb_config);
-} config SEC(".maps");
+#include "maps_shared.h"
 
 /* enum xlb_hc_counter_id -> packets and bytes, per CPU. */
 struct {

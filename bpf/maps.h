@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <xlb/types.h>
 #include <xlb/counters.h>
+#include "maps_shared.h"
 
 /* VIP (address, port, proto) -> id, flags, ring size, encapsulation. */
 struct {
@@ -50,14 +51,6 @@ struct {
 	__array(values, struct ring_inner);
 } rings SEC(".maps");
 
-/* backend id -> address, family and state; read on every packet. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct xlb_backend);
-} backends SEC(".maps");
-
 /* 5-tuple -> backend: connection affinity, an LRU list per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -66,14 +59,6 @@ struct {
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow);
 } flows SEC(".maps");
-
-/* Run-time knobs set by the controller (one element). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xlb_config);
-} config SEC(".maps");
 
 /*
  * Bit set of hashed VIP addresses (one element). Traffic whose destination

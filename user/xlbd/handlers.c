@@ -256,6 +256,18 @@ static const struct xlb_vip_cfg *find_vip(struct xlbd *d, const json_t *args,
 	return v;
 }
 
+/* An optional "vip" argument: *only is NULL when it is absent. */
+static int optional_vip(struct xlbd *d, const json_t *args,
+			const struct xlb_vip_cfg **only, struct xlb_err *err)
+{
+	int ret = 0;
+
+	*only = NULL;
+	if (json_object_get(args, "vip"))
+		*only = find_vip(d, args, err, &ret);
+	return ret;
+}
+
 static json_t *do_vip_show(struct xlbd *d, const json_t *args)
 {
 	struct xlb_err err = {{0}};
@@ -405,13 +417,10 @@ static json_t *do_backend_list(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	const struct xlb_vip_cfg *only = NULL;
 	json_t *list;
-	int ret;
+	int ret = optional_vip(d, args, &only, &err);
 
-	if (json_object_get(args, "vip")) {
-		only = find_vip(d, args, &err, &ret);
-		if (!only)
-			return fail(ret, &err);
-	}
+	if (ret)
+		return fail(ret, &err);
 	list = json_array();
 	for (size_t i = 0; i < d->model.n_vips; i++) {
 		const struct xlb_vip_cfg *v = &d->model.vips[i];
@@ -653,13 +662,10 @@ static json_t *do_check_show(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	const struct xlb_vip_cfg *only = NULL;
 	json_t *list;
-	int ret;
+	int ret = optional_vip(d, args, &only, &err);
 
-	if (json_object_get(args, "vip")) {
-		only = find_vip(d, args, &err, &ret);
-		if (!only)
-			return fail(ret, &err);
-	}
+	if (ret)
+		return fail(ret, &err);
 	list = json_array();
 	for (size_t i = 0; i < d->model.n_vips; i++) {
 		const struct xlb_vip_cfg *v = &d->model.vips[i];
