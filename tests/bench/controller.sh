@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-# Controller benchmarks: how long xlbd takes to apply configuration, and
-# what HTTP through the balancer costs against HTTP straight to a backend.
+# Controller benchmarks: how long xlbd takes to apply configuration, what
+# HTTP through the balancer costs against HTTP straight to a backend, how
+# soon new connections stop failing once a backend dies (health checks),
+# and what 10 000 health checks a second cost xlbd.
 # Figures are printed and written to $BUILD/bench/controller.json, a JSON
 # list of {"scenario", "value", "unit"} (the whole file, every run).
 #
@@ -13,7 +15,8 @@
 #   tests/bench/controller.sh [SCENARIO...]     (default: all, in order)
 #
 # Knobs: XLB_BIN (build/bin), BUILD (build), XLB_BENCH_APPLY_REPS (3),
-# XLB_BENCH_WEIGHT_REPS (20), XLB_BENCH_WRK_SECS (5), V=1 (daemon logs
+# XLB_BENCH_WEIGHT_REPS (20), XLB_BENCH_WRK_SECS (5),
+# XLB_BENCH_FAILOVER_REPS (5), XLB_BENCH_HC_SECS (10), V=1 (daemon logs
 # on stderr at the end). Needs root, iproute2, nginx, wrk, curl.
 #
 # Everything runs in a private mount namespace (its own bpffs) and in
@@ -22,7 +25,7 @@
 # To add a scenario: write bench_NAME (it sets up the daemon state it
 # needs with apply_config, then calls record / record_error) and add NAME
 # to SCENARIOS.
-SCENARIOS="http config_apply weight_change weight_change_1vip"
+SCENARIOS="http config_apply weight_change weight_change_1vip failover hc_cpu"
 
 set -eu
 cd "$(dirname "$0")/../.."
@@ -43,6 +46,8 @@ export TOPO_PREFIX=xlbcb$$-
 APPLY_REPS=${XLB_BENCH_APPLY_REPS:-3}
 WEIGHT_REPS=${XLB_BENCH_WEIGHT_REPS:-20}
 WRK_SECS=${XLB_BENCH_WRK_SECS:-5}
+FAILOVER_REPS=${XLB_BENCH_FAILOVER_REPS:-5}
+HC_SECS=${XLB_BENCH_HC_SECS:-10}
 OUT=$BUILD/bench/controller.json
 # Absolute: nginx resolves relative paths against its prefix.
 WORK=$(realpath -m "$BUILD/bench/controller.d")
@@ -445,6 +450,258 @@ bench_weight_change() {
 # change costs per VIP and backend the daemon holds besides.
 bench_weight_change_1vip() {
 	weight_changes "weight_change_1x${APPLY_BACKENDS}_ms" 1
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	echo $(($(now_us) / 1000))
+}
+
+# health_of ADDR: the HEALTH column of backend ADDR of the HTTP VIP.
+health_of() {
+	xlb_cli backend list "$HTTP_VIP" 2>/dev/null | awk -v a="$1" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "HEALTH") k = i; next }
+		$2 == a && k { print $k }'
+}
+
+# wait_health ADDR HEALTH: polls (50 ms) for 5 s at most; 1 if it did not
+# come.
+wait_health() {
+	local i
+
+	for i in $(seq 1 100); do
+		[ "$(health_of "$1")" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# probe_loop SECS URL OUT: new connections from the client, one curl after
+# the other for SECS (3000 at most), each logged in OUT as "START_MS ok"
+# or "START_MS fail CURL_EXIT_CODE".
+probe_loop() {
+	# shellcheck disable=SC2016 # expanded by bash -c
+	in_ns cl timeout $(($1 + 10)) bash -c '
+		end=$((${EPOCHREALTIME/./} / 1000 + $1 * 1000))
+		for ((i = 0; i < 3000; i++)); do
+			t=$((${EPOCHREALTIME/./} / 1000))
+			[ "$t" -lt "$end" ] || break
+			curl -s -o /dev/null --max-time 1 \
+				-H "Connection: close" "$2?$i"
+			rc=$?
+			if [ "$rc" = 0 ]; then
+				echo "$t ok"
+			else
+				echo "$t fail $rc"
+			fi
+		done' _ "$1" "$2" >"$3" 2>&1
+}
+
+# Failover: an HTTP check every 100 ms, fall 3; backend 3's nginx is
+# stopped while 4 loops of curl open new connections; the figure is the
+# time from the kill to the start of the last new connection that failed
+# (median of FAILOVER_REPS). Flap damping is off: the same backend going
+# down and up 5 times in a minute would be held down.
+bench_failover() {
+	local cfg=$WORK/failover.json i r j t_kill last fails total
+	local url=http://${HTTP_VIP%%:*}/ dead times=() why="" pids
+
+	dead=$(backend_addr 3)
+	printf '{"global": {"flap_count": 0}, "vips": [{"vip": "%s", "check": {"kind": "http", "interval_ms": 100, "fall": 3, "rise": 2}, "backends": [' \
+		"$HTTP_VIP" >"$cfg"
+	for i in $(seq 1 "$TOPO_BACKENDS"); do
+		[ "$i" -gt 1 ] && printf ', ' >>"$cfg"
+		printf '{"addr": "%s"}' "$(backend_addr "$i")" >>"$cfg"
+	done
+	printf ']}]}\n' >>"$cfg"
+	start_xlbd
+	if ! apply_config "$cfg" >/dev/null; then
+		record_error failover_ms ms "config apply: $(cat "$WORK/apply.err")"
+		return
+	fi
+	for r in $(seq 1 "$FAILOVER_REPS"); do
+		if ! wait_health "$dead" up; then
+			why="$dead not up before run $r: $(health_of "$dead")"
+			break
+		fi
+		pids=()
+		for j in 1 2 3 4; do
+			probe_loop 3 "$url" "$WORK/failover.$j" &
+			pids+=($!)
+		done
+		sleep 0.7
+		t_kill=$(now_ms)
+		kill "$(cat "$WORK/nginx-b3/nginx.pid")" || true
+		wait "${pids[@]}" || true
+		# The stopped nginx must be gone before its successor starts.
+		for i in $(seq 1 50); do
+			[ -e "$WORK/nginx-b3/nginx.pid" ] || break
+			sleep 0.1
+		done
+		if ! topo_nginx 3 "$WORK"; then
+			why="run $r: nginx on backend 3 did not start again"
+			break
+		fi
+		total=$(cat "$WORK"/failover.[1-4] | grep -c . || true)
+		fails=$(cat "$WORK"/failover.[1-4] | awk '$2 != "ok"' | grep -c . || true)
+		# A connection started just before the kill may fail by it
+		# (its SYN reached a nginx already stopping); earlier is wrong.
+		last=$(cat "$WORK"/failover.[1-4] | awk -v t="$t_kill" '
+			$2 != "ok" { if ($1 < t - 100) early++; else if ($1 - t > l) l = $1 - t; n++ }
+			END { if (early) print "early"; else if (n) print l; else print "none" }')
+		echo "    (run $r: $fails of $total new connections failed;" \
+			"the last one $last ms after the kill)"
+		case $last in
+		early)
+			why="run $r: new connections failed before the kill: $(cat "$WORK"/failover.[1-4] |
+				awk -v t="$t_kill" '$2 != "ok" && $1 < t - 100 { print $1 - t " ms: curl exit " $3 }' |
+				head -n 3 | tr '\n' ' ')"
+			break
+			;;
+		none)
+			why="run $r: no new connection failed (none reached the stopped backend)"
+			break
+			;;
+		esac
+		if [ "$last" -gt 2000 ]; then
+			why="run $r: new connections still failed $last ms after the kill"
+			break
+		fi
+		times+=("$last")
+	done
+	if [ -n "$why" ]; then
+		record_error failover_ms ms "$why"
+		return
+	fi
+	echo "    (samples, ms: ${times[*]})"
+	record failover_ms "$(median "${times[@]}")" ms
+}
+
+# The "hc" namespace, linked to the balancer's, owns every address of
+# 198.18.128.0/17 (a local route) and runs nginx on port 80: a listener
+# for as many backends as the health-check benchmark wants.
+hc_listeners() {
+	local dir=$WORK/nginx-hc
+
+	ip netns list | grep -q "^$(ns hc)\\b" && return 0
+	ip netns add "$(ns hc)"
+	in_ns hc ip link set lo up
+	topo_link lb hc0 hc eth0 1500
+	in_ns lb ip addr add 198.18.40.1/24 dev hc0
+	in_ns hc ip addr add 198.18.40.2/24 dev eth0
+	in_ns lb ip route add 198.18.128.0/17 via 198.18.40.2
+	in_ns hc ip route add local 198.18.128.0/17 dev lo
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+daemon on;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	uwsgi_temp_path $dir/uwsgi;
+	scgi_temp_path $dir/scgi;
+	server {
+		listen 80 backlog=4096;
+		location / { return 200 "hc\n"; }
+	}
+}
+EOF
+	in_ns hc nginx -c "$dir/nginx.conf"
+}
+
+# TCP passive opens in the "hc" namespace: the checks its listener saw.
+hc_passive_opens() {
+	in_ns hc cat /proc/net/snmp | awk '$1 == "Tcp:" && !h {
+			for (i = 1; i <= NF; i++) if ($i == "PassiveOpens") k = i
+			h = 1; next }
+		$1 == "Tcp:" { print $k }'
+}
+
+# backends_up: how many backends `xlb backend list` shows up.
+backends_up() {
+	xlb_cli backend list | awk '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "HEALTH") k = i; next }
+		k && $k == "up" { n++ } END { print n + 0 }'
+}
+
+# Health-check cost: HC_VIPS VIPs x HC_BACKENDS backends, a plain TCP check
+# each every 1000 ms, against real listeners (hc_listeners). Figures:
+# xlbd's CPU (utime + stime of /proc/PID/stat, every thread) over HC_SECS
+# as % of one core, and the checks a second the listeners accepted (the
+# daemon counts no checks).
+HC_VIPS=100
+HC_BACKENDS=100
+bench_hc_cpu() {
+	local cfg=$WORK/hc.json up i hz s0 s1 o0 o1 t0 t1 cpu rate
+	local want=$((HC_VIPS * HC_BACKENDS))
+
+	if ! hc_listeners; then
+		record_error hc_cpu_percent_10k % "no listeners (namespace hc)"
+		return
+	fi
+	awk -v nv="$HC_VIPS" -v nb="$HC_BACKENDS" 'BEGIN {
+		printf "{\"vips\": [\n"
+		for (i = 0; i < nv; i++) {
+			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", \"check\": {\"kind\": \"tcp\", \"tunnel\": false, \"interval_ms\": 1000, \"timeout_ms\": 500}, \"backends\": [",
+				int(i / 250) + 1, i % 250 + 1
+			for (j = 1; j <= nb; j++)
+				printf "%s{\"addr\": \"198.18.%d.%d\"}",
+					(j > 1 ? ", " : ""), 128 + i % 128, j
+			printf "]}%s\n", (i < nv - 1 ? "," : "")
+		}
+		printf "]}\n"
+	}' >"$cfg"
+	# First without the checks, then with them: backends that serve
+	# when they gain a check keep serving, where new ones would wait for
+	# rise good checks, and xlbd applies those changes one at a time.
+	sed 's/"check": {[^}]*}, //' "$cfg" >"$cfg.nocheck"
+	start_xlbd
+	if ! apply_config "$cfg.nocheck" >/dev/null ||
+		! apply_config "$cfg" >/dev/null; then
+		record_error hc_cpu_percent_10k % \
+			"config apply: $(cat "$WORK/apply.err")"
+		return
+	fi
+	# All up at once: they served before.
+	for i in $(seq 1 30); do
+		up=$(backends_up)
+		[ "$up" -ge "$want" ] && break
+		sleep 0.5
+	done
+	if [ "$up" -lt "$want" ]; then
+		xlb_cli backend list | awk 'NR > 1 && $6 != "up"' | head -n 5 >&2
+		record_error hc_cpu_percent_10k % \
+			"only $up of $want backends came up: checks fail"
+		return
+	fi
+	hz=$(getconf CLK_TCK)
+	t0=$(now_us)
+	s0=$(awk '{ print $14 + $15 }' "/proc/$XLBD_PID/stat")
+	o0=$(hc_passive_opens)
+	sleep "$HC_SECS"
+	t1=$(now_us)
+	s1=$(awk '{ print $14 + $15 }' "/proc/$XLBD_PID/stat")
+	o1=$(hc_passive_opens)
+	up=$(backends_up)
+	cpu=$(awk -v d=$((s1 - s0)) -v hz="$hz" -v us=$((t1 - t0)) \
+		'BEGIN { printf "%.1f", 100 * d / hz / (us / 1e6) }')
+	rate=$(awk -v d=$((o1 - o0)) -v us=$((t1 - t0)) \
+		'BEGIN { printf "%.0f", d / (us / 1e6) }')
+	echo "    ($HC_VIPS VIPs x $HC_BACKENDS backends, TCP every 1000 ms:" \
+		"$((s1 - s0)) ticks (1/$hz s) in $(us_to_ms $((t1 - t0))) ms;" \
+		"$up of $want up at the end)"
+	if [ "$up" -lt "$want" ]; then
+		record_error hc_cpu_percent_10k % \
+			"$((want - up)) of $want backends went down during the run"
+		return
+	fi
+	record hc_cpu_percent_10k "$cpu" "% of one core"
+	record hc_checks_per_s_10k "$rate" checks/s
 }
 
 # --- main -------------------------------------------------------------

@@ -25,7 +25,11 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	weights held_connections_keep_backend remove_moves_only_its_flows
 	drain xlbd_kill9_restart cli_commands cli_json cli_bad_inputs metrics
-	agent_detach"
+	agent_detach failover_new_connections tunnel_check_catches_missing_vip
+	tunnel_check_catches_missing_decap recovery_slow_start exec_check
+	http_body_check udp_check check_bad_inputs operator_wins all_down_keep
+	new_backend_waits_for_rise restart_keeps_health health_reporting
+	flap_held_down"
 
 summary() { # passed failed skipped
 	if [ "$3" -gt 0 ]; then
@@ -72,6 +76,8 @@ TOPO_PREFIX=e2e${XLB_E2E_INNER}-
 . "$E2E_DIR/traffic.sh"
 # shellcheck source=control.sh
 . "$E2E_DIR/control.sh"
+# shellcheck source=health.sh
+. "$E2E_DIR/health.sh"
 
 cleanup() {
 	trap - EXIT INT TERM

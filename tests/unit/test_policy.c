@@ -193,15 +193,26 @@ static void test_slow_start_ramps_weight(void **state)
 	result(f, 1, true, 500);
 	assert_true(result(f, 1, true, 1000));
 	up = 1000;
+	/* Weights of a slow-start VIP are in tenths (XLB_SLOW_START_SCALE). */
 	effective(f, up, 0, &s, &w);
 	assert_int_equal(s, XLB_BACKEND_UP);
+	assert_int_equal(w, 10);
+	effective(f, up + 5000, 0, &s, &w);
+	assert_int_equal(w, 60);
+	effective(f, up + 9999, 0, &s, &w);
+	assert_int_equal(w, 100);
+	effective(f, up + 20000, 0, &s, &w);
+	assert_int_equal(w, 100);
+	/* The others, at full weight, are scaled alike: shares hold. */
+	effective(f, up, 1, &s, &w);
+	assert_int_equal(s, XLB_BACKEND_DOWN); /* no good results yet */
+	assert_int_equal(w, 100);
+	/* A weight-1 backend ramps too: 1/10 of the others' at first. */
+	f->m.vips[0].backends[0].weight = 1;
+	effective(f, up, 0, &s, &w);
 	assert_int_equal(w, 1);
 	effective(f, up + 5000, 0, &s, &w);
 	assert_int_equal(w, 6);
-	effective(f, up + 9999, 0, &s, &w);
-	assert_int_equal(w, 10);
-	effective(f, up + 20000, 0, &s, &w);
-	assert_int_equal(w, 10);
 	assert_int_equal(xlb_policy_next_change(f->p, &f->m, up + 5000),
 			 up + 6000);
 	assert_int_equal(xlb_policy_next_change(f->p, &f->m, up + 20000), 0);

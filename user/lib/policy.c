@@ -35,9 +35,11 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 			if (checked && !h->checked) {
 				memset(h, 0, sizeof(*h));
 				h->checked = 1;
-				h->state = trust_new || p->was_valid[b->id]
+				h->state = (trust_new || p->was_valid[b->id]) &&
+							   !p->start_down[b->id]
 						   ? XLB_HEALTH_UP
 						   : XLB_HEALTH_DOWN;
+				h->seen_up = h->state == XLB_HEALTH_UP;
 				h->changed_ms = now_ms;
 				snprintf(h->last_detail, sizeof(h->last_detail),
 					 "%s", "not checked yet");
@@ -93,6 +95,7 @@ bool xlb_policy_result(struct xlb_policy *p, const struct xlb_model *m,
 	c = xlb_backend_check(v, b);
 	h = &p->h[id];
 	h->last_ok = ok;
+	h->has_result = 1;
 	h->last_latency_us = latency_us;
 	snprintf(h->last_detail, sizeof(h->last_detail), "%s", detail);
 	if (ok) {
@@ -125,7 +128,8 @@ bool xlb_policy_result(struct xlb_policy *p, const struct xlb_model *m,
 	h->transitions++;
 	xlb_format_vip(&v->key, vip, sizeof(vip));
 	xlb_format_addr(&b->addr, b->family, addr, sizeof(addr));
-	if (record_flap(h, &m->global, now_ms)) {
+	/* Coming up for the first time is not flapping. */
+	if (h->seen_up && record_flap(h, &m->global, now_ms)) {
 		h->held = 1;
 		h->hold_until_ms = now_ms + m->global.flap_hold_ms;
 		if (h->state == XLB_HEALTH_UP) {
@@ -137,8 +141,11 @@ bool xlb_policy_result(struct xlb_policy *p, const struct xlb_model *m,
 			 addr, vip, m->global.flap_hold_ms, detail);
 		return before != h->state;
 	}
-	if (h->state == XLB_HEALTH_UP)
+	if (h->state == XLB_HEALTH_UP) {
+		/* New or recovered, it is cold: slow start either way. */
 		h->up_ms = now_ms;
+		h->seen_up = 1;
+	}
 	snprintf(
 		msg, msg_len, "backend %s of %s is %s after %u %s check%s (%s)",
 		addr, vip, h->state == XLB_HEALTH_UP ? "up" : "down",
@@ -157,16 +164,19 @@ static bool healthy(const struct xlb_health *h)
 
 static bool all_down(const struct xlb_policy *p, const struct xlb_vip_cfg *v);
 
-/* Its weight during slow start: a step of the ramp, at least 1. */
-static __u32 ramp(__u32 weight, __u64 since_ms, __u32 slow_ms)
+/*
+ * Its weight during slow start, in the VIP's scaled units (weight x
+ * XLB_SLOW_START_SCALE): step k of the ramp gives k tenths of it.
+ */
+static __u32 ramp(__u32 scaled, __u64 since_ms, __u32 slow_ms)
 {
 	__u64 step;
 
-	if (!slow_ms || !weight || since_ms >= slow_ms)
-		return weight;
+	if (!slow_ms || !scaled || since_ms >= slow_ms)
+		return scaled;
 	step = since_ms * XLB_SLOW_START_STEPS / slow_ms + 1;
-	weight = (__u32)((__u64)weight * step / XLB_SLOW_START_STEPS);
-	return weight ? weight : 1;
+	scaled = (__u32)((__u64)scaled * step / XLB_SLOW_START_STEPS);
+	return scaled ? scaled : 1;
 }
 
 int xlb_policy_effective(const struct xlb_policy *p, const struct xlb_model *m,
@@ -180,12 +190,18 @@ int xlb_policy_effective(const struct xlb_policy *p, const struct xlb_model *m,
 		struct xlb_vip_cfg *v = &out->vips[i];
 		/* Every candidate down and the VIP says keep: trust none of
 		 * the checks rather than serve nothing. */
-		if (v->all_down == XLB_ALL_DOWN_KEEP && all_down(p, v))
+		if (v->all_down == XLB_ALL_DOWN_KEEP && all_down(p, v)) {
+			for (size_t j = 0;
+			     v->slow_start_ms && j < v->n_backends; j++)
+				v->backends[j].weight *= XLB_SLOW_START_SCALE;
 			continue;
+		}
 		for (size_t j = 0; j < v->n_backends; j++) {
 			struct xlb_backend_cfg *b = &v->backends[j];
 			const struct xlb_health *h = &p->h[b->id];
 
+			if (v->slow_start_ms)
+				b->weight *= XLB_SLOW_START_SCALE;
 			if (b->state != XLB_BACKEND_UP || !h->checked)
 				continue;
 			if (!healthy(h))
@@ -273,5 +289,5 @@ const char *xlb_policy_reason(const struct xlb_policy *p,
 	if (h->up_ms && v->slow_start_ms &&
 	    now_ms - h->up_ms < v->slow_start_ms)
 		return "slow start";
-	return "check ok";
+	return h->has_result ? "check ok" : "restored: not checked yet";
 }

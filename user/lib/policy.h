@@ -40,6 +40,8 @@ struct xlb_health {
 	__u8 last_ok;	  /* last result */
 	__u8 held;	  /* held down for flapping */
 	__u8 n_flaps;	  /* entries used in flaps[] */
+	__u8 seen_up;	  /* has served: only then do changes count as flaps */
+	__u8 has_result;  /* a check result has arrived */
 	__u64 changed_ms; /* last change of state */
 	__u64 up_ms;	  /* when it last came up (slow start) */
 	__u64 hold_until_ms;
@@ -55,7 +57,20 @@ struct xlb_policy {
 	__u32 pos_vip[XLB_MAX_BACKENDS], pos_backend[XLB_MAX_BACKENDS];
 	__u8 pos_valid[XLB_MAX_BACKENDS];
 	__u8 was_valid[XLB_MAX_BACKENDS];
+	/*
+	 * Set by the caller before the first sync after a restart: ids the
+	 * maps held down while the operator had them up, i.e. ids the
+	 * checks had taken down. They stay down until `rise` good results.
+	 */
+	__u8 start_down[XLB_MAX_BACKENDS];
 };
+
+/*
+ * Weights of a VIP with a slow start are multiplied by this in the
+ * effective model, so a ramp step of a weight-1 backend is expressible
+ * (Maglev shares depend only on the ratios).
+ */
+#define XLB_SLOW_START_SCALE XLB_SLOW_START_STEPS
 
 /*
  * Tells the policy which ids have a check. Backends new to the policy

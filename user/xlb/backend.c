@@ -161,6 +161,12 @@ static int do_backend_list(int argc, char **argv)
 		print_jstring(PRINT_ANY, "check_result", NULL, b);
 		print_jnum("check_ms", "%llums", "%.1fms", b);
 		print_jnum("since_s", "%llus", "%.0fs", b);
+		/* In JSON only: the daemon's view the table leaves out. */
+		if (json_is_integer(json_object_get(b, "effective_weight")))
+			print_juint(PRINT_JSON, "effective_weight", NULL, b);
+		else /* tenths, during a slow start */
+			print_jfloat(PRINT_JSON, "effective_weight", NULL, b);
+		print_juint(PRINT_JSON, "transitions", NULL, b);
 		row_close();
 	}
 	table_close();

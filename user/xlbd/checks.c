@@ -79,7 +79,6 @@ void xlbd_checks_sync(struct xlbd *d)
 
 void xlbd_on_result(void *ctx, const struct hc_result *r)
 {
-	struct xlb_err err = {{0}};
 	struct xlbd *d = ctx;
 	char msg[256];
 	bool changed;
@@ -93,6 +92,6 @@ void xlbd_on_result(void *ctx, const struct hc_result *r)
 		d->health_events++;
 		xlbd_log(LOG_NOTICE, "%s", msg);
 	}
-	if (changed && xlbd_refresh(d, &err))
-		xlbd_log(LOG_ERR, "applying a health change: %s", err.msg);
+	if (changed)
+		d->refresh_pending = true;
 }

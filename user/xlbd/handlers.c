@@ -369,8 +369,8 @@ static json_t *do_backend_set(struct xlbd *d, const json_t *args)
 }
 
 /* The weight a backend has in the maps now (slow start, health). */
-static __u32 effective_weight(struct xlbd *d, const struct xlb_vip_cfg *v,
-			      const struct xlb_backend_cfg *b)
+static double effective_weight(struct xlbd *d, const struct xlb_vip_cfg *v,
+			       const struct xlb_backend_cfg *b)
 {
 	const struct xlb_vip_cfg *e = xlb_model_vip(&d->effective, &v->key);
 	const struct xlb_backend_cfg *eb =
@@ -378,7 +378,17 @@ static __u32 effective_weight(struct xlbd *d, const struct xlb_vip_cfg *v,
 
 	if (!eb || eb->state != XLB_BACKEND_UP)
 		return 0;
-	return eb->weight;
+	/* Weights of a slow-start VIP are held in tenths. */
+	return e->slow_start_ms ? (double)eb->weight / XLB_SLOW_START_SCALE
+				: eb->weight;
+}
+
+/* A whole number as an integer, anything else as a real. */
+static json_t *number_json(double x)
+{
+	json_int_t i = (json_int_t)x;
+
+	return (double)i == x ? json_integer(i) : json_real(x);
 }
 
 static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
@@ -389,15 +399,16 @@ static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
 	__u64 now = xlbd_now_ms();
 	json_t *j;
 
-	j = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:I, s:I}", "vip",
+	j = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:o, s:I}", "vip",
 		      xlb_format_vip(&v->key, vip, sizeof(vip)), "addr",
 		      xlb_format_addr(&b->addr, b->family, addr, sizeof(addr)),
 		      "weight", (json_int_t)b->weight, "state",
 		      xlb_state_name(b->state), "id", (json_int_t)b->id,
 		      "health", xlb_policy_health_name(h), "reason",
 		      xlb_policy_reason(d->policy, v, b, now),
-		      "effective_weight", (json_int_t)effective_weight(d, v, b),
-		      "transitions", (json_int_t)h->transitions);
+		      "effective_weight",
+		      number_json(effective_weight(d, v, b)), "transitions",
+		      (json_int_t)h->transitions);
 	if (h->checked && h->last_detail[0]) {
 		json_object_set_new(j, "check_result",
 				    json_string(h->last_detail));

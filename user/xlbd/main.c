@@ -207,6 +207,16 @@ static int run(struct xlbd *d)
 
 			w->fn(w, evs[i].events);
 		}
+		/* All health changes of this pass in one write of the maps:
+		 * each costs a ring swap the kernel waits on. */
+		if (d->refresh_pending) {
+			struct xlb_err err = {{0}};
+
+			d->refresh_pending = false;
+			if (xlbd_refresh(d, &err))
+				xlbd_log(LOG_ERR, "applying health changes: %s",
+					 err.msg);
+		}
 	}
 	return 0;
 }
@@ -440,8 +450,14 @@ int main(int argc, char **argv)
 	/* The maps may already say all this: rewriting is harmless, and
 	 * restored backends keep serving until their checks say otherwise. */
 	d.restoring = true;
+	/* What the checks had taken down before the restart stays down
+	 * until they say otherwise: the maps remember it. */
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
+		d.policy->start_down[id] =
+			d.dp->written[id].state == XLB_BACKEND_DOWN;
 	ret = xlbd_commit(&d, &initial, &err);
 	d.restoring = false;
+	memset(d.policy->start_down, 0, sizeof(d.policy->start_down));
 	if (!ret)
 		ret = xlb_dp_reconcile(d.dp, &d.effective, &err);
 	if (ret) {

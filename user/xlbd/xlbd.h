@@ -41,6 +41,7 @@ struct xlbd {
 	int lfd, sfd, tick_fd;
 	struct xlb_watch ctl_watch, sig_watch, tick_watch;
 	bool stop;
+	bool refresh_pending; /* health changed during this loop pass */
 	pthread_mutex_t lock;
 	const char *ifname;
 	const char *socket_path;
