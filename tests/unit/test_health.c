@@ -686,7 +686,7 @@ static void test_exec(void **state)
 		"test \"$XLB_BACKEND\" = 127.0.0.1 && test \"$XLB_PORT\" = 8080"
 		" && test \"$XLB_VIP\" = 198.19.0.1:80/tcp"
 		" && test \"$PATH\" = /usr/sbin:/usr/bin:/sbin:/bin",
-		"test \"$XLB_BACKEND\" = 10.0.0.1",
+		"test \"$XLB_BACKEND\" = 198.18.9.1",
 		/*
 		 * Blocked and ignored in this process (as in xlbd): the
 		 * child must start with both back to normal. dash unblocks
