@@ -34,14 +34,14 @@ static __u32 *table_new(__u32 m)
 	return t;
 }
 
-/* Backend i of a test set: 10.0.x.y = 10.0.0.0 + i + 1, id i + 1. */
+/* Backend i of a test set: 198.18.0.0 + i + 1, id i + 1. */
 static void set_v4(struct xlb_maglev_backend *b, unsigned int i, __u32 weight)
 {
 	memset(b, 0, sizeof(*b));
 	b->id = i + 1;
 	b->weight = weight;
 	b->family = XLB_AF_INET;
-	b->addr.v4 = htonl(0x0a000000U + i + 1);
+	b->addr.v4 = htonl(0xc6120000U + i + 1);
 }
 
 /* Backend i of a v6 test set: 2001:db8::(i + 1), id i + 1. */
@@ -463,16 +463,16 @@ static void test_ipv6_and_mixed(void **state)
 	check_weighted(b, n, M_DEF, 0.01);
 
 	/*
-	 * 10.0.0.1 and the v6 address whose bytes start the same: the
+	 * 198.18.0.1 and the v6 address whose bytes start the same: the
 	 * family tells them apart, so they are two backends.
 	 */
 	set_v4(&b[n], n, 1);
-	b[n].addr.v4 = htonl(0x0a000001U);
+	b[n].addr.v4 = htonl(0xc6120001U);
 	b[n + 1] = b[n];
 	b[n + 1].id = n + 2;
 	b[n + 1].family = XLB_AF_INET6;
 	assert_int_equal(b[0].family, XLB_AF_INET);
-	b[0].addr.v4 = htonl(0x0a0000ffU); /* keep 10.0.0.1 unique */
+	b[0].addr.v4 = htonl(0xc612ff00U); /* keep 198.18.0.1 unique */
 	assert_int_equal(xlb_maglev_build(b, n + 2, M_DEF, t1, NULL), 0);
 	count_slots(t1, M_DEF, n + 2, cnt);
 	assert_true(cnt[n] > 0 && cnt[n + 1] > 0);

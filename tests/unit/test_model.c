@@ -753,15 +753,15 @@ static void test_sorting(void **state)
 {
 	/* In the order the model must keep them. */
 	static const char *const sorted[] = {
-		"10.0.0.1:80/tcp",	"10.0.0.1:80/udp",
-		"10.0.0.1:443/tcp",	"10.0.0.2/tcp",
-		"10.0.0.2:80/tcp",	"198.19.0.1:53/udp",
+		"198.18.0.1:80/tcp",	"198.18.0.1:80/udp",
+		"198.18.0.1:443/tcp",	"198.18.0.2/tcp",
+		"198.18.0.2:80/tcp",	"198.19.0.1:53/udp",
 		"[::1]:80/tcp",		"[2001:db8::1]/udp",
 		"[2001:db8::1]:80/tcp", "[2001:db8::2]:80/tcp",
 	};
 	static const char *const backends[] = {
-		"10.0.0.1", "10.0.0.2",	   "10.1.0.0",	    "198.18.0.1",
-		"::1",	    "2001:db8::1", "2001:db8::1:0",
+		"198.18.0.1", "198.18.0.2",  "198.18.1.0",    "198.19.0.1",
+		"::1",	      "2001:db8::1", "2001:db8::1:0",
 	};
 	const size_t n = sizeof(sorted) / sizeof(sorted[0]);
 	const size_t nb = sizeof(backends) / sizeof(backends[0]);
