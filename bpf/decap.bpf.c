@@ -92,6 +92,35 @@ static __always_inline bool is_gue(struct hdr_cursor *nh, void *data_end)
 }
 
 /*
+ * What the outer header (outer_len bytes, IPv6 or not) carries: IP in IP
+ * of either family, or GUE. Fills t; -1 when it is no tunnel of ours.
+ */
+static __always_inline int tunnel_kind(int proto, bool outer_v6,
+				       __u32 outer_len, struct hdr_cursor *nh,
+				       void *data_end, struct tunnel *t)
+{
+	t->outer_len = outer_len;
+	switch (proto) {
+	case IPPROTO_IPIP:
+		t->inner_ver = 4;
+		t->cnt = outer_v6 ? XLB_DECAP_4IN6 : XLB_DECAP_IPIP;
+		return 0;
+	case IPPROTO_IPV6:
+		t->inner_ver = 6;
+		t->cnt = outer_v6 ? XLB_DECAP_IP6IP6 : XLB_DECAP_6IN4;
+		return 0;
+	case IPPROTO_UDP:
+		if (!is_gue(nh, data_end))
+			return -1;
+		t->outer_len += sizeof(struct udphdr);
+		t->inner_ver = 0;
+		t->cnt = XLB_DECAP_GUE;
+		return 0;
+	}
+	return -1;
+}
+
+/*
  * The outer IPv4 header: 0 and *t filled when it is a tunnel (to whatever
  * address; the caller looks that up), -1 to pass the packet. Options and
  * fragments are left to the kernel, which can reassemble.
@@ -110,26 +139,8 @@ static __always_inline int outer_ipv4(struct hdr_cursor *nh, void *data_end,
 	    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 		return -1;
 
-	t->outer_len = sizeof(*iph);
-	switch (proto) {
-	case IPPROTO_IPIP:
-		t->inner_ver = 4;
-		t->cnt = XLB_DECAP_IPIP;
-		break;
-	case IPPROTO_IPV6:
-		t->inner_ver = 6;
-		t->cnt = XLB_DECAP_6IN4;
-		break;
-	case IPPROTO_UDP:
-		if (!is_gue(nh, data_end))
-			return -1;
-		t->outer_len += sizeof(struct udphdr);
-		t->inner_ver = 0;
-		t->cnt = XLB_DECAP_GUE;
-		break;
-	default:
+	if (tunnel_kind(proto, false, sizeof(*iph), nh, data_end, t))
 		return -1;
-	}
 	__builtin_memset(key, 0, sizeof(*key));
 	key->addr.v4 = iph->daddr;
 	key->family = XLB_AF_INET;
@@ -148,26 +159,8 @@ static __always_inline int outer_ipv6(struct hdr_cursor *nh, void *data_end,
 	if (nexthdr < 0 || ip6h->version != 6)
 		return -1;
 
-	t->outer_len = sizeof(*ip6h);
-	switch (nexthdr) {
-	case IPPROTO_IPV6:
-		t->inner_ver = 6;
-		t->cnt = XLB_DECAP_IP6IP6;
-		break;
-	case IPPROTO_IPIP:
-		t->inner_ver = 4;
-		t->cnt = XLB_DECAP_4IN6;
-		break;
-	case IPPROTO_UDP:
-		if (!is_gue(nh, data_end))
-			return -1;
-		t->outer_len += sizeof(struct udphdr);
-		t->inner_ver = 0;
-		t->cnt = XLB_DECAP_GUE;
-		break;
-	default:
+	if (tunnel_kind(nexthdr, true, sizeof(*ip6h), nh, data_end, t))
 		return -1;
-	}
 	__builtin_memcpy(key->addr.bytes, &ip6h->daddr, sizeof(key->addr));
 	key->family = XLB_AF_INET6;
 	key->pad[0] = key->pad[1] = key->pad[2] = 0;
