@@ -1555,6 +1555,16 @@ const char *xlb_format_flags(__u32 flags, char *buf, size_t len)
 	return buf;
 }
 
+/* The index in [first, end) of names whose entry is s (any case), or -1. */
+static int name_index(const char *const *names, int first, int end,
+		      const char *s)
+{
+	for (int i = first; s && i < end; i++)
+		if (names[i] && !strcasecmp(s, names[i]))
+			return i;
+	return -1;
+}
+
 static const char *const encap_names[XLB_ENCAP_MAX] = {
 	[XLB_ENCAP_DEFAULT] = "default",
 	[XLB_ENCAP_IPIP] = "ipip",
@@ -1563,11 +1573,11 @@ static const char *const encap_names[XLB_ENCAP_MAX] = {
 
 int xlb_parse_encap(const char *s, __u8 *encap, struct xlb_err *err)
 {
-	for (__u8 i = 0; i < XLB_ENCAP_MAX; i++) {
-		if (s && !strcasecmp(s, encap_names[i])) {
-			*encap = i;
-			return 0;
-		}
+	int i = name_index(encap_names, 0, XLB_ENCAP_MAX, s);
+
+	if (i >= 0) {
+		*encap = i;
+		return 0;
 	}
 	xlb_err_set(err, "unknown encap '%s': expected default, ipip or gue",
 		    s ? s : "");
@@ -1589,11 +1599,12 @@ static const char *const state_names[] = {
 int xlb_parse_state(const char *s, __u8 *state, struct xlb_err *err)
 {
 	/* "unused" is the maps' word for a free id, not an operator's. */
-	for (__u8 i = XLB_BACKEND_UP; i <= XLB_BACKEND_DOWN; i++) {
-		if (s && !strcasecmp(s, state_names[i])) {
-			*state = i;
-			return 0;
-		}
+	int i = name_index(state_names, XLB_BACKEND_UP, XLB_BACKEND_DOWN + 1,
+			   s);
+
+	if (i >= 0) {
+		*state = i;
+		return 0;
 	}
 	xlb_err_set(err, "unknown state '%s': expected up, drain or down",
 		    s ? s : "");
@@ -1613,11 +1624,11 @@ static const char *const check_kind_names[XLB_CHECK_KIND_MAX] = {
 
 int xlb_parse_check_kind(const char *s, __u8 *kind, struct xlb_err *err)
 {
-	for (__u8 i = 0; i < XLB_CHECK_KIND_MAX; i++) {
-		if (s && !strcasecmp(s, check_kind_names[i])) {
-			*kind = i;
-			return 0;
-		}
+	int i = name_index(check_kind_names, 0, XLB_CHECK_KIND_MAX, s);
+
+	if (i >= 0) {
+		*kind = i;
+		return 0;
 	}
 	xlb_err_set(err,
 		    "unknown check kind '%s': expected none, tcp, http, udp "
@@ -1638,11 +1649,11 @@ static const char *const all_down_names[] = {
 
 int xlb_parse_all_down(const char *s, __u8 *all_down, struct xlb_err *err)
 {
-	for (__u8 i = 0; i <= XLB_ALL_DOWN_KEEP; i++) {
-		if (s && !strcasecmp(s, all_down_names[i])) {
-			*all_down = i;
-			return 0;
-		}
+	int i = name_index(all_down_names, 0, XLB_ALL_DOWN_KEEP + 1, s);
+
+	if (i >= 0) {
+		*all_down = i;
+		return 0;
 	}
 	xlb_err_set(err, "unknown all_down '%s': expected drop or keep",
 		    s ? s : "");
