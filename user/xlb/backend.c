@@ -126,21 +126,11 @@ static bool any_health(const json_t *list)
 
 static int do_backend_list(int argc, char **argv)
 {
-	static const char *const names[] = {"VIP"};
-	struct xlb_vip_key key;
-	json_t *args = NULL, *resp, *list, *b;
-	const char *vip = NULL;
-	size_t n, i;
+	json_t *resp, *list, *b;
+	size_t i;
 	int ret;
 
-	ret = parse_args(argc, argv, NULL, 0, &vip, 0, 1, names, &n);
-	if (!ret && n)
-		ret = check_vip(vip, &key);
-	if (ret)
-		return ret;
-	if (n)
-		args = json_pack("{s:s}", "vip", vip);
-	ret = call_xlbd("backend.list", args, &resp);
+	ret = call_xlbd_vip_opt("backend.list", argc, argv, &resp);
 	if (ret)
 		return ret;
 	list = json_object_get(result_of(resp), "backends");

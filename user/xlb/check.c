@@ -388,21 +388,11 @@ static void print_check_row(const json_t *c)
 
 static int do_check_show(int argc, char **argv)
 {
-	static const char *const names[] = {"VIP"};
-	json_t *args = NULL, *resp, *list;
-	struct xlb_vip_key key;
-	const char *vip = NULL;
-	size_t n, i;
+	json_t *resp, *list;
+	size_t i;
 	int ret;
 
-	ret = parse_args(argc, argv, NULL, 0, &vip, 0, 1, names, &n);
-	if (!ret && n)
-		ret = check_vip(vip, &key);
-	if (ret)
-		return ret;
-	if (n)
-		args = json_pack("{s:s}", "vip", vip);
-	ret = call_xlbd("check.show", args, &resp);
+	ret = call_xlbd_vip_opt("check.show", argc, argv, &resp);
 	if (ret)
 		return ret;
 	list = json_object_get(result_of(resp), "checks");

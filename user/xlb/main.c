@@ -232,6 +232,25 @@ int call_xlbd(const char *op, json_t *args, json_t **resp)
 	return 0;
 }
 
+int call_xlbd_vip_opt(const char *op, int argc, char **argv, json_t **resp)
+{
+	static const char *const names[] = {"VIP"};
+	struct xlb_vip_key key;
+	const char *vip = NULL;
+	json_t *args = NULL;
+	size_t n;
+	int ret;
+
+	ret = parse_args(argc, argv, NULL, 0, &vip, 0, 1, names, &n);
+	if (!ret && n)
+		ret = check_vip(vip, &key);
+	if (ret)
+		return ret;
+	if (n)
+		args = json_pack("{s:s}", "vip", vip);
+	return call_xlbd(op, args, resp);
+}
+
 json_t *result_of(json_t *resp)
 {
 	return json_object_get(resp, "result");

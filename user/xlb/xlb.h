@@ -86,6 +86,11 @@ void print_check_json(const char *key, const json_t *check);
  * reason is recorded with fail().
  */
 int call_xlbd(const char *op, json_t *args, json_t **resp);
+/*
+ * The same for the list commands that take an optional VIP (checked
+ * first) as their only argument: `OBJECT list [VIP]`.
+ */
+int call_xlbd_vip_opt(const char *op, int argc, char **argv, json_t **resp);
 /* The "result" of a response (borrowed). */
 json_t *result_of(json_t *resp);
 
