@@ -4,6 +4,8 @@
 # run `clang-format -i FILE` on the ones you touched.
 set -u
 cd "$(dirname "$0")/.."
+# Without its tools every file would look unformatted: install them.
+scripts/deps.sh check || exit 1
 rc=0
 files=$(git ls-files '*.c' '*.h')
 
@@ -18,20 +20,16 @@ done
 [ $bad -eq 0 ] && echo "  all files formatted" || rc=1
 
 echo "== cppcheck"
-if command -v cppcheck >/dev/null; then
-	# BPF programs are left to clang -Werror and the verifier: their
-	# BTF map macros are not C that cppcheck can follow.
-	if ! git ls-files 'user/*.c' 'tests/*.c' | grep -v '\.bpf\.c$' |
-		xargs cppcheck --quiet --error-exitcode=1 --inline-suppr \
-			--enable=warning,portability --std=c11 \
-			-D__x86_64__ -Iinclude -Iuser/lib \
-			--include=scripts/cppcheck.h \
-			--suppress=missingIncludeSystem 2>&1; then
-		rc=1
-	else
-		echo "  no findings"
-	fi
+# BPF programs are left to clang -Werror and the verifier: their BTF map
+# macros are not C that cppcheck can follow.
+if ! git ls-files 'user/*.c' 'tests/*.c' | grep -v '\.bpf\.c$' |
+	xargs cppcheck --quiet --error-exitcode=1 --inline-suppr \
+		--enable=warning,portability --std=c11 \
+		-D__x86_64__ -Iinclude -Iuser/lib \
+		--include=scripts/cppcheck.h \
+		--suppress=missingIncludeSystem 2>&1; then
+	rc=1
 else
-	echo "  cppcheck not installed: skipped"
+	echo "  no findings"
 fi
 exit $rc

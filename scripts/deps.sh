@@ -1,27 +1,54 @@
 #!/usr/bin/env bash
-# Installs the Debian packages xlb needs to build, test and benchmark, and
-# only those that are missing: a second run does nothing and needs no
-# network. Debian 12 or Ubuntu 22.04+, as root.
+# Installs the Debian packages xlb needs, and only those that are missing:
+# a second run does nothing and needs no network. Debian 12 or Ubuntu
+# 22.04+, as root.
+#   scripts/deps.sh            build, test, demo and benchmark packages
+#   scripts/deps.sh check      also what `make check` runs (clang-format,
+#                              cppcheck)
+#   scripts/deps.sh --missing [check]   print the missing ones, install
+#                              nothing (the Makefile's hint on a fresh
+#                              machine)
 set -euo pipefail
 
 pkgs=(
-	# build
+	# build; gcc-multilib brings gnu/stubs-32.h, which the BPF target's
+	# view of glibc's headers asks for
 	make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev
 	zlib1g-dev bpftool gcc-multilib
 	# libraries of the userspace tools (JSON config, HTTP metrics)
 	libjansson-dev libmicrohttpd-dev
 	# tests, demo and benchmarks: real servers and clients in namespaces
-	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light curl wrk socat jq
+	# (nginx's stream module is the backends' UDP service)
+	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light
+	libnginx-mod-stream curl wrk socat jq
 )
+check_pkgs=(clang-format cppcheck)
 
+list_only=0
+if [ "${1:-}" = --missing ]; then
+	list_only=1
+	shift
+fi
+case ${1:-} in
+"") ;;
+check) pkgs+=("${check_pkgs[@]}") ;;
+*)
+	echo "usage: scripts/deps.sh [--missing] [check]" >&2
+	exit 2
+	;;
+esac
+
+# One dpkg-query for all: names are architecture-independent here.
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null |
+	awk '/ install ok installed$/ { printf "%s ", $1 }')"
 missing=()
 for p in "${pkgs[@]}"; do
-	# Package names are architecture-independent here; ask dpkg directly.
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q 'install ok installed'; then
-		missing+=("$p")
-	fi
+	[[ $installed == *" $p "* ]] || missing+=("$p")
 done
+if [ $list_only = 1 ]; then
+	[ ${#missing[@]} -eq 0 ] || echo "${missing[*]}"
+	exit 0
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
