@@ -183,14 +183,36 @@ topo_nginx_stop() {
 	pid=$(cat "$2/nginx-b$1/nginx.pid" 2>/dev/null) && kill "$pid"
 }
 
-# A UDP service on backend I, bound to the VIP port 5353 so replies leave
-# from the VIP: it answers every datagram with "bI". The child reads the
-# datagram before it answers: a bare `echo` could exit before socat wrote
-# the datagram to it, and socat's child would then die of EPIPE without
-# sending the answer.
+# A UDP service on backend I, bound to VIP4:5353 so replies leave from the
+# VIP: nginx's stream module answers every datagram with "bI". Not socat's
+# UDP-RECVFROM with fork: its children race for the datagrams that arrive
+# from two peers at once (a client and the health checker), and the
+# loser's datagram is never answered.
 topo_udp() {
-	in_ns "b$1" socat -T 5 "UDP4-RECVFROM:5353,bind=$VIP4,reuseaddr,fork" \
-		"SYSTEM:head -c 1 >/dev/null; echo b$1" &
+	local i=$1 dir=$2/udp-b$1
+
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+daemon on;
+events { worker_connections 1024; }
+stream {
+	server {
+		listen $VIP4:5353 udp;
+		return "b$i\n";
+	}
+}
+EOF
+	in_ns "b$i" nginx -c "$dir/nginx.conf"
+}
+
+# topo_udp_stop I DIR: stops backend I's UDP service.
+topo_udp_stop() {
+	local pid
+	pid=$(cat "$2/udp-b$1/nginx.pid" 2>/dev/null) && kill "$pid"
 }
 
 topo_agent() {

@@ -191,24 +191,14 @@ t_agent_detach() {
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = xlb-agent ] && pid=$p
 	done
 	[ -n "${pid:-}" ] || fail "no xlb-agent runs on b3"
-	in_ns b3 ip link show dev eth0 | grep -q 'prog/xdp' ||
-		fail "no XDP program on b3's eth0 while the agent runs"
+	xdp_on b3 || fail "no XDP program on b3's eth0 while the agent runs"
 	run kill -TERM "$pid"
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && fail "xlb-agent still runs 5 s after SIGTERM"
+	wait_for 20 gone "$pid" || fail "xlb-agent still runs 20 s after SIGTERM"
 	in_ns b3 ip link show dev eth0
-	in_ns b3 ip link show dev eth0 | grep -q 'prog/xdp' &&
-		fail "an XDP program is still attached to b3's eth0 after the agent left"
+	xdp_on b3 && fail "an XDP program is still attached to b3's eth0 after the agent left"
 	# The next tests need b3 back.
 	topo_agent 3 "$W"
-	for _ in $(seq 50); do
-		in_ns b3 ip link show dev eth0 | grep -q 'prog/xdp' && return 0
-		sleep 0.1
-	done
-	fail "xlb-agent did not come back on b3"
+	wait_for 20 xdp_on b3 || fail "xlb-agent did not come back on b3"
 }
 
 # The commands an operator reads and writes with, when all goes well.

@@ -15,13 +15,10 @@
 # next ones a broken backend.
 
 HC_DIR=$W/hc
-
-# now_ms: milliseconds since the epoch.
-now_ms() {
-	local t=${EPOCHREALTIME/./}
-
-	echo $((t / 1000))
-}
+# The checks of these tests: a change is seen within a second, and the
+# timeout is one a busy machine meets (a check's timeout must stay below
+# its interval).
+QUICK=(--interval 200 --timeout 150)
 
 # on_exit CMD...: run CMD when the test ends, however it ends (fail, the
 # watchdog's TERM); commands run last first.
@@ -65,28 +62,6 @@ health_is() {
 	[ "$(bfield "$1" "$2" HEALTH)" = "$3" ]
 }
 
-# sleep_until MS: sleeps until now_ms is MS (not at all if it is past).
-sleep_until() {
-	local ms=$(($1 - $(now_ms)))
-
-	[ "$ms" -gt 0 ] && sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
-	return 0
-}
-
-# wait_for SECONDS CMD...: CMD every 50 ms until it succeeds; 1 if it
-# still fails after SECONDS.
-wait_for() {
-	local end=$(($(now_ms) + $1 * 1000))
-
-	shift
-	for _ in $(seq 1000); do
-		"$@" && return 0
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # wait_health VIP ADDR HEALTH SECONDS: waits for the backend's health;
 # fails the test with what `backend list` says when it does not come.
 wait_health() {
@@ -109,11 +84,7 @@ nginx_stop() {
 
 	pid=$(cat "$W/nginx-b$1/nginx.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	fail "nginx on b$1 did not stop"
+	wait_for 20 gone "$pid" || fail "nginx on b$1 did not stop"
 }
 
 # nginx_ensure I: backend I's nginx runs (started again if it does not).
@@ -136,16 +107,17 @@ pids_in() {
 
 # udp_ensure I: backend I's UDP service runs.
 udp_ensure() {
-	[ -n "$(pids_in "$1" socat)" ] || topo_udp "$1"
+	local pid
+
+	pid=$(cat "$W/udp-b$1/nginx.pid" 2>/dev/null) &&
+		kill -0 "$pid" 2>/dev/null && return 0
+	topo_udp "$1" "$W"
 }
 
 # agent_ensure I: backend I's xlb-agent runs and its program is attached.
 agent_ensure() {
 	[ -n "$(pids_in "$1" xlb-agent)" ] || topo_agent "$1" "$W"
-	for _ in $(seq 50); do
-		in_ns "b$1" ip link show dev eth0 | grep -q 'prog/xdp' && return 0
-		sleep 0.1
-	done
+	wait_for 20 xdp_on "b$1" && return 0
 	echo "xlb-agent did not come back on b$1" >&2
 }
 
@@ -208,16 +180,19 @@ load_wait() {
 	wait "${LOAD_PIDS[@]}"
 }
 
-# 1. A backend's nginx stops: within interval x fall + 1 s of the kill new
-# connections all succeed again and none reaches it; connections held
-# open to the other backends are not disturbed.
+# 1. A backend's nginx stops: once xlbd has seen it down, every new
+# connection succeeds and none reaches it (the maps are written before
+# `backend list` can show the change); connections held open to the other
+# backends are not disturbed. How long detection takes is a figure of
+# `make bench` (failover_ms), not a deadline here: on a busy machine it
+# varies.
 t_failover_new_connections() {
 	local a v=$VIP4:80/tcp dead=198.18.33.2 r0 r1 d t_kill deadline log
 	local before after n bad late p0 p1 live
 
 	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind http --interval 100 --fall 3
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	must xlb check set "$v" --kind http "${QUICK[@]}" --fall 3
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	on_exit nginx_ensure 3
 
 	hold_start fo "$VIP4" 20
@@ -227,15 +202,13 @@ t_failover_new_connections() {
 	live=$(echo "$r0" | grep -c ' b[12]$')
 	[ "$live" -gt 0 ] || fail "no held connection on b1 or b2: nothing to test"
 
-	load_start fo "http://$VIP4" 4
-	sleep 1
+	load_start fo "http://$VIP4" 8
+	wait_for 20 grep -qs ' b3$' "$W"/fo.[123] || fail "the load reached no b3 before the kill"
 	t_kill=$(now_ms)
 	run topo_nginx_stop 3 "$W"
-	# The failure is detectable after interval x fall = 300 ms.
-	deadline=$((t_kill + 300 + 1000))
-	wait_health "$v" "$dead" down 3
+	wait_health "$v" "$dead" down 20
+	deadline=$(now_ms)
 	xlb backend list "$v"
-	sleep_until "$deadline"
 	p0=$(xlb stats backend "$dead" | cell PACKETS "$dead")
 	load_wait
 	p1=$(xlb stats backend "$dead" | cell PACKETS "$dead")
@@ -249,13 +222,14 @@ t_failover_new_connections() {
 	late=$(echo "$log" | awk -v t="$t_kill" '$1 >= t && $2 == "-" { l = $1 - t } END { print l + 0 }')
 	after=$(echo "$log" | awk -v t="$deadline" '$1 >= t' | awk '{ print $2 }' | tally)
 	echo "new connections: $(echo "$log" | grep -c .), b3 answered $before before the kill;" \
-		"last failure $late ms after the kill; after +1300 ms: $n ($after)"
+		"last failure $late ms after the kill; down seen after $((deadline - t_kill)) ms;" \
+		"after that: $n ($after)"
 	echo "packets to $dead after the deadline: $p0 -> $p1"
 	[ "$before" -gt 0 ] || fail "b3 answered no new connection before the kill: nothing was tested"
-	[ "$n" -ge 30 ] || fail "only $n new connections after the deadline: the load did not run"
+	[ "$n" -ge 30 ] || fail "only $n new connections after $dead was down: the load did not run"
 	[ "$bad" -eq 0 ] ||
-		fail "$bad of $n new connections failed or reached b3 more than 1300 ms after the kill (last failure $late ms after it)"
-	[ "$p0" = "$p1" ] || fail "the balancer sent $((p1 - p0)) packets to the dead $dead after the deadline"
+		fail "$bad of $n new connections failed or reached b3 after it was down (last failure $late ms after the kill)"
+	[ "$p0" = "$p1" ] || fail "the balancer sent $((p1 - p0)) packets to the dead $dead after it was down"
 
 	echo "held after: $(echo "$r1" | tally_col)"
 	d=$(diff_rounds "$(echo "$r0" | grep ' b[12]$')" "$r1")
@@ -269,8 +243,8 @@ t_tunnel_check_catches_missing_vip() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 got
 
 	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind tcp --plain --interval 100 --fall 2
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	must xlb check set "$v" --kind tcp --plain "${QUICK[@]}" --fall 2
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	on_exit in_ns b3 ip addr replace "$VIP4/32" dev lo
 	run in_ns b3 ip addr del "$VIP4/32" dev lo
 	# The plain check goes on passing: 10 intervals.
@@ -285,8 +259,8 @@ t_tunnel_check_catches_missing_vip() {
 	[ $(($(count_of b1 "$got") + $(count_of b2 "$got"))) -lt 30 ] ||
 		fail "every request was answered: the missing VIP was not missed by clients, nothing was tested"
 
-	must xlb check set "$v" --kind tcp --interval 100 --fall 2
-	wait_health "$v" "$addr" down 3
+	must xlb check set "$v" --kind tcp "${QUICK[@]}" --fall 2
+	wait_health "$v" "$addr" down 20
 	echo "check: $(bfield "$v" "$addr" CHECK), reason: $(bfield "$v" "$addr" REASON)"
 	{ health_is "$v" 198.18.31.2 up && health_is "$v" 198.18.32.2 up; } ||
 		fail "the tunnel check took a healthy backend down: $(xlb backend list "$v" | oneline)"
@@ -294,7 +268,7 @@ t_tunnel_check_catches_missing_vip() {
 	answers_avoid "$addr" "$(http_answers "http://$VIP4" 60)" 60
 
 	run in_ns b3 ip addr add "$VIP4/32" dev lo
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 	[ "$(slots "$v" "$addr")" -gt 0 ] || fail "$addr up again but has no slots"
 }
 
@@ -303,58 +277,54 @@ t_tunnel_check_catches_missing_decap() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 pid
 
 	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind http --plain --interval 100 --fall 2
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	must xlb check set "$v" --kind http --plain "${QUICK[@]}" --fall 2
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	pid=$(pids_in 3 xlb-agent)
 	[ -n "$pid" ] || fail "no xlb-agent runs on b3"
 	on_exit agent_ensure 3
 	run kill -TERM "$pid"
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	in_ns b3 ip link show dev eth0 | grep -q 'prog/xdp' &&
-		fail "b3 still has its decap program"
+	wait_for 20 gone "$pid" || fail "xlb-agent on b3 did not stop"
+	xdp_on b3 && fail "b3 still has its decap program"
 	sleep 1
 	health_is "$v" "$addr" up ||
 		fail "the plain check took $addr down: $(bfield "$v" "$addr" CHECK)"
 
-	must xlb check set "$v" --kind http --interval 100 --fall 2
-	wait_health "$v" "$addr" down 3
+	must xlb check set "$v" --kind http "${QUICK[@]}" --fall 2
+	wait_health "$v" "$addr" down 20
 	echo "check: $(bfield "$v" "$addr" CHECK)"
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr still has $(slots "$v" "$addr") slots"
 	answers_avoid "$addr" "$(http_answers "http://$VIP4" 60)" 60
 
 	agent_ensure 3
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 }
 
 # 3. A backend back after rise ramps up over the VIP's slow start: its
-# slots and its share of new connections grow over the 4 s, not at once.
+# slots and its share of new connections grow over the 8 s, not at once.
 t_recovery_slow_start() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 t_up s0 s1 s2 a0 a1 a2 full r0
 
 	vip_with "$v" "${B4[@]}"
-	must xlb vip set "$v" --slow-start 4000
-	must xlb check set "$v" --kind http --interval 100 --fall 2 --rise 2
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	must xlb vip set "$v" --slow-start 8000
+	must xlb check set "$v" --kind http "${QUICK[@]}" --fall 2 --rise 2
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	full=$(slots "$v" "$addr")
 	on_exit nginx_ensure 3
 	nginx_stop 3
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr down but holds slots"
 	run topo_nginx 3 "$W"
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 	t_up=$(now_ms)
 	r0=$(bfield "$v" "$addr" REASON)
 	s0=$(slots "$v" "$addr")
 	a0=$(http_answers "http://$VIP4" 150)
 	echo "+$(($(now_ms) - t_up)) ms: $s0 slots, share $(share_of "$addr" "$a0")%, reason '$r0'"
-	sleep_until $((t_up + 2000))
+	sleep_until $((t_up + 4000))
 	s1=$(slots "$v" "$addr")
 	a1=$(http_answers "http://$VIP4" 150)
 	echo "+$(($(now_ms) - t_up)) ms: $s1 slots, share $(share_of "$addr" "$a1")%"
-	sleep_until $((t_up + 4500))
+	sleep_until $((t_up + 9000))
 	s2=$(slots "$v" "$addr")
 	a2=$(http_answers "http://$VIP4" 300)
 	echo "+$(($(now_ms) - t_up)) ms: $s2 slots, share $(share_of "$addr" "$a2")%, reason '$(bfield "$v" "$addr" REASON)'"
@@ -380,14 +350,14 @@ t_exec_check() {
 	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
 	vip_with "$v" "${B4[@]}"
 	# shellcheck disable=SC2016 # expanded by the check's shell
-	must xlb check set "$v" --kind exec --interval 100 --fall 2 --rise 2 \
+	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
 		--cmd "d=$HC_DIR"'; echo "$XLB_BACKEND $XLB_VIP $XLB_PORT" >"$d/env-$XLB_BACKEND"; test -e "$d/ok-$XLB_BACKEND"'
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	env=$(cat "$HC_DIR/env-$addr" 2>/dev/null)
 	[ "$env" = "$addr $v 80" ] || fail "the command's environment gave '$env', not '$addr $v 80'"
 
 	rm "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	echo "check: $(bfield "$v" "$addr" CHECK)"
 	[ "$(bfield "$v" "$addr" CHECK)" = "exit 1" ] ||
 		fail "last check of $addr '$(bfield "$v" "$addr" CHECK)', not 'exit 1'"
@@ -397,7 +367,7 @@ t_exec_check() {
 	answers_avoid "$addr" "$(http_answers "http://$VIP4" 60)" 60
 
 	touch "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 	[ "$(slots "$v" "$addr")" -gt 0 ] || fail "$addr up again but has no slots"
 }
 
@@ -417,10 +387,7 @@ nginx_sorry_stop() {
 
 	pid=$(cat "$W/nginx-sorry/nginx.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
+	wait_for 20 gone "$pid"
 }
 
 # 4b. http with --body: each backend's check expects its own page ("bI");
@@ -431,16 +398,16 @@ t_http_body_check() {
 	vip_with "$v" "${B4[@]}"
 	for i in 1 2 3; do
 		must xlb check set "$v" --backend "198.18.3$i.2" --kind http \
-			--path / --status 200 --body "b$i" --interval 100 --fall 2 --rise 2
+			--path / --status 200 --body "b$i" "${QUICK[@]}" --fall 2 --rise 2
 	done
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	on_exit nginx_ensure 3
 	on_exit nginx_sorry_stop
 	nginx_stop 3
 	nginx_sorry || fail "the sorry nginx did not start on b3"
 	code=$(in_ns cl curl -sS --max-time 3 -o /dev/null -w '%{http_code}' "http://$addr/")
 	[ "$code" = 200 ] || fail "b3's sorry page answers $code, not 200: nothing to test"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	echo "check: $(bfield "$v" "$addr" CHECK)"
 	[ "$(bfield "$v" "$addr" CHECK)" = "body lacks 'b3'" ] ||
 		fail "last check of $addr '$(bfield "$v" "$addr" CHECK)', not \"body lacks 'b3'\""
@@ -448,11 +415,11 @@ t_http_body_check() {
 
 	nginx_sorry_stop
 	run topo_nginx 3 "$W"
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 	[ "$(slots "$v" "$addr")" -gt 0 ] || fail "$addr up again but has no slots"
 	# The status alone decides when it differs.
-	must xlb check set "$v" --backend "$addr" --kind http --status 204 --body b3 --interval 100 --fall 2
-	wait_health "$v" "$addr" down 3
+	must xlb check set "$v" --backend "$addr" --kind http --status 204 --body b3 "${QUICK[@]}" --fall 2
+	wait_health "$v" "$addr" down 20
 	[ "$(bfield "$v" "$addr" CHECK)" = "HTTP 200" ] ||
 		fail "last check of $addr '$(bfield "$v" "$addr" CHECK)', not 'HTTP 200'"
 }
@@ -477,12 +444,11 @@ t_udp_check() {
 	local v=$VIP4:5353/udp addr=198.18.33.2 got
 
 	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind udp --send ping --expect b --interval 100 --fall 2 --rise 2
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	must xlb check set "$v" --kind udp --send ping --expect b "${QUICK[@]}" --fall 2 --rise 2
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	on_exit udp_ensure 3
-	# shellcheck disable=SC2046 # a list of pids
-	run kill $(pids_in 3 socat)
-	wait_health "$v" "$addr" down 3
+	run topo_udp_stop 3 "$W"
+	wait_health "$v" "$addr" down 20
 	echo "check: $(bfield "$v" "$addr" CHECK)"
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr still has slots"
 	got=$(udp_answers 30 | tally)
@@ -490,11 +456,11 @@ t_udp_check() {
 	[ $(($(count_of b1 "$got") + $(count_of b2 "$got"))) -eq 30 ] ||
 		fail "not every datagram answered by b1 or b2 with b3's service down ($got)"
 
-	topo_udp 3
-	wait_health "$v" "$addr" up 3
+	run topo_udp 3 "$W"
+	wait_health "$v" "$addr" up 20
 	# b2's own check expects another backend's answer. (Not b3 again:
 	# four changes in a minute would hold it down as a flapper.)
-	must xlb check set "$v" --backend 198.18.32.2 --kind udp --send ping --expect b1 --interval 100 --fall 2
+	must xlb check set "$v" --backend 198.18.32.2 --kind udp --send ping --expect b1 "${QUICK[@]}" --fall 2
 	wait_health "$v" 198.18.32.2 down 3
 	[ "$(bfield "$v" 198.18.32.2 CHECK)" = "answer lacks 'b1'" ] ||
 		fail "last check of 198.18.32.2 '$(bfield "$v" 198.18.32.2 CHECK)', not \"answer lacks 'b1'\""
@@ -582,9 +548,9 @@ t_operator_wins() {
 	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
 	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
 	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind exec --interval 100 --fall 2 --rise 2 \
+	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
 		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	hold_start op "$VIP4" 20
 	r0=$(hold_round op open) || fail "hold.sh failed"
 	echo "held: $(echo "$r0" | tally_col)"
@@ -594,7 +560,7 @@ t_operator_wins() {
 
 	must xlb backend set "$v" "$addr" --state drain
 	rm "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	xlb backend list "$v"
 	[ "$(bfield "$v" "$addr" STATE)" = drain ] || fail "$addr is '$(bfield "$v" "$addr" STATE)', not drain"
 	[ "$(bfield "$v" "$addr" REASON)" = "operator: drain" ] ||
@@ -605,7 +571,7 @@ t_operator_wins() {
 	answers_avoid "$addr" "$(http_answers "http://$VIP4" 90)" 90
 
 	touch "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 	[ "$(bfield "$v" "$addr" STATE)" = drain ] || fail "$addr is '$(bfield "$v" "$addr" STATE)' once healthy, not drain"
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "the drained $addr got slots back with its health"
 	answers_avoid "$addr" "$(http_answers "http://$VIP4" 90)" 90
@@ -634,8 +600,8 @@ t_all_down_keep() {
 
 	vip_with "$v" "${B4[@]}"
 	must xlb vip set "$v" --all-down keep
-	must xlb check set "$v" --kind tcp --plain --port 81 --interval 100 --fall 2
-	for a in "${B4[@]}"; do wait_health "$v" "$a" down 3; done
+	must xlb check set "$v" --kind tcp --plain --port 81 "${QUICK[@]}" --fall 2
+	for a in "${B4[@]}"; do wait_health "$v" "$a" down 20; done
 	xlb backend list "$v"
 	[ "$(bfield "$v" 198.18.31.2 REASON)" = "all down: last ring kept" ] ||
 		fail "reason '$(bfield "$v" 198.18.31.2 REASON)', not 'all down: last ring kept'"
@@ -684,7 +650,7 @@ t_new_backend_waits_for_rise() {
 	[ "$r" = "awaiting checks" ] || fail "reason '$r' for the new $addr, not 'awaiting checks'"
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "the new $addr has slots before its checks"
 	answers_avoid "$addr" "$(http_answers "http://$VIP4" 30)" 30
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 	# 3 results 300 ms apart (the first at some point of the first 300).
 	[ $(($(now_ms) - t0)) -ge 600 ] || fail "$addr up $(($(now_ms) - t0)) ms after being added: before rise x interval"
 	[ "$(slots "$v" "$addr")" -gt 0 ] || fail "$addr up but has no slots"
@@ -698,10 +664,10 @@ t_restart_keeps_health() {
 
 	vip_with "$v" "${B4[@]}"
 	must xlb check set "$v" --kind http --interval 500 --fall 3 --rise 2
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	on_exit nginx_ensure 3
 	nginx_stop 3
-	wait_health "$v" "$addr" down 4
+	wait_health "$v" "$addr" down 20
 	run xlbd_stop KILL
 	run xlbd_start || fail "xlbd did not restart"
 	xlb backend list "$v"
@@ -737,18 +703,18 @@ t_health_reporting() {
 	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
 	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
 	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind exec --interval 100 --fall 2 --rise 2 \
+	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
 		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	l0=$(wc -l <"$W/xlbd.log")
 	ev0=$(metric xlb_health_events_total)
 	lbl="{vip=\"$v\",backend=\"$addr\""
 	rm "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	[ "$(metric "xlb_backend_health$lbl,health=\"down\",reason=\"check failed\"}")" = 1 ] ||
 		bad="$bad; no xlb_backend_health$lbl,health=\"down\",reason=\"check failed\"} 1"
 	touch "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 
 	lines=$(tail -n +$((l0 + 1)) "$W/xlbd.log" | grep -F "$addr")
 	echo "log: $lines"
@@ -784,40 +750,39 @@ t_flap_held_down() {
 	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
 	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
 	cat >"$cfg" <<EOF
-{"global": {"flap_count": 3, "flap_window_ms": 20000, "flap_hold_ms": 2000},
+{"global": {"flap_count": 3, "flap_window_ms": 60000, "flap_hold_ms": 4000},
  "vips": [{"vip": "$v",
    "backends": [{"addr": "198.18.31.2"}, {"addr": "198.18.32.2"},
                 {"addr": "$addr"}]}]}
 EOF
 	must xlb config apply "$cfg"
 	# Serving backends that gain a check keep serving: no change yet.
-	must xlb check set "$v" --kind exec --interval 100 --rise 2 --fall 2 \
+	must xlb check set "$v" --kind exec "${QUICK[@]}" --rise 2 --fall 2 \
 		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	# Changes 1 (down), 2 (up: not held), 3 (down: flapping).
 	rm "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	touch "$HC_DIR/ok-$addr"
-	t_up=$(now_ms)
-	wait_health "$v" "$addr" up 3
-	[ $(($(now_ms) - t_up)) -lt 1500 ] ||
-		fail "$addr took $(($(now_ms) - t_up)) ms to come back after 2 changes of 3 allowed: held too early"
+	wait_health "$v" "$addr" up 20
+	grep -qF "xlbd: backend $addr of $v flapping" "$W/xlbd.log" &&
+		fail "$addr was held down after 2 changes of 3 allowed: held too early"
 	rm "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	t_held=$(now_ms)
 	touch "$HC_DIR/ok-$addr"
 	sleep 1
 	xlb backend list "$v"
 	[ "$(bfield "$v" "$addr" REASON)" = "flapping: held down" ] ||
 		fail "reason '$(bfield "$v" "$addr" REASON)' 1 s into the hold, not 'flapping: held down'"
-	health_is "$v" "$addr" down || fail "$addr is up 1 s into its 2 s hold"
+	health_is "$v" "$addr" down || fail "$addr is up 1 s into its 4 s hold"
 	[ "$(bfield "$v" "$addr" CHECK)" = ok ] || fail "its checks do not pass: nothing was tested"
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr holds slots while held down"
-	grep -qF "xlbd: backend $addr of $v flapping: held down for 2000 ms" "$W/xlbd.log" ||
-		fail "no log line 'backend $addr of $v flapping: held down for 2000 ms'"
-	wait_health "$v" "$addr" up 4
+	grep -qF "xlbd: backend $addr of $v flapping: held down for 4000 ms" "$W/xlbd.log" ||
+		fail "no log line 'backend $addr of $v flapping: held down for 4000 ms'"
+	wait_health "$v" "$addr" up 20
 	t_up=$(now_ms)
 	echo "up $((t_up - t_held)) ms after it was held"
-	[ $((t_up - t_held)) -ge 2000 ] || fail "up $((t_up - t_held)) ms after being held for 2000 ms"
+	[ $((t_up - t_held)) -ge 4000 ] || fail "up $((t_up - t_held)) ms after being held for 4000 ms"
 	[ "$(slots "$v" "$addr")" -gt 0 ] || fail "$addr up again but has no slots"
 }

@@ -6,6 +6,45 @@
 # Everything here runs inside the runner's private namespaces; every
 # client command is bounded in time (curl --max-time, timeout).
 
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+
+	echo $((t / 1000))
+}
+
+# sleep_until MS: sleeps until now_ms is MS (not at all if it is past).
+sleep_until() {
+	local ms=$(($1 - $(now_ms)))
+
+	[ "$ms" -gt 0 ] && sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+	return 0
+}
+
+# wait_for SECONDS CMD...: CMD every 50 ms until it succeeds; 1 if it
+# still fails after SECONDS. Every wait of the tests is one of these, with a
+# deadline generous enough for a busy machine: it only matters when the
+# condition never comes.
+wait_for() {
+	local end=$(($(now_ms) + $1 * 1000))
+
+	shift
+	while ! "$@"; do
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# gone PID: the process is no more.
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# xdp_on NS: an XDP program is attached to eth0 of namespace NS.
+xdp_on() {
+	in_ns "$1" ip link show dev eth0 | grep -q 'prog/xdp'
+}
+
 SOCK=$W/xlbd.sock
 METRICS_PORT=9120
 XLBD_PIDFILE=$W/xlbd.pid
@@ -34,6 +73,11 @@ xlb() {
 	"$XLB_BIN/xlb" -s "$SOCK" "$@"
 }
 
+# xlbd_up_or_gone: xlbd answers on its socket, or has exited.
+xlbd_up_or_gone() {
+	xlb status >/dev/null 2>&1 || gone "$(cat "$XLBD_PIDFILE")"
+}
+
 # xlbd in the balancer namespace, with our state dir, socket and metrics
 # port; waits until it answers on its socket.
 xlbd_start() {
@@ -46,11 +90,8 @@ xlbd_start() {
 		--metrics "127.0.0.1:$METRICS_PORT" >>"$W/xlbd.log" 2>&1 &
 	echo $! >"$XLBD_PIDFILE"
 	disown $!
-	for i in $(seq 50); do
-		xlb status >/dev/null 2>&1 && return 0
-		kill -0 "$(cat "$XLBD_PIDFILE")" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for 30 xlbd_up_or_gone
+	xlb status >/dev/null 2>&1 && return 0
 	echo "xlbd did not come up; its log:" >&2
 	tail -5 "$W/xlbd.log" >&2
 	return 1
@@ -62,10 +103,7 @@ xlbd_stop() {
 
 	pid=$(cat "$XLBD_PIDFILE" 2>/dev/null) || return 0
 	kill -"${1:-TERM}" "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for 30 gone "$pid"
 	rm -f "$XLBD_PIDFILE"
 }
 
@@ -206,16 +244,12 @@ hold_start() {
 }
 
 # hold_round NAME ROUND: one request on every held connection; waits for
-# it (20 s at most) and prints "I bN" (or "I broken") per connection.
+# it (30 s at most) and prints "I bN" (or "I broken") per connection.
 hold_round() {
 	local name=$1 round=$2 i
 
 	echo "$round" >&"$HOLD_FD"
-	for i in $(seq 200); do
-		grep -q "^done $round\$" "$W/$name.out" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q "^done $round\$" "$W/$name.out" ||
+	wait_for 30 grep -q "^done $round\$" "$W/$name.out" 2>/dev/null ||
 		{ echo "hold.sh did not finish round $round" >&2; return 1; }
 	awk -v r="$round" '$1 == r { print $2, $3 }' "$W/$name.out"
 }

@@ -112,7 +112,7 @@ setup() {
 	for i in $(seq "$TOPO_BACKENDS"); do
 		topo_nginx "$i" "$W" || return 1
 		topo_agent "$i" "$W"
-		topo_udp "$i"
+		topo_udp "$i" "$W" || return 1
 	done
 	# A broken path then fails a connect in 7 s, not 2 minutes.
 	in_ns cl sysctl -qw net.ipv4.tcp_syn_retries=2

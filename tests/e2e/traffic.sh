@@ -203,12 +203,8 @@ t_drain() {
 		pids+=($!)
 	done
 	# The first line of /big names the backend.
-	for i in $(seq 50); do
-		x=$(head -1 "$W/dl0" 2>/dev/null)
-		[ -n "$x" ] && break
-		sleep 0.1
-	done
-	[ -n "$x" ] || fail "download 0 did not start"
+	wait_for 20 grep -q . "$W/dl0" 2>/dev/null || fail "download 0 did not start"
+	x=$(head -1 "$W/dl0")
 	addr=198.18.3${x#b}.2
 	echo "download 0 is on $x ($addr)"
 	must xlb backend set "$VIP4:80/tcp" "$addr" --state drain
