@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs xlb's test suites and adds their results into one closing line,
 # "N passed, N failed[, N skipped]". Exit 0 only when nothing failed.
-#   tests/run.sh [all|unit|bpf|e2e]
-# Each suite prints its own summary; a suite that crashes or prints none
-# counts as one failure, so a broken runner can never look green.
+#   tests/run.sh [all|unit|bpf|e2e]     V=1 shows every case of every suite
+# Prints one line per suite with its counts and time, and the failures as
+# they happen. A suite that crashes or prints no summary of its own counts
+# as one failure, so a broken runner can never look green.
 set -u
 BUILD=${BUILD:-build}
 what=${1:-all}
@@ -30,15 +31,33 @@ add_cmocka() {
 	passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
 }
 
+# What a suite prints that is worth showing without V=1: a plain suite's
+# lines but those of cases that passed and its summary; cmocka's failures.
+quiet_plain() {
+	grep --line-buffered -vE '^PASS |^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed'
+}
+
+quiet_cmocka() {
+	grep --line-buffered -E '^\[ *(ERROR|LINE|FAILED|SKIPPED) *\]'
+}
+
+# run_suite NAME KIND CMD...: runs one suite, streaming its failures (all
+# its output with V=1) as they come, then one line: the suite's counts
+# and how long it took.
 run_suite() {
 	local name=$1 kind=$2
 	shift 2
-	local out rc
+	local out rc t0 line
 	out=$(mktemp)
-	echo "== $name"
-	"$@" >"$out" 2>&1
-	rc=$?
-	cat "$out"
+	t0=$(date +%s%N)
+	if [ "${V:-0}" = 1 ]; then
+		echo "== $name"
+		"$@" 2>&1 | tee "$out"
+	else
+		"$@" 2>&1 | tee "$out" | "quiet_$kind"
+	fi
+	rc=${PIPESTATUS[0]}
+	local p0=$passed f0=$failed s0=$skipped
 	if ! "add_$kind" "$out"; then
 		echo "$name: no summary line (exit $rc): counted as 1 failure"
 		failed=$((failed + 1))
@@ -46,6 +65,11 @@ run_suite() {
 		echo "$name: exit $rc with no failure reported: counted as 1 failure"
 		failed=$((failed + 1))
 	fi
+	line="$((passed - p0)) passed, $((failed - f0)) failed"
+	[ $((skipped - s0)) -gt 0 ] && line="$line, $((skipped - s0)) skipped"
+	printf '%-22s %s (%d.%01d s)\n' "$name" "$line" \
+		$((($(date +%s%N) - t0) / 1000000000)) \
+		$((($(date +%s%N) - t0) / 100000000 % 10))
 	rm -f "$out"
 }
 
