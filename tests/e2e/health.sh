@@ -163,12 +163,12 @@ load_start() {
 	LOAD_PIDS=()
 	for j in 1 2 3; do
 		# shellcheck disable=SC2016 # expanded by bash -c
-		in_ns cl timeout $(($3 + 10)) bash -c '
+		in_ns cl timeout $(($3 + 30)) bash -c '
 			end=$((${EPOCHREALTIME/./} / 1000 + $2 * 1000))
 			for ((i = 0; i < 2000; i++)); do
 				t=$((${EPOCHREALTIME/./} / 1000))
 				[ "$t" -lt "$end" ] || break
-				b=$(curl -sS --max-time 1 -H "Connection: close" \
+				b=$(curl -sS --max-time 5 -H "Connection: close" \
 					"$1/?$i" 2>/dev/null) || b=-
 				echo "$t ${b:--}"
 			done' _ "$2" "$3" >"$W/$1.$j" 2>&1 &
@@ -428,11 +428,11 @@ t_http_body_check() {
 # one after the other -> the answers, "none" for a missing one.
 udp_answers() {
 	# shellcheck disable=SC2016 # expanded by bash -c
-	in_ns cl timeout 60 bash -c '
+	in_ns cl timeout 120 bash -c '
 		for ((i = 0; i < $1; i++)); do
 			exec {fd}<>"/dev/udp/$2/5353" || exit 1
 			echo ping >&"$fd"
-			r=$(timeout 1 dd bs=512 count=1 status=none <&"$fd")
+			r=$(timeout 3 dd bs=512 count=1 status=none <&"$fd")
 			echo "${r:-none}"
 			exec {fd}>&-
 		done' _ "$1" "$VIP4"

@@ -5,7 +5,7 @@
 #   bash hold.sh ADDR PORT N  <commands  >answers
 # The first round ("open") opens the connections. Per round it prints
 # "ROUND I bK" (backend K answered on connection I) or "ROUND I broken"
-# (reset, closed, or no answer within the round's 5 s: a connection that
+# (reset, closed, or no answer within the round's 15 s: a connection that
 # moved to a backend that does not know it is reset), then "done ROUND".
 # "quit" or end of input closes everything. Run in the client namespace
 # by lib.sh; a broken path costs seconds, not minutes: after one failed
@@ -61,7 +61,7 @@ while read -r round; do
 		printf 'GET / HTTP/1.1\r\nHost: xlb\r\n\r\n' >&"${fds[i]}" ||
 			broken "$i"
 	done 2>/dev/null
-	deadline=$((${EPOCHREALTIME/./} + 5000000))
+	deadline=$((${EPOCHREALTIME/./} + 15000000))
 	for ((i = 0; i < n; i++)); do
 		if [ "${fds[i]}" != broken ] && b=$(answer "${fds[i]}"); then
 			echo "$round $i $b"

@@ -173,7 +173,7 @@ http_answers() {
 	shift 2
 	for i in $(seq "$n"); do urls+=("$base/?$i"); done
 	# --no-progress-meter: curl 7.88 draws the -Z meter despite -s.
-	in_ns cl timeout 40 curl -sS --no-progress-meter -g -Z \
+	in_ns cl timeout 120 curl -sS --no-progress-meter -g -Z \
 		--parallel-max 50 --connect-timeout 3 --max-time 5 \
 		-H 'Connection: close' "$@" "${urls[@]}"
 }
@@ -181,7 +181,7 @@ http_answers() {
 # http_each URLBASE N: as http_answers, but one curl per request, 10 at a
 # time, so that every failure is that request's own.
 http_each() {
-	seq "$2" | in_ns cl timeout 60 xargs -P 10 -I{} curl -sS -g \
+	seq "$2" | in_ns cl timeout 120 xargs -P 10 -I{} curl -sS -g \
 		--max-time 3 -H 'Connection: close' "$1/?{}"
 }
 
@@ -238,7 +238,7 @@ hold_start() {
 
 	rm -f "$W/$name.in" "$W/$name.out"
 	mkfifo "$W/$name.in"
-	in_ns cl timeout 120 bash "$E2E_DIR/hold.sh" "$2" 80 "$3" \
+	in_ns cl timeout 600 bash "$E2E_DIR/hold.sh" "$2" 80 "$3" \
 		<"$W/$name.in" >"$W/$name.out" 2>&1 &
 	exec {HOLD_FD}>"$W/$name.in"
 }

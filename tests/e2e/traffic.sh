@@ -75,13 +75,13 @@ t_udp_v4() {
 
 	vip_with "$VIP4:5353/udp" "${B4[@]}"
 	# shellcheck disable=SC2016 # expanded by bash -c
-	got=$(in_ns cl timeout 60 bash -c '
+	got=$(in_ns cl timeout 120 bash -c '
 		for ((i = 0; i < $1; i++)); do
 			exec {fd}<>"/dev/udp/$2/5353" || exit 1
 			echo ping >&"$fd"
 			# One read() per datagram (bash read would take one
 			# byte of it and drop the rest).
-			r=$(timeout 1 dd bs=512 count=1 status=none <&"$fd")
+			r=$(timeout 3 dd bs=512 count=1 status=none <&"$fd")
 			echo "${r:-none}"
 			exec {fd}>&-
 		done' _ "$n" "$VIP4" | tally)
