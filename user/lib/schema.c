@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The field tables of the model objects and the one decoder, encoder and
+ * help printer that walk them (schema.h). Ranges here are the only ones:
+ * the config file, the control protocol and the CLI all refuse a value
+ * out of them with the same words.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "schema.h"
+
+#define FIELD(type, member) offsetof(type, member), sizeof(((type *)0)->member)
+#define CHECK(m)	    FIELD(struct xlb_check_cfg, m)
+#define VIP(m)		    FIELD(struct xlb_vip_cfg, m)
+#define BACKEND(m)	    FIELD(struct xlb_backend_cfg, m)
+#define GLOBAL(m)	    FIELD(struct xlb_global_cfg, m)
+#define HTTP		    XLB_KIND_BIT(XLB_CHECK_HTTP)
+#define UDP		    XLB_KIND_BIT(XLB_CHECK_UDP)
+#define EXEC		    XLB_KIND_BIT(XLB_CHECK_EXEC)
+#define ALL_KINDS	    (XLB_KINDS_ANY | XLB_KIND_BIT(XLB_CHECK_NONE))
+
+static const struct xlb_field check_fields[] = {
+	{.json = "kind",
+	 .opt = "kind",
+	 .type = XLB_FT_ENUM,
+	 CHECK(kind),
+	 .kinds = ALL_KINDS,
+	 .parse = xlb_parse_check_kind,
+	 .name = xlb_check_kind_name,
+	 .arg = "KIND",
+	 .help = "tcp, http, udp, exec or none"},
+	{.json = "tunnel",
+	 .opt = "tunnel",
+	 .neg = "plain",
+	 .type = XLB_FT_BOOL,
+	 CHECK(tunnel),
+	 .kinds = XLB_KINDS_SOCK,
+	 .help = "through the tunnel to VIP:port (default), or --plain to the "
+		 "backend's own address"},
+	/* An exec check gets it as XLB_PORT. */
+	{.json = "port",
+	 .opt = "port",
+	 .type = XLB_FT_UINT,
+	 CHECK(port),
+	 .max = 65535,
+	 .kinds = XLB_KINDS_ANY,
+	 .arg = "PORT",
+	 .help = "port to check; 0 = the VIP's"},
+	{.json = "interval_ms",
+	 .opt = "interval",
+	 .type = XLB_FT_UINT,
+	 CHECK(interval_ms),
+	 .min = XLB_CHECK_INTERVAL_MS_MIN,
+	 .max = XLB_CHECK_INTERVAL_MS_MAX,
+	 .unit = "ms",
+	 .kinds = XLB_KINDS_ANY,
+	 .arg = "MS",
+	 .help = "time between two checks"},
+	{.json = "timeout_ms",
+	 .opt = "timeout",
+	 .type = XLB_FT_UINT,
+	 CHECK(timeout_ms),
+	 .min = 1,
+	 .max = XLB_CHECK_INTERVAL_MS_MAX,
+	 .unit = "ms",
+	 .kinds = XLB_KINDS_ANY,
+	 .arg = "MS",
+	 .help = "a check without an answer by then failed; below the "
+		 "interval"},
+	{.json = "rise",
+	 .opt = "rise",
+	 .type = XLB_FT_UINT,
+	 CHECK(rise),
+	 .min = 1,
+	 .max = XLB_CHECK_RUN_MAX,
+	 .kinds = XLB_KINDS_ANY,
+	 .arg = "N",
+	 .help = "good results in a row to come up"},
+	{.json = "fall",
+	 .opt = "fall",
+	 .type = XLB_FT_UINT,
+	 CHECK(fall),
+	 .min = 1,
+	 .max = XLB_CHECK_RUN_MAX,
+	 .kinds = XLB_KINDS_ANY,
+	 .arg = "N",
+	 .help = "bad results in a row to go down"},
+	{.json = "http_path",
+	 .opt = "path",
+	 .type = XLB_FT_STR,
+	 CHECK(http_path),
+	 .kinds = HTTP,
+	 .arg = "PATH",
+	 .help = "the path to GET"},
+	{.json = "http_status",
+	 .opt = "status",
+	 .type = XLB_FT_UINT,
+	 CHECK(http_status),
+	 .min = 100,
+	 .max = 599,
+	 .kinds = HTTP,
+	 .arg = "CODE",
+	 .help = "the status a healthy backend answers"},
+	{.json = "http_body",
+	 .opt = "body",
+	 .type = XLB_FT_STR,
+	 CHECK(http_body),
+	 .kinds = HTTP,
+	 .arg = "TEXT",
+	 .help = "text the body must contain; empty = any body"},
+	{.json = "udp_send",
+	 .opt = "send",
+	 .type = XLB_FT_STR,
+	 CHECK(udp_send),
+	 .kinds = UDP,
+	 .arg = "TEXT",
+	 .help = "the datagram to send"},
+	{.json = "udp_expect",
+	 .opt = "expect",
+	 .type = XLB_FT_STR,
+	 CHECK(udp_expect),
+	 .kinds = UDP,
+	 .arg = "TEXT",
+	 .help = "text the answer must contain; empty = any answer"},
+	{.json = "exec_cmd",
+	 .opt = "cmd",
+	 .type = XLB_FT_STR,
+	 CHECK(exec_cmd),
+	 .kinds = EXEC,
+	 .arg = "CMD",
+	 .help = "/bin/sh -c CMD with XLB_BACKEND, XLB_VIP, XLB_PORT; exit 0 "
+		 "= healthy"},
+};
+
+/* A VIP's own settings; its key, check and backends are more than values. */
+static const struct xlb_field vip_fields[] = {
+	{.json = "flags",
+	 .opt = "flags",
+	 .type = XLB_FT_FLAGS,
+	 VIP(flags),
+	 .arg = "FLAGS",
+	 .help = "no-sport, no-flow-table, dport-only or none"},
+	{.json = "encap",
+	 .opt = "encap",
+	 .type = XLB_FT_ENUM,
+	 VIP(encap),
+	 .parse = xlb_parse_encap,
+	 .name = xlb_encap_name,
+	 .arg = "ENCAP",
+	 .help = "default (the global one), ipip or gue"},
+	{.json = "ring_size",
+	 .opt = "ring-size",
+	 .type = XLB_FT_UINT,
+	 VIP(ring_size),
+	 .max = XLB_RING_SIZE_MAX,
+	 .arg = "PRIME",
+	 .help = "slots of the Maglev table, a prime; 0 = the default"},
+	{.json = "all_down",
+	 .opt = "all-down",
+	 .type = XLB_FT_ENUM,
+	 VIP(all_down),
+	 .parse = xlb_parse_all_down,
+	 .name = xlb_all_down_name,
+	 .arg = "drop|keep",
+	 .help = "with every backend down: drop new traffic, or keep the "
+		 "last ring"},
+	{.json = "slow_start_ms",
+	 .opt = "slow-start",
+	 .type = XLB_FT_UINT,
+	 VIP(slow_start_ms),
+	 .max = XLB_SLOW_START_MS_MAX,
+	 .unit = "ms",
+	 .arg = "MS",
+	 .help = "weight ramp of a backend back from down"},
+};
+
+static const struct xlb_field backend_fields[] = {
+	{.json = "weight",
+	 .opt = "weight",
+	 .type = XLB_FT_UINT,
+	 BACKEND(weight),
+	 .max = XLB_WEIGHT_MAX,
+	 .arg = "N",
+	 .help = "relative share of new flows; 0 = none"},
+	{.json = "state",
+	 .opt = "state",
+	 .type = XLB_FT_ENUM,
+	 BACKEND(state),
+	 .parse = xlb_parse_state,
+	 .name = xlb_state_name,
+	 .arg = "STATE",
+	 .help = "the operator's: up, drain (keeps its flows) or down"},
+};
+
+/* The global knobs but the source prefixes (an address and a length). */
+static const struct xlb_field global_fields[] = {
+	{.json = "encap",
+	 .type = XLB_FT_ENUM,
+	 GLOBAL(encap),
+	 .parse = xlb_parse_encap,
+	 .name = xlb_encap_name,
+	 .help = "encapsulation of VIPs that name none"},
+	{.json = "ttl",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(ttl),
+	 .min = 1,
+	 .max = 255,
+	 .help = "TTL or hop limit of the outer header"},
+	{.json = "gue_port",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(gue_port),
+	 .min = 1,
+	 .max = 65535,
+	 .help = "UDP port of GUE"},
+	{.json = "mtu",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(mtu),
+	 .max = 65535,
+	 .help = "largest outer packet; 0 = no check"},
+	{.json = "flow_rate_limit",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(flow_rate_limit),
+	 .max = UINT32_MAX,
+	 .unit = "/s",
+	 .help = "new flows a CPU inserts per second; 0 = no limit"},
+	{.json = "udp_timeout_ms",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(udp_timeout_ms),
+	 .max = UINT32_MAX,
+	 .unit = "ms",
+	 .help = "idle time after which a UDP flow is forgotten; 0 = never"},
+	{.json = "flap_count",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(flap_count),
+	 .max = XLB_FLAP_COUNT_MAX,
+	 .help = "changes of health within the window that hold a backend "
+		 "down; 0 = no damping"},
+	{.json = "flap_window_ms",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(flap_window_ms),
+	 .min = XLB_FLAP_MS_MIN,
+	 .max = XLB_FLAP_MS_MAX,
+	 .unit = "ms",
+	 .help = "the window flap_count counts in"},
+	{.json = "flap_hold_ms",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(flap_hold_ms),
+	 .min = XLB_FLAP_MS_MIN,
+	 .max = XLB_FLAP_MS_MAX,
+	 .unit = "ms",
+	 .help = "how long a flapping backend is held down"},
+};
+
+#define SCHEMA(obj, f, type)                                                   \
+	{                                                                      \
+		obj, f, sizeof(f) / sizeof(f[0]), sizeof(type)                 \
+	}
+
+const struct xlb_schema xlb_check_schema =
+	SCHEMA("check", check_fields, struct xlb_check_cfg);
+const struct xlb_schema xlb_vip_schema =
+	SCHEMA("vip", vip_fields, struct xlb_vip_cfg);
+const struct xlb_schema xlb_backend_schema =
+	SCHEMA("backend", backend_fields, struct xlb_backend_cfg);
+const struct xlb_schema xlb_global_schema =
+	SCHEMA("global", global_fields, struct xlb_global_cfg);
+
+/* ---- look-ups ---------------------------------------------------------- */
+
+const struct xlb_field *xlb_schema_field(const struct xlb_schema *s,
+					 const char *json)
+{
+	for (size_t i = 0; i < s->n_fields; i++)
+		if (!strcmp(s->fields[i].json, json))
+			return &s->fields[i];
+	return NULL;
+}
+
+const struct xlb_field *xlb_schema_opt(const struct xlb_schema *s,
+				       const char *opt, bool *neg)
+{
+	for (size_t i = 0; i < s->n_fields; i++) {
+		const struct xlb_field *f = &s->fields[i];
+
+		*neg = f->neg && !strcmp(f->neg, opt);
+		if (*neg || (f->opt && !strcmp(f->opt, opt)))
+			return f;
+	}
+	*neg = false;
+	return NULL;
+}
+
+bool xlb_field_applies(const struct xlb_field *f, __u8 kind)
+{
+	return kind < XLB_CHECK_KIND_MAX && (f->kinds & XLB_KIND_BIT(kind));
+}
+
+/* ---- one value --------------------------------------------------------- */
+
+static void *at(void *obj, const struct xlb_field *f)
+{
+	return (char *)obj + f->offset;
+}
+
+static unsigned long get_uint(const void *obj, const struct xlb_field *f)
+{
+	const void *p = (const char *)obj + f->offset;
+
+	switch (f->size) {
+	case 1:
+		return *(const __u8 *)p;
+	case 2:
+		return *(const __u16 *)p;
+	default:
+		return *(const __u32 *)p;
+	}
+}
+
+static void set_uint(void *obj, const struct xlb_field *f, unsigned long v)
+{
+	switch (f->size) {
+	case 1:
+		*(__u8 *)at(obj, f) = v;
+		break;
+	case 2:
+		*(__u16 *)at(obj, f) = v;
+		break;
+	default:
+		*(__u32 *)at(obj, f) = v;
+	}
+}
+
+/* Sets err to "path: message" (or the bare message without a path). */
+static int field_err(struct xlb_err *err, const char *path, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
+
+static int field_err(struct xlb_err *err, const char *path, const char *fmt,
+		     ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (path)
+		xlb_err_set(err, "%s: %s", path, msg);
+	else
+		xlb_err_set(err, "%s", msg);
+	return -EINVAL;
+}
+
+static int uint_in_range(const struct xlb_field *f, long long n,
+			 const char *path, struct xlb_err *err)
+{
+	if (n < (long long)f->min || n > (long long)f->max)
+		return field_err(err, path, "%lld out of range %lu..%lu", n,
+				 f->min, f->max);
+	return 0;
+}
+
+/* A string into a char[] field: it must fit and hold no NUL. */
+static int set_str(void *obj, const struct xlb_field *f, const char *s,
+		   size_t len, const char *path, struct xlb_err *err)
+{
+	if (len >= f->size)
+		return field_err(err, path, "longer than %zu characters",
+				 f->size - 1);
+	if (strlen(s) != len)
+		return field_err(err, path, "contains a NUL character");
+	memcpy(at(obj, f), s, len + 1);
+	return 0;
+}
+
+/* An ENUM or FLAGS value from its name(s); the parser's words follow. */
+static int set_named(void *obj, const struct xlb_field *f, const char *s,
+		     const char *path, struct xlb_err *err)
+{
+	struct xlb_err why = {{0}};
+	__u32 flags;
+	int ret;
+
+	if (f->type == XLB_FT_FLAGS) {
+		ret = xlb_parse_flags(s, &flags, &why);
+		if (!ret)
+			*(__u32 *)at(obj, f) |= flags;
+	} else {
+		ret = f->parse(s, (__u8 *)at(obj, f), &why);
+	}
+	return ret ? field_err(err, path, "%s", why.msg) : 0;
+}
+
+/* "flags": "a,b" as on the command line, or ["a", "b"]. */
+static int flags_from_json(const struct xlb_field *f, const json_t *v,
+			   const char *path, void *obj, struct xlb_err *err)
+{
+	char epath[128];
+	size_t i;
+
+	*(__u32 *)at(obj, f) = 0;
+	if (json_is_string(v))
+		return set_named(obj, f, json_string_value(v), path, err);
+	if (!json_is_array(v))
+		return field_err(err, path, "expected a string or an array");
+	for (i = 0; i < json_array_size(v); i++) {
+		const json_t *e = json_array_get(v, i);
+
+		snprintf(epath, sizeof(epath), "%s[%zu]", path, i);
+		if (!json_is_string(e))
+			return field_err(err, epath, "expected a string");
+		if (set_named(obj, f, json_string_value(e), epath, err))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int xlb_field_from_json(const struct xlb_field *f, const json_t *v,
+			const char *path, void *obj, struct xlb_err *err)
+{
+	switch (f->type) {
+	case XLB_FT_UINT:
+		if (!json_is_integer(v))
+			return field_err(err, path, "expected an integer");
+		if (uint_in_range(f, json_integer_value(v), path, err))
+			return -EINVAL;
+		set_uint(obj, f, json_integer_value(v));
+		return 0;
+	case XLB_FT_BOOL:
+		if (!json_is_boolean(v))
+			return field_err(err, path, "expected true or false");
+		*(__u8 *)at(obj, f) = json_is_true(v);
+		return 0;
+	case XLB_FT_STR:
+		if (!json_is_string(v))
+			return field_err(err, path, "expected a string");
+		return set_str(obj, f, json_string_value(v),
+			       json_string_length(v), path, err);
+	case XLB_FT_ENUM:
+		if (!json_is_string(v))
+			return field_err(err, path, "expected a string");
+		return set_named(obj, f, json_string_value(v), path, err);
+	case XLB_FT_FLAGS:
+		return flags_from_json(f, v, path, obj, err);
+	}
+	return field_err(err, path, "unknown field type");
+}
+
+int xlb_field_from_text(const struct xlb_field *f, const char *text, bool neg,
+			void *obj, struct xlb_err *err)
+{
+	unsigned long n;
+
+	switch (f->type) {
+	case XLB_FT_UINT:
+		if (xlb_parse_uint(text, f->min, f->max, &n, err))
+			return -EINVAL;
+		set_uint(obj, f, n);
+		return 0;
+	case XLB_FT_BOOL:
+		*(__u8 *)at(obj, f) = !neg;
+		return 0;
+	case XLB_FT_STR:
+		return set_str(obj, f, text, strlen(text), NULL, err);
+	case XLB_FT_FLAGS:
+		*(__u32 *)at(obj, f) = 0;
+		return set_named(obj, f, text, NULL, err);
+	case XLB_FT_ENUM:
+		return set_named(obj, f, text, NULL, err);
+	}
+	return field_err(err, NULL, "unknown field type");
+}
+
+json_t *xlb_field_to_json(const struct xlb_field *f, const void *obj)
+{
+	const char *p = (const char *)obj + f->offset;
+	char buf[64];
+
+	switch (f->type) {
+	case XLB_FT_UINT:
+		return json_integer(get_uint(obj, f));
+	case XLB_FT_BOOL:
+		return json_boolean(*(const __u8 *)p);
+	case XLB_FT_STR:
+		return json_stringn(p, strnlen(p, f->size));
+	case XLB_FT_ENUM:
+		return json_string(f->name(*(const __u8 *)p));
+	case XLB_FT_FLAGS:
+		return json_string(
+			xlb_format_flags(*(const __u32 *)p, buf, sizeof(buf)));
+	}
+	return NULL;
+}
+
+/* ---- whole objects ----------------------------------------------------- */
+
+static bool skipped(const char *key, const char *const *skip)
+{
+	for (; skip && *skip; skip++)
+		if (!strcmp(key, *skip))
+			return true;
+	return false;
+}
+
+int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
+		      const char *path, const char *const *skip, void *obj,
+		      unsigned long long *seen, struct xlb_err *err)
+{
+	char fpath[128];
+
+	if (seen)
+		*seen = 0;
+	if (!json_is_object(j))
+		return field_err(err, path, "expected an object");
+	for (void *it = json_object_iter((json_t *)j); it;
+	     it = json_object_iter_next((json_t *)j, it)) {
+		const char *key = json_object_iter_key(it);
+		const struct xlb_field *f;
+
+		if (skipped(key, skip))
+			continue;
+		f = xlb_schema_field(s, key);
+		if (!f)
+			return field_err(err, path, "unknown key '%s'", key);
+		snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
+		if (xlb_field_from_json(f, json_object_iter_value(it), fpath,
+					obj, err))
+			return -EINVAL;
+		if (seen)
+			*seen |= 1ull << (f - s->fields);
+	}
+	return 0;
+}
+
+int xlb_schema_encode(const struct xlb_schema *s, const void *obj, int kind,
+		      json_t *out)
+{
+	for (size_t i = 0; i < s->n_fields; i++) {
+		const struct xlb_field *f = &s->fields[i];
+
+		if (kind >= 0 && !xlb_field_applies(f, kind))
+			continue;
+		if (json_object_set_new(out, f->json,
+					xlb_field_to_json(f, obj)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void xlb_schema_help(const struct xlb_schema *s, FILE *out)
+{
+	char opt[48];
+
+	for (size_t i = 0; i < s->n_fields; i++) {
+		const struct xlb_field *f = &s->fields[i];
+
+		if (!f->opt)
+			continue;
+		if (f->neg)
+			snprintf(opt, sizeof(opt), "--%s | --%s", f->opt,
+				 f->neg);
+		else
+			snprintf(opt, sizeof(opt), "--%s %s", f->opt,
+				 f->arg ? f->arg : "VALUE");
+		fprintf(out, "  %-22s %s", opt, f->help);
+		if (f->type == XLB_FT_UINT)
+			fprintf(out, " (%lu..%lu%s%s)", f->min, f->max,
+				f->unit ? " " : "", f->unit ? f->unit : "");
+		fputc('\n', out);
+	}
+}

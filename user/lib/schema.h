@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * One table of field descriptors per model object (global settings, VIP,
+ * backend, health check): its JSON name, CLI option, type, place in the
+ * struct, range, unit, the check kinds it means something to, and its
+ * help. The config file, the control protocol and the CLI are decoded by
+ * these tables, and the config file and `check show` encoded by them, so
+ * a new field is one row here plus its use. Fields that are more than a
+ * value (a VIP's key, a backend's address, a source prefix, the list of
+ * backends) stay with their object's decoder in config.c.
+ */
+#ifndef XLB_SCHEMA_H
+#define XLB_SCHEMA_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "model.h"
+
+enum xlb_field_type {
+	XLB_FT_UINT,  /* unsigned integer of 1, 2 or 4 bytes, in [min, max] */
+	XLB_FT_BOOL,  /* __u8, 0 or 1; JSON true/false */
+	XLB_FT_STR,   /* char[size], NUL-terminated, no NUL inside */
+	XLB_FT_ENUM,  /* __u8 named by parse/name */
+	XLB_FT_FLAGS, /* __u32 VIP flags, "no-sport,dport-only" */
+};
+
+/* A bit per check kind, for xlb_field.kinds. */
+#define XLB_KIND_BIT(k) (1u << (k))
+#define XLB_KINDS_SOCK                                                         \
+	(XLB_KIND_BIT(XLB_CHECK_TCP) | XLB_KIND_BIT(XLB_CHECK_HTTP) |          \
+	 XLB_KIND_BIT(XLB_CHECK_UDP))
+#define XLB_KINDS_ANY (XLB_KINDS_SOCK | XLB_KIND_BIT(XLB_CHECK_EXEC))
+
+struct xlb_field {
+	const char *json; /* key in the config file and the protocol */
+	/*
+	 * CLI option without its dashes ("interval" is --interval); NULL: not
+	 * an option. neg is a switch that sets a BOOL field false ("plain"
+	 * for "tunnel"); the option of a BOOL field is a switch setting it.
+	 */
+	const char *opt;
+	const char *neg;
+	enum xlb_field_type type;
+	size_t offset, size;
+	unsigned long min, max; /* UINT */
+	const char *unit;	/* "ms", "s" ...; NULL: none */
+	/* Check fields: XLB_KIND_BIT()s of the kinds it applies to. */
+	unsigned int kinds;
+	int (*parse)(const char *s, __u8 *v, struct xlb_err *err); /* ENUM */
+	const char *(*name)(__u8 v);				   /* ENUM */
+	const char *arg;  /* the option's argument in help: "MS", "PATH" */
+	const char *help; /* one line */
+};
+
+struct xlb_schema {
+	const char *object; /* "check", "vip", "backend", "global" */
+	const struct xlb_field *fields;
+	size_t n_fields;
+	size_t obj_size; /* sizeof the struct the offsets are in */
+};
+
+extern const struct xlb_schema xlb_check_schema;
+extern const struct xlb_schema xlb_vip_schema;
+extern const struct xlb_schema xlb_backend_schema;
+extern const struct xlb_schema xlb_global_schema;
+
+/* Look-ups: NULL when the object has no such field. */
+const struct xlb_field *xlb_schema_field(const struct xlb_schema *s,
+					 const char *json);
+/* By option name; *neg tells whether it was the field's negating switch. */
+const struct xlb_field *xlb_schema_opt(const struct xlb_schema *s,
+				       const char *opt, bool *neg);
+/* Whether a check field means anything to a check of that kind. */
+bool xlb_field_applies(const struct xlb_field *f, __u8 kind);
+
+/*
+ * One field's value from JSON (type and range checked) into obj, or from
+ * the text of a CLI option (for a BOOL field: a switch, text NULL, set to
+ * !neg). 0 or -EINVAL with err set to "PATH: why" (from JSON) or the bare
+ * why (from text).
+ */
+int xlb_field_from_json(const struct xlb_field *f, const json_t *v,
+			const char *path, void *obj, struct xlb_err *err);
+int xlb_field_from_text(const struct xlb_field *f, const char *text, bool neg,
+			void *obj, struct xlb_err *err);
+/* One field of obj as JSON (a new reference; NULL on allocation failure). */
+json_t *xlb_field_to_json(const struct xlb_field *f, const void *obj);
+
+/*
+ * Decodes every member of the JSON object j into obj: a member named in
+ * the NULL-terminated list skip is left to the caller, any other unknown
+ * one is an error ("PATH: unknown key 'x'"). seen (may be NULL) gets bit
+ * i for field i that was present. Fields absent keep obj's values.
+ */
+int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
+		      const char *path, const char *const *skip, void *obj,
+		      unsigned long long *seen, struct xlb_err *err);
+/*
+ * Sets every field of obj into the JSON object out; with a check kind
+ * (kind >= 0), only the fields that apply to it (the kind itself
+ * included).
+ */
+int xlb_schema_encode(const struct xlb_schema *s, const void *obj, int kind,
+		      json_t *out);
+/* Prints the options of the schema, one per line, for `OBJECT help`. */
+void xlb_schema_help(const struct xlb_schema *s, FILE *out);
+
+#endif /* XLB_SCHEMA_H */
