@@ -31,33 +31,13 @@
 #include "balance.skel.h"
 #include "dataplane.h"
 #include "maglev.h"
+#include "util.h"
 #include <xlb/hash.h>
 
 #define XLB_PROG_NAME "xlb_balance"
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, seen by userspace */
 #endif
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[256];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static bool is_bpffs(const char *path)
 {
@@ -74,7 +54,7 @@ int xlb_ensure_bpffs(const char *dir, struct xlb_err *err)
 	if (!strncmp(dir, XLB_PIN_ROOT, root_len) &&
 	    (dir[root_len] == '/' || dir[root_len] == '\0') &&
 	    !is_bpffs(XLB_PIN_ROOT)) {
-		ret = mkdir_p(XLB_PIN_ROOT, 0755);
+		ret = xlb_mkdir_p(XLB_PIN_ROOT, 0755);
 		if (!ret && mount("bpf", XLB_PIN_ROOT, "bpf", 0, "mode=0700"))
 			ret = -errno;
 		if (ret) {
@@ -83,7 +63,7 @@ int xlb_ensure_bpffs(const char *dir, struct xlb_err *err)
 			return ret;
 		}
 	}
-	ret = mkdir_p(dir, 0700);
+	ret = xlb_mkdir_p(dir, 0700);
 	if (ret) {
 		xlb_err_set(err, "cannot create pin directory %s: %s", dir,
 			    strerror(-ret));
