@@ -29,7 +29,7 @@
 #include <xdp/libxdp.h>
 
 #include "balance.skel.h"
-#include "dataplane.h"
+#include "dp_priv.h"
 #include "maglev.h"
 #include "util.h"
 #include <xlb/hash.h>
@@ -169,14 +169,11 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 		return ret;
 
 	dp->scratch = calloc(XLB_RING_SIZE_MAX, sizeof(*dp->scratch));
-	dp->keys = calloc(XLB_RING_SIZE_MAX, sizeof(*dp->keys));
-	if (!dp->scratch || !dp->keys) {
+	if (!dp->scratch) {
 		ret = -ENOMEM;
 		xlb_err_set(err, "out of memory");
 		goto err_free;
 	}
-	for (__u32 i = 0; i < XLB_RING_SIZE_MAX; i++)
-		dp->keys[i] = i;
 
 	dp->skel = xlb_balance__open();
 	if (!dp->skel) {
@@ -266,8 +263,7 @@ err_skel:
 	dp->skel = NULL;
 err_free:
 	free(dp->scratch);
-	free(dp->keys);
-	dp->scratch = dp->keys = NULL;
+	dp->scratch = NULL;
 	return ret;
 }
 
@@ -829,8 +825,80 @@ void xlb_dp_close(struct xlb_dp *dp, bool detach)
 	xdp_program__close(dp->xdp_prog);
 	xlb_balance__destroy(dp->skel);
 	free(dp->scratch);
-	free(dp->keys);
 	dp->xdp_prog = NULL;
 	dp->skel = NULL;
-	dp->scratch = dp->keys = NULL;
+	dp->scratch = NULL;
+}
+
+struct xlb_dp *xlb_dp_new(void)
+{
+	return calloc(1, sizeof(struct xlb_dp));
+}
+
+void xlb_dp_free(struct xlb_dp *dp)
+{
+	free(dp);
+}
+
+__u64 xlb_dp_fingerprint(const struct xlb_dp *dp, __u32 vip_id)
+{
+	return vip_id < XLB_MAX_VIPS ? dp->fingerprint[vip_id] : 0;
+}
+
+__u32 xlb_dp_slots(const struct xlb_dp *dp, __u32 backend_id)
+{
+	return backend_id < XLB_MAX_BACKENDS ? dp->slots[backend_id] : 0;
+}
+
+const __u8 *xlb_dp_gw_mac(const struct xlb_dp *dp)
+{
+	return dp->gw_mac;
+}
+
+int xlb_dp_map_fd(const struct xlb_dp *dp, enum xlb_dp_map map)
+{
+	switch (map) {
+	case XLB_DP_BACKENDS:
+		return dp->backends_fd;
+	case XLB_DP_CONFIG:
+		return dp->config_fd;
+	case XLB_DP_COUNTERS:
+		return dp->counters_fd;
+	case XLB_DP_VIP_STATS:
+		return dp->vip_stats_fd;
+	case XLB_DP_BACKEND_STATS:
+		return dp->backend_stats_fd;
+	}
+	return -EINVAL;
+}
+
+int xlb_dp_ifindex(const struct xlb_dp *dp)
+{
+	return dp->ifindex;
+}
+
+const char *xlb_dp_xdp_mode(const struct xlb_dp *dp)
+{
+	return dp->mode == XDP_MODE_SKB ? "generic" : "native";
+}
+
+__u32 xlb_dp_prog_id(const struct xlb_dp *dp)
+{
+	return dp->prog_id;
+}
+
+const char *xlb_dp_pin_dir(const struct xlb_dp *dp)
+{
+	return dp->pin_dir;
+}
+
+bool xlb_dp_adopted(const struct xlb_dp *dp)
+{
+	return dp->adopted;
+}
+
+void xlb_dp_restart_down(const struct xlb_dp *dp, __u8 *down)
+{
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
+		down[id] = dp->written[id].state == XLB_BACKEND_DOWN;
 }
