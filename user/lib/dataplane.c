@@ -10,20 +10,14 @@
  * pointing at it are deleted.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -31,79 +25,12 @@
 #include "balance.skel.h"
 #include "dp_priv.h"
 #include "maglev.h"
-#include "util.h"
 #include <xlb/hash.h>
 
 #define XLB_PROG_NAME "xlb_balance"
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, seen by userspace */
 #endif
-
-static bool is_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
-}
-
-int xlb_ensure_bpffs(const char *dir, struct xlb_err *err)
-{
-	size_t root_len = strlen(XLB_PIN_ROOT);
-	int ret;
-
-	if (!strncmp(dir, XLB_PIN_ROOT, root_len) &&
-	    (dir[root_len] == '/' || dir[root_len] == '\0') &&
-	    !is_bpffs(XLB_PIN_ROOT)) {
-		ret = xlb_mkdir_p(XLB_PIN_ROOT, 0755);
-		if (!ret && mount("bpf", XLB_PIN_ROOT, "bpf", 0, "mode=0700"))
-			ret = -errno;
-		if (ret) {
-			xlb_err_set(err, "cannot mount bpffs at %s: %s",
-				    XLB_PIN_ROOT, strerror(-ret));
-			return ret;
-		}
-	}
-	ret = xlb_mkdir_p(dir, 0700);
-	if (ret) {
-		xlb_err_set(err, "cannot create pin directory %s: %s", dir,
-			    strerror(-ret));
-		return ret;
-	}
-	if (!is_bpffs(dir)) {
-		xlb_err_set(err, "pin directory %s is not on a bpf filesystem",
-			    dir);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* The id of our program if it is attached to ifindex, else 0. */
-static __u32 find_attached(int ifindex, enum xdp_attach_mode *mode)
-{
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	struct xdp_program *p;
-	__u32 id = 0;
-
-	if (!mp || libxdp_get_error(mp))
-		return 0;
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p && !strcmp(xdp_program__name(p), XLB_PROG_NAME))
-			id = xdp_program__id(p);
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p;
-		     p = xdp_multiprog__next_prog(p, mp)) {
-			if (!strcmp(xdp_program__name(p), XLB_PROG_NAME)) {
-				id = xdp_program__id(p);
-				break;
-			}
-		}
-	}
-	if (id)
-		*mode = xdp_multiprog__attach_mode(mp);
-	xdp_multiprog__close(mp);
-	return id;
-}
 
 /* The interface's addresses, the outer source when none is configured. */
 static void learn_if_addrs(struct xlb_dp *dp, const char *ifname)
@@ -147,101 +74,9 @@ static void learn_backend_ids(struct xlb_dp *dp)
 	}
 }
 
-int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
-		struct xlb_err *err)
+/* The map fds the writer uses, once the object is loaded. */
+static void get_map_fds(struct xlb_dp *dp)
 {
-	char path[512], vips_pin[512];
-	struct bpf_map *map;
-	__u32 attached;
-	int ret;
-
-	dp->ifindex = if_nametoindex(o->ifname);
-	if (!dp->ifindex) {
-		xlb_err_set(err, "no interface %s", o->ifname);
-		return -ENODEV;
-	}
-	dp->mode = o->mode;
-	learn_if_addrs(dp, o->ifname);
-	memcpy(dp->gw_mac, o->gw_mac, sizeof(dp->gw_mac));
-	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", o->pin_dir);
-	ret = xlb_ensure_bpffs(dp->pin_dir, err);
-	if (ret)
-		return ret;
-
-	dp->scratch = calloc(XLB_RING_SIZE_MAX, sizeof(*dp->scratch));
-	if (!dp->scratch) {
-		ret = -ENOMEM;
-		xlb_err_set(err, "out of memory");
-		goto err_free;
-	}
-
-	dp->skel = xlb_balance__open();
-	if (!dp->skel) {
-		ret = -errno;
-		xlb_err_set(err, "opening the balancer object: %s",
-			    strerror(-ret));
-		goto err_free;
-	}
-	if (o->max_flows)
-		bpf_map__set_max_entries(dp->skel->maps.flows, o->max_flows);
-	/* A pinned map of the same shape is reused: flows survive us. */
-	bpf_object__for_each_map(map, dp->skel->obj)
-	{
-		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir,
-			 bpf_map__name(map));
-		ret = bpf_map__set_pin_path(map, path);
-		if (ret) {
-			xlb_err_set(err, "pin path %s: %s", path,
-				    strerror(-ret));
-			goto err_skel;
-		}
-	}
-
-	attached = find_attached(dp->ifindex, &dp->mode);
-	snprintf(vips_pin, sizeof(vips_pin), "%s/vips", dp->pin_dir);
-	if (attached && access(vips_pin, F_OK)) {
-		xlb_err_set(err,
-			    "an xlb program is attached to %s but no maps are "
-			    "pinned at %s: detach it (xdp-loader unload %s "
-			    "--all) or give its --pin-dir",
-			    o->ifname, dp->pin_dir, o->ifname);
-		ret = -EEXIST;
-		goto err_skel;
-	}
-
-	if (attached) {
-		/* Keep the running program; only reach its maps. */
-		ret = xlb_balance__load(dp->skel);
-		dp->adopted = true;
-		dp->prog_id = attached;
-	} else {
-		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts,
-				    .obj = dp->skel->obj,
-				    .prog_name = XLB_PROG_NAME);
-
-		dp->xdp_prog = xdp_program__create(&xopts);
-		ret = libxdp_get_error(dp->xdp_prog);
-		if (ret) {
-			dp->xdp_prog = NULL;
-		} else {
-			ret = xdp_program__attach(dp->xdp_prog, dp->ifindex,
-						  dp->mode, 0);
-			if (!ret)
-				dp->prog_id = xdp_program__id(dp->xdp_prog);
-		}
-	}
-	if (ret) {
-		char msg[128];
-
-		libxdp_strerror(ret, msg, sizeof(msg));
-		xlb_err_set(err,
-			    "loading the balancer on %s failed: %s (maps "
-			    "pinned at %s by another version? remove them to "
-			    "start fresh)",
-			    o->ifname, msg, dp->pin_dir);
-		goto err_prog;
-	}
-
 	dp->vips_fd = bpf_map__fd(dp->skel->maps.vips);
 	dp->vip_info_fd = bpf_map__fd(dp->skel->maps.vip_info);
 	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
@@ -252,12 +87,44 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	dp->counters_fd = bpf_map__fd(dp->skel->maps.counters);
 	dp->vip_stats_fd = bpf_map__fd(dp->skel->maps.vip_stats);
 	dp->backend_stats_fd = bpf_map__fd(dp->skel->maps.backend_stats);
+}
+
+int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
+		struct xlb_err *err)
+{
+	struct xlb_xdp_opts xo = {
+		.what = "the balancer",
+		.ifname = o->ifname,
+		.prog_name = XLB_PROG_NAME,
+		.pin_dir = o->pin_dir,
+		.adopt_map = "vips",
+		.mode = o->mode,
+	};
+	int ret;
+
+	memcpy(dp->gw_mac, o->gw_mac, sizeof(dp->gw_mac));
+	dp->scratch = calloc(XLB_RING_SIZE_MAX, sizeof(*dp->scratch));
+	if (!dp->scratch) {
+		xlb_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	dp->skel = xlb_balance__open();
+	if (!dp->skel) {
+		ret = -errno;
+		xlb_err_set(err, "opening the balancer object: %s",
+			    strerror(-ret));
+		goto err_free;
+	}
+	if (o->max_flows)
+		bpf_map__set_max_entries(dp->skel->maps.flows, o->max_flows);
+	ret = xlb_xdp_open(&dp->xdp, dp->skel->obj, &xo, err);
+	if (ret)
+		goto err_skel;
+	learn_if_addrs(dp, o->ifname);
+	get_map_fds(dp);
 	learn_backend_ids(dp);
 	return 0;
 
-err_prog:
-	xdp_program__close(dp->xdp_prog);
-	dp->xdp_prog = NULL;
 err_skel:
 	xlb_balance__destroy(dp->skel);
 	dp->skel = NULL;
@@ -808,24 +675,9 @@ int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,
 
 void xlb_dp_close(struct xlb_dp *dp, bool detach)
 {
-	struct xdp_program *p = dp->xdp_prog;
-	struct bpf_map *map;
-
-	if (detach && dp->skel) {
-		if (!p && dp->prog_id)
-			p = xdp_program__from_id(dp->prog_id);
-		if (p && !libxdp_get_error(p))
-			xdp_program__detach(p, dp->ifindex, dp->mode, 0);
-		if (p != dp->xdp_prog && p && !libxdp_get_error(p))
-			xdp_program__close(p);
-		bpf_object__for_each_map(map, dp->skel->obj)
-			bpf_map__unpin(map, NULL);
-		rmdir(dp->pin_dir);
-	}
-	xdp_program__close(dp->xdp_prog);
+	xlb_xdp_close(&dp->xdp, detach && dp->skel);
 	xlb_balance__destroy(dp->skel);
 	free(dp->scratch);
-	dp->xdp_prog = NULL;
 	dp->skel = NULL;
 	dp->scratch = NULL;
 }
@@ -874,27 +726,27 @@ int xlb_dp_map_fd(const struct xlb_dp *dp, enum xlb_dp_map map)
 
 int xlb_dp_ifindex(const struct xlb_dp *dp)
 {
-	return dp->ifindex;
+	return dp->xdp.ifindex;
 }
 
 const char *xlb_dp_xdp_mode(const struct xlb_dp *dp)
 {
-	return dp->mode == XDP_MODE_SKB ? "generic" : "native";
+	return xlb_xdp_mode_name(dp->xdp.mode);
 }
 
 __u32 xlb_dp_prog_id(const struct xlb_dp *dp)
 {
-	return dp->prog_id;
+	return dp->xdp.prog_id;
 }
 
 const char *xlb_dp_pin_dir(const struct xlb_dp *dp)
 {
-	return dp->pin_dir;
+	return dp->xdp.pin_dir;
 }
 
 bool xlb_dp_adopted(const struct xlb_dp *dp)
 {
-	return dp->adopted;
+	return dp->xdp.adopted;
 }
 
 void xlb_dp_restart_down(const struct xlb_dp *dp, __u8 *down)

@@ -11,12 +11,8 @@
 
 #include <stdbool.h>
 #include <xdp/libxdp.h>
+#include "loader.h"
 #include "model.h"
-
-#define XLB_PIN_ROOT "/sys/fs/bpf"
-
-struct xlb_balance;
-struct xdp_program;
 
 /* The balancer's data plane: opaque, read through the accessors below. */
 struct xlb_dp;
@@ -96,8 +92,5 @@ bool xlb_dp_adopted(const struct xlb_dp *dp);
  * otherwise), 0 for the others; down has XLB_MAX_BACKENDS entries.
  */
 void xlb_dp_restart_down(const struct xlb_dp *dp, __u8 *down);
-
-/* Mounts bpffs at XLB_PIN_ROOT when dir lies below it and it is missing. */
-int xlb_ensure_bpffs(const char *dir, struct xlb_err *err);
 
 #endif /* XLB_DATAPLANE_H */

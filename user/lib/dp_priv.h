@@ -20,16 +20,11 @@ struct xlb_id_owner {
 
 struct xlb_dp {
 	struct xlb_balance *skel;
-	struct xdp_program *xdp_prog; /* NULL when adopted */
-	int ifindex;
-	enum xdp_attach_mode mode;
-	bool adopted; /* program was already attached when we started */
-	__u32 prog_id;
+	struct xlb_xdp xdp; /* the program, attached or adopted */
 	__u8 gw_mac[6];
 	/* Outer sources used when the model configures no prefix: the
 	 * interface's own first IPv4 and global IPv6 address (or zero). */
 	union xlb_addr if_src4, if_src6;
-	char pin_dir[256];
 	int vips_fd, vip_info_fd, rings_fd, backends_fd, flows_fd, config_fd,
 		filter_fd;
 	int counters_fd, vip_stats_fd, backend_stats_fd;

@@ -330,11 +330,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'x':
-			if (!strcmp(optarg, "native")) {
-				dpo.mode = XDP_MODE_NATIVE;
-			} else if (!strcmp(optarg, "generic")) {
-				dpo.mode = XDP_MODE_SKB;
-			} else {
+			if (xlb_xdp_mode_parse(optarg, &dpo.mode)) {
 				fprintf(stderr,
 					"xlbd: --xdp-mode: expected native "
 					"or generic, not '%s'\n",
