@@ -171,13 +171,13 @@ static int loop_init(struct xlbd *d)
 	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
 	if (!d->policy || !d->targets)
 		return -ENOMEM;
-	d->hc = hc_engine_new(d->epfd, xlbd_on_result, d);
+	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);
 	return d->hc ? 0 : -ENOMEM;
 }
 
 static void loop_free(struct xlbd *d)
 {
-	hc_engine_free(d->hc);
+	xlb_hc_free(d->hc);
 	free(d->policy);
 	free(d->targets);
 	if (d->tick_fd >= 0)
