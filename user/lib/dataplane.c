@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Loading, adopting and writing the balancer's maps (see dataplane.h).
+ * The balancer's data plane (see dataplane.h): opening it through the
+ * loader (loader.c), its ids, and what others may read of it; the maps
+ * are written by dp_write.c.
  *
  * Ids: a VIP id indexes its ring and stats; a backend id belongs to one
  * (VIP, backend address) pair, so a state or weight is per VIP. Flows
@@ -11,12 +13,10 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
