@@ -65,7 +65,7 @@ struct conn {
 
 struct rig {
 	int epfd;
-	struct hc_engine *e;
+	struct xlb_hc *e;
 	struct hc_result res[MAX_RESULTS];
 	long long at[MAX_RESULTS]; /* ms since t0 */
 	size_t n;
@@ -97,7 +97,7 @@ static void on_result(void *ctx, const struct hc_result *r)
 	}
 	if (g->del_all_on_result) {
 		for (int i = 0; i < g->n_del_ids; i++)
-			hc_engine_del(g->e, g->del_ids[i]);
+			xlb_hc_del(g->e, g->del_ids[i]);
 		g->del_all_on_result = false;
 	}
 }
@@ -109,7 +109,7 @@ static int setup(void **state)
 	assert_non_null(g);
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(g->epfd >= 0);
-	g->e = hc_engine_new(g->epfd, on_result, g);
+	g->e = xlb_hc_new(g->epfd, on_result, g);
 	assert_non_null(g->e);
 	g->t0 = now_ms();
 	*state = g;
@@ -132,7 +132,7 @@ static int teardown(void **state)
 {
 	struct rig *g = *state;
 
-	hc_engine_free(g->e);
+	xlb_hc_free(g->e);
 	while (g->conns)
 		conn_close(g, g->conns);
 	for (int i = 0; i < g->n_srvs; i++) {
@@ -423,7 +423,7 @@ static struct hc_target target(__u32 id, __u8 kind, const char *addr,
 
 static void set(struct rig *g, const struct hc_target *t)
 {
-	assert_int_equal(hc_engine_set(g->e, t), 0);
+	assert_int_equal(xlb_hc_set(g->e, t), 0);
 }
 
 /* ---- TCP --------------------------------------------------------------- */
@@ -445,7 +445,7 @@ static void tcp_ok_and_refused(struct rig *g, int family, const char *lo)
 	t = target(3, XLB_CHECK_TCP, lo, open_port, 200, 150);
 	t.mark = 0x1234;
 	set(g, &t);
-	assert_int_equal(hc_engine_count(g->e), 3);
+	assert_int_equal(xlb_hc_count(g->e), 3);
 	wait_ids(g, ids, 3, 1000);
 	close(shut);
 	expect(g, 1, true, "ok");
@@ -483,7 +483,7 @@ static int mark_child(__u32 mark)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	struct ifreq ifr = {0};
-	struct hc_engine *e;
+	struct xlb_hc *e;
 	struct hc_target t;
 	socklen_t len = sizeof(a);
 	__u32 seen = 0;
@@ -513,13 +513,13 @@ static int mark_child(__u32 mark)
 	    listen(lfd, 8) || getsockname(lfd, (struct sockaddr *)&a, &len))
 		return 4;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	e = hc_engine_new(epfd, on_ignore, NULL);
+	e = xlb_hc_new(epfd, on_ignore, NULL);
 	if (!e)
 		return 5;
 	/* HTTP to a server that never answers: the connection stays. */
 	t = target(1, XLB_CHECK_HTTP, "127.0.0.1", ntohs(a.sin_port), 50, 45);
 	t.mark = mark;
-	if (hc_engine_set(e, &t))
+	if (xlb_hc_set(e, &t))
 		return 6;
 	for (end = now_ms() + 1000; cfd < 0 && now_ms() < end;) {
 		struct epoll_event evs[8];
@@ -537,7 +537,7 @@ static int mark_child(__u32 mark)
 	len = sizeof(seen);
 	if (getsockopt(cfd, SOL_SOCKET, SO_MARK, &seen, &len))
 		return 8;
-	hc_engine_free(e);
+	xlb_hc_free(e);
 	return seen == mark ? 0 : 9;
 }
 
@@ -718,7 +718,7 @@ static void test_exec(void **state)
 		expect(g, i + 1, !strcmp(want[i], "ok"), want[i]);
 	/* Every child reaped: no zombie (nor anything else) is left. */
 	for (int i = 0; i < 8; i++)
-		hc_engine_del(g->e, i + 1);
+		xlb_hc_del(g->e, i + 1);
 	pump(g, 100, NULL, NULL);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
@@ -823,14 +823,14 @@ static void test_exec_timeout_kills(void **state)
 	r = first(g, id);
 	expect(g, id, false, "timeout");
 	assert_true(r->latency_us >= 200000 && r->latency_us < 300000);
-	hc_engine_del(g->e, id);
+	xlb_hc_del(g->e, id);
 	assert_int_equal(read_pids(path, pids, 16) > 0, 1);
 	/* Killed by group and reaped from the loop, without blocking it. */
 	assert_true(pump(g, 500, all_gone, &pf));
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 }
 
-/* hc_engine_free kills a running child and closes every fd it opened. */
+/* xlb_hc_free kills a running child and closes every fd it opened. */
 static void test_free_releases_everything(void **state)
 {
 	struct rig *g = *state;
@@ -844,7 +844,7 @@ static void test_free_releases_everything(void **state)
 	DIR *d;
 
 	/* Count our fds without the engine's. */
-	hc_engine_free(g->e);
+	xlb_hc_free(g->e);
 	g->e = NULL;
 	serve(g, AF_INET, SRV_CLOSE, 64, &port);
 	serve(g, AF_INET, SRV_HOLD, 64, &hold);
@@ -854,7 +854,7 @@ static void test_free_releases_everything(void **state)
 		fds_before++;
 	closedir(d);
 
-	g->e = hc_engine_new(g->epfd, on_result, g);
+	g->e = xlb_hc_new(g->epfd, on_result, g);
 	assert_non_null(g->e);
 	snprintf(cmd, sizeof(cmd), "echo $$ >> %s; sleep 5", path);
 	t = exec_target(1, cmd, 200, 190);
@@ -868,7 +868,7 @@ static void test_free_releases_everything(void **state)
 		pump(g, 5, NULL, NULL);
 	assert_true(read_pids(path, pids, 16) > 0);
 	assert_false(gone(pids[0]));
-	hc_engine_free(g->e);
+	xlb_hc_free(g->e);
 	g->e = NULL;
 	/*
 	 * The shell is reaped by then; its group got SIGKILL but may take a
@@ -1065,7 +1065,7 @@ static void test_replace_and_delete(void **state)
 	/* ...is abandoned by a replacement: no timeout ever comes. */
 	t = target(5, XLB_CHECK_TCP, "127.0.0.1", open_port, 100, 50);
 	set(g, &t);
-	assert_int_equal(hc_engine_count(g->e), 1);
+	assert_int_equal(xlb_hc_count(g->e), 1);
 	/* The abandoned socket is closed (RST) at once. */
 	{
 		char buf[512];
@@ -1082,9 +1082,9 @@ static void test_replace_and_delete(void **state)
 	for (size_t k = 0; k < g->n; k++)
 		assert_string_equal(g->res[k].detail, "ok");
 	/* After del, silence, and the count says so. */
-	hc_engine_del(g->e, 5);
-	hc_engine_del(g->e, 5); /* unknown ids are ignored */
-	assert_int_equal(hc_engine_count(g->e), 0);
+	xlb_hc_del(g->e, 5);
+	xlb_hc_del(g->e, 5); /* unknown ids are ignored */
+	assert_int_equal(xlb_hc_count(g->e), 0);
 	mark = g->n;
 	since.from = mark;
 	assert_false(pump(g, 300, reported_since, &since));
@@ -1114,7 +1114,7 @@ static void test_delete_from_callback(void **state)
 	g->del_all_on_result = true;
 	pump(g, 200, NULL, NULL);
 	assert_int_equal(g->n, 1);
-	assert_int_equal(hc_engine_count(g->e), 0);
+	assert_int_equal(xlb_hc_count(g->e), 0);
 	/* The engine still works: slots come back. */
 	t = target(1, XLB_CHECK_TCP, "127.0.0.1", port, 50, 40);
 	set(g, &t);
@@ -1128,20 +1128,20 @@ static void test_bad_targets(void **state)
 	struct hc_target t;
 
 	t = target(1, XLB_CHECK_NONE, "127.0.0.1", 80, 100, 50);
-	assert_int_equal(hc_engine_set(g->e, &t), -EINVAL);
+	assert_int_equal(xlb_hc_set(g->e, &t), -EINVAL);
 	t = target(1, XLB_CHECK_TCP, "127.0.0.1", 0, 100, 50);
-	assert_int_equal(hc_engine_set(g->e, &t), -EINVAL);
+	assert_int_equal(xlb_hc_set(g->e, &t), -EINVAL);
 	t = target(1, XLB_CHECK_TCP, "127.0.0.1", 80, 0, 50);
-	assert_int_equal(hc_engine_set(g->e, &t), -EINVAL);
+	assert_int_equal(xlb_hc_set(g->e, &t), -EINVAL);
 	t = target(1, XLB_CHECK_HTTP, "127.0.0.1", 80, 100, 50);
 	strcpy(t.cfg.http_path, "/a b\r\nX-Injected: 1");
-	assert_int_equal(hc_engine_set(g->e, &t), -EINVAL);
+	assert_int_equal(xlb_hc_set(g->e, &t), -EINVAL);
 	t = exec_target(1, "", 100, 50);
-	assert_int_equal(hc_engine_set(g->e, &t), -EINVAL);
-	assert_int_equal(hc_engine_count(g->e), 0);
+	assert_int_equal(xlb_hc_set(g->e, &t), -EINVAL);
+	assert_int_equal(xlb_hc_count(g->e), 0);
 	t = target(1, XLB_CHECK_TCP, "127.0.0.1", 80, 100, 50);
-	assert_int_equal(hc_engine_set(g->e, &t), 0);
-	assert_int_equal(hc_engine_count(g->e), 1);
+	assert_int_equal(xlb_hc_set(g->e, &t), 0);
+	assert_int_equal(xlb_hc_count(g->e), 1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

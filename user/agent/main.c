@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <ifaddrs.h>
-#include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "decap.skel.h"
+#include "loader.h"
 #include "model.h"
 #include "version.h"
 
@@ -108,7 +108,17 @@ static int add_if_addrs(int fd, const char *ifname)
 	return n;
 }
 
-int main(int argc, char **argv)
+struct agent_opts {
+	const char *ifname;
+	enum xdp_attach_mode mode;
+	unsigned long gue_port;
+	union xlb_addr extra[MAX_EXTRA];
+	__u8 extra_family[MAX_EXTRA];
+	int n_extra;
+};
+
+/* Fills o from the command line: 0, or the exit code to leave with. */
+static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
 	static const struct option opts[] = {
 		{"interface", required_argument, NULL, 'i'},
@@ -120,48 +130,36 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
-	union xlb_addr extra[MAX_EXTRA];
-	__u8 extra_family[MAX_EXTRA];
 	struct xlb_err err = {{0}};
-	struct xlb_decap_config cfg = {0};
-	struct xdp_program *prog = NULL;
-	struct xlb_decap *skel = NULL;
-	unsigned long gue_port = 6080;
-	const char *ifname = NULL;
-	int opt, ifindex, ret = 1, n_extra = 0, n;
-	__u32 zero = 0;
-	char msg[128];
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "i:a:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
-			ifname = optarg;
+			o->ifname = optarg;
 			break;
 		case 'a':
-			if (n_extra == MAX_EXTRA ||
-			    xlb_parse_addr(optarg, &extra[n_extra],
-					   &extra_family[n_extra], &err)) {
+			if (o->n_extra == MAX_EXTRA ||
+			    xlb_parse_addr(optarg, &o->extra[o->n_extra],
+					   &o->extra_family[o->n_extra],
+					   &err)) {
 				fprintf(stderr, "xlb-agent: --address: %s\n",
-					n_extra == MAX_EXTRA ? "too many"
-							     : err.msg);
+					o->n_extra == MAX_EXTRA ? "too many"
+								: err.msg);
 				return 2;
 			}
-			n_extra++;
+			o->n_extra++;
 			break;
 		case 'g':
-			if (xlb_parse_uint(optarg, 0, 65535, &gue_port, &err)) {
+			if (xlb_parse_uint(optarg, 0, 65535, &o->gue_port,
+					   &err)) {
 				fprintf(stderr, "xlb-agent: --gue-port: %s\n",
 					err.msg);
 				return 2;
 			}
 			break;
 		case 'x':
-			if (!strcmp(optarg, "native")) {
-				mode = XDP_MODE_NATIVE;
-			} else if (!strcmp(optarg, "generic")) {
-				mode = XDP_MODE_SKB;
-			} else {
+			if (xlb_xdp_mode_parse(optarg, &o->mode)) {
 				fprintf(stderr,
 					"xlb-agent: --xdp-mode: expected "
 					"native or generic\n");
@@ -173,24 +171,62 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		case 'V':
 			printf("xlb-agent %s\n", XLB_VERSION);
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (!ifname || optind != argc) {
+	if (!o->ifname || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
-		fprintf(stderr, "xlb-agent: no interface %s\n", ifname);
-		return 1;
+	return 0;
+}
+
+/* Writes the decap config and the addresses that accept tunnels. */
+static int configure(struct xlb_decap *skel, const struct agent_opts *o)
+{
+	struct xlb_decap_config cfg = {0};
+	int addrs_fd = bpf_map__fd(skel->maps.decap_addrs);
+	__u32 zero = 0;
+	int n;
+
+	cfg.gue_port = htons(o->gue_port);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.decap_config), &zero,
+				&cfg, BPF_ANY)) {
+		n = -errno;
+		fprintf(stderr, "xlb-agent: writing config: %s\n",
+			strerror(-n));
+		return n;
 	}
+	n = add_if_addrs(addrs_fd, o->ifname);
+	for (int i = 0; i < o->n_extra; i++)
+		if (!add_addr(addrs_fd, &o->extra[i], o->extra_family[i]))
+			n++;
+	if (n <= 0)
+		fprintf(stderr,
+			"xlb-agent: warning: no address accepts tunnels yet "
+			"(%s has none; use --address)\n",
+			o->ifname);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_opts o = {.mode = XDP_MODE_NATIVE, .gue_port = 6080};
+	struct xlb_xdp_opts xo = {.what = "decap", .prog_name = "xlb_decap"};
+	struct xlb_err err = {{0}};
+	struct xlb_xdp xdp = {0};
+	struct xlb_decap *skel;
+	int ret, n;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
 	libbpf_set_print(lib_print);
 	libxdp_set_print(xdp_print);
 
@@ -200,61 +236,32 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	{
-		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj,
-				    .prog_name = "xlb_decap");
-
-		prog = xdp_program__create(&xopts);
-	}
-	ret = libxdp_get_error(prog);
+	xo.ifname = o.ifname;
+	xo.mode = o.mode;
+	ret = xlb_xdp_open(&xdp, skel->obj, &xo, &err);
 	if (ret) {
-		prog = NULL;
-		goto err_load;
+		fprintf(stderr, "xlb-agent: %s\n", err.msg);
+		goto out_skel;
 	}
-	ret = xdp_program__attach(prog, ifindex, mode, 0);
-	if (ret)
-		goto err_load;
-
-	cfg.gue_port = htons(gue_port);
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.decap_config), &zero,
-				&cfg, BPF_ANY)) {
-		fprintf(stderr, "xlb-agent: writing config: %s\n",
-			strerror(errno));
-		ret = 1;
+	n = configure(skel, &o);
+	if (n < 0) {
+		ret = n;
 		goto out_detach;
 	}
-	n = add_if_addrs(bpf_map__fd(skel->maps.decap_addrs), ifname);
-	for (int i = 0; i < n_extra; i++)
-		if (!add_addr(bpf_map__fd(skel->maps.decap_addrs), &extra[i],
-			      extra_family[i]))
-			n++;
-	if (n <= 0)
-		fprintf(stderr,
-			"xlb-agent: warning: no address accepts tunnels yet "
-			"(%s has none; use --address)\n",
-			ifname);
 	fprintf(stderr,
 		"xlb-agent: decap attached to %s (prog id %u), %d "
 		"addresses, GUE port %lu\n",
-		ifname, xdp_program__id(prog), n, gue_port);
+		o.ifname, xdp.prog_id, n, o.gue_port);
 
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	while (!stop)
 		pause();
-	ret = 0;
 
 out_detach:
-	xdp_program__detach(prog, ifindex, mode, 0);
-	fprintf(stderr, "xlb-agent: decap detached from %s\n", ifname);
-	xdp_program__close(prog);
+	xlb_xdp_close(&xdp, true);
+	fprintf(stderr, "xlb-agent: decap detached from %s\n", o.ifname);
+out_skel:
 	xlb_decap__destroy(skel);
 	return ret ? 1 : 0;
-
-err_load:
-	libxdp_strerror(ret, msg, sizeof(msg));
-	fprintf(stderr, "xlb-agent: attaching decap to %s: %s\n", ifname, msg);
-	xdp_program__close(prog);
-	xlb_decap__destroy(skel);
-	return 1;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "util.h"
 
 /* The connected or accepted socket, with the peer's name for messages. */
 struct conn {
@@ -354,35 +355,6 @@ out_req:
 	return ret;
 }
 
-/* mkdir -p of the directory that holds path. */
-static int mkdir_parent(const char *path, mode_t mode)
-{
-	char *dir = strdup(path), *slash;
-	int ret = 0;
-
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		goto out;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, mode) && errno != EEXIST) {
-			ret = -errno;
-			goto out;
-		}
-		*p = '/';
-	}
-	if (mkdir(dir, mode) && errno != EEXIST)
-		ret = -errno;
-out:
-	free(dir);
-	return ret;
-}
-
 /*
  * Removes a socket left by a daemon that died, but never a live one (a
  * second xlbd must not steal the first one's socket) nor a file that is
@@ -437,7 +409,7 @@ int xlb_ctl_listen(const char *path, mode_t mode, struct xlb_err *err)
 	ret = fill_addr(&sa, path, err);
 	if (ret)
 		return ret;
-	ret = mkdir_parent(path, 0755);
+	ret = xlb_mkdir_parent(path, 0755);
 	if (ret) {
 		xlb_err_set(err, "cannot create the directory of %s: %s", path,
 			    strerror(-ret));

@@ -11,52 +11,19 @@
 
 #include <stdbool.h>
 #include <xdp/libxdp.h>
+#include "loader.h"
 #include "model.h"
 
-#define XLB_PIN_ROOT "/sys/fs/bpf"
+/* The balancer's data plane: opaque, read through the accessors below. */
+struct xlb_dp;
 
-struct xlb_balance;
-struct xdp_program;
-
-/* Who a backend id belongs to, so ids are reused only when safe. */
-struct xlb_id_owner {
-	struct xlb_vip_key vip;
-	union xlb_addr addr;
-	__u8 family;
-	__u8 in_use;	/* in the current model */
-	__u8 ever_used; /* flows may still point at it */
-};
-
-struct xlb_dp {
-	struct xlb_balance *skel;
-	struct xdp_program *xdp_prog; /* NULL when adopted */
-	int ifindex;
-	enum xdp_attach_mode mode;
-	bool adopted; /* program was already attached when we started */
-	__u32 prog_id;
-	__u8 gw_mac[6];
-	/* Outer sources used when the model configures no prefix: the
-	 * interface's own first IPv4 and global IPv6 address (or zero). */
-	union xlb_addr if_src4, if_src6;
-	char pin_dir[256];
-	int vips_fd, vip_info_fd, rings_fd, backends_fd, flows_fd, config_fd,
-		filter_fd;
-	int counters_fd, vip_stats_fd, backend_stats_fd;
-	/* Last table built per VIP id: for `ring show` and metrics. */
-	__u64 fingerprint[XLB_MAX_VIPS];
-	__u32 slots[XLB_MAX_BACKENDS]; /* slots held, per backend id */
-	struct xlb_id_owner owner[XLB_MAX_BACKENDS];
-	/* Ids allocated by the apply under way: their stats start at 0. */
-	__u8 fresh_vip[XLB_MAX_VIPS];
-	__u8 fresh_backend[XLB_MAX_BACKENDS];
-	/* Ids of the model being applied (scratch for O(1) tests). */
-	__u8 vip_mark[XLB_MAX_VIPS];
-	__u8 backend_mark[XLB_MAX_BACKENDS];
-	/* What the backends map holds, so unchanged entries are not
-	 * rewritten (one weight change used to rewrite all of them). */
-	struct xlb_backend written[XLB_MAX_BACKENDS];
-	__u32 *scratch; /* XLB_RING_SIZE_MAX slots for building tables */
-	__u32 *keys;	/* 0 .. XLB_RING_SIZE_MAX-1, for batch updates */
+/* Maps other modules read or hand on (counters, the TC program). */
+enum xlb_dp_map {
+	XLB_DP_BACKENDS,
+	XLB_DP_CONFIG,
+	XLB_DP_COUNTERS,
+	XLB_DP_VIP_STATS,
+	XLB_DP_BACKEND_STATS,
 };
 
 struct xlb_dp_opts {
@@ -66,6 +33,10 @@ struct xlb_dp_opts {
 	__u8 gw_mac[6];
 	__u32 max_flows; /* 0 = XLB_MAX_FLOWS */
 };
+
+/* A data plane to open; xlb_dp_free releases it after xlb_dp_close. */
+struct xlb_dp *xlb_dp_new(void);
+void xlb_dp_free(struct xlb_dp *dp);
 
 /*
  * Mounts bpffs if needed, loads the balancer reusing maps pinned at
@@ -101,7 +72,25 @@ int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,
 /* Detach (when asked) and release. Maps stay pinned unless detached. */
 void xlb_dp_close(struct xlb_dp *dp, bool detach);
 
-/* Mounts bpffs at XLB_PIN_ROOT when dir lies below it and it is missing. */
-int xlb_ensure_bpffs(const char *dir, struct xlb_err *err);
+/* The last table built for a VIP id (0: none), for `ring show`, metrics. */
+__u64 xlb_dp_fingerprint(const struct xlb_dp *dp, __u32 vip_id);
+/* Ring slots a backend id holds in its VIP's last table. */
+__u32 xlb_dp_slots(const struct xlb_dp *dp, __u32 backend_id);
+const __u8 *xlb_dp_gw_mac(const struct xlb_dp *dp);
+int xlb_dp_map_fd(const struct xlb_dp *dp, enum xlb_dp_map map);
+int xlb_dp_ifindex(const struct xlb_dp *dp);
+/* "native" or "generic": how the program is attached. */
+const char *xlb_dp_xdp_mode(const struct xlb_dp *dp);
+__u32 xlb_dp_prog_id(const struct xlb_dp *dp);
+const char *xlb_dp_pin_dir(const struct xlb_dp *dp);
+/* The program was attached already when we started (a restart). */
+bool xlb_dp_adopted(const struct xlb_dp *dp);
+
+/*
+ * After a restart: down[id] = 1 for every backend id the maps say is
+ * down (what the checks had taken down stays down until they say
+ * otherwise), 0 for the others; down has XLB_MAX_BACKENDS entries.
+ */
+void xlb_dp_restart_down(const struct xlb_dp *dp, __u8 *down);
 
 #endif /* XLB_DATAPLANE_H */

@@ -16,7 +16,7 @@
 #include "model.h"
 #include "watch.h"
 
-struct hc_engine;
+struct xlb_hc;
 
 struct hc_target {
 	__u32 id;		  /* the caller's key (a backend id) */
@@ -49,16 +49,16 @@ struct hc_result {
 typedef void (*hc_result_fn)(void *ctx, const struct hc_result *r);
 
 /* Registers its fds in epfd; their data.ptr are struct xlb_watch. */
-struct hc_engine *hc_engine_new(int epfd, hc_result_fn fn, void *ctx);
-void hc_engine_free(struct hc_engine *e);
+struct xlb_hc *xlb_hc_new(int epfd, hc_result_fn fn, void *ctx);
+void xlb_hc_free(struct xlb_hc *e);
 
 /*
  * Adds the check t->id, or replaces it (a running probe of the old one is
  * abandoned without a result). The first run is spread over one interval
  * by a hash of the id, so many checks added at once do not burst.
  */
-int hc_engine_set(struct hc_engine *e, const struct hc_target *t);
-void hc_engine_del(struct hc_engine *e, __u32 id);
-size_t hc_engine_count(const struct hc_engine *e);
+int xlb_hc_set(struct xlb_hc *e, const struct hc_target *t);
+void xlb_hc_del(struct xlb_hc *e, __u32 id);
+size_t xlb_hc_count(const struct xlb_hc *e);
 
 #endif /* XLB_HEALTH_H */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "maglev.h"
 #include "model.h"
 
 void xlb_err_set(struct xlb_err *err, const char *fmt, ...)
@@ -371,18 +372,6 @@ backend_by_id(const struct xlb_model *m, __u32 id,
 
 /* ---- value checks ------------------------------------------------------ */
 
-static bool is_prime(__u32 n)
-{
-	if (n < 2)
-		return false;
-	if (n % 2 == 0)
-		return n == 2;
-	for (__u32 d = 3; d <= n / d; d += 2)
-		if (n % d == 0)
-			return false;
-	return true;
-}
-
 static int check_ring_size(__u32 ring, size_t n_backends, struct xlb_err *err)
 {
 	if (ring < XLB_RING_SIZE_MIN || ring > XLB_RING_SIZE_MAX) {
@@ -391,7 +380,7 @@ static int check_ring_size(__u32 ring, size_t n_backends, struct xlb_err *err)
 		return -EINVAL;
 	}
 	/* Maglev needs a prime so every permutation visits every slot. */
-	if (!is_prime(ring)) {
+	if (!xlb_is_prime(ring)) {
 		xlb_err_set(err, "ring size %u is not a prime", ring);
 		return -EINVAL;
 	}

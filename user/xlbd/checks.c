@@ -60,7 +60,7 @@ void xlbd_checks_sync(struct xlbd *d)
 			if (d->targets[b->id].id == b->id &&
 			    !memcmp(&d->targets[b->id], &t, sizeof(t)))
 				continue;
-			if (hc_engine_set(d->hc, &t)) {
+			if (xlb_hc_set(d->hc, &t)) {
 				xlbd_log(LOG_ERR,
 					 "cannot start the check of %s",
 					 t.env_backend);
@@ -72,7 +72,7 @@ void xlbd_checks_sync(struct xlbd *d)
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
 		if (wanted[id] || d->targets[id].id != id)
 			continue;
-		hc_engine_del(d->hc, id);
+		xlb_hc_del(d->hc, id);
 		memset(&d->targets[id], 0, sizeof(d->targets[id]));
 	}
 }

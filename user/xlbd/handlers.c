@@ -152,7 +152,7 @@ static json_t *vip_json(struct xlbd *d, const struct xlb_vip_cfg *v)
 	char fp[32];
 
 	snprintf(fp, sizeof(fp), "%016" PRIx64,
-		 (uint64_t)d->dp->fingerprint[v->vip_id]);
+		 (uint64_t)xlb_dp_fingerprint(d->dp, v->vip_id));
 	json_object_set_new(j, "fingerprint", json_string(fp));
 	return j;
 }
@@ -161,7 +161,7 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 {
 	char mac[32];
 	size_t nb = 0;
-	const __u8 *m = d->dp->gw_mac;
+	const __u8 *m = xlb_dp_gw_mac(d->dp);
 
 	(void)args;
 	for (size_t i = 0; i < d->model.n_vips; i++)
@@ -172,14 +172,13 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 		"{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
 		"s:b}",
 		"version", XLB_VERSION, "interface", d->ifname, "ifindex",
-		d->dp->ifindex, "xdp_mode",
-		d->dp->mode == XDP_MODE_SKB ? "generic" : "native", "prog_id",
-		(json_int_t)d->dp->prog_id, "pin_dir", d->dp->pin_dir,
-		"state_file", d->state_path, "socket", d->socket_path,
-		"gateway_mac", mac, "vips", (json_int_t)d->model.n_vips,
-		"backends", (json_int_t)nb, "uptime_s",
-		(json_int_t)(time(NULL) - d->started), "adopted",
-		d->dp->adopted));
+		xlb_dp_ifindex(d->dp), "xdp_mode", xlb_dp_xdp_mode(d->dp),
+		"prog_id", (json_int_t)xlb_dp_prog_id(d->dp), "pin_dir",
+		xlb_dp_pin_dir(d->dp), "state_file", d->state_path, "socket",
+		d->socket_path, "gateway_mac", mac, "vips",
+		(json_int_t)d->model.n_vips, "backends", (json_int_t)nb,
+		"uptime_s", (json_int_t)(time(NULL) - d->started), "adopted",
+		xlb_dp_adopted(d->dp)));
 }
 
 static json_t *do_vip_add(struct xlbd *d, const json_t *args)
@@ -459,7 +458,7 @@ static json_t *do_ring_show(struct xlbd *d, const json_t *args)
 	list = json_array();
 	for (size_t j = 0; j < v->n_backends; j++) {
 		const struct xlb_backend_cfg *b = &v->backends[j];
-		__u32 slots = d->dp->slots[b->id];
+		__u32 slots = xlb_dp_slots(d->dp, b->id);
 
 		json_array_append_new(
 			list,
@@ -472,7 +471,7 @@ static json_t *do_ring_show(struct xlbd *d, const json_t *args)
 				  100.0 * slots / v->ring_size));
 	}
 	snprintf(fp, sizeof(fp), "%016" PRIx64,
-		 (uint64_t)d->dp->fingerprint[v->vip_id]);
+		 (uint64_t)xlb_dp_fingerprint(d->dp, v->vip_id));
 	return xlb_ctl_ok(json_pack("{s:s, s:I, s:s, s:o}", "vip",
 				    xlb_format_vip(&v->key, vip, sizeof(vip)),
 				    "ring_size", (json_int_t)v->ring_size,

@@ -171,13 +171,13 @@ static int loop_init(struct xlbd *d)
 	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
 	if (!d->policy || !d->targets)
 		return -ENOMEM;
-	d->hc = hc_engine_new(d->epfd, xlbd_on_result, d);
+	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);
 	return d->hc ? 0 : -ENOMEM;
 }
 
 static void loop_free(struct xlbd *d)
 {
-	hc_engine_free(d->hc);
+	xlb_hc_free(d->hc);
 	free(d->policy);
 	free(d->targets);
 	if (d->tick_fd >= 0)
@@ -330,11 +330,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'x':
-			if (!strcmp(optarg, "native")) {
-				dpo.mode = XDP_MODE_NATIVE;
-			} else if (!strcmp(optarg, "generic")) {
-				dpo.mode = XDP_MODE_SKB;
-			} else {
+			if (xlb_xdp_mode_parse(optarg, &dpo.mode)) {
 				fprintf(stderr,
 					"xlbd: --xdp-mode: expected native "
 					"or generic, not '%s'\n",
@@ -411,7 +407,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	d.dp = calloc(1, sizeof(*d.dp));
+	d.dp = xlb_dp_new();
 	if (!d.dp) {
 		fprintf(stderr, "xlbd: out of memory\n");
 		return 1;
@@ -419,25 +415,27 @@ int main(int argc, char **argv)
 	ret = xlb_dp_open(d.dp, &dpo, &err);
 	if (ret) {
 		fprintf(stderr, "xlbd: %s\n", err.msg);
-		free(d.dp);
+		xlb_dp_free(d.dp);
 		return 1;
 	}
-	if (d.dp->adopted)
+	if (xlb_dp_adopted(d.dp))
 		xlbd_log(LOG_NOTICE,
 			 "adopted the running balancer (prog id %u) on %s, "
 			 "maps at %s",
-			 d.dp->prog_id, d.ifname, d.dp->pin_dir);
+			 xlb_dp_prog_id(d.dp), d.ifname, xlb_dp_pin_dir(d.dp));
 	else
 		xlbd_log(LOG_NOTICE,
 			 "attached the balancer (prog id %u) to %s in %s mode, "
 			 "maps at %s",
-			 d.dp->prog_id, d.ifname,
+			 xlb_dp_prog_id(d.dp), d.ifname,
 			 dpo.mode == XDP_MODE_SKB ? "generic" : "native",
-			 d.dp->pin_dir);
+			 xlb_dp_pin_dir(d.dp));
 
 	/* Checks through the tunnel: TC egress encapsulates marked sockets. */
-	ret = xlb_hc_tc_attach(d.dp->ifindex, d.dp->backends_fd,
-			       d.dp->config_fd, d.dp->pin_dir, &d.hc_tc, &err);
+	ret = xlb_hc_tc_attach(xlb_dp_ifindex(d.dp),
+			       xlb_dp_map_fd(d.dp, XLB_DP_BACKENDS),
+			       xlb_dp_map_fd(d.dp, XLB_DP_CONFIG),
+			       xlb_dp_pin_dir(d.dp), &d.hc_tc, &err);
 	if (ret) {
 		fprintf(stderr, "xlbd: %s\n", err.msg);
 		goto out;
@@ -452,9 +450,7 @@ int main(int argc, char **argv)
 	d.restoring = true;
 	/* What the checks had taken down before the restart stays down
 	 * until they say otherwise: the maps remember it. */
-	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
-		d.policy->start_down[id] =
-			d.dp->written[id].state == XLB_BACKEND_DOWN;
+	xlb_dp_restart_down(d.dp, d.policy->start_down);
 	ret = xlbd_commit(&d, &initial, &err);
 	d.restoring = false;
 	memset(d.policy->start_down, 0, sizeof(d.policy->start_down));
@@ -499,7 +495,7 @@ out:
 			 d.ifname);
 	xlb_hc_tc_detach(d.hc_tc, d.detach_on_exit);
 	xlb_dp_close(d.dp, d.detach_on_exit);
-	free(d.dp);
+	xlb_dp_free(d.dp);
 	xlb_model_free(&d.model);
 	xlb_model_free(&d.effective);
 	return ret ? 1 : 0;

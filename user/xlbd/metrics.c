@@ -31,7 +31,8 @@ static void write_counters(FILE *f, struct xlbd *d)
 	struct xlb_counter c[XLB_CNT_MAX];
 
 	for (__u32 i = 0; i < XLB_CNT_MAX; i++)
-		if (xlb_counter_sum(d->dp->counters_fd, i, &c[i]))
+		if (xlb_counter_sum(xlb_dp_map_fd(d->dp, XLB_DP_COUNTERS), i,
+				    &c[i]))
 			memset(&c[i], 0, sizeof(c[i]));
 	metric_head(f, "xlb_packets_total", "counter",
 		    "Packets by verdict (pass_*, tx_*, drop_*) or event.");
@@ -73,7 +74,8 @@ static void write_vips(FILE *f, struct xlbd *d)
 	for (size_t i = 0; i < m->n_vips; i++) {
 		const struct xlb_vip_cfg *v = &m->vips[i];
 
-		if (xlb_counter_sum(d->dp->vip_stats_fd, v->vip_id, &c))
+		if (xlb_counter_sum(xlb_dp_map_fd(d->dp, XLB_DP_VIP_STATS),
+				    v->vip_id, &c))
 			continue;
 		xlb_format_vip(&v->key, vip, sizeof(vip));
 		fprintf(f, "xlb_vip_packets_total{vip=\"%s\"} %llu\n", vip,
@@ -91,7 +93,7 @@ static void write_vips(FILE *f, struct xlbd *d)
 			"xlb_ring_fingerprint_info{vip=\"%s\","
 			"fingerprint=\"%016" PRIx64 "\"} 1\n",
 			xlb_format_vip(&v->key, vip, sizeof(vip)),
-			(uint64_t)d->dp->fingerprint[v->vip_id]);
+			(uint64_t)xlb_dp_fingerprint(d->dp, v->vip_id));
 	}
 
 	metric_head(f, "xlb_backend_packets_total", "counter",
@@ -123,7 +125,9 @@ static void write_vips(FILE *f, struct xlbd *d)
 			xlb_format_addr(&b->addr, b->family, addr,
 					sizeof(addr));
 			snprintf(labels, sizeof(labels), lbl, vip, addr);
-			if (xlb_counter_sum(d->dp->backend_stats_fd, b->id, &c))
+			if (xlb_counter_sum(
+				    xlb_dp_map_fd(d->dp, XLB_DP_BACKEND_STATS),
+				    b->id, &c))
 				memset(&c, 0, sizeof(c));
 			fprintf(f, "xlb_backend_packets_total{%s} %llu\n",
 				labels, (unsigned long long)c.packets);
@@ -132,7 +136,7 @@ static void write_vips(FILE *f, struct xlbd *d)
 			fprintf(f, "xlb_backend_weight{%s} %u\n", labels,
 				b->weight);
 			fprintf(f, "xlb_backend_ring_slots{%s} %u\n", labels,
-				d->dp->slots[b->id]);
+				xlb_dp_slots(d->dp, b->id));
 			fprintf(f, "xlb_backend_state{%s,state=\"%s\"} 1\n",
 				labels, xlb_state_name(b->state));
 			write_health(f, d, v, b, labels);

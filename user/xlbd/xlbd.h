@@ -32,7 +32,7 @@ struct xlbd {
 	struct xlb_model model;	    /* the operator's: the state file */
 	struct xlb_model effective; /* what the maps hold (policy applied) */
 	struct xlb_policy *policy;
-	struct hc_engine *hc;
+	struct xlb_hc *hc;
 	struct hc_target *targets; /* per backend id: the check running */
 	struct xlb_hc_tc *hc_tc;
 	bool restoring;	     /* first commit: trust restored backends */

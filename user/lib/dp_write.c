@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The data plane's writer (see dataplane.h): the change set of an apply
+ * is computed first (changes.h), then written in the order the data path
+ * can never observe half-done. Also the clean-up after adoption.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "changes.h"
+#include "dp_priv.h"
+#include "maglev.h"
+#include <xlb/hash.h>
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's, seen by userspace */
+#endif
+
+static int zero_percpu(int fd, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xlb_counter *zero;
+	int ret;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	ret = bpf_map_update_elem(fd, &id, zero, BPF_ANY) ? -errno : 0;
+	free(zero);
+	return ret;
+}
+
+static int write_config(struct xlb_dp *dp, const struct xlb_global_cfg *g)
+{
+	struct xlb_config c = {0};
+	__u32 zero = 0;
+
+	memcpy(c.gw_mac, dp->gw_mac, sizeof(c.gw_mac));
+	c.encap = g->encap;
+	c.ttl = g->ttl;
+	c.gue_port = htons(g->gue_port);
+	c.mtu = g->mtu;
+	c.src4_plen = g->src4_plen;
+	c.src6_plen = g->src6_plen;
+	c.src4 = g->src4_plen ? g->src4.v4 : dp->if_src4.v4;
+	memcpy(c.src6, g->src6_plen ? g->src6.v6 : dp->if_src6.v6,
+	       sizeof(c.src6));
+	c.flow_rate_limit = g->flow_rate_limit;
+	c.udp_timeout_ns = (__u64)g->udp_timeout_ms * 1000000ULL;
+	return bpf_map_update_elem(dp->config_fd, &zero, &c, BPF_ANY) ? -errno
+								      : 0;
+}
+
+/*
+ * Builds v's table into a new ring map, filled through mmap (a batch
+ * update of 65537 slots costs ten times as much). Returns its fd; the
+ * caller swaps it in.
+ */
+static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
+		      struct xlb_err *err)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, copts,
+		    .map_flags = XLB_RING_MAP_FLAGS);
+	/* Array elements sit 8 bytes apart whatever their size: the stride
+	 * shows through mmap. */
+	const size_t stride = 8;
+	size_t len = ((size_t)v->ring_size * stride + 4095) & ~4095UL;
+	struct xlb_maglev_backend *mb;
+	int ret, fd;
+	void *mem;
+	__u64 fp;
+
+	mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n_backends; i++) {
+		mb[i].id = v->backends[i].id;
+		mb[i].weight = xlb_changes_ring_weight(&v->backends[i]);
+		mb[i].addr = v->backends[i].addr;
+		mb[i].family = v->backends[i].family;
+	}
+	ret = xlb_maglev_build(mb, v->n_backends, v->ring_size, dp->scratch,
+			       &fp);
+	free(mb);
+	if (ret) {
+		xlb_err_set(err, "building the ring: %s", strerror(-ret));
+		return ret;
+	}
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32),
+			    sizeof(__u32), v->ring_size, &copts);
+	if (fd < 0) {
+		ret = -errno;
+		xlb_err_set(err, "creating a ring of %u slots: %s",
+			    v->ring_size, strerror(-ret));
+		return ret;
+	}
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		ret = -errno;
+		close(fd);
+		xlb_err_set(err, "mapping a ring: %s", strerror(-ret));
+		return ret;
+	}
+	for (__u32 i = 0; i < v->ring_size; i++)
+		*(__u32 *)((char *)mem + i * stride) = dp->scratch[i];
+	munmap(mem, len);
+
+	dp->fingerprint[v->vip_id] = fp;
+	for (size_t i = 0; i < v->n_backends; i++)
+		dp->slots[v->backends[i].id] = 0;
+	for (__u32 s = 0; s < v->ring_size; s++)
+		if (dp->scratch[s] < XLB_MAX_BACKENDS)
+			dp->slots[dp->scratch[s]]++;
+	return fd;
+}
+
+/*
+ * Swaps n rings in. One batched update: the kernel waits for running
+ * programs once per update of a map of maps, and that wait (~18 ms here)
+ * dominated applying many VIPs. Each VIP still switches atomically.
+ */
+static int swap_rings(struct xlb_dp *dp, __u32 *ids, __u32 *fds, __u32 n)
+{
+	__u32 count = n;
+	int ret = 0;
+
+	if (!n)
+		return 0;
+	if (bpf_map_update_batch(dp->rings_fd, ids, fds, &count, NULL)) {
+		ret = -errno;
+		if (ret != -EOPNOTSUPP && ret != -ENOTSUPP && ret != -EINVAL)
+			return ret;
+		/* Older kernels: one by one. */
+		for (__u32 i = 0; i < n; i++)
+			if (bpf_map_update_elem(dp->rings_fd, &ids[i], &fds[i],
+						BPF_ANY))
+				return -errno;
+		ret = 0;
+	}
+	return ret;
+}
+
+static void filter_add(struct xlb_vip_filter *f, const union xlb_addr *a)
+{
+	__u32 bit = xlb_filter_bit(a);
+
+	f->bits[bit / 64] |= 1ULL << (bit % 64);
+}
+
+static int write_filter(struct xlb_dp *dp, const struct xlb_model *a,
+			const struct xlb_model *b)
+{
+	static struct xlb_vip_filter f;
+	__u32 zero = 0;
+
+	memset(&f, 0, sizeof(f));
+	for (size_t i = 0; a && i < a->n_vips; i++)
+		filter_add(&f, &a->vips[i].key.addr);
+	for (size_t i = 0; b && i < b->n_vips; i++)
+		filter_add(&f, &b->vips[i].key.addr);
+	return bpf_map_update_elem(dp->filter_fd, &zero, &f, BPF_ANY) ? -errno
+								      : 0;
+}
+
+/* Frees a VIP id: its flows stop matching it, its ring goes. */
+static void clear_vip_id(struct xlb_dp *dp, __u32 id)
+{
+	struct xlb_vip_info none = {0};
+
+	bpf_map_update_elem(dp->vip_info_fd, &id, &none, BPF_ANY);
+	bpf_map_delete_elem(dp->rings_fd, &id);
+}
+
+/* Marks a backend id free in the data path; its address stays readable. */
+static int retire_backend(struct xlb_dp *dp, const struct xlb_change_backend *r)
+{
+	dp->owner[r->id].in_use = 0;
+	dp->slots[r->id] = 0;
+	if (!r->write)
+		return 0;
+	if (bpf_map_update_elem(dp->backends_fd, &r->id, &r->entry, BPF_ANY))
+		return -errno;
+	dp->written[r->id] = r->entry;
+	return 0;
+}
+
+#define CHECK(expr, what)                                                      \
+	do {                                                                   \
+		ret = (expr);                                                  \
+		if (ret) {                                                     \
+			if (!err->msg[0])                                      \
+				xlb_err_set(err, "%s: %s", what,               \
+					    strerror(-ret));                   \
+			return ret;                                            \
+		}                                                              \
+	} while (0)
+
+/* Every id of next is assigned (xlb_dp_assign_ids ran). */
+static int check_ids(const struct xlb_model *next, struct xlb_err *err)
+{
+	for (size_t i = 0; i < next->n_vips; i++) {
+		bool ok = next->vips[i].vip_id;
+
+		for (size_t j = 0; ok && j < next->vips[i].n_backends; j++)
+			ok = next->vips[i].backends[j].id;
+		if (!ok) {
+			xlb_err_set(err, "internal: ids not assigned");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* 1a. Backend entries (stats zeroed first), and whose they now are. */
+static int write_backends(struct xlb_dp *dp, const struct xlb_changes *cs,
+			  struct xlb_err *err)
+{
+	int ret;
+
+	for (size_t i = 0; i < cs->n_backends; i++) {
+		const struct xlb_change_backend *cb = &cs->backends[i];
+		struct xlb_id_owner *o = &dp->owner[cb->id];
+
+		ret = 0;
+		if (cb->zero_stats)
+			ret = zero_percpu(dp->backend_stats_fd, cb->id);
+		if (!ret && cb->write &&
+		    bpf_map_update_elem(dp->backends_fd, &cb->id, &cb->entry,
+					BPF_ANY))
+			ret = -errno;
+		if (ret) {
+			xlb_err_set(err, "writing backend id %u: %s", cb->id,
+				    strerror(-ret));
+			return ret;
+		}
+		if (cb->write)
+			dp->written[cb->id] = cb->entry;
+		o->vip = cb->vip->key;
+		o->addr = cb->cfg->addr;
+		o->family = cb->cfg->family;
+		o->in_use = o->ever_used = 1;
+	}
+	for (size_t i = 0; i < cs->n_zero_vips; i++) {
+		ret = zero_percpu(dp->vip_stats_fd, cs->zero_vips[i]);
+		if (ret) {
+			xlb_err_set(err, "clearing VIP stats: %s",
+				    strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* 1b. New tables, built aside and swapped in at once. */
+static int write_rings(struct xlb_dp *dp, const struct xlb_changes *cs,
+		       struct xlb_err *err)
+{
+	__u32 ring_ids[XLB_MAX_VIPS], ring_fds[XLB_MAX_VIPS], n_rings = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < cs->n_rings; i++) {
+		ret = build_ring(dp, cs->rings[i], err);
+		if (ret < 0)
+			goto out_rings;
+		ring_ids[n_rings] = cs->rings[i]->vip_id;
+		ring_fds[n_rings++] = ret;
+	}
+	ret = swap_rings(dp, ring_ids, ring_fds, n_rings);
+	if (ret)
+		xlb_err_set(err, "swapping rings in: %s", strerror(-ret));
+
+out_rings:
+	for (__u32 i = 0; i < n_rings; i++)
+		close(ring_fds[i]);
+	return ret;
+}
+
+/* 2. VIPs: the filter lets both old and new through meanwhile. */
+static int write_vips(struct xlb_dp *dp, const struct xlb_model *cur,
+		      const struct xlb_model *next, struct xlb_err *err)
+{
+	struct xlb_vip_key ak;
+	int ret;
+
+	CHECK(write_filter(dp, cur, next), "writing the VIP filter");
+	for (size_t i = 0; i < next->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &next->vips[i];
+		struct xlb_vip val = {
+			.vip_id = v->vip_id,
+			.flags = v->flags,
+			.ring_size = v->ring_size,
+			.encap = v->encap,
+		};
+		struct xlb_vip_info info = {.key = v->key, .vip = val};
+		struct xlb_vip none = {0};
+
+		ak = xlb_changes_addr_key(&v->key);
+		if (bpf_map_update_elem(dp->vip_info_fd, &v->vip_id, &info,
+					BPF_ANY) ||
+		    bpf_map_update_elem(dp->vips_fd, &ak, &none, BPF_ANY) ||
+		    bpf_map_update_elem(dp->vips_fd, &v->key, &val, BPF_ANY))
+			CHECK(-errno, "writing a VIP");
+	}
+	return 0;
+}
+
+/* 3. What next no longer has: VIPs first, then what they used. */
+static int write_removals(struct xlb_dp *dp, const struct xlb_model *next,
+			  const struct xlb_changes *cs, struct xlb_err *err)
+{
+	int ret;
+
+	for (size_t i = 0; i < cs->n_del_keys; i++)
+		bpf_map_delete_elem(dp->vips_fd, &cs->del_keys[i]);
+	CHECK(write_filter(dp, next, NULL), "writing the VIP filter");
+	for (size_t i = 0; i < cs->n_clear_vips; i++) {
+		clear_vip_id(dp, cs->clear_vips[i]);
+		dp->fingerprint[cs->clear_vips[i]] = 0;
+	}
+	for (size_t i = 0; i < cs->n_retire; i++)
+		CHECK(retire_backend(dp, &cs->retire[i]), "retiring a backend");
+	return 0;
+}
+
+int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
+		 struct xlb_model *next, struct xlb_err *err)
+{
+	const struct xlb_written w = {
+		.backends = dp->written,
+		.fingerprint = dp->fingerprint,
+		.fresh_vip = dp->fresh_vip,
+		.fresh_backend = dp->fresh_backend,
+	};
+	struct xlb_changes cs;
+	int ret;
+
+	err->msg[0] = '\0';
+	ret = check_ids(next, err);
+	if (ret)
+		return ret;
+	ret = xlb_changes_compute(&w, cur, next, &cs);
+	if (ret) {
+		xlb_err_set(err, "computing the changes: %s", strerror(-ret));
+		goto out_changes;
+	}
+	ret = write_config(dp, &next->global);
+	if (ret) {
+		xlb_err_set(err, "writing config: %s", strerror(-ret));
+		goto out_changes;
+	}
+	ret = write_backends(dp, &cs, err);
+	if (!ret)
+		ret = write_rings(dp, &cs, err);
+	if (!ret)
+		ret = write_vips(dp, cur, next, err);
+	if (!ret)
+		ret = write_removals(dp, next, &cs, err);
+	if (!ret) {
+		memset(dp->fresh_vip, 0, sizeof(dp->fresh_vip));
+		memset(dp->fresh_backend, 0, sizeof(dp->fresh_backend));
+	}
+
+out_changes:
+	xlb_changes_free(&cs);
+	return ret;
+}
+
+int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,
+		     struct xlb_err *err)
+{
+	struct xlb_vip_key key, next;
+	void *prev = NULL;
+	int ret;
+
+	err->msg[0] = '\0';
+	/* Stale VIPs: collect by restarting after each delete. */
+	while (!bpf_map_get_next_key(dp->vips_fd, prev, &next)) {
+		bool keep = xlb_model_vip(m, &next) ||
+			    ((next.proto == IPPROTO_ICMP ||
+			      next.proto == IPPROTO_ICMPV6) &&
+			     !next.port && xlb_changes_has_addr(m, &next));
+
+		if (!keep && !bpf_map_delete_elem(dp->vips_fd, &next)) {
+			prev = NULL;
+			continue;
+		}
+		key = next;
+		prev = &key;
+	}
+	xlb_changes_mark_ids(m, dp->vip_mark, dp->backend_mark);
+	for (__u32 id = 1; id < XLB_MAX_VIPS; id++)
+		if (!dp->vip_mark[id])
+			clear_vip_id(dp, id);
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		struct xlb_change_backend r = {.id = id, .write = true};
+
+		if (dp->backend_mark[id] ||
+		    dp->written[id].state == XLB_BACKEND_UNUSED)
+			continue;
+		r.entry = dp->written[id];
+		r.entry.state = XLB_BACKEND_UNUSED;
+		CHECK(retire_backend(dp, &r), "retiring a stale backend");
+	}
+	return 0;
+}

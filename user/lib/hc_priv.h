@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The health checker's insides, shared by its files and no one else:
+ * health.c schedules checks (slots, id map, timer heap, the engine's
+ * lifecycle), hc_probe.c runs one probe of a check (TCP, HTTP, UDP,
+ * exec) to a verdict, hc_spec.c turns a target into what probes use.
+ */
+#ifndef XLB_HC_PRIV_H
+#define XLB_HC_PRIV_H
+
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+
+#include "health.h"
+
+#define HC_CHUNK_SHIFT 8
+#define HC_CHUNK       (1U << HC_CHUNK_SHIFT)
+#define HC_NONE	       0xffffffffU
+/* HTTP: bytes read at most before the body is declared to lack the text. */
+#define HC_RX_MAX 16384
+/* Due checks handled per timer wake-up, so a burst cannot starve the loop. */
+#define HC_BATCH 256
+/*
+ * The timer is armed this late: runs and timeouts due within it are then
+ * handled in one wake-up instead of one each. Late, never early, so a
+ * timeout never fires before timeout_ms.
+ */
+#define HC_SLACK_NS 1000000ULL
+#define NS_PER_MS   1000000ULL
+#define NS_PER_S    1000000000ULL
+
+#define HC_ENV_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum hc_phase {
+	HC_IDLE,    /* no probe running */
+	HC_CONNECT, /* TCP, HTTP: connect() in flight */
+	HC_SEND,    /* HTTP: request partly sent */
+	HC_RECV,    /* HTTP, UDP: waiting for the answer */
+	HC_WAIT,    /* exec: the child runs */
+};
+
+/* Header-end matcher states (any of "\n\n", "\n\r\n" ends the header). */
+enum { HDR_LINE, HDR_BOL, HDR_BOL_CR, HDR_BODY };
+
+/*
+ * A check's configuration in the shape probes use it, with only the
+ * strings its kind needs, plus the running HTTP probe's progress (one
+ * probe per check at most, so it lives here and not per probe).
+ */
+struct hc_spec {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} addr;
+	socklen_t addr_len;
+	__u32 mark;
+	char ifname[16];
+	__u16 mss;
+	__u16 http_status;
+	__u16 out_len;	 /* HTTP request or UDP payload */
+	__u16 match_len; /* http_body or udp_expect; 0 = anything */
+	__u16 out_done;	 /* HTTP: request bytes sent */
+	__u16 rx_len;	 /* HTTP: response bytes read */
+	__u16 status;	 /* HTTP: parsed status, 0 = not yet */
+	__u8 line_len;
+	__u8 hdr_state;
+	__u8 carry_len;
+	char line[32]; /* HTTP: the start of the status line */
+	union {
+		struct {
+			const char *out;
+			const char *match;
+			/* The body's last match_len - 1 bytes, across reads. */
+			char *carry;
+		} sock;
+		struct {
+			char *argv[4];
+			char *envp[5];
+		} exec;
+	};
+	char data[];
+};
+
+struct hc_check {
+	struct xlb_watch watch; /* the running probe's socket or pidfd */
+	struct xlb_hc *e;
+	struct hc_spec *spec; /* NULL while the slot is free */
+	__u64 next_run;	      /* scheduled start, ns of CLOCK_MONOTONIC */
+	__u64 start;	      /* the running probe's actual start */
+	__u32 interval_ms;
+	__u32 timeout_ms;
+	__u32 id;
+	__u32 heap_pos; /* in e->heap; the next free slot while free */
+	int fd;		/* socket or pidfd of the running probe, or -1 */
+	pid_t pid;	/* exec: the running child, 0 once reaped */
+	__u8 kind;
+	__u8 phase;
+};
+
+struct hc_heap_ent {
+	__u64 key; /* ns: when the check needs attention */
+	__u32 slot;
+};
+
+struct hc_map_ent {
+	__u32 id;
+	__u32 slot; /* HC_NONE: empty */
+};
+
+/* An abandoned exec child, killed, whose exit is still to be reaped. */
+struct hc_reap {
+	struct xlb_watch watch;
+	struct xlb_hc *e;
+	struct hc_reap *next, **pprev;
+	int pidfd;
+	pid_t pid;
+};
+
+struct xlb_hc {
+	int epfd;
+	int tfd;
+	struct xlb_watch timer_watch;
+	hc_result_fn fn;
+	void *ctx;
+	bool closing; /* xlb_hc_free: reap children synchronously */
+	struct hc_check **chunks;
+	__u32 n_chunks;
+	__u32 n_slots;	 /* slots ever handed out */
+	__u32 free_slot; /* head of the free list, HC_NONE if empty */
+	size_t count;
+	struct hc_heap_ent *heap;
+	__u32 heap_len, heap_cap;
+	struct hc_map_ent *map;
+	__u32 map_mask;
+	struct hc_reap *reaping;
+	__u64 armed; /* absolute expiry the timerfd holds, 0 = none */
+	posix_spawnattr_t spawn_attr;
+	posix_spawn_file_actions_t spawn_fa;
+	/* Receive buffer, with room in front for the body carry-over. */
+	char rx[XLB_CHECK_STRLEN + HC_RX_MAX];
+};
+
+/* health.c: the schedule. */
+/* Re-keys a check after its next run or its probe changed. */
+void hc_sched_update(struct hc_check *s);
+/* Ends the running probe with a verdict; the caller must return at once. */
+__attribute__((format(printf, 3, 4))) void
+hc_probe_end(struct hc_check *s, bool ok, const char *fmt, ...);
+
+/* hc_probe.c: the probes. */
+/* Starts a probe of s (its slot is due and idle). */
+void hc_probe_start(struct hc_check *s);
+/* Releases the running probe, if any, without a result. */
+void hc_probe_stop(struct hc_check *s);
+/* The watch of every probe fd; stale events find nothing to do. */
+void hc_on_probe(struct xlb_watch *w, uint32_t events);
+/* Kills and reaps, synchronously, the children still being reaped. */
+void hc_reap_all(struct xlb_hc *e);
+
+/* hc_spec.c: builds what the probes of t need; 0 or -EINVAL, -ENOMEM. */
+int hc_spec_new(const struct hc_target *t, struct hc_spec **out);
+
+#endif /* XLB_HC_PRIV_H */

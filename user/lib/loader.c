@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* Loading, adopting, attaching and detaching XDP programs (see loader.h). */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "loader.h"
+#include "util.h"
+
+int xlb_xdp_mode_parse(const char *s, enum xdp_attach_mode *mode)
+{
+	if (!strcmp(s, "native"))
+		*mode = XDP_MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = XDP_MODE_SKB;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *xlb_xdp_mode_name(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? "generic" : "native";
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int xlb_ensure_bpffs(const char *dir, struct xlb_err *err)
+{
+	size_t root_len = strlen(XLB_PIN_ROOT);
+	int ret;
+
+	if (!strncmp(dir, XLB_PIN_ROOT, root_len) &&
+	    (dir[root_len] == '/' || dir[root_len] == '\0') &&
+	    !is_bpffs(XLB_PIN_ROOT)) {
+		ret = xlb_mkdir_p(XLB_PIN_ROOT, 0755);
+		if (!ret && mount("bpf", XLB_PIN_ROOT, "bpf", 0, "mode=0700"))
+			ret = -errno;
+		if (ret) {
+			xlb_err_set(err, "cannot mount bpffs at %s: %s",
+				    XLB_PIN_ROOT, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = xlb_mkdir_p(dir, 0700);
+	if (ret) {
+		xlb_err_set(err, "cannot create pin directory %s: %s", dir,
+			    strerror(-ret));
+		return ret;
+	}
+	if (!is_bpffs(dir)) {
+		xlb_err_set(err, "pin directory %s is not on a bpf filesystem",
+			    dir);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A pinned map of the same shape is reused: flows survive a restart. */
+static int set_pin_paths(struct bpf_object *obj, const char *dir,
+			 struct xlb_err *err)
+{
+	struct bpf_map *map;
+	char path[512];
+	int ret;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		ret = bpf_map__set_pin_path(map, path);
+		if (ret) {
+			xlb_err_set(err, "pin path %s: %s", path,
+				    strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The id of the program called name if it is attached to ifindex, else 0. */
+static __u32 find_attached(int ifindex, const char *name,
+			   enum xdp_attach_mode *mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	__u32 id = 0;
+
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), name))
+			id = xdp_program__id(p);
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			if (!strcmp(xdp_program__name(p), name)) {
+				id = xdp_program__id(p);
+				break;
+			}
+		}
+	}
+	if (id)
+		*mode = xdp_multiprog__attach_mode(mp);
+	xdp_multiprog__close(mp);
+	return id;
+}
+
+/* Adopting needs the running program's maps: they must be pinned. */
+static int check_adoptable(const struct xlb_xdp *x,
+			   const struct xlb_xdp_opts *o, struct xlb_err *err)
+{
+	char pin[512];
+
+	snprintf(pin, sizeof(pin), "%s/%s", x->pin_dir, o->adopt_map);
+	if (!access(pin, F_OK))
+		return 0;
+	xlb_err_set(err,
+		    "an xlb program is attached to %s but no maps are "
+		    "pinned at %s: detach it (xdp-loader unload %s "
+		    "--all) or give its --pin-dir",
+		    o->ifname, x->pin_dir, o->ifname);
+	return -EEXIST;
+}
+
+/* Loads and attaches the object's program; a libxdp error code. */
+static int attach(struct xlb_xdp *x, const char *prog_name)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = x->obj,
+			    .prog_name = prog_name);
+	int ret;
+
+	x->prog = xdp_program__create(&xopts);
+	ret = libxdp_get_error(x->prog);
+	if (ret) {
+		x->prog = NULL;
+		return ret;
+	}
+	ret = xdp_program__attach(x->prog, x->ifindex, x->mode, 0);
+	if (!ret)
+		x->prog_id = xdp_program__id(x->prog);
+	return ret;
+}
+
+int xlb_xdp_open(struct xlb_xdp *x, struct bpf_object *obj,
+		 const struct xlb_xdp_opts *o, struct xlb_err *err)
+{
+	__u32 attached = 0;
+	char msg[128];
+	int ret;
+
+	x->obj = obj;
+	x->mode = o->mode;
+	x->ifindex = if_nametoindex(o->ifname);
+	if (!x->ifindex) {
+		xlb_err_set(err, "no interface %s", o->ifname);
+		return -ENODEV;
+	}
+	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s",
+		 o->pin_dir ? o->pin_dir : "");
+	if (o->pin_dir) {
+		ret = xlb_ensure_bpffs(x->pin_dir, err);
+		if (!ret)
+			ret = set_pin_paths(obj, x->pin_dir, err);
+		if (ret)
+			return ret;
+		attached = find_attached(x->ifindex, o->prog_name, &x->mode);
+	}
+	if (attached) {
+		ret = check_adoptable(x, o, err);
+		if (ret)
+			return ret;
+		/* Keep the running program; only reach its maps. */
+		ret = bpf_object__load(obj);
+		x->adopted = true;
+		x->prog_id = attached;
+	} else {
+		ret = attach(x, o->prog_name);
+	}
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		if (o->pin_dir)
+			xlb_err_set(err,
+				    "loading %s on %s failed: %s (maps "
+				    "pinned at %s by another version? remove "
+				    "them to start fresh)",
+				    o->what, o->ifname, msg, x->pin_dir);
+		else
+			xlb_err_set(err, "attaching %s to %s: %s", o->what,
+				    o->ifname, msg);
+		xdp_program__close(x->prog);
+		x->prog = NULL;
+	}
+	return ret;
+}
+
+void xlb_xdp_close(struct xlb_xdp *x, bool detach)
+{
+	struct xdp_program *p = x->prog;
+	struct bpf_map *map;
+
+	if (detach && x->obj) {
+		if (!p && x->prog_id)
+			p = xdp_program__from_id(x->prog_id);
+		if (p && !libxdp_get_error(p))
+			xdp_program__detach(p, x->ifindex, x->mode, 0);
+		if (p != x->prog && p && !libxdp_get_error(p))
+			xdp_program__close(p);
+		if (x->pin_dir[0]) {
+			bpf_object__for_each_map(map, x->obj)
+				bpf_map__unpin(map, NULL);
+			rmdir(x->pin_dir);
+		}
+	}
+	xdp_program__close(x->prog);
+	x->prog = NULL;
+	x->obj = NULL;
+}
