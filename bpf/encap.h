@@ -94,6 +94,69 @@ static __always_inline __be16 gue_sport(__u32 rss)
 }
 
 /*
+ * The one builder of outer headers, for the balancer (in the frame) and
+ * the health-check tunnel (in a buffer it then stores into the skb):
+ * writes every field of the outer IPv4 or IPv6 header at hdr and, with
+ * gue, of the UDP header after it. The caller made room for and
+ * bounds-checked the outer length. src: the outer source as it is, or
+ * NULL for the one derived from config's prefix and the flow hash.
+ */
+static __always_inline void outer_write(void *hdr, const bool v6,
+					const bool gue,
+					const struct encap_info *ei,
+					const union xlb_addr *src,
+					const struct xlb_backend *be,
+					const struct xlb_config *cfg)
+{
+	const __u32 ip_hlen =
+		v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	const __u32 olen = ip_hlen + (gue ? sizeof(struct udphdr) : 0);
+	__u8 inner_proto = ei->inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+	struct udphdr *uh = hdr + ip_hlen;
+
+	if (v6) {
+		struct ipv6hdr *ip6h = hdr;
+
+		/* Version, inner DSCP/ECN, flow label from the flow hash. */
+		*(__be32 *)ip6h = bpf_htonl(0x60000000 | (ei->tos << 20) |
+					    (ei->rss & 0xfffff));
+		ip6h->payload_len = bpf_htons(olen - ip_hlen + ei->ip_len);
+		ip6h->nexthdr = gue ? IPPROTO_UDP : inner_proto;
+		ip6h->hop_limit = cfg->ttl;
+		if (src) {
+			__builtin_memcpy(&ip6h->saddr, src->bytes, 16);
+		} else {
+			__builtin_memcpy(&ip6h->saddr, cfg->src6, 12);
+			ip6h->saddr.in6_u.u6_addr32[3] =
+				outer_src6_last(cfg, ei->rss);
+		}
+		__builtin_memcpy(&ip6h->daddr, be->addr.v6, 16);
+	} else {
+		struct iphdr *iph = hdr;
+
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = ei->tos;
+		iph->tot_len = bpf_htons(olen + ei->ip_len);
+		iph->id = 0;
+		iph->frag_off = bpf_htons(IP_DF);
+		iph->ttl = cfg->ttl;
+		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
+		iph->check = 0;
+		iph->saddr = src ? src->v4 : outer_src4(cfg, ei->rss);
+		iph->daddr = be->addr.v4;
+		iph->check = ipv4_csum(iph);
+	}
+	if (gue) {
+		uh->source = gue_sport(ei->rss);
+		uh->dest = cfg->gue_port;
+		uh->len = bpf_htons(sizeof(*uh) + ei->ip_len);
+		/* Zero: the inner packet carries its own checksums. */
+		uh->check = 0;
+	}
+}
+
+/*
  * Prepends the outer header(s) toward backend `be`. l2: 14 or 18; v6: the
  * outer header is IPv6; gue: a UDP header follows it. Bytes after the
  * inner IP packet (L2 padding) are cut first: the tunnel carries exactly
@@ -106,14 +169,12 @@ static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
 				 const struct xlb_backend *be,
 				 const struct xlb_config *cfg)
 {
-	const __u32 ip_hlen =
-		v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	const __u32 olen = ip_hlen + (gue ? sizeof(struct udphdr) : 0);
-	__u8 inner_proto = ei->inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+	const __u32 olen = (v6 ? sizeof(struct ipv6hdr)
+			       : sizeof(struct iphdr)) +
+			   (gue ? sizeof(struct udphdr) : 0);
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 len = data_end - data;
-	struct udphdr *uh;
 
 	if (len > l2 + ei->ip_len &&
 	    bpf_xdp_adjust_tail(ctx, (int)(l2 + ei->ip_len) - (int)len))
@@ -128,46 +189,7 @@ static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
 	/* L2 first: the old header lies where the outer IP header goes. */
 	write_l2(data, l2, olen, cfg->gw_mac, cfg_src_mac(cfg),
 		 v6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP));
-
-	if (v6) {
-		struct ipv6hdr *ip6h = data + l2;
-
-		/* Version, inner DSCP/ECN, flow label from the flow hash. */
-		*(__be32 *)ip6h = bpf_htonl(0x60000000 | (ei->tos << 20) |
-					    (ei->rss & 0xfffff));
-		ip6h->payload_len = bpf_htons(olen - ip_hlen + ei->ip_len);
-		ip6h->nexthdr = gue ? IPPROTO_UDP : inner_proto;
-		ip6h->hop_limit = cfg->ttl;
-		__builtin_memcpy(&ip6h->saddr, cfg->src6, 12);
-		ip6h->saddr.in6_u.u6_addr32[3] = outer_src6_last(cfg, ei->rss);
-		__builtin_memcpy(&ip6h->daddr, be->addr.v6, 16);
-		uh = (void *)(ip6h + 1);
-	} else {
-		struct iphdr *iph = data + l2;
-
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = ei->tos;
-		iph->tot_len = bpf_htons(olen + ei->ip_len);
-		iph->id = 0;
-		iph->frag_off = bpf_htons(IP_DF);
-		iph->ttl = cfg->ttl;
-		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
-		iph->check = 0;
-		iph->saddr = outer_src4(cfg, ei->rss);
-		iph->daddr = be->addr.v4;
-		iph->check = ipv4_csum(iph);
-		uh = (void *)(iph + 1);
-	}
-	if (gue) {
-		if ((void *)(uh + 1) > data_end)
-			return -1;
-		uh->source = gue_sport(ei->rss);
-		uh->dest = cfg->gue_port;
-		uh->len = bpf_htons(sizeof(*uh) + ei->ip_len);
-		/* Zero: the inner packet carries its own checksums. */
-		uh->check = 0;
-	}
+	outer_write(data + l2, v6, gue, ei, NULL, be, cfg);
 	return 0;
 }
 
