@@ -31,18 +31,11 @@ static void setup(struct tc *t, __u16 mtu, __u8 encap, bool be_v6_for_v4)
 
 static void echo(struct tc *t, const struct pkt *p)
 {
-	struct frame f, out;
+	struct frame f;
 
 	setup(t, 1500, XLB_ENCAP_IPIP, false);
 	build(&f, p);
-	expect_echo(&out, &f, &t->cfg);
-	run_step(t, PROG_BALANCE,
-		 &(struct step){.what = "echo",
-				.in = &f,
-				.action = XDP_TX,
-				.out = &out,
-				.verdict = XLB_CNT_TX_ICMP_ECHO,
-				.vip_id = -1});
+	expect_echo_tx(t, "echo", &f);
 }
 
 static void echo4(struct tc *t)

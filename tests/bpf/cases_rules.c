@@ -314,7 +314,7 @@ static void mac_encap_unicast(struct tc *t)
 
 static void mac_echo(struct tc *t, bool v6)
 {
-	struct frame f, out;
+	struct frame f;
 
 	setup(t, true);
 	build(&f, &(struct pkt){.src = v6 ? CLI6 : CLI4,
@@ -323,14 +323,7 @@ static void mac_echo(struct tc *t, bool v6)
 				.icmp_type = v6 ? 128 : 8,
 				.payload = 16});
 	memcpy(f.d, MAC_BCAST, 6);
-	expect_echo(&out, &f, &t->cfg);
-	run_step(t, PROG_BALANCE,
-		 &(struct step){.what = "echo",
-				.in = &f,
-				.action = XDP_TX,
-				.out = &out,
-				.verdict = XLB_CNT_TX_ICMP_ECHO,
-				.vip_id = -1});
+	expect_echo_tx(t, "echo", &f);
 }
 
 static void mac_echo4(struct tc *t)
@@ -452,7 +445,7 @@ static void too_big6_from_mcast(struct tc *t)
 
 static void echo_csum(struct tc *t, bool v6, __u32 payload, int flip)
 {
-	struct frame f, out;
+	struct frame f;
 
 	setup(t, false);
 	build(&f, &(struct pkt){.src = v6 ? CLI6 : CLI4,
@@ -465,14 +458,7 @@ static void echo_csum(struct tc *t, bool v6, __u32 payload, int flip)
 		drop_frame(t, &f, XLB_CNT_DROP_ICMP_CSUM);
 		return;
 	}
-	expect_echo(&out, &f, &t->cfg);
-	run_step(t, PROG_BALANCE,
-		 &(struct step){.what = "echo",
-				.in = &f,
-				.action = XDP_TX,
-				.out = &out,
-				.verdict = XLB_CNT_TX_ICMP_ECHO,
-				.vip_id = -1});
+	expect_echo_tx(t, "echo", &f);
 }
 
 static void echo4_bad_csum(struct tc *t)

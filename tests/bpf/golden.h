@@ -2,8 +2,9 @@
 /*
  * The golden-packet runner's shared declarations: frames and the packet
  * builder (packet.c), the expected-output builders that restate the data
- * path's rules on the test side (packet.c), the map setup and step runner
- * every case uses (harness.c, setup.c), and the case tables (cases_*.c).
+ * path's rules on the test side (packet.c), the map setup every case uses
+ * (setup.c, over the programs harness.c loads), the step runner (main.c)
+ * and the case tables (cases_*.c).
  *
  * A case is a function: it writes its maps through the setup helpers (which
  * also keep a shadow copy, so the expected backend of a packet is computed
@@ -229,6 +230,8 @@ void run_step(struct tc *t, enum prog_kind k, const struct step *s);
 /* A balancer step that must be encapsulated to backend `be`. */
 void expect_tx(struct tc *t, const char *what, const struct frame *in,
 	       const struct xlb_flow_key *k, __u32 be, __u64 events);
+/* A balancer step that must answer the echo request `in` in place. */
+void expect_echo_tx(struct tc *t, const char *what, const struct frame *in);
 /* A balancer step that must pass the frame untouched with this verdict. */
 void expect_pass(struct tc *t, const char *what, const struct frame *in,
 		 int verdict);
@@ -248,6 +251,10 @@ __u32 tx_ring_frame(struct tc *t, const char *what, const struct frame *f,
 /* A v4 or v6 VIP address, one VIP on it and a ring of distinct backends. */
 void std_vip(struct tc *t, const char *vip, __u16 port, __u8 proto,
 	     __u32 vip_id, __u32 flags, __u32 ring_size, bool be_v6);
+/* VIP4:80/proto id 1, ring 13 of backends 1001..1013, base config. */
+void setup13(struct tc *t, __u8 proto, __u32 flags);
+/* The VIP of key k (a test bug aborts when there is none). */
+const struct xlb_vip *vip1(struct tc *t, const struct xlb_flow_key *k);
 
 void expect_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend);
 void expect_no_flow(struct tc *t, const struct xlb_flow_key *k);

@@ -357,6 +357,23 @@ __u32 tx_ring(struct tc *t, const char *what, const struct pkt *p, __u64 events)
 	return be;
 }
 
+void setup13(struct tc *t, __u8 proto, __u32 flags)
+{
+	struct xlb_config c = base_config();
+
+	set_config(t, &c);
+	std_vip(t, VIP4, 80, proto, 1, flags, 13, false);
+}
+
+const struct xlb_vip *vip1(struct tc *t, const struct xlb_flow_key *k)
+{
+	const struct xlb_vip *v = vip_of(t, k);
+
+	if (!v)
+		abort();
+	return v;
+}
+
 void std_vip(struct tc *t, const char *vip, __u16 port, __u8 proto,
 	     __u32 vip_id, __u32 flags, __u32 ring_size, bool be_v6)
 {
