@@ -322,41 +322,6 @@ struct xlb_flow_key pkt_key(const struct pkt *p)
 		    p->dport ? p->dport : 80, proto);
 }
 
-__u32 tx_ring_frame(struct tc *t, const char *what, const struct frame *f,
-		    const struct xlb_flow_key *k, __u64 events)
-{
-	const struct xlb_vip *v = vip_of(t, k);
-	bool repick;
-	__u32 be;
-
-	if (!v) {
-		fail(t, "%s: test bug: no VIP", what);
-		return 0;
-	}
-	be = ring_pick(t, v, k, &repick);
-	if (!be) {
-		fail(t, "%s: test bug: ring gives no backend", what);
-		return 0;
-	}
-	expect_tx(t, what, f, k, be,
-		  events | (repick ? EV(FAILOVER_REPICK) : 0));
-	return be;
-}
-
-__u32 tx_ring(struct tc *t, const char *what, const struct pkt *p, __u64 events)
-{
-	struct xlb_flow_key k = pkt_key(p);
-	struct frame *f = malloc(sizeof(*f));
-	__u32 be;
-
-	if (!f)
-		abort();
-	build(f, p);
-	be = tx_ring_frame(t, what, f, &k, events);
-	free(f);
-	return be;
-}
-
 void setup13(struct tc *t, __u8 proto, __u32 flags)
 {
 	struct xlb_config c = base_config();
