@@ -338,8 +338,7 @@ static __always_inline bool icmp_dest_ok(const struct pkt *p)
 	}
 	if (a->bytes[0] == 0xff)
 		return false;
-	return a->v6[0] | a->v6[1] | a->v6[2] |
-	       (a->v6[3] & ~bpf_htonl(1));
+	return a->v6[0] | a->v6[1] | a->v6[2] | (a->v6[3] & ~bpf_htonl(1));
 }
 
 /* Answers a packet too large for the tunnel with an ICMP error. */

@@ -101,12 +101,10 @@ static __always_inline __be16 gue_sport(__u32 rss)
  * bounds-checked the outer length. src: the outer source as it is, or
  * NULL for the one derived from config's prefix and the flow hash.
  */
-static __always_inline void outer_write(void *hdr, const bool v6,
-					const bool gue,
-					const struct encap_info *ei,
-					const union xlb_addr *src,
-					const struct xlb_backend *be,
-					const struct xlb_config *cfg)
+static __always_inline void
+outer_write(void *hdr, const bool v6, const bool gue,
+	    const struct encap_info *ei, const union xlb_addr *src,
+	    const struct xlb_backend *be, const struct xlb_config *cfg)
 {
 	const __u32 ip_hlen =
 		v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
@@ -169,9 +167,9 @@ static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
 				 const struct xlb_backend *be,
 				 const struct xlb_config *cfg)
 {
-	const __u32 olen = (v6 ? sizeof(struct ipv6hdr)
-			       : sizeof(struct iphdr)) +
-			   (gue ? sizeof(struct udphdr) : 0);
+	const __u32 olen =
+		(v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
+		(gue ? sizeof(struct udphdr) : 0);
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 len = data_end - data;
@@ -299,8 +297,7 @@ static __always_inline int icmp6_too_big(struct xdp_md *ctx, const __u32 l2,
 	if (data + len > data_end)
 		return -1;
 
-	write_l2(data, l2, hlen, NULL, cfg_src_mac(cfg),
-		 bpf_htons(ETH_P_IPV6));
+	write_l2(data, l2, hlen, NULL, cfg_src_mac(cfg), bpf_htons(ETH_P_IPV6));
 	orig = data + l2 + hlen;
 	ip6h = data + l2;
 	*(__be32 *)ip6h = bpf_htonl(0x60000000);

@@ -308,8 +308,7 @@ static void ptb6_over_mtu(struct tc *t)
 static void ptb4_at_mtu(struct tc *t)
 {
 	/* 1480 bytes + 20 outer = 1500: fits, forwarded. */
-	ptb_fwd(t, &(struct ptb){.payload = 1412}, false, 1500,
-		XLB_ENCAP_IPIP);
+	ptb_fwd(t, &(struct ptb){.payload = 1412}, false, 1500, XLB_ENCAP_IPIP);
 }
 
 static void ptb6_entry(struct tc *t)
@@ -525,8 +524,8 @@ const struct golden_case cases_icmp[] = {
 	 PROG_BALANCE, ptb4_over_mtu},
 	{"ptb6_over_mtu_drop", "same for packet too big", PROG_BALANCE,
 	 ptb6_over_mtu},
-	{"ptb4_at_mtu_forwarded", "exactly the MTU encapsulated",
-	 PROG_BALANCE, ptb4_at_mtu},
+	{"ptb4_at_mtu_forwarded", "exactly the MTU encapsulated", PROG_BALANCE,
+	 ptb4_at_mtu},
 	{"ptb4_ports_in_padding_drop", "quoted ports past the IP length",
 	 PROG_BALANCE, ptb4_ports_in_padding},
 	{"ptb6_ports_in_padding_drop", "same, ICMPv6", PROG_BALANCE,

@@ -80,12 +80,13 @@ static void version(struct tc *t, bool v6, __u8 ver, const char *dst,
 		    int verdict)
 {
 	struct frame f;
+	__u8 *ip;
 
 	setup(t, false);
-	build(&f, &(struct pkt){.src = v6 ? CLI6 : CLI4,
-				.dst = dst,
-				.flags = F_SYN});
-	ip_of(&f)[0] = (ver << 4) | (ip_of(&f)[0] & 0xf);
+	build(&f, &(struct pkt){
+			  .src = v6 ? CLI6 : CLI4, .dst = dst, .flags = F_SYN});
+	ip = ip_of(&f);
+	ip[0] = (ver << 4) | (ip[0] & 0xf);
 	if (!v6)
 		ip4_fix(&f);
 	if (verdict == XLB_CNT_PASS_NON_VIP)

@@ -150,7 +150,6 @@ int snapshot(enum prog_kind k, struct snap *s)
 	return err;
 }
 
-
 int harness_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !H.verbose)

@@ -75,8 +75,7 @@ static void setup_world(struct tc *t)
 	add_vip(t, VIP4, 53, UDP, 3, 0, 7, XLB_ENCAP_GUE);
 	ring_distinct(t, 3, 7, 3001, false);
 	add_vip_addr(t, VIP4P);
-	add_vip(t, VIP4P, 0, TCP, 4, XLB_VIP_F_NO_SPORT, 7,
-		XLB_ENCAP_DEFAULT);
+	add_vip(t, VIP4P, 0, TCP, 4, XLB_VIP_F_NO_SPORT, 7, XLB_ENCAP_DEFAULT);
 	ring_distinct(t, 4, 7, 4001, true);
 	add_vip_addr(t, VIP6P);
 	add_vip(t, VIP6P, 0, UDP, 5, 0, 7, XLB_ENCAP_DEFAULT);
@@ -119,8 +118,7 @@ static void run(const char *cls, const __u8 *d, __u32 len)
 {
 	static __u8 out[FRAME_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = d, .data_size_in = len,
-		    .data_out = out, .data_size_out = sizeof(out),
-		    .repeat = 1);
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 	__u32 nverdicts = H.ncounters - (XLB_CNT_MAX - XLB_CNT_FIRST_EVENT);
 	const char *why = NULL, *want;
 	struct expect e;
@@ -146,7 +144,7 @@ static void run(const char *cls, const __u8 *d, __u32 len)
 			id = i;
 		}
 	}
-	want = opts.retval == XDP_PASS ? "pass_"
+	want = opts.retval == XDP_PASS	 ? "pass_"
 	       : opts.retval == XDP_DROP ? "drop_"
 					 : "tx_";
 	if (!why && hit != 1)
@@ -217,23 +215,47 @@ static void templates(void)
 		{.src = CLI4, .dst = VIP4, .flags = F_SYN, .payload = 10},
 		{.src = CLI4, .dst = VIP4, .sport = 41000, .payload = 100},
 		{.src = CLI4, .dst = VIP4, .sport = 41001, .frag_off = 0x4000},
-		{.src = CLI4B, .dst = VIP4, .proto = UDP, .dport = 53,
+		{.src = CLI4B,
+		 .dst = VIP4,
+		 .proto = UDP,
+		 .dport = 53,
 		 .payload = 40},
-		{.src = CLI6, .dst = VIP6, .flags = F_SYN, .doff = 8,
+		{.src = CLI6,
+		 .dst = VIP6,
+		 .flags = F_SYN,
+		 .doff = 8,
 		 .payload = 12},
-		{.src = CLI6B, .dst = VIP6, .payload = 300, .vlan = true,
+		{.src = CLI6B,
+		 .dst = VIP6,
+		 .payload = 300,
+		 .vlan = true,
 		 .tci = 7},
 		{.src = CLI4, .dst = VIP4P, .dport = 443, .payload = 20},
-		{.src = CLI6, .dst = VIP6P, .proto = UDP, .sport = 41002,
-		 .dport = 5353, .payload = 30},
-		{.src = CLI4, .dst = VIP4, .proto = ICMP, .icmp_type = 8,
+		{.src = CLI6,
+		 .dst = VIP6P,
+		 .proto = UDP,
+		 .sport = 41002,
+		 .dport = 5353,
+		 .payload = 30},
+		{.src = CLI4,
+		 .dst = VIP4,
+		 .proto = ICMP,
+		 .icmp_type = 8,
 		 .payload = 33},
-		{.src = CLI6, .dst = VIP6, .proto = ICMP6, .icmp_type = 128,
-		 .payload = 56, .vlan = true, .tci = 3},
+		{.src = CLI6,
+		 .dst = VIP6,
+		 .proto = ICMP6,
+		 .icmp_type = 128,
+		 .payload = 56,
+		 .vlan = true,
+		 .tci = 3},
 		{.src = CLI4, .dst = VIP4, .frag_off = 0x4000, .payload = 1460},
 		{.src = CLI6, .dst = VIP6, .payload = 1440},
 		{.src = CLI4, .dst = "198.19.5.5", .flags = F_SYN},
-		{.src = CLI6, .dst = VIP6, .proto = ICMP6, .icmp_type = 135,
+		{.src = CLI6,
+		 .dst = VIP6,
+		 .proto = ICMP6,
+		 .icmp_type = 135,
 		 .payload = 16},
 		{.src = CLI4, .dst = VIP4, .flags = F_SYN, .trailer = 6},
 		{.ethertype = 0x0806},
@@ -281,10 +303,16 @@ static void structured(void)
 		const struct frame *b = &tpl[t];
 		bool v6 = b->len > b->l2 && (b->d[b->l2] >> 4) == 6;
 		__u32 ip_len = b->len - b->l2, hl = v6 ? 40 : 20;
-		__u32 lens[] = {0, 1, hl - 1, hl, hl + 7, hl + 8,
-				ip_len - 1, ip_len, ip_len + 1, 0xffff};
-		__u32 l4lens[] = {0, 7, 8, 9, ip_len - hl - 1, ip_len - hl,
-				  ip_len - hl + 1, 0xffff};
+		__u32 lens[] = {0,	1,	    hl - 1, hl,		hl + 7,
+				hl + 8, ip_len - 1, ip_len, ip_len + 1, 0xffff};
+		__u32 l4lens[] = {0,
+				  7,
+				  8,
+				  9,
+				  ip_len - hl - 1,
+				  ip_len - hl,
+				  ip_len - hl + 1,
+				  0xffff};
 
 		run_frame("template", b);
 		/* Truncation at every length. */
@@ -300,7 +328,8 @@ static void structured(void)
 			f.len += n;
 			run_frame("padded", &f);
 		}
-		/* Every value of the version/IHL byte, of the first L4 bytes. */
+		/* Every value of the version/IHL byte, of the first L4 bytes.
+		 */
 		for (__u32 v = 0; v < 256; v++) {
 			f = *b;
 			f.d[f.l2] = v;
@@ -321,13 +350,15 @@ static void structured(void)
 		}
 		/* Length fields at their boundaries. */
 		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
-			lens[i] -= v6 && lens[i] < 0xffff ? (lens[i] >= 40 ? 40 : 0) : 0;
+			lens[i] -= v6 && lens[i] < 0xffff
+					   ? (lens[i] >= 40 ? 40 : 0)
+					   : 0;
 		boundaries("ip-length", b, v6 ? 4 : 2, true, lens,
 			   sizeof(lens) / sizeof(lens[0]));
 		boundaries("udp-length", b, hl + 4, true, l4lens,
 			   sizeof(l4lens) / sizeof(l4lens[0]));
 		if (!v6) {
-			const __u32 frag[] = {0, 0x4000, 0x2000, 0x0001,
+			const __u32 frag[] = {0,      0x4000, 0x2000, 0x0001,
 					      0x1fff, 0x6000, 0x8000, 0xffff};
 
 			boundaries("frag", b, 6, true, frag, 8);
@@ -339,7 +370,9 @@ static void structured(void)
 						      {224, 0, 0, 9},
 						      {127, 0, 0, 1}};
 			static const __u8 s6[4][16] = {
-				{0}, {[0] = 0xff, 0x02, [15] = 1}, {[15] = 1},
+				{0},
+				{[0] = 0xff, 0x02, [15] = 1},
+				{[15] = 1},
 				{[0] = 0xff, 0x05, [15] = 2}};
 
 			f = *b;
@@ -357,18 +390,25 @@ static void structured(void)
 	/* Options, extension headers and VLAN shapes built whole. */
 	for (int w = 1; w <= 10; w++)
 		for (int q = 0; q < 2; q++) {
-			build(&f, &(struct pkt){.src = CLI4, .dst = VIP4,
-						.opt_words = w, .vlan = q});
+			build(&f, &(struct pkt){.src = CLI4,
+						.dst = VIP4,
+						.opt_words = w,
+						.vlan = q});
 			run_frame("ip-options", &f);
 		}
 	for (int x = 0; x < 256; x++) {
-		build(&f, &(struct pkt){.src = CLI6, .dst = VIP6, .ext = true,
+		build(&f, &(struct pkt){.src = CLI6,
+					.dst = VIP6,
+					.ext = true,
 					.ext_type = x});
 		run_frame("ipv6-ext", &f);
 	}
 	for (int q = 0; q < 2; q++) {
-		build(&f, &(struct pkt){.src = CLI4, .dst = VIP4, .vlan = true,
-					.tpid = 0x88a8, .qinq = q});
+		build(&f, &(struct pkt){.src = CLI4,
+					.dst = VIP4,
+					.vlan = true,
+					.tpid = 0x88a8,
+					.qinq = q});
 		run_frame("vlan", &f);
 	}
 	for (int ty = 0; ty < 256; ty++)
@@ -404,7 +444,8 @@ static void mutate(struct frame *f)
 			if (off + 1 < f->len)
 				put16(f->d + off,
 				      ((f->d[off] << 8 | f->d[off + 1]) +
-				       rnd_below(9) - 4) & 0xffff);
+				       rnd_below(9) - 4) &
+					      0xffff);
 			break;
 		case 3: /* cut */
 			f->len = 14 + rnd_below(f->len - 13);

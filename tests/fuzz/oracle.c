@@ -53,8 +53,8 @@ static bool icmp_sum_ok(bool v6, const __u8 *ip, const __u8 *ic, __u32 n)
 	return csum_fold16(csum_add(sum, ic, n)) == 0;
 }
 
-static void set_key(struct expect *e, bool v6, const __u8 *src,
-		    const __u8 *dst, __u16 sport, __u16 dport, __u8 proto)
+static void set_key(struct expect *e, bool v6, const __u8 *src, const __u8 *dst,
+		    __u16 sport, __u16 dport, __u8 proto)
 {
 	memset(&e->key, 0, sizeof(e->key));
 	e->key.family = v6 ? XLB_AF_INET6 : XLB_AF_INET;
@@ -176,7 +176,8 @@ static void icmp(struct tc *t, struct expect *e, const __u8 *ip, __u32 hl,
 		qproto = e->v6 ? q[6] : q[9];
 		if (qproto != IPPROTO_TCP && qproto != IPPROTO_UDP)
 			return;
-		/* The quoted packet went VIP -> client: the flow is reversed. */
+		/* The quoted packet went VIP -> client: the flow is reversed.
+		 */
 		set_key(e, e->v6, q + (e->v6 ? 24 : 16), q + (e->v6 ? 8 : 12),
 			g16(q + qhl + 2), g16(q + qhl), qproto);
 		forward(t, e, ip, false, true);
@@ -275,9 +276,8 @@ void oracle_expect(struct tc *t, const __u8 *d, __u32 len, struct expect *e)
 			e->want = W_DROP, e->why = bad;
 			return;
 		}
-		set_key(e, e->v6, ip + (e->v6 ? 8 : 12),
-			ip + (e->v6 ? 24 : 16), g16(ip + hl), g16(ip + hl + 2),
-			proto);
+		set_key(e, e->v6, ip + (e->v6 ? 8 : 12), ip + (e->v6 ? 24 : 16),
+			g16(ip + hl), g16(ip + hl + 2), proto);
 		forward(t, e, ip, e->v6 || (g16(ip + 6) & 0x4000), false);
 		return;
 	case IPPROTO_ICMP:
@@ -317,7 +317,8 @@ static bool serving(struct tc *t, const struct expect *e, bool v6,
 		    memcmp(b->addr.bytes, a, v6 ? 16 : 4))
 			continue;
 		if (b->state == XLB_BACKEND_UP ||
-		    (b->state == XLB_BACKEND_DRAIN && r->slot[i] == e->drain_ok))
+		    (b->state == XLB_BACKEND_DRAIN &&
+		     r->slot[i] == e->drain_ok))
 			return true;
 	}
 	return false;
@@ -361,7 +362,10 @@ static const char *judge_encap(struct tc *t, const struct expect *e,
 	if (v6) {
 		if ((__u8)((o[0] << 4) | (o[1] >> 4)) != tos ||
 		    g16(o + 4) != olen - 40 + e->ip_len ||
-		    o[6] != (gue ? 17 : e->v6 ? 41 : 4) || o[7] != t->cfg.ttl)
+		    o[6] != (gue     ? 17
+			     : e->v6 ? 41
+				     : 4) ||
+		    o[7] != t->cfg.ttl)
 			return "encap-ip6-header";
 		if (!in_prefix(o + 8, (const __u8 *)t->cfg.src6,
 			       t->cfg.src6_plen))
@@ -371,7 +375,10 @@ static const char *judge_encap(struct tc *t, const struct expect *e,
 	} else {
 		if (o[0] != 0x45 || o[1] != tos ||
 		    g16(o + 2) != olen + e->ip_len || g16(o + 6) != 0x4000 ||
-		    o[8] != t->cfg.ttl || o[9] != (gue ? 17 : e->v6 ? 41 : 4))
+		    o[8] != t->cfg.ttl ||
+		    o[9] != (gue     ? 17
+			     : e->v6 ? 41
+				     : 4))
 			return "encap-ip4-header";
 		if (csum_fold16(csum_add(0, o, 20)))
 			return "encap-ip4-csum";
@@ -424,8 +431,7 @@ static const char *judge_echo(struct tc *t, const struct expect *e,
 }
 
 static const char *judge_too_big(struct tc *t, const struct expect *e,
-				 const __u8 *in, const __u8 *out,
-				 __u32 out_len)
+				 const __u8 *in, const __u8 *out, __u32 out_len)
 {
 	const __u8 *i = in + e->l2, *o = out + e->l2;
 	__u32 hl = e->v6 ? 40 : 20, al = e->v6 ? 16 : 4;

@@ -24,12 +24,12 @@ enum want {
 
 struct expect {
 	enum want want;
-	const char *why;       /* the rule that gives it (tallied on failure) */
-	__u32 l2, ip_len;      /* from the frame */
-	bool v6;	       /* the IP packet's family */
+	const char *why;  /* the rule that gives it (tallied on failure) */
+	__u32 l2, ip_len; /* from the frame */
+	bool v6;	  /* the IP packet's family */
 	const struct xlb_vip *vip;
 	struct xlb_flow_key key; /* the flow, client's view */
-	__u32 drain_ok;	       /* a draining backend the flow table names */
+	__u32 drain_ok;		 /* a draining backend the flow table names */
 };
 
 /* What the balancer must do with frame d[0..len) in world t. */
