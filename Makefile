@@ -62,6 +62,12 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 GOLDEN_SRCS := $(wildcard tests/bpf/*.c)
 GOLDEN_BIN := $(BUILD)/tests/golden
 
+# Fuzz suite: tests/fuzz/*.c with the golden runner's harness, setup and
+# packet builder (not its cases or main).
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c) tests/bpf/harness.c tests/bpf/setup.c \
+	tests/bpf/packet.c
+FUZZ_BIN := $(BUILD)/tests/fuzz
+
 # Benchmarks: tests/bench/*.bpf.c are harness programs, the rest one binary.
 BENCH_BPF_SRCS := $(wildcard tests/bench/*.bpf.c)
 BENCH_BPF_OBJS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF_SRCS))
@@ -69,8 +75,8 @@ BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BIN := $(BUILD)/tests/bench
 
 .DELETE_ON_ERROR:
-.PHONY: all bpf test test-unit test-bpf test-e2e bench demo check deps \
-	clean help
+.PHONY: all bpf test test-unit test-bpf test-e2e fuzz bench demo check \
+	deps clean help
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(PROGS)
 
@@ -124,6 +130,11 @@ $(GOLDEN_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(GOLDEN_SRCS)) $(LIB) $(BPF_OBJS
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out %.bpf.o,$(filter %.o %.a,$^)) $(LDLIBS)
 
+$(FUZZ_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(FUZZ_SRCS)) $(LIB) $(BPF_OBJS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out %.bpf.o,$(filter %.o %.a,$^)) $(LDLIBS)
+
 $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)): \
 	$(patsubst tests/bench/%.bpf.c,$(BUILD)/include/bench_%.skel.h,$(BENCH_BPF_SRCS))
 
@@ -138,7 +149,7 @@ deps:
 # The test suites each end with "N passed, N failed"; tests/run.sh adds
 # them up into the one line that closes `make test`.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(GOLDEN_BIN)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(GOLDEN_BIN) $(FUZZ_BIN)
 	$(Q)tests/run.sh all
 
 test-unit: $(UNIT_BINS)
@@ -149,6 +160,10 @@ test-bpf: $(GOLDEN_BIN)
 
 test-e2e: all
 	$(Q)tests/run.sh e2e
+
+# The full fuzz corpus (tests/run.sh fuzz runs a fast subset).
+fuzz: $(FUZZ_BIN)
+	$(Q)$(FUZZ_BIN) --count $(or $(FUZZ_COUNT),200000) $(FUZZ_ARGS)
 
 # Benchmarks print figures and never fail on time; they fail only when
 # the path they measure is not the intended one (or requests fail).
@@ -175,6 +190,7 @@ help:
 	@echo '  test-unit      userspace unit tests (cmocka)'
 	@echo '  test-bpf       golden-packet tests of the BPF programs'
 	@echo '  test-e2e       end-to-end tests in network namespaces'
+	@echo '  fuzz           the full fuzz corpus (FUZZ_COUNT, FUZZ_ARGS)'
 	@echo '  bench          benchmarks; figures in $(BUILD)/bench/*.json'
 	@echo '  demo           the network-namespace demo'
 	@echo '  check          clang-format and static analysis'

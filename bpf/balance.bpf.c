@@ -9,12 +9,20 @@
  * Rules for what is not plainly a TCP/UDP packet to a VIP:
  * - not IP, two VLAN tags, or cut short before the addresses: pass;
  * - destination not a VIP address: pass, untouched, whatever its state;
- * - to a VIP address but malformed (lengths inconsistent, L4 header cut
- *   short), fragmented, with IPv4 options or IPv6 extension headers: drop
- *   (XDP cannot reassemble, and a fragment cannot be hashed to the same
- *   backend as its first part);
- * - ICMP to a VIP address: echo answered, "too big" errors forwarded to
- *   the flow's backend, neighbour discovery passed, the rest dropped.
+ * - to a VIP address but malformed (IP version not the EtherType's,
+ *   lengths inconsistent, L4 header cut short or reaching past the IP
+ *   packet: UDP length, TCP data offset), fragmented, with IPv4 options or
+ *   IPv6 extension headers: drop (XDP cannot reassemble, and a fragment
+ *   cannot be hashed to the same backend as its first part);
+ * - ICMP to a VIP address, read only within the IP packet: echo answered
+ *   when its checksum is valid, "too big" errors forwarded to the flow's
+ *   backend when they fit the MTU encapsulated, neighbour discovery
+ *   passed, the rest dropped;
+ * - no ICMP (echo reply, "too big") to a source that is no single host:
+ *   unspecified, loopback, multicast, broadcast or class E (RFC 1122
+ *   3.2.2, RFC 4443 2.4(e)): dropped;
+ * - only the IP packet goes into the tunnel: bytes after it (L2 padding)
+ *   are cut; frames leave from config.src_mac (when set).
  * Every packet is counted under exactly one verdict counter.
  */
 #include "parse.h"
@@ -314,6 +322,25 @@ static __always_inline int encap_any(struct xdp_md *ctx, const struct pkt *p,
 		   : encap(ctx, 18, false, false, ei, be, cfg);
 }
 
+/*
+ * May ICMP be sent to the packet's source? Not when it names no single
+ * host: unspecified, loopback, multicast, broadcast or class E (RFC 1122
+ * 3.2.2), nor IPv6 unspecified, loopback or multicast (RFC 4443 2.4(e)).
+ */
+static __always_inline bool icmp_dest_ok(const struct pkt *p)
+{
+	const union xlb_addr *a = &p->key.src;
+
+	if (p->key.family == XLB_AF_INET) {
+		__u8 first = a->bytes[0];
+
+		return first != 0 && first != 127 && first < 224;
+	}
+	if (a->bytes[0] == 0xff)
+		return false;
+	return a->v6[0] | a->v6[1] | a->v6[2] | (a->v6[3] & ~bpf_htonl(1));
+}
+
 /* Answers a packet too large for the tunnel with an ICMP error. */
 static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
 				   const struct xlb_config *cfg, __u32 olen,
@@ -328,12 +355,16 @@ static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
 		*cnt = XLB_CNT_DROP_TOO_BIG;
 		return XDP_DROP;
 	}
+	if (!icmp_dest_ok(p)) {
+		*cnt = XLB_CNT_DROP_ICMP_SRC;
+		return XDP_DROP;
+	}
 	if (p->key.family == XLB_AF_INET)
-		err = vlan ? icmp4_too_big(ctx, 18, mtu, cfg->ttl)
-			   : icmp4_too_big(ctx, 14, mtu, cfg->ttl);
+		err = vlan ? icmp4_too_big(ctx, 18, mtu, cfg)
+			   : icmp4_too_big(ctx, 14, mtu, cfg);
 	else
-		err = vlan ? icmp6_too_big(ctx, 18, mtu, cfg->ttl)
-			   : icmp6_too_big(ctx, 14, mtu, cfg->ttl);
+		err = vlan ? icmp6_too_big(ctx, 18, mtu, cfg)
+			   : icmp6_too_big(ctx, 14, mtu, cfg);
 	if (err) {
 		*cnt = XLB_CNT_DROP_INTERNAL;
 		return XDP_DROP;
@@ -408,8 +439,14 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	v6 = be->family == XLB_AF_INET6;
 	olen = (v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
 	       (gue ? sizeof(struct udphdr) : 0);
-	if (!icmp_err && cfg->mtu && p->ip_len + olen > cfg->mtu)
+	if (cfg->mtu && p->ip_len + olen > cfg->mtu) {
+		/* Never an ICMP error about an ICMP error. */
+		if (icmp_err) {
+			*cnt = XLB_CNT_DROP_TOO_BIG;
+			return XDP_DROP;
+		}
 		return too_big(ctx, p, cfg, olen, cnt);
+	}
 
 	ei.ip_len = p->ip_len;
 	ei.tos = p->tos;
@@ -444,8 +481,9 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 	struct udphdr *uh;
 
 	if (p->key.proto == IPPROTO_TCP) {
+		/* The data offset must stay inside the IP packet. */
 		if (parse_tcphdr(nh, data_end, &th) < 0 || th->doff < 5 ||
-		    p->ip_len < l3_hlen + sizeof(*th))
+		    p->ip_len < l3_hlen + th->doff * 4)
 			return -1;
 		p->key.sport = th->source;
 		p->key.dport = th->dest;
@@ -454,8 +492,10 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 			       (th->rst ? PKT_RST : 0);
 		return 0;
 	}
+	/* 8 <= UDP length <= IP payload (shorter is legal: RFC 768). */
 	if (parse_udphdr(nh, data_end, &uh) < 0 ||
-	    p->ip_len < l3_hlen + sizeof(*uh))
+	    bpf_ntohs(uh->len) < sizeof(*uh) ||
+	    p->ip_len < l3_hlen + bpf_ntohs(uh->len))
 		return -1;
 	p->key.sport = uh->source;
 	p->key.dport = uh->dest;
@@ -464,14 +504,20 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 
 /*
  * An ICMP error quoting a packet the VIP sent: key p by that packet's flow
- * as the client sent it. inner points at the quoted IP header.
+ * as the client sent it. inner points at the quoted IP header, of which
+ * room bytes are inside the ICMP packet's IP length.
  */
 static __always_inline int icmp_err_key(struct pkt *p, void *inner,
-					void *data_end)
+					void *data_end, __u32 room)
 {
+	__u32 qhlen = p->key.family == XLB_AF_INET ? sizeof(struct iphdr)
+						   : sizeof(struct ipv6hdr);
 	__be16 *ports;
 	__u8 proto;
 
+	/* The quoted header and 8 bytes of its transport header. */
+	if (room < qhlen + 8)
+		return -1;
 	if (p->key.family == XLB_AF_INET) {
 		struct iphdr *iph = inner;
 
@@ -503,11 +549,54 @@ static __always_inline int icmp_err_key(struct pkt *p, void *inner,
 }
 
 /* ICMP and ICMPv6 to a VIP address. */
-static __always_inline int handle_icmp(struct pkt *p, struct hdr_cursor *nh,
-				       void *data_end, struct ethhdr *eth,
-				       void *l3, __u32 *cnt)
+/*
+ * The folded checksum of len bytes at offset off of the frame, seed added:
+ * 0 when the stretch carries a valid checksum, -1 when it cannot be read.
+ * A global function: the verifier checks its loops once, not once for
+ * every path of xlb_balance that reaches an echo request.
+ */
+__noinline int xlb_csum_check(struct xdp_md *ctx, __u32 off, __u32 len,
+			      __u32 seed)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 sum;
+
+	if (off > XLB_CSUM_MAX)
+		return -1;
+	if (csum_packet(data + off, len, data_end, seed, &sum) < 0)
+		return -1;
+	return csum_fold(sum);
+}
+
+/* Is the ICMP (v4) or ICMPv6 (pseudo-header too) checksum valid? */
+static __always_inline bool icmp_csum_ok(struct xdp_md *ctx,
+					 const struct pkt *p, void *l3,
+					 __u32 hlen, __u32 len, void *data_end)
+{
+	__u64 sum = 0;
+
+	if (p->key.family == XLB_AF_INET6) {
+		struct ipv6hdr *ip6h = l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return false;
+		sum = bpf_csum_diff(NULL, 0, (void *)&ip6h->saddr, 32, 0);
+		sum += bpf_htonl(len);
+		sum += bpf_htonl(IPPROTO_ICMPV6);
+	}
+	/* The ICMP header follows the fixed IP header (no options here). */
+	return xlb_csum_check(ctx, p->l2_len + hlen, len,
+			      csum_fold(sum) ^ 0xffff) == 0;
+}
+
+/* ICMP and ICMPv6 to a VIP address, read within the IP packet only. */
+static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
+				       struct hdr_cursor *nh, void *data_end,
+				       struct ethhdr *eth, void *l3, __u32 *cnt)
 {
 	bool v6 = p->key.family == XLB_AF_INET6;
+	__u32 hlen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	struct xlb_config *cfg;
 	struct icmphdr *ich;
 	__u32 zero = 0;
@@ -519,12 +608,21 @@ static __always_inline int handle_icmp(struct pkt *p, struct hdr_cursor *nh,
 		return XDP_PASS;
 	}
 	type = parse_icmphdr(nh, data_end, &ich);
-	if (type < 0) {
+	if (type < 0 || p->ip_len < hlen + sizeof(*ich)) {
 		*cnt = XLB_CNT_DROP_MALFORMED;
 		return XDP_DROP;
 	}
 
 	if (type == (v6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO)) {
+		if (!icmp_dest_ok(p)) {
+			*cnt = XLB_CNT_DROP_ICMP_SRC;
+			return XDP_DROP;
+		}
+		if (!icmp_csum_ok(ctx, p, l3, hlen, p->ip_len - hlen,
+				  data_end)) {
+			*cnt = XLB_CNT_DROP_ICMP_CSUM;
+			return XDP_DROP;
+		}
 		cfg = bpf_map_lookup_elem(&config, &zero);
 		if (!cfg) {
 			*cnt = XLB_CNT_DROP_INTERNAL;
@@ -551,7 +649,7 @@ static __always_inline int handle_icmp(struct pkt *p, struct hdr_cursor *nh,
 		old = *(__u16 *)ich;
 		ich->type = v6 ? ICMPV6_ECHO_REPLY : ICMP_ECHOREPLY;
 		csum_replace2((__u16 *)&ich->checksum, old, *(__u16 *)ich);
-		swap_macs(eth);
+		reply_macs(eth, cfg);
 		*cnt = XLB_CNT_TX_ICMP_ECHO;
 		return XDP_TX;
 	}
@@ -559,7 +657,8 @@ static __always_inline int handle_icmp(struct pkt *p, struct hdr_cursor *nh,
 	if ((v6 && type == ICMPV6_PKT_TOOBIG) ||
 	    (!v6 && type == ICMP_DEST_UNREACH &&
 	     ich->code == ICMP_FRAG_NEEDED)) {
-		if (icmp_err_key(p, ich + 1, data_end) < 0) {
+		if (icmp_err_key(p, ich + 1, data_end,
+				 p->ip_len - hlen - sizeof(*ich)) < 0) {
 			*cnt = XLB_CNT_DROP_ICMP;
 			return XDP_DROP;
 		}
@@ -575,9 +674,10 @@ static __always_inline int handle_icmp(struct pkt *p, struct hdr_cursor *nh,
 	return XDP_DROP;
 }
 
-static __always_inline int handle_ipv4(struct pkt *p, struct hdr_cursor *nh,
-				       void *data, void *data_end,
-				       struct ethhdr *eth, __u32 *cnt)
+static __always_inline int handle_ipv4(struct xdp_md *ctx, struct pkt *p,
+				       struct hdr_cursor *nh, void *data,
+				       void *data_end, struct ethhdr *eth,
+				       __u32 *cnt)
 {
 	struct iphdr *iph;
 	__u32 avail, hlen;
@@ -601,6 +701,8 @@ static __always_inline int handle_ipv4(struct pkt *p, struct hdr_cursor *nh,
 	p->tos = iph->tos;
 	p->df = !!(iph->frag_off & bpf_htons(IP_DF));
 
+	if (iph->version != 4)
+		return drop_if_vip(p, XLB_CNT_DROP_IP_VERSION, cnt);
 	avail = data_end - (void *)iph;
 	hlen = iph->ihl * 4;
 	if (iph->ihl < 5 || p->ip_len < hlen || p->ip_len > avail)
@@ -617,7 +719,7 @@ static __always_inline int handle_ipv4(struct pkt *p, struct hdr_cursor *nh,
 			return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
 		return XLB_FORWARD;
 	case IPPROTO_ICMP:
-		return handle_icmp(p, nh, data_end, eth, iph, cnt);
+		return handle_icmp(ctx, p, nh, data_end, eth, iph, cnt);
 	}
 	*cnt = XLB_CNT_PASS_NON_VIP;
 	return XDP_PASS;
@@ -639,9 +741,10 @@ static __always_inline bool ipv6_is_ext(__u8 nexthdr)
 	return false;
 }
 
-static __always_inline int handle_ipv6(struct pkt *p, struct hdr_cursor *nh,
-				       void *data, void *data_end,
-				       struct ethhdr *eth, __u32 *cnt)
+static __always_inline int handle_ipv6(struct xdp_md *ctx, struct pkt *p,
+				       struct hdr_cursor *nh, void *data,
+				       void *data_end, struct ethhdr *eth,
+				       __u32 *cnt)
 {
 	struct ipv6hdr *ip6h;
 	__u32 *d;
@@ -666,6 +769,8 @@ static __always_inline int handle_ipv6(struct pkt *p, struct hdr_cursor *nh,
 	p->ip_len = bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h);
 	p->tos = ipv6_tclass(ip6h);
 
+	if (ip6h->version != 6)
+		return drop_if_vip(p, XLB_CNT_DROP_IP_VERSION, cnt);
 	if (p->ip_len > (__u32)(data_end - (void *)ip6h))
 		return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
 	switch (nexthdr) {
@@ -675,7 +780,7 @@ static __always_inline int handle_ipv6(struct pkt *p, struct hdr_cursor *nh,
 			return drop_if_vip(p, XLB_CNT_DROP_MALFORMED, cnt);
 		return XLB_FORWARD;
 	case IPPROTO_ICMPV6:
-		return handle_icmp(p, nh, data_end, eth, ip6h, cnt);
+		return handle_icmp(ctx, p, nh, data_end, eth, ip6h, cnt);
 	case IPPROTO_FRAGMENT:
 		return drop_if_vip(p, XLB_CNT_DROP_FRAGMENT, cnt);
 	}
@@ -699,9 +804,9 @@ int xlb_balance(struct xdp_md *ctx)
 
 	proto = parse_ethhdr(&nh, data_end, &eth);
 	if (proto == bpf_htons(ETH_P_IP))
-		action = handle_ipv4(&p, &nh, data, data_end, eth, &cnt);
+		action = handle_ipv4(ctx, &p, &nh, data, data_end, eth, &cnt);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		action = handle_ipv6(&p, &nh, data, data_end, eth, &cnt);
+		action = handle_ipv6(ctx, &p, &nh, data, data_end, eth, &cnt);
 
 	if (action == XLB_FORWARD)
 		action = forward(ctx, &p, frame_len, &cnt);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * Internet checksum helpers (RFC 1071, RFC 1624) for the XDP programs:
- * folding, a whole IPv4 header computed inline without a helper call, and
- * incremental updates when one 16-bit word changes.
+ * folding, a whole IPv4 header computed inline without a helper call,
+ * incremental updates when one 16-bit word changes, and the sum over a
+ * variable-length stretch of the packet (to verify a checksum).
  */
 #ifndef XLB_CSUM_H
 #define XLB_CSUM_H
@@ -42,6 +43,65 @@ static __always_inline void csum_replace2(__u16 *sum, __u16 old, __u16 new)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	*sum = ~s;
+}
+
+/* Longest stretch csum_packet() sums: more than any linear XDP frame. */
+#ifndef XLB_CSUM_MAX
+#define XLB_CSUM_MAX 4096
+#endif
+#define XLB_CSUM_CHUNK 64
+
+/*
+ * The one's complement sum (unfolded, in memory word order) of len bytes
+ * at p, added to seed. p + len must lie before data_end. Returns -1 when
+ * the stretch is longer than XLB_CSUM_MAX or runs past data_end. Chunks
+ * of XLB_CSUM_CHUNK bytes go through bpf_csum_diff(); the tail is summed
+ * in 4-, 2- and 1-byte loads, each bounded for the verifier.
+ */
+static __always_inline int csum_packet(void *p, __u32 len, void *data_end,
+				       __u64 seed, __u64 *sum)
+{
+	__u32 off = 0;
+	__u64 s = seed;
+	__u32 last;
+
+	if (len > XLB_CSUM_MAX)
+		return -1;
+	for (int i = 0; i < XLB_CSUM_MAX / XLB_CSUM_CHUNK; i++) {
+		if (off + XLB_CSUM_CHUNK > len)
+			break;
+		if (p + off + XLB_CSUM_CHUNK > data_end)
+			return -1;
+		s = (__u32)bpf_csum_diff(NULL, 0, p + off, XLB_CSUM_CHUNK,
+					 csum_fold(s) ^ 0xffff);
+		off += XLB_CSUM_CHUNK;
+	}
+	for (int i = 0; i < XLB_CSUM_CHUNK / 4; i++) {
+		if (off + 4 > len)
+			break;
+		if (p + off + 4 > data_end)
+			return -1;
+		s += *(__u32 *)(p + off);
+		off += 4;
+	}
+	if (off + 2 <= len) {
+		if (p + off + 2 > data_end)
+			return -1;
+		s += *(__u16 *)(p + off);
+		off += 2;
+	}
+	if (off < len) {
+		if (p + off + 1 > data_end)
+			return -1;
+		/* The odd byte, padded with a zero byte (RFC 1071). */
+		last = *(__u8 *)(p + off);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		last <<= 8;
+#endif
+		s += last;
+	}
+	*sum = s;
+	return 0;
 }
 
 #endif /* XLB_CSUM_H */

@@ -2,9 +2,10 @@
 /*
  * Frame rewriting for the balancer: IP-in-IP and GUE encapsulation toward a
  * backend, echo replies in place, and ICMP "too big" errors built from the
- * offending packet. Each builder takes the L2 header length (14, or 18 with
- * a VLAN tag) and the outer sizes as compile-time constants, so the
- * verifier sees fixed offsets; callers dispatch on the few combinations.
+ * offending packet, all sent from our MAC. Each builder takes the L2
+ * header length (14, or 18 with a VLAN tag) and the outer sizes as
+ * compile-time constants, so the verifier sees fixed offsets; callers
+ * dispatch on the few combinations.
  */
 #ifndef XLB_ENCAP_H
 #define XLB_ENCAP_H
@@ -22,26 +23,33 @@ struct encap_info {
 };
 
 /*
+ * Our MAC, the source of every frame we send: config's, or NULL when it
+ * is all zero (a config from before the field: the caller then uses the
+ * incoming frame's destination, as xlb always did).
+ */
+static __always_inline const __u8 *cfg_src_mac(const struct xlb_config *cfg)
+{
+	const __u8 *m = cfg->src_mac;
+
+	return (*(const __u32 *)m | *(const __u16 *)(m + 4)) ? m : NULL;
+}
+
+/*
  * Writes the L2 header of a frame whose start moved `moved` bytes toward
- * the head: the old header now sits at data + moved. With `to_gw` the frame
- * goes to the gateway (dst = gateway MAC, src = our MAC, which was the old
- * destination); otherwise back to the sender (MACs swapped). The VLAN tag
- * is kept; the EtherType becomes `proto`. Old and new never overlap: moved
- * is at least 20, the L2 header at most 18 bytes.
+ * the head: the old header now sits at data + moved. dst: the next hop
+ * (the gateway), or NULL to go back to the sender; src: our MAC, or NULL
+ * for the old destination (cfg_src_mac()). The VLAN tag is kept; the
+ * EtherType becomes `proto`. Old and new never overlap: moved is at least
+ * 20, the L2 header at most 18 bytes.
  */
 static __always_inline void write_l2(void *data, const __u32 l2,
-				     const __u32 moved, const __u8 *gw_mac,
-				     __be16 proto)
+				     const __u32 moved, const __u8 *dst,
+				     const __u8 *src, __be16 proto)
 {
 	struct ethhdr *eth = data, *old = data + moved;
 
-	if (gw_mac) {
-		__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
-		__builtin_memcpy(eth->h_dest, gw_mac, ETH_ALEN);
-	} else {
-		__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
-		__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
-	}
+	__builtin_memcpy(eth->h_source, src ? src : old->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, dst ? dst : old->h_source, ETH_ALEN);
 	if (l2 == sizeof(struct ethhdr) + sizeof(struct vlan_hdr)) {
 		struct vlan_hdr *vh = (void *)(eth + 1);
 		struct vlan_hdr *vo = (void *)(old + 1);
@@ -86,36 +94,26 @@ static __always_inline __be16 gue_sport(__u32 rss)
 }
 
 /*
- * Prepends the outer header(s) toward backend `be`. l2: 14 or 18; v6: the
- * outer header is IPv6; gue: a UDP header follows it. Returns 0, or -1 when
- * the frame could not be grown (the packet is then unusable: drop it).
+ * The one builder of outer headers, for the balancer (in the frame) and
+ * the health-check tunnel (in a buffer it then stores into the skb):
+ * writes every field of the outer IPv4 or IPv6 header at hdr and, with
+ * gue, of the UDP header after it. The caller made room for and
+ * bounds-checked the outer length. src: the outer source as it is, or
+ * NULL for the one derived from config's prefix and the flow hash.
  */
-static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
-				 const bool v6, const bool gue,
-				 const struct encap_info *ei,
-				 const struct xlb_backend *be,
-				 const struct xlb_config *cfg)
+static __always_inline void
+outer_write(void *hdr, const bool v6, const bool gue,
+	    const struct encap_info *ei, const union xlb_addr *src,
+	    const struct xlb_backend *be, const struct xlb_config *cfg)
 {
 	const __u32 ip_hlen =
 		v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	const __u32 olen = ip_hlen + (gue ? sizeof(struct udphdr) : 0);
 	__u8 inner_proto = ei->inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
-	void *data, *data_end;
-	struct udphdr *uh;
-
-	if (bpf_xdp_adjust_head(ctx, -(int)olen))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + olen + l2 > data_end)
-		return -1;
-
-	/* L2 first: the old header lies where the outer IP header goes. */
-	write_l2(data, l2, olen, cfg->gw_mac,
-		 v6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP));
+	struct udphdr *uh = hdr + ip_hlen;
 
 	if (v6) {
-		struct ipv6hdr *ip6h = data + l2;
+		struct ipv6hdr *ip6h = hdr;
 
 		/* Version, inner DSCP/ECN, flow label from the flow hash. */
 		*(__be32 *)ip6h = bpf_htonl(0x60000000 | (ei->tos << 20) |
@@ -123,12 +121,16 @@ static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
 		ip6h->payload_len = bpf_htons(olen - ip_hlen + ei->ip_len);
 		ip6h->nexthdr = gue ? IPPROTO_UDP : inner_proto;
 		ip6h->hop_limit = cfg->ttl;
-		__builtin_memcpy(&ip6h->saddr, cfg->src6, 12);
-		ip6h->saddr.in6_u.u6_addr32[3] = outer_src6_last(cfg, ei->rss);
+		if (src) {
+			__builtin_memcpy(&ip6h->saddr, src->bytes, 16);
+		} else {
+			__builtin_memcpy(&ip6h->saddr, cfg->src6, 12);
+			ip6h->saddr.in6_u.u6_addr32[3] =
+				outer_src6_last(cfg, ei->rss);
+		}
 		__builtin_memcpy(&ip6h->daddr, be->addr.v6, 16);
-		uh = (void *)(ip6h + 1);
 	} else {
-		struct iphdr *iph = data + l2;
+		struct iphdr *iph = hdr;
 
 		iph->version = 4;
 		iph->ihl = 5;
@@ -139,31 +141,66 @@ static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
 		iph->ttl = cfg->ttl;
 		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
 		iph->check = 0;
-		iph->saddr = outer_src4(cfg, ei->rss);
+		iph->saddr = src ? src->v4 : outer_src4(cfg, ei->rss);
 		iph->daddr = be->addr.v4;
 		iph->check = ipv4_csum(iph);
-		uh = (void *)(iph + 1);
 	}
 	if (gue) {
-		if ((void *)(uh + 1) > data_end)
-			return -1;
 		uh->source = gue_sport(ei->rss);
 		uh->dest = cfg->gue_port;
 		uh->len = bpf_htons(sizeof(*uh) + ei->ip_len);
 		/* Zero: the inner packet carries its own checksums. */
 		uh->check = 0;
 	}
+}
+
+/*
+ * Prepends the outer header(s) toward backend `be`. l2: 14 or 18; v6: the
+ * outer header is IPv6; gue: a UDP header follows it. Bytes after the
+ * inner IP packet (L2 padding) are cut first: the tunnel carries exactly
+ * the IP packet. Returns 0, or -1 when the frame could not be resized
+ * (the packet is then unusable: drop it).
+ */
+static __always_inline int encap(struct xdp_md *ctx, const __u32 l2,
+				 const bool v6, const bool gue,
+				 const struct encap_info *ei,
+				 const struct xlb_backend *be,
+				 const struct xlb_config *cfg)
+{
+	const __u32 olen =
+		(v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
+		(gue ? sizeof(struct udphdr) : 0);
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = data_end - data;
+
+	if (len > l2 + ei->ip_len &&
+	    bpf_xdp_adjust_tail(ctx, (int)(l2 + ei->ip_len) - (int)len))
+		return -1;
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + olen + l2 > data_end)
+		return -1;
+
+	/* L2 first: the old header lies where the outer IP header goes. */
+	write_l2(data, l2, olen, cfg->gw_mac, cfg_src_mac(cfg),
+		 v6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP));
+	outer_write(data + l2, v6, gue, ei, NULL, be, cfg);
 	return 0;
 }
 
-/* Swaps the MAC addresses of a frame, to send it back where it came from. */
-static __always_inline void swap_macs(struct ethhdr *eth)
+/* Sends a frame back where it came from, from our MAC (cfg_src_mac()). */
+static __always_inline void reply_macs(struct ethhdr *eth,
+				       const struct xlb_config *cfg)
 {
+	const __u8 *self = cfg_src_mac(cfg);
 	__u8 tmp[ETH_ALEN];
 
-	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+	__builtin_memcpy(tmp, self ? self : eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
 }
 
 /*
@@ -192,7 +229,8 @@ static __always_inline int icmp_make_room(struct xdp_md *ctx, __u32 hlen,
  * bytes. Returns 0 or -1.
  */
 static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
-					 __u16 mtu, __u8 ttl)
+					 __u16 mtu,
+					 const struct xlb_config *cfg)
 {
 	const __u32 hlen = sizeof(struct iphdr) + sizeof(struct icmphdr);
 	const __u32 len = l2 + hlen + XLB_ICMP_QUOTE;
@@ -208,7 +246,7 @@ static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
 	if (data + len > data_end)
 		return -1;
 
-	write_l2(data, l2, hlen, NULL, bpf_htons(ETH_P_IP));
+	write_l2(data, l2, hlen, NULL, cfg_src_mac(cfg), bpf_htons(ETH_P_IP));
 	orig = data + l2 + hlen;
 	client = orig->saddr;
 	vip = orig->daddr;
@@ -221,7 +259,7 @@ static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
 	iph->tot_len = bpf_htons(hlen + XLB_ICMP_QUOTE);
 	iph->id = 0;
 	iph->frag_off = 0;
-	iph->ttl = ttl;
+	iph->ttl = cfg->ttl;
 	iph->protocol = IPPROTO_ICMP;
 	iph->check = 0;
 	iph->saddr = vip;
@@ -241,7 +279,8 @@ static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
 
 /* The IPv6 twin of icmp4_too_big: ICMPv6 "packet too big". */
 static __always_inline int icmp6_too_big(struct xdp_md *ctx, const __u32 l2,
-					 __u32 mtu, __u8 ttl)
+					 __u32 mtu,
+					 const struct xlb_config *cfg)
 {
 	const __u32 hlen = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
 	const __u32 len = l2 + hlen + XLB_ICMP_QUOTE;
@@ -258,13 +297,13 @@ static __always_inline int icmp6_too_big(struct xdp_md *ctx, const __u32 l2,
 	if (data + len > data_end)
 		return -1;
 
-	write_l2(data, l2, hlen, NULL, bpf_htons(ETH_P_IPV6));
+	write_l2(data, l2, hlen, NULL, cfg_src_mac(cfg), bpf_htons(ETH_P_IPV6));
 	orig = data + l2 + hlen;
 	ip6h = data + l2;
 	*(__be32 *)ip6h = bpf_htonl(0x60000000);
 	ip6h->payload_len = bpf_htons(icmp_len);
 	ip6h->nexthdr = IPPROTO_ICMPV6;
-	ip6h->hop_limit = ttl;
+	ip6h->hop_limit = cfg->ttl;
 	ip6h->saddr = orig->daddr;
 	ip6h->daddr = orig->saddr;
 

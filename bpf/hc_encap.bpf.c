@@ -161,48 +161,18 @@ static __always_inline int push_outer(struct __sk_buff *skb, const bool v6,
 	const __be16 eth_proto =
 		v6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
 	const bool inner6 = in->key.family == XLB_AF_INET6;
-	__u8 inner_proto = inner6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+	struct encap_info ei = {
+		.ip_len = in->ip_len,
+		.rss = rss,
+		.tos = in->tos,
+		.inner_v6 = inner6,
+	};
 	__u8 hdr[OUTER_MAX] __attribute__((aligned(8)));
-	struct udphdr *uh = (void *)(hdr + ip_hlen);
 
 	__builtin_memset(hdr, 0, sizeof(hdr));
-	if (v6) {
-		struct ipv6hdr *ip6h = (void *)hdr;
-
-		*(__be32 *)ip6h = bpf_htonl(0x60000000 | (in->tos << 20) |
-					    (rss & 0xfffff));
-		ip6h->payload_len = bpf_htons(olen - ip_hlen + in->ip_len);
-		ip6h->nexthdr = gue ? IPPROTO_UDP : inner_proto;
-		ip6h->hop_limit = cfg->ttl;
-		if (inner6) {
-			__builtin_memcpy(&ip6h->saddr, in->key.src.bytes, 16);
-		} else {
-			__builtin_memcpy(&ip6h->saddr, cfg->src6, 12);
-			ip6h->saddr.in6_u.u6_addr32[3] =
-				outer_src6_last(cfg, rss);
-		}
-		__builtin_memcpy(&ip6h->daddr, be->addr.v6, 16);
-	} else {
-		struct iphdr *iph = (void *)hdr;
-
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = in->tos;
-		iph->tot_len = bpf_htons(olen + in->ip_len);
-		iph->frag_off = bpf_htons(IP_DF);
-		iph->ttl = cfg->ttl;
-		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
-		iph->saddr = inner6 ? outer_src4(cfg, rss) : in->key.src.v4;
-		iph->daddr = be->addr.v4;
-		iph->check = ipv4_csum(iph);
-	}
-	if (gue) {
-		uh->source = gue_sport(rss);
-		uh->dest = cfg->gue_port;
-		uh->len = bpf_htons(sizeof(*uh) + in->ip_len);
-		/* Zero, as the balancer: the inner packet has its own. */
-		uh->check = 0;
-	}
+	/* Same family: the inner source (our own address) is the outer. */
+	outer_write(hdr, v6, gue, &ei, inner6 == v6 ? &in->key.src : NULL, be,
+		    cfg);
 
 	if (bpf_skb_adjust_room(skb, olen, BPF_ADJ_ROOM_MAC, flags))
 		return -1;

@@ -29,9 +29,12 @@
 	X(DROP_MALFORMED, "drop_malformed") /* bad/truncated header to VIP */  \
 	X(DROP_ICMP, "drop_icmp")	    /* unhandled ICMP to a VIP */      \
 	X(DROP_NO_BACKEND, "drop_no_backend") /* empty ring or all down */     \
-	X(DROP_TOO_BIG, "drop_too_big")	      /* too big, DF clear: no ICMP */ \
-	X(DROP_NO_RING, "drop_no_ring")	      /* VIP without a ring */         \
-	X(DROP_INTERNAL, "drop_internal")     /* adjust_head/tail failed */
+	X(DROP_TOO_BIG, "drop_too_big")	  /* too big, no ICMP error allowed */ \
+	X(DROP_NO_RING, "drop_no_ring")	  /* VIP without a ring */             \
+	X(DROP_INTERNAL, "drop_internal") /* adjust_head/tail failed */        \
+	X(DROP_IP_VERSION, "drop_ip_version") /* version != EtherType's */     \
+	X(DROP_ICMP_CSUM, "drop_icmp_csum")   /* echo request, bad checksum */ \
+	X(DROP_ICMP_SRC, "drop_icmp_src")     /* ICMP to a non-unicast source */
 
 #define XLB_EVENT_COUNTERS(X)                                                  \
 	X(FLOW_HIT, "flow_hit")	      /* flow table gave the backend */        \

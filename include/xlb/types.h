@@ -216,25 +216,38 @@ struct xlb_config {
 				  limit */
 	__u32 pad2;
 	__u64 udp_timeout_ns; /* idle time after which a UDP flow re-hashes */
+	/*
+	 * Source MAC of every frame the balancer sends (the interface's
+	 * own). All zero (a config written before this field existed):
+	 * the incoming frame's destination MAC is used instead, as before;
+	 * the controller always fills it. Last, so the older fields keep
+	 * their offsets.
+	 */
+	__u8 src_mac[6];
+	__u16 pad3;
 };
-_Static_assert(sizeof(struct xlb_config) == 56, "xlb_config size");
+_Static_assert(sizeof(struct xlb_config) == 64, "xlb_config size");
 
 /* counters / vip_stats / backend_stats value (per CPU). */
 struct xlb_counter {
 	__u64 packets;
 	__u64 bytes;
 };
+_Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
 
 /* vip_filter value: one bit per hashed destination address. */
 struct xlb_vip_filter {
 	__u64 bits[XLB_VIP_FILTER_WORDS];
 };
+_Static_assert(sizeof(struct xlb_vip_filter) == XLB_VIP_FILTER_BITS / 8,
+	       "xlb_vip_filter size");
 
 /* flow_rate value (per CPU): the insert-rate limiter's window. */
 struct xlb_flow_rate {
 	__u64 window_start_ns;
 	__u64 inserts;
 };
+_Static_assert(sizeof(struct xlb_flow_rate) == 16, "xlb_flow_rate size");
 
 /* decap_addrs key: an address of this backend host that accepts tunnels. */
 struct xlb_decap_key {
@@ -249,5 +262,6 @@ struct xlb_decap_config {
 	__be16 gue_port; /* 0: GUE not accepted */
 	__u16 pad;
 };
+_Static_assert(sizeof(struct xlb_decap_config) == 4, "xlb_decap_config size");
 
 #endif /* XLB_TYPES_H */

@@ -187,9 +187,9 @@ static void vlan_8021ad_4in6(struct tc *t)
 	    SYN_EV);
 }
 
-static void trailer_kept(struct tc *t)
+static void trailer_trimmed(struct tc *t)
 {
-	/* 54-byte SYN padded to the 60-byte Ethernet minimum. */
+	/* 54-byte SYN padded to the 60-byte minimum: the padding stays out. */
 	one(t, VIP4, false, XLB_ENCAP_IPIP,
 	    &(struct pkt){
 		    .src = CLI4, .dst = VIP4, .flags = F_SYN, .trailer = 6},
@@ -364,8 +364,8 @@ const struct golden_case cases_encap[] = {
 	{"encap_vlan_gue6", "tag kept, GUE over v6", PROG_BALANCE, vlan_gue6},
 	{"encap_vlan_8021ad_4in6", "802.1ad tag kept, 4in6", PROG_BALANCE,
 	 vlan_8021ad_4in6},
-	{"encap_trailer_kept", "L2 padding carried after the packet",
-	 PROG_BALANCE, trailer_kept},
+	{"encap_trailer_trimmed", "L2 padding not carried into the tunnel",
+	 PROG_BALANCE, trailer_trimmed},
 	{"encap_vip_gue_over_ipip", "VIP says GUE, default IPIP", PROG_BALANCE,
 	 vip_gue_over_ipip},
 	{"encap_vip_ipip_over_gue", "VIP says IPIP, default GUE", PROG_BALANCE,

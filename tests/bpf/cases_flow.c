@@ -13,24 +13,6 @@
 
 #define SEC_NS 1000000000ULL
 
-/* VIP4:80/tcp id 1, ring 13 of backends 1001..1013, base config. */
-static void setup13(struct tc *t, __u8 proto, __u32 flags)
-{
-	struct xlb_config c = base_config();
-
-	set_config(t, &c);
-	std_vip(t, VIP4, 80, proto, 1, flags, 13, false);
-}
-
-static const struct xlb_vip *vip1(struct tc *t, const struct xlb_flow_key *k)
-{
-	const struct xlb_vip *v = vip_of(t, k);
-
-	if (!v)
-		abort();
-	return v;
-}
-
 /* A backend of the VIP's ring other than the one at key's slot. */
 static __u32 other_than(struct tc *t, const struct xlb_flow_key *k)
 {
@@ -38,11 +20,6 @@ static __u32 other_than(struct tc *t, const struct xlb_flow_key *k)
 	__u32 s = slot_of(v, k);
 
 	return t->ring[v->vip_id].slot[(s + 5) % v->ring_size];
-}
-
-static void frame_of(struct frame *f, const struct pkt *p)
-{
-	build(f, p);
 }
 
 static void ack_miss(struct tc *t)
@@ -66,7 +43,7 @@ static void ack_hit(struct tc *t)
 	setup13(t, TCP, 0);
 	be = other_than(t, &k);
 	set_flow(t, &k, be, now_ns());
-	frame_of(&f, &p);
+	build(&f, &p);
 	expect_tx(t, "ack", &f, &k, be, EV(FLOW_HIT));
 	expect_flow(t, &k, be);
 }
@@ -88,7 +65,7 @@ static void ack_hit_v6(struct tc *t)
 	std_vip(t, VIP6, 443, UDP, 2, 0, 13, true);
 	be = other_than(t, &k);
 	set_flow(t, &k, be, now_ns());
-	frame_of(&f, &p);
+	build(&f, &p);
 	expect_tx(t, "udp", &f, &k, be, EV(FLOW_HIT));
 }
 
@@ -174,7 +151,7 @@ static void rst_hit(struct tc *t)
 	setup13(t, TCP, 0);
 	be = other_than(t, &k);
 	set_flow(t, &k, be, now_ns());
-	frame_of(&f, &p);
+	build(&f, &p);
 	expect_tx(t, "rst", &f, &k, be, EV(FLOW_HIT));
 }
 
@@ -201,7 +178,7 @@ static void ring_swap(struct tc *t)
 		set_backend_state(t, 2001 + i, XLB_BACKEND_UP);
 	}
 	set_ring(t, 1, 13, slots);
-	frame_of(&f, &ack);
+	build(&f, &ack);
 	expect_tx(t, "ack after swap", &f, &k, a, EV(FLOW_HIT));
 	b = tx_ring(t, "syn after swap", &syn, EV(FLOW_INSERT));
 	if (b == a)
@@ -250,7 +227,7 @@ static void udp_entry(struct tc *t, __u64 timeout, __u64 age, bool expired,
 	std_vip(t, VIP4, 53, proto, 1, 0, 13, false);
 	old = other_than(t, &k);
 	set_flow(t, &k, old, age == ~0ULL ? 1 : seen);
-	frame_of(&f, &p);
+	build(&f, &p);
 	if (expired) {
 		be = tx_ring(t, "udp", &p,
 			     EV(FLOW_UDP_EXPIRED) | EV(FLOW_INSERT));
@@ -345,7 +322,7 @@ static void hit_not_up(struct tc *t, __u8 state, bool keeps)
 	set_flow(t, &k, old, now_ns());
 	set_backend_state(t, old, state);
 	if (keeps) {
-		frame_of(&f, &p);
+		build(&f, &p);
 		expect_tx(t, "ack", &f, &k, old, EV(FLOW_HIT));
 		expect_flow(t, &k, old);
 		return;

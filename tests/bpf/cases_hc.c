@@ -55,28 +55,6 @@ static const char *act_name(int a)
 	}
 }
 
-static int hc_snap(struct xlb_counter *out)
-{
-	struct xlb_counter *v = calloc(H.ncpus, sizeof(*v));
-	int err = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < XLB_HC_MAX && !err; k++) {
-		out[k].packets = out[k].bytes = 0;
-		if (bpf_map_lookup_elem(H.hc_counters, &k, v)) {
-			err = -errno;
-			break;
-		}
-		for (int c = 0; c < H.ncpus; c++) {
-			out[k].packets += v[c].packets;
-			out[k].bytes += v[c].bytes;
-		}
-	}
-	free(v);
-	return err;
-}
-
 static void hc_run(struct tc *t, const struct hc_step *s)
 {
 	static __u8 out[FRAME_MAX];
@@ -91,7 +69,7 @@ static void hc_run(struct tc *t, const struct hc_step *s)
 	__u32 n, i;
 	int err;
 
-	if (hc_snap(before)) {
+	if (percpu_sum(H.hc_counters, XLB_HC_MAX, before)) {
 		fail(t, "%s: reading hc_counters", s->what);
 		return;
 	}
@@ -101,7 +79,7 @@ static void hc_run(struct tc *t, const struct hc_step *s)
 		fail(t, "%s: BPF_PROG_TEST_RUN: %s", s->what, strerror(-err));
 		return;
 	}
-	if (hc_snap(after)) {
+	if (percpu_sum(H.hc_counters, XLB_HC_MAX, after)) {
 		fail(t, "%s: reading hc_counters", s->what);
 		return;
 	}

@@ -31,18 +31,11 @@ static void setup(struct tc *t, __u16 mtu, __u8 encap, bool be_v6_for_v4)
 
 static void echo(struct tc *t, const struct pkt *p)
 {
-	struct frame f, out;
+	struct frame f;
 
 	setup(t, 1500, XLB_ENCAP_IPIP, false);
 	build(&f, p);
-	expect_echo(&out, &f, t->cfg.ttl);
-	run_step(t, PROG_BALANCE,
-		 &(struct step){.what = "echo",
-				.in = &f,
-				.action = XDP_TX,
-				.out = &out,
-				.verdict = XLB_CNT_TX_ICMP_ECHO,
-				.vip_id = -1});
+	expect_echo_tx(t, "echo", &f);
 }
 
 static void echo4(struct tc *t)
@@ -191,6 +184,7 @@ struct ptb {
 	__u32 quote;	/* bytes of the quoted IP packet; 0 = all */
 	__u32 payload;	/* L4 payload of the quoted packet */
 	__u8 opt_words; /* quoted IPv4 options */
+	int len_delta;	/* added to the ICMP packet's IP length */
 };
 
 /* A router's "too big" to the VIP about a VIP -> client packet. */
@@ -224,7 +218,8 @@ static void ptb_frame(struct frame *f, const struct ptb *x)
 			       .proto = x->v6 ? ICMP6 : ICMP,
 			       .tos = 0xc0,
 			       .l4 = body,
-			       .l4_len = 8 + n});
+			       .l4_len = 8 + n,
+			       .len_delta = x->len_delta});
 }
 
 static struct xlb_flow_key ptb_key(const struct ptb *x)
@@ -284,10 +279,36 @@ static void ptb4_gue(struct tc *t)
 	ptb_fwd(t, &(struct ptb){.payload = 10}, true, 1500, XLB_ENCAP_GUE);
 }
 
-static void ptb4_no_mtu_check(struct tc *t)
+/* Rule 8: too big once encapsulated, and no ICMP error about an error. */
+static void ptb_over_mtu(struct tc *t, bool v6, __u32 payload)
 {
-	/* 20 + 8 + 240 + 20 outer > 200, forwarded all the same. */
-	ptb_fwd(t, &(struct ptb){.payload = 200}, false, 200, XLB_ENCAP_IPIP);
+	struct ptb x = {.v6 = v6, .payload = payload};
+	struct frame *f = malloc(sizeof(*f));
+
+	if (!f)
+		abort();
+	setup(t, 1500, XLB_ENCAP_IPIP, false);
+	ptb_frame(f, &x);
+	expect_drop(t, "ptb", f, XLB_CNT_DROP_TOO_BIG, 0);
+	free(f);
+}
+
+static void ptb4_over_mtu(struct tc *t)
+{
+	/* 20 + 8 + 20 + 20 + 1468 = 1536 bytes, 1556 encapsulated > 1500. */
+	ptb_over_mtu(t, false, 1468);
+}
+
+static void ptb6_over_mtu(struct tc *t)
+{
+	/* 40 + 8 + 40 + 20 + 1428 = 1536 bytes, 1576 encapsulated. */
+	ptb_over_mtu(t, true, 1428);
+}
+
+static void ptb4_at_mtu(struct tc *t)
+{
+	/* 1480 bytes + 20 outer = 1500: fits, forwarded. */
+	ptb_fwd(t, &(struct ptb){.payload = 1412}, false, 1500, XLB_ENCAP_IPIP);
 }
 
 static void ptb6_entry(struct tc *t)
@@ -309,6 +330,17 @@ static void ptb_bad(struct tc *t, const struct ptb *x)
 	setup(t, 1500, XLB_ENCAP_IPIP, false);
 	ptb_frame(&f, x);
 	expect_drop(t, "ptb", &f, XLB_CNT_DROP_ICMP, 0);
+}
+
+/* Rule 4: the quoted ports lie past the IP length, in the padding. */
+static void ptb4_ports_in_padding(struct tc *t)
+{
+	ptb_bad(t, &(struct ptb){.quote = 28, .len_delta = -8});
+}
+
+static void ptb6_ports_in_padding(struct tc *t)
+{
+	ptb_bad(t, &(struct ptb){.v6 = true, .quote = 48, .len_delta = -4});
 }
 
 static void ptb4_short(struct tc *t)
@@ -376,7 +408,7 @@ static void too_big(struct tc *t, bool v6, bool be_v6, __u8 encap, __u16 mtu,
 	} else if (!v6 && (!(frag_off & 0x4000) || ip_len < XLB_ICMP_QUOTE)) {
 		expect_drop(t, "too big", f, XLB_CNT_DROP_TOO_BIG, ev);
 	} else {
-		expect_too_big(out, f, t->cfg.ttl, mtu - olen);
+		expect_too_big(out, f, &t->cfg, mtu - olen);
 		run_step(t, PROG_BALANCE,
 			 &(struct step){.what = "too big",
 					.in = f,
@@ -488,8 +520,16 @@ const struct golden_case cases_icmp[] = {
 	 ptb4_ring},
 	{"ptb4_udp", "frag needed about a UDP flow", PROG_BALANCE, ptb4_udp},
 	{"ptb4_gue", "frag needed forwarded in GUE", PROG_BALANCE, ptb4_gue},
-	{"ptb4_no_mtu_check", "forwarded even past the MTU", PROG_BALANCE,
-	 ptb4_no_mtu_check},
+	{"ptb4_over_mtu_drop", "1536 bytes against MTU 1500: dropped",
+	 PROG_BALANCE, ptb4_over_mtu},
+	{"ptb6_over_mtu_drop", "same for packet too big", PROG_BALANCE,
+	 ptb6_over_mtu},
+	{"ptb4_at_mtu_forwarded", "exactly the MTU encapsulated", PROG_BALANCE,
+	 ptb4_at_mtu},
+	{"ptb4_ports_in_padding_drop", "quoted ports past the IP length",
+	 PROG_BALANCE, ptb4_ports_in_padding},
+	{"ptb6_ports_in_padding_drop", "same, ICMPv6", PROG_BALANCE,
+	 ptb6_ports_in_padding},
 	{"ptb6_flow_entry", "packet too big to the flow's backend",
 	 PROG_BALANCE, ptb6_entry},
 	{"ptb6_ring_pick", "packet too big, 8-byte quote", PROG_BALANCE,

@@ -11,29 +11,6 @@
 #include <string.h>
 #include "golden.h"
 
-/* VIP4:80/tcp id 1, ring 13 of backends 1001..1013, base config. */
-static void setup13(struct tc *t, __u8 proto, __u32 flags)
-{
-	struct xlb_config c = base_config();
-
-	set_config(t, &c);
-	std_vip(t, VIP4, 80, proto, 1, flags, 13, false);
-}
-
-static const struct xlb_vip *vip1(struct tc *t, const struct xlb_flow_key *k)
-{
-	const struct xlb_vip *v = vip_of(t, k);
-
-	if (!v)
-		abort();
-	return v;
-}
-
-static void frame_of(struct frame *f, const struct pkt *p)
-{
-	build(f, p);
-}
-
 /*
  * Ring pick with slots at and after the hashed one not usable: `n` slots
  * set to state, then the pick must land n slots on (or nowhere).
@@ -65,7 +42,7 @@ static void skip_slots(struct tc *t, __u8 state, __u32 n, bool none)
 		set_ring(t, 1, 13, copy);
 	}
 	if (none) {
-		frame_of(&f, &p);
+		build(&f, &p);
 		/* Whether a failed pick counts a re-pick is not specified. */
 		run_step(t, PROG_BALANCE,
 			 &(struct step){.what = "syn",
@@ -142,7 +119,7 @@ static void ring_empty(struct tc *t)
 
 	setup13(t, TCP, 0);
 	set_ring(t, 1, 13, slots);
-	frame_of(&f, &p);
+	build(&f, &p);
 	run_step(t, PROG_BALANCE,
 		 &(struct step){.what = "syn",
 				.in = &f,
@@ -162,7 +139,7 @@ static void ring_missing(struct tc *t)
 	add_vip_addr(t, VIP4);
 	add_vip(t, VIP4, 80, TCP, 3, 0, 13, XLB_ENCAP_DEFAULT);
 	set_backend(t, 1, BE4, XLB_BACKEND_UP);
-	frame_of(&f, &p);
+	build(&f, &p);
 	expect_drop(t, "syn", &f, XLB_CNT_DROP_NO_RING, 0);
 }
 

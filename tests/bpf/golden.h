@@ -2,8 +2,9 @@
 /*
  * The golden-packet runner's shared declarations: frames and the packet
  * builder (packet.c), the expected-output builders that restate the data
- * path's rules on the test side (packet.c), the map setup and step runner
- * every case uses (harness.c, setup.c), and the case tables (cases_*.c).
+ * path's rules on the test side (packet.c), the map setup every case uses
+ * (setup.c, over the programs harness.c loads), the step runner (main.c)
+ * and the case tables (cases_*.c).
  *
  * A case is a function: it writes its maps through the setup helpers (which
  * also keep a shadow copy, so the expected backend of a packet is computed
@@ -34,6 +35,8 @@ struct frame {
 
 /* MACs: the router that hands us frames, us, and the gateway we send to. */
 extern const __u8 MAC_PEER[6], MAC_SELF[6], MAC_GW[6];
+/* The interface's own MAC, when config names it (config.src_mac). */
+extern const __u8 MAC_IF[6];
 
 /* TCP flags as in the header's 14th byte. */
 #define F_FIN 0x01
@@ -114,15 +117,20 @@ void wrap(struct frame *out, const struct frame *in, const struct outer *o);
 __be32 outer_src4(const struct xlb_config *c, __u32 rss);
 union xlb_addr outer_src6(const struct xlb_config *c, __u32 rss);
 
+bool mac_is_zero(const __u8 *m);
+/* The source MAC of what the balancer sends in reply to `in`. */
+const __u8 *src_mac(const struct xlb_config *c, const struct frame *in);
+
 /* What the balancer sends for `in` to backend be (rule 8). */
 void expect_encap(struct frame *out, const struct frame *in,
 		  const struct xlb_config *c, const struct xlb_backend *be,
 		  bool gue, __u32 rss);
 /* Echo reply in place (rule 10). */
-void expect_echo(struct frame *out, const struct frame *in, __u8 ttl);
+void expect_echo(struct frame *out, const struct frame *in,
+		 const struct xlb_config *c);
 /* ICMP "too big" back to the client with that MTU (rule 9). */
-void expect_too_big(struct frame *out, const struct frame *in, __u8 ttl,
-		    __u32 mtu);
+void expect_too_big(struct frame *out, const struct frame *in,
+		    const struct xlb_config *c, __u32 mtu);
 /* Decapsulated: in's L2 (EtherType of the inner family) + in after hdrs. */
 void expect_decap(struct frame *out, const struct frame *in, __u32 outer_len);
 
@@ -222,6 +230,8 @@ void run_step(struct tc *t, enum prog_kind k, const struct step *s);
 /* A balancer step that must be encapsulated to backend `be`. */
 void expect_tx(struct tc *t, const char *what, const struct frame *in,
 	       const struct xlb_flow_key *k, __u32 be, __u64 events);
+/* A balancer step that must answer the echo request `in` in place. */
+void expect_echo_tx(struct tc *t, const char *what, const struct frame *in);
 /* A balancer step that must pass the frame untouched with this verdict. */
 void expect_pass(struct tc *t, const char *what, const struct frame *in,
 		 int verdict);
@@ -235,9 +245,16 @@ void expect_drop(struct tc *t, const char *what, const struct frame *in,
  */
 __u32 tx_ring(struct tc *t, const char *what, const struct pkt *p,
 	      __u64 events);
+/* The same for a frame already built, whose flow key is k. */
+__u32 tx_ring_frame(struct tc *t, const char *what, const struct frame *f,
+		    const struct xlb_flow_key *k, __u64 events);
 /* A v4 or v6 VIP address, one VIP on it and a ring of distinct backends. */
 void std_vip(struct tc *t, const char *vip, __u16 port, __u8 proto,
 	     __u32 vip_id, __u32 flags, __u32 ring_size, bool be_v6);
+/* VIP4:80/proto id 1, ring 13 of backends 1001..1013, base config. */
+void setup13(struct tc *t, __u8 proto, __u32 flags);
+/* The VIP of key k (a test bug aborts when there is none). */
+const struct xlb_vip *vip1(struct tc *t, const struct xlb_flow_key *k);
 
 void expect_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend);
 void expect_no_flow(struct tc *t, const struct xlb_flow_key *k);
@@ -257,7 +274,7 @@ struct golden_case {
 };
 
 extern const struct golden_case cases_encap[], cases_flow[], cases_parse[],
-	cases_icmp[], cases_decap[], cases_hash[], cases_ring[];
+	cases_icmp[], cases_decap[], cases_hash[], cases_ring[], cases_rules[];
 
 /* Addresses the cases share (documentation ranges only). */
 #define VIP4  "198.19.0.1"

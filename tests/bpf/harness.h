@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * The loaded programs and their map fds, shared by the runner (main.c)
- * and the setup helpers (setup.c). Cases do not use this directly.
+ * The loaded programs and their map fds (harness.c), shared by the runner
+ * (main.c), the setup helpers (setup.c) and the fuzz suite. Cases do not
+ * use this directly.
  */
 #ifndef XLB_TESTS_HARNESS_H
 #define XLB_TESTS_HARNESS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <bpf/libbpf.h>
 #include <xlb/types.h>
+#include <xlb/counters.h>
+#include "golden.h"
 
 struct harness {
 	bool verbose;
@@ -16,6 +21,7 @@ struct harness {
 	int bal_prog;
 	int vips, vip_info, rings, backends, flows, config, filter, counters;
 	int vip_stats, backend_stats, flow_rate;
+	__u32 ncounters; /* entries of counters: XLB_CNT_MAX for ours */
 	/* rings entries written since the last reset (each costs an RCU
 	 * grace period to delete, so only these are deleted) */
 	bool ring_set[XLB_MAX_VIPS];
@@ -29,8 +35,34 @@ struct harness {
 
 extern struct harness H;
 
+/* Pins the run to one CPU and learns the CPU count. 0 or -errno. */
+int harness_init(void);
+/*
+ * Loads the balancer, decap and health-check programs from their
+ * skeletons, or (balance_obj set) only the balancer from that object
+ * file. 0 or a negative errno.
+ */
+int harness_load(const char *balance_obj);
+void harness_unload(void);
+/* libbpf's messages: warnings, everything with H.verbose. */
+int harness_print(enum libbpf_print_level level, const char *fmt, va_list ap);
+
 /* Puts every map of the program back to empty / zero. */
 int reset_balance(void);
 int reset_decap(void);
+
+/* Sums a per-CPU array of xlb_counter into out[0..n). */
+int percpu_sum(int fd, __u32 n, struct xlb_counter *out);
+
+struct snap {
+	struct xlb_counter cnt[(int)XLB_CNT_MAX > (int)XLB_DECAP_MAX
+				       ? XLB_CNT_MAX
+				       : XLB_DECAP_MAX];
+	struct xlb_counter vip[XLB_MAX_VIPS];
+	struct xlb_counter be[XLB_MAX_BACKENDS];
+};
+
+/* Every counter of the program (and, for the balancer, its stats). */
+int snapshot(enum prog_kind k, struct snap *s);
 
 #endif /* XLB_TESTS_HARNESS_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * The golden-packet runner: loads the balancer and the decap program once,
- * and for every case resets all maps, lets the case write its setup, runs
+ * The golden-packet runner: loads the programs once (harness.c), and for
+ * every case resets all maps, lets the case write its setup, runs
  * its frames through BPF_PROG_TEST_RUN and checks action, output frame and
  * the delta of every counter. One line per case, then "N passed, N failed".
  *
@@ -21,11 +21,7 @@
 #include <bpf/libbpf.h>
 #include "golden.h"
 #include "harness.h"
-#include "balance.skel.h"
-#include "decap.skel.h"
-#include "hc_encap.skel.h"
 
-struct harness H;
 static struct tc the_case;
 static FILE *pcap;
 
@@ -56,144 +52,6 @@ static int pcap_open(const char *path)
 		return -errno;
 	fwrite(&hdr, sizeof(hdr), 1, pcap);
 	return 0;
-}
-
-void fail(struct tc *t, const char *fmt, ...)
-{
-	size_t n = strlen(t->why);
-	va_list ap;
-
-	if (n && n + 3 < sizeof(t->why)) {
-		strcat(t->why, "; ");
-		n += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(t->why + n, sizeof(t->why) - n, fmt, ap);
-	va_end(ap);
-	t->failed = true;
-}
-
-/* ---- map plumbing ---- */
-
-static int clear_hash(int fd, __u32 key_size)
-{
-	__u8 key[64];
-
-	(void)key_size;
-	while (bpf_map_get_next_key(fd, NULL, key) == 0)
-		if (bpf_map_delete_elem(fd, key))
-			return -errno;
-	return 0;
-}
-
-/* Zero every entry of an array (per-CPU when percpu), values vsize bytes. */
-static int zero_array(int fd, __u32 n, __u32 vsize, bool percpu)
-{
-	__u32 stride = percpu ? ((vsize + 7) & ~7u) * H.ncpus : vsize;
-	void *zero = calloc(1, stride);
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	for (__u32 k = 0; k < n && !err; k++)
-		if (bpf_map_update_elem(fd, &k, zero, BPF_ANY))
-			err = -errno;
-	free(zero);
-	return err;
-}
-
-int reset_balance(void)
-{
-	int err = 0;
-
-	err = err ?: clear_hash(H.vips, sizeof(struct xlb_vip_key));
-	err = err ?: clear_hash(H.flows, sizeof(struct xlb_flow_key));
-	for (__u32 k = 0; k < XLB_MAX_VIPS; k++) {
-		if (H.ring_set[k] && bpf_map_delete_elem(H.rings, &k) &&
-		    errno != ENOENT)
-			err = err ?: -errno;
-		H.ring_set[k] = false;
-	}
-	err = err
-		      ?: zero_array(H.vip_info, XLB_MAX_VIPS,
-				    sizeof(struct xlb_vip_info), false);
-	err = err
-		      ?: zero_array(H.backends, XLB_MAX_BACKENDS,
-				    sizeof(struct xlb_backend), false);
-	err = err ?: zero_array(H.config, 1, sizeof(struct xlb_config), false);
-	err = err
-		      ?: zero_array(H.filter, 1, sizeof(struct xlb_vip_filter),
-				    false);
-	err = err
-		      ?: zero_array(H.counters, XLB_CNT_MAX,
-				    sizeof(struct xlb_counter), true);
-	err = err
-		      ?: zero_array(H.vip_stats, XLB_MAX_VIPS,
-				    sizeof(struct xlb_counter), true);
-	err = err
-		      ?: zero_array(H.backend_stats, XLB_MAX_BACKENDS,
-				    sizeof(struct xlb_counter), true);
-	err = err
-		      ?: zero_array(H.flow_rate, 1,
-				    sizeof(struct xlb_flow_rate), true);
-	return err;
-}
-
-int reset_decap(void)
-{
-	int err = 0;
-
-	err = err ?: clear_hash(H.decap_addrs, sizeof(struct xlb_decap_key));
-	err = err
-		      ?: zero_array(H.decap_config, 1,
-				    sizeof(struct xlb_decap_config), false);
-	err = err
-		      ?: zero_array(H.decap_counters, XLB_DECAP_MAX,
-				    sizeof(struct xlb_counter), true);
-	return err;
-}
-
-/* Sums a per-CPU array of xlb_counter into out[0..n). */
-static int percpu_sum(int fd, __u32 n, struct xlb_counter *out)
-{
-	struct xlb_counter *v = calloc(H.ncpus, sizeof(*v));
-	int err = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < n; k++) {
-		out[k].packets = out[k].bytes = 0;
-		if (bpf_map_lookup_elem(fd, &k, v)) {
-			err = -errno;
-			break;
-		}
-		for (int c = 0; c < H.ncpus; c++) {
-			out[k].packets += v[c].packets;
-			out[k].bytes += v[c].bytes;
-		}
-	}
-	free(v);
-	return err;
-}
-
-struct snap {
-	struct xlb_counter cnt[(int)XLB_CNT_MAX > (int)XLB_DECAP_MAX
-				       ? XLB_CNT_MAX
-				       : XLB_DECAP_MAX];
-	struct xlb_counter vip[XLB_MAX_VIPS];
-	struct xlb_counter be[XLB_MAX_BACKENDS];
-};
-
-static int snapshot(enum prog_kind k, struct snap *s)
-{
-	int err;
-
-	if (k == PROG_DECAP)
-		return percpu_sum(H.decap_counters, XLB_DECAP_MAX, s->cnt);
-	err = percpu_sum(H.counters, XLB_CNT_MAX, s->cnt);
-	err = err ?: percpu_sum(H.vip_stats, XLB_MAX_VIPS, s->vip);
-	err = err ?: percpu_sum(H.backend_stats, XLB_MAX_BACKENDS, s->be);
-	return err;
 }
 
 /* ---- steps ---- */
@@ -373,6 +231,58 @@ void expect_tx(struct tc *t, const char *what, const struct frame *in,
 	free(out);
 }
 
+__u32 tx_ring_frame(struct tc *t, const char *what, const struct frame *f,
+		    const struct xlb_flow_key *k, __u64 events)
+{
+	const struct xlb_vip *v = vip_of(t, k);
+	bool repick;
+	__u32 be;
+
+	if (!v) {
+		fail(t, "%s: test bug: no VIP", what);
+		return 0;
+	}
+	be = ring_pick(t, v, k, &repick);
+	if (!be) {
+		fail(t, "%s: test bug: ring gives no backend", what);
+		return 0;
+	}
+	expect_tx(t, what, f, k, be,
+		  events | (repick ? EV(FAILOVER_REPICK) : 0));
+	return be;
+}
+
+__u32 tx_ring(struct tc *t, const char *what, const struct pkt *p, __u64 events)
+{
+	struct xlb_flow_key k = pkt_key(p);
+	struct frame *f = malloc(sizeof(*f));
+	__u32 be;
+
+	if (!f)
+		abort();
+	build(f, p);
+	be = tx_ring_frame(t, what, f, &k, events);
+	free(f);
+	return be;
+}
+
+void expect_echo_tx(struct tc *t, const char *what, const struct frame *in)
+{
+	struct frame *out = malloc(sizeof(*out));
+
+	if (!out)
+		abort();
+	expect_echo(out, in, &t->cfg);
+	run_step(t, PROG_BALANCE,
+		 &(struct step){.what = what,
+				.in = in,
+				.action = XDP_TX,
+				.out = out,
+				.verdict = XLB_CNT_TX_ICMP_ECHO,
+				.vip_id = -1});
+	free(out);
+}
+
 void expect_pass(struct tc *t, const char *what, const struct frame *in,
 		 int verdict)
 {
@@ -433,80 +343,18 @@ int flow_count(struct tc *t)
 	return n;
 }
 
-/* ---- loading and the run ---- */
-
-static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && !H.verbose)
-		return 0;
-	if (level != LIBBPF_WARN && !H.verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static struct xlb_balance *bal;
-static struct xlb_decap *dec;
-static struct xlb_hc_encap *hc;
-
-static int load(void)
-{
-	int err;
-
-	bal = xlb_balance__open();
-	if (!bal)
-		return -errno;
-	err = bpf_map__set_max_entries(bal->maps.flows, 4096);
-	err = err ?: xlb_balance__load(bal);
-	if (err)
-		return err;
-	H.bal_prog = bpf_program__fd(bal->progs.xlb_balance);
-	H.vips = bpf_map__fd(bal->maps.vips);
-	H.vip_info = bpf_map__fd(bal->maps.vip_info);
-	H.rings = bpf_map__fd(bal->maps.rings);
-	H.backends = bpf_map__fd(bal->maps.backends);
-	H.flows = bpf_map__fd(bal->maps.flows);
-	H.config = bpf_map__fd(bal->maps.config);
-	H.filter = bpf_map__fd(bal->maps.vip_filter);
-	H.counters = bpf_map__fd(bal->maps.counters);
-	H.vip_stats = bpf_map__fd(bal->maps.vip_stats);
-	H.backend_stats = bpf_map__fd(bal->maps.backend_stats);
-	H.flow_rate = bpf_map__fd(bal->maps.flow_rate);
-
-	dec = xlb_decap__open_and_load();
-	if (!dec)
-		return -errno;
-	H.dec_prog = bpf_program__fd(dec->progs.xlb_decap);
-	H.decap_addrs = bpf_map__fd(dec->maps.decap_addrs);
-	H.decap_config = bpf_map__fd(dec->maps.decap_config);
-	H.decap_counters = bpf_map__fd(dec->maps.decap_counters);
-
-	/* As xlbd loads it: over the balancer's own backends and config. */
-	hc = xlb_hc_encap__open();
-	if (!hc)
-		return -errno;
-	err = bpf_map__reuse_fd(hc->maps.backends, H.backends);
-	err = err ?: bpf_map__reuse_fd(hc->maps.config, H.config);
-	err = err ?: xlb_hc_encap__load(hc);
-	if (err)
-		return err;
-	H.hc_prog = bpf_program__fd(hc->progs.xlb_hc_encap);
-	H.hc_counters = bpf_map__fd(hc->maps.hc_counters);
-	return 0;
-}
-
 /* The health-check tunnel's cases (TC egress), in cases_hc.c. */
 extern const struct golden_case cases_hc[];
 
 static const struct golden_case *const tables[] = {
-	cases_hash,  cases_encap, cases_flow,  cases_ring,
-	cases_parse, cases_icmp,  cases_decap, cases_hc,
+	cases_hash, cases_encap, cases_flow, cases_ring,  cases_parse,
+	cases_icmp, cases_decap, cases_hc,   cases_rules,
 };
 
 int main(int argc, char **argv)
 {
 	const char *filter = NULL;
-	int passed = 0, failed = 0, err, cpu;
-	cpu_set_t set;
+	int passed = 0, failed = 0, err;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-v")) {
@@ -525,22 +373,13 @@ int main(int argc, char **argv)
 			filter = argv[i];
 		}
 	}
-	libbpf_set_print(print_fn);
-	/*
-	 * One CPU for the whole run: the flow-insert limiter and the LRU
-	 * lists are per CPU, and a multi-packet case must see one of each.
-	 */
-	cpu = sched_getcpu();
-	CPU_ZERO(&set);
-	CPU_SET(cpu < 0 ? 0 : cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-	H.ncpus = libbpf_num_possible_cpus();
-	if (H.ncpus <= 0) {
-		fprintf(stderr, "golden: possible CPUs: %s\n",
-			strerror(-H.ncpus));
+	libbpf_set_print(harness_print);
+	err = harness_init();
+	if (err) {
+		fprintf(stderr, "golden: possible CPUs: %s\n", strerror(-err));
 		return 1;
 	}
-	err = load();
+	err = harness_load(NULL);
 	if (err) {
 		fprintf(stderr, "golden: loading the programs: %s\n",
 			strerror(-err));
@@ -574,9 +413,7 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
-	xlb_hc_encap__destroy(hc);
-	xlb_decap__destroy(dec);
-	xlb_balance__destroy(bal);
+	harness_unload();
 	if (pcap)
 		fclose(pcap);
 	printf("%d passed, %d failed\n", passed, failed);

@@ -15,6 +15,7 @@
 const __u8 MAC_PEER[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 const __u8 MAC_SELF[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 const __u8 MAC_GW[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
+const __u8 MAC_IF[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
 
 int addr_parse(const char *s, union xlb_addr *a)
 {
@@ -345,6 +346,9 @@ void wrap(struct frame *out, const struct frame *in, const struct outer *o)
 		put16(uh + 4, 8 + inner_len);
 		put16(uh + 6, 0);
 	}
+	/* Exactly the inner IP packet: bytes after it are not carried. */
+	if (!o->len_of_frame && inner_len < ip_len)
+		ip_len = inner_len;
 	memcpy(ip + olen, in->d + l2, ip_len);
 	out->len = l2 + olen + ip_len;
 }
@@ -371,6 +375,19 @@ union xlb_addr outer_src6(const struct xlb_config *c, __u32 rss)
 	return a;
 }
 
+bool mac_is_zero(const __u8 *m)
+{
+	static const __u8 zero[6];
+
+	return !memcmp(m, zero, 6);
+}
+
+/* Our MAC: config's, or (none configured) the input's destination. */
+const __u8 *src_mac(const struct xlb_config *c, const struct frame *in)
+{
+	return mac_is_zero(c->src_mac) ? in->d : c->src_mac;
+}
+
 void expect_encap(struct frame *out, const struct frame *in,
 		  const struct xlb_config *c, const struct xlb_backend *be,
 		  bool gue, __u32 rss)
@@ -385,7 +402,7 @@ void expect_encap(struct frame *out, const struct frame *in,
 		.gue_sport = htons(0xc000 | (rss & 0x3fff)),
 		.gue_dport = c->gue_port,
 		.mac_dst = c->gw_mac,
-		.mac_src = in->d, /* our MAC: the input's destination */
+		.mac_src = src_mac(c, in),
 	};
 
 	if (o.v6) {
@@ -397,22 +414,24 @@ void expect_encap(struct frame *out, const struct frame *in,
 	wrap(out, in, &o);
 }
 
-static void swap_macs(__u8 *d)
+/* Back to the sender: its MAC the destination, ours the source. */
+static void reply_macs(__u8 *d, const struct xlb_config *c)
 {
-	__u8 t[6];
+	__u8 self[6];
 
-	memcpy(t, d, 6);
+	memcpy(self, mac_is_zero(c->src_mac) ? d : c->src_mac, 6);
 	memcpy(d, d + 6, 6);
-	memcpy(d + 6, t, 6);
+	memcpy(d + 6, self, 6);
 }
 
-void expect_echo(struct frame *out, const struct frame *in, __u8 ttl)
+void expect_echo(struct frame *out, const struct frame *in,
+		 const struct xlb_config *c)
 {
-	__u8 *ip, *ic, t[16];
+	__u8 *ip, *ic, t[16], ttl = c->ttl;
 	__u32 ip_len = frame_ip_len(in), hl;
 
 	*out = *in;
-	swap_macs(out->d);
+	reply_macs(out->d, c);
 	ip = out->d + out->l2;
 	if (!frame_is_v6(in)) {
 		hl = (ip[0] & 0xf) * 4;
@@ -441,16 +460,16 @@ void expect_echo(struct frame *out, const struct frame *in, __u8 ttl)
 	}
 }
 
-void expect_too_big(struct frame *out, const struct frame *in, __u8 ttl,
-		    __u32 mtu)
+void expect_too_big(struct frame *out, const struct frame *in,
+		    const struct xlb_config *c, __u32 mtu)
 {
 	const __u8 *oip = in->d + in->l2;
 	__u32 l2 = in->l2;
-	__u8 *ip, *ic;
+	__u8 *ip, *ic, ttl = c->ttl;
 
 	memset(out, 0, sizeof(*out));
 	memcpy(out->d, in->d, l2);
-	swap_macs(out->d);
+	reply_macs(out->d, c);
 	out->l2 = l2;
 	ip = out->d + l2;
 	if (!frame_is_v6(in)) {

@@ -322,32 +322,21 @@ struct xlb_flow_key pkt_key(const struct pkt *p)
 		    p->dport ? p->dport : 80, proto);
 }
 
-__u32 tx_ring(struct tc *t, const char *what, const struct pkt *p, __u64 events)
+void setup13(struct tc *t, __u8 proto, __u32 flags)
 {
-	struct xlb_flow_key k = pkt_key(p);
-	const struct xlb_vip *v = vip_of(t, &k);
-	struct frame *f = malloc(sizeof(*f));
-	bool repick;
-	__u32 be;
+	struct xlb_config c = base_config();
 
-	if (!f)
+	set_config(t, &c);
+	std_vip(t, VIP4, 80, proto, 1, flags, 13, false);
+}
+
+const struct xlb_vip *vip1(struct tc *t, const struct xlb_flow_key *k)
+{
+	const struct xlb_vip *v = vip_of(t, k);
+
+	if (!v)
 		abort();
-	if (!v) {
-		fail(t, "%s: test bug: no VIP", what);
-		free(f);
-		return 0;
-	}
-	be = ring_pick(t, v, &k, &repick);
-	if (!be) {
-		fail(t, "%s: test bug: ring gives no backend", what);
-		free(f);
-		return 0;
-	}
-	build(f, p);
-	expect_tx(t, what, f, &k, be,
-		  events | (repick ? EV(FAILOVER_REPICK) : 0));
-	free(f);
-	return be;
+	return v;
 }
 
 void std_vip(struct tc *t, const char *vip, __u16 port, __u8 proto,

@@ -5,11 +5,15 @@
  * can never observe half-done. Also the clean-up after adoption.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <linux/if_arp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -38,12 +42,34 @@ static int zero_percpu(int fd, __u32 id)
 	return ret;
 }
 
+/*
+ * The interface's own MAC, the source of every frame the balancer sends.
+ * Left all zero when it cannot be read: the data path then falls back to
+ * the incoming frame's destination MAC (see xlb_config.src_mac).
+ */
+static void if_mac(int ifindex, __u8 mac[6])
+{
+	struct ifreq ifr = {0};
+	int fd;
+
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr) &&
+	    ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+}
+
 static int write_config(struct xlb_dp *dp, const struct xlb_global_cfg *g)
 {
 	struct xlb_config c = {0};
 	__u32 zero = 0;
 
 	memcpy(c.gw_mac, dp->gw_mac, sizeof(c.gw_mac));
+	if_mac(xlb_dp_ifindex(dp), c.src_mac);
 	c.encap = g->encap;
 	c.ttl = g->ttl;
 	c.gue_port = htons(g->gue_port);
