@@ -391,7 +391,7 @@ static void test_every_option(void **state)
 		"    \"backends\": [ { \"addr\": \"2001:db8:1::2\","
 		"                     \"weight\": 7, \"id\": 4095,"
 		"                     \"check\": { \"kind\": \"tcp\" } } ] },"
-		"  { \"vip\": \"2001:db8::2/tcp\","
+		"  { \"vip\": \"[2001:db8::2]/tcp\","
 		"    \"flags\": \"no-sport,no-flow-table,dport-only\" } ] }";
 	struct xlb_err err = {{0}};
 	struct xlb_model want, got;

@@ -110,8 +110,6 @@ static void test_vip_text_round_trip(void **state)
 		 0},
 		{"[2001:db8::1]/udp", "[2001:db8::1]/udp", XLB_AF_INET6,
 		 IPPROTO_UDP, 0},
-		{"2001:db8::1/udp", "[2001:db8::1]/udp", XLB_AF_INET6,
-		 IPPROTO_UDP, 0},
 		{"198.19.0.1:8080/TCP", "198.19.0.1:8080/tcp", XLB_AF_INET,
 		 IPPROTO_TCP, 8080},
 		{"[::ffff:198.19.0.1]:1/tcp", "[::ffff:198.19.0.1]:1/tcp",
@@ -184,6 +182,8 @@ static void test_vip_text_bad(void **state)
 		"lb.example.com:80/tcp", /* no names */
 		"198.19.0.1:80/tcp/tcp",
 		"fe80::1%eth0/tcp",
+		"2001:db8::1/udp",	/* IPv6 needs brackets */
+		"2001:db8::1:80/tcp", /* port 80, or an address? */
 		"198.19.0.1:80/tcp ",
 	};
 	(void)state;
@@ -220,6 +220,58 @@ static void test_vip_text_messages(void **state)
 	assert_msg_has(&err, "'sctp'");
 	xlb_parse_vip("198.19.0.300:80/tcp", &k, &err);
 	assert_msg_has(&err, "198.19.0.300");
+	xlb_parse_vip("2001:db8::1:80/tcp", &k, &err);
+	assert_msg_has(&err, "needs brackets");
+}
+
+/*
+ * Addresses that name no one host are refused as VIPs and backends by
+ * the model's one rule, whichever edit or document brings them.
+ */
+static void test_addr_rules(void **state)
+{
+	static const struct {
+		const char *addr, *why;
+	} bad[] = {
+		{"0.0.0.0", "unspecified"},	{"127.0.0.1", "loopback"},
+		{"127.1.2.3", "loopback"},	{"224.0.0.1", "multicast"},
+		{"239.255.0.1", "multicast"},	{"255.255.255.255", "broadcast"},
+		{"::", "unspecified"},		{"::1", "loopback"},
+		{"ff02::1", "multicast"},	{"::ffff:127.0.0.1", "loopback"},
+		{"::ffff:0.0.0.0", "unspecified"},
+	};
+	struct xlb_model m;
+	(void)state;
+
+	xlb_model_init(&m);
+	add_vip(&m, "198.19.0.1:80/tcp", 7);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xlb_backend_cfg b = backend(bad[i].addr, 1,
+						   XLB_BACKEND_UP);
+		struct xlb_vip_cfg v = {.key.proto = IPPROTO_TCP,
+					.key.port = htons(80)};
+		struct xlb_err err = {{0}};
+		struct xlb_vip_key k = vkey("198.19.0.1:80/tcp");
+
+		v.key.addr = b.addr;
+		v.key.family = b.family;
+		if (xlb_model_vip_add(&m, &v, &err) != -EINVAL)
+			fail_msg("VIP %s accepted", bad[i].addr);
+		assert_msg_has(&err, bad[i].why);
+		assert_msg_has(&err, "VIP address");
+		if (xlb_model_backend_add(&m, &k, &b, &err) != -EINVAL)
+			fail_msg("backend %s accepted", bad[i].addr);
+		assert_msg_has(&err, bad[i].why);
+		assert_msg_has(&err, "backend address");
+		assert_int_equal(m.n_vips, 1);
+		assert_int_equal(m.vips[0].n_backends, 0);
+	}
+	/* Unicast of either family, also IPv4-mapped, is fine. */
+	add_backend(&m, "198.19.0.1:80/tcp", "198.18.1.1");
+	add_backend(&m, "198.19.0.1:80/tcp", "2001:db8::1");
+	add_backend(&m, "198.19.0.1:80/tcp", "::ffff:198.18.1.2");
+	add_vip(&m, "[2001:db8::1]:80/tcp", 7);
+	xlb_model_free(&m);
 }
 
 static void test_addr(void **state)
@@ -756,12 +808,12 @@ static void test_sorting(void **state)
 		"198.18.0.1:80/tcp",	"198.18.0.1:80/udp",
 		"198.18.0.1:443/tcp",	"198.18.0.2/tcp",
 		"198.18.0.2:80/tcp",	"198.19.0.1:53/udp",
-		"[::1]:80/tcp",		"[2001:db8::1]/udp",
+		"[2001:db8::]:80/tcp",	"[2001:db8::1]/udp",
 		"[2001:db8::1]:80/tcp", "[2001:db8::2]:80/tcp",
 	};
 	static const char *const backends[] = {
 		"198.18.0.1", "198.18.0.2",  "198.18.1.0",    "198.19.0.1",
-		"::1",	      "2001:db8::1", "2001:db8::1:0",
+		"2001:db8::", "2001:db8::1", "2001:db8::1:0",
 	};
 	const size_t n = sizeof(sorted) / sizeof(sorted[0]);
 	const size_t nb = sizeof(backends) / sizeof(backends[0]);
@@ -1576,6 +1628,7 @@ int main(void)
 		cmocka_unit_test(test_vip_text_bad),
 		cmocka_unit_test(test_vip_text_messages),
 		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_addr_rules),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_names),

@@ -63,6 +63,50 @@ static bool addr_stray(const union xlb_addr *a, __u8 family)
 	return family == XLB_AF_INET && (a->v6[1] || a->v6[2] || a->v6[3]);
 }
 
+/*
+ * Why an address can be no VIP and no backend, or NULL: unspecified,
+ * loopback, multicast or the limited broadcast (also IPv4-mapped) never
+ * name one host reachable through the tunnel.
+ */
+static const char *addr_unusable(const union xlb_addr *a, __u8 family)
+{
+	static const __u8 mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const __u8 zero[16];
+	const __u8 *b = a->bytes;
+
+	if (family == XLB_AF_INET6 && !memcmp(b, mapped, sizeof(mapped)))
+		b += 12;
+	else if (family == XLB_AF_INET6) {
+		if (!memcmp(b, zero, 16))
+			return "unspecified";
+		if (!memcmp(b, zero, 15) && b[15] == 1)
+			return "loopback";
+		return b[0] == 0xff ? "multicast" : NULL;
+	}
+	if (!b[0] && !b[1] && !b[2] && !b[3])
+		return "unspecified";
+	if (b[0] == 127)
+		return "loopback";
+	if ((b[0] & 0xf0) == 0xe0)
+		return "multicast";
+	if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+		return "broadcast";
+	return NULL;
+}
+
+int xlb_addr_check(const union xlb_addr *a, __u8 family, const char *what,
+		   struct xlb_err *err)
+{
+	const char *why = addr_unusable(a, family);
+	char buf[XLB_ADDR_STRLEN];
+
+	if (!why)
+		return 0;
+	xlb_err_set(err, "%s address %s is %s: expected a unicast address",
+		    what, xlb_format_addr(a, family, buf, sizeof(buf)), why);
+	return -EINVAL;
+}
+
 static void addr_normalise(union xlb_addr *a, __u8 family)
 {
 	if (family == XLB_AF_INET)
@@ -601,6 +645,8 @@ static int check_vip(const struct xlb_vip_cfg *v, struct xlb_err *err)
 		xlb_err_set(err, "IPv4 VIP address has non-zero upper words");
 		return -EINVAL;
 	}
+	if (xlb_addr_check(&k->addr, k->family, "VIP", err))
+		return -EINVAL;
 	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP) {
 		xlb_err_set(err,
 			    "VIP protocol %u not supported: expected tcp "
@@ -672,6 +718,8 @@ static int check_backend(const struct xlb_backend_cfg *b, struct xlb_err *err)
 			    "IPv4 backend address has non-zero upper words");
 		return -EINVAL;
 	}
+	if (xlb_addr_check(&b->addr, b->family, "backend", err))
+		return -EINVAL;
 	if (b->state != XLB_BACKEND_UP && b->state != XLB_BACKEND_DRAIN &&
 	    b->state != XLB_BACKEND_DOWN) {
 		xlb_err_set(err,
@@ -1389,8 +1437,19 @@ int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err)
 	} else {
 		char *colon = strchr(addr, ':');
 
-		/* Two colons or more: a bare IPv6 address, so no port. */
-		if (colon && !strchr(colon + 1, ':')) {
+		/*
+		 * Two colons or more: IPv6 without brackets. Refused, since
+		 * "2001:db8::1:80" is an address and may be meant as a port.
+		 */
+		if (colon && strchr(colon + 1, ':')) {
+			xlb_err_set(err,
+				    "IPv6 address in '%s' needs brackets: "
+				    "[ADDR]:PORT/PROTO, or [ADDR]/PROTO for "
+				    "every port",
+				    s);
+			return -EINVAL;
+		}
+		if (colon) {
 			*colon = '\0';
 			port = colon + 1;
 		}

@@ -237,9 +237,19 @@ int xlb_model_global_set(struct xlb_model *m, const struct xlb_global_cfg *g,
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
 
 /*
+ * The address rule of VIPs and backends, which the model's validation
+ * applies (and the CLI before asking xlbd): unspecified, loopback,
+ * multicast and broadcast addresses are refused with err naming `what`
+ * ("VIP", "backend") and why.
+ */
+int xlb_addr_check(const union xlb_addr *a, __u8 family, const char *what,
+		   struct xlb_err *err);
+
+/*
  * Text forms. Addresses: "198.19.0.1", "2001:db8::1". VIPs:
  * "198.19.0.1:80/tcp", "[2001:db8::1]:443/udp", port-less
- * "198.19.0.1/tcp" and "[2001:db8::1]/udp" (or "2001:db8::1/udp").
+ * "198.19.0.1/tcp" and "[2001:db8::1]/udp". An IPv6 VIP needs its
+ * brackets: "2001:db8::1:80/tcp" could be a port-less VIP or port 80.
  * Prefixes: "198.18.0.0/24". Flags: comma-separated names
  * "no-sport,no-flow-table,dport-only" ("" or "none" = 0). Encap: "default",
  * "ipip", "gue". States: "up", "drain", "down". Check kinds: "none",

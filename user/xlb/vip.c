@@ -23,6 +23,7 @@ static int do_vip_add(int argc, char **argv)
 	static const char *const names[] = {"VIP"};
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
+	char vs[XLB_VIP_STRLEN];
 	unsigned long ring = 0;
 	const char *pos[1];
 	json_t *args, *resp;
@@ -36,6 +37,8 @@ static int do_vip_add(int argc, char **argv)
 		ret = check_vip(pos[0], &key);
 	if (ret)
 		return ret;
+	if (xlb_addr_check(&key.addr, key.family, "VIP", &err))
+		return usage_err("%s", err.msg);
 	if (opts[0].val && xlb_parse_flags(opts[0].val, &flags, &err))
 		return usage_err("%s", err.msg);
 	if (opts[1].val && xlb_parse_encap(opts[1].val, &encap, &err))
@@ -58,6 +61,10 @@ static int do_vip_add(int argc, char **argv)
 		json_object_set_new(args, "ring_size", json_integer(ring));
 	ret = call_xlbd("vip.add", args, &resp);
 	json_decref(resp);
+	/* As parsed: the operator sees what the text was taken to mean. */
+	if (!ret)
+		print_string(PRINT_ANY, "vip", "added VIP %s\n",
+			     xlb_format_vip(&key, vs, sizeof(vs)));
 	return ret;
 }
 
