@@ -1028,7 +1028,8 @@ static void test_check_defaults(void **state)
 	assert_int_equal(c.tunnel, 1);
 	assert_int_equal(c.port, 0);
 	assert_int_equal(c.interval_ms, 1000);
-	assert_int_equal(c.timeout_ms, 500);
+	/* Long enough for a busy host, still below the interval. */
+	assert_int_equal(c.timeout_ms, 900);
 	assert_int_equal(c.rise, 2);
 	assert_int_equal(c.fall, 3);
 	assert_int_equal(c.http_status, 200);
@@ -1039,10 +1040,13 @@ static void test_check_defaults(void **state)
 	assert_int_equal(xlb_check_validate(&c, &err), 0);
 
 	/* A short interval gets a timeout that fits in it. */
-	assert_int_equal(xlb_check_default_timeout(1000), 500);
-	assert_int_equal(xlb_check_default_timeout(501), 500);
-	assert_int_equal(xlb_check_default_timeout(500), 250);
-	assert_int_equal(xlb_check_default_timeout(10), 5);
+	assert_int_equal(xlb_check_default_timeout(1000), 900);
+	assert_int_equal(xlb_check_default_timeout(100), 90);
+	assert_int_equal(xlb_check_default_timeout(2000), 1800);
+	assert_int_equal(xlb_check_default_timeout(3600000), 2000);
+	assert_int_equal(xlb_check_default_timeout(10), 9);
+	for (__u32 i = XLB_CHECK_INTERVAL_MS_MIN; i < 5000; i += 7)
+		assert_true(xlb_check_default_timeout(i) < i);
 
 	xlb_model_init(&m);
 	assert_int_equal(m.global.flap_count, 4);
@@ -1431,26 +1435,37 @@ static void test_vip_set(void **state)
 
 	build_sample(&m);
 	assert_int_equal(
-		xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_KEEP, 5000, &err), 0);
+		xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_KEEP, -1, 5000, &err),
+		0);
 	v = xlb_model_vip(&m, &k);
 	assert_int_equal(v->all_down, XLB_ALL_DOWN_KEEP);
+	/* A check-driven down keeps established flows unless told. */
+	assert_int_equal(v->on_check_down, XLB_CHECK_DOWN_KEEP);
 	assert_int_equal(v->slow_start_ms, 5000);
 	/* -1 keeps either. */
-	assert_int_equal(xlb_model_vip_set(&m, &k, -1, 0, &err), 0);
+	assert_int_equal(xlb_model_vip_set(&m, &k, -1, -1, 0, &err), 0);
 	assert_int_equal(v->all_down, XLB_ALL_DOWN_KEEP);
 	assert_int_equal(v->slow_start_ms, 0);
-	assert_int_equal(xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_DROP, -1, &err),
-			 0);
+	assert_int_equal(
+		xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_DROP, -1, -1, &err), 0);
 	assert_int_equal(v->all_down, XLB_ALL_DOWN_DROP);
 	assert_int_equal(v->slow_start_ms, 0);
-	assert_int_equal(xlb_model_vip_set(&m, &k, -1, 3600000, &err), 0);
+	assert_int_equal(xlb_model_vip_set(&m, &k, -1, -1, 3600000, &err), 0);
+	assert_int_equal(xlb_model_vip_set(&m, &k, -1, XLB_CHECK_DOWN_MOVE, -1,
+					   &err),
+			 0);
+	assert_int_equal(v->on_check_down, XLB_CHECK_DOWN_MOVE);
+	assert_int_equal(v->slow_start_ms, 3600000);
 
-	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_set(&m, &k, 2, -1, &err));
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_set(&m, &k, 2, -1, -1, &err));
 	assert_msg_has(&err, "all_down 2");
 	EXPECT_REJECT(&m, -EINVAL,
-		      xlb_model_vip_set(&m, &k, -1, 3600001, &err));
+		      xlb_model_vip_set(&m, &k, -1, -1, 3600001, &err));
 	assert_msg_has(&err, "slow_start_ms 3600001 out of range");
-	EXPECT_REJECT(&m, -ENOENT, xlb_model_vip_set(&m, &unknown, 1, 1, &err));
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_set(&m, &k, -1, 2, -1, &err));
+	assert_msg_has(&err, "on_check_down 2");
+	EXPECT_REJECT(&m, -ENOENT,
+		      xlb_model_vip_set(&m, &unknown, 1, 1, 1, &err));
 
 	/* Validation sees them too. */
 	m.vips[0].all_down = 2;

@@ -17,7 +17,8 @@
  *   vip.del           {vip}
  *   vip.list          {}                     -> {"vips": [vip objects]}
  *   vip.show          {vip}                  -> vip object with backends
- *   vip.set           {vip, all_down?, slow_start_ms?}   (at least one)
+ *   vip.set           {vip, all_down?, on_check_down?, slow_start_ms?}
+ *                     (at least one)
  *   backend.add       {vip, addr, weight?, state?}
  *   backend.del       {vip, addr}
  *   backend.set       {vip, addr, weight?, state?}

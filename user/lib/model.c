@@ -333,7 +333,8 @@ static bool vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 	    a->n_backends != b->n_backends ||
 	    (with_ids && a->vip_id != b->vip_id) ||
 	    !xlb_check_equal(&a->check, &b->check) ||
-	    a->all_down != b->all_down || a->slow_start_ms != b->slow_start_ms)
+	    a->all_down != b->all_down || a->slow_start_ms != b->slow_start_ms ||
+	    a->on_check_down != b->on_check_down)
 		return false;
 	for (size_t i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i], with_ids))
@@ -456,7 +457,7 @@ void xlb_check_init(struct xlb_check_cfg *c)
 	c->kind = XLB_CHECK_NONE;
 	c->tunnel = 1;
 	c->interval_ms = XLB_CHECK_INTERVAL_MS_DEFAULT;
-	c->timeout_ms = XLB_CHECK_TIMEOUT_MS_DEFAULT;
+	c->timeout_ms = xlb_check_default_timeout(c->interval_ms);
 	c->rise = XLB_CHECK_RISE_DEFAULT;
 	c->fall = XLB_CHECK_FALL_DEFAULT;
 	c->http_status = XLB_CHECK_HTTP_STATUS_DEFAULT;
@@ -465,10 +466,11 @@ void xlb_check_init(struct xlb_check_cfg *c)
 
 __u32 xlb_check_default_timeout(__u32 interval_ms)
 {
-	/* Fast checks would otherwise be refused for a value never given. */
-	if (interval_ms > XLB_CHECK_TIMEOUT_MS_DEFAULT)
-		return XLB_CHECK_TIMEOUT_MS_DEFAULT;
-	return interval_ms > 1 ? interval_ms / 2 : 1;
+	__u64 t = (__u64)interval_ms * XLB_CHECK_TIMEOUT_PERCENT / 100;
+
+	if (t > XLB_CHECK_TIMEOUT_MS_CAP)
+		return XLB_CHECK_TIMEOUT_MS_CAP;
+	return t ? t : 1;
 }
 
 #define KIND_BIT(k) (1u << (k))
@@ -675,6 +677,12 @@ static int check_vip(const struct xlb_vip_cfg *v, struct xlb_err *err)
 	    v->all_down != XLB_ALL_DOWN_KEEP) {
 		xlb_err_set(err, "unknown all_down %u: expected drop or keep",
 			    v->all_down);
+		return -EINVAL;
+	}
+	if (v->on_check_down > XLB_CHECK_DOWN_MOVE) {
+		xlb_err_set(err,
+			    "unknown on_check_down %u: expected keep or move",
+			    v->on_check_down);
 		return -EINVAL;
 	}
 	if (v->slow_start_ms > XLB_SLOW_START_MS_MAX) {
@@ -1063,7 +1071,8 @@ static int find_vip(const struct xlb_model *m, const struct xlb_vip_key *key,
 }
 
 int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
-		      int all_down, long slow_start_ms, struct xlb_err *err)
+		      int all_down, int on_check_down, long slow_start_ms,
+		      struct xlb_err *err)
 {
 	struct xlb_vip_cfg *v;
 	int ret;
@@ -1072,6 +1081,12 @@ int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
 	    all_down != XLB_ALL_DOWN_KEEP) {
 		xlb_err_set(err, "unknown all_down %d: expected drop or keep",
 			    all_down);
+		return -EINVAL;
+	}
+	if (on_check_down > XLB_CHECK_DOWN_MOVE) {
+		xlb_err_set(err,
+			    "unknown on_check_down %d: expected keep or move",
+			    on_check_down);
 		return -EINVAL;
 	}
 	if (slow_start_ms > XLB_SLOW_START_MS_MAX) {
@@ -1084,6 +1099,8 @@ int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
 		return ret;
 	if (all_down >= 0)
 		v->all_down = all_down;
+	if (on_check_down >= 0)
+		v->on_check_down = on_check_down;
 	if (slow_start_ms >= 0)
 		v->slow_start_ms = slow_start_ms;
 	return 0;
@@ -1723,4 +1740,30 @@ const char *xlb_all_down_name(__u8 all_down)
 {
 	return all_down <= XLB_ALL_DOWN_KEEP ? all_down_names[all_down]
 					     : "unknown";
+}
+
+static const char *const check_down_names[] = {
+	[XLB_CHECK_DOWN_KEEP] = "keep",
+	[XLB_CHECK_DOWN_MOVE] = "move",
+};
+
+int xlb_parse_check_down(const char *s, __u8 *on_check_down,
+			 struct xlb_err *err)
+{
+	int i = name_index(check_down_names, 0, XLB_CHECK_DOWN_MOVE + 1, s);
+
+	if (i >= 0) {
+		*on_check_down = i;
+		return 0;
+	}
+	xlb_err_set(err, "unknown on_check_down '%s': expected keep or move",
+		    s ? s : "");
+	return -EINVAL;
+}
+
+const char *xlb_check_down_name(__u8 on_check_down)
+{
+	return on_check_down <= XLB_CHECK_DOWN_MOVE
+		       ? check_down_names[on_check_down]
+		       : "unknown";
 }

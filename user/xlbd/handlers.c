@@ -486,8 +486,8 @@ static json_t *do_vip_set(struct xlbd *d, const json_t *args)
 	struct xlb_model next;
 	json_int_t slow = -1;
 	bool has_slow = false;
-	const char *s = NULL;
-	__u8 all_down = 0;
+	const char *s = NULL, *cd = NULL;
+	__u8 all_down = 0, on_check_down = 0;
 	int ret;
 
 	ret = arg_vip(args, &key, &err);
@@ -496,11 +496,15 @@ static json_t *do_vip_set(struct xlbd *d, const json_t *args)
 	if (!ret && s)
 		ret = xlb_parse_all_down(s, &all_down, &err);
 	if (!ret)
+		ret = arg_str(args, "on_check_down", false, &cd, &err);
+	if (!ret && cd)
+		ret = xlb_parse_check_down(cd, &on_check_down, &err);
+	if (!ret)
 		ret = arg_uint(args, "slow_start_ms", 0, XLB_SLOW_START_MS_MAX,
 			       &slow, &has_slow, &err);
-	if (!ret && !s && !has_slow) {
-		xlb_err_set(&err,
-			    "nothing to set: give all_down or slow_start_ms");
+	if (!ret && !s && !cd && !has_slow) {
+		xlb_err_set(&err, "nothing to set: give all_down, "
+				  "on_check_down or slow_start_ms");
 		ret = -EINVAL;
 	}
 	if (ret)
@@ -509,6 +513,7 @@ static json_t *do_vip_set(struct xlbd *d, const json_t *args)
 		return xlb_ctl_error(-ENOMEM, "out of memory");
 	return finish(d, &next,
 		      xlb_model_vip_set(&next, &key, s ? all_down : -1,
+					cd ? on_check_down : -1,
 					has_slow ? (long)slow : -1, &err),
 		      &err);
 }
@@ -721,8 +726,8 @@ static const char *const backend_args[] = {"vip", "addr", "weight", "state",
 					   NULL};
 static const char *const backend_del_args[] = {"vip", "addr", NULL};
 static const char *const config_args[] = {"config", NULL};
-static const char *const vip_set_args[] = {"vip", "all_down", "slow_start_ms",
-					   NULL};
+static const char *const vip_set_args[] = {"vip", "all_down", "on_check_down",
+					   "slow_start_ms", NULL};
 static const char *const check_set_args[] = {
 	"vip",	    "backend",	   "kind",	  "tunnel",
 	"port",	    "interval_ms", "timeout_ms",  "rise",

@@ -221,6 +221,31 @@ static int run(struct xlbd *d)
 	return 0;
 }
 
+/*
+ * What the checks had taken down before the restart stays down until they
+ * say otherwise: the maps remember it, as down (move) or as drain where
+ * the operator said up (keep).
+ */
+static void mark_check_down(struct xlbd *d, const struct xlb_model *m)
+{
+	for (size_t i = 0; i < m->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &m->vips[i];
+
+		for (size_t j = 0; j < v->n_backends; j++) {
+			const struct xlb_backend_cfg *b = &v->backends[j];
+			__u8 s;
+
+			if (!b->id || b->id >= XLB_MAX_BACKENDS)
+				continue;
+			s = d->dp->written[b->id].state;
+			d->policy->start_down[b->id] =
+				s == XLB_BACKEND_DOWN ||
+				(s == XLB_BACKEND_DRAIN &&
+				 b->state == XLB_BACKEND_UP);
+		}
+	}
+}
+
 /* Desired state at start: the state file, else --config, else empty. */
 static int load_initial(struct xlbd *d, const char *config_path,
 			struct xlb_model *m, struct xlb_err *err)
@@ -450,11 +475,7 @@ int main(int argc, char **argv)
 	/* The maps may already say all this: rewriting is harmless, and
 	 * restored backends keep serving until their checks say otherwise. */
 	d.restoring = true;
-	/* What the checks had taken down before the restart stays down
-	 * until they say otherwise: the maps remember it. */
-	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
-		d.policy->start_down[id] =
-			d.dp->written[id].state == XLB_BACKEND_DOWN;
+	mark_check_down(&d, &initial);
 	ret = xlbd_commit(&d, &initial, &err);
 	d.restoring = false;
 	memset(d.policy->start_down, 0, sizeof(d.policy->start_down));

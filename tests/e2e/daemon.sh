@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# shellcheck shell=bash
+# e2e tests of xlbd as a daemon: the address rules of the configuration,
+# what established flows do when checks take a backend down, a control
+# socket that slow clients cannot stall, one daemon per interface and pin
+# directory, options checked before the NIC is touched, a failed save,
+# and the CLI finding the daemon's pins. Sourced by run.sh after lib.sh,
+# control.sh (cli_case) and health.sh (on_exit, wait_health, bfield,
+# slots); each t_NAME runs in its own subshell after xlb_reset.
+#
+# Tests that restart xlbd with other options bring the standard one
+# (lib.sh's xlbd_start) back from an EXIT trap.
+
+# xlbd keeps its locks in /run/xlb: a private tmpfs there, in the
+# runner's mount namespace, so no lock of the host is seen or left.
+mkdir -p /run/xlb && mount -t tmpfs -o mode=755 tmpfs /run/xlb
+
+# xlbd_run LOG ARGS...: xlbd in the balancer namespace with ARGS only,
+# in the foreground; its exit status, its output in LOG.
+xlbd_run() {
+	local log=$1
+
+	shift
+	echo "+ xlbd $*"
+	nsenter --net="/run/netns/$(ns lb)" timeout 20 "$XLB_BIN/xlbd" "$@" \
+		>"$log" 2>&1
+}
+
+# xlbd_start_with ARGS...: the standard daemon's options plus ARGS, in
+# the background like xlbd_start (same pid file, so xlbd_stop ends it);
+# waits until it answers on its socket.
+xlbd_start_with() {
+	nsenter --net="/run/netns/$(ns lb)" "$XLB_BIN/xlbd" -i eth0 \
+		--state-dir "$W/state" -s "$SOCK" \
+		--metrics "127.0.0.1:$METRICS_PORT" "$@" >>"$W/xlbd.log" 2>&1 &
+	echo $! >"$XLBD_PIDFILE"
+	disown $!
+	wait_for 10 xlb status >/dev/null 2>&1 && return 0
+	tail -5 "$W/xlbd.log" >&2
+	return 1
+}
+
+# xlbd_standard: the daemon every other test expects, back.
+xlbd_standard() {
+	xlbd_stop TERM
+	xlbd_start
+}
+
+# Addresses that name no one host are refused as VIPs and backends, by
+# the CLI (2), the control protocol and config apply alike; an IPv6 VIP
+# needs brackets; vip add says what it added.
+t_vip_add_addresses() {
+	local v=$VIP4:80/tcp S=(-s "$SOCK") a out n f=$W/badaddr.json
+
+	vip_with "$v" 198.18.31.2
+	# shellcheck disable=SC2034 # cli_case's
+	CLI_DUMP=$(xlb config dump)
+	rm -f "$W/cli.bad"
+	for a in 0.0.0.0:80/tcp 127.0.0.1:80/tcp 224.0.0.1:80/tcp \
+		255.255.255.255/udp '[::]:80/tcp' '[::1]:80/tcp' '[ff02::1]/udp' \
+		2001:db8:100::5:80/tcp 2001:db8:100::5/tcp; do
+		cli_case 2 "${S[@]}" vip add "$a"
+	done
+	for a in 0.0.0.0 127.0.0.1 239.1.1.1 255.255.255.255 :: ::1 ff02::2; do
+		cli_case 2 "${S[@]}" backend add "$v" "$a"
+	done
+	printf '{"vips": [{"vip": "%s", "backends": [{"addr": "224.0.0.1"}]}]}\n' \
+		"$v" >"$f"
+	cli_case 2 "${S[@]}" config apply "$f"
+	# Other clients of the protocol meet the same rule.
+	out=$(echo '{"op": "vip.add", "args": {"vip": "0.0.0.0:80/tcp"}}' |
+		timeout 5 socat - "UNIX-CONNECT:$SOCK")
+	echo "vip.add 0.0.0.0:80/tcp over the socket: $out"
+	echo "$out" | grep -q '"ok": *false' && echo "$out" | grep -q unspecified ||
+		echo "control protocol: vip.add 0.0.0.0:80/tcp not refused: $out" >>"$W/cli.bad"
+	if [ -s "$W/cli.bad" ]; then
+		n=$(wc -l <"$W/cli.bad")
+		fail "$n cases wrong: $(head -3 "$W/cli.bad" | tr '\n' ';')"
+	fi
+	out=$(xlb vip add "[$VIP6]:8080/tcp") || fail "vip add [$VIP6]:8080/tcp failed"
+	echo "$out"
+	[ "$out" = "added VIP [$VIP6]:8080/tcp" ] ||
+		fail "vip add [$VIP6]:8080/tcp said '$out', not the VIP as parsed"
+}
+
+# A backend its checks take down leaves the ring; with on_check_down
+# keep (the default) its established connections go on, with move they
+# leave it on their next packet.
+t_check_down_keep_or_move() {
+	local a v=$VIP4:80/tcp addr=198.18.33.2 r0 r1 r2 d on3
+
+	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
+	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
+	vip_with "$v" "${B4[@]}"
+	xlb vip show "$v" | grep -q '^check down: *keep$' ||
+		fail "vip show does not say 'check down: keep' by default"
+	must xlb check set "$v" --kind exec --interval 100 --fall 2 --rise 2 \
+		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	hold_start kd "$VIP4" 20
+	r0=$(hold_round kd open) || fail "hold.sh failed"
+	echo "held: $(echo "$r0" | tally_col)"
+	echo "$r0" | grep -qv ' b[123]$' && fail "opening held connections failed"
+	on3=$(echo "$r0" | grep -c ' b3$')
+	[ "$on3" -gt 0 ] || fail "no held connection on b3: nothing to test"
+
+	rm "$HC_DIR/ok-$addr"
+	wait_health "$v" "$addr" down 3
+	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr down by its check but holds slots"
+	r1=$(hold_round kd keep) || fail "hold.sh failed"
+	d=$(diff_rounds "$r0" "$r1")
+	[ -z "$d" ] || fail "keep: $(echo "$d" | grep -c .) held connections changed when the check took $addr down: $(echo "$d" | oneline)"
+	answers_avoid "$addr" "$(http_answers "http://$VIP4" 60)" 60
+
+	touch "$HC_DIR/ok-$addr"
+	wait_health "$v" "$addr" up 3
+	must xlb vip set "$v" --on-check-down move
+	xlb vip show "$v" | grep -q '^check down: *move$' ||
+		fail "vip show does not say 'check down: move'"
+	xlb config dump | grep -q '"on_check_down": *"move"' ||
+		fail "config dump has no \"on_check_down\": \"move\""
+	rm "$HC_DIR/ok-$addr"
+	wait_health "$v" "$addr" down 3
+	r2=$(hold_round kd move) || fail "hold.sh failed"
+	hold_close
+	echo "after move: $(echo "$r2" | tally_col)"
+	d=$(echo "$r2" | grep -c ' b3$')
+	[ "$d" -eq 0 ] || fail "move: $d held connections still answered by $addr after its check took it down"
+	touch "$HC_DIR/ok-$addr"
+}
