@@ -128,3 +128,63 @@ t_check_down_keep_or_move() {
 	[ "$d" -eq 0 ] || fail "move: $d held connections still answered by $addr after its check took it down"
 	touch "$HC_DIR/ok-$addr"
 }
+
+# slow_clients TAG IDLE HALF: IDLE connections to the control socket that
+# send nothing and HALF that send half a request, each held for 20 s at
+# most; returns when all are connected (socat says so in its log).
+slow_clients() {
+	local tag=$1 i n=$(($2 + $3))
+
+	rm -f "$W/slow-$tag".*
+	for i in $(seq "$2"); do
+		timeout 20 sleep 20 | timeout 20 socat -d -d - \
+			"UNIX-CONNECT:$SOCK" >/dev/null 2>"$W/slow-$tag.$i" &
+	done
+	for i in $(seq $(($2 + 1)) "$n"); do
+		{ printf '{"op": "status", "ar'; timeout 20 sleep 20; } |
+			timeout 20 socat -d -d - "UNIX-CONNECT:$SOCK" \
+				>/dev/null 2>"$W/slow-$tag.$i" &
+	done
+	# shellcheck disable=SC2016 # expanded by bash -c
+	wait_for 10 bash -c '[ "$(grep -l "starting data transfer loop" "$0".* 2>/dev/null |
+		wc -l)" -ge "$1" ]' "$W/slow-$tag" "$n" ||
+		fail "only $(grep -l 'starting data transfer loop' "$W/slow-$tag".* | wc -l) of $n slow clients connected"
+}
+
+# One slow client must stall nothing: with more idle and half-sent
+# connections than xlbd serves at once, `xlb status` answers at once and
+# a backend whose check fails is taken out within interval x fall.
+t_control_slow_clients() {
+	local a v=$VIP4:80/tcp addr=198.18.33.2 t0 dt l0
+
+	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
+	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
+	vip_with "$v" "${B4[@]}"
+	must xlb check set "$v" --kind exec --interval 100 --fall 2 --rise 2 \
+		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+
+	slow_clients a 18 3
+	t0=$(now_ms)
+	xlb status >/dev/null || fail "xlb status failed with slow clients connected"
+	dt=$(($(now_ms) - t0))
+	echo "xlb status with 21 slow clients: $dt ms"
+	[ "$dt" -lt 2000 ] || fail "xlb status took $dt ms with slow clients connected"
+
+	# Health checks and their consequences go on meanwhile.
+	slow_clients b 4 2
+	l0=$(wc -l <"$W/xlbd.log")
+	t0=$(now_ms)
+	rm "$HC_DIR/ok-$addr"
+	# shellcheck disable=SC2016 # expanded by bash -c
+	wait_for 3 bash -c 'tail -n +$(($1 + 1)) "$0" | grep -qF "backend $2 of $3 is down"' \
+		"$W/xlbd.log" "$l0" "$addr" "$v" ||
+		fail "no 'backend $addr of $v is down' in xlbd's log 3 s after its check began to fail"
+	dt=$(($(now_ms) - t0))
+	echo "check-driven down logged after $dt ms"
+	t0=$(now_ms)
+	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr down but holds slots"
+	dt=$(($(now_ms) - t0))
+	[ "$dt" -lt 2000 ] || fail "xlb ring show took $dt ms with slow clients connected"
+	touch "$HC_DIR/ok-$addr"
+}

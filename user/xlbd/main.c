@@ -81,28 +81,6 @@ static void usage(FILE *f)
 		XLB_CTL_SOCKET_DEFAULT, XLBD_METRICS_DEFAULT, XLB_MAX_FLOWS);
 }
 
-/* Serves one connection: one request, one response. */
-static void on_ctl(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd *d = container_of(w, struct xlbd, ctl_watch);
-	struct xlb_err err = {{0}};
-	json_t *req = NULL, *resp;
-	int fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
-
-	(void)events;
-	if (fd < 0)
-		return;
-	if (xlb_ctl_recv(fd, &req, &err))
-		resp = xlb_ctl_error(-EINVAL, err.msg);
-	else
-		resp = xlbd_handle(d, req);
-	if (resp)
-		xlb_ctl_send(fd, resp);
-	json_decref(resp);
-	json_decref(req);
-	close(fd);
-}
-
 static void on_signal(struct xlb_watch *w, uint32_t events)
 {
 	struct xlbd *d = container_of(w, struct xlbd, sig_watch);
@@ -492,9 +470,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xlbd: %s\n", err.msg);
 		goto out;
 	}
-	ret = watch_add(&d, d.lfd, &d.ctl_watch, on_ctl);
+	ret = xlbd_ctl_start(&d, d.lfd, &err);
 	if (ret) {
-		fprintf(stderr, "xlbd: control socket: %s\n", strerror(-ret));
+		fprintf(stderr, "xlbd: %s\n", err.msg);
 		goto out;
 	}
 	if (d.metrics_addr) {
@@ -510,6 +488,7 @@ int main(int argc, char **argv)
 
 out:
 	xlbd_metrics_stop(&d);
+	xlbd_ctl_stop(&d);
 	if (d.lfd >= 0) {
 		close(d.lfd);
 		unlink(d.socket_path);

@@ -26,6 +26,7 @@
 enum xlbd_log_level { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
 struct xlb_hc_tc;
+struct xlbd_ctl;
 
 struct xlbd {
 	struct xlb_dp *dp;
@@ -39,7 +40,8 @@ struct xlbd {
 	__u64 health_events; /* state changes and holds, logged */
 	int epfd;
 	int lfd, sfd, tick_fd;
-	struct xlb_watch ctl_watch, sig_watch, tick_watch;
+	struct xlb_watch sig_watch, tick_watch;
+	struct xlbd_ctl *ctl; /* control.c: the clients of the socket */
 	bool stop;
 	bool refresh_pending; /* health changed during this loop pass */
 	pthread_mutex_t lock;
@@ -56,6 +58,13 @@ extern int xlbd_verbosity;
 
 void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * control.c: serves the control socket lfd (listening) from the event
+ * loop, never blocking on a client; stop closes every connection.
+ */
+int xlbd_ctl_start(struct xlbd *d, int lfd, struct xlb_err *err);
+void xlbd_ctl_stop(struct xlbd *d);
 
 /* handlers.c: one control request in, one response out (new ref). */
 json_t *xlbd_handle(struct xlbd *d, const json_t *req);
