@@ -188,3 +188,129 @@ t_control_slow_clients() {
 	[ "$dt" -lt 2000 ] || fail "xlb ring show took $dt ms with slow clients connected"
 	touch "$HC_DIR/ok-$addr"
 }
+
+# A second xlbd, on the same interface with its own pins and socket, or
+# with the same socket, or on another interface with the same pins, is
+# refused before it touches anything, naming the running one; the first
+# goes on serving.
+t_second_xlbd_refused() {
+	local v=$VIP4:80/tcp pid prog0 got rc
+
+	vip_with "$v" "${B4[@]}"
+	pid=$(cat "$XLBD_PIDFILE")
+	prog0=$(xlb status | awk '/^program id:/ { print $3 }')
+	xt0_up
+	xlbd_run "$W/second.log" -i eth0 --state-dir "$W/state2" \
+		-s "$W/xlbd2.sock" --pin-dir /sys/fs/bpf/xlb2 --metrics off
+	rc=$?
+	cat "$W/second.log"
+	[ "$rc" -eq 1 ] || fail "a second xlbd on eth0 exited $rc, not 1"
+	grep -q "another xlbd serves interface eth0: pid $pid .*socket $SOCK" "$W/second.log" ||
+		fail "the refusal does not name the running xlbd (pid $pid, socket $SOCK): $(oneline <"$W/second.log")"
+	grep -q adopted "$W/second.log" && fail "the second xlbd adopted the balancer"
+	xlbd_run "$W/second.log" -i eth0 --state-dir "$W/state2" -s "$SOCK" \
+		--metrics off
+	rc=$?
+	cat "$W/second.log"
+	[ "$rc" -eq 1 ] || fail "a second xlbd with the same socket exited $rc, not 1"
+	xlbd_run "$W/second.log" -i xt0 --gateway-mac 02:00:00:00:02:51 \
+		--state-dir "$W/state3" -s "$W/xlbd3.sock" --metrics off
+	rc=$?
+	cat "$W/second.log"
+	[ "$rc" -eq 1 ] || fail "a second xlbd with the same pins on xt0 exited $rc, not 1"
+	grep -q "another xlbd serves pin directory /sys/fs/bpf/xlb: pid $pid" "$W/second.log" ||
+		fail "the refusal does not name the pins' xlbd: $(oneline <"$W/second.log")"
+	in_ns lb ip link show dev xt0 | grep -q 'prog/xdp' && fail "the refused xlbd attached to xt0"
+
+	[ "$(xlb status | awk '/^program id:/ { print $3 }')" = "$prog0" ] ||
+		fail "the program changed under the first xlbd"
+	xlb stats vip "$v" >/dev/null || fail "$v is gone from the maps"
+	got=$(http_answers "http://$VIP4" 30 | grep -cx 'b[0-9]')
+	[ "$got" -eq 30 ] || fail "$got of 30 requests answered after the refusals"
+}
+
+# xt0_up: a veth pair (xt0, xt0p) in the balancer's namespace, xt0 with
+# only an IPv6
+# default route (and its gateway's neighbour entry): room for a second
+# daemon, and an IPv6-only balancer. Removed when the test ends.
+xt0_up() {
+	in_ns lb ip link add xt0 type veth peer name xt0p || fail "cannot add xt0"
+	on_exit in_ns lb ip link del xt0
+	in_ns lb ip link set xt0p up
+	in_ns lb ip link set xt0 up
+	in_ns lb ip addr add 2001:db8:250::1/64 dev xt0 nodad
+	in_ns lb ip -6 route add default via 2001:db8:250::2 dev xt0 metric 4000 ||
+		fail "cannot add xt0's default route"
+	in_ns lb ip -6 neigh replace 2001:db8:250::2 lladdr 02:00:00:00:02:50 \
+		dev xt0 nud permanent || fail "cannot add the gateway's neighbour entry"
+}
+
+# xt0_xlbd TAG ARGS...: an xlbd on xt0 with its own pins, state, socket
+# $W/xt0.sock, in the background; waits until it answers.
+xt0_xlbd() {
+	local tag=$1
+
+	shift
+	nsenter --net="/run/netns/$(ns lb)" "$XLB_BIN/xlbd" -i xt0 \
+		--xdp-mode generic --pin-dir /sys/fs/bpf/xt0 \
+		--state-dir "$W/state-xt0" -s "$W/xt0.sock" --metrics off \
+		--detach-on-exit "$@" >"$W/xt0-$tag.log" 2>&1 &
+	XT0_PID=$!
+	on_exit xt0_xlbd_stop
+	wait_for 10 "$XLB_BIN/xlb" -s "$W/xt0.sock" status >/dev/null 2>&1 ||
+		fail "xlbd on xt0 did not come up: $(oneline <"$W/xt0-$tag.log")"
+}
+
+xt0_xlbd_stop() {
+	[ -n "${XT0_PID:-}" ] || return 0
+	kill -TERM "$XT0_PID" 2>/dev/null
+	wait_for 10 bash -c '! kill -0 "$0" 2>/dev/null' "$XT0_PID"
+	XT0_PID=
+}
+
+# nothing_on_xt0: no program attached to xt0 and no pins of its own.
+nothing_on_xt0() {
+	! in_ns lb ip link show dev xt0 | grep -q 'prog/xdp' &&
+		[ -z "$(ls -A /sys/fs/bpf/xt0 2>/dev/null)" ]
+}
+
+# Every option is checked before the NIC is touched: a bad one is a
+# usage error (2), a port in use a failure (1), and either leaves no
+# program and no pins. The documented --socket-mode works, and a balancer
+# with only an IPv6 default route finds its gateway.
+t_options_checked_first() {
+	local rc mode c
+	local -a base=(-i xt0 --xdp-mode generic --pin-dir /sys/fs/bpf/xt0
+		--state-dir "$W/state-xt0" -s "$W/xt0.sock")
+
+	xt0_up
+	xlbd_run "$W/opt.log" -i nosuch0 -s "$W/xt0.sock" --metrics off
+	rc=$?
+	cat "$W/opt.log"
+	[ "$rc" -eq 2 ] || fail "xlbd -i nosuch0 exited $rc, not 2"
+	grep -q 'no such interface' "$W/opt.log" || fail "xlbd -i nosuch0 does not say 'no such interface'"
+	for c in "--metrics 127.0.0.1:99999" "--metrics localhost" \
+		"--socket-mode 0999" "--socket-mode rw" "--xdp-mode fast"; do
+		# shellcheck disable=SC2086 # the option and its value
+		xlbd_run "$W/opt.log" "${base[@]}" $c
+		rc=$?
+		cat "$W/opt.log"
+		[ "$rc" -eq 2 ] || fail "xlbd $c exited $rc, not 2"
+		nothing_on_xt0 || fail "xlbd $c left a program or pins on xt0"
+	done
+	xlbd_run "$W/opt.log" "${base[@]}" --metrics "127.0.0.1:$METRICS_PORT"
+	rc=$?
+	cat "$W/opt.log"
+	[ "$rc" -eq 1 ] || fail "xlbd with its metrics port in use exited $rc, not 1"
+	grep -q 'in use' "$W/opt.log" || fail "the port in use is not named: $(oneline <"$W/opt.log")"
+	nothing_on_xt0 || fail "xlbd with its metrics port in use left a program or pins on xt0"
+
+	xt0_xlbd mode --socket-mode 0660
+	cat "$W/xt0-mode.log"
+	mode=$(stat -c %a "$W/xt0.sock")
+	[ "$mode" = 660 ] || fail "--socket-mode 0660 gave a socket of mode $mode"
+	grep -q 'gateway 2001:db8:250::2 is 02:00:00:00:02:50' "$W/xt0-mode.log" ||
+		fail "the IPv6 default gateway was not found: $(oneline <"$W/xt0-mode.log")"
+	xt0_xlbd_stop
+	wait_for 5 nothing_on_xt0 || fail "--detach-on-exit left a program or pins on xt0"
+}

@@ -8,6 +8,7 @@
 #define XLBD_H
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <time.h>
 #include <jansson.h>
@@ -22,6 +23,8 @@
 #define XLBD_STATE_DIR_DEFAULT "/var/lib/xlb"
 #define XLBD_PIN_DIR_DEFAULT   XLB_PIN_DIR_DEFAULT
 #define XLBD_METRICS_DEFAULT   "127.0.0.1:9120"
+/* Where the locks of lock.c live (per interface, per pin directory). */
+#define XLBD_LOCK_DIR	       "/run/xlb"
 
 enum xlbd_log_level { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
@@ -46,6 +49,10 @@ struct xlbd {
 	bool refresh_pending; /* health changed during this loop pass */
 	pthread_mutex_t lock;
 	const char *ifname;
+	int ifindex;
+	int if_lock_fd, pin_lock_fd; /* lock.c */
+	int metrics_fd;		     /* bound before the NIC is touched */
+	struct sockaddr_storage metrics_ss;
 	const char *socket_path;
 	const char *metrics_addr; /* NULL: no metrics */
 	char state_path[300];
@@ -86,11 +93,27 @@ void xlbd_tick_at(struct xlbd *d, __u64 in_ms);
 void xlbd_checks_sync(struct xlbd *d);
 void xlbd_on_result(void *ctx, const struct hc_result *r);
 
-/* metrics.c: Prometheus text over HTTP. */
+/*
+ * metrics.c: Prometheus text over HTTP. parse checks metrics_addr (a
+ * usage error: -EINVAL), bind takes its port, start serves it.
+ */
+int xlbd_metrics_parse(struct xlbd *d, struct xlb_err *err);
+int xlbd_metrics_bind(struct xlbd *d, struct xlb_err *err);
 int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err);
 void xlbd_metrics_stop(struct xlbd *d);
 
-/* gateway.c: MAC of the default gateway reached through ifname. */
+/*
+ * lock.c: one daemon per interface and pin directory. lock refuses with
+ * -EBUSY and the running instance's pid, socket and directories in err.
+ */
+int xlbd_lock(struct xlbd *d, int ifindex, const char *pin_dir,
+	      const char *state_dir, struct xlb_err *err);
+void xlbd_unlock(struct xlbd *d);
+
+/*
+ * gateway.c: MAC of the default gateway reached through ifname: the IPv4
+ * default route's, else the IPv6 one's.
+ */
 int xlbd_gateway_mac(const char *ifname, __u8 mac[6], char *gw_str,
 		     size_t gw_len, struct xlb_err *err);
 int xlbd_parse_mac(const char *s, __u8 mac[6]);
