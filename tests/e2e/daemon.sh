@@ -314,3 +314,25 @@ t_options_checked_first() {
 	xt0_xlbd_stop
 	wait_for 5 nothing_on_xt0 || fail "--detach-on-exit left a program or pins on xt0"
 }
+
+# --config with a state file: a log line says it is ignored. `xlb -s
+# SOCK stats` reads the pins of the daemon behind SOCK.
+t_config_note_and_stats_pins() {
+	local v=198.19.0.77:80/tcp X=("$XLB_BIN/xlb" -s "$W/xt0.sock")
+
+	xt0_up
+	rm -rf "$W/state-xt0"
+	printf '{"vips": [{"vip": "%s", "backends": [{"addr": "198.18.31.2"}]}]}\n' \
+		"$v" >"$W/seed.json"
+	xt0_xlbd seed -c "$W/seed.json"
+	grep -q "loaded 1 VIPs from $W/seed.json" "$W/xt0-seed.log" ||
+		fail "the first start did not load --config: $(oneline <"$W/xt0-seed.log")"
+	xt0_xlbd_stop
+	xt0_xlbd again -c "$W/seed.json"
+	cat "$W/xt0-again.log"
+	grep -q "ignoring --config $W/seed.json: the state file" "$W/xt0-again.log" ||
+		fail "no log line says --config is ignored: $(oneline <"$W/xt0-again.log")"
+	run "${X[@]}" stats vip "$v" || fail "xlb -s $W/xt0.sock stats vip $v did not find its daemon's pins"
+	xlb stats vip "$v" >/dev/null 2>&1 && fail "$v is in the standard daemon's maps too: nothing was tested"
+	return 0
+}
