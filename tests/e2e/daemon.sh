@@ -336,3 +336,43 @@ t_config_note_and_stats_pins() {
 	xlb stats vip "$v" >/dev/null 2>&1 && fail "$v is in the standard daemon's maps too: nothing was tested"
 	return 0
 }
+
+# small_state_undo: the standard daemon back, the small state dir gone.
+small_state_undo() {
+	xlbd_standard
+	umount "$W/small" 2>/dev/null
+}
+
+# A change that cannot be saved (the state directory full) is refused
+# and changes nothing, live or after a restart; once there is room again
+# it is made, saved and survives a restart.
+t_failed_save_changes_nothing() {
+	local v=$VIP4:80/tcp a=198.18.31.2 fp0 out rc
+
+	mkdir -p "$W/small"
+	mount -t tmpfs -o size=64k tmpfs "$W/small" || fail "cannot mount a small tmpfs"
+	on_exit small_state_undo
+	xlbd_stop TERM
+	xlbd_start_with --state-dir "$W/small" || fail "xlbd did not start with --state-dir $W/small"
+	vip_with "$v" "${B4[@]}"
+	fp0=$(xlb ring show "$v" | awk '$1 == "fingerprint:" { print $2 }')
+	dd if=/dev/zero of="$W/small/fill" bs=4k 2>/dev/null
+	df -k "$W/small" | tail -1
+	out=$(xlb backend set "$v" "$a" --weight 5 2>&1)
+	rc=$?
+	echo "backend set with the state dir full -> $rc: $out"
+	[ "$rc" -eq 1 ] || fail "backend set with the state dir full exited $rc, not 1"
+	echo "$out" | grep -q 'No space left' || fail "the refusal does not say why: $out"
+	[ "$(xlb vip show "$v" | cell WEIGHT "$a")" = 1 ] ||
+		fail "the refused weight is live: $(xlb vip show "$v" | grep "$a")"
+	[ "$(xlb ring show "$v" | awk '$1 == "fingerprint:" { print $2 }')" = "$fp0" ] ||
+		fail "the ring changed with the refused weight"
+	xlb status | grep -q UNSAVED && fail "status says unsaved though nothing changed"
+
+	rm "$W/small/fill"
+	must xlb backend set "$v" "$a" --weight 5
+	xlbd_stop TERM
+	xlbd_start_with --state-dir "$W/small" || fail "xlbd did not restart"
+	[ "$(xlb vip show "$v" | cell WEIGHT "$a")" = 5 ] ||
+		fail "the saved weight did not survive a restart: $(xlb vip show "$v" | grep "$a")"
+}

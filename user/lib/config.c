@@ -752,8 +752,8 @@ static int sync_dir(const char *path)
 	return ret;
 }
 
-int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
-		   struct xlb_err *err)
+int xlb_model_save_begin(const char *path, const struct xlb_model *m,
+			 bool with_ids, char **tmp_out, struct xlb_err *err)
 {
 	bool had_file = false;
 	mode_t mode = 0644;
@@ -806,17 +806,9 @@ int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
 		xlb_err_set(err, "cannot write %s: %s", tmp, strerror(-ret));
 		goto out_unlink;
 	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		xlb_err_set(err, "cannot rename %s to %s: %s", tmp, path,
-			    strerror(-ret));
-		goto out_unlink;
-	}
-	ret = sync_dir(path);
-	if (ret)
-		xlb_err_set(err, "wrote %s but cannot sync its directory: %s",
-			    path, strerror(-ret));
-	goto out_tmp;
+	*tmp_out = tmp;
+	json_decref(j);
+	return 0;
 
 out_unlink:
 	unlink(tmp);
@@ -825,4 +817,40 @@ out_tmp:
 out_json:
 	json_decref(j);
 	return ret;
+}
+
+int xlb_model_save_end(const char *path, char *tmp, bool keep,
+		       struct xlb_err *err)
+{
+	int ret = 0;
+
+	if (!tmp)
+		return 0;
+	if (!keep) {
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path)) {
+		ret = -errno;
+		xlb_err_set(err, "cannot rename %s to %s: %s", tmp, path,
+			    strerror(-ret));
+		unlink(tmp);
+		goto out;
+	}
+	ret = sync_dir(path);
+	if (ret)
+		xlb_err_set(err, "wrote %s but cannot sync its directory: %s",
+			    path, strerror(-ret));
+out:
+	free(tmp);
+	return ret;
+}
+
+int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
+		   struct xlb_err *err)
+{
+	char *tmp = NULL;
+	int ret = xlb_model_save_begin(path, m, with_ids, &tmp, err);
+
+	return ret ? ret : xlb_model_save_end(path, tmp, true, err);
 }

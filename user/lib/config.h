@@ -72,5 +72,15 @@ int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err);
  */
 int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
 		   struct xlb_err *err);
+/*
+ * The same in two steps, for a writer that must know the file can be
+ * written before it changes anything else: begin writes and syncs the
+ * temp file (where a full disk shows) and returns its name; end renames
+ * it over path (keep) or removes it, and frees tmp (NULL: nothing).
+ */
+int xlb_model_save_begin(const char *path, const struct xlb_model *m,
+			 bool with_ids, char **tmp, struct xlb_err *err);
+int xlb_model_save_end(const char *path, char *tmp, bool keep,
+		       struct xlb_err *err);
 
 #endif /* XLB_CONFIG_H */

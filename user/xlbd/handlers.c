@@ -170,7 +170,7 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 		 m[2], m[3], m[4], m[5]);
 	return xlb_ctl_ok(json_pack(
 		"{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-		"s:b}",
+		"s:b, s:b}",
 		"version", XLB_VERSION, "interface", d->ifname, "ifindex",
 		d->dp->ifindex, "xdp_mode",
 		d->dp->mode == XDP_MODE_SKB ? "generic" : "native", "prog_id",
@@ -179,7 +179,7 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 		"gateway_mac", mac, "vips", (json_int_t)d->model.n_vips,
 		"backends", (json_int_t)nb, "uptime_s",
 		(json_int_t)(time(NULL) - d->started), "adopted",
-		d->dp->adopted));
+		d->dp->adopted, "unsaved", d->unsaved));
 }
 
 static json_t *do_vip_add(struct xlbd *d, const json_t *args)

@@ -161,6 +161,9 @@ static char *render(struct xlbd *d, size_t *len)
 		    "Backend health changes and flapping holds, each logged.");
 	fprintf(f, "xlb_health_events_total %llu\n",
 		(unsigned long long)d->health_events);
+	metric_head(f, "xlb_state_unsaved", "gauge",
+		    "1 while the live state is not in the state file.");
+	fprintf(f, "xlb_state_unsaved %d\n", d->unsaved ? 1 : 0);
 	write_counters(f, d);
 	write_vips(f, d);
 	pthread_mutex_unlock(&d->lock);

@@ -40,6 +40,7 @@ struct xlbd {
 	struct hc_target *targets; /* per backend id: the check running */
 	struct xlb_hc_tc *hc_tc;
 	bool restoring;	     /* first commit: trust restored backends */
+	bool unsaved; /* live model not in the state file (apply.c) */
 	__u64 health_events; /* state changes and holds, logged */
 	int epfd;
 	int lfd, sfd, tick_fd;
