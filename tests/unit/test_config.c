@@ -95,10 +95,9 @@ static void add_checks(struct xlb_model *m)
 	c.http_status = 204;
 	strcpy(c.http_body, "\"ok\"");
 	set_check(m, "198.19.0.1:80/tcp", NULL, &c);
-	assert_int_equal(
-		xlb_model_vip_set(m, &k, XLB_ALL_DOWN_KEEP, XLB_CHECK_DOWN_MOVE,
-				  30000, &err),
-		0);
+	assert_int_equal(xlb_model_vip_set(m, &k, XLB_ALL_DOWN_KEEP,
+					   XLB_CHECK_DOWN_MOVE, 30000, &err),
+			 0);
 	xlb_check_init(&c);
 	c.kind = XLB_CHECK_EXEC;
 	strcpy(c.exec_cmd, "test -e /run/up-$XLB_BACKEND");

@@ -182,7 +182,7 @@ static void test_vip_text_bad(void **state)
 		"lb.example.com:80/tcp", /* no names */
 		"198.19.0.1:80/tcp/tcp",
 		"fe80::1%eth0/tcp",
-		"2001:db8::1/udp",	/* IPv6 needs brackets */
+		"2001:db8::1/udp",    /* IPv6 needs brackets */
 		"2001:db8::1:80/tcp", /* port 80, or an address? */
 		"198.19.0.1:80/tcp ",
 	};
@@ -233,11 +233,16 @@ static void test_addr_rules(void **state)
 	static const struct {
 		const char *addr, *why;
 	} bad[] = {
-		{"0.0.0.0", "unspecified"},	{"127.0.0.1", "loopback"},
-		{"127.1.2.3", "loopback"},	{"224.0.0.1", "multicast"},
-		{"239.255.0.1", "multicast"},	{"255.255.255.255", "broadcast"},
-		{"::", "unspecified"},		{"::1", "loopback"},
-		{"ff02::1", "multicast"},	{"::ffff:127.0.0.1", "loopback"},
+		{"0.0.0.0", "unspecified"},
+		{"127.0.0.1", "loopback"},
+		{"127.1.2.3", "loopback"},
+		{"224.0.0.1", "multicast"},
+		{"239.255.0.1", "multicast"},
+		{"255.255.255.255", "broadcast"},
+		{"::", "unspecified"},
+		{"::1", "loopback"},
+		{"ff02::1", "multicast"},
+		{"::ffff:127.0.0.1", "loopback"},
 		{"::ffff:0.0.0.0", "unspecified"},
 	};
 	struct xlb_model m;
@@ -246,8 +251,8 @@ static void test_addr_rules(void **state)
 	xlb_model_init(&m);
 	add_vip(&m, "198.19.0.1:80/tcp", 7);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct xlb_backend_cfg b = backend(bad[i].addr, 1,
-						   XLB_BACKEND_UP);
+		struct xlb_backend_cfg b =
+			backend(bad[i].addr, 1, XLB_BACKEND_UP);
 		struct xlb_vip_cfg v = {.key.proto = IPPROTO_TCP,
 					.key.port = htons(80)};
 		struct xlb_err err = {{0}};
@@ -1451,9 +1456,9 @@ static void test_vip_set(void **state)
 	assert_int_equal(v->all_down, XLB_ALL_DOWN_DROP);
 	assert_int_equal(v->slow_start_ms, 0);
 	assert_int_equal(xlb_model_vip_set(&m, &k, -1, -1, 3600000, &err), 0);
-	assert_int_equal(xlb_model_vip_set(&m, &k, -1, XLB_CHECK_DOWN_MOVE, -1,
-					   &err),
-			 0);
+	assert_int_equal(
+		xlb_model_vip_set(&m, &k, -1, XLB_CHECK_DOWN_MOVE, -1, &err),
+		0);
 	assert_int_equal(v->on_check_down, XLB_CHECK_DOWN_MOVE);
 	assert_int_equal(v->slow_start_ms, 3600000);
 

@@ -313,8 +313,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_gaining_a_check_keeps_serving, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_down_keep_or_move, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_check_down_keep_or_move,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_trusts_backends,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fall_then_rise, setup,

@@ -115,9 +115,9 @@ json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids)
 	if (json_object_set_new(j, "check", xlb_check_to_json(&v->check)) ||
 	    json_object_set_new(j, "all_down",
 				json_string(xlb_all_down_name(v->all_down))) ||
-	    json_object_set_new(j, "on_check_down",
-				json_string(xlb_check_down_name(
-					v->on_check_down))) ||
+	    json_object_set_new(
+		    j, "on_check_down",
+		    json_string(xlb_check_down_name(v->on_check_down))) ||
 	    json_object_set_new(j, "slow_start_ms",
 				json_integer(v->slow_start_ms)))
 		goto err;
@@ -567,8 +567,8 @@ static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 		     struct xlb_err *err)
 {
 	static const char *const keys[] = {
-		"vip",		 "flags",    "encap",	      "ring_size",
-		"vip_id",	 "check",    "all_down",      "on_check_down",
+		"vip",		 "flags",    "encap",	 "ring_size",
+		"vip_id",	 "check",    "all_down", "on_check_down",
 		"slow_start_ms", "backends", NULL};
 	struct xlb_vip_cfg v = {0};
 	char path[32], fpath[80];

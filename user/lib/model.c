@@ -333,7 +333,8 @@ static bool vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 	    a->n_backends != b->n_backends ||
 	    (with_ids && a->vip_id != b->vip_id) ||
 	    !xlb_check_equal(&a->check, &b->check) ||
-	    a->all_down != b->all_down || a->slow_start_ms != b->slow_start_ms ||
+	    a->all_down != b->all_down ||
+	    a->slow_start_ms != b->slow_start_ms ||
 	    a->on_check_down != b->on_check_down)
 		return false;
 	for (size_t i = 0; i < a->n_backends; i++)

@@ -131,7 +131,8 @@ static int do_status(int argc, char **argv)
 	v = json_object_get(r, "unsaved");
 	/* A live model the state file does not hold: a restart reverts it. */
 	if (json_is_true(v))
-		print_text(" (UNSAVED: the live state differs; see xlbd's log)");
+		print_text(
+			" (UNSAVED: the live state differs; see xlbd's log)");
 	if (json_is_boolean(v))
 		print_bool(PRINT_JSON, "unsaved", NULL, json_is_true(v));
 	print_nl();

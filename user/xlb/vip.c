@@ -95,8 +95,7 @@ static int do_vip_set(int argc, char **argv)
 		if (ret)
 			return ret;
 	}
-	if (opts[2].val &&
-	    xlb_parse_check_down(opts[2].val, &check_down, &err))
+	if (opts[2].val && xlb_parse_check_down(opts[2].val, &check_down, &err))
 		return usage_err("--on-check-down: %s", err.msg);
 	if (!opts[0].val && !opts[1].val && !opts[2].val)
 		return usage_err("nothing to set: give --all-down, "
@@ -109,8 +108,9 @@ static int do_vip_set(int argc, char **argv)
 	if (opts[1].val)
 		json_object_set_new(args, "slow_start_ms", json_integer(slow));
 	if (opts[2].val)
-		json_object_set_new(args, "on_check_down",
-				    json_string(xlb_check_down_name(check_down)));
+		json_object_set_new(
+			args, "on_check_down",
+			json_string(xlb_check_down_name(check_down)));
 	ret = call_xlbd("vip.set", args, &resp);
 	json_decref(resp);
 	return ret;
@@ -288,7 +288,8 @@ const struct object vip_object = {
 		"       xlb vip { del | delete } VIP\n"
 		"       xlb vip [ list | ls ]\n"
 		"       xlb vip show VIP\n"
-		"       xlb vip set VIP { --all-down ALL_DOWN | --on-check-down "
+		"       xlb vip set VIP { --all-down ALL_DOWN | "
+		"--on-check-down "
 		"CHECK_DOWN |\n"
 		"                         --slow-start MS }...\n"
 		"       xlb vip help\n"

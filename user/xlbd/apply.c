@@ -77,8 +77,8 @@ int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
  * operator asked, goes on unsaved rather than leave the balancer
  * unmanaged.
  */
-static int save_begin(struct xlbd *d, const struct xlb_model *next,
-		      char **tmp, struct xlb_err *err)
+static int save_begin(struct xlbd *d, const struct xlb_model *next, char **tmp,
+		      struct xlb_err *err)
 {
 	char why[sizeof(err->msg)];
 	int ret = xlb_model_save_begin(d->state_path, next, true, tmp, err);

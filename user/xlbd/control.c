@@ -156,8 +156,7 @@ static void client_read(struct ctl_client *c)
 						       "request too large"));
 			return;
 		}
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len,
-			 MSG_DONTWAIT);
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

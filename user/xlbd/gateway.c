@@ -91,8 +91,8 @@ static int default_gateway6(const char *ifname, struct in6_addr *gw)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%32s %x %*s %*s %32s %*s %*s %*s %x %63s", dst,
-			   &plen, hop, &flags, iface) != 5)
+		if (sscanf(line, "%32s %x %*s %*s %32s %*s %*s %*s %x %63s",
+			   dst, &plen, hop, &flags, iface) != 5)
 			continue;
 		/* 0x2: RTF_GATEWAY; addresses as 32 hex digits. */
 		if (strcmp(iface, ifname) || plen || !(flags & 0x2) ||
@@ -123,8 +123,8 @@ static bool neigh_match(struct nlmsghdr *nh, int ifindex,
 	    !(nd->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
 			       NUD_PROBE | NUD_PERMANENT)))
 		return false;
-	for (struct rtattr *a = (struct rtattr *)((char *)nd +
-						  NLMSG_ALIGN(sizeof(*nd)));
+	for (struct rtattr *a =
+		     (struct rtattr *)((char *)nd + NLMSG_ALIGN(sizeof(*nd)));
 	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 16)
 			dst = RTA_DATA(a);

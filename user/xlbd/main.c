@@ -314,26 +314,29 @@ static int parse_opt(int opt, const char *arg, struct xlbd *d, struct opts *o)
 	case 'M':
 		if (!parse_mode(arg, &o->mode))
 			return 0;
-		fprintf(stderr, "xlbd: --socket-mode: expected an octal mode "
-				"like 0600 or 0660, not '%s'\n",
+		fprintf(stderr,
+			"xlbd: --socket-mode: expected an octal mode "
+			"like 0600 or 0660, not '%s'\n",
 			arg);
 		return -EINVAL;
 	case 'g':
 		o->gw_given = true;
 		if (!xlbd_parse_mac(arg, o->dpo.gw_mac))
 			return 0;
-		fprintf(stderr, "xlbd: --gateway-mac: '%s' is not a MAC "
-				"address\n",
+		fprintf(stderr,
+			"xlbd: --gateway-mac: '%s' is not a MAC "
+			"address\n",
 			arg);
 		return -EINVAL;
 	case 'x':
 		if (!strcmp(arg, "native") || !strcmp(arg, "generic")) {
-			o->dpo.mode = arg[0] == 'n' ? XDP_MODE_NATIVE
-						    : XDP_MODE_SKB;
+			o->dpo.mode =
+				arg[0] == 'n' ? XDP_MODE_NATIVE : XDP_MODE_SKB;
 			return 0;
 		}
-		fprintf(stderr, "xlbd: --xdp-mode: expected native or generic, "
-				"not '%s'\n",
+		fprintf(stderr,
+			"xlbd: --xdp-mode: expected native or generic, "
+			"not '%s'\n",
 			arg);
 		return -EINVAL;
 	case 'm':
@@ -440,8 +443,8 @@ static int prepare(struct xlbd *d, struct opts *o, struct xlb_model *initial,
 	if (!o->gw_given) {
 		const __u8 *m = o->dpo.gw_mac;
 
-		ret = xlbd_gateway_mac(d->ifname, o->dpo.gw_mac, gw,
-				       sizeof(gw), err);
+		ret = xlbd_gateway_mac(d->ifname, o->dpo.gw_mac, gw, sizeof(gw),
+				       err);
 		if (ret)
 			return ret;
 		xlbd_log(LOG_NOTICE,

@@ -301,8 +301,7 @@ int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err)
 				    MHD_OPTION_CONNECTION_TIMEOUT, 10U,
 				    MHD_OPTION_END);
 	if (!d->httpd) {
-		xlb_err_set(err, "cannot serve metrics on %s",
-			    d->metrics_addr);
+		xlb_err_set(err, "cannot serve metrics on %s", d->metrics_addr);
 		return -EIO;
 	}
 	d->metrics_fd = -1; /* MHD closes it */
