@@ -29,7 +29,10 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	tunnel_check_catches_missing_decap recovery_slow_start exec_check
 	http_body_check udp_check check_bad_inputs operator_wins all_down_keep
 	new_backend_waits_for_rise restart_keeps_health health_reporting
-	flap_held_down"
+	flap_held_down
+	vip_add_addresses check_down_keep_or_move control_slow_clients
+	second_xlbd_refused options_checked_first config_note_and_stats_pins
+	failed_save_changes_nothing"
 
 summary() { # passed failed skipped
 	if [ "$3" -gt 0 ]; then
@@ -78,6 +81,8 @@ TOPO_PREFIX=e2e${XLB_E2E_INNER}-
 . "$E2E_DIR/control.sh"
 # shellcheck source=health.sh
 . "$E2E_DIR/health.sh"
+# shellcheck source=daemon.sh
+. "$E2E_DIR/daemon.sh"
 
 cleanup() {
 	trap - EXIT INT TERM

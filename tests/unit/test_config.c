@@ -95,8 +95,9 @@ static void add_checks(struct xlb_model *m)
 	c.http_status = 204;
 	strcpy(c.http_body, "\"ok\"");
 	set_check(m, "198.19.0.1:80/tcp", NULL, &c);
-	assert_int_equal(
-		xlb_model_vip_set(m, &k, XLB_ALL_DOWN_KEEP, 30000, &err), 0);
+	assert_int_equal(xlb_model_vip_set(m, &k, XLB_ALL_DOWN_KEEP,
+					   XLB_CHECK_DOWN_MOVE, 30000, &err),
+			 0);
 	xlb_check_init(&c);
 	c.kind = XLB_CHECK_EXEC;
 	strcpy(c.exec_cmd, "test -e /run/up-$XLB_BACKEND");
@@ -107,7 +108,7 @@ static void add_checks(struct xlb_model *m)
 	c.kind = XLB_CHECK_UDP;
 	c.port = 53;
 	c.interval_ms = 100;
-	c.timeout_ms = 50;
+	c.timeout_ms = 90;
 	strcpy(c.udp_send, "ping");
 	strcpy(c.udp_expect, "pong");
 	set_check(m, "198.19.0.1/udp", NULL, &c);
@@ -304,7 +305,7 @@ static void test_output_format(void **state)
 				   "        \"tunnel\": true,\n"
 				   "        \"port\": 0,\n"
 				   "        \"interval_ms\": 1000,\n"
-				   "        \"timeout_ms\": 500,\n"
+				   "        \"timeout_ms\": 900,\n"
 				   "        \"rise\": 2,\n"
 				   "        \"fall\": 3,\n"
 				   "        \"http_path\": \"/\",\n"
@@ -315,6 +316,7 @@ static void test_output_format(void **state)
 				   "        \"exec_cmd\": \"\"\n"
 				   "      },\n"
 				   "      \"all_down\": \"drop\",\n"
+				   "      \"on_check_down\": \"keep\",\n"
 				   "      \"slow_start_ms\": 0,\n"
 				   "      \"backends\": [\n"
 				   "        {\n"
@@ -367,6 +369,7 @@ static void test_every_option(void **state)
 		"\"/health?deep=1\","
 		"      \"http_status\": 204, \"http_body\": \"\\\"ok\\\"\" },"
 		"    \"all_down\": \"keep\", \"slow_start_ms\": 30000,"
+		"    \"on_check_down\": \"move\","
 		"    \"backends\": ["
 		"      { \"addr\": \"198.18.1.1\", \"id\": 1 },"
 		"      { \"addr\": \"198.18.1.2\", \"weight\": 65535,"
@@ -391,7 +394,7 @@ static void test_every_option(void **state)
 		"    \"backends\": [ { \"addr\": \"2001:db8:1::2\","
 		"                     \"weight\": 7, \"id\": 4095,"
 		"                     \"check\": { \"kind\": \"tcp\" } } ] },"
-		"  { \"vip\": \"2001:db8::2/tcp\","
+		"  { \"vip\": \"[2001:db8::2]/tcp\","
 		"    \"flags\": \"no-sport,no-flow-table,dport-only\" } ] }";
 	struct xlb_err err = {{0}};
 	struct xlb_model want, got;
@@ -413,11 +416,11 @@ static void test_every_option(void **state)
 	assert_int_equal(v->backends[0].weight, 1);
 	assert_int_equal(v->backends[0].state, XLB_BACKEND_UP);
 	assert_null(v->backends[0].check);
-	/* A check's unwritten timeout: 500, or half a shorter interval. */
-	assert_int_equal(v->backends[1].check->timeout_ms, 500);
+	/* A check's unwritten timeout: 90% of its interval. */
+	assert_int_equal(v->backends[1].check->timeout_ms, 900);
 	k = vkey("198.19.0.1/udp");
 	v = xlb_model_vip(&got, &k);
-	assert_int_equal(v->check.timeout_ms, 50);
+	assert_int_equal(v->check.timeout_ms, 90);
 	assert_true(v->check.tunnel);
 	json_decref(j);
 	xlb_model_free(&got);
@@ -446,6 +449,7 @@ static void test_defaults(void **state)
 	assert_int_equal(m.vips[0].n_backends, 0);
 	assert_int_equal(m.vips[0].check.kind, XLB_CHECK_NONE);
 	assert_int_equal(m.vips[0].all_down, XLB_ALL_DOWN_DROP);
+	assert_int_equal(m.vips[0].on_check_down, XLB_CHECK_DOWN_KEEP);
 	assert_int_equal(m.vips[0].slow_start_ms, 0);
 	assert_int_equal(m.global.ttl, XLB_TTL_DEFAULT);
 	assert_int_equal(m.global.flap_count, XLB_FLAP_COUNT_DEFAULT);
@@ -501,6 +505,8 @@ static void test_check_output(void **state)
 	free(text);
 	assert_string_equal(json_string_value(json_object_get(v, "all_down")),
 			    "keep");
+	assert_string_equal(
+		json_string_value(json_object_get(v, "on_check_down")), "move");
 	assert_int_equal(
 		json_integer_value(json_object_get(v, "slow_start_ms")), 30000);
 	v = json_object_get(v, "backends");
@@ -712,6 +718,8 @@ static void test_malformed(void **state)
 		 "vips[0].all_down: unknown all_down 'maybe'"},
 		{VIPDOC "\"all_down\": 1}]}",
 		 "vips[0].all_down: expected a string"},
+		{VIPDOC "\"on_check_down\": \"stay\"}]}",
+		 "vips[0].on_check_down: unknown on_check_down 'stay'"},
 		{VIPDOC "\"slow_start_ms\": 3600001}]}",
 		 "vips[0].slow_start_ms: 3600001 out of range 0..3600000"},
 		{VIPDOC "\"backends\": [{\"addr\": \"198.18.1.1\","

@@ -110,8 +110,6 @@ static void test_vip_text_round_trip(void **state)
 		 0},
 		{"[2001:db8::1]/udp", "[2001:db8::1]/udp", XLB_AF_INET6,
 		 IPPROTO_UDP, 0},
-		{"2001:db8::1/udp", "[2001:db8::1]/udp", XLB_AF_INET6,
-		 IPPROTO_UDP, 0},
 		{"198.19.0.1:8080/TCP", "198.19.0.1:8080/tcp", XLB_AF_INET,
 		 IPPROTO_TCP, 8080},
 		{"[::ffff:198.19.0.1]:1/tcp", "[::ffff:198.19.0.1]:1/tcp",
@@ -184,6 +182,8 @@ static void test_vip_text_bad(void **state)
 		"lb.example.com:80/tcp", /* no names */
 		"198.19.0.1:80/tcp/tcp",
 		"fe80::1%eth0/tcp",
+		"2001:db8::1/udp",    /* IPv6 needs brackets */
+		"2001:db8::1:80/tcp", /* port 80, or an address? */
 		"198.19.0.1:80/tcp ",
 	};
 	(void)state;
@@ -220,6 +220,63 @@ static void test_vip_text_messages(void **state)
 	assert_msg_has(&err, "'sctp'");
 	xlb_parse_vip("198.19.0.300:80/tcp", &k, &err);
 	assert_msg_has(&err, "198.19.0.300");
+	xlb_parse_vip("2001:db8::1:80/tcp", &k, &err);
+	assert_msg_has(&err, "needs brackets");
+}
+
+/*
+ * Addresses that name no one host are refused as VIPs and backends by
+ * the model's one rule, whichever edit or document brings them.
+ */
+static void test_addr_rules(void **state)
+{
+	static const struct {
+		const char *addr, *why;
+	} bad[] = {
+		{"0.0.0.0", "unspecified"},
+		{"127.0.0.1", "loopback"},
+		{"127.1.2.3", "loopback"},
+		{"224.0.0.1", "multicast"},
+		{"239.255.0.1", "multicast"},
+		{"255.255.255.255", "broadcast"},
+		{"::", "unspecified"},
+		{"::1", "loopback"},
+		{"ff02::1", "multicast"},
+		{"::ffff:127.0.0.1", "loopback"},
+		{"::ffff:0.0.0.0", "unspecified"},
+	};
+	struct xlb_model m;
+	(void)state;
+
+	xlb_model_init(&m);
+	add_vip(&m, "198.19.0.1:80/tcp", 7);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xlb_backend_cfg b =
+			backend(bad[i].addr, 1, XLB_BACKEND_UP);
+		struct xlb_vip_cfg v = {.key.proto = IPPROTO_TCP,
+					.key.port = htons(80)};
+		struct xlb_err err = {{0}};
+		struct xlb_vip_key k = vkey("198.19.0.1:80/tcp");
+
+		v.key.addr = b.addr;
+		v.key.family = b.family;
+		if (xlb_model_vip_add(&m, &v, &err) != -EINVAL)
+			fail_msg("VIP %s accepted", bad[i].addr);
+		assert_msg_has(&err, bad[i].why);
+		assert_msg_has(&err, "VIP address");
+		if (xlb_model_backend_add(&m, &k, &b, &err) != -EINVAL)
+			fail_msg("backend %s accepted", bad[i].addr);
+		assert_msg_has(&err, bad[i].why);
+		assert_msg_has(&err, "backend address");
+		assert_int_equal(m.n_vips, 1);
+		assert_int_equal(m.vips[0].n_backends, 0);
+	}
+	/* Unicast of either family, also IPv4-mapped, is fine. */
+	add_backend(&m, "198.19.0.1:80/tcp", "198.18.1.1");
+	add_backend(&m, "198.19.0.1:80/tcp", "2001:db8::1");
+	add_backend(&m, "198.19.0.1:80/tcp", "::ffff:198.18.1.2");
+	add_vip(&m, "[2001:db8::1]:80/tcp", 7);
+	xlb_model_free(&m);
 }
 
 static void test_addr(void **state)
@@ -756,12 +813,12 @@ static void test_sorting(void **state)
 		"198.18.0.1:80/tcp",	"198.18.0.1:80/udp",
 		"198.18.0.1:443/tcp",	"198.18.0.2/tcp",
 		"198.18.0.2:80/tcp",	"198.19.0.1:53/udp",
-		"[::1]:80/tcp",		"[2001:db8::1]/udp",
+		"[2001:db8::]:80/tcp",	"[2001:db8::1]/udp",
 		"[2001:db8::1]:80/tcp", "[2001:db8::2]:80/tcp",
 	};
 	static const char *const backends[] = {
 		"198.18.0.1", "198.18.0.2",  "198.18.1.0",    "198.19.0.1",
-		"::1",	      "2001:db8::1", "2001:db8::1:0",
+		"2001:db8::", "2001:db8::1", "2001:db8::1:0",
 	};
 	const size_t n = sizeof(sorted) / sizeof(sorted[0]);
 	const size_t nb = sizeof(backends) / sizeof(backends[0]);
@@ -976,7 +1033,8 @@ static void test_check_defaults(void **state)
 	assert_int_equal(c.tunnel, 1);
 	assert_int_equal(c.port, 0);
 	assert_int_equal(c.interval_ms, 1000);
-	assert_int_equal(c.timeout_ms, 500);
+	/* Long enough for a busy host, still below the interval. */
+	assert_int_equal(c.timeout_ms, 900);
 	assert_int_equal(c.rise, 2);
 	assert_int_equal(c.fall, 3);
 	assert_int_equal(c.http_status, 200);
@@ -987,10 +1045,13 @@ static void test_check_defaults(void **state)
 	assert_int_equal(xlb_check_validate(&c, &err), 0);
 
 	/* A short interval gets a timeout that fits in it. */
-	assert_int_equal(xlb_check_default_timeout(1000), 500);
-	assert_int_equal(xlb_check_default_timeout(501), 500);
-	assert_int_equal(xlb_check_default_timeout(500), 250);
-	assert_int_equal(xlb_check_default_timeout(10), 5);
+	assert_int_equal(xlb_check_default_timeout(1000), 900);
+	assert_int_equal(xlb_check_default_timeout(100), 90);
+	assert_int_equal(xlb_check_default_timeout(2000), 1800);
+	assert_int_equal(xlb_check_default_timeout(3600000), 2000);
+	assert_int_equal(xlb_check_default_timeout(10), 9);
+	for (__u32 i = XLB_CHECK_INTERVAL_MS_MIN; i < 5000; i += 7)
+		assert_true(xlb_check_default_timeout(i) < i);
 
 	xlb_model_init(&m);
 	assert_int_equal(m.global.flap_count, 4);
@@ -1379,26 +1440,37 @@ static void test_vip_set(void **state)
 
 	build_sample(&m);
 	assert_int_equal(
-		xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_KEEP, 5000, &err), 0);
+		xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_KEEP, -1, 5000, &err),
+		0);
 	v = xlb_model_vip(&m, &k);
 	assert_int_equal(v->all_down, XLB_ALL_DOWN_KEEP);
+	/* A check-driven down keeps established flows unless told. */
+	assert_int_equal(v->on_check_down, XLB_CHECK_DOWN_KEEP);
 	assert_int_equal(v->slow_start_ms, 5000);
 	/* -1 keeps either. */
-	assert_int_equal(xlb_model_vip_set(&m, &k, -1, 0, &err), 0);
+	assert_int_equal(xlb_model_vip_set(&m, &k, -1, -1, 0, &err), 0);
 	assert_int_equal(v->all_down, XLB_ALL_DOWN_KEEP);
 	assert_int_equal(v->slow_start_ms, 0);
-	assert_int_equal(xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_DROP, -1, &err),
-			 0);
+	assert_int_equal(
+		xlb_model_vip_set(&m, &k, XLB_ALL_DOWN_DROP, -1, -1, &err), 0);
 	assert_int_equal(v->all_down, XLB_ALL_DOWN_DROP);
 	assert_int_equal(v->slow_start_ms, 0);
-	assert_int_equal(xlb_model_vip_set(&m, &k, -1, 3600000, &err), 0);
+	assert_int_equal(xlb_model_vip_set(&m, &k, -1, -1, 3600000, &err), 0);
+	assert_int_equal(
+		xlb_model_vip_set(&m, &k, -1, XLB_CHECK_DOWN_MOVE, -1, &err),
+		0);
+	assert_int_equal(v->on_check_down, XLB_CHECK_DOWN_MOVE);
+	assert_int_equal(v->slow_start_ms, 3600000);
 
-	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_set(&m, &k, 2, -1, &err));
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_set(&m, &k, 2, -1, -1, &err));
 	assert_msg_has(&err, "all_down 2");
 	EXPECT_REJECT(&m, -EINVAL,
-		      xlb_model_vip_set(&m, &k, -1, 3600001, &err));
+		      xlb_model_vip_set(&m, &k, -1, -1, 3600001, &err));
 	assert_msg_has(&err, "slow_start_ms 3600001 out of range");
-	EXPECT_REJECT(&m, -ENOENT, xlb_model_vip_set(&m, &unknown, 1, 1, &err));
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_set(&m, &k, -1, 2, -1, &err));
+	assert_msg_has(&err, "on_check_down 2");
+	EXPECT_REJECT(&m, -ENOENT,
+		      xlb_model_vip_set(&m, &unknown, 1, 1, 1, &err));
 
 	/* Validation sees them too. */
 	m.vips[0].all_down = 2;
@@ -1576,6 +1648,7 @@ int main(void)
 		cmocka_unit_test(test_vip_text_bad),
 		cmocka_unit_test(test_vip_text_messages),
 		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_addr_rules),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_names),

@@ -48,6 +48,8 @@ static int setup(void **state)
 	f->m.vips[0].check.kind = XLB_CHECK_TCP;
 	f->m.vips[0].check.rise = 2;
 	f->m.vips[0].check.fall = 3;
+	/* These tests follow the maps' "down"; keep is tested on its own. */
+	f->m.vips[0].on_check_down = XLB_CHECK_DOWN_MOVE;
 	f->m.global.flap_count = 4;
 	f->m.global.flap_window_ms = 60000;
 	f->m.global.flap_hold_ms = 30000;
@@ -116,6 +118,34 @@ static void test_gaining_a_check_keeps_serving(void **state)
 	result(f, 1, false, 30);
 	assert_true(result(f, 1, false, 40));
 	effective(f, 40, 0, &s, &w);
+	assert_int_equal(s, XLB_BACKEND_DOWN);
+}
+
+/*
+ * keep (the default): a backend its checks take down leaves the ring
+ * but keeps its established flows (drain in the maps); move: down, its
+ * flows re-pick. The operator's down is down either way.
+ */
+static void test_check_down_keep_or_move(void **state)
+{
+	struct fix *f = *state;
+	__u32 w;
+	__u8 s;
+
+	f->m.vips[0].on_check_down = XLB_CHECK_DOWN_KEEP;
+	f->m.vips[0].backends[2].state = XLB_BACKEND_DOWN;
+	xlb_policy_sync(f->p, &f->m, true, 0);
+	result(f, 1, false, 10);
+	result(f, 1, false, 20);
+	assert_true(result(f, 1, false, 30));
+	effective(f, 30, 0, &s, &w);
+	assert_int_equal(s, XLB_BACKEND_DRAIN);
+	effective(f, 30, 2, &s, &w);
+	assert_int_equal(s, XLB_BACKEND_DOWN);
+	effective(f, 30, 1, &s, &w);
+	assert_int_equal(s, XLB_BACKEND_UP);
+	f->m.vips[0].on_check_down = XLB_CHECK_DOWN_MOVE;
+	effective(f, 30, 0, &s, &w);
 	assert_int_equal(s, XLB_BACKEND_DOWN);
 }
 
@@ -283,6 +313,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_gaining_a_check_keeps_serving, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_down_keep_or_move,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_trusts_backends,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fall_then_rise, setup,

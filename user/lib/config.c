@@ -115,6 +115,9 @@ json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids)
 	if (json_object_set_new(j, "check", xlb_check_to_json(&v->check)) ||
 	    json_object_set_new(j, "all_down",
 				json_string(xlb_all_down_name(v->all_down))) ||
+	    json_object_set_new(
+		    j, "on_check_down",
+		    json_string(xlb_check_down_name(v->on_check_down))) ||
 	    json_object_set_new(j, "slow_start_ms",
 				json_integer(v->slow_start_ms)))
 		goto err;
@@ -564,8 +567,9 @@ static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 		     struct xlb_err *err)
 {
 	static const char *const keys[] = {
-		"vip",	 "flags",    "encap",	      "ring_size", "vip_id",
-		"check", "all_down", "slow_start_ms", "backends",  NULL};
+		"vip",		 "flags",    "encap",	 "ring_size",
+		"vip_id",	 "check",    "all_down", "on_check_down",
+		"slow_start_ms", "backends", NULL};
 	struct xlb_vip_cfg v = {0};
 	char path[32], fpath[80];
 	const json_t *bs, *cj;
@@ -613,6 +617,13 @@ static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 		ret = get_str(j, "all_down", path, false, &s, err);
 	if (!ret && s && xlb_parse_all_down(s, &v.all_down, err)) {
 		snprintf(fpath, sizeof(fpath), "%s.all_down", path);
+		err_prefix(err, fpath);
+		return -EINVAL;
+	}
+	if (!ret)
+		ret = get_str(j, "on_check_down", path, false, &s, err);
+	if (!ret && s && xlb_parse_check_down(s, &v.on_check_down, err)) {
+		snprintf(fpath, sizeof(fpath), "%s.on_check_down", path);
 		err_prefix(err, fpath);
 		return -EINVAL;
 	}
@@ -741,8 +752,8 @@ static int sync_dir(const char *path)
 	return ret;
 }
 
-int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
-		   struct xlb_err *err)
+int xlb_model_save_begin(const char *path, const struct xlb_model *m,
+			 bool with_ids, char **tmp_out, struct xlb_err *err)
 {
 	bool had_file = false;
 	mode_t mode = 0644;
@@ -795,17 +806,9 @@ int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
 		xlb_err_set(err, "cannot write %s: %s", tmp, strerror(-ret));
 		goto out_unlink;
 	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		xlb_err_set(err, "cannot rename %s to %s: %s", tmp, path,
-			    strerror(-ret));
-		goto out_unlink;
-	}
-	ret = sync_dir(path);
-	if (ret)
-		xlb_err_set(err, "wrote %s but cannot sync its directory: %s",
-			    path, strerror(-ret));
-	goto out_tmp;
+	*tmp_out = tmp;
+	json_decref(j);
+	return 0;
 
 out_unlink:
 	unlink(tmp);
@@ -814,4 +817,40 @@ out_tmp:
 out_json:
 	json_decref(j);
 	return ret;
+}
+
+int xlb_model_save_end(const char *path, char *tmp, bool keep,
+		       struct xlb_err *err)
+{
+	int ret = 0;
+
+	if (!tmp)
+		return 0;
+	if (!keep) {
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path)) {
+		ret = -errno;
+		xlb_err_set(err, "cannot rename %s to %s: %s", tmp, path,
+			    strerror(-ret));
+		unlink(tmp);
+		goto out;
+	}
+	ret = sync_dir(path);
+	if (ret)
+		xlb_err_set(err, "wrote %s but cannot sync its directory: %s",
+			    path, strerror(-ret));
+out:
+	free(tmp);
+	return ret;
+}
+
+int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
+		   struct xlb_err *err)
+{
+	char *tmp = NULL;
+	int ret = xlb_model_save_begin(path, m, with_ids, &tmp, err);
+
+	return ret ? ret : xlb_model_save_end(path, tmp, true, err);
 }

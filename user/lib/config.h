@@ -15,11 +15,12 @@
  *       { "vip": "198.19.0.1:80/tcp", "flags": "no-sport",
  *         "encap": "default", "ring_size": 65537, "vip_id": 1,
  *         "check": { "kind": "http", "tunnel": true, "port": 0,
- *                    "interval_ms": 1000, "timeout_ms": 500,
+ *                    "interval_ms": 1000, "timeout_ms": 900,
  *                    "rise": 2, "fall": 3, "http_path": "/health",
  *                    "http_status": 200, "http_body": "",
  *                    "udp_send": "", "udp_expect": "", "exec_cmd": "" },
- *         "all_down": "drop", "slow_start_ms": 0,
+ *         "all_down": "drop", "on_check_down": "keep",
+ *         "slow_start_ms": 0,
  *         "backends": [ { "addr": "198.18.1.1", "weight": 1,
  *                         "state": "up", "id": 1 },
  *                       { "addr": "198.18.1.2",
@@ -27,8 +28,8 @@
  *   }
  *
  * Every key but "vip", "addr" and a check's "kind" is optional (defaults
- * as in model.h; a check's "timeout_ms" defaults to 500 or half a shorter
- * interval). A VIP's "check" is inherited by every backend without a
+ * as in model.h; a check's "timeout_ms" defaults to 90% of its interval,
+ * at most 2000). A VIP's "check" is inherited by every backend without a
  * "check" of its own; a backend's own check of kind "none" exempts it.
  * "source_v4": null (or absent) means no prefix: xlbd then uses the
  * interface's own address as the outer source;
@@ -71,5 +72,15 @@ int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err);
  */
 int xlb_model_save(const char *path, const struct xlb_model *m, bool with_ids,
 		   struct xlb_err *err);
+/*
+ * The same in two steps, for a writer that must know the file can be
+ * written before it changes anything else: begin writes and syncs the
+ * temp file (where a full disk shows) and returns its name; end renames
+ * it over path (keep) or removes it, and frees tmp (NULL: nothing).
+ */
+int xlb_model_save_begin(const char *path, const struct xlb_model *m,
+			 bool with_ids, char **tmp, struct xlb_err *err);
+int xlb_model_save_end(const char *path, char *tmp, bool keep,
+		       struct xlb_err *err);
 
 #endif /* XLB_CONFIG_H */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * Both ends of the control protocol (see ctl.h): one JSON object and a
- * newline each way over a Unix stream socket. Sockets are made non-blocking
- * and each message must be read or written within XLB_CTL_TIMEOUT_MS, so
- * neither a silent daemon nor a stuck client can hang the other side.
+ * newline each way over a Unix stream socket. The client's socket is
+ * non-blocking and each message must be read or written within its
+ * deadline, so a silent daemon cannot hang it; the daemon's side of a
+ * connection lives in its event loop (user/xlbd/control.c) and uses only
+ * the parsing and encoding here.
  *
  * xlb_ctl_call returns 0 only for {"ok": true, ...}: *resp is then the
  * whole response (the caller takes "result" from it). A refusal returns
@@ -96,20 +98,13 @@ static int send_all(int fd, const char *buf, size_t len, long long deadline)
 int xlb_ctl_send(int fd, json_t *msg)
 {
 	long long deadline = now_ms() + XLB_CTL_TIMEOUT_MS;
-	char *text;
 	size_t len;
+	char *text = xlb_ctl_encode(msg, &len);
 	int ret;
 
-	if (!msg)
-		return -EINVAL;
-	/* Compact output never holds a raw newline: strings escape it. */
-	text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
+		return msg ? -ENOMEM : -EINVAL;
 	ret = send_all(fd, text, len, deadline);
-	if (!ret)
-		ret = send_all(fd, "\n", 1, deadline);
 	free(text);
 	return ret;
 }
@@ -293,8 +288,8 @@ int xlb_ctl_call(const char *path, const char *op, json_t *args, json_t **resp,
 		 struct xlb_err *err)
 {
 	json_t *req, *r = NULL;
-	size_t len;
-	char *buf;
+	size_t len = 0;
+	char *buf = NULL;
 	int fd, ret;
 
 	*resp = NULL;
@@ -452,33 +447,14 @@ err_close:
 	return ret;
 }
 
-int xlb_ctl_recv(int fd, json_t **req, struct xlb_err *err)
+int xlb_ctl_parse_request(const char *buf, size_t len, json_t **req,
+			  struct xlb_err *err)
 {
 	json_t *r, *args;
-	size_t len;
-	char *buf;
 	int ret;
 
 	*req = NULL;
-	ret = set_nonblock(fd);
-	if (!ret)
-		ret = recv_line(fd, &buf, &len, XLB_CTL_TIMEOUT_MS);
-	if (ret) {
-		if (ret == -ETIMEDOUT)
-			xlb_err_set(err, "no request within %d ms",
-				    XLB_CTL_TIMEOUT_MS);
-		else if (ret == -EMSGSIZE)
-			xlb_err_set(err, "request larger than %d bytes",
-				    XLB_CTL_MAX_MSG);
-		else if (ret == -ECONNRESET)
-			xlb_err_set(err, "client closed without a request");
-		else
-			xlb_err_set(err, "reading a request: %s",
-				    strerror(-ret));
-		return ret;
-	}
 	ret = parse_object(buf, len, &r, err);
-	free(buf);
 	if (ret)
 		return ret;
 	if (!json_is_string(json_object_get(r, "op"))) {
@@ -496,6 +472,27 @@ int xlb_ctl_recv(int fd, json_t **req, struct xlb_err *err)
 err_bad:
 	json_decref(r);
 	return -EBADMSG;
+}
+
+char *xlb_ctl_encode(json_t *msg, size_t *len)
+{
+	char *text, *line;
+	size_t n;
+
+	/* Compact output never holds a raw newline: strings escape it. */
+	text = msg ? json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if (!text)
+		return NULL;
+	n = strlen(text);
+	line = realloc(text, n + 2);
+	if (!line) {
+		free(text);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	*len = n + 1;
+	return line;
 }
 
 json_t *xlb_ctl_ok(json_t *result)

@@ -17,7 +17,8 @@
  *   vip.del           {vip}
  *   vip.list          {}                     -> {"vips": [vip objects]}
  *   vip.show          {vip}                  -> vip object with backends
- *   vip.set           {vip, all_down?, slow_start_ms?}   (at least one)
+ *   vip.set           {vip, all_down?, on_check_down?, slow_start_ms?}
+ *                     (at least one)
  *   backend.add       {vip, addr, weight?, state?}
  *   backend.del       {vip, addr}
  *   backend.set       {vip, addr, weight?, state?}
@@ -49,10 +50,18 @@
 #include "model.h"
 
 #define XLB_CTL_SOCKET_DEFAULT "/run/xlb/xlbd.sock"
-/* Largest request accepted (a config.apply of many VIPs). */
-#define XLB_CTL_MAX_MSG (64 << 20)
+/*
+ * Largest message (a config.apply or config.dump of the largest model,
+ * every backend with its own check, is a few MB).
+ */
+#define XLB_CTL_MAX_MSG (16 << 20)
 /* A message must arrive whole within this time, or the peer is dropped. */
 #define XLB_CTL_TIMEOUT_MS 5000
+/*
+ * Connections xlbd serves at once. One more drops the one that has waited
+ * longest for its request, so idle clients cannot lock the operator out.
+ */
+#define XLB_CTL_MAX_CLIENTS 16
 /*
  * How long a client waits for the answer: longer, because the daemon works
  * meanwhile (a config.apply of many VIPs builds and writes many rings).
@@ -65,9 +74,12 @@ int xlb_ctl_call(const char *path, const char *op, json_t *args, json_t **resp,
 
 /* Server: a listening socket at path (unlinked first) with that mode. */
 int xlb_ctl_listen(const char *path, mode_t mode, struct xlb_err *err);
-/* Read one request from an accepted connection (with the timeout). */
-int xlb_ctl_recv(int fd, json_t **req, struct xlb_err *err);
-/* Send one JSON value and a newline. */
+/* One request line (without its newline) into *req (new reference). */
+int xlb_ctl_parse_request(const char *buf, size_t len, json_t **req,
+			  struct xlb_err *err);
+/* One message as sent: compact JSON and a newline (malloc'd, *len). */
+char *xlb_ctl_encode(json_t *msg, size_t *len);
+/* Send one JSON value and a newline, blocking until the deadline. */
 int xlb_ctl_send(int fd, json_t *msg);
 /* {"ok": true, "result": result} (steals result; NULL = null). */
 json_t *xlb_ctl_ok(json_t *result);

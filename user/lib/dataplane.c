@@ -328,8 +328,22 @@ bool xlb_dp_adopted(const struct xlb_dp *dp)
 	return dp->xdp.adopted;
 }
 
-void xlb_dp_restart_down(const struct xlb_dp *dp, __u8 *down)
+void xlb_dp_restart_down(const struct xlb_dp *dp, const struct xlb_model *m,
+			 __u8 *down)
 {
-	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
-		down[id] = dp->written[id].state == XLB_BACKEND_DOWN;
+	for (size_t i = 0; i < m->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &m->vips[i];
+
+		for (size_t j = 0; j < v->n_backends; j++) {
+			const struct xlb_backend_cfg *b = &v->backends[j];
+			__u8 s;
+
+			if (!b->id || b->id >= XLB_MAX_BACKENDS)
+				continue;
+			s = dp->written[b->id].state;
+			down[b->id] = s == XLB_BACKEND_DOWN ||
+				      (s == XLB_BACKEND_DRAIN &&
+				       b->state == XLB_BACKEND_UP);
+		}
+	}
 }

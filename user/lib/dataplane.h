@@ -87,10 +87,13 @@ const char *xlb_dp_pin_dir(const struct xlb_dp *dp);
 bool xlb_dp_adopted(const struct xlb_dp *dp);
 
 /*
- * After a restart: down[id] = 1 for every backend id the maps say is
- * down (what the checks had taken down stays down until they say
- * otherwise), 0 for the others; down has XLB_MAX_BACKENDS entries.
+ * After a restart: down[id] = 1 for every backend of m that the checks
+ * had taken down, as the maps remember it: down (on_check_down move), or
+ * drain where the operator said up (keep). What the checks took down
+ * stays down until they say otherwise. down has XLB_MAX_BACKENDS entries;
+ * the ids of backends not in m are left as they are.
  */
-void xlb_dp_restart_down(const struct xlb_dp *dp, __u8 *down);
+void xlb_dp_restart_down(const struct xlb_dp *dp, const struct xlb_model *m,
+			 __u8 *down);
 
 #endif /* XLB_DATAPLANE_H */

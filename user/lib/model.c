@@ -64,6 +64,50 @@ static bool addr_stray(const union xlb_addr *a, __u8 family)
 	return family == XLB_AF_INET && (a->v6[1] || a->v6[2] || a->v6[3]);
 }
 
+/*
+ * Why an address can be no VIP and no backend, or NULL: unspecified,
+ * loopback, multicast or the limited broadcast (also IPv4-mapped) never
+ * name one host reachable through the tunnel.
+ */
+static const char *addr_unusable(const union xlb_addr *a, __u8 family)
+{
+	static const __u8 mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const __u8 zero[16];
+	const __u8 *b = a->bytes;
+
+	if (family == XLB_AF_INET6 && !memcmp(b, mapped, sizeof(mapped)))
+		b += 12;
+	else if (family == XLB_AF_INET6) {
+		if (!memcmp(b, zero, 16))
+			return "unspecified";
+		if (!memcmp(b, zero, 15) && b[15] == 1)
+			return "loopback";
+		return b[0] == 0xff ? "multicast" : NULL;
+	}
+	if (!b[0] && !b[1] && !b[2] && !b[3])
+		return "unspecified";
+	if (b[0] == 127)
+		return "loopback";
+	if ((b[0] & 0xf0) == 0xe0)
+		return "multicast";
+	if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+		return "broadcast";
+	return NULL;
+}
+
+int xlb_addr_check(const union xlb_addr *a, __u8 family, const char *what,
+		   struct xlb_err *err)
+{
+	const char *why = addr_unusable(a, family);
+	char buf[XLB_ADDR_STRLEN];
+
+	if (!why)
+		return 0;
+	xlb_err_set(err, "%s address %s is %s: expected a unicast address",
+		    what, xlb_format_addr(a, family, buf, sizeof(buf)), why);
+	return -EINVAL;
+}
+
 static void addr_normalise(union xlb_addr *a, __u8 family)
 {
 	if (family == XLB_AF_INET)
@@ -290,7 +334,9 @@ static bool vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 	    a->n_backends != b->n_backends ||
 	    (with_ids && a->vip_id != b->vip_id) ||
 	    !xlb_check_equal(&a->check, &b->check) ||
-	    a->all_down != b->all_down || a->slow_start_ms != b->slow_start_ms)
+	    a->all_down != b->all_down ||
+	    a->slow_start_ms != b->slow_start_ms ||
+	    a->on_check_down != b->on_check_down)
 		return false;
 	for (size_t i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i], with_ids))
@@ -401,7 +447,7 @@ void xlb_check_init(struct xlb_check_cfg *c)
 	c->kind = XLB_CHECK_NONE;
 	c->tunnel = 1;
 	c->interval_ms = XLB_CHECK_INTERVAL_MS_DEFAULT;
-	c->timeout_ms = XLB_CHECK_TIMEOUT_MS_DEFAULT;
+	c->timeout_ms = xlb_check_default_timeout(c->interval_ms);
 	c->rise = XLB_CHECK_RISE_DEFAULT;
 	c->fall = XLB_CHECK_FALL_DEFAULT;
 	c->http_status = XLB_CHECK_HTTP_STATUS_DEFAULT;
@@ -410,10 +456,11 @@ void xlb_check_init(struct xlb_check_cfg *c)
 
 __u32 xlb_check_default_timeout(__u32 interval_ms)
 {
-	/* Fast checks would otherwise be refused for a value never given. */
-	if (interval_ms > XLB_CHECK_TIMEOUT_MS_DEFAULT)
-		return XLB_CHECK_TIMEOUT_MS_DEFAULT;
-	return interval_ms > 1 ? interval_ms / 2 : 1;
+	__u64 t = (__u64)interval_ms * XLB_CHECK_TIMEOUT_PERCENT / 100;
+
+	if (t > XLB_CHECK_TIMEOUT_MS_CAP)
+		return XLB_CHECK_TIMEOUT_MS_CAP;
+	return t ? t : 1;
 }
 
 #define KIND_BIT(k) (1u << (k))
@@ -590,6 +637,8 @@ static int check_vip(const struct xlb_vip_cfg *v, struct xlb_err *err)
 		xlb_err_set(err, "IPv4 VIP address has non-zero upper words");
 		return -EINVAL;
 	}
+	if (xlb_addr_check(&k->addr, k->family, "VIP", err))
+		return -EINVAL;
 	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP) {
 		xlb_err_set(err,
 			    "VIP protocol %u not supported: expected tcp "
@@ -618,6 +667,12 @@ static int check_vip(const struct xlb_vip_cfg *v, struct xlb_err *err)
 	    v->all_down != XLB_ALL_DOWN_KEEP) {
 		xlb_err_set(err, "unknown all_down %u: expected drop or keep",
 			    v->all_down);
+		return -EINVAL;
+	}
+	if (v->on_check_down > XLB_CHECK_DOWN_MOVE) {
+		xlb_err_set(err,
+			    "unknown on_check_down %u: expected keep or move",
+			    v->on_check_down);
 		return -EINVAL;
 	}
 	if (v->slow_start_ms > XLB_SLOW_START_MS_MAX) {
@@ -661,6 +716,8 @@ static int check_backend(const struct xlb_backend_cfg *b, struct xlb_err *err)
 			    "IPv4 backend address has non-zero upper words");
 		return -EINVAL;
 	}
+	if (xlb_addr_check(&b->addr, b->family, "backend", err))
+		return -EINVAL;
 	if (b->state != XLB_BACKEND_UP && b->state != XLB_BACKEND_DRAIN &&
 	    b->state != XLB_BACKEND_DOWN) {
 		xlb_err_set(err,
@@ -1004,7 +1061,8 @@ static int find_vip(const struct xlb_model *m, const struct xlb_vip_key *key,
 }
 
 int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
-		      int all_down, long slow_start_ms, struct xlb_err *err)
+		      int all_down, int on_check_down, long slow_start_ms,
+		      struct xlb_err *err)
 {
 	struct xlb_vip_cfg *v;
 	int ret;
@@ -1013,6 +1071,12 @@ int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
 	    all_down != XLB_ALL_DOWN_KEEP) {
 		xlb_err_set(err, "unknown all_down %d: expected drop or keep",
 			    all_down);
+		return -EINVAL;
+	}
+	if (on_check_down > XLB_CHECK_DOWN_MOVE) {
+		xlb_err_set(err,
+			    "unknown on_check_down %d: expected keep or move",
+			    on_check_down);
 		return -EINVAL;
 	}
 	if (slow_start_ms > XLB_SLOW_START_MS_MAX) {
@@ -1025,6 +1089,8 @@ int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
 		return ret;
 	if (all_down >= 0)
 		v->all_down = all_down;
+	if (on_check_down >= 0)
+		v->on_check_down = on_check_down;
 	if (slow_start_ms >= 0)
 		v->slow_start_ms = slow_start_ms;
 	return 0;
@@ -1378,8 +1444,19 @@ int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err)
 	} else {
 		char *colon = strchr(addr, ':');
 
-		/* Two colons or more: a bare IPv6 address, so no port. */
-		if (colon && !strchr(colon + 1, ':')) {
+		/*
+		 * Two colons or more: IPv6 without brackets. Refused, since
+		 * "2001:db8::1:80" is an address and may be meant as a port.
+		 */
+		if (colon && strchr(colon + 1, ':')) {
+			xlb_err_set(err,
+				    "IPv6 address in '%s' needs brackets: "
+				    "[ADDR]:PORT/PROTO, or [ADDR]/PROTO for "
+				    "every port",
+				    s);
+			return -EINVAL;
+		}
+		if (colon) {
 			*colon = '\0';
 			port = colon + 1;
 		}
@@ -1653,4 +1730,30 @@ const char *xlb_all_down_name(__u8 all_down)
 {
 	return all_down <= XLB_ALL_DOWN_KEEP ? all_down_names[all_down]
 					     : "unknown";
+}
+
+static const char *const check_down_names[] = {
+	[XLB_CHECK_DOWN_KEEP] = "keep",
+	[XLB_CHECK_DOWN_MOVE] = "move",
+};
+
+int xlb_parse_check_down(const char *s, __u8 *on_check_down,
+			 struct xlb_err *err)
+{
+	int i = name_index(check_down_names, 0, XLB_CHECK_DOWN_MOVE + 1, s);
+
+	if (i >= 0) {
+		*on_check_down = i;
+		return 0;
+	}
+	xlb_err_set(err, "unknown on_check_down '%s': expected keep or move",
+		    s ? s : "");
+	return -EINVAL;
+}
+
+const char *xlb_check_down_name(__u8 on_check_down)
+{
+	return on_check_down <= XLB_CHECK_DOWN_MOVE
+		       ? check_down_names[on_check_down]
+		       : "unknown";
 }

@@ -49,7 +49,13 @@ enum xlb_check_kind {
 #define XLB_CHECK_INTERVAL_MS_MIN     10
 #define XLB_CHECK_INTERVAL_MS_MAX     3600000
 #define XLB_CHECK_INTERVAL_MS_DEFAULT 1000
-#define XLB_CHECK_TIMEOUT_MS_DEFAULT  500
+/*
+ * A check's default timeout: 90% of its interval, at most 2 s. A slow
+ * answer from a busy host (or a busy balancer) is still an answer; the
+ * timeout stays below the interval so probes never pile up.
+ */
+#define XLB_CHECK_TIMEOUT_PERCENT     90
+#define XLB_CHECK_TIMEOUT_MS_CAP      2000
 #define XLB_CHECK_RUN_MAX	      100 /* rise and fall */
 #define XLB_CHECK_RISE_DEFAULT	      2
 #define XLB_CHECK_FALL_DEFAULT	      3
@@ -83,6 +89,19 @@ enum xlb_all_down {
 	XLB_ALL_DOWN_KEEP = 1, /* keep the last ring: trust the checks less */
 };
 
+/*
+ * What a backend's established flows do when its checks take it down
+ * (xlb_vip_cfg.on_check_down). The operator's `down` always moves them.
+ */
+enum xlb_check_down {
+	/* Out of the ring, flows stay (drain in the maps): IPVS with
+	 * expire_nodest_conn=0 and Katran do the same. A check can fail
+	 * while the service still answers its connections. */
+	XLB_CHECK_DOWN_KEEP = 0,
+	/* Down in the maps: flows re-pick on their next packet. */
+	XLB_CHECK_DOWN_MOVE = 1,
+};
+
 #define XLB_SLOW_START_MS_MAX 3600000
 
 /*
@@ -114,6 +133,7 @@ struct xlb_vip_cfg {
 	__u32 vip_id;		/* 1 .. XLB_MAX_VIPS-1; 0 until allocated */
 	struct xlb_check_cfg check; /* inherited by its backends; kind NONE */
 	__u8 all_down;		    /* enum xlb_all_down */
+	__u8 on_check_down;	    /* enum xlb_check_down */
 	__u32 slow_start_ms;	    /* weight ramp after recovery; 0 = none */
 	size_t n_backends;
 	struct xlb_backend_cfg *backends; /* kept sorted by (family, addr) */
@@ -168,7 +188,7 @@ const struct xlb_check_cfg *xlb_backend_check(const struct xlb_vip_cfg *v,
 
 /*
  * Checks. init gives the defaults: kind NONE, through the tunnel, the
- * VIP's port, every 1000 ms with a 500 ms timeout, rise 2, fall 3, HTTP
+ * VIP's port, every 1000 ms with a 900 ms timeout, rise 2, fall 3, HTTP
  * "GET /" expecting 200. validate checks one check alone (ranges, strings
  * terminated, what its kind needs; kind NONE ignores every other field);
  * vip_check_validate adds what depends on the VIP: a port-less VIP has no
@@ -182,8 +202,8 @@ int xlb_vip_check_validate(const struct xlb_vip_key *k,
 bool xlb_check_equal(const struct xlb_check_cfg *a,
 		     const struct xlb_check_cfg *b);
 /*
- * The timeout of a check whose definition gives none: the default, or
- * half the interval when the interval is not longer than the default.
+ * The timeout of a check whose definition gives none: 90% of the
+ * interval, at most XLB_CHECK_TIMEOUT_MS_CAP.
  */
 __u32 xlb_check_default_timeout(__u32 interval_ms);
 /*
@@ -215,7 +235,8 @@ int xlb_model_backend_set(struct xlb_model *m, const struct xlb_vip_key *key,
 			  int state, struct xlb_err *err);
 
 /*
- * vip_set: all_down and slow_start_ms < 0 keep the current value.
+ * vip_set: all_down, on_check_down and slow_start_ms < 0 keep the
+ * current value.
  * check_set replaces the whole check of a VIP (backend NULL) or of one
  * of its backends (which then stops inheriting the VIP's); a kind NONE
  * check is stored with the defaults. check_del sets a VIP's check to kind
@@ -223,7 +244,8 @@ int xlb_model_backend_set(struct xlb_model *m, const struct xlb_vip_key *key,
  * is no such check. global_set validates g and makes it the global knobs.
  */
 int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
-		      int all_down, long slow_start_ms, struct xlb_err *err);
+		      int all_down, int on_check_down, long slow_start_ms,
+		      struct xlb_err *err);
 int xlb_model_check_set(struct xlb_model *m, const struct xlb_vip_key *vip,
 			const union xlb_addr *backend, __u8 family,
 			const struct xlb_check_cfg *c, struct xlb_err *err);
@@ -237,13 +259,24 @@ int xlb_model_global_set(struct xlb_model *m, const struct xlb_global_cfg *g,
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
 
 /*
+ * The address rule of VIPs and backends, which the model's validation
+ * applies (and the CLI before asking xlbd): unspecified, loopback,
+ * multicast and broadcast addresses are refused with err naming `what`
+ * ("VIP", "backend") and why.
+ */
+int xlb_addr_check(const union xlb_addr *a, __u8 family, const char *what,
+		   struct xlb_err *err);
+
+/*
  * Text forms. Addresses: "198.19.0.1", "2001:db8::1". VIPs:
  * "198.19.0.1:80/tcp", "[2001:db8::1]:443/udp", port-less
- * "198.19.0.1/tcp" and "[2001:db8::1]/udp" (or "2001:db8::1/udp").
+ * "198.19.0.1/tcp" and "[2001:db8::1]/udp". An IPv6 VIP needs its
+ * brackets: "2001:db8::1:80/tcp" could be a port-less VIP or port 80.
  * Prefixes: "198.18.0.0/24". Flags: comma-separated names
  * "no-sport,no-flow-table,dport-only" ("" or "none" = 0). Encap: "default",
  * "ipip", "gue". States: "up", "drain", "down". Check kinds: "none",
- * "tcp", "http", "udp", "exec". All down: "drop", "keep". Parsers return
+ * "tcp", "http", "udp", "exec". All down: "drop", "keep". On check down:
+ * "keep", "move". Parsers return
  * 0 or -EINVAL with err set; formatters return the buffer.
  */
 int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family,
@@ -265,6 +298,9 @@ int xlb_parse_check_kind(const char *s, __u8 *kind, struct xlb_err *err);
 const char *xlb_check_kind_name(__u8 kind);
 int xlb_parse_all_down(const char *s, __u8 *all_down, struct xlb_err *err);
 const char *xlb_all_down_name(__u8 all_down);
+int xlb_parse_check_down(const char *s, __u8 *on_check_down,
+			 struct xlb_err *err);
+const char *xlb_check_down_name(__u8 on_check_down);
 /* Strict unsigned integer in [min, max]; rejects signs, junk, overflow. */
 int xlb_parse_uint(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out, struct xlb_err *err);

@@ -204,8 +204,12 @@ int xlb_policy_effective(const struct xlb_policy *p, const struct xlb_model *m,
 				b->weight *= XLB_SLOW_START_SCALE;
 			if (b->state != XLB_BACKEND_UP || !h->checked)
 				continue;
+			/* Out of the ring either way; keep: its flows stay. */
 			if (!healthy(h))
-				b->state = XLB_BACKEND_DOWN;
+				b->state =
+					v->on_check_down == XLB_CHECK_DOWN_MOVE
+						? XLB_BACKEND_DOWN
+						: XLB_BACKEND_DRAIN;
 			else if (h->up_ms)
 				b->weight = ramp(b->weight, now_ms - h->up_ms,
 						 v->slow_start_ms);

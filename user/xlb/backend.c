@@ -38,6 +38,8 @@ static int backend_args(int argc, char **argv, bool with_opts, bool need_opt,
 		ret = check_vip(pos[0], &key);
 	if (!ret)
 		ret = check_addr(pos[1], &addr, &family);
+	if (!ret && xlb_addr_check(&addr, family, "backend", &err))
+		ret = usage_err("%s", err.msg);
 	if (!ret && opts[0].val)
 		ret = check_uint("weight", opts[0].val, 0, XLB_WEIGHT_MAX,
 				 &weight);

@@ -127,7 +127,15 @@ static int do_status(int argc, char **argv)
 			   json_is_true(v));
 	print_jstring(PRINT_ANY, "gateway_mac", "gateway mac:  %s\n", r);
 	print_jstring(PRINT_ANY, "pin_dir", "pin dir:      %s\n", r);
-	print_jstring(PRINT_ANY, "state_file", "state file:   %s\n", r);
+	print_jstring(PRINT_ANY, "state_file", "state file:   %s", r);
+	v = json_object_get(r, "unsaved");
+	/* A live model the state file does not hold: a restart reverts it. */
+	if (json_is_true(v))
+		print_text(
+			" (UNSAVED: the live state differs; see xlbd's log)");
+	if (json_is_boolean(v))
+		print_bool(PRINT_JSON, "unsaved", NULL, json_is_true(v));
+	print_nl();
 	print_jstring(PRINT_ANY, "socket", "socket:       %s\n", r);
 	print_juint(PRINT_ANY, "vips", "vips:         %llu\n", r);
 	print_juint(PRINT_ANY, "backends", "backends:     %llu\n", r);

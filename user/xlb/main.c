@@ -38,8 +38,10 @@ static const char usage_text[] =
 	"OPTIONS := { -j | --json }             print JSON\n"
 	"           { -s | --socket } PATH      xlbd's socket "
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"
-	"           --pin-dir DIR               pinned maps "
-	"(default " XLB_PIN_DIR_DEFAULT ")\n"
+	"           --pin-dir DIR               pinned maps (default: "
+	"the daemon's\n"
+	"                                       with -s, else "
+	XLB_PIN_DIR_DEFAULT ")\n"
 	"           { -v | --verbose }          libbpf messages, requests\n"
 	"           { -h | --help }             this text\n"
 	"           --version                   print the version\n"
@@ -318,9 +320,11 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			cli.socket = optarg;
+			cli.socket_given = true;
 			break;
 		case 'P':
 			cli.pin_dir = optarg;
+			cli.pin_dir_given = true;
 			break;
 		case 'v':
 			cli.verbose = true;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "print.h"
+#include "ctl.h"
 #include "stats.h"
 #include "xlb.h"
 
@@ -388,6 +389,30 @@ static int watch(struct view *v, unsigned long secs)
 	return ret;
 }
 
+/*
+ * With -s and no --pin-dir, the maps of that daemon: it says where they
+ * are. A daemon that does not answer leaves the default, so counters
+ * stay readable while it is down.
+ */
+static void pin_dir_of_daemon(void)
+{
+	static char dir[4096];
+	struct xlb_err err = {{0}};
+	const char *p;
+	json_t *resp;
+
+	if (!cli.socket_given || cli.pin_dir_given ||
+	    xlb_ctl_call(cli.socket, "status", NULL, &resp, &err))
+		return;
+	p = json_string_value(
+		json_object_get(json_object_get(resp, "result"), "pin_dir"));
+	if (p && strlen(p) < sizeof(dir)) {
+		strcpy(dir, p);
+		cli.pin_dir = dir;
+	}
+	json_decref(resp);
+}
+
 static int run_stats(enum scope scope, int argc, char **argv)
 {
 	static const char *const vip_names[] = {"VIP"};
@@ -417,6 +442,7 @@ static int run_stats(enum scope scope, int argc, char **argv)
 	if (ret)
 		return ret;
 
+	pin_dir_of_daemon();
 	ret = xlb_pins_open(cli.pin_dir, &v.pins, &err);
 	if (ret)
 		return fail(ret, "%s", err.msg);

@@ -4,7 +4,7 @@
  * object from xlbd is the config.h one with its ids and the ring's
  * fingerprint:
  *   {"vip", "flags", "encap", "ring_size", "vip_id", "check",
- *    "all_down", "slow_start_ms", "fingerprint",
+ *    "all_down", "on_check_down", "slow_start_ms", "fingerprint",
  *    "backends": [{"addr", "weight", "state", "id", "check"?}]}
  */
 #include <errno.h>
@@ -23,6 +23,7 @@ static int do_vip_add(int argc, char **argv)
 	static const char *const names[] = {"VIP"};
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
+	char vs[XLB_VIP_STRLEN];
 	unsigned long ring = 0;
 	const char *pos[1];
 	json_t *args, *resp;
@@ -36,6 +37,8 @@ static int do_vip_add(int argc, char **argv)
 		ret = check_vip(pos[0], &key);
 	if (ret)
 		return ret;
+	if (xlb_addr_check(&key.addr, key.family, "VIP", &err))
+		return usage_err("%s", err.msg);
 	if (opts[0].val && xlb_parse_flags(opts[0].val, &flags, &err))
 		return usage_err("%s", err.msg);
 	if (opts[1].val && xlb_parse_encap(opts[1].val, &encap, &err))
@@ -58,24 +61,29 @@ static int do_vip_add(int argc, char **argv)
 		json_object_set_new(args, "ring_size", json_integer(ring));
 	ret = call_xlbd("vip.add", args, &resp);
 	json_decref(resp);
+	/* As parsed: the operator sees what the text was taken to mean. */
+	if (!ret)
+		print_string(PRINT_ANY, "vip", "added VIP %s\n",
+			     xlb_format_vip(&key, vs, sizeof(vs)));
 	return ret;
 }
 
 static int do_vip_set(int argc, char **argv)
 {
 	struct opt opts[] = {{"--all-down", NULL, false},
-			     {"--slow-start", NULL, false}};
+			     {"--slow-start", NULL, false},
+			     {"--on-check-down", NULL, false}};
 	static const char *const names[] = {"VIP"};
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	unsigned long slow = 0;
 	json_t *args, *resp;
 	const char *vip;
-	__u8 all_down;
+	__u8 all_down, check_down;
 	size_t n;
 	int ret;
 
-	ret = parse_args(argc, argv, opts, 2, &vip, 1, 1, names, &n);
+	ret = parse_args(argc, argv, opts, 3, &vip, 1, 1, names, &n);
 	if (!ret)
 		ret = check_vip(vip, &key);
 	if (ret)
@@ -87,9 +95,11 @@ static int do_vip_set(int argc, char **argv)
 		if (ret)
 			return ret;
 	}
-	if (!opts[0].val && !opts[1].val)
-		return usage_err("nothing to set: give --all-down or "
-				 "--slow-start");
+	if (opts[2].val && xlb_parse_check_down(opts[2].val, &check_down, &err))
+		return usage_err("--on-check-down: %s", err.msg);
+	if (!opts[0].val && !opts[1].val && !opts[2].val)
+		return usage_err("nothing to set: give --all-down, "
+				 "--on-check-down or --slow-start");
 
 	args = json_pack("{s:s}", "vip", vip);
 	if (opts[0].val)
@@ -97,6 +107,10 @@ static int do_vip_set(int argc, char **argv)
 				    json_string(xlb_all_down_name(all_down)));
 	if (opts[1].val)
 		json_object_set_new(args, "slow_start_ms", json_integer(slow));
+	if (opts[2].val)
+		json_object_set_new(
+			args, "on_check_down",
+			json_string(xlb_check_down_name(check_down)));
 	ret = call_xlbd("vip.set", args, &resp);
 	json_decref(resp);
 	return ret;
@@ -191,6 +205,7 @@ static int do_vip_list(int argc, char **argv)
 		print_jstring(PRINT_ANY, "fingerprint", NULL, v);
 		print_check_json("check", json_object_get(v, "check"));
 		print_jstring(PRINT_JSON, "all_down", NULL, v);
+		print_jstring(PRINT_JSON, "on_check_down", NULL, v);
 		print_juint(PRINT_JSON, "slow_start_ms", NULL, v);
 		print_vip_backends_json(v);
 		row_close();
@@ -230,6 +245,7 @@ static int do_vip_show(int argc, char **argv)
 			   check_kind(v), vip);
 	print_check_json("check", json_object_get(v, "check"));
 	print_jstring(PRINT_ANY, "all_down", "all down:     %s\n", v);
+	print_jstring(PRINT_ANY, "on_check_down", "check down:   %s\n", v);
 	print_juint(PRINT_ANY, "slow_start_ms", "slow start:   %llu ms\n", v);
 	list = json_object_get(v, "backends");
 	if (json_array_size(list) == 0)
@@ -272,9 +288,10 @@ const struct object vip_object = {
 		"       xlb vip { del | delete } VIP\n"
 		"       xlb vip [ list | ls ]\n"
 		"       xlb vip show VIP\n"
-		"       xlb vip set VIP { --all-down ALL_DOWN | --slow-start "
-		"MS "
-		"}...\n"
+		"       xlb vip set VIP { --all-down ALL_DOWN | "
+		"--on-check-down "
+		"CHECK_DOWN |\n"
+		"                         --slow-start MS }...\n"
 		"       xlb vip help\n"
 		"VIP := { ADDR4[:PORT] | [ADDR6][:PORT] }/PROTO    e.g. "
 		"198.19.0.1:80/tcp, [2001:db8::1]:443/udp\n"
@@ -289,6 +306,13 @@ const struct object vip_object = {
 		"ALL_DOWN := { drop | keep }    when every backend is down: "
 		"drop new\n"
 		"            traffic (default) or keep the last ring\n"
+		"CHECK_DOWN := { keep | move }  when its checks take a backend "
+		"down:\n"
+		"            it leaves the ring and its established flows stay "
+		"(keep,\n"
+		"            default) or re-pick on their next packet (move); "
+		"the\n"
+		"            operator's --state down always moves them\n"
 		"MS := 0..3600000               a recovered backend's weight "
 		"ramps up\n"
 		"      over MS (default 0: at once)\n"

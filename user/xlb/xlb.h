@@ -21,6 +21,7 @@
 struct cli {
 	const char *socket;  /* xlbd's control socket */
 	const char *pin_dir; /* where the maps are pinned */
+	bool socket_given, pin_dir_given; /* -s, --pin-dir on the line */
 	bool verbose;
 	const char *object;  /* for messages: "vip" */
 	const char *command; /* and "add"; NULL for the object alone */

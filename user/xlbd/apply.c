@@ -67,9 +67,57 @@ int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
 	return ret;
 }
 
+/*
+ * The state file is written (and synced) before the maps change, so a
+ * full or read-only state directory refuses the change with nothing
+ * changed: a live change a restart would revert is never made. Only the
+ * final rename can still fail after the maps took the change; then the
+ * change stays live and xlbd says it is unsaved (status, metrics, log)
+ * until a save succeeds. A restart's restore, which changes nothing the
+ * operator asked, goes on unsaved rather than leave the balancer
+ * unmanaged.
+ */
+static int save_begin(struct xlbd *d, const struct xlb_model *next, char **tmp,
+		      struct xlb_err *err)
+{
+	char why[sizeof(err->msg)];
+	int ret = xlb_model_save_begin(d->state_path, next, true, tmp, err);
+
+	if (!ret)
+		return 0;
+	snprintf(why, sizeof(why), "%s", err->msg);
+	if (d->restoring) {
+		xlbd_log(LOG_ERR, "the restored state is unsaved: %s", why);
+		d->unsaved = true;
+		*tmp = NULL;
+		return 0;
+	}
+	xlb_err_set(err, "nothing changed: cannot save the state: %s", why);
+	return ret;
+}
+
+static void save_end(struct xlbd *d, char *tmp)
+{
+	struct xlb_err err = {{0}};
+
+	if (!tmp)
+		return;
+	if (xlb_model_save_end(d->state_path, tmp, true, &err)) {
+		d->unsaved = true;
+		xlbd_log(LOG_ERR, "the change is live but unsaved: %s",
+			 err.msg);
+		return;
+	}
+	if (d->unsaved)
+		xlbd_log(LOG_NOTICE, "the state is saved again in %s",
+			 d->state_path);
+	d->unsaved = false;
+}
+
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 {
 	struct xlb_model eff;
+	char *tmp = NULL;
 	int ret;
 
 	ret = xlb_model_validate(next, err);
@@ -79,6 +127,8 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	}
 	pthread_mutex_lock(&d->lock);
 	ret = xlb_dp_assign_ids(d->dp, &d->effective, next, err);
+	if (!ret)
+		ret = save_begin(d, next, &tmp, err);
 	if (!ret) {
 		xlb_policy_sync(d->policy, next, d->restoring, xlbd_now_ms());
 		ret = xlb_policy_effective(d->policy, next, xlbd_now_ms(),
@@ -89,6 +139,7 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	if (!ret)
 		ret = apply_effective(d, &eff, err);
 	if (ret) {
+		xlb_model_save_end(d->state_path, tmp, false, NULL);
 		/* The policy must describe the model still in force. */
 		xlb_policy_sync(d->policy, &d->model, true, xlbd_now_ms());
 		pthread_mutex_unlock(&d->lock);
@@ -97,22 +148,10 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	}
 	xlb_model_free(&d->model);
 	d->model = *next;
+	save_end(d, tmp);
 	pthread_mutex_unlock(&d->lock);
 	xlbd_checks_sync(d);
 	rearm_tick(d);
-
-	ret = xlb_model_save(d->state_path, &d->model, true, err);
-	if (ret) {
-		char why[sizeof(err->msg)];
-
-		snprintf(why, sizeof(why), "%s", err->msg);
-		xlb_err_set(err,
-			    "the change is live, but saving the state failed: "
-			    "%s",
-			    why);
-		xlbd_log(LOG_ERR, "%s", err->msg);
-		return -EIO;
-	}
 	xlbd_log(LOG_INFO, "applied: %zu VIPs", d->model.n_vips);
 	return 0;
 }

@@ -170,7 +170,7 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 		 m[2], m[3], m[4], m[5]);
 	return xlb_ctl_ok(json_pack(
 		"{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-		"s:b}",
+		"s:b, s:b}",
 		"version", XLB_VERSION, "interface", d->ifname, "ifindex",
 		xlb_dp_ifindex(d->dp), "xdp_mode", xlb_dp_xdp_mode(d->dp),
 		"prog_id", (json_int_t)xlb_dp_prog_id(d->dp), "pin_dir",
@@ -178,7 +178,7 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 		d->socket_path, "gateway_mac", mac, "vips",
 		(json_int_t)d->model.n_vips, "backends", (json_int_t)nb,
 		"uptime_s", (json_int_t)(time(NULL) - d->started), "adopted",
-		xlb_dp_adopted(d->dp)));
+		xlb_dp_adopted(d->dp), "unsaved", d->unsaved));
 }
 
 static json_t *do_vip_add(struct xlbd *d, const json_t *args)
@@ -485,8 +485,8 @@ static json_t *do_vip_set(struct xlbd *d, const json_t *args)
 	struct xlb_model next;
 	json_int_t slow = -1;
 	bool has_slow = false;
-	const char *s = NULL;
-	__u8 all_down = 0;
+	const char *s = NULL, *cd = NULL;
+	__u8 all_down = 0, on_check_down = 0;
 	int ret;
 
 	ret = arg_vip(args, &key, &err);
@@ -495,11 +495,15 @@ static json_t *do_vip_set(struct xlbd *d, const json_t *args)
 	if (!ret && s)
 		ret = xlb_parse_all_down(s, &all_down, &err);
 	if (!ret)
+		ret = arg_str(args, "on_check_down", false, &cd, &err);
+	if (!ret && cd)
+		ret = xlb_parse_check_down(cd, &on_check_down, &err);
+	if (!ret)
 		ret = arg_uint(args, "slow_start_ms", 0, XLB_SLOW_START_MS_MAX,
 			       &slow, &has_slow, &err);
-	if (!ret && !s && !has_slow) {
-		xlb_err_set(&err,
-			    "nothing to set: give all_down or slow_start_ms");
+	if (!ret && !s && !cd && !has_slow) {
+		xlb_err_set(&err, "nothing to set: give all_down, "
+				  "on_check_down or slow_start_ms");
 		ret = -EINVAL;
 	}
 	if (ret)
@@ -508,6 +512,7 @@ static json_t *do_vip_set(struct xlbd *d, const json_t *args)
 		return xlb_ctl_error(-ENOMEM, "out of memory");
 	return finish(d, &next,
 		      xlb_model_vip_set(&next, &key, s ? all_down : -1,
+					cd ? on_check_down : -1,
 					has_slow ? (long)slow : -1, &err),
 		      &err);
 }
@@ -720,8 +725,8 @@ static const char *const backend_args[] = {"vip", "addr", "weight", "state",
 					   NULL};
 static const char *const backend_del_args[] = {"vip", "addr", NULL};
 static const char *const config_args[] = {"config", NULL};
-static const char *const vip_set_args[] = {"vip", "all_down", "slow_start_ms",
-					   NULL};
+static const char *const vip_set_args[] = {"vip", "all_down", "on_check_down",
+					   "slow_start_ms", NULL};
 static const char *const check_set_args[] = {
 	"vip",	    "backend",	   "kind",	  "tunnel",
 	"port",	    "interval_ms", "timeout_ms",  "rise",

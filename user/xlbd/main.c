@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,28 +80,6 @@ static void usage(FILE *f)
 		"  -h, --help, --version\n",
 		XLBD_STATE_DIR_DEFAULT, XLBD_PIN_DIR_DEFAULT,
 		XLB_CTL_SOCKET_DEFAULT, XLBD_METRICS_DEFAULT, XLB_MAX_FLOWS);
-}
-
-/* Serves one connection: one request, one response. */
-static void on_ctl(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd *d = container_of(w, struct xlbd, ctl_watch);
-	struct xlb_err err = {{0}};
-	json_t *req = NULL, *resp;
-	int fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
-
-	(void)events;
-	if (fd < 0)
-		return;
-	if (xlb_ctl_recv(fd, &req, &err))
-		resp = xlb_ctl_error(-EINVAL, err.msg);
-	else
-		resp = xlbd_handle(d, req);
-	if (resp)
-		xlb_ctl_send(fd, resp);
-	json_decref(resp);
-	json_decref(req);
-	close(fd);
 }
 
 static void on_signal(struct xlb_watch *w, uint32_t events)
@@ -230,6 +209,12 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	if (!ret) {
 		xlbd_log(LOG_NOTICE, "restored %zu VIPs from %s", m->n_vips,
 			 d->state_path);
+		if (config_path)
+			xlbd_log(LOG_NOTICE,
+				 "ignoring --config %s: the state file %s "
+				 "exists and holds the operator's changes "
+				 "('xlb config apply %s' replaces them)",
+				 config_path, d->state_path, config_path);
 		return 0;
 	}
 	if (ret != -ENOENT) {
@@ -255,7 +240,106 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	return ret;
 }
 
-int main(int argc, char **argv)
+/* What main needs beyond struct xlbd from the command line. */
+struct opts {
+	struct xlb_dp_opts dpo;
+	const char *state_dir, *config;
+	bool gw_given;
+	mode_t mode;
+};
+
+/* "0660", "660": permission bits in octal. */
+static int parse_mode(const char *s, mode_t *mode)
+{
+	unsigned long v = 0;
+	size_t n = strlen(s);
+
+	if (!n || n > 4 || strspn(s, "01234567") != n)
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		v = v * 8 + (*p - '0');
+	if (v > 0777)
+		return -EINVAL;
+	*mode = v;
+	return 0;
+}
+
+/* One option: 0, or -EINVAL after a message (a usage error). */
+static int parse_opt(int opt, const char *arg, struct xlbd *d, struct opts *o)
+{
+	struct xlb_err err = {{0}};
+	unsigned long flows;
+
+	switch (opt) {
+	case 'i':
+		o->dpo.ifname = d->ifname = arg;
+		return 0;
+	case 'c':
+		o->config = arg;
+		return 0;
+	case 'S':
+		o->state_dir = arg;
+		return 0;
+	case 'P':
+		o->dpo.pin_dir = arg;
+		return 0;
+	case 's':
+		d->socket_path = arg;
+		return 0;
+	case 'M':
+		if (!parse_mode(arg, &o->mode))
+			return 0;
+		fprintf(stderr,
+			"xlbd: --socket-mode: expected an octal mode "
+			"like 0600 or 0660, not '%s'\n",
+			arg);
+		return -EINVAL;
+	case 'g':
+		o->gw_given = true;
+		if (!xlbd_parse_mac(arg, o->dpo.gw_mac))
+			return 0;
+		fprintf(stderr,
+			"xlbd: --gateway-mac: '%s' is not a MAC "
+			"address\n",
+			arg);
+		return -EINVAL;
+	case 'x':
+		if (!xlb_xdp_mode_parse(arg, &o->dpo.mode))
+			return 0;
+		fprintf(stderr,
+			"xlbd: --xdp-mode: expected native or generic, "
+			"not '%s'\n",
+			arg);
+		return -EINVAL;
+	case 'm':
+		d->metrics_addr = strcmp(arg, "off") ? arg : NULL;
+		if (!d->metrics_addr || !xlbd_metrics_parse(d, &err))
+			return 0;
+		fprintf(stderr, "xlbd: %s\n", err.msg);
+		return -EINVAL;
+	case 'F':
+		if (!xlb_parse_uint(arg, 1024, 1UL << 26, &flows, &err)) {
+			o->dpo.max_flows = flows;
+			return 0;
+		}
+		fprintf(stderr, "xlbd: --max-flows: %s\n", err.msg);
+		return -EINVAL;
+	case 'D':
+		d->detach_on_exit = true;
+		return 0;
+	case 'v':
+		xlbd_verbosity++;
+		return 0;
+	}
+	usage(stderr);
+	return -EINVAL;
+}
+
+/*
+ * The command line, every value checked: 0, 1 when --help or --version
+ * answered, or -EINVAL after a message. The interface must exist.
+ */
+static int parse_opts(int argc, char **argv, struct xlbd *d, struct opts *o)
 {
 	static const struct option long_opts[] = {
 		{"interface", required_argument, NULL, 'i'},
@@ -274,13 +358,152 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct xlb_dp_opts dpo = {.pin_dir = XLBD_PIN_DIR_DEFAULT,
-				  .mode = XDP_MODE_NATIVE};
-	const char *state_dir = XLBD_STATE_DIR_DEFAULT, *config = NULL;
-	const char *gw_arg = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "i:c:s:vh", long_opts, NULL)) !=
+	       -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (opt == 'V') {
+			printf("xlbd %s\n", XLB_VERSION);
+			return 1;
+		}
+		if (parse_opt(opt, optarg, d, o))
+			return -EINVAL;
+	}
+	if (!d->ifname || optind != argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	d->ifindex = if_nametoindex(d->ifname);
+	if (!d->ifindex) {
+		fprintf(stderr, "xlbd: --interface %s: no such interface\n",
+			d->ifname);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Everything that can fail before the NIC is touched: the locks, the
+ * state directory, the metrics port, the gateway, the state.
+ */
+static int prepare(struct xlbd *d, struct opts *o, struct xlb_model *initial,
+		   struct xlb_err *err)
+{
+	char gw[64];
+	int ret;
+
+	ret = xlbd_lock(d, d->ifindex, o->dpo.pin_dir, o->state_dir, err);
+	if (ret)
+		return ret;
+	snprintf(d->state_path, sizeof(d->state_path), "%s/state.json",
+		 o->state_dir);
+	if (mkdir(o->state_dir, 0700) && errno != EEXIST) {
+		ret = -errno;
+		xlb_err_set(err, "cannot create %s: %s", o->state_dir,
+			    strerror(-ret));
+		return ret;
+	}
+	if (d->metrics_addr) {
+		ret = xlbd_metrics_bind(d, err);
+		if (ret)
+			return ret;
+	}
+	if (!o->gw_given) {
+		const __u8 *m = o->dpo.gw_mac;
+
+		ret = xlbd_gateway_mac(d->ifname, o->dpo.gw_mac, gw, sizeof(gw),
+				       err);
+		if (ret)
+			return ret;
+		xlbd_log(LOG_NOTICE,
+			 "gateway %s is %02x:%02x:%02x:%02x:%02x:%02x", gw,
+			 m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+	/* A bad state file stops us with everything running as it was. */
+	return load_initial(d, o->config, initial, err);
+}
+
+/* Loads or adopts the balancer and its TC program for the checks. */
+static int attach(struct xlbd *d, struct opts *o, struct xlb_err *err)
+{
+	int ret;
+
+	d->dp = xlb_dp_new();
+	if (!d->dp) {
+		xlb_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	ret = xlb_dp_open(d->dp, &o->dpo, err);
+	if (ret) {
+		xlb_dp_free(d->dp);
+		d->dp = NULL;
+		return ret;
+	}
+	if (xlb_dp_adopted(d->dp))
+		xlbd_log(LOG_NOTICE,
+			 "adopted the running balancer (prog id %u) on %s, "
+			 "maps at %s",
+			 xlb_dp_prog_id(d->dp), d->ifname,
+			 xlb_dp_pin_dir(d->dp));
+	else
+		xlbd_log(LOG_NOTICE,
+			 "attached the balancer (prog id %u) to %s in %s mode, "
+			 "maps at %s",
+			 xlb_dp_prog_id(d->dp), d->ifname,
+			 xlb_xdp_mode_name(o->dpo.mode), xlb_dp_pin_dir(d->dp));
+	/* Checks through the tunnel: TC egress encapsulates marked sockets. */
+	return xlb_hc_tc_attach(xlb_dp_ifindex(d->dp),
+				xlb_dp_map_fd(d->dp, XLB_DP_BACKENDS),
+				xlb_dp_map_fd(d->dp, XLB_DP_CONFIG),
+				xlb_dp_pin_dir(d->dp), &d->hc_tc, err);
+}
+
+/* The restored state into the maps, then the control socket. */
+static int serve_setup(struct xlbd *d, struct opts *o,
+		       struct xlb_model *initial, struct xlb_err *err)
+{
+	int ret;
+
+	/* The maps may already say all this: rewriting is harmless, and
+	 * restored backends keep serving until their checks say otherwise. */
+	d->restoring = true;
+	xlb_dp_restart_down(d->dp, initial, d->policy->start_down);
+	ret = xlbd_commit(d, initial, err);
+	xlb_model_init(initial); /* consumed by the commit */
+	d->restoring = false;
+	memset(d->policy->start_down, 0, sizeof(d->policy->start_down));
+	if (!ret)
+		ret = xlb_dp_reconcile(d->dp, &d->effective, err);
+	if (ret) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		xlb_err_set(err, "restoring the state: %s", why);
+		return ret;
+	}
+	d->lfd = xlb_ctl_listen(d->socket_path, o->mode, err);
+	if (d->lfd < 0)
+		return d->lfd;
+	ret = xlbd_ctl_start(d, d->lfd, err);
+	if (!ret && d->metrics_addr)
+		ret = xlbd_metrics_start(d, err);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {
+		.dpo = {.pin_dir = XLBD_PIN_DIR_DEFAULT,
+			.mode = XDP_MODE_NATIVE},
+		.state_dir = XLBD_STATE_DIR_DEFAULT,
+		.mode = 0600,
+	};
 	struct xlb_err err = {{0}};
 	struct xlb_model initial;
-	unsigned long mode = 0600, flows;
 	struct xlbd d = {
 		.socket_path = XLB_CTL_SOCKET_DEFAULT,
 		.metrics_addr = XLBD_METRICS_DEFAULT,
@@ -288,87 +511,17 @@ int main(int argc, char **argv)
 		.lfd = -1,
 		.sfd = -1,
 		.tick_fd = -1,
+		.metrics_fd = -1,
+		.if_lock_fd = -1,
+		.pin_lock_fd = -1,
 	};
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "i:c:s:vh", long_opts, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 'i':
-			dpo.ifname = d.ifname = optarg;
-			break;
-		case 'c':
-			config = optarg;
-			break;
-		case 'S':
-			state_dir = optarg;
-			break;
-		case 'P':
-			dpo.pin_dir = optarg;
-			break;
-		case 's':
-			d.socket_path = optarg;
-			break;
-		case 'M':
-			if (xlb_parse_uint(optarg, 0, 0777, &mode, &err) ||
-			    optarg[0] != '0') {
-				fprintf(stderr,
-					"xlbd: --socket-mode: expected an "
-					"octal mode like 0600\n");
-				return 2;
-			}
-			mode = strtoul(optarg, NULL, 8);
-			break;
-		case 'g':
-			gw_arg = optarg;
-			if (xlbd_parse_mac(optarg, dpo.gw_mac)) {
-				fprintf(stderr,
-					"xlbd: --gateway-mac: '%s' is not a "
-					"MAC address\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'x':
-			if (xlb_xdp_mode_parse(optarg, &dpo.mode)) {
-				fprintf(stderr,
-					"xlbd: --xdp-mode: expected native "
-					"or generic, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'm':
-			d.metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
-			break;
-		case 'F':
-			if (xlb_parse_uint(optarg, 1024, 1UL << 26, &flows,
-					   &err)) {
-				fprintf(stderr, "xlbd: --max-flows: %s\n",
-					err.msg);
-				return 2;
-			}
-			dpo.max_flows = flows;
-			break;
-		case 'D':
-			d.detach_on_exit = true;
-			break;
-		case 'v':
-			xlbd_verbosity++;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("xlbd %s\n", XLB_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!d.ifname || optind != argc) {
-		usage(stderr);
+	ret = parse_opts(argc, argv, &d, &o);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	if (d.metrics_addr && xlbd_metrics_parse(&d, &err)) {
+		fprintf(stderr, "xlbd: %s\n", err.msg);
 		return 2;
 	}
 	libbpf_set_print(lib_print);
@@ -377,107 +530,24 @@ int main(int argc, char **argv)
 	d.started = time(NULL);
 	xlb_model_init(&d.model);
 	xlb_model_init(&d.effective);
-	snprintf(d.state_path, sizeof(d.state_path), "%s/state.json",
-		 state_dir);
-	if (mkdir(state_dir, 0700) && errno != EEXIST) {
-		fprintf(stderr, "xlbd: cannot create %s: %s\n", state_dir,
-			strerror(errno));
-		return 1;
-	}
+	xlb_model_init(&initial);
 
-	if (!gw_arg) {
-		char gw[64];
-
-		if (xlbd_gateway_mac(d.ifname, dpo.gw_mac, gw, sizeof(gw),
-				     &err)) {
-			fprintf(stderr, "xlbd: %s\n", err.msg);
-			return 1;
-		}
-		xlbd_log(LOG_NOTICE,
-			 "gateway %s is %02x:%02x:%02x:%02x:%02x:%02x", gw,
-			 dpo.gw_mac[0], dpo.gw_mac[1], dpo.gw_mac[2],
-			 dpo.gw_mac[3], dpo.gw_mac[4], dpo.gw_mac[5]);
-	}
-
-	/* Read the state before touching the data plane: a bad file stops
-	 * us with everything still running as it was. */
-	ret = load_initial(&d, config, &initial, &err);
+	ret = prepare(&d, &o, &initial, &err);
 	if (ret) {
 		fprintf(stderr, "xlbd: %s\n", err.msg);
-		return 1;
+		goto out_prepared;
 	}
-
-	d.dp = xlb_dp_new();
-	if (!d.dp) {
-		fprintf(stderr, "xlbd: out of memory\n");
-		return 1;
+	ret = attach(&d, &o, &err);
+	if (!ret) {
+		ret = loop_init(&d);
+		if (ret)
+			xlb_err_set(&err, "event loop: %s", strerror(-ret));
 	}
-	ret = xlb_dp_open(d.dp, &dpo, &err);
-	if (ret) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
-		xlb_dp_free(d.dp);
-		return 1;
-	}
-	if (xlb_dp_adopted(d.dp))
-		xlbd_log(LOG_NOTICE,
-			 "adopted the running balancer (prog id %u) on %s, "
-			 "maps at %s",
-			 xlb_dp_prog_id(d.dp), d.ifname, xlb_dp_pin_dir(d.dp));
-	else
-		xlbd_log(LOG_NOTICE,
-			 "attached the balancer (prog id %u) to %s in %s mode, "
-			 "maps at %s",
-			 xlb_dp_prog_id(d.dp), d.ifname,
-			 dpo.mode == XDP_MODE_SKB ? "generic" : "native",
-			 xlb_dp_pin_dir(d.dp));
-
-	/* Checks through the tunnel: TC egress encapsulates marked sockets. */
-	ret = xlb_hc_tc_attach(xlb_dp_ifindex(d.dp),
-			       xlb_dp_map_fd(d.dp, XLB_DP_BACKENDS),
-			       xlb_dp_map_fd(d.dp, XLB_DP_CONFIG),
-			       xlb_dp_pin_dir(d.dp), &d.hc_tc, &err);
-	if (ret) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
-		goto out;
-	}
-	ret = loop_init(&d);
-	if (ret) {
-		fprintf(stderr, "xlbd: event loop: %s\n", strerror(-ret));
-		goto out;
-	}
-	/* The maps may already say all this: rewriting is harmless, and
-	 * restored backends keep serving until their checks say otherwise. */
-	d.restoring = true;
-	/* What the checks had taken down before the restart stays down
-	 * until they say otherwise: the maps remember it. */
-	xlb_dp_restart_down(d.dp, d.policy->start_down);
-	ret = xlbd_commit(&d, &initial, &err);
-	d.restoring = false;
-	memset(d.policy->start_down, 0, sizeof(d.policy->start_down));
 	if (!ret)
-		ret = xlb_dp_reconcile(d.dp, &d.effective, &err);
+		ret = serve_setup(&d, &o, &initial, &err);
 	if (ret) {
-		fprintf(stderr, "xlbd: restoring the state: %s\n", err.msg);
-		goto out;
-	}
-
-	d.lfd = xlb_ctl_listen(d.socket_path, mode, &err);
-	if (d.lfd < 0) {
-		ret = d.lfd;
 		fprintf(stderr, "xlbd: %s\n", err.msg);
 		goto out;
-	}
-	ret = watch_add(&d, d.lfd, &d.ctl_watch, on_ctl);
-	if (ret) {
-		fprintf(stderr, "xlbd: control socket: %s\n", strerror(-ret));
-		goto out;
-	}
-	if (d.metrics_addr) {
-		ret = xlbd_metrics_start(&d, &err);
-		if (ret) {
-			fprintf(stderr, "xlbd: %s\n", err.msg);
-			goto out;
-		}
 	}
 	xlbd_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
 		 d.model.n_vips, d.socket_path);
@@ -485,6 +555,7 @@ int main(int argc, char **argv)
 
 out:
 	xlbd_metrics_stop(&d);
+	xlbd_ctl_stop(&d);
 	if (d.lfd >= 0) {
 		close(d.lfd);
 		unlink(d.socket_path);
@@ -494,9 +565,15 @@ out:
 		xlbd_log(LOG_NOTICE, "detaching from %s and unpinning maps",
 			 d.ifname);
 	xlb_hc_tc_detach(d.hc_tc, d.detach_on_exit);
-	xlb_dp_close(d.dp, d.detach_on_exit);
+	if (d.dp)
+		xlb_dp_close(d.dp, d.detach_on_exit);
 	xlb_dp_free(d.dp);
+out_prepared:
+	if (d.metrics_fd >= 0)
+		close(d.metrics_fd);
+	xlb_model_free(&initial);
 	xlb_model_free(&d.model);
 	xlb_model_free(&d.effective);
+	xlbd_unlock(&d);
 	return ret ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <microhttpd.h>
 #include <bpf/bpf.h>
@@ -164,6 +165,9 @@ static char *render(struct xlbd *d, size_t *len)
 		    "Backend health changes and flapping holds, each logged.");
 	fprintf(f, "xlb_health_events_total %llu\n",
 		(unsigned long long)d->health_events);
+	metric_head(f, "xlb_state_unsaved", "gauge",
+		    "1 while the live state is not in the state file.");
+	fprintf(f, "xlb_state_unsaved %d\n", d->unsaved ? 1 : 0);
 	write_counters(f, d);
 	write_vips(f, d);
 	pthread_mutex_unlock(&d->lock);
@@ -258,24 +262,53 @@ bad:
 	return -EINVAL;
 }
 
+int xlbd_metrics_parse(struct xlbd *d, struct xlb_err *err)
+{
+	return parse_listen(d->metrics_addr, &d->metrics_ss, err);
+}
+
+int xlbd_metrics_bind(struct xlbd *d, struct xlb_err *err)
+{
+	socklen_t len = d->metrics_ss.ss_family == AF_INET6
+				? sizeof(struct sockaddr_in6)
+				: sizeof(struct sockaddr_in);
+	int one = 1, fd, ret;
+
+	fd = socket(d->metrics_ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&d->metrics_ss, len) ||
+	    listen(fd, 64)) {
+		ret = -errno;
+		close(fd);
+		goto err;
+	}
+	d->metrics_fd = fd;
+	return 0;
+err:
+	xlb_err_set(err, "--metrics %s: %s", d->metrics_addr, strerror(-ret));
+	return ret;
+}
+
 int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err)
 {
-	struct sockaddr_storage ss;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
-	int ret = parse_listen(d->metrics_addr, &ss, err);
 
-	if (ret)
-		return ret;
-	if (ss.ss_family == AF_INET6)
+	if (d->metrics_ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	d->httpd = MHD_start_daemon(
-		flags, 0, NULL, NULL, answer, d, MHD_OPTION_SOCK_ADDR, &ss,
-		MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+	/* The socket bound at start: the port is ours since then. */
+	d->httpd = MHD_start_daemon(flags, 0, NULL, NULL, answer, d,
+				    MHD_OPTION_LISTEN_SOCKET, d->metrics_fd,
+				    MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+				    MHD_OPTION_END);
 	if (!d->httpd) {
-		xlb_err_set(err, "cannot serve metrics on %s (port in use?)",
-			    d->metrics_addr);
-		return -EADDRINUSE;
+		xlb_err_set(err, "cannot serve metrics on %s", d->metrics_addr);
+		return -EIO;
 	}
+	d->metrics_fd = -1; /* MHD closes it */
 	xlbd_log(LOG_NOTICE, "metrics on http://%s/metrics", d->metrics_addr);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #define XLBD_H
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <time.h>
 #include <jansson.h>
@@ -22,10 +23,13 @@
 #define XLBD_STATE_DIR_DEFAULT "/var/lib/xlb"
 #define XLBD_PIN_DIR_DEFAULT   XLB_PIN_DIR_DEFAULT
 #define XLBD_METRICS_DEFAULT   "127.0.0.1:9120"
+/* Where the locks of lock.c live (per interface, per pin directory). */
+#define XLBD_LOCK_DIR	       "/run/xlb"
 
 enum xlbd_log_level { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
 struct xlb_hc_tc;
+struct xlbd_ctl;
 
 struct xlbd {
 	struct xlb_dp *dp;
@@ -36,14 +40,20 @@ struct xlbd {
 	struct hc_target *targets; /* per backend id: the check running */
 	struct xlb_hc_tc *hc_tc;
 	bool restoring;	     /* first commit: trust restored backends */
+	bool unsaved; /* live model not in the state file (apply.c) */
 	__u64 health_events; /* state changes and holds, logged */
 	int epfd;
 	int lfd, sfd, tick_fd;
-	struct xlb_watch ctl_watch, sig_watch, tick_watch;
+	struct xlb_watch sig_watch, tick_watch;
+	struct xlbd_ctl *ctl; /* control.c: the clients of the socket */
 	bool stop;
 	bool refresh_pending; /* health changed during this loop pass */
 	pthread_mutex_t lock;
 	const char *ifname;
+	int ifindex;
+	int if_lock_fd, pin_lock_fd; /* lock.c */
+	int metrics_fd;		     /* bound before the NIC is touched */
+	struct sockaddr_storage metrics_ss;
 	const char *socket_path;
 	const char *metrics_addr; /* NULL: no metrics */
 	char state_path[300];
@@ -56,6 +66,13 @@ extern int xlbd_verbosity;
 
 void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * control.c: serves the control socket lfd (listening) from the event
+ * loop, never blocking on a client; stop closes every connection.
+ */
+int xlbd_ctl_start(struct xlbd *d, int lfd, struct xlb_err *err);
+void xlbd_ctl_stop(struct xlbd *d);
 
 /* handlers.c: one control request in, one response out (new ref). */
 json_t *xlbd_handle(struct xlbd *d, const json_t *req);
@@ -77,11 +94,27 @@ void xlbd_tick_at(struct xlbd *d, __u64 in_ms);
 void xlbd_checks_sync(struct xlbd *d);
 void xlbd_on_result(void *ctx, const struct hc_result *r);
 
-/* metrics.c: Prometheus text over HTTP. */
+/*
+ * metrics.c: Prometheus text over HTTP. parse checks metrics_addr (a
+ * usage error: -EINVAL), bind takes its port, start serves it.
+ */
+int xlbd_metrics_parse(struct xlbd *d, struct xlb_err *err);
+int xlbd_metrics_bind(struct xlbd *d, struct xlb_err *err);
 int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err);
 void xlbd_metrics_stop(struct xlbd *d);
 
-/* gateway.c: MAC of the default gateway reached through ifname. */
+/*
+ * lock.c: one daemon per interface and pin directory. lock refuses with
+ * -EBUSY and the running instance's pid, socket and directories in err.
+ */
+int xlbd_lock(struct xlbd *d, int ifindex, const char *pin_dir,
+	      const char *state_dir, struct xlb_err *err);
+void xlbd_unlock(struct xlbd *d);
+
+/*
+ * gateway.c: MAC of the default gateway reached through ifname: the IPv4
+ * default route's, else the IPv6 one's.
+ */
 int xlbd_gateway_mac(const char *ifname, __u8 mac[6], char *gw_str,
 		     size_t gw_len, struct xlb_err *err);
 int xlbd_parse_mac(const char *s, __u8 mac[6]);
