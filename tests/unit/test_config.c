@@ -521,10 +521,10 @@ static void test_check_output(void **state)
 			 1000);
 	json_decref(j);
 
-	/* xlb_check_to_json alone: the same object. */
+	/* xlb_check_encode alone: the same object. */
 	xlb_check_init(&none);
 	none.rise = 0;
-	j = xlb_check_to_json(&none);
+	j = xlb_check_encode(&none);
 	assert_int_equal(json_integer_value(json_object_get(j, "rise")), 2);
 	json_decref(j);
 	xlb_model_free(&m);

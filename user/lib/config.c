@@ -3,11 +3,12 @@
  * The model as a JSON document. Reading is strict: an unknown key or a
  * value of the wrong type is an error naming its path ("vips[1].backends[0]:
  * unknown key 'wieght'"), because a typo that silently falls back to a
- * default is worse than a refusal. Values go through the same parsers and
- * model edits as the CLI and the control socket, so a file can express
- * exactly what a command can. Writing builds every object in a fixed key
- * order and always writes every key, so files diff cleanly and an operator
- * sees every knob; saving is atomic (temp file, fsync, rename, fsync of the
+ * default is worse than a refusal. Every object is read and written by its
+ * field table (schema.h), the same that decodes the control protocol and
+ * the CLI's options, and goes through the same model edits, so a file can
+ * express exactly what a command can. Writing follows the tables' order
+ * and always writes every key, so files diff cleanly and an operator sees
+ * every knob; saving is atomic (temp file, fsync, rename, fsync of the
  * directory) because the state file is what a restarted xlbd trusts.
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "schema.h"
 
 /* Sets err to "path: message". */
 static int path_err(struct xlb_err *err, const char *path, const char *fmt, ...)
@@ -39,7 +41,7 @@ static int path_err(struct xlb_err *err, const char *path, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Puts "path: " in front of a message a parser or edit left in err. */
+/* Puts "path: " in front of a message a model edit left in err. */
 static void err_prefix(struct xlb_err *err, const char *path)
 {
 	char old[sizeof(err->msg)];
@@ -50,79 +52,37 @@ static void err_prefix(struct xlb_err *err, const char *path)
 
 /* ---- model to JSON ----------------------------------------------------- */
 
-/* A string field up to its NUL or the end of its array. */
-#define STR_ARG(c, f) (c)->f, (int)strnlen((c)->f, sizeof((c)->f))
-
-json_t *xlb_check_to_json(const struct xlb_check_cfg *c)
+/* A new object of obj's fields; NULL when out of memory. */
+static json_t *encode(const struct xlb_schema *s, const void *obj,
+		      bool with_ids)
 {
-	struct xlb_check_cfg none;
+	json_t *j = json_object();
 
-	/* Fields of no check mean nothing: show the defaults, always valid. */
-	if (c->kind == XLB_CHECK_NONE) {
-		xlb_check_init(&none);
-		c = &none;
+	if (j && xlb_schema_encode(s, obj, -1, with_ids, j)) {
+		json_decref(j);
+		return NULL;
 	}
-	return json_pack(
-		"{s:s, s:b, s:i, s:I, s:I, s:i, s:i, s:s#, s:i, "
-		"s:s#, s:s#, s:s#, s:s#}",
-		"kind", xlb_check_kind_name(c->kind), "tunnel", (int)c->tunnel,
-		"port", (int)c->port, "interval_ms", (json_int_t)c->interval_ms,
-		"timeout_ms", (json_int_t)c->timeout_ms, "rise", (int)c->rise,
-		"fall", (int)c->fall, "http_path", STR_ARG(c, http_path),
-		"http_status", (int)c->http_status, "http_body",
-		STR_ARG(c, http_body), "udp_send", STR_ARG(c, udp_send),
-		"udp_expect", STR_ARG(c, udp_expect), "exec_cmd",
-		STR_ARG(c, exec_cmd));
+	return j;
 }
 
 static json_t *backend_to_json(const struct xlb_backend_cfg *b, bool with_ids)
 {
-	char as[XLB_ADDR_STRLEN];
-	json_t *j;
+	json_t *j = encode(&xlb_backend_schema, b, with_ids);
 
-	j = json_pack("{s:s, s:I, s:s}", "addr",
-		      xlb_format_addr(&b->addr, b->family, as, sizeof(as)),
-		      "weight", (json_int_t)b->weight, "state",
-		      xlb_state_name(b->state));
-	if (j && with_ids && json_object_set_new(j, "id", json_integer(b->id)))
-		goto err;
 	/* Only its own: an inherited check is written once, in its VIP. */
 	if (j && b->check &&
-	    json_object_set_new(j, "check", xlb_check_to_json(b->check)))
-		goto err;
+	    json_object_set_new(j, "check", xlb_check_encode(b->check))) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
-
-err:
-	json_decref(j);
-	return NULL;
 }
 
 json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids)
 {
-	char vs[XLB_VIP_STRLEN], fs[64];
-	json_t *j, *bs;
+	json_t *j = encode(&xlb_vip_schema, v, with_ids), *bs = json_array();
 
-	j = json_pack("{s:s, s:s, s:s, s:I}", "vip",
-		      xlb_format_vip(&v->key, vs, sizeof(vs)), "flags",
-		      xlb_format_flags(v->flags, fs, sizeof(fs)), "encap",
-		      xlb_encap_name(v->encap), "ring_size",
-		      (json_int_t)v->ring_size);
-	if (!j)
-		return NULL;
-	if (with_ids &&
-	    json_object_set_new(j, "vip_id", json_integer(v->vip_id)))
-		goto err;
-	if (json_object_set_new(j, "check", xlb_check_to_json(&v->check)) ||
-	    json_object_set_new(j, "all_down",
-				json_string(xlb_all_down_name(v->all_down))) ||
-	    json_object_set_new(
-		    j, "on_check_down",
-		    json_string(xlb_check_down_name(v->on_check_down))) ||
-	    json_object_set_new(j, "slow_start_ms",
-				json_integer(v->slow_start_ms)))
-		goto err;
-	bs = json_array();
-	if (json_object_set_new(j, "backends", bs))
+	if (!j || json_object_set_new(j, "backends", bs))
 		goto err;
 	for (size_t i = 0; i < v->n_backends; i++)
 		if (json_array_append_new(
@@ -135,24 +95,10 @@ err:
 	return NULL;
 }
 
-/* "ADDR/LEN", or null when no prefix is configured. */
-static json_t *source_to_json(const union xlb_addr *a, __u8 family, __u8 plen)
-{
-	char as[XLB_ADDR_STRLEN], buf[XLB_ADDR_STRLEN + 8];
-
-	if (!plen)
-		return json_null();
-	snprintf(buf, sizeof(buf), "%s/%u",
-		 xlb_format_addr(a, family, as, sizeof(as)), plen);
-	return json_string(buf);
-}
-
 json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids)
 {
-	const struct xlb_global_cfg *g = &m->global;
-	json_t *j, *vips;
+	json_t *vips = json_array();
 
-	vips = json_array();
 	if (!vips)
 		return NULL;
 	for (size_t i = 0; i < m->n_vips; i++) {
@@ -163,307 +109,19 @@ json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids)
 		}
 	}
 	/* "o" takes over the references, also when json_pack fails. */
-	j = json_pack(
-		"{s:{s:s, s:i, s:i, s:i, s:o, s:o, s:I, s:I, s:I, s:I, s:I}, "
-		"s:o}",
-		"global", "encap", xlb_encap_name(g->encap), "ttl", (int)g->ttl,
-		"gue_port", (int)g->gue_port, "mtu", (int)g->mtu, "source_v4",
-		source_to_json(&g->src4, XLB_AF_INET, g->src4_plen),
-		"source_v6",
-		source_to_json(&g->src6, XLB_AF_INET6, g->src6_plen),
-		"flow_rate_limit", (json_int_t)g->flow_rate_limit,
-		"udp_timeout_ms", (json_int_t)g->udp_timeout_ms, "flap_count",
-		(json_int_t)g->flap_count, "flap_window_ms",
-		(json_int_t)g->flap_window_ms, "flap_hold_ms",
-		(json_int_t)g->flap_hold_ms, "vips", vips);
-	return j;
+	return json_pack("{s:o, s:o}", "global",
+			 encode(&xlb_global_schema, &m->global, false), "vips",
+			 vips);
 }
 
 /* ---- JSON to model ----------------------------------------------------- */
 
-/* Rejects any key of obj not in the NULL-terminated list known. */
-static int check_keys(const json_t *obj, const char *path,
-		      const char *const *known, struct xlb_err *err)
-{
-	for (void *it = json_object_iter((json_t *)obj); it;
-	     it = json_object_iter_next((json_t *)obj, it)) {
-		const char *key = json_object_iter_key(it);
-		const char *const *k;
-
-		for (k = known; *k; k++)
-			if (!strcmp(key, *k))
-				break;
-		if (!*k)
-			return path_err(err, path, "unknown key '%s'", key);
-	}
-	return 0;
-}
-
-/* An optional integer member in [min, max]; *present says if it was there. */
-static int get_uint(const json_t *obj, const char *key, const char *path,
-		    json_int_t min, json_int_t max, json_int_t *out,
-		    bool *present, struct xlb_err *err)
-{
-	const json_t *v = json_object_get(obj, key);
-	char fpath[96];
-	json_int_t n = 0;
-
-	*present = v != NULL;
-	if (!v)
-		return 0;
-	snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
-	if (!json_is_integer(v))
-		return path_err(err, fpath, "expected an integer");
-	n = json_integer_value(v);
-	if (n < min || n > max)
-		return path_err(err, fpath,
-				"%" JSON_INTEGER_FORMAT
-				" out of range %" JSON_INTEGER_FORMAT
-				"..%" JSON_INTEGER_FORMAT,
-				n, min, max);
-	*out = n;
-	return 0;
-}
-
-/* A string member; NULL in *out when absent and not required. */
-static int get_str(const json_t *obj, const char *key, const char *path,
-		   bool required, const char **out, struct xlb_err *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return path_err(err, path, "missing key '%s'", key);
-		return 0;
-	}
-	if (!json_is_string(v)) {
-		char fpath[96];
-
-		snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
-		return path_err(err, fpath, "expected a string");
-	}
-	*out = json_string_value(v);
-	return 0;
-}
-
-/* An optional boolean member; *out unchanged when absent. */
-static int get_bool(const json_t *obj, const char *key, const char *path,
-		    __u8 *out, struct xlb_err *err)
-{
-	const json_t *v = json_object_get(obj, key);
-	char fpath[96];
-
-	if (!v)
-		return 0;
-	snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
-	if (!json_is_boolean(v))
-		return path_err(err, fpath, "expected true or false");
-	*out = json_is_true(v);
-	return 0;
-}
-
-/* An optional string member copied into buf; unchanged when absent. */
-static int get_strbuf(const json_t *obj, const char *key, const char *path,
-		      char *buf, size_t size, struct xlb_err *err)
-{
-	const char *s;
-	char fpath[96];
-	int ret = get_str(obj, key, path, false, &s, err);
-
-	if (ret || !s)
-		return ret;
-	snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
-	if (json_string_length(json_object_get(obj, key)) >= size)
-		return path_err(err, fpath, "longer than %zu characters",
-				size - 1);
-	/* A NUL inside would silently cut the value short. */
-	if (strlen(s) != json_string_length(json_object_get(obj, key)))
-		return path_err(err, fpath, "contains a NUL character");
-	memcpy(buf, s, strlen(s) + 1);
-	return 0;
-}
-
-#define GET_STRBUF(j, key, path, c, err)                                       \
-	get_strbuf(j, #key, path, (c)->key, sizeof((c)->key), err)
-
-int xlb_check_from_json(const json_t *j, const char *path,
-			struct xlb_check_cfg *c, struct xlb_err *err)
-{
-	static const char *const keys[] = {
-		"kind",	       "tunnel",    "port",	"interval_ms",
-		"timeout_ms",  "rise",	    "fall",	"http_path",
-		"http_status", "http_body", "udp_send", "udp_expect",
-		"exec_cmd",    NULL};
-	char fpath[96];
-	const char *s;
-	json_int_t n = 0;
-	bool present = false, has_timeout = false;
-	int ret;
-
-	xlb_check_init(c);
-	if (!json_is_object(j))
-		return path_err(err, path, "expected an object");
-	ret = check_keys(j, path, keys, err);
-	/* Required: an object without one is more likely a slip than "none". */
-	if (!ret)
-		ret = get_str(j, "kind", path, true, &s, err);
-	if (!ret && xlb_parse_check_kind(s, &c->kind, err)) {
-		snprintf(fpath, sizeof(fpath), "%s.kind", path);
-		err_prefix(err, fpath);
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = get_bool(j, "tunnel", path, &c->tunnel, err);
-	if (!ret)
-		ret = get_uint(j, "port", path, 0, 65535, &n, &present, err);
-	if (!ret && present)
-		c->port = n;
-	if (!ret)
-		ret = get_uint(j, "interval_ms", path,
-			       XLB_CHECK_INTERVAL_MS_MIN,
-			       XLB_CHECK_INTERVAL_MS_MAX, &n, &present, err);
-	if (!ret && present)
-		c->interval_ms = n;
-	if (!ret)
-		ret = get_uint(j, "timeout_ms", path, 1,
-			       XLB_CHECK_INTERVAL_MS_MAX, &n, &has_timeout,
-			       err);
-	if (!ret)
-		c->timeout_ms =
-			has_timeout ? n
-				    : xlb_check_default_timeout(c->interval_ms);
-	if (!ret)
-		ret = get_uint(j, "rise", path, 1, XLB_CHECK_RUN_MAX, &n,
-			       &present, err);
-	if (!ret && present)
-		c->rise = n;
-	if (!ret)
-		ret = get_uint(j, "fall", path, 1, XLB_CHECK_RUN_MAX, &n,
-			       &present, err);
-	if (!ret && present)
-		c->fall = n;
-	if (!ret)
-		ret = get_uint(j, "http_status", path, 100, 599, &n, &present,
-			       err);
-	if (!ret && present)
-		c->http_status = n;
-	if (!ret)
-		ret = GET_STRBUF(j, http_path, path, c, err);
-	if (!ret)
-		ret = GET_STRBUF(j, http_body, path, c, err);
-	if (!ret)
-		ret = GET_STRBUF(j, udp_send, path, c, err);
-	if (!ret)
-		ret = GET_STRBUF(j, udp_expect, path, c, err);
-	if (!ret)
-		ret = GET_STRBUF(j, exec_cmd, path, c, err);
-	if (ret)
-		return ret;
-	/* What ties fields together (timeout < interval, exec needs a cmd). */
-	ret = xlb_check_validate(c, err);
-	if (ret)
-		err_prefix(err, path);
-	return ret;
-}
-
-static int parse_source(const json_t *g, const char *key, __u8 family,
-			union xlb_addr *a, __u8 *plen, struct xlb_err *err)
-{
-	const json_t *v = json_object_get(g, key);
-	char path[32];
-	__u8 fam;
-
-	snprintf(path, sizeof(path), "global.%s", key);
-	if (!v)
-		return 0;
-	if (json_is_null(v)) {
-		memset(a, 0, sizeof(*a));
-		*plen = 0;
-		return 0;
-	}
-	if (!json_is_string(v))
-		return path_err(err, path, "expected a string or null");
-	if (xlb_parse_prefix(json_string_value(v), a, &fam, plen, err)) {
-		err_prefix(err, path);
-		return -EINVAL;
-	}
-	if (fam != family)
-		return path_err(err, path, "'%s' is not an %s prefix",
-				json_string_value(v),
-				family == XLB_AF_INET ? "IPv4" : "IPv6");
-	return 0;
-}
-
 static int parse_global(const json_t *g, struct xlb_model *m,
 			struct xlb_err *err)
 {
-	static const char *const keys[] = {"encap",	      "ttl",
-					   "gue_port",	      "mtu",
-					   "source_v4",	      "source_v6",
-					   "flow_rate_limit", "udp_timeout_ms",
-					   "flap_count",      "flap_window_ms",
-					   "flap_hold_ms",    NULL};
-	struct xlb_global_cfg *c = &m->global;
-	const char *s;
-	json_int_t n = 0;
-	bool present = false;
-	int ret;
+	int ret = xlb_schema_decode(&xlb_global_schema, g, "global", NULL,
+				    &m->global, NULL, err);
 
-	if (!json_is_object(g))
-		return path_err(err, "global", "expected an object");
-	ret = check_keys(g, "global", keys, err);
-	if (ret)
-		return ret;
-	ret = get_str(g, "encap", "global", false, &s, err);
-	if (!ret && s && xlb_parse_encap(s, &c->encap, err)) {
-		err_prefix(err, "global.encap");
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = get_uint(g, "ttl", "global", 1, 255, &n, &present, err);
-	if (!ret && present)
-		c->ttl = n;
-	if (!ret)
-		ret = get_uint(g, "gue_port", "global", 1, 65535, &n, &present,
-			       err);
-	if (!ret && present)
-		c->gue_port = n;
-	if (!ret)
-		ret = get_uint(g, "mtu", "global", 0, 65535, &n, &present, err);
-	if (!ret && present)
-		c->mtu = n;
-	if (!ret)
-		ret = parse_source(g, "source_v4", XLB_AF_INET, &c->src4,
-				   &c->src4_plen, err);
-	if (!ret)
-		ret = parse_source(g, "source_v6", XLB_AF_INET6, &c->src6,
-				   &c->src6_plen, err);
-	if (!ret)
-		ret = get_uint(g, "flow_rate_limit", "global", 0, UINT32_MAX,
-			       &n, &present, err);
-	if (!ret && present)
-		c->flow_rate_limit = n;
-	if (!ret)
-		ret = get_uint(g, "udp_timeout_ms", "global", 0, UINT32_MAX, &n,
-			       &present, err);
-	if (!ret && present)
-		c->udp_timeout_ms = n;
-	if (!ret)
-		ret = get_uint(g, "flap_count", "global", 0, XLB_FLAP_COUNT_MAX,
-			       &n, &present, err);
-	if (!ret && present)
-		c->flap_count = n;
-	if (!ret)
-		ret = get_uint(g, "flap_window_ms", "global", XLB_FLAP_MS_MIN,
-			       XLB_FLAP_MS_MAX, &n, &present, err);
-	if (!ret && present)
-		c->flap_window_ms = n;
-	if (!ret)
-		ret = get_uint(g, "flap_hold_ms", "global", XLB_FLAP_MS_MIN,
-			       XLB_FLAP_MS_MAX, &n, &present, err);
-	if (!ret && present)
-		c->flap_hold_ms = n;
 	if (ret)
 		return ret;
 	/* The rules that are more than a range (encap, mtu) live there. */
@@ -473,186 +131,48 @@ static int parse_global(const json_t *g, struct xlb_model *m,
 	return ret;
 }
 
-/* "flags": "a,b" as on the command line, or ["a", "b"]. */
-static int parse_vip_flags(const json_t *obj, const char *path, __u32 *flags,
-			   struct xlb_err *err)
-{
-	const json_t *v = json_object_get(obj, "flags");
-	char fpath[64];
-	size_t i;
-
-	*flags = 0;
-	snprintf(fpath, sizeof(fpath), "%s.flags", path);
-	if (!v)
-		return 0;
-	if (json_is_string(v)) {
-		if (xlb_parse_flags(json_string_value(v), flags, err)) {
-			err_prefix(err, fpath);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!json_is_array(v))
-		return path_err(err, fpath, "expected a string or an array");
-	for (i = 0; i < json_array_size(v); i++) {
-		const json_t *e = json_array_get(v, i);
-		__u32 f;
-
-		snprintf(fpath, sizeof(fpath), "%s.flags[%zu]", path, i);
-		if (!json_is_string(e))
-			return path_err(err, fpath, "expected a string");
-		if (xlb_parse_flags(json_string_value(e), &f, err)) {
-			err_prefix(err, fpath);
-			return -EINVAL;
-		}
-		*flags |= f;
-	}
-	return 0;
-}
-
 /* b->check points to *check when the backend has a check of its own. */
 static int parse_backend(const json_t *j, const char *path,
 			 struct xlb_backend_cfg *b, struct xlb_check_cfg *check,
 			 struct xlb_err *err)
 {
-	static const char *const keys[] = {"addr", "weight", "state",
-					   "id",   "check",  NULL};
-	const json_t *cj;
-	char fpath[96];
-	const char *s;
-	json_int_t n = 0;
-	bool present = false;
+	static const char *const theirs[] = {"check", NULL};
+	const json_t *cj = json_object_get(j, "check");
+	char fpath[160];
 	int ret;
 
 	memset(b, 0, sizeof(*b));
 	b->weight = XLB_WEIGHT_DEFAULT;
 	b->state = XLB_BACKEND_UP;
-	if (!json_is_object(j))
-		return path_err(err, path, "expected an object");
-	ret = check_keys(j, path, keys, err);
-	if (!ret)
-		ret = get_str(j, "addr", path, true, &s, err);
-	if (!ret && xlb_parse_addr(s, &b->addr, &b->family, err)) {
-		snprintf(fpath, sizeof(fpath), "%s.addr", path);
-		err_prefix(err, fpath);
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = get_uint(j, "weight", path, 0, XLB_WEIGHT_MAX, &n,
-			       &present, err);
-	if (!ret && present)
-		b->weight = n;
-	if (!ret)
-		ret = get_str(j, "state", path, false, &s, err);
-	if (!ret && s && xlb_parse_state(s, &b->state, err)) {
-		snprintf(fpath, sizeof(fpath), "%s.state", path);
-		err_prefix(err, fpath);
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = get_uint(j, "id", path, 0, XLB_MAX_BACKENDS - 1, &n,
-			       &present, err);
-	if (!ret && present)
-		b->id = n;
-	cj = json_object_get(j, "check");
+	ret = xlb_schema_decode(&xlb_backend_schema, j, path, theirs, b, NULL,
+				err);
 	if (!ret && cj) {
 		snprintf(fpath, sizeof(fpath), "%s.check", path);
-		ret = xlb_check_from_json(cj, fpath, check, err);
+		ret = xlb_check_decode(cj, fpath, NULL, false, check, err);
 		b->check = check;
 	}
 	return ret;
 }
 
-static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
-		     struct xlb_err *err)
+static int parse_backends(const json_t *bs, const char *path,
+			  struct xlb_model *m, const struct xlb_vip_key *key,
+			  struct xlb_err *err)
 {
-	static const char *const keys[] = {
-		"vip",		 "flags",    "encap",	 "ring_size",
-		"vip_id",	 "check",    "all_down", "on_check_down",
-		"slow_start_ms", "backends", NULL};
-	struct xlb_vip_cfg v = {0};
-	char path[32], fpath[80];
-	const json_t *bs, *cj;
-	const char *s;
-	json_int_t n = 0;
-	bool present = false;
-	size_t i;
+	char fpath[128];
 	int ret;
 
-	snprintf(path, sizeof(path), "vips[%zu]", idx);
-	if (!json_is_object(j))
-		return path_err(err, path, "expected an object");
-	ret = check_keys(j, path, keys, err);
-	if (!ret)
-		ret = get_str(j, "vip", path, true, &s, err);
-	if (!ret && xlb_parse_vip(s, &v.key, err)) {
-		snprintf(fpath, sizeof(fpath), "%s.vip", path);
-		err_prefix(err, fpath);
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = parse_vip_flags(j, path, &v.flags, err);
-	if (!ret)
-		ret = get_str(j, "encap", path, false, &s, err);
-	if (!ret && s && xlb_parse_encap(s, &v.encap, err)) {
-		snprintf(fpath, sizeof(fpath), "%s.encap", path);
-		err_prefix(err, fpath);
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = get_uint(j, "ring_size", path, 0, XLB_RING_SIZE_MAX, &n,
-			       &present, err);
-	if (!ret && present)
-		v.ring_size = n;
-	if (!ret)
-		ret = get_uint(j, "vip_id", path, 0, XLB_MAX_VIPS - 1, &n,
-			       &present, err);
-	if (!ret && present)
-		v.vip_id = n;
-	cj = json_object_get(j, "check");
-	snprintf(fpath, sizeof(fpath), "%s.check", path);
-	if (!ret && cj)
-		ret = xlb_check_from_json(cj, fpath, &v.check, err);
-	if (!ret)
-		ret = get_str(j, "all_down", path, false, &s, err);
-	if (!ret && s && xlb_parse_all_down(s, &v.all_down, err)) {
-		snprintf(fpath, sizeof(fpath), "%s.all_down", path);
-		err_prefix(err, fpath);
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = get_str(j, "on_check_down", path, false, &s, err);
-	if (!ret && s && xlb_parse_check_down(s, &v.on_check_down, err)) {
-		snprintf(fpath, sizeof(fpath), "%s.on_check_down", path);
-		err_prefix(err, fpath);
-		return -EINVAL;
-	}
-	if (!ret)
-		ret = get_uint(j, "slow_start_ms", path, 0,
-			       XLB_SLOW_START_MS_MAX, &n, &present, err);
-	if (!ret && present)
-		v.slow_start_ms = n;
-	bs = json_object_get(j, "backends");
-	snprintf(fpath, sizeof(fpath), "%s.backends", path);
-	if (!ret && bs && !json_is_array(bs))
-		ret = path_err(err, fpath, "expected an array");
-	if (ret)
-		return ret;
-	ret = xlb_model_vip_add(m, &v, err);
-	if (ret) {
-		err_prefix(err, path);
-		return ret;
-	}
-	for (i = 0; i < json_array_size(bs); i++) {
-		const json_t *e = json_array_get(bs, i);
+	if (bs && !json_is_array(bs))
+		return path_err(err, path, "expected an array");
+	for (size_t i = 0; i < json_array_size(bs); i++) {
 		struct xlb_check_cfg check;
 		struct xlb_backend_cfg b;
 
-		snprintf(fpath, sizeof(fpath), "%s.backends[%zu]", path, i);
-		ret = parse_backend(e, fpath, &b, &check, err);
+		snprintf(fpath, sizeof(fpath), "%s[%zu]", path, i);
+		ret = parse_backend(json_array_get(bs, i), fpath, &b, &check,
+				    err);
 		if (ret)
 			return ret;
-		ret = xlb_model_backend_add(m, &v.key, &b, err);
+		ret = xlb_model_backend_add(m, key, &b, err);
 		if (ret) {
 			err_prefix(err, fpath);
 			return ret;
@@ -661,18 +181,47 @@ static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 	return 0;
 }
 
+static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
+		     struct xlb_err *err)
+{
+	static const char *const theirs[] = {"backends", NULL};
+	struct xlb_vip_cfg v = {0};
+	char path[32], fpath[80];
+	int ret;
+
+	snprintf(path, sizeof(path), "vips[%zu]", idx);
+	xlb_check_init(&v.check);
+	ret = xlb_schema_decode(&xlb_vip_schema, j, path, theirs, &v, NULL,
+				err);
+	if (ret)
+		return ret;
+	ret = xlb_model_vip_add(m, &v, err);
+	if (ret) {
+		err_prefix(err, path);
+		return ret;
+	}
+	snprintf(fpath, sizeof(fpath), "%s.backends", path);
+	return parse_backends(json_object_get(j, "backends"), fpath, m, &v.key,
+			      err);
+}
+
 static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 {
-	static const char *const keys[] = {"global", "vips", NULL};
 	const json_t *g, *vips;
+	const char *key;
+	json_t *val;
 	size_t i;
 	int ret;
 
 	if (!json_is_object(j))
 		return path_err(err, "top level", "expected an object");
-	ret = check_keys(j, "top level", keys, err);
-	if (ret)
-		return ret;
+	json_object_foreach((json_t *)j, key, val)
+	{
+		(void)val;
+		if (strcmp(key, "global") && strcmp(key, "vips"))
+			return path_err(err, "top level", "unknown key '%s'",
+					key);
+	}
 	g = json_object_get(j, "global");
 	if (g) {
 		ret = parse_global(g, m, err);

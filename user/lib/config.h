@@ -42,19 +42,14 @@
 
 #include <jansson.h>
 #include "model.h"
+#include "schema.h"
 
-/* New reference; ids ("vip_id", "id") only when with_ids. */
+/*
+ * New reference; ids ("vip_id", "id") only when with_ids. A check alone:
+ * xlb_check_encode and xlb_check_decode (schema.h).
+ */
 json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids);
 json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids);
-/* A check object as in the document (every key; NONE shows defaults). */
-json_t *xlb_check_to_json(const struct xlb_check_cfg *c);
-/*
- * A check object into *c (initialised here) and validated alone (not the
- * VIP's port rule); err names path ("vips[0].check.rise: ...").
- */
-int xlb_check_from_json(const json_t *j, const char *path,
-			struct xlb_check_cfg *c, struct xlb_err *err);
-
 /*
  * Builds *m (initialised here) from j and validates it. On error *m is
  * left initialised and empty and err says what and where

@@ -22,6 +22,143 @@
 #define EXEC		    XLB_KIND_BIT(XLB_CHECK_EXEC)
 #define ALL_KINDS	    (XLB_KINDS_ANY | XLB_KIND_BIT(XLB_CHECK_NONE))
 
+/* ---- fields that are more than a value --------------------------------- */
+
+static int field_err(struct xlb_err *err, const char *path, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
+
+/* A string member handed to a text parser; its words follow the path. */
+static int text_decode(const json_t *v, const char *path,
+		       int (*parse)(const char *s, void *out,
+				    struct xlb_err *err),
+		       void *out, struct xlb_err *err)
+{
+	struct xlb_err why = {{0}};
+
+	if (!json_is_string(v))
+		return field_err(err, path, "expected a string");
+	if (parse(json_string_value(v), out, &why))
+		return field_err(err, path, "%s", why.msg);
+	return 0;
+}
+
+static int parse_vip_key(const char *s, void *out, struct xlb_err *err)
+{
+	return xlb_parse_vip(s, out, err);
+}
+
+static int vip_key_decode(const struct xlb_field *f, const json_t *v,
+			  const char *path, void *obj, struct xlb_err *err)
+{
+	return text_decode(v, path, parse_vip_key, (char *)obj + f->offset,
+			   err);
+}
+
+static json_t *vip_key_encode(const struct xlb_field *f, const void *obj)
+{
+	const struct xlb_vip_key *k =
+		(const void *)((const char *)obj + f->offset);
+	char buf[XLB_VIP_STRLEN];
+
+	return json_string(xlb_format_vip(k, buf, sizeof(buf)));
+}
+
+/* A backend's address and family. */
+static int parse_backend_addr(const char *s, void *out, struct xlb_err *err)
+{
+	struct xlb_backend_cfg *b = out;
+
+	return xlb_parse_addr(s, &b->addr, &b->family, err);
+}
+
+static int addr_decode(const struct xlb_field *f, const json_t *v,
+		       const char *path, void *obj, struct xlb_err *err)
+{
+	(void)f;
+	return text_decode(v, path, parse_backend_addr, obj, err);
+}
+
+static json_t *addr_encode(const struct xlb_field *f, const void *obj)
+{
+	const struct xlb_backend_cfg *b = obj;
+	char buf[XLB_ADDR_STRLEN];
+
+	(void)f;
+	return json_string(
+		xlb_format_addr(&b->addr, b->family, buf, sizeof(buf)));
+}
+
+/*
+ * A source prefix of the global settings: "ADDR/LEN" of the row's family
+ * (its max: 32 or 128), or null for none. Its length is the member right
+ * after the address in struct xlb_global_cfg.
+ */
+static __u8 *prefix_len(const struct xlb_field *f, void *obj)
+{
+	return f->max == 32 ? &((struct xlb_global_cfg *)obj)->src4_plen
+			    : &((struct xlb_global_cfg *)obj)->src6_plen;
+}
+
+static __u8 prefix_family(const struct xlb_field *f)
+{
+	return f->max == 32 ? XLB_AF_INET : XLB_AF_INET6;
+}
+
+static int prefix_decode(const struct xlb_field *f, const json_t *v,
+			 const char *path, void *obj, struct xlb_err *err)
+{
+	union xlb_addr *a = (void *)((char *)obj + f->offset);
+	struct xlb_err why = {{0}};
+	union xlb_addr parsed;
+	__u8 fam, plen;
+
+	if (json_is_null(v)) {
+		memset(a, 0, sizeof(*a));
+		*prefix_len(f, obj) = 0;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return field_err(err, path, "expected a string or null");
+	if (xlb_parse_prefix(json_string_value(v), &parsed, &fam, &plen, &why))
+		return field_err(err, path, "%s", why.msg);
+	if (fam != prefix_family(f))
+		return field_err(err, path, "'%s' is not an %s prefix",
+				 json_string_value(v),
+				 prefix_family(f) == XLB_AF_INET ? "IPv4"
+								 : "IPv6");
+	*a = parsed;
+	*prefix_len(f, obj) = plen;
+	return 0;
+}
+
+static json_t *prefix_encode(const struct xlb_field *f, const void *obj)
+{
+	const union xlb_addr *a = (const void *)((const char *)obj + f->offset);
+	char as[XLB_ADDR_STRLEN], buf[XLB_ADDR_STRLEN + 8];
+	__u8 plen = *prefix_len(f, (void *)obj);
+
+	if (!plen)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%s/%u",
+		 xlb_format_addr(a, prefix_family(f), as, sizeof(as)), plen);
+	return json_string(buf);
+}
+
+/* A VIP's check, inherited by its backends. */
+static int vip_check_decode(const struct xlb_field *f, const json_t *v,
+			    const char *path, void *obj, struct xlb_err *err)
+{
+	return xlb_check_decode(v, path, NULL, false,
+				(void *)((char *)obj + f->offset), err);
+}
+
+static json_t *vip_check_encode(const struct xlb_field *f, const void *obj)
+{
+	return xlb_check_encode((const void *)((const char *)obj + f->offset));
+}
+
+/* ---- the tables -------------------------------------------------------- */
+
 static const struct xlb_field check_fields[] = {
 	{.json = "kind",
 	 .opt = "kind",
@@ -30,6 +167,7 @@ static const struct xlb_field check_fields[] = {
 	 .kinds = ALL_KINDS,
 	 .parse = xlb_parse_check_kind,
 	 .name = xlb_check_kind_name,
+	 .flags = XLB_FF_REQUIRED,
 	 .arg = "KIND",
 	 .help = "tcp, http, udp, exec or none"},
 	{.json = "tunnel",
@@ -135,8 +273,15 @@ static const struct xlb_field check_fields[] = {
 		 "= healthy"},
 };
 
-/* A VIP's own settings; its key, check and backends are more than values. */
+/* A VIP but its backends (config.c adds them one by one to the model). */
 static const struct xlb_field vip_fields[] = {
+	{.json = "vip",
+	 .type = XLB_FT_CUSTOM,
+	 VIP(key),
+	 .decode = vip_key_decode,
+	 .encode = vip_key_encode,
+	 .flags = XLB_FF_REQUIRED,
+	 .help = "ADDR:PORT/PROTO, [V6]:PORT/PROTO, or port-less ADDR/PROTO"},
 	{.json = "flags",
 	 .opt = "flags",
 	 .type = XLB_FT_FLAGS,
@@ -158,6 +303,18 @@ static const struct xlb_field vip_fields[] = {
 	 .max = XLB_RING_SIZE_MAX,
 	 .arg = "PRIME",
 	 .help = "slots of the Maglev table, a prime; 0 = the default"},
+	{.json = "vip_id",
+	 .type = XLB_FT_UINT,
+	 VIP(vip_id),
+	 .max = XLB_MAX_VIPS - 1,
+	 .flags = XLB_FF_ID,
+	 .help = "its id in the maps; 0 = not yet given"},
+	{.json = "check",
+	 .type = XLB_FT_CUSTOM,
+	 VIP(check),
+	 .decode = vip_check_decode,
+	 .encode = vip_check_encode,
+	 .help = "the health check its backends inherit"},
 	{.json = "all_down",
 	 .opt = "all-down",
 	 .type = XLB_FT_ENUM,
@@ -167,6 +324,15 @@ static const struct xlb_field vip_fields[] = {
 	 .arg = "drop|keep",
 	 .help = "with every backend down: drop new traffic, or keep the "
 		 "last ring"},
+	{.json = "on_check_down",
+	 .opt = "on-check-down",
+	 .type = XLB_FT_ENUM,
+	 VIP(on_check_down),
+	 .parse = xlb_parse_check_down,
+	 .name = xlb_check_down_name,
+	 .arg = "keep|move",
+	 .help = "established flows of a backend its check takes down: keep "
+		 "them (default) or move them"},
 	{.json = "slow_start_ms",
 	 .opt = "slow-start",
 	 .type = XLB_FT_UINT,
@@ -177,7 +343,15 @@ static const struct xlb_field vip_fields[] = {
 	 .help = "weight ramp of a backend back from down"},
 };
 
+/* A backend but its own check (which the model allocates). */
 static const struct xlb_field backend_fields[] = {
+	{.json = "addr",
+	 .type = XLB_FT_CUSTOM,
+	 BACKEND(addr),
+	 .decode = addr_decode,
+	 .encode = addr_encode,
+	 .flags = XLB_FF_REQUIRED,
+	 .help = "its own IPv4 or IPv6 address"},
 	{.json = "weight",
 	 .opt = "weight",
 	 .type = XLB_FT_UINT,
@@ -193,9 +367,14 @@ static const struct xlb_field backend_fields[] = {
 	 .name = xlb_state_name,
 	 .arg = "STATE",
 	 .help = "the operator's: up, drain (keeps its flows) or down"},
+	{.json = "id",
+	 .type = XLB_FT_UINT,
+	 BACKEND(id),
+	 .max = XLB_MAX_BACKENDS - 1,
+	 .flags = XLB_FF_ID,
+	 .help = "its id in the maps; 0 = not yet given"},
 };
 
-/* The global knobs but the source prefixes (an address and a length). */
 static const struct xlb_field global_fields[] = {
 	{.json = "encap",
 	 .type = XLB_FT_ENUM,
@@ -220,6 +399,23 @@ static const struct xlb_field global_fields[] = {
 	 GLOBAL(mtu),
 	 .max = 65535,
 	 .help = "largest outer packet; 0 = no check"},
+	/* max: the longest length of the prefix, which names its family. */
+	{.json = "source_v4",
+	 .type = XLB_FT_CUSTOM,
+	 GLOBAL(src4),
+	 .max = 32,
+	 .decode = prefix_decode,
+	 .encode = prefix_encode,
+	 .help = "IPv4 prefix of outer sources; null = the interface's "
+		 "address"},
+	{.json = "source_v6",
+	 .type = XLB_FT_CUSTOM,
+	 GLOBAL(src6),
+	 .max = 128,
+	 .decode = prefix_decode,
+	 .encode = prefix_encode,
+	 .help = "IPv6 prefix of outer sources; null = the interface's "
+		 "address"},
 	{.json = "flow_rate_limit",
 	 .type = XLB_FT_UINT,
 	 GLOBAL(flow_rate_limit),
@@ -335,9 +531,6 @@ static void set_uint(void *obj, const struct xlb_field *f, unsigned long v)
 
 /* Sets err to "path: message" (or the bare message without a path). */
 static int field_err(struct xlb_err *err, const char *path, const char *fmt,
-		     ...) __attribute__((format(printf, 3, 4)));
-
-static int field_err(struct xlb_err *err, const char *path, const char *fmt,
 		     ...)
 {
 	char msg[sizeof(err->msg)];
@@ -444,6 +637,8 @@ int xlb_field_from_json(const struct xlb_field *f, const json_t *v,
 		return set_named(obj, f, json_string_value(v), path, err);
 	case XLB_FT_FLAGS:
 		return flags_from_json(f, v, path, obj, err);
+	case XLB_FT_CUSTOM:
+		return f->decode(f, v, path, obj, err);
 	}
 	return field_err(err, path, "unknown field type");
 }
@@ -469,8 +664,10 @@ int xlb_field_from_text(const struct xlb_field *f, const char *text, bool neg,
 		return set_named(obj, f, text, NULL, err);
 	case XLB_FT_ENUM:
 		return set_named(obj, f, text, NULL, err);
+	case XLB_FT_CUSTOM:
+		break;
 	}
-	return field_err(err, NULL, "unknown field type");
+	return field_err(err, NULL, "%s: not an option", f->json);
 }
 
 json_t *xlb_field_to_json(const struct xlb_field *f, const void *obj)
@@ -490,6 +687,8 @@ json_t *xlb_field_to_json(const struct xlb_field *f, const void *obj)
 	case XLB_FT_FLAGS:
 		return json_string(
 			xlb_format_flags(*(const __u32 *)p, buf, sizeof(buf)));
+	case XLB_FT_CUSTOM:
+		return f->encode(f, obj);
 	}
 	return NULL;
 }
@@ -508,10 +707,9 @@ int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
 		      const char *path, const char *const *skip, void *obj,
 		      unsigned long long *seen, struct xlb_err *err)
 {
+	unsigned long long found = 0;
 	char fpath[128];
 
-	if (seen)
-		*seen = 0;
 	if (!json_is_object(j))
 		return field_err(err, path, "expected an object");
 	for (void *it = json_object_iter((json_t *)j); it;
@@ -528,19 +726,26 @@ int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
 		if (xlb_field_from_json(f, json_object_iter_value(it), fpath,
 					obj, err))
 			return -EINVAL;
-		if (seen)
-			*seen |= 1ull << (f - s->fields);
+		found |= 1ull << (f - s->fields);
 	}
+	for (size_t i = 0; i < s->n_fields; i++)
+		if ((s->fields[i].flags & XLB_FF_REQUIRED) &&
+		    !(found & (1ull << i)) && !skipped(s->fields[i].json, skip))
+			return field_err(err, path, "missing key '%s'",
+					 s->fields[i].json);
+	if (seen)
+		*seen = found;
 	return 0;
 }
 
 int xlb_schema_encode(const struct xlb_schema *s, const void *obj, int kind,
-		      json_t *out)
+		      bool with_ids, json_t *out)
 {
 	for (size_t i = 0; i < s->n_fields; i++) {
 		const struct xlb_field *f = &s->fields[i];
 
-		if (kind >= 0 && !xlb_field_applies(f, kind))
+		if ((kind >= 0 && !xlb_field_applies(f, kind)) ||
+		    (!with_ids && (f->flags & XLB_FF_ID)))
 			continue;
 		if (json_object_set_new(out, f->json,
 					xlb_field_to_json(f, obj)))
@@ -570,4 +775,59 @@ void xlb_schema_help(const struct xlb_schema *s, FILE *out)
 				f->unit ? " " : "", f->unit ? f->unit : "");
 		fputc('\n', out);
 	}
+}
+
+/* ---- health checks ----------------------------------------------------- */
+
+static size_t field_index(const struct xlb_schema *s, const char *json)
+{
+	return xlb_schema_field(s, json) - s->fields;
+}
+
+int xlb_check_decode(const json_t *j, const char *path, const char *const *skip,
+		     bool strict, struct xlb_check_cfg *c, struct xlb_err *err)
+{
+	const struct xlb_schema *s = &xlb_check_schema;
+	unsigned long long seen;
+	char why[sizeof(err->msg)];
+	size_t i;
+	int ret;
+
+	xlb_check_init(c);
+	ret = xlb_schema_decode(s, j, path, skip, c, &seen, err);
+	if (ret)
+		return ret;
+	for (i = 0; strict && i < s->n_fields; i++)
+		if ((seen & (1ull << i)) &&
+		    !xlb_field_applies(&s->fields[i], c->kind))
+			return field_err(err, path,
+					 "'%s' does not apply to a %s check",
+					 s->fields[i].json,
+					 xlb_check_kind_name(c->kind));
+	if (!(seen & (1ull << field_index(s, "timeout_ms"))))
+		c->timeout_ms = xlb_check_default_timeout(c->interval_ms);
+	/* What ties fields together (timeout < interval, exec needs a cmd). */
+	ret = xlb_check_validate(c, err);
+	if (ret) {
+		snprintf(why, sizeof(why), "%s", err->msg);
+		field_err(err, path, "%s", why);
+	}
+	return ret;
+}
+
+json_t *xlb_check_encode(const struct xlb_check_cfg *c)
+{
+	struct xlb_check_cfg none;
+	json_t *j = json_object();
+
+	/* Fields of no check mean nothing: show the defaults, always valid. */
+	if (c->kind == XLB_CHECK_NONE) {
+		xlb_check_init(&none);
+		c = &none;
+	}
+	if (j && xlb_schema_encode(&xlb_check_schema, c, -1, false, j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }

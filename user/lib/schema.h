@@ -5,9 +5,12 @@
  * struct, range, unit, the check kinds it means something to, and its
  * help. The config file, the control protocol and the CLI are decoded by
  * these tables, and the config file and `check show` encoded by them, so
- * a new field is one row here plus its use. Fields that are more than a
- * value (a VIP's key, a backend's address, a source prefix, the list of
- * backends) stay with their object's decoder in config.c.
+ * a new field is one row here plus its use. A field that is more than a
+ * value (a VIP's key, a backend's address, a source prefix, a VIP's
+ * check) is a CUSTOM row with its own pair of functions; a list that
+ * grows the model (a VIP's backends) and a backend's own check (which the
+ * model allocates) stay with their object's decoder in config.c. A row's
+ * place is its key's place in written documents.
  */
 #ifndef XLB_SCHEMA_H
 #define XLB_SCHEMA_H
@@ -20,12 +23,24 @@
 #include "model.h"
 
 enum xlb_field_type {
-	XLB_FT_UINT,  /* unsigned integer of 1, 2 or 4 bytes, in [min, max] */
-	XLB_FT_BOOL,  /* __u8, 0 or 1; JSON true/false */
-	XLB_FT_STR,   /* char[size], NUL-terminated, no NUL inside */
-	XLB_FT_ENUM,  /* __u8 named by parse/name */
-	XLB_FT_FLAGS, /* __u32 VIP flags, "no-sport,dport-only" */
+	XLB_FT_UINT,   /* unsigned integer of 1, 2 or 4 bytes, in [min, max] */
+	XLB_FT_BOOL,   /* __u8, 0 or 1; JSON true/false */
+	XLB_FT_STR,    /* char[size], NUL-terminated, no NUL inside */
+	XLB_FT_ENUM,   /* __u8 named by parse/name */
+	XLB_FT_FLAGS,  /* __u32 VIP flags, "no-sport,dport-only" */
+	XLB_FT_CUSTOM, /* decode and encode below */
 };
+
+struct xlb_field;
+typedef int (*xlb_field_decode_fn)(const struct xlb_field *f, const json_t *v,
+				   const char *path, void *obj,
+				   struct xlb_err *err);
+typedef json_t *(*xlb_field_encode_fn)(const struct xlb_field *f,
+				       const void *obj);
+
+/* xlb_field.flags */
+#define XLB_FF_REQUIRED 0x1 /* a document without it is refused */
+#define XLB_FF_ID	0x2 /* a map id: written in state files only */
 
 /* A bit per check kind, for xlb_field.kinds. */
 #define XLB_KIND_BIT(k) (1u << (k))
@@ -51,8 +66,11 @@ struct xlb_field {
 	unsigned int kinds;
 	int (*parse)(const char *s, __u8 *v, struct xlb_err *err); /* ENUM */
 	const char *(*name)(__u8 v);				   /* ENUM */
-	const char *arg;  /* the option's argument in help: "MS", "PATH" */
-	const char *help; /* one line */
+	xlb_field_decode_fn decode;				   /* CUSTOM */
+	xlb_field_encode_fn encode;				   /* CUSTOM */
+	unsigned int flags; /* XLB_FF_* */
+	const char *arg;    /* the option's argument in help: "MS", "PATH" */
+	const char *help;   /* one line */
 };
 
 struct xlb_schema {
@@ -92,19 +110,35 @@ json_t *xlb_field_to_json(const struct xlb_field *f, const void *obj);
 /*
  * Decodes every member of the JSON object j into obj: a member named in
  * the NULL-terminated list skip is left to the caller, any other unknown
- * one is an error ("PATH: unknown key 'x'"). seen (may be NULL) gets bit
- * i for field i that was present. Fields absent keep obj's values.
+ * one is an error ("PATH: unknown key 'x'"), and so is a REQUIRED field
+ * that is missing ("PATH: missing key 'x'") and not the caller's. seen (may be
+ * NULL) gets bit i for field i that was present. Fields absent keep obj's
+ * values.
  */
 int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
 		      const char *path, const char *const *skip, void *obj,
 		      unsigned long long *seen, struct xlb_err *err);
 /*
- * Sets every field of obj into the JSON object out; with a check kind
- * (kind >= 0), only the fields that apply to it (the kind itself
- * included).
+ * Sets every field of obj into the JSON object out, in the table's order;
+ * ID fields only with with_ids; with a check kind (kind >= 0), only the
+ * fields that apply to it (the kind itself included).
  */
 int xlb_schema_encode(const struct xlb_schema *s, const void *obj, int kind,
-		      json_t *out);
+		      bool with_ids, json_t *out);
+
+/*
+ * A health check from a document (every field may be there, whatever the
+ * kind: documents are written so) or from a request (strict: a field that
+ * does not apply to the kind is refused, so an option never silently does
+ * nothing). *c is initialised here: what is not given takes the default;
+ * "kind" is required; a missing timeout_ms defaults from the interval.
+ * The check is validated alone (not the VIP's port rule). Members named
+ * in skip are the caller's.
+ */
+int xlb_check_decode(const json_t *j, const char *path, const char *const *skip,
+		     bool strict, struct xlb_check_cfg *c, struct xlb_err *err);
+/* A check as in documents: every key (kind NONE shows the defaults). */
+json_t *xlb_check_encode(const struct xlb_check_cfg *c);
 /* Prints the options of the schema, one per line, for `OBJECT help`. */
 void xlb_schema_help(const struct xlb_schema *s, FILE *out);
 

@@ -15,8 +15,12 @@
 
 struct op {
 	const char *name;
-	/* Names of the arguments it takes; anything else is an error. */
+	/*
+	 * Names of the arguments it takes, and the table whose settable
+	 * fields it takes too (NULL: none); anything else is an error.
+	 */
 	const char *const *args;
+	const struct xlb_schema *fields;
 	json_t *(*fn)(struct xlbd *d, const json_t *args);
 };
 
@@ -45,26 +49,6 @@ static int arg_str(const json_t *args, const char *key, bool required,
 	return 0;
 }
 
-/* An optional unsigned integer argument in [min, max]. */
-static int arg_uint(const json_t *args, const char *key, json_int_t min,
-		    json_int_t max, json_int_t *out, bool *present,
-		    struct xlb_err *err)
-{
-	json_t *v = json_object_get(args, key);
-
-	*present = v != NULL;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max) {
-		xlb_err_set(err, "argument '%s' must be an integer %lld..%lld",
-			    key, (long long)min, (long long)max);
-		return -EINVAL;
-	}
-	*out = json_integer_value(v);
-	return 0;
-}
-
 static int arg_vip(const json_t *args, struct xlb_vip_key *key,
 		   struct xlb_err *err)
 {
@@ -81,43 +65,6 @@ static int arg_addr(const json_t *args, union xlb_addr *a, __u8 *family,
 	int ret = arg_str(args, "addr", true, &s, err);
 
 	return ret ? ret : xlb_parse_addr(s, a, family, err);
-}
-
-static int arg_bool(const json_t *args, const char *key, __u8 *out,
-		    struct xlb_err *err)
-{
-	json_t *v = json_object_get(args, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v)) {
-		xlb_err_set(err, "argument '%s' must be true or false", key);
-		return -EINVAL;
-	}
-	*out = json_is_true(v);
-	return 0;
-}
-
-/* An optional string argument copied into buf (size bytes with its NUL). */
-static int arg_strbuf(const json_t *args, const char *key, char *buf,
-		      size_t size, struct xlb_err *err)
-{
-	const char *s;
-	int ret = arg_str(args, key, false, &s, err);
-
-	if (ret || !s)
-		return ret;
-	if (json_string_length(json_object_get(args, key)) != strlen(s)) {
-		xlb_err_set(err, "argument '%s' contains a NUL character", key);
-		return -EINVAL;
-	}
-	if (strlen(s) >= size) {
-		xlb_err_set(err, "argument '%s' longer than %zu characters",
-			    key, size - 1);
-		return -EINVAL;
-	}
-	memcpy(buf, s, strlen(s) + 1);
-	return 0;
 }
 
 /* The optional "backend" argument: *has says whether it was given. */
@@ -181,31 +128,41 @@ static json_t *do_status(struct xlbd *d, const json_t *args)
 		xlb_dp_adopted(d->dp), "unsaved", d->unsaved));
 }
 
+/*
+ * The settings of a request into obj by the object's field table: every
+ * member but those in theirs (the request's names: "vip", "addr") is a
+ * field. *n counts the fields given.
+ */
+static int args_decode(const struct xlb_schema *s, const json_t *args,
+		       const char *const *theirs, void *obj, int *n,
+		       struct xlb_err *err)
+{
+	unsigned long long seen;
+	int ret;
+
+	ret = xlb_schema_decode(s, args, s->object, theirs, obj, &seen, err);
+	*n = __builtin_popcountll(seen);
+	return ret;
+}
+
+static const char *const vip_names[] = {"vip", NULL};
+static const char *const backend_names[] = {"vip", "addr", NULL};
+static const char *const check_names[] = {"vip", "backend", NULL};
+
 static json_t *do_vip_add(struct xlbd *d, const json_t *args)
 {
 	struct xlb_vip_cfg v = {0};
 	struct xlb_err err = {{0}};
 	struct xlb_model next;
-	json_int_t ring = 0;
-	const char *s;
-	bool present;
-	int ret;
+	int ret, n;
 
+	xlb_check_init(&v.check);
 	ret = arg_vip(args, &v.key, &err);
 	if (!ret)
-		ret = arg_str(args, "flags", false, &s, &err);
-	if (!ret && s)
-		ret = xlb_parse_flags(s, &v.flags, &err);
-	if (!ret)
-		ret = arg_str(args, "encap", false, &s, &err);
-	if (!ret && s)
-		ret = xlb_parse_encap(s, &v.encap, &err);
-	if (!ret)
-		ret = arg_uint(args, "ring_size", 0, XLB_RING_SIZE_MAX, &ring,
-			       &present, &err);
+		ret = args_decode(&xlb_vip_schema, args, vip_names, &v, &n,
+				  &err);
 	if (ret)
 		return fail(ret, &err);
-	v.ring_size = ring;
 	if (xlb_model_copy(&next, &d->model))
 		return xlb_ctl_error(-ENOMEM, "out of memory");
 	return finish(d, &next, xlb_model_vip_add(&next, &v, &err), &err);
@@ -284,23 +241,14 @@ static json_t *do_backend_add(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
-	json_int_t weight;
-	const char *s;
-	bool present;
-	int ret;
+	int ret, n;
 
 	ret = arg_vip(args, &key, &err);
 	if (!ret)
 		ret = arg_addr(args, &b.addr, &b.family, &err);
 	if (!ret)
-		ret = arg_uint(args, "weight", 0, XLB_WEIGHT_MAX, &weight,
-			       &present, &err);
-	if (!ret && present)
-		b.weight = weight;
-	if (!ret)
-		ret = arg_str(args, "state", false, &s, &err);
-	if (!ret && s)
-		ret = xlb_parse_state(s, &b.state, &err);
+		ret = args_decode(&xlb_backend_schema, args, backend_names, &b,
+				  &n, &err);
 	if (ret)
 		return fail(ret, &err);
 	if (xlb_model_copy(&next, &d->model))
@@ -330,41 +278,56 @@ static json_t *do_backend_del(struct xlbd *d, const json_t *args)
 		      &err);
 }
 
+/*
+ * The settings given change the object in next (a copy of the model, so a
+ * refused request changes nothing); the whole model is validated after.
+ */
+static int set_fields(struct xlb_model *next, const struct xlb_schema *s,
+		      const json_t *args, const char *const *theirs, void *obj,
+		      struct xlb_err *err)
+{
+	int ret, n;
+
+	ret = args_decode(s, args, theirs, obj, &n, err);
+	if (!ret && !n) {
+		xlb_err_set(err, "nothing to set: give one of its settings");
+		ret = -EINVAL;
+	}
+	return ret ? ret : xlb_model_validate(next, err);
+}
+
 static json_t *do_backend_set(struct xlbd *d, const json_t *args)
 {
+	struct xlb_backend_cfg *b;
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
 	union xlb_addr addr;
-	json_int_t weight = -1;
-	__u8 family, state = 0;
-	bool has_weight = false;
-	const char *s = NULL;
+	__u8 family;
 	int ret;
 
 	ret = arg_vip(args, &key, &err);
 	if (!ret)
 		ret = arg_addr(args, &addr, &family, &err);
-	if (!ret)
-		ret = arg_uint(args, "weight", 0, XLB_WEIGHT_MAX, &weight,
-			       &has_weight, &err);
-	if (!ret)
-		ret = arg_str(args, "state", false, &s, &err);
-	if (!ret && s)
-		ret = xlb_parse_state(s, &state, &err);
-	if (!ret && !has_weight && !s) {
-		xlb_err_set(&err, "nothing to set: give a weight or a state");
-		ret = -EINVAL;
-	}
 	if (ret)
 		return fail(ret, &err);
 	if (xlb_model_copy(&next, &d->model))
 		return xlb_ctl_error(-ENOMEM, "out of memory");
-	return finish(d, &next,
-		      xlb_model_backend_set(&next, &key, &addr, family,
-					    has_weight ? (long)weight : -1,
-					    state, &err),
-		      &err);
+	b = xlb_model_vip(&next, &key)
+		    ? xlb_vip_backend(xlb_model_vip(&next, &key), &addr, family)
+		    : NULL;
+	if (!b) {
+		char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
+
+		xlb_err_set(&err, "no backend %s in VIP %s",
+			    xlb_format_addr(&addr, family, as, sizeof(as)),
+			    xlb_format_vip(&key, vs, sizeof(vs)));
+		ret = -ENOENT;
+	} else {
+		ret = set_fields(&next, &xlb_backend_schema, args,
+				 backend_names, b, &err);
+	}
+	return finish(d, &next, ret, &err);
 }
 
 /* The weight a backend has in the maps now (slow start, health). */
@@ -482,120 +445,27 @@ static json_t *do_vip_set(struct xlbd *d, const json_t *args)
 {
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
+	struct xlb_vip_cfg *v;
 	struct xlb_model next;
-	json_int_t slow = -1;
-	bool has_slow = false;
-	const char *s = NULL, *cd = NULL;
-	__u8 all_down = 0, on_check_down = 0;
 	int ret;
 
 	ret = arg_vip(args, &key, &err);
-	if (!ret)
-		ret = arg_str(args, "all_down", false, &s, &err);
-	if (!ret && s)
-		ret = xlb_parse_all_down(s, &all_down, &err);
-	if (!ret)
-		ret = arg_str(args, "on_check_down", false, &cd, &err);
-	if (!ret && cd)
-		ret = xlb_parse_check_down(cd, &on_check_down, &err);
-	if (!ret)
-		ret = arg_uint(args, "slow_start_ms", 0, XLB_SLOW_START_MS_MAX,
-			       &slow, &has_slow, &err);
-	if (!ret && !s && !cd && !has_slow) {
-		xlb_err_set(&err, "nothing to set: give all_down, "
-				  "on_check_down or slow_start_ms");
-		ret = -EINVAL;
-	}
 	if (ret)
 		return fail(ret, &err);
 	if (xlb_model_copy(&next, &d->model))
 		return xlb_ctl_error(-ENOMEM, "out of memory");
-	return finish(d, &next,
-		      xlb_model_vip_set(&next, &key, s ? all_down : -1,
-					cd ? on_check_down : -1,
-					has_slow ? (long)slow : -1, &err),
-		      &err);
-}
+	v = xlb_model_vip(&next, &key);
+	if (!v) {
+		char vs[XLB_VIP_STRLEN];
 
-/* The fields of a check.set beyond vip, backend and kind. */
-static const char *const check_fields[] = {
-	"tunnel",    "port",	 "interval_ms", "timeout_ms",
-	"rise",	     "fall",	 "http_path",	"http_status",
-	"http_body", "udp_send", "udp_expect",	"exec_cmd",
-};
-
-#define N_CHECK_FIELDS (sizeof(check_fields) / sizeof(check_fields[0]))
-
-/* A whole check from args: what is not given takes the default. */
-static int check_from_args(const json_t *args, struct xlb_check_cfg *c,
-			   struct xlb_err *err)
-{
-	bool present, has_timeout;
-	json_int_t n = 0;
-	const char *s;
-	int ret;
-
-	xlb_check_init(c);
-	ret = arg_str(args, "kind", true, &s, err);
-	if (!ret)
-		ret = xlb_parse_check_kind(s, &c->kind, err);
-	for (size_t i = 0; !ret && i < N_CHECK_FIELDS; i++) {
-		if (!json_object_get(args, check_fields[i]) ||
-		    xlb_check_field_applies(c->kind, check_fields[i]))
-			continue;
-		xlb_err_set(err, "argument '%s' does not apply to a %s check",
-			    check_fields[i], xlb_check_kind_name(c->kind));
-		ret = -EINVAL;
+		xlb_err_set(&err, "unknown VIP %s",
+			    xlb_format_vip(&key, vs, sizeof(vs)));
+		ret = -ENOENT;
+	} else {
+		ret = set_fields(&next, &xlb_vip_schema, args, vip_names, v,
+				 &err);
 	}
-	if (!ret)
-		ret = arg_bool(args, "tunnel", &c->tunnel, err);
-	if (!ret)
-		ret = arg_uint(args, "port", 0, 65535, &n, &present, err);
-	if (!ret && present)
-		c->port = n;
-	if (!ret)
-		ret = arg_uint(args, "interval_ms", XLB_CHECK_INTERVAL_MS_MIN,
-			       XLB_CHECK_INTERVAL_MS_MAX, &n, &present, err);
-	if (!ret && present)
-		c->interval_ms = n;
-	if (!ret)
-		ret = arg_uint(args, "timeout_ms", 1, XLB_CHECK_INTERVAL_MS_MAX,
-			       &n, &has_timeout, err);
-	if (!ret)
-		c->timeout_ms =
-			has_timeout ? n
-				    : xlb_check_default_timeout(c->interval_ms);
-	if (!ret)
-		ret = arg_uint(args, "rise", 1, XLB_CHECK_RUN_MAX, &n, &present,
-			       err);
-	if (!ret && present)
-		c->rise = n;
-	if (!ret)
-		ret = arg_uint(args, "fall", 1, XLB_CHECK_RUN_MAX, &n, &present,
-			       err);
-	if (!ret && present)
-		c->fall = n;
-	if (!ret)
-		ret = arg_uint(args, "http_status", 100, 599, &n, &present,
-			       err);
-	if (!ret && present)
-		c->http_status = n;
-	if (!ret)
-		ret = arg_strbuf(args, "http_path", c->http_path,
-				 sizeof(c->http_path), err);
-	if (!ret)
-		ret = arg_strbuf(args, "http_body", c->http_body,
-				 sizeof(c->http_body), err);
-	if (!ret)
-		ret = arg_strbuf(args, "udp_send", c->udp_send,
-				 sizeof(c->udp_send), err);
-	if (!ret)
-		ret = arg_strbuf(args, "udp_expect", c->udp_expect,
-				 sizeof(c->udp_expect), err);
-	if (!ret)
-		ret = arg_strbuf(args, "exec_cmd", c->exec_cmd,
-				 sizeof(c->exec_cmd), err);
-	return ret;
+	return finish(d, &next, ret, &err);
 }
 
 static json_t *do_check_set(struct xlbd *d, const json_t *args)
@@ -613,7 +483,8 @@ static json_t *do_check_set(struct xlbd *d, const json_t *args)
 	if (!ret)
 		ret = arg_backend(args, &addr, &family, &has_backend, &err);
 	if (!ret)
-		ret = check_from_args(args, &c, &err);
+		ret = xlb_check_decode(args, "check", check_names, true, &c,
+				       &err);
 	if (ret)
 		return fail(ret, &err);
 	if (xlb_model_copy(&next, &d->model))
@@ -663,7 +534,7 @@ static json_t *check_json(const struct xlb_vip_cfg *v,
 			j, "backend",
 			json_string(xlb_format_addr(&b->addr, b->family, addr,
 						    sizeof(addr))));
-	c = xlb_check_to_json(b ? b->check : &v->check);
+	c = xlb_check_encode(b ? b->check : &v->check);
 	if (!j || !c || json_object_update(j, c)) {
 		json_decref(j);
 		j = NULL;
@@ -718,42 +589,43 @@ static json_t *do_config_dump(struct xlbd *d, const json_t *args)
 }
 
 static const char *const no_args[] = {NULL};
-static const char *const vip_arg[] = {"vip", NULL};
-static const char *const vip_add_args[] = {"vip", "flags", "encap", "ring_size",
-					   NULL};
-static const char *const backend_args[] = {"vip", "addr", "weight", "state",
-					   NULL};
-static const char *const backend_del_args[] = {"vip", "addr", NULL};
 static const char *const config_args[] = {"config", NULL};
-static const char *const vip_set_args[] = {"vip", "all_down", "on_check_down",
-					   "slow_start_ms", NULL};
-static const char *const check_set_args[] = {
-	"vip",	    "backend",	   "kind",	  "tunnel",
-	"port",	    "interval_ms", "timeout_ms",  "rise",
-	"fall",	    "http_path",   "http_status", "http_body",
-	"udp_send", "udp_expect",  "exec_cmd",	  NULL};
-static const char *const check_del_args[] = {"vip", "backend", NULL};
 
+/*
+ * Each op takes its own names and the settable fields (those with a CLI
+ * option) of one object's table: a new field is a new argument here too.
+ */
 static const struct op ops[] = {
-	{"status", no_args, do_status},
-	{"vip.add", vip_add_args, do_vip_add},
-	{"vip.del", vip_arg, do_vip_del},
-	{"vip.list", no_args, do_vip_list},
-	{"vip.show", vip_arg, do_vip_show},
-	{"vip.set", vip_set_args, do_vip_set},
-	{"backend.add", backend_args, do_backend_add},
-	{"backend.del", backend_del_args, do_backend_del},
-	{"backend.set", backend_args, do_backend_set},
-	{"backend.list", vip_arg, do_backend_list},
-	{"ring.show", vip_arg, do_ring_show},
-	{"check.set", check_set_args, do_check_set},
-	{"check.del", check_del_args, do_check_del},
-	{"check.show", vip_arg, do_check_show},
-	{"config.apply", config_args, do_config_apply},
-	{"config.dump", no_args, do_config_dump},
+	{"status", no_args, NULL, do_status},
+	{"vip.add", vip_names, &xlb_vip_schema, do_vip_add},
+	{"vip.del", vip_names, NULL, do_vip_del},
+	{"vip.list", no_args, NULL, do_vip_list},
+	{"vip.show", vip_names, NULL, do_vip_show},
+	{"vip.set", vip_names, &xlb_vip_schema, do_vip_set},
+	{"backend.add", backend_names, &xlb_backend_schema, do_backend_add},
+	{"backend.del", backend_names, NULL, do_backend_del},
+	{"backend.set", backend_names, &xlb_backend_schema, do_backend_set},
+	{"backend.list", vip_names, NULL, do_backend_list},
+	{"ring.show", vip_names, NULL, do_ring_show},
+	{"check.set", check_names, &xlb_check_schema, do_check_set},
+	{"check.del", check_names, NULL, do_check_del},
+	{"check.show", vip_names, NULL, do_check_show},
+	{"config.apply", config_args, NULL, do_config_apply},
+	{"config.dump", no_args, NULL, do_config_dump},
 };
 
-static int check_args(const struct op *op, const json_t *args,
+static bool op_takes(const struct op *op, const char *key)
+{
+	const struct xlb_field *f;
+
+	for (const char *const *a = op->args; *a; a++)
+		if (!strcmp(*a, key))
+			return true;
+	f = op->fields ? xlb_schema_field(op->fields, key) : NULL;
+	return f && f->opt;
+}
+
+static int parse_args(const struct op *op, const json_t *args,
 		      struct xlb_err *err)
 {
 	const char *key;
@@ -761,12 +633,8 @@ static int check_args(const struct op *op, const json_t *args,
 
 	json_object_foreach((json_t *)args, key, val)
 	{
-		const char *const *a = op->args;
-
 		(void)val;
-		while (*a && strcmp(*a, key))
-			a++;
-		if (!*a) {
+		if (!op_takes(op, key)) {
 			xlb_err_set(err, "%s takes no argument '%s'", op->name,
 				    key);
 			return -EINVAL;
@@ -793,7 +661,7 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req)
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		if (strcmp(ops[i].name, name))
 			continue;
-		if (check_args(&ops[i], args, &err)) {
+		if (parse_args(&ops[i], args, &err)) {
 			resp = fail(-EINVAL, &err);
 			goto out;
 		}
