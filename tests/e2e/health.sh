@@ -504,7 +504,7 @@ t_check_bad_inputs() {
 	cli_case 2 "${S[@]}" check set "$v" --kind tcp --rise 0
 	cli_case 2 "${S[@]}" check set "$v" --kind tcp --fall 0
 	cli_case 2 "${S[@]}" check set "$v" --kind tcp --fall 101
-	cli_case 2 "${S[@]}" check set "$v" --kind tcp --port 0
+	cli_case 2 "${S[@]}" check set "$v" --kind tcp --port -1
 	cli_case 2 "${S[@]}" check set "$v" --kind tcp --port 65536
 	cli_case 2 "${S[@]}" check set "$v" --kind http --status 99
 	cli_case 2 "${S[@]}" check set "$v" --kind http --path 'a b'

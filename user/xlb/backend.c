@@ -12,49 +12,43 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fields.h"
 #include "print.h"
 #include "xlb.h"
 
-/* VIP ADDR [--weight N] [--state S] into a request's args. */
+/* VIP ADDR [--FIELD VALUE]... into a request's args. */
 static int backend_args(int argc, char **argv, bool with_opts, bool need_opt,
 			json_t **out)
 {
-	struct opt opts[] = {{"--weight", NULL, false},
-			     {"--state", NULL, false}};
 	static const char *const names[] = {"VIP", "ADDR"};
+	struct xlb_backend_cfg b = {0};
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
-	union xlb_addr addr;
-	unsigned long weight = 0;
+	struct field_opts fo;
 	const char *pos[2];
-	__u8 family, state;
+	int ret, given;
 	json_t *args;
 	size_t n;
-	int ret;
 
-	ret = parse_args(argc, argv, opts, with_opts ? 2 : 0, pos, 2, 2, names,
-			 &n);
+	field_opts_init(&fo, &xlb_backend_schema, NULL);
+	ret = parse_args(argc, argv, fo.opts, with_opts ? fo.n : 0, pos, 2, 2,
+			 names, &n);
 	if (!ret)
 		ret = check_vip(pos[0], &key);
 	if (!ret)
-		ret = check_addr(pos[1], &addr, &family);
-	if (!ret && xlb_addr_check(&addr, family, "backend", &err))
+		ret = check_addr(pos[1], &b.addr, &b.family);
+	if (!ret && xlb_addr_check(&b.addr, b.family, "backend", &err))
 		ret = usage_err("%s", err.msg);
-	if (!ret && opts[0].val)
-		ret = check_uint("weight", opts[0].val, 0, XLB_WEIGHT_MAX,
-				 &weight);
 	if (ret)
 		return ret;
-	if (opts[1].val && xlb_parse_state(opts[1].val, &state, &err))
-		return usage_err("%s", err.msg);
-	if (need_opt && !opts[0].val && !opts[1].val)
-		return usage_err("nothing to set: give --weight or --state");
-
 	args = json_pack("{s:s, s:s}", "vip", pos[0], "addr", pos[1]);
-	if (opts[0].val)
-		json_object_set_new(args, "weight", json_integer(weight));
-	if (opts[1].val)
-		json_object_set_new(args, "state", json_string(opts[1].val));
+	ret = field_opts_apply(&fo, -1, &b, args, &given);
+	if (!ret && need_opt && !given)
+		ret = usage_err("nothing to set: give --weight or --state");
+	if (ret) {
+		json_decref(args);
+		return ret;
+	}
 	*out = args;
 	return 0;
 }
@@ -177,19 +171,16 @@ const struct object backend_object = {
 	.name = "backend",
 	.cmds = backend_cmds,
 	.dflt = do_backend_list,
-	.help = "Usage: xlb backend add VIP ADDR [--weight WEIGHT] "
-		"[--state STATE]\n"
+	.help = "Usage: xlb backend add VIP ADDR [OPTION]...\n"
 		"       xlb backend { del | delete } VIP ADDR\n"
-		"       xlb backend set VIP ADDR { --weight WEIGHT | --state "
-		"STATE }...\n"
+		"       xlb backend set VIP ADDR OPTION...\n"
 		"       xlb backend [ { list | ls | show } [VIP] ]\n"
 		"       xlb backend help\n"
 		"VIP := as in 'xlb vip help'\n"
 		"ADDR := { IPV4 | IPV6 }     the backend's address (the "
 		"tunnel's destination)\n"
-		"WEIGHT := 0..65535          share of the ring; 0 gets no new "
-		"flows (default 1)\n"
-		"STATE := { up | drain | down }\n"
-		"         drain: keeps its flows, gets no new ones; down: its "
-		"flows move on\n",
+		"state drain: keeps its flows, gets no new ones; down: its "
+		"flows move on\n"
+		"OPTION := (a backend's settings)\n",
+	.options = &xlb_backend_schema,
 };

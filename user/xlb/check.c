@@ -17,71 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fields.h"
 #include "print.h"
 #include "xlb.h"
-
-enum {
-	O_BACKEND,
-	O_KIND,
-	O_PLAIN,
-	O_TUNNEL,
-	O_PORT,
-	O_INTERVAL,
-	O_TIMEOUT,
-	O_RISE,
-	O_FALL,
-	O_PATH,
-	O_STATUS,
-	O_BODY,
-	O_SEND,
-	O_EXPECT,
-	O_CMD,
-	N_SET_OPTS,
-};
-
-/* The check field (JSON name) each option sets; NULL: not a field. */
-static const char *const set_fields[N_SET_OPTS] = {
-	[O_PLAIN] = "tunnel",	    [O_TUNNEL] = "tunnel",
-	[O_PORT] = "port",	    [O_INTERVAL] = "interval_ms",
-	[O_TIMEOUT] = "timeout_ms", [O_RISE] = "rise",
-	[O_FALL] = "fall",	    [O_PATH] = "http_path",
-	[O_STATUS] = "http_status", [O_BODY] = "http_body",
-	[O_SEND] = "udp_send",	    [O_EXPECT] = "udp_expect",
-	[O_CMD] = "exec_cmd",
-};
-
-/* A string option into a check's array, and into args under its field. */
-static int str_opt(const struct opt *o, const char *field, char *buf,
-		   size_t size, json_t *args)
-{
-	json_t *s;
-
-	if (!o->val)
-		return 0;
-	if (strlen(o->val) >= size)
-		return usage_err("%s: longer than %zu characters", o->name,
-				 size - 1);
-	s = json_string(o->val);
-	if (!s)
-		return usage_err("%s: not valid UTF-8", o->name);
-	memcpy(buf, o->val, strlen(o->val) + 1);
-	json_object_set_new(args, field, s);
-	return 0;
-}
-
-/* A number option into *out and into args under its field. */
-static int num_opt(const struct opt *o, const char *field, unsigned long min,
-		   unsigned long max, unsigned long *out, json_t *args)
-{
-	int ret;
-
-	if (!o->val)
-		return 0;
-	ret = check_opt_uint(o, min, max, out);
-	if (!ret)
-		json_object_set_new(args, field, json_integer(*out));
-	return ret;
-}
 
 /* --backend ADDR, named in the message when it is no address. */
 static int check_backend_opt(const struct opt *o)
@@ -96,90 +34,29 @@ static int check_backend_opt(const struct opt *o)
 }
 
 /* Everything but the VIP and the backend: the check itself. */
-static int check_opts(struct opt *opts, const struct xlb_vip_key *key,
-		      json_t *args)
+static int check_opts(const struct field_opts *fo,
+		      const struct xlb_vip_key *key, json_t *args)
 {
+	const char *kind = field_opt(fo, "--kind");
 	struct xlb_err err = {{0}};
 	struct xlb_check_cfg c;
 	char vs[XLB_VIP_STRLEN];
-	unsigned long n = 0;
-	int ret = 0;
+	int given;
 
 	xlb_check_init(&c);
-	if (!opts[O_KIND].val)
+	if (!kind)
 		return usage_err("missing --kind (tcp, http, udp, exec or "
 				 "none)");
-	if (xlb_parse_check_kind(opts[O_KIND].val, &c.kind, &err))
+	if (xlb_parse_check_kind(kind, &c.kind, &err))
 		return usage_err("--kind: %s", err.msg);
-	json_object_set_new(args, "kind",
-			    json_string(xlb_check_kind_name(c.kind)));
-	for (size_t i = 0; i < N_SET_OPTS; i++) {
-		if (!set_fields[i] || !opts[i].val ||
-		    xlb_check_field_applies(c.kind, set_fields[i]))
-			continue;
-		return usage_err("%s does not apply to --kind %s", opts[i].name,
-				 xlb_check_kind_name(c.kind));
-	}
-	if (opts[O_PLAIN].val && opts[O_TUNNEL].val)
-		return usage_err("--plain and --tunnel exclude each other");
-	if (opts[O_PLAIN].val || opts[O_TUNNEL].val) {
-		c.tunnel = opts[O_TUNNEL].val != NULL;
-		json_object_set_new(args, "tunnel", json_boolean(c.tunnel));
-	}
-	if (!ret)
-		ret = num_opt(&opts[O_PORT], "port", 1, 65535, &n, args);
-	if (!ret && opts[O_PORT].val)
-		c.port = n;
-	if (!ret)
-		ret = num_opt(&opts[O_INTERVAL], "interval_ms",
-			      XLB_CHECK_INTERVAL_MS_MIN,
-			      XLB_CHECK_INTERVAL_MS_MAX, &n, args);
-	if (!ret && opts[O_INTERVAL].val)
-		c.interval_ms = n;
-	if (!ret)
-		ret = num_opt(&opts[O_TIMEOUT], "timeout_ms", 1,
-			      XLB_CHECK_INTERVAL_MS_MAX, &n, args);
+	if (field_opts_apply(fo, c.kind, &c, args, &given))
+		return -EINVAL;
 	/* xlbd picks the same default timeout when none is sent. */
-	if (!ret)
-		c.timeout_ms =
-			opts[O_TIMEOUT].val
-				? n
-				: xlb_check_default_timeout(c.interval_ms);
-	if (!ret)
-		ret = num_opt(&opts[O_RISE], "rise", 1, XLB_CHECK_RUN_MAX, &n,
-			      args);
-	if (!ret && opts[O_RISE].val)
-		c.rise = n;
-	if (!ret)
-		ret = num_opt(&opts[O_FALL], "fall", 1, XLB_CHECK_RUN_MAX, &n,
-			      args);
-	if (!ret && opts[O_FALL].val)
-		c.fall = n;
-	if (!ret)
-		ret = num_opt(&opts[O_STATUS], "http_status", 100, 599, &n,
-			      args);
-	if (!ret && opts[O_STATUS].val)
-		c.http_status = n;
-	if (!ret)
-		ret = str_opt(&opts[O_PATH], "http_path", c.http_path,
-			      sizeof(c.http_path), args);
-	if (!ret)
-		ret = str_opt(&opts[O_BODY], "http_body", c.http_body,
-			      sizeof(c.http_body), args);
-	if (!ret)
-		ret = str_opt(&opts[O_SEND], "udp_send", c.udp_send,
-			      sizeof(c.udp_send), args);
-	if (!ret)
-		ret = str_opt(&opts[O_EXPECT], "udp_expect", c.udp_expect,
-			      sizeof(c.udp_expect), args);
-	if (!ret)
-		ret = str_opt(&opts[O_CMD], "exec_cmd", c.exec_cmd,
-			      sizeof(c.exec_cmd), args);
-	if (ret)
-		return ret;
+	if (!field_opt(fo, "--timeout"))
+		c.timeout_ms = xlb_check_default_timeout(c.interval_ms);
 
 	/* The model's words name fields; say which option is wrong. */
-	if (opts[O_PATH].val && c.http_path[0] != '/')
+	if (field_opt(fo, "--path") && c.http_path[0] != '/')
 		return usage_err("--path: '%s' must start with '/'",
 				 c.http_path);
 	if (c.kind == XLB_CHECK_EXEC && !c.exec_cmd[0])
@@ -197,42 +74,28 @@ static int check_opts(struct opt *opts, const struct xlb_vip_key *key,
 
 static int do_check_set(int argc, char **argv)
 {
-	struct opt opts[N_SET_OPTS] = {
-		[O_BACKEND] = {"--backend", NULL, false},
-		[O_KIND] = {"--kind", NULL, false},
-		[O_PLAIN] = {"--plain", NULL, true},
-		[O_TUNNEL] = {"--tunnel", NULL, true},
-		[O_PORT] = {"--port", NULL, false},
-		[O_INTERVAL] = {"--interval", NULL, false},
-		[O_TIMEOUT] = {"--timeout", NULL, false},
-		[O_RISE] = {"--rise", NULL, false},
-		[O_FALL] = {"--fall", NULL, false},
-		[O_PATH] = {"--path", NULL, false},
-		[O_STATUS] = {"--status", NULL, false},
-		[O_BODY] = {"--body", NULL, false},
-		[O_SEND] = {"--send", NULL, false},
-		[O_EXPECT] = {"--expect", NULL, false},
-		[O_CMD] = {"--cmd", NULL, false},
-	};
+	static const char *const own[] = {"--backend", NULL};
 	static const char *const names[] = {"VIP"};
 	struct xlb_vip_key key;
+	struct field_opts fo;
 	json_t *args, *resp;
-	const char *vip;
+	const char *vip, *backend;
 	size_t n;
 	int ret;
 
-	ret = parse_args(argc, argv, opts, N_SET_OPTS, &vip, 1, 1, names, &n);
+	field_opts_init(&fo, &xlb_check_schema, own);
+	ret = parse_args(argc, argv, fo.opts, fo.n, &vip, 1, 1, names, &n);
 	if (!ret)
 		ret = check_vip(vip, &key);
 	if (!ret)
-		ret = check_backend_opt(&opts[O_BACKEND]);
+		ret = check_backend_opt(&fo.opts[0]);
 	if (ret)
 		return ret;
 	args = json_pack("{s:s}", "vip", vip);
-	if (opts[O_BACKEND].val)
-		json_object_set_new(args, "backend",
-				    json_string(opts[O_BACKEND].val));
-	ret = check_opts(opts, &key, args);
+	backend = field_opt(&fo, "--backend");
+	if (backend)
+		json_object_set_new(args, "backend", json_string(backend));
+	ret = check_opts(&fo, &key, args);
 	if (ret) {
 		json_decref(args);
 		return ret;
@@ -419,12 +282,8 @@ const struct object check_object = {
 	.name = "check",
 	.cmds = check_cmds,
 	.dflt = do_check_show,
-	.help = "Usage: xlb check set VIP [--backend ADDR] --kind KIND\n"
-		"           [--plain | --tunnel] [--port PORT] [--interval "
-		"MS]\n"
-		"           [--timeout MS] [--rise N] [--fall N]\n"
-		"           [--path PATH] [--status STATUS] [--body TEXT]\n"
-		"           [--send TEXT] [--expect TEXT] [--cmd CMD]\n"
+	.help = "Usage: xlb check set VIP [--backend ADDR] --kind KIND "
+		"[OPTION]...\n"
 		"       xlb check { del | delete } VIP [--backend ADDR]\n"
 		"       xlb check [ { show | list | ls } [VIP] ]\n"
 		"       xlb check help\n"
@@ -445,19 +304,10 @@ const struct object check_object = {
 		"          XLB_PORT\n"
 		"    none  not checked (a backend's: exempt from its VIP's "
 		"check)\n"
-		"--tunnel  to VIP:PORT through the tunnel, as clients reach "
-		"the backend\n"
-		"          (default)\n"
-		"--plain   to the backend's own address\n"
-		"PORT := 1..65535    default: the VIP's (a VIP without a port "
-		"needs one)\n"
-		"MS := --interval 10..3600000 (default 1000),\n"
-		"      --timeout 1..interval-1 (default 500, or half a "
-		"shorter interval)\n"
-		"N := 1..100         results in a row to go up (--rise, "
-		"default 2) or\n"
-		"                    down (--fall, default 3)\n"
-		"STATUS := 100..599\n"
 		"'check set' defines the whole check: options left out take "
-		"their defaults.\n",
+		"their defaults; the timeout's is 90% of the interval, at most "
+		"2000 ms.\n"
+		"OPTION := (a check's fields; each applies to the kinds that "
+		"use it)\n",
+	.options = &xlb_check_schema,
 };

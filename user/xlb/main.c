@@ -40,8 +40,8 @@ static const char usage_text[] =
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"
 	"           --pin-dir DIR               pinned maps (default: "
 	"the daemon's\n"
-	"                                       with -s, else "
-	XLB_PIN_DIR_DEFAULT ")\n"
+	"                                       with -s, "
+	"else " XLB_PIN_DIR_DEFAULT ")\n"
 	"           { -v | --verbose }          libbpf messages, requests\n"
 	"           { -h | --help }             this text\n"
 	"           --version                   print the version\n"
@@ -275,6 +275,8 @@ static int run_object(const struct object *obj, int argc, char **argv)
 		if (argc > 1)
 			return usage_err("unexpected argument '%s'", argv[1]);
 		fputs(obj->help, stdout);
+		if (obj->options)
+			xlb_schema_help(obj->options, stdout);
 		return 0;
 	}
 	/* An option or nothing after the object: its default command. */

@@ -11,106 +11,79 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fields.h"
 #include "maglev.h"
 #include "print.h"
 #include "xlb.h"
 
-static int do_vip_add(int argc, char **argv)
+/*
+ * VIP [--FIELD VALUE]...: the VIP and the settings given of its table,
+ * checked here as xlbd checks them.
+ */
+static int vip_args(int argc, char **argv, struct xlb_vip_cfg *v, json_t **args,
+		    int *given)
 {
-	struct opt opts[] = {{"--flags", NULL, false},
-			     {"--encap", NULL, false},
-			     {"--ring-size", NULL, false}};
 	static const char *const names[] = {"VIP"};
 	struct xlb_err err = {{0}};
-	struct xlb_vip_key key;
-	char vs[XLB_VIP_STRLEN];
-	unsigned long ring = 0;
-	const char *pos[1];
-	json_t *args, *resp;
-	__u32 flags;
-	__u8 encap;
+	struct field_opts fo;
+	const char *vip;
 	size_t n;
 	int ret;
 
-	ret = parse_args(argc, argv, opts, 3, pos, 1, 1, names, &n);
+	field_opts_init(&fo, &xlb_vip_schema, NULL);
+	ret = parse_args(argc, argv, fo.opts, fo.n, &vip, 1, 1, names, &n);
 	if (!ret)
-		ret = check_vip(pos[0], &key);
+		ret = check_vip(vip, &v->key);
 	if (ret)
 		return ret;
-	if (xlb_addr_check(&key.addr, key.family, "VIP", &err))
+	if (xlb_addr_check(&v->key.addr, v->key.family, "VIP", &err))
 		return usage_err("%s", err.msg);
-	if (opts[0].val && xlb_parse_flags(opts[0].val, &flags, &err))
-		return usage_err("%s", err.msg);
-	if (opts[1].val && xlb_parse_encap(opts[1].val, &encap, &err))
-		return usage_err("%s", err.msg);
-	if (opts[2].val) {
-		ret = check_uint("ring size", opts[2].val, XLB_RING_SIZE_MIN,
-				 XLB_RING_SIZE_MAX, &ring);
-		if (ret)
-			return ret;
-		if (!xlb_is_prime(ring))
-			return usage_err("ring size %lu is not a prime", ring);
-	}
+	*args = json_pack("{s:s}", "vip", vip);
+	ret = field_opts_apply(&fo, -1, v, *args, given);
+	/* 0 is the default; any other size must be a prime from the least. */
+	if (!ret && v->ring_size &&
+	    (v->ring_size < XLB_RING_SIZE_MIN || !xlb_is_prime(v->ring_size)))
+		ret = usage_err("--ring-size: %u is not a prime %u..%u",
+				v->ring_size, XLB_RING_SIZE_MIN,
+				XLB_RING_SIZE_MAX);
+	if (ret)
+		json_decref(*args);
+	return ret;
+}
 
-	args = json_pack("{s:s}", "vip", pos[0]);
-	if (opts[0].val)
-		json_object_set_new(args, "flags", json_string(opts[0].val));
-	if (opts[1].val)
-		json_object_set_new(args, "encap", json_string(opts[1].val));
-	if (opts[2].val)
-		json_object_set_new(args, "ring_size", json_integer(ring));
+static int do_vip_add(int argc, char **argv)
+{
+	struct xlb_vip_cfg v = {0};
+	char vs[XLB_VIP_STRLEN];
+	json_t *args, *resp;
+	int ret, given;
+
+	ret = vip_args(argc, argv, &v, &args, &given);
+	if (ret)
+		return ret;
 	ret = call_xlbd("vip.add", args, &resp);
 	json_decref(resp);
 	/* As parsed: the operator sees what the text was taken to mean. */
 	if (!ret)
 		print_string(PRINT_ANY, "vip", "added VIP %s\n",
-			     xlb_format_vip(&key, vs, sizeof(vs)));
+			     xlb_format_vip(&v.key, vs, sizeof(vs)));
 	return ret;
 }
 
 static int do_vip_set(int argc, char **argv)
 {
-	struct opt opts[] = {{"--all-down", NULL, false},
-			     {"--slow-start", NULL, false},
-			     {"--on-check-down", NULL, false}};
-	static const char *const names[] = {"VIP"};
-	struct xlb_err err = {{0}};
-	struct xlb_vip_key key;
-	unsigned long slow = 0;
+	struct xlb_vip_cfg v = {0};
 	json_t *args, *resp;
-	const char *vip;
-	__u8 all_down, check_down;
-	size_t n;
-	int ret;
+	int ret, given;
 
-	ret = parse_args(argc, argv, opts, 3, &vip, 1, 1, names, &n);
-	if (!ret)
-		ret = check_vip(vip, &key);
+	ret = vip_args(argc, argv, &v, &args, &given);
 	if (ret)
 		return ret;
-	if (opts[0].val && xlb_parse_all_down(opts[0].val, &all_down, &err))
-		return usage_err("--all-down: %s", err.msg);
-	if (opts[1].val) {
-		ret = check_opt_uint(&opts[1], 0, XLB_SLOW_START_MS_MAX, &slow);
-		if (ret)
-			return ret;
+	if (!given) {
+		json_decref(args);
+		return usage_err("nothing to set: give one of its options "
+				 "(xlb vip help)");
 	}
-	if (opts[2].val && xlb_parse_check_down(opts[2].val, &check_down, &err))
-		return usage_err("--on-check-down: %s", err.msg);
-	if (!opts[0].val && !opts[1].val && !opts[2].val)
-		return usage_err("nothing to set: give --all-down, "
-				 "--on-check-down or --slow-start");
-
-	args = json_pack("{s:s}", "vip", vip);
-	if (opts[0].val)
-		json_object_set_new(args, "all_down",
-				    json_string(xlb_all_down_name(all_down)));
-	if (opts[1].val)
-		json_object_set_new(args, "slow_start_ms", json_integer(slow));
-	if (opts[2].val)
-		json_object_set_new(
-			args, "on_check_down",
-			json_string(xlb_check_down_name(check_down)));
 	ret = call_xlbd("vip.set", args, &resp);
 	json_decref(resp);
 	return ret;
@@ -283,15 +256,11 @@ const struct object vip_object = {
 	.name = "vip",
 	.cmds = vip_cmds,
 	.dflt = do_vip_list,
-	.help = "Usage: xlb vip add VIP [--flags FLAGS] [--encap ENCAP] "
-		"[--ring-size PRIME]\n"
+	.help = "Usage: xlb vip add VIP [OPTION]...\n"
 		"       xlb vip { del | delete } VIP\n"
 		"       xlb vip [ list | ls ]\n"
 		"       xlb vip show VIP\n"
-		"       xlb vip set VIP { --all-down ALL_DOWN | "
-		"--on-check-down "
-		"CHECK_DOWN |\n"
-		"                         --slow-start MS }...\n"
+		"       xlb vip set VIP OPTION...\n"
 		"       xlb vip help\n"
 		"VIP := { ADDR4[:PORT] | [ADDR6][:PORT] }/PROTO    e.g. "
 		"198.19.0.1:80/tcp, [2001:db8::1]:443/udp\n"
@@ -299,22 +268,12 @@ const struct object vip_object = {
 		"PROTO := { tcp | udp }\n"
 		"FLAGS := { none | FLAG[,FLAG...] }\n"
 		"FLAG := { no-sport | no-flow-table | dport-only }\n"
-		"ENCAP := { default | ipip | gue }      default: the global "
-		"encapsulation\n"
-		"PRIME := Maglev table size, a prime 7..655373 (default "
-		"65537)\n"
-		"ALL_DOWN := { drop | keep }    when every backend is down: "
-		"drop new\n"
-		"            traffic (default) or keep the last ring\n"
-		"CHECK_DOWN := { keep | move }  when its checks take a backend "
-		"down:\n"
-		"            it leaves the ring and its established flows stay "
-		"(keep,\n"
-		"            default) or re-pick on their next packet (move); "
-		"the\n"
-		"            operator's --state down always moves them\n"
-		"MS := 0..3600000               a recovered backend's weight "
-		"ramps up\n"
-		"      over MS (default 0: at once)\n"
-		"Health checks: see 'xlb check help'.\n",
+		"on-check-down keep: a backend its checks take down leaves the "
+		"ring and\n"
+		"    its established flows stay; move: they re-pick on their "
+		"next\n"
+		"    packet; the operator's --state down always moves them\n"
+		"Health checks: see 'xlb check help'.\n"
+		"OPTION := (a VIP's settings)\n",
+	.options = &xlb_vip_schema,
 };

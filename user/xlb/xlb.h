@@ -15,12 +15,13 @@
 #include <stddef.h>
 #include <jansson.h>
 #include "model.h"
+#include "schema.h"
 
 #include "version.h"
 
 struct cli {
-	const char *socket;  /* xlbd's control socket */
-	const char *pin_dir; /* where the maps are pinned */
+	const char *socket;		  /* xlbd's control socket */
+	const char *pin_dir;		  /* where the maps are pinned */
 	bool socket_given, pin_dir_given; /* -s, --pin-dir on the line */
 	bool verbose;
 	const char *object;  /* for messages: "vip" */
@@ -46,6 +47,8 @@ struct object {
 	int (*dflt)(int argc, char **argv);
 	/* Grammar printed by `xlb OBJECT help`. */
 	const char *help;
+	/* Its settable fields, printed as options after the grammar. */
+	const struct xlb_schema *options;
 };
 
 extern const struct object vip_object, backend_object, stats_object,
