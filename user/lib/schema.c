@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * The field tables of the model objects and the one decoder, encoder and
- * help printer that walk them (schema.h). Ranges here are the only ones:
- * the config file, the control protocol and the CLI all refuse a value
- * out of them with the same words.
+ * The one decoder, encoder and help printer that walk the field tables
+ * (schema.h, schema_tables.c). The tables' ranges are the only ones: the
+ * config file, the control protocol and the CLI all refuse a value out
+ * of them with the same words.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,458 +11,6 @@
 #include <string.h>
 
 #include "schema.h"
-
-#define FIELD(type, member) offsetof(type, member), sizeof(((type *)0)->member)
-#define CHECK(m)	    FIELD(struct xlb_check_cfg, m)
-#define VIP(m)		    FIELD(struct xlb_vip_cfg, m)
-#define BACKEND(m)	    FIELD(struct xlb_backend_cfg, m)
-#define GLOBAL(m)	    FIELD(struct xlb_global_cfg, m)
-#define HTTP		    XLB_KIND_BIT(XLB_CHECK_HTTP)
-#define UDP		    XLB_KIND_BIT(XLB_CHECK_UDP)
-#define EXEC		    XLB_KIND_BIT(XLB_CHECK_EXEC)
-#define ALL_KINDS	    (XLB_KINDS_ANY | XLB_KIND_BIT(XLB_CHECK_NONE))
-
-/* ---- fields that are more than a value --------------------------------- */
-
-static int field_err(struct xlb_err *err, const char *path, const char *fmt,
-		     ...) __attribute__((format(printf, 3, 4)));
-
-/* A string member handed to a text parser; its words follow the path. */
-static int text_decode(const json_t *v, const char *path,
-		       int (*parse)(const char *s, void *out,
-				    struct xlb_err *err),
-		       void *out, struct xlb_err *err)
-{
-	struct xlb_err why = {{0}};
-
-	if (!json_is_string(v))
-		return field_err(err, path, "expected a string");
-	if (parse(json_string_value(v), out, &why))
-		return field_err(err, path, "%s", why.msg);
-	return 0;
-}
-
-static int parse_vip_key(const char *s, void *out, struct xlb_err *err)
-{
-	return xlb_parse_vip(s, out, err);
-}
-
-static int vip_key_decode(const struct xlb_field *f, const json_t *v,
-			  const char *path, void *obj, struct xlb_err *err)
-{
-	return text_decode(v, path, parse_vip_key, (char *)obj + f->offset,
-			   err);
-}
-
-static json_t *vip_key_encode(const struct xlb_field *f, const void *obj)
-{
-	const struct xlb_vip_key *k =
-		(const void *)((const char *)obj + f->offset);
-	char buf[XLB_VIP_STRLEN];
-
-	return json_string(xlb_format_vip(k, buf, sizeof(buf)));
-}
-
-/* A backend's address and family. */
-static int parse_backend_addr(const char *s, void *out, struct xlb_err *err)
-{
-	struct xlb_backend_cfg *b = out;
-
-	return xlb_parse_addr(s, &b->addr, &b->family, err);
-}
-
-static int addr_decode(const struct xlb_field *f, const json_t *v,
-		       const char *path, void *obj, struct xlb_err *err)
-{
-	(void)f;
-	return text_decode(v, path, parse_backend_addr, obj, err);
-}
-
-static json_t *addr_encode(const struct xlb_field *f, const void *obj)
-{
-	const struct xlb_backend_cfg *b = obj;
-	char buf[XLB_ADDR_STRLEN];
-
-	(void)f;
-	return json_string(
-		xlb_format_addr(&b->addr, b->family, buf, sizeof(buf)));
-}
-
-/*
- * A source prefix of the global settings: "ADDR/LEN" of the row's family
- * (its max: 32 or 128), or null for none. Its length is the member right
- * after the address in struct xlb_global_cfg.
- */
-static __u8 *prefix_len(const struct xlb_field *f, void *obj)
-{
-	return f->max == 32 ? &((struct xlb_global_cfg *)obj)->src4_plen
-			    : &((struct xlb_global_cfg *)obj)->src6_plen;
-}
-
-static __u8 prefix_family(const struct xlb_field *f)
-{
-	return f->max == 32 ? XLB_AF_INET : XLB_AF_INET6;
-}
-
-static int prefix_decode(const struct xlb_field *f, const json_t *v,
-			 const char *path, void *obj, struct xlb_err *err)
-{
-	union xlb_addr *a = (void *)((char *)obj + f->offset);
-	struct xlb_err why = {{0}};
-	union xlb_addr parsed;
-	__u8 fam, plen;
-
-	if (json_is_null(v)) {
-		memset(a, 0, sizeof(*a));
-		*prefix_len(f, obj) = 0;
-		return 0;
-	}
-	if (!json_is_string(v))
-		return field_err(err, path, "expected a string or null");
-	if (xlb_parse_prefix(json_string_value(v), &parsed, &fam, &plen, &why))
-		return field_err(err, path, "%s", why.msg);
-	if (fam != prefix_family(f))
-		return field_err(err, path, "'%s' is not an %s prefix",
-				 json_string_value(v),
-				 prefix_family(f) == XLB_AF_INET ? "IPv4"
-								 : "IPv6");
-	*a = parsed;
-	*prefix_len(f, obj) = plen;
-	return 0;
-}
-
-static json_t *prefix_encode(const struct xlb_field *f, const void *obj)
-{
-	const union xlb_addr *a = (const void *)((const char *)obj + f->offset);
-	char as[XLB_ADDR_STRLEN], buf[XLB_ADDR_STRLEN + 8];
-	__u8 plen = *prefix_len(f, (void *)obj);
-
-	if (!plen)
-		return json_null();
-	snprintf(buf, sizeof(buf), "%s/%u",
-		 xlb_format_addr(a, prefix_family(f), as, sizeof(as)), plen);
-	return json_string(buf);
-}
-
-/* A VIP's check, inherited by its backends. */
-static int vip_check_decode(const struct xlb_field *f, const json_t *v,
-			    const char *path, void *obj, struct xlb_err *err)
-{
-	return xlb_check_decode(v, path, NULL, false,
-				(void *)((char *)obj + f->offset), err);
-}
-
-static json_t *vip_check_encode(const struct xlb_field *f, const void *obj)
-{
-	return xlb_check_encode((const void *)((const char *)obj + f->offset));
-}
-
-/* ---- the tables -------------------------------------------------------- */
-
-static const struct xlb_field check_fields[] = {
-	{.json = "kind",
-	 .opt = "kind",
-	 .type = XLB_FT_ENUM,
-	 CHECK(kind),
-	 .kinds = ALL_KINDS,
-	 .parse = xlb_parse_check_kind,
-	 .name = xlb_check_kind_name,
-	 .flags = XLB_FF_REQUIRED,
-	 .arg = "KIND",
-	 .help = "tcp, http, udp, exec or none"},
-	{.json = "tunnel",
-	 .opt = "tunnel",
-	 .neg = "plain",
-	 .type = XLB_FT_BOOL,
-	 CHECK(tunnel),
-	 .kinds = XLB_KINDS_SOCK,
-	 .help = "through the tunnel to VIP:port (default), or --plain to the "
-		 "backend's own address"},
-	/* An exec check gets it as XLB_PORT. */
-	{.json = "port",
-	 .opt = "port",
-	 .type = XLB_FT_UINT,
-	 CHECK(port),
-	 .max = 65535,
-	 .kinds = XLB_KINDS_ANY,
-	 .arg = "PORT",
-	 .help = "port to check; 0 = the VIP's"},
-	{.json = "interval_ms",
-	 .opt = "interval",
-	 .type = XLB_FT_UINT,
-	 CHECK(interval_ms),
-	 .min = XLB_CHECK_INTERVAL_MS_MIN,
-	 .max = XLB_CHECK_INTERVAL_MS_MAX,
-	 .unit = "ms",
-	 .kinds = XLB_KINDS_ANY,
-	 .arg = "MS",
-	 .help = "time between two checks"},
-	{.json = "timeout_ms",
-	 .opt = "timeout",
-	 .type = XLB_FT_UINT,
-	 CHECK(timeout_ms),
-	 .min = 1,
-	 .max = XLB_CHECK_INTERVAL_MS_MAX,
-	 .unit = "ms",
-	 .kinds = XLB_KINDS_ANY,
-	 .arg = "MS",
-	 .help = "a check without an answer by then failed; below the "
-		 "interval"},
-	{.json = "rise",
-	 .opt = "rise",
-	 .type = XLB_FT_UINT,
-	 CHECK(rise),
-	 .min = 1,
-	 .max = XLB_CHECK_RUN_MAX,
-	 .kinds = XLB_KINDS_ANY,
-	 .arg = "N",
-	 .help = "good results in a row to come up"},
-	{.json = "fall",
-	 .opt = "fall",
-	 .type = XLB_FT_UINT,
-	 CHECK(fall),
-	 .min = 1,
-	 .max = XLB_CHECK_RUN_MAX,
-	 .kinds = XLB_KINDS_ANY,
-	 .arg = "N",
-	 .help = "bad results in a row to go down"},
-	{.json = "http_path",
-	 .opt = "path",
-	 .type = XLB_FT_STR,
-	 CHECK(http_path),
-	 .kinds = HTTP,
-	 .arg = "PATH",
-	 .help = "the path to GET"},
-	{.json = "http_status",
-	 .opt = "status",
-	 .type = XLB_FT_UINT,
-	 CHECK(http_status),
-	 .min = 100,
-	 .max = 599,
-	 .kinds = HTTP,
-	 .arg = "CODE",
-	 .help = "the status a healthy backend answers"},
-	{.json = "http_body",
-	 .opt = "body",
-	 .type = XLB_FT_STR,
-	 CHECK(http_body),
-	 .kinds = HTTP,
-	 .arg = "TEXT",
-	 .help = "text the body must contain; empty = any body"},
-	{.json = "udp_send",
-	 .opt = "send",
-	 .type = XLB_FT_STR,
-	 CHECK(udp_send),
-	 .kinds = UDP,
-	 .arg = "TEXT",
-	 .help = "the datagram to send"},
-	{.json = "udp_expect",
-	 .opt = "expect",
-	 .type = XLB_FT_STR,
-	 CHECK(udp_expect),
-	 .kinds = UDP,
-	 .arg = "TEXT",
-	 .help = "text the answer must contain; empty = any answer"},
-	{.json = "exec_cmd",
-	 .opt = "cmd",
-	 .type = XLB_FT_STR,
-	 CHECK(exec_cmd),
-	 .kinds = EXEC,
-	 .arg = "CMD",
-	 .help = "/bin/sh -c CMD with XLB_BACKEND, XLB_VIP, XLB_PORT; exit 0 "
-		 "= healthy"},
-};
-
-/* A VIP but its backends (config.c adds them one by one to the model). */
-static const struct xlb_field vip_fields[] = {
-	{.json = "vip",
-	 .type = XLB_FT_CUSTOM,
-	 VIP(key),
-	 .decode = vip_key_decode,
-	 .encode = vip_key_encode,
-	 .flags = XLB_FF_REQUIRED,
-	 .help = "ADDR:PORT/PROTO, [V6]:PORT/PROTO, or port-less ADDR/PROTO"},
-	{.json = "flags",
-	 .opt = "flags",
-	 .type = XLB_FT_FLAGS,
-	 VIP(flags),
-	 .arg = "FLAGS",
-	 .help = "no-sport, no-flow-table, dport-only or none"},
-	{.json = "encap",
-	 .opt = "encap",
-	 .type = XLB_FT_ENUM,
-	 VIP(encap),
-	 .parse = xlb_parse_encap,
-	 .name = xlb_encap_name,
-	 .arg = "ENCAP",
-	 .help = "default (the global one), ipip or gue"},
-	{.json = "ring_size",
-	 .opt = "ring-size",
-	 .type = XLB_FT_UINT,
-	 VIP(ring_size),
-	 .max = XLB_RING_SIZE_MAX,
-	 .arg = "PRIME",
-	 .help = "slots of the Maglev table, a prime; 0 = the default"},
-	{.json = "vip_id",
-	 .type = XLB_FT_UINT,
-	 VIP(vip_id),
-	 .max = XLB_MAX_VIPS - 1,
-	 .flags = XLB_FF_ID,
-	 .help = "its id in the maps; 0 = not yet given"},
-	{.json = "check",
-	 .type = XLB_FT_CUSTOM,
-	 VIP(check),
-	 .decode = vip_check_decode,
-	 .encode = vip_check_encode,
-	 .help = "the health check its backends inherit"},
-	{.json = "all_down",
-	 .opt = "all-down",
-	 .type = XLB_FT_ENUM,
-	 VIP(all_down),
-	 .parse = xlb_parse_all_down,
-	 .name = xlb_all_down_name,
-	 .arg = "drop|keep",
-	 .help = "with every backend down: drop new traffic, or keep the "
-		 "last ring"},
-	{.json = "on_check_down",
-	 .opt = "on-check-down",
-	 .type = XLB_FT_ENUM,
-	 VIP(on_check_down),
-	 .parse = xlb_parse_check_down,
-	 .name = xlb_check_down_name,
-	 .arg = "keep|move",
-	 .help = "established flows of a backend its check takes down: keep "
-		 "them (default) or move them"},
-	{.json = "slow_start_ms",
-	 .opt = "slow-start",
-	 .type = XLB_FT_UINT,
-	 VIP(slow_start_ms),
-	 .max = XLB_SLOW_START_MS_MAX,
-	 .unit = "ms",
-	 .arg = "MS",
-	 .help = "weight ramp of a backend back from down"},
-};
-
-/* A backend but its own check (which the model allocates). */
-static const struct xlb_field backend_fields[] = {
-	{.json = "addr",
-	 .type = XLB_FT_CUSTOM,
-	 BACKEND(addr),
-	 .decode = addr_decode,
-	 .encode = addr_encode,
-	 .flags = XLB_FF_REQUIRED,
-	 .help = "its own IPv4 or IPv6 address"},
-	{.json = "weight",
-	 .opt = "weight",
-	 .type = XLB_FT_UINT,
-	 BACKEND(weight),
-	 .max = XLB_WEIGHT_MAX,
-	 .arg = "N",
-	 .help = "relative share of new flows; 0 = none"},
-	{.json = "state",
-	 .opt = "state",
-	 .type = XLB_FT_ENUM,
-	 BACKEND(state),
-	 .parse = xlb_parse_state,
-	 .name = xlb_state_name,
-	 .arg = "STATE",
-	 .help = "the operator's: up, drain (keeps its flows) or down"},
-	{.json = "id",
-	 .type = XLB_FT_UINT,
-	 BACKEND(id),
-	 .max = XLB_MAX_BACKENDS - 1,
-	 .flags = XLB_FF_ID,
-	 .help = "its id in the maps; 0 = not yet given"},
-};
-
-static const struct xlb_field global_fields[] = {
-	{.json = "encap",
-	 .type = XLB_FT_ENUM,
-	 GLOBAL(encap),
-	 .parse = xlb_parse_encap,
-	 .name = xlb_encap_name,
-	 .help = "encapsulation of VIPs that name none"},
-	{.json = "ttl",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(ttl),
-	 .min = 1,
-	 .max = 255,
-	 .help = "TTL or hop limit of the outer header"},
-	{.json = "gue_port",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(gue_port),
-	 .min = 1,
-	 .max = 65535,
-	 .help = "UDP port of GUE"},
-	{.json = "mtu",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(mtu),
-	 .max = 65535,
-	 .help = "largest outer packet; 0 = no check"},
-	/* max: the longest length of the prefix, which names its family. */
-	{.json = "source_v4",
-	 .type = XLB_FT_CUSTOM,
-	 GLOBAL(src4),
-	 .max = 32,
-	 .decode = prefix_decode,
-	 .encode = prefix_encode,
-	 .help = "IPv4 prefix of outer sources; null = the interface's "
-		 "address"},
-	{.json = "source_v6",
-	 .type = XLB_FT_CUSTOM,
-	 GLOBAL(src6),
-	 .max = 128,
-	 .decode = prefix_decode,
-	 .encode = prefix_encode,
-	 .help = "IPv6 prefix of outer sources; null = the interface's "
-		 "address"},
-	{.json = "flow_rate_limit",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(flow_rate_limit),
-	 .max = UINT32_MAX,
-	 .unit = "/s",
-	 .help = "new flows a CPU inserts per second; 0 = no limit"},
-	{.json = "udp_timeout_ms",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(udp_timeout_ms),
-	 .max = UINT32_MAX,
-	 .unit = "ms",
-	 .help = "idle time after which a UDP flow is forgotten; 0 = never"},
-	{.json = "flap_count",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(flap_count),
-	 .max = XLB_FLAP_COUNT_MAX,
-	 .help = "changes of health within the window that hold a backend "
-		 "down; 0 = no damping"},
-	{.json = "flap_window_ms",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(flap_window_ms),
-	 .min = XLB_FLAP_MS_MIN,
-	 .max = XLB_FLAP_MS_MAX,
-	 .unit = "ms",
-	 .help = "the window flap_count counts in"},
-	{.json = "flap_hold_ms",
-	 .type = XLB_FT_UINT,
-	 GLOBAL(flap_hold_ms),
-	 .min = XLB_FLAP_MS_MIN,
-	 .max = XLB_FLAP_MS_MAX,
-	 .unit = "ms",
-	 .help = "how long a flapping backend is held down"},
-};
-
-#define SCHEMA(obj, f, type)                                                   \
-	{                                                                      \
-		obj, f, sizeof(f) / sizeof(f[0]), sizeof(type)                 \
-	}
-
-const struct xlb_schema xlb_check_schema =
-	SCHEMA("check", check_fields, struct xlb_check_cfg);
-const struct xlb_schema xlb_vip_schema =
-	SCHEMA("vip", vip_fields, struct xlb_vip_cfg);
-const struct xlb_schema xlb_backend_schema =
-	SCHEMA("backend", backend_fields, struct xlb_backend_cfg);
-const struct xlb_schema xlb_global_schema =
-	SCHEMA("global", global_fields, struct xlb_global_cfg);
 
 /* ---- look-ups ---------------------------------------------------------- */
 
@@ -530,8 +78,7 @@ static void set_uint(void *obj, const struct xlb_field *f, unsigned long v)
 }
 
 /* Sets err to "path: message" (or the bare message without a path). */
-static int field_err(struct xlb_err *err, const char *path, const char *fmt,
-		     ...)
+int xlb_schema_err(struct xlb_err *err, const char *path, const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
 	va_list ap;
@@ -550,8 +97,8 @@ static int uint_in_range(const struct xlb_field *f, long long n,
 			 const char *path, struct xlb_err *err)
 {
 	if (n < (long long)f->min || n > (long long)f->max)
-		return field_err(err, path, "%lld out of range %lu..%lu", n,
-				 f->min, f->max);
+		return xlb_schema_err(err, path, "%lld out of range %lu..%lu",
+				      n, f->min, f->max);
 	return 0;
 }
 
@@ -560,10 +107,10 @@ static int set_str(void *obj, const struct xlb_field *f, const char *s,
 		   size_t len, const char *path, struct xlb_err *err)
 {
 	if (len >= f->size)
-		return field_err(err, path, "longer than %zu characters",
-				 f->size - 1);
+		return xlb_schema_err(err, path, "longer than %zu characters",
+				      f->size - 1);
 	if (strlen(s) != len)
-		return field_err(err, path, "contains a NUL character");
+		return xlb_schema_err(err, path, "contains a NUL character");
 	memcpy(at(obj, f), s, len + 1);
 	return 0;
 }
@@ -583,7 +130,7 @@ static int set_named(void *obj, const struct xlb_field *f, const char *s,
 	} else {
 		ret = f->parse(s, (__u8 *)at(obj, f), &why);
 	}
-	return ret ? field_err(err, path, "%s", why.msg) : 0;
+	return ret ? xlb_schema_err(err, path, "%s", why.msg) : 0;
 }
 
 /* "flags": "a,b" as on the command line, or ["a", "b"]. */
@@ -597,13 +144,14 @@ static int flags_from_json(const struct xlb_field *f, const json_t *v,
 	if (json_is_string(v))
 		return set_named(obj, f, json_string_value(v), path, err);
 	if (!json_is_array(v))
-		return field_err(err, path, "expected a string or an array");
+		return xlb_schema_err(err, path,
+				      "expected a string or an array");
 	for (i = 0; i < json_array_size(v); i++) {
 		const json_t *e = json_array_get(v, i);
 
 		snprintf(epath, sizeof(epath), "%s[%zu]", path, i);
 		if (!json_is_string(e))
-			return field_err(err, epath, "expected a string");
+			return xlb_schema_err(err, epath, "expected a string");
 		if (set_named(obj, f, json_string_value(e), epath, err))
 			return -EINVAL;
 	}
@@ -616,31 +164,32 @@ int xlb_field_from_json(const struct xlb_field *f, const json_t *v,
 	switch (f->type) {
 	case XLB_FT_UINT:
 		if (!json_is_integer(v))
-			return field_err(err, path, "expected an integer");
+			return xlb_schema_err(err, path, "expected an integer");
 		if (uint_in_range(f, json_integer_value(v), path, err))
 			return -EINVAL;
 		set_uint(obj, f, json_integer_value(v));
 		return 0;
 	case XLB_FT_BOOL:
 		if (!json_is_boolean(v))
-			return field_err(err, path, "expected true or false");
+			return xlb_schema_err(err, path,
+					      "expected true or false");
 		*(__u8 *)at(obj, f) = json_is_true(v);
 		return 0;
 	case XLB_FT_STR:
 		if (!json_is_string(v))
-			return field_err(err, path, "expected a string");
+			return xlb_schema_err(err, path, "expected a string");
 		return set_str(obj, f, json_string_value(v),
 			       json_string_length(v), path, err);
 	case XLB_FT_ENUM:
 		if (!json_is_string(v))
-			return field_err(err, path, "expected a string");
+			return xlb_schema_err(err, path, "expected a string");
 		return set_named(obj, f, json_string_value(v), path, err);
 	case XLB_FT_FLAGS:
 		return flags_from_json(f, v, path, obj, err);
 	case XLB_FT_CUSTOM:
 		return f->decode(f, v, path, obj, err);
 	}
-	return field_err(err, path, "unknown field type");
+	return xlb_schema_err(err, path, "unknown field type");
 }
 
 int xlb_field_from_text(const struct xlb_field *f, const char *text, bool neg,
@@ -667,7 +216,7 @@ int xlb_field_from_text(const struct xlb_field *f, const char *text, bool neg,
 	case XLB_FT_CUSTOM:
 		break;
 	}
-	return field_err(err, NULL, "%s: not an option", f->json);
+	return xlb_schema_err(err, NULL, "%s: not an option", f->json);
 }
 
 json_t *xlb_field_to_json(const struct xlb_field *f, const void *obj)
@@ -711,7 +260,7 @@ int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
 	char fpath[128];
 
 	if (!json_is_object(j))
-		return field_err(err, path, "expected an object");
+		return xlb_schema_err(err, path, "expected an object");
 	for (void *it = json_object_iter((json_t *)j); it;
 	     it = json_object_iter_next((json_t *)j, it)) {
 		const char *key = json_object_iter_key(it);
@@ -721,7 +270,8 @@ int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
 			continue;
 		f = xlb_schema_field(s, key);
 		if (!f)
-			return field_err(err, path, "unknown key '%s'", key);
+			return xlb_schema_err(err, path, "unknown key '%s'",
+					      key);
 		snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
 		if (xlb_field_from_json(f, json_object_iter_value(it), fpath,
 					obj, err))
@@ -731,8 +281,8 @@ int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
 	for (size_t i = 0; i < s->n_fields; i++)
 		if ((s->fields[i].flags & XLB_FF_REQUIRED) &&
 		    !(found & (1ull << i)) && !skipped(s->fields[i].json, skip))
-			return field_err(err, path, "missing key '%s'",
-					 s->fields[i].json);
+			return xlb_schema_err(err, path, "missing key '%s'",
+					      s->fields[i].json);
 	if (seen)
 		*seen = found;
 	return 0;
@@ -800,17 +350,17 @@ int xlb_check_decode(const json_t *j, const char *path, const char *const *skip,
 	for (i = 0; strict && i < s->n_fields; i++)
 		if ((seen & (1ull << i)) &&
 		    !xlb_field_applies(&s->fields[i], c->kind))
-			return field_err(err, path,
-					 "'%s' does not apply to a %s check",
-					 s->fields[i].json,
-					 xlb_check_kind_name(c->kind));
+			return xlb_schema_err(
+				err, path, "'%s' does not apply to a %s check",
+				s->fields[i].json,
+				xlb_check_kind_name(c->kind));
 	if (!(seen & (1ull << field_index(s, "timeout_ms"))))
 		c->timeout_ms = xlb_check_default_timeout(c->interval_ms);
 	/* What ties fields together (timeout < interval, exec needs a cmd). */
 	ret = xlb_check_validate(c, err);
 	if (ret) {
 		snprintf(why, sizeof(why), "%s", err->msg);
-		field_err(err, path, "%s", why);
+		xlb_schema_err(err, path, "%s", why);
 	}
 	return ret;
 }

@@ -85,6 +85,10 @@ extern const struct xlb_schema xlb_vip_schema;
 extern const struct xlb_schema xlb_backend_schema;
 extern const struct xlb_schema xlb_global_schema;
 
+/* Sets err to "PATH: why" (the bare why when path is NULL); -EINVAL. */
+int xlb_schema_err(struct xlb_err *err, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Look-ups: NULL when the object has no such field. */
 const struct xlb_field *xlb_schema_field(const struct xlb_schema *s,
 					 const char *json);
