@@ -23,18 +23,31 @@ _xlb_backends()
 		awk 'NR > 1 { print $2 }'
 }
 
-# Whether option $1 takes a value (the next word).
+# The options of OBJECT's settable fields, as `xlb OBJECT help` lists them
+# (generated from the field tables, so a new field completes too).
+_xlb_field_opts()
+{
+	xlb "$1" help 2>/dev/null |
+		awk '/^  --/ { for (i = 1; i <= NF; i++)
+			if ($i ~ /^--[a-z-]+$/) print $i; else if ($i != "|") break }'
+}
+
+# Whether option $1 takes a value (the next word): the CLI's own ones,
+# and every field option that `xlb OBJECT help` shows with an argument.
 _xlb_takes_value()
 {
 	case $1 in
-	-s | --socket | --pin-dir | --flags | --encap | --ring-size | \
-		--weight | --state | --watch | --all-down | --slow-start | \
-		--backend | --kind | --port | --interval | --timeout | --rise | \
-		--fall | --path | --status | --body | --send | --expect | --cmd)
+	-s | --socket | --pin-dir | --watch | --backend)
 		return 0
 		;;
-	esac
-	return 1
+	--*)
+		xlb vip help 2>/dev/null; xlb backend help 2>/dev/null
+		xlb check help 2>/dev/null
+		;;
+	*)
+		return 1
+		;;
+	esac | grep -qE -- "^  $1 [A-Za-z|]"
 }
 
 # Without the bash-completion package: the plain COMP_* variables and
@@ -138,6 +151,10 @@ _xlb()
 		COMPREPLY=($(compgen -W 'drop keep' -- "$cur"))
 		return
 		;;
+	--on-check-down)
+		COMPREPLY=($(compgen -W 'keep move' -- "$cur"))
+		return
+		;;
 	--backend)
 		# The VIP is the first word after COMMAND that is no option.
 		local k vip=''
@@ -152,12 +169,12 @@ _xlb()
 		COMPREPLY=($(compgen -W "$(_xlb_backends "$vip")" -- "$cur"))
 		return
 		;;
-	--weight | --ring-size | --watch | --slow-start | --port | \
-		--interval | --timeout | --rise | --fall | --path | --status | \
-		--body | --send | --expect | --cmd)
+	--watch)
 		return
 		;;
 	esac
+	# Any other option with a value: nothing to offer.
+	[[ $prev == --* ]] && _xlb_takes_value "$prev" && return
 
 	if [[ -z $object ]]; then
 		if [[ $cur == -* ]]; then
@@ -182,12 +199,8 @@ _xlb()
 	case $object in
 	vip)
 		case $command in
-		add)
-			opts='--flags --encap --ring-size'
-			((npos == 0)) && first=vip
-			;;
-		set)
-			opts='--all-down --slow-start'
+		add | set)
+			opts=$(_xlb_field_opts vip)
 			((npos == 0)) && first=vip
 			;;
 		del | delete | show) ((npos == 0)) && first=vip ;;
@@ -200,9 +213,7 @@ _xlb()
 	check)
 		case $command in
 		set)
-			opts='--backend --kind --plain --tunnel --port --interval
-				--timeout --rise --fall --path --status --body --send
-				--expect --cmd'
+			opts="--backend $(_xlb_field_opts check)"
 			((npos == 0)) && first=vip
 			;;
 		del | delete)
@@ -219,7 +230,7 @@ _xlb()
 	backend)
 		case $command in
 		add | set)
-			opts='--weight --state'
+			opts=$(_xlb_field_opts backend)
 			((npos == 0)) && first=vip
 			;;
 		del | delete) ((npos == 0)) && first=vip ;;
