@@ -147,6 +147,51 @@ static int validate_str(const char *name, const char *s, size_t size,
 
 #define VALIDATE_STR(c, f, err) validate_str(#f, (c)->f, sizeof((c)->f), err)
 
+/* What a check's kind needs beyond the fields every kind shares. */
+static int validate_kind_needs(const struct xlb_check_cfg *c,
+			       struct xlb_err *err)
+{
+	switch (c->kind) {
+	case XLB_CHECK_HTTP:
+		if (c->http_status < 100 || c->http_status > 599) {
+			xlb_err_set(err, "http_status %u out of range 100..599",
+				    c->http_status);
+			return -EINVAL;
+		}
+		if (c->http_path[0] != '/') {
+			xlb_err_set(err, "http_path '%s' must start with '/'",
+				    c->http_path);
+			return -EINVAL;
+		}
+		/* It goes into the request line as it is. */
+		for (const char *p = c->http_path; *p; p++) {
+			if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+				xlb_err_set(err,
+					    "http_path '%s' has a space or a "
+					    "control character",
+					    c->http_path);
+				return -EINVAL;
+			}
+		}
+		break;
+	case XLB_CHECK_UDP:
+		if (!c->udp_send[0]) {
+			xlb_err_set(err, "a udp check needs a payload to send "
+					 "(udp_send)");
+			return -EINVAL;
+		}
+		break;
+	case XLB_CHECK_EXEC:
+		if (!c->exec_cmd[0]) {
+			xlb_err_set(err,
+				    "an exec check needs a command (exec_cmd)");
+			return -EINVAL;
+		}
+		break;
+	}
+	return 0;
+}
+
 int xlb_check_validate(const struct xlb_check_cfg *c, struct xlb_err *err)
 {
 	if (c->kind >= XLB_CHECK_KIND_MAX) {
@@ -197,45 +242,7 @@ int xlb_check_validate(const struct xlb_check_cfg *c, struct xlb_err *err)
 			    XLB_CHECK_RUN_MAX);
 		return -EINVAL;
 	}
-	switch (c->kind) {
-	case XLB_CHECK_HTTP:
-		if (c->http_status < 100 || c->http_status > 599) {
-			xlb_err_set(err, "http_status %u out of range 100..599",
-				    c->http_status);
-			return -EINVAL;
-		}
-		if (c->http_path[0] != '/') {
-			xlb_err_set(err, "http_path '%s' must start with '/'",
-				    c->http_path);
-			return -EINVAL;
-		}
-		/* It goes into the request line as it is. */
-		for (const char *p = c->http_path; *p; p++) {
-			if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-				xlb_err_set(err,
-					    "http_path '%s' has a space or a "
-					    "control character",
-					    c->http_path);
-				return -EINVAL;
-			}
-		}
-		break;
-	case XLB_CHECK_UDP:
-		if (!c->udp_send[0]) {
-			xlb_err_set(err, "a udp check needs a payload to send "
-					 "(udp_send)");
-			return -EINVAL;
-		}
-		break;
-	case XLB_CHECK_EXEC:
-		if (!c->exec_cmd[0]) {
-			xlb_err_set(err,
-				    "an exec check needs a command (exec_cmd)");
-			return -EINVAL;
-		}
-		break;
-	}
-	return 0;
+	return validate_kind_needs(c, err);
 }
 
 int xlb_vip_check_validate(const struct xlb_vip_key *k,

@@ -101,13 +101,95 @@ static const char *proto_name(__u8 proto, char *buf, size_t len)
 
 #define VIP_SYNTAX "expected ADDR[:PORT]/tcp|udp"
 
+/* Cuts "/PROTO" off buf (a copy of s) and parses it. */
+static int vip_split_proto(char *buf, const char *s, __u8 *proto,
+			   struct xlb_err *err)
+{
+	char *slash = strrchr(buf, '/');
+	const char *name;
+
+	if (!slash) {
+		xlb_err_set(err, "missing protocol in '%s': " VIP_SYNTAX, s);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	name = slash + 1;
+	if (!strcasecmp(name, "tcp")) {
+		*proto = IPPROTO_TCP;
+	} else if (!strcasecmp(name, "udp")) {
+		*proto = IPPROTO_UDP;
+	} else {
+		xlb_err_set(err,
+			    "unknown protocol '%s' in '%s': expected tcp "
+			    "or udp",
+			    name, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Splits buf (s without its protocol) into the address and the port, if
+ * any: "[ADDR]:PORT", "[ADDR]", "ADDR:PORT" or "ADDR".
+ */
+static int vip_split_host(char *buf, const char *s, char **addr,
+			  const char **port, struct xlb_err *err)
+{
+	char *close, *colon;
+
+	*addr = buf;
+	*port = NULL;
+	if (*buf == '[') {
+		close = strchr(buf, ']');
+		if (!close) {
+			xlb_err_set(err, "unbalanced '[' in '%s': " VIP_SYNTAX,
+				    s);
+			return -EINVAL;
+		}
+		*close = '\0';
+		*addr = buf + 1;
+		if (close[1] == ':') {
+			*port = close + 2;
+		} else if (close[1]) {
+			xlb_err_set(err,
+				    "unexpected '%s' after ']' in "
+				    "'%s': " VIP_SYNTAX,
+				    close + 1, s);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strchr(buf, ']')) {
+		xlb_err_set(err, "unbalanced ']' in '%s': " VIP_SYNTAX, s);
+		return -EINVAL;
+	}
+	colon = strchr(buf, ':');
+	/*
+	 * Two colons or more: IPv6 without brackets. Refused, since
+	 * "2001:db8::1:80" is an address and may be meant as a port.
+	 */
+	if (colon && strchr(colon + 1, ':')) {
+		xlb_err_set(err,
+			    "IPv6 address in '%s' needs brackets: "
+			    "[ADDR]:PORT/PROTO, or [ADDR]/PROTO for "
+			    "every port",
+			    s);
+		return -EINVAL;
+	}
+	if (colon) {
+		*colon = '\0';
+		*port = colon + 1;
+	}
+	return 0;
+}
+
 int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err)
 {
 	char buf[XLB_VIP_STRLEN];
-	const char *proto, *port = NULL;
-	char *addr, *slash, *close;
 	struct xlb_vip_key key;
+	const char *port;
 	unsigned long p = 0;
+	char *addr;
 
 	memset(&key, 0, sizeof(key));
 	if (!s || !*s) {
@@ -119,67 +201,9 @@ int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err)
 		return -EINVAL;
 	}
 	strcpy(buf, s);
-	slash = strrchr(buf, '/');
-	if (!slash) {
-		xlb_err_set(err, "missing protocol in '%s': " VIP_SYNTAX, s);
+	if (vip_split_proto(buf, s, &key.proto, err) ||
+	    vip_split_host(buf, s, &addr, &port, err))
 		return -EINVAL;
-	}
-	*slash = '\0';
-	proto = slash + 1;
-	if (!strcasecmp(proto, "tcp")) {
-		key.proto = IPPROTO_TCP;
-	} else if (!strcasecmp(proto, "udp")) {
-		key.proto = IPPROTO_UDP;
-	} else {
-		xlb_err_set(err,
-			    "unknown protocol '%s' in '%s': expected tcp "
-			    "or udp",
-			    proto, s);
-		return -EINVAL;
-	}
-
-	addr = buf;
-	if (*addr == '[') {
-		close = strchr(addr, ']');
-		if (!close) {
-			xlb_err_set(err, "unbalanced '[' in '%s': " VIP_SYNTAX,
-				    s);
-			return -EINVAL;
-		}
-		*close = '\0';
-		addr++;
-		if (close[1] == ':') {
-			port = close + 2;
-		} else if (close[1]) {
-			xlb_err_set(err,
-				    "unexpected '%s' after ']' in "
-				    "'%s': " VIP_SYNTAX,
-				    close + 1, s);
-			return -EINVAL;
-		}
-	} else if (strchr(addr, ']')) {
-		xlb_err_set(err, "unbalanced ']' in '%s': " VIP_SYNTAX, s);
-		return -EINVAL;
-	} else {
-		char *colon = strchr(addr, ':');
-
-		/*
-		 * Two colons or more: IPv6 without brackets. Refused, since
-		 * "2001:db8::1:80" is an address and may be meant as a port.
-		 */
-		if (colon && strchr(colon + 1, ':')) {
-			xlb_err_set(err,
-				    "IPv6 address in '%s' needs brackets: "
-				    "[ADDR]:PORT/PROTO, or [ADDR]/PROTO for "
-				    "every port",
-				    s);
-			return -EINVAL;
-		}
-		if (colon) {
-			*colon = '\0';
-			port = colon + 1;
-		}
-	}
 	if (!*addr) {
 		xlb_err_set(err, "missing address in '%s': " VIP_SYNTAX, s);
 		return -EINVAL;
