@@ -181,7 +181,7 @@ const struct xlb_check_cfg *xlb_backend_check(const struct xlb_vip_cfg *v,
 /*
  * Checks. init gives the defaults: kind NONE, through the tunnel, the
  * VIP's port, every 1000 ms with a 900 ms timeout, rise 2, fall 3, HTTP
- * "GET /" expecting 200. validate checks one check alone (ranges, strings
+ * "GET /" expecting 200. validate judges one check alone (ranges, strings
  * terminated, what its kind needs; kind NONE ignores every other field);
  * vip_check_validate adds what depends on the VIP: a port-less VIP has no
  * port to check, so TCP, HTTP and UDP checks need their own. equal treats

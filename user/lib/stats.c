@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * Reading the pinned maps (see stats.h). Maps are opened read-only so a
- * monitoring tool can never change what the data path does, and checked
- * against the sizes of include/xlb/types.h so maps pinned by another
+ * monitoring tool can never change what the data path does, and compared
+ * with the sizes of include/xlb/types.h so maps pinned by another
  * version are reported instead of misread.
  */
 #include <errno.h>
