@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "changes.h"
+#include "helpers.h"
 
 /* What the maps hold, as the writer would have left it. */
 struct maps {
@@ -60,16 +61,6 @@ static int teardown(void **state)
 	free(f->maps);
 	free(f);
 	return 0;
-}
-
-static struct xlb_vip_key vkey(const char *s)
-{
-	struct xlb_err err = {{0}};
-	struct xlb_vip_key k;
-
-	if (xlb_parse_vip(s, &k, &err))
-		fail_msg("cannot parse VIP '%s': %s", s, err.msg);
-	return k;
 }
 
 /* A VIP with its id and backends "addr" at ids first_id, first_id+1, ... */

@@ -23,18 +23,9 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "helpers.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static struct xlb_vip_key vkey(const char *s)
-{
-	struct xlb_err err = {{0}};
-	struct xlb_vip_key k;
-
-	if (xlb_parse_vip(s, &k, &err))
-		fail_msg("cannot parse VIP '%s': %s", s, err.msg);
-	return k;
-}
 
 static void add_vip(struct xlb_model *m, const char *s, __u32 flags, __u8 encap,
 		    __u32 ring, __u32 vip_id)

@@ -22,18 +22,9 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "helpers.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static struct xlb_vip_key vkey(const char *s)
-{
-	struct xlb_err err = {{0}};
-	struct xlb_vip_key k;
-
-	if (xlb_parse_vip(s, &k, &err))
-		fail_msg("cannot parse VIP '%s': %s", s, err.msg);
-	return k;
-}
 
 static struct xlb_backend_cfg backend(const char *addr, __u32 weight,
 				      __u8 state)

@@ -263,8 +263,8 @@ err_close:
 	return ret;
 }
 
-/* Checks a response: 0 for ok:true, the daemon's -code for ok:false. */
-static int check_response(json_t *resp, struct xlb_err *err)
+/* Decodes a response: 0 for ok:true, the daemon's -code for ok:false. */
+static int parse_response(json_t *resp, struct xlb_err *err)
 {
 	json_t *ok = json_object_get(resp, "ok");
 	json_t *code = json_object_get(resp, "code");
@@ -336,7 +336,7 @@ int xlb_ctl_call(const char *path, const char *op, json_t *args, json_t **resp,
 		xlb_err_set(err, "bad response from xlbd: %s", why.msg);
 		goto out_close;
 	}
-	ret = check_response(r, err);
+	ret = parse_response(r, err);
 	if (ret) {
 		json_decref(r);
 		goto out_close;

@@ -11,7 +11,7 @@
  *          or {"ok": false, "error": "unknown VIP 198.19.0.9:80/tcp",
  *              "code": 2}            (code: the positive errno)
  *
- * Operations and their args (strings use the model.h text forms):
+ * Operations and their args (strings use the text.h forms):
  *   status            {}                     -> daemon facts
  *   vip.add           {vip, flags?, encap?, ring_size?}
  *   vip.del           {vip}
@@ -47,7 +47,7 @@
 
 #include <sys/types.h>
 #include <jansson.h>
-#include "model.h"
+#include "err.h"
 
 #define XLB_CTL_SOCKET_DEFAULT "/run/xlb/xlbd.sock"
 /*

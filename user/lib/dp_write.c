@@ -219,7 +219,8 @@ static int retire_backend(struct xlb_dp *dp, const struct xlb_change_backend *r)
 	return 0;
 }
 
-#define CHECK(expr, what)                                                      \
+/* Runs one write step; on failure returns its -errno, said in err once. */
+#define TRY(expr, what)                                                        \
 	do {                                                                   \
 		ret = (expr);                                                  \
 		if (ret) {                                                     \
@@ -231,7 +232,7 @@ static int retire_backend(struct xlb_dp *dp, const struct xlb_change_backend *r)
 	} while (0)
 
 /* Every id of next is assigned (xlb_dp_assign_ids ran). */
-static int check_ids(const struct xlb_model *next, struct xlb_err *err)
+static int validate_ids(const struct xlb_model *next, struct xlb_err *err)
 {
 	for (size_t i = 0; i < next->n_vips; i++) {
 		bool ok = next->vips[i].vip_id;
@@ -317,7 +318,7 @@ static int write_vips(struct xlb_dp *dp, const struct xlb_model *cur,
 	struct xlb_vip_key ak;
 	int ret;
 
-	CHECK(write_filter(dp, cur, next), "writing the VIP filter");
+	TRY(write_filter(dp, cur, next), "writing the VIP filter");
 	for (size_t i = 0; i < next->n_vips; i++) {
 		const struct xlb_vip_cfg *v = &next->vips[i];
 		struct xlb_vip val = {
@@ -334,7 +335,7 @@ static int write_vips(struct xlb_dp *dp, const struct xlb_model *cur,
 					BPF_ANY) ||
 		    bpf_map_update_elem(dp->vips_fd, &ak, &none, BPF_ANY) ||
 		    bpf_map_update_elem(dp->vips_fd, &v->key, &val, BPF_ANY))
-			CHECK(-errno, "writing a VIP");
+			TRY(-errno, "writing a VIP");
 	}
 	return 0;
 }
@@ -347,13 +348,13 @@ static int write_removals(struct xlb_dp *dp, const struct xlb_model *next,
 
 	for (size_t i = 0; i < cs->n_del_keys; i++)
 		bpf_map_delete_elem(dp->vips_fd, &cs->del_keys[i]);
-	CHECK(write_filter(dp, next, NULL), "writing the VIP filter");
+	TRY(write_filter(dp, next, NULL), "writing the VIP filter");
 	for (size_t i = 0; i < cs->n_clear_vips; i++) {
 		clear_vip_id(dp, cs->clear_vips[i]);
 		dp->fingerprint[cs->clear_vips[i]] = 0;
 	}
 	for (size_t i = 0; i < cs->n_retire; i++)
-		CHECK(retire_backend(dp, &cs->retire[i]), "retiring a backend");
+		TRY(retire_backend(dp, &cs->retire[i]), "retiring a backend");
 	return 0;
 }
 
@@ -370,7 +371,7 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 	int ret;
 
 	err->msg[0] = '\0';
-	ret = check_ids(next, err);
+	ret = validate_ids(next, err);
 	if (ret)
 		return ret;
 	ret = xlb_changes_compute(&w, cur, next, &cs);
@@ -434,7 +435,7 @@ int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,
 			continue;
 		r.entry = dp->written[id];
 		r.entry.state = XLB_BACKEND_UNUSED;
-		CHECK(retire_backend(dp, &r), "retiring a stale backend");
+		TRY(retire_backend(dp, &r), "retiring a stale backend");
 	}
 	return 0;
 }

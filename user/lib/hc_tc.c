@@ -61,37 +61,22 @@ static int reuse_map(struct bpf_map *map, int fd, struct xlb_err *err)
 	return ret;
 }
 
-int xlb_hc_tc_attach(int ifindex, int backends_fd, int config_fd,
-		     const char *pin_dir, struct xlb_hc_tc **out,
-		     struct xlb_err *err)
+/*
+ * Opens the program, gives it the balancer's maps and loads it, its
+ * counters pinned in pin_dir if given; *had_pin says whether they were
+ * pinned there already. On failure h->skel is NULL again.
+ */
+static int hc_tc_load(struct xlb_hc_tc *h, int backends_fd, int config_fd,
+		      const char *pin_dir, bool *had_pin, struct xlb_err *err)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_HC_TC_HANDLE,
-			    .priority = XLB_HC_TC_PRIO,
-			    .flags = BPF_TC_F_REPLACE);
-	bool had_pin = false;
-	struct xlb_hc_tc *h;
 	int ret;
-
-	*out = NULL;
-	if (ifindex <= 0) {
-		xlb_err_set(err, "no interface (ifindex %d)", ifindex);
-		return -ENODEV;
-	}
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		xlb_err_set(err, "out of memory");
-		return -ENOMEM;
-	}
-	h->ifindex = ifindex;
 
 	h->skel = xlb_hc_encap__open();
 	if (!h->skel) {
 		ret = -errno;
 		xlb_err_set(err, "opening the health-check object: %s",
 			    strerror(-ret));
-		goto err_free;
+		return ret;
 	}
 	ret = reuse_map(h->skel->maps.backends, backends_fd, err);
 	ret = ret ?: reuse_map(h->skel->maps.config, config_fd, err);
@@ -107,7 +92,7 @@ int xlb_hc_tc_attach(int ifindex, int backends_fd, int config_fd,
 				    strerror(-ret));
 			goto err_skel;
 		}
-		had_pin = !access(h->counters_pin, F_OK);
+		*had_pin = !access(h->counters_pin, F_OK);
 	}
 	ret = xlb_hc_encap__load(h->skel);
 	if (ret) {
@@ -118,13 +103,30 @@ int xlb_hc_tc_attach(int ifindex, int backends_fd, int config_fd,
 			    pin_dir ? " by another version? remove them)" : "");
 		goto err_skel;
 	}
+	return 0;
+
+err_skel:
+	xlb_hc_encap__destroy(h->skel);
+	h->skel = NULL;
+	return ret;
+}
+
+/* Hooks the loaded program on h's egress, behind a clsact qdisc. */
+static int hc_tc_hook(struct xlb_hc_tc *h, struct xlb_err *err)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_HC_TC_HANDLE,
+			    .priority = XLB_HC_TC_PRIO,
+			    .flags = BPF_TC_F_REPLACE);
+	int ret;
 
 	/* The clsact qdisc: ours or someone else's, either will do. */
 	ret = bpf_tc_hook_create(&hook);
 	if (ret && ret != -EEXIST) {
 		xlb_err_set(err, "creating the clsact qdisc on ifindex %d: %s",
-			    ifindex, strerror(-ret));
-		goto err_pin;
+			    h->ifindex, strerror(-ret));
+		return ret;
 	}
 	opts.prog_fd = bpf_program__fd(h->skel->progs.xlb_hc_encap);
 	ret = bpf_tc_attach(&hook, &opts);
@@ -132,19 +134,46 @@ int xlb_hc_tc_attach(int ifindex, int backends_fd, int config_fd,
 		xlb_err_set(err,
 			    "attaching the health-check program on egress of "
 			    "ifindex %d (handle %#x, priority %u): %s",
-			    ifindex, XLB_HC_TC_HANDLE, XLB_HC_TC_PRIO,
+			    h->ifindex, XLB_HC_TC_HANDLE, XLB_HC_TC_PRIO,
 			    strerror(-ret));
-		goto err_pin;
+		return ret;
 	}
 	h->prog_id = opts.prog_id;
+	return 0;
+}
+
+int xlb_hc_tc_attach(int ifindex, int backends_fd, int config_fd,
+		     const char *pin_dir, struct xlb_hc_tc **out,
+		     struct xlb_err *err)
+{
+	bool had_pin = false;
+	struct xlb_hc_tc *h;
+	int ret;
+
+	*out = NULL;
+	if (ifindex <= 0) {
+		xlb_err_set(err, "no interface (ifindex %d)", ifindex);
+		return -ENODEV;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		xlb_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	h->ifindex = ifindex;
+	ret = hc_tc_load(h, backends_fd, config_fd, pin_dir, &had_pin, err);
+	if (ret)
+		goto err_free;
+	ret = hc_tc_hook(h, err);
+	if (ret)
+		goto err_unload;
 	*out = h;
 	return 0;
 
-err_pin:
+err_unload:
 	/* Only what this call pinned; counters that were there stay. */
 	if (pin_dir && !had_pin)
 		bpf_map__unpin(h->skel->maps.hc_counters, NULL);
-err_skel:
 	xlb_hc_encap__destroy(h->skel);
 err_free:
 	free(h);

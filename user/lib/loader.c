@@ -119,8 +119,8 @@ static __u32 find_attached(int ifindex, const char *name,
 }
 
 /* Adopting needs the running program's maps: they must be pinned. */
-static int check_adoptable(const struct xlb_xdp *x,
-			   const struct xlb_xdp_opts *o, struct xlb_err *err)
+static int validate_adoptable(const struct xlb_xdp *x,
+			      const struct xlb_xdp_opts *o, struct xlb_err *err)
 {
 	char pin[512];
 
@@ -179,7 +179,7 @@ int xlb_xdp_open(struct xlb_xdp *x, struct bpf_object *obj,
 		attached = find_attached(x->ifindex, o->prog_name, &x->mode);
 	}
 	if (attached) {
-		ret = check_adoptable(x, o, err);
+		ret = validate_adoptable(x, o, err);
 		if (ret)
 			return ret;
 		/* Keep the running program; only reach its maps. */

@@ -426,48 +426,59 @@ static size_t mg_sz(size_t n, size_t sz)
 	return (n * sz + 7) & ~(size_t)7;
 }
 
-int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
-		     __u32 *table, __u64 *fingerprint)
-{
-	size_t words = (m + 63) / 64, i, nact;
-	struct mg_probe *probe, *tmp;
+/*
+ * The working memory of one build, in one allocation: the fill touches
+ * nothing else. Arrays of n are indexed by the caller's order (ent before
+ * sorting), by rank (tmp, ids, key) or by step order (probe).
+ */
+struct mg_work {
 	struct mg_ent *ent;
+	struct mg_probe *probe, *tmp;
 	__u64 *taken, *key;
-	__u32 *ids, *cand, *free_slot, left, np, ncls;
+	__u32 *ids, *cand, *free_slot;
 	struct mg_class *cls;
 	struct mg_tail *tail;
 	__u16 *slot;
+	size_t words;
 	char *mem;
-	int err;
+};
 
-	if (m < 2 || m > XLB_RING_SIZE_MAX || !xlb_is_prime(m))
-		return -EINVAL;
-	if (n > XLB_MAX_BACKENDS || !table || (n && !b))
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (b[i].family != XLB_AF_INET && b[i].family != XLB_AF_INET6)
-			return -EINVAL;
-
-	/* One allocation per call: the fill touches nothing else. */
-	mem = malloc(mg_sz(n, sizeof(*ent)) + 2 * mg_sz(n, sizeof(*probe)) +
-		     mg_sz(n, sizeof(*key)) + mg_sz(n, sizeof(*ids)) +
-		     mg_sz(words, sizeof(*taken)) + mg_sz(m, sizeof(*slot)) +
-		     mg_sz(n, sizeof(*tail)) + mg_sz(n, sizeof(*cand)) +
-		     mg_sz(n, sizeof(*cls)) +
-		     mg_sz(MG_TAIL, sizeof(*free_slot)));
-	if (!mem)
+static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
+{
+	w->words = (m + 63) / 64;
+	w->mem = malloc(
+		mg_sz(n, sizeof(*w->ent)) + 2 * mg_sz(n, sizeof(*w->probe)) +
+		mg_sz(n, sizeof(*w->key)) + mg_sz(n, sizeof(*w->ids)) +
+		mg_sz(w->words, sizeof(*w->taken)) +
+		mg_sz(m, sizeof(*w->slot)) + mg_sz(n, sizeof(*w->tail)) +
+		mg_sz(n, sizeof(*w->cand)) + mg_sz(n, sizeof(*w->cls)) +
+		mg_sz(MG_TAIL, sizeof(*w->free_slot)));
+	if (!w->mem)
 		return -ENOMEM;
-	ent = (void *)mem;
-	probe = (void *)((char *)ent + mg_sz(n, sizeof(*ent)));
-	tmp = (void *)((char *)probe + mg_sz(n, sizeof(*probe)));
-	key = (void *)((char *)tmp + mg_sz(n, sizeof(*tmp)));
-	ids = (void *)((char *)key + mg_sz(n, sizeof(*key)));
-	taken = (void *)((char *)ids + mg_sz(n, sizeof(*ids)));
-	slot = (void *)((char *)taken + mg_sz(words, sizeof(*taken)));
-	tail = (void *)((char *)slot + mg_sz(m, sizeof(*slot)));
-	cand = (void *)((char *)tail + mg_sz(n, sizeof(*tail)));
-	cls = (void *)((char *)cand + mg_sz(n, sizeof(*cand)));
-	free_slot = (void *)((char *)cls + mg_sz(n, sizeof(*cls)));
+	w->ent = (void *)w->mem;
+	w->probe = (void *)((char *)w->ent + mg_sz(n, sizeof(*w->ent)));
+	w->tmp = (void *)((char *)w->probe + mg_sz(n, sizeof(*w->probe)));
+	w->key = (void *)((char *)w->tmp + mg_sz(n, sizeof(*w->tmp)));
+	w->ids = (void *)((char *)w->key + mg_sz(n, sizeof(*w->key)));
+	w->taken = (void *)((char *)w->ids + mg_sz(n, sizeof(*w->ids)));
+	w->slot =
+		(void *)((char *)w->taken + mg_sz(w->words, sizeof(*w->taken)));
+	w->tail = (void *)((char *)w->slot + mg_sz(m, sizeof(*w->slot)));
+	w->cand = (void *)((char *)w->tail + mg_sz(n, sizeof(*w->tail)));
+	w->cls = (void *)((char *)w->cand + mg_sz(n, sizeof(*w->cand)));
+	w->free_slot = (void *)((char *)w->cls + mg_sz(n, sizeof(*w->cls)));
+	return 0;
+}
+
+/*
+ * The backends in address order, the draining ones (weight 0) left out;
+ * returns how many remain in *nact, or -EINVAL on a duplicate address.
+ */
+static int mg_load(struct mg_work *w, const struct xlb_maglev_backend *b,
+		   size_t n, size_t *nact)
+{
+	struct mg_ent *ent = w->ent;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		union xlb_addr a = b[i].addr;
@@ -483,56 +494,63 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
 	}
 	/* Address order makes the result independent of the caller's order. */
 	qsort(ent, n, sizeof(*ent), mg_ent_cmp);
-	for (i = 1; i < n; i++) {
-		if (!mg_ent_cmp(&ent[i - 1], &ent[i])) {
-			err = -EINVAL;
-			goto out_free;
-		}
-	}
+	for (i = 1; i < n; i++)
+		if (!mg_ent_cmp(&ent[i - 1], &ent[i]))
+			return -EINVAL;
 
 	/* Draining backends drop out here; ranks count only the others. */
-	for (i = 0, nact = 0; i < n; i++)
+	for (i = 0, *nact = 0; i < n; i++)
 		if (ent[i].weight)
-			ent[nact++] = ent[i];
-	if (!nact) {
-		for (i = 0; i < m; i++)
-			table[i] = XLB_BACKEND_NONE;
-		if (fingerprint)
-			*fingerprint = mg_fingerprint(NULL, 0, NULL, m);
-		err = 0;
-		goto out_free;
-	}
+			ent[(*nact)++] = ent[i];
+	return 0;
+}
 
-	/* tmp is indexed by rank here; probe gets it in step order below. */
-	mg_quotas(ent, nact, m, tmp, key);
-	for (i = 0; i < nact; i++) {
+/* Each rank's quota, hash, id and permutation, in tmp (by rank). */
+static void mg_seed(struct mg_work *w, const struct xlb_maglev_backend *b,
+		    size_t nact, __u32 m)
+{
+	struct mg_ent *ent = w->ent;
+	struct mg_probe *tmp = w->tmp;
+
+	/* tmp is indexed by rank here; probe gets it in step order later. */
+	mg_quotas(ent, nact, m, tmp, w->key);
+	for (size_t i = 0; i < nact; i++) {
 		__u64 h = mg_mix(MG_SEED ^ ent[i].family);
 
 		h = mg_mix(h ^ ent[i].hi);
 		h = mg_mix(h ^ ent[i].lo);
 		ent[i].hash = h;
-		ids[i] = b[ent[i].idx].id;
+		w->ids[i] = b[ent[i].idx].id;
 		/* Halves of one 64-bit hash: independent enough, one mix. */
 		tmp[i].next = (__u32)(h >> 32) % m;
 		tmp[i].skip = (__u32)h % (m - 1) + 1;
 		tmp[i].rank = i;
 	}
+}
 
-	/*
-	 * Step order: fastest class first, address order within a class.
-	 * The key packs (~rate, rank) so one integer sort yields both; with
-	 * equal weights it is already sorted.
-	 */
+/*
+ * Step order: fastest class first, address order within a class. The key
+ * packs (~rate, rank) so one integer sort yields both; with equal weights
+ * it is already sorted. Fills probe and cls; returns the class count.
+ */
+static __u32 mg_order(struct mg_work *w, size_t nact)
+{
+	struct mg_class *cls = w->cls;
+	__u64 *key = w->key;
+	__u32 np = 0, ncls = 0;
+	size_t i;
+
 	for (i = 0; i < nact; i++)
-		key[i] = (__u64)(__u32)~mg_rate(ent[i].weight) << 16 | i;
+		key[i] = (__u64)(__u32)~mg_rate(w->ent[i].weight) << 16 | i;
 	for (i = 1; i < nact && key[i - 1] < key[i]; i++)
 		;
 	if (i < nact)
 		qsort(key, nact, sizeof(*key), mg_u64_cmp);
-	for (i = 0, np = 0, ncls = 0; i < nact; i++) {
-		__u32 rank = key[i] & 0xffff, rate = mg_rate(ent[rank].weight);
+	for (i = 0; i < nact; i++) {
+		__u32 rank = key[i] & 0xffff,
+		      rate = mg_rate(w->ent[rank].weight);
 
-		if (!tmp[rank].left)
+		if (!w->tmp[rank].left)
 			continue;
 		if (!ncls || cls[ncls - 1].rate != rate) {
 			cls[ncls].num = 1;
@@ -540,48 +558,96 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
 			cls[ncls].first = np;
 			ncls++;
 		}
-		probe[np++] = tmp[rank];
+		w->probe[np++] = w->tmp[rank];
 		cls[ncls - 1].end = np;
 	}
 	/* All at their first step, fastest first: already a heap. */
+	return ncls;
+}
 
-	memset(taken, 0, words * sizeof(*taken));
+/* Every slot to a rank (w->slot), in lockstep, then the tail. */
+static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
+{
+	struct mg_class *cls = w->cls;
+	__u32 left;
+
+	memset(w->taken, 0, w->words * sizeof(*w->taken));
 	for (left = m; left > MG_TAIL;) {
-		left -= mg_step(&cls[0], probe, cand, taken, slot, m);
+		left -= mg_step(&cls[0], w->probe, w->cand, w->taken, w->slot,
+				m);
 		cls[0].num += 2;
 		if (cls[0].first == cls[0].end)
 			cls[0] = cls[--ncls];
 		mg_sift_down(cls, ncls, 0);
 	}
 	if (left)
-		mg_finish(cls, ncls, probe, tail, free_slot, taken, slot, m);
-	for (i = 0; i < m; i++)
-		table[i] = ids[slot[i]];
+		mg_finish(cls, ncls, w->probe, w->tail, w->free_slot, w->taken,
+			  w->slot, m);
+}
 
-	if (fingerprint) {
-		/*
-		 * A backend outweighed to zero slots must not count, or the
-		 * fingerprint would depend on more than the per-slot
-		 * addresses; renumber the ranks of those that hold slots.
-		 */
-		__u16 *map = (__u16 *)probe;
-		__u32 nused = 0;
+/*
+ * The fingerprint of a filled table. A backend outweighed to zero slots
+ * must not count, or the fingerprint would depend on more than the
+ * per-slot addresses; renumber the ranks of those that hold slots.
+ * Reuses probe, key and slot, which the fill no longer needs.
+ */
+static __u64 mg_table_fingerprint(struct mg_work *w, size_t nact, __u32 m)
+{
+	__u16 *map = (__u16 *)w->probe;
+	__u32 nused = 0;
+	size_t i;
 
-		for (i = 0; i < nact; i++)
-			map[i] = tmp[i].left ? 0 : 0xffff;
-		for (i = 0; i < nact; i++) {
-			if (map[i] == 0xffff)
-				continue;
-			map[i] = nused;
-			key[nused++] = ent[i].hash;
-		}
-		if (nused != nact)
-			for (i = 0; i < m; i++)
-				slot[i] = map[slot[i]];
-		*fingerprint = mg_fingerprint(key, nused, slot, m);
+	for (i = 0; i < nact; i++)
+		map[i] = w->tmp[i].left ? 0 : 0xffff;
+	for (i = 0; i < nact; i++) {
+		if (map[i] == 0xffff)
+			continue;
+		map[i] = nused;
+		w->key[nused++] = w->ent[i].hash;
 	}
-	err = 0;
+	if (nused != nact)
+		for (i = 0; i < m; i++)
+			w->slot[i] = map[w->slot[i]];
+	return mg_fingerprint(w->key, nused, w->slot, m);
+}
+
+int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
+		     __u32 *table, __u64 *fingerprint)
+{
+	struct mg_work w;
+	size_t i, nact;
+	__u32 ncls;
+	int err;
+
+	if (m < 2 || m > XLB_RING_SIZE_MAX || !xlb_is_prime(m))
+		return -EINVAL;
+	if (n > XLB_MAX_BACKENDS || !table || (n && !b))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (b[i].family != XLB_AF_INET && b[i].family != XLB_AF_INET6)
+			return -EINVAL;
+
+	err = mg_work_alloc(&w, n, m);
+	if (err)
+		return err;
+	err = mg_load(&w, b, n, &nact);
+	if (err)
+		goto out_free;
+	if (!nact) {
+		for (i = 0; i < m; i++)
+			table[i] = XLB_BACKEND_NONE;
+		if (fingerprint)
+			*fingerprint = mg_fingerprint(NULL, 0, NULL, m);
+		goto out_free;
+	}
+	mg_seed(&w, b, nact, m);
+	ncls = mg_order(&w, nact);
+	mg_fill(&w, ncls, m);
+	for (i = 0; i < m; i++)
+		table[i] = w.ids[w.slot[i]];
+	if (fingerprint)
+		*fingerprint = mg_table_fingerprint(&w, nact, m);
 out_free:
-	free(mem);
+	free(w.mem);
 	return err;
 }

@@ -4,8 +4,8 @@
  * xlbd keeps one, changes a copy on every request, validates the copy and
  * swaps it in only when the maps took it; the same model is read from and
  * written to the JSON config and state files (config.h) and printed by the
- * CLI. Parsing and printing of the textual forms (addresses, VIPs, flags)
- * are here too, so every tool accepts exactly the same syntax.
+ * CLI. The error type (err.h) and the text forms (text.h) come with it,
+ * so a user of the model needs this one header.
  */
 #ifndef XLB_MODEL_H
 #define XLB_MODEL_H
@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <xlb/types.h>
 
+#include "err.h"
+#include "text.h"
+
 #define XLB_WEIGHT_MAX		   65535
 #define XLB_WEIGHT_DEFAULT	   1
 #define XLB_RING_SIZE_MIN	   7
@@ -21,19 +24,8 @@
 #define XLB_MTU_DEFAULT		   1500
 #define XLB_GUE_PORT_DEFAULT	   6080
 #define XLB_UDP_TIMEOUT_MS_DEFAULT 30000
-/* Longest text form of a VIP: "[v6]:65535/icmpv6". */
-#define XLB_VIP_STRLEN	64
-#define XLB_ADDR_STRLEN 48
 
-/* An error message for the operator, filled by whatever rejects input. */
-struct xlb_err {
-	char msg[256];
-};
-
-void xlb_err_set(struct xlb_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Health checks (issue 4): what, how often, and what counts as healthy. */
+/* Health checks: what, how often, and what counts as healthy. */
 enum xlb_check_kind {
 	XLB_CHECK_NONE = 0, /* no check: the backend is trusted */
 	XLB_CHECK_TCP,	    /* connect */
@@ -189,7 +181,7 @@ const struct xlb_check_cfg *xlb_backend_check(const struct xlb_vip_cfg *v,
 /*
  * Checks. init gives the defaults: kind NONE, through the tunnel, the
  * VIP's port, every 1000 ms with a 900 ms timeout, rise 2, fall 3, HTTP
- * "GET /" expecting 200. validate checks one check alone (ranges, strings
+ * "GET /" expecting 200. validate judges one check alone (ranges, strings
  * terminated, what its kind needs; kind NONE ignores every other field);
  * vip_check_validate adds what depends on the VIP: a port-less VIP has no
  * port to check, so TCP, HTTP and UDP checks need their own. equal treats
@@ -255,7 +247,7 @@ int xlb_model_check_del(struct xlb_model *m, const struct xlb_vip_key *vip,
 int xlb_model_global_set(struct xlb_model *m, const struct xlb_global_cfg *g,
 			 struct xlb_err *err);
 
-/* Whole-model check (limits, primes, duplicates, ranges). */
+/* Whole-model validation (limits, primes, duplicates, ranges, order). */
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
 
 /*
@@ -266,43 +258,5 @@ int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
  */
 int xlb_addr_check(const union xlb_addr *a, __u8 family, const char *what,
 		   struct xlb_err *err);
-
-/*
- * Text forms. Addresses: "198.19.0.1", "2001:db8::1". VIPs:
- * "198.19.0.1:80/tcp", "[2001:db8::1]:443/udp", port-less
- * "198.19.0.1/tcp" and "[2001:db8::1]/udp". An IPv6 VIP needs its
- * brackets: "2001:db8::1:80/tcp" could be a port-less VIP or port 80.
- * Prefixes: "198.18.0.0/24". Flags: comma-separated names
- * "no-sport,no-flow-table,dport-only" ("" or "none" = 0). Encap: "default",
- * "ipip", "gue". States: "up", "drain", "down". Check kinds: "none",
- * "tcp", "http", "udp", "exec". All down: "drop", "keep". On check down:
- * "keep", "move". Parsers return
- * 0 or -EINVAL with err set; formatters return the buffer.
- */
-int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family,
-		   struct xlb_err *err);
-const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
-			    size_t len);
-int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err);
-const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len);
-int xlb_parse_prefix(const char *s, union xlb_addr *a, __u8 *family, __u8 *plen,
-		     struct xlb_err *err);
-int xlb_parse_flags(const char *s, __u32 *flags, struct xlb_err *err);
-/* Writes "no-sport,dport-only" (or "none") into buf. */
-const char *xlb_format_flags(__u32 flags, char *buf, size_t len);
-int xlb_parse_encap(const char *s, __u8 *encap, struct xlb_err *err);
-const char *xlb_encap_name(__u8 encap);
-int xlb_parse_state(const char *s, __u8 *state, struct xlb_err *err);
-const char *xlb_state_name(__u8 state);
-int xlb_parse_check_kind(const char *s, __u8 *kind, struct xlb_err *err);
-const char *xlb_check_kind_name(__u8 kind);
-int xlb_parse_all_down(const char *s, __u8 *all_down, struct xlb_err *err);
-const char *xlb_all_down_name(__u8 all_down);
-int xlb_parse_check_down(const char *s, __u8 *on_check_down,
-			 struct xlb_err *err);
-const char *xlb_check_down_name(__u8 on_check_down);
-/* Strict unsigned integer in [min, max]; rejects signs, junk, overflow. */
-int xlb_parse_uint(const char *s, unsigned long min, unsigned long max,
-		   unsigned long *out, struct xlb_err *err);
 
 #endif /* XLB_MODEL_H */

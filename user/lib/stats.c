@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * Reading the pinned maps (see stats.h). Maps are opened read-only so a
- * monitoring tool can never change what the data path does, and checked
- * against the sizes of include/xlb/types.h so maps pinned by another
+ * monitoring tool can never change what the data path does, and compared
+ * with the sizes of include/xlb/types.h so maps pinned by another
  * version are reported instead of misread.
  */
 #include <errno.h>
@@ -54,8 +54,8 @@ static void pins_reset(struct xlb_pins *p)
 		*pin_fd(p, &maps[i]) = -1;
 }
 
-static int check_map(int fd, const struct map_spec *s, const char *path,
-		     struct xlb_err *err)
+static int validate_map(int fd, const struct map_spec *s, const char *path,
+			struct xlb_err *err)
 {
 	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
@@ -108,7 +108,7 @@ int xlb_pins_open(const char *pin_dir, struct xlb_pins *p, struct xlb_err *err)
 			goto err_close;
 		}
 		*pin_fd(p, s) = fd;
-		ret = check_map(fd, s, path, err);
+		ret = validate_map(fd, s, path, err);
 		if (ret)
 			goto err_close;
 	}

@@ -2,7 +2,7 @@
 /*
  * The CLI's shared pieces: global options, the object/command tables,
  * argument parsing, errors and the call to xlbd. Each object lives in its
- * own file (vip.c, backend.c, stats.c, daemon.c) and exports its table.
+ * own file (vip.c, backend.c, check.c, stats_cmd.c, daemon.c): its table.
  *
  * Commands return 0 or a negative errno, after recording why with
  * usage_err() (bad syntax or value: exit 2) or fail() (exit 1); main()
