@@ -94,9 +94,9 @@ t_check_down_keep_or_move() {
 	vip_with "$v" "${B4[@]}"
 	xlb vip show "$v" | grep -q '^check down: *keep$' ||
 		fail "vip show does not say 'check down: keep' by default"
-	must xlb check set "$v" --kind exec --interval 100 --fall 2 --rise 2 \
+	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
 		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	hold_start kd "$VIP4" 20
 	r0=$(hold_round kd open) || fail "hold.sh failed"
 	echo "held: $(echo "$r0" | tally_col)"
@@ -105,7 +105,7 @@ t_check_down_keep_or_move() {
 	[ "$on3" -gt 0 ] || fail "no held connection on b3: nothing to test"
 
 	rm "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr down by its check but holds slots"
 	r1=$(hold_round kd keep) || fail "hold.sh failed"
 	d=$(diff_rounds "$r0" "$r1")
@@ -113,14 +113,14 @@ t_check_down_keep_or_move() {
 	answers_avoid "$addr" "$(http_answers "http://$VIP4" 60)" 60
 
 	touch "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" up 3
+	wait_health "$v" "$addr" up 20
 	must xlb vip set "$v" --on-check-down move
 	xlb vip show "$v" | grep -q '^check down: *move$' ||
 		fail "vip show does not say 'check down: move'"
 	xlb config dump | grep -q '"on_check_down": *"move"' ||
 		fail "config dump has no \"on_check_down\": \"move\""
 	rm "$HC_DIR/ok-$addr"
-	wait_health "$v" "$addr" down 3
+	wait_health "$v" "$addr" down 20
 	r2=$(hold_round kd move) || fail "hold.sh failed"
 	hold_close
 	echo "after move: $(echo "$r2" | tally_col)"
@@ -146,7 +146,7 @@ slow_clients() {
 				>/dev/null 2>"$W/slow-$tag.$i" &
 	done
 	# shellcheck disable=SC2016 # expanded by bash -c
-	wait_for 10 bash -c '[ "$(grep -l "starting data transfer loop" "$0".* 2>/dev/null |
+	wait_for 20 bash -c '[ "$(grep -l "starting data transfer loop" "$0".* 2>/dev/null |
 		wc -l)" -ge "$1" ]' "$W/slow-$tag" "$n" ||
 		fail "only $(grep -l 'starting data transfer loop' "$W/slow-$tag".* | wc -l) of $n slow clients connected"
 }
@@ -160,16 +160,18 @@ t_control_slow_clients() {
 	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
 	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
 	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind exec --interval 100 --fall 2 --rise 2 \
+	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
 		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 3; done
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 
 	slow_clients a 18 3
 	t0=$(now_ms)
 	xlb status >/dev/null || fail "xlb status failed with slow clients connected"
 	dt=$(($(now_ms) - t0))
 	echo "xlb status with 21 slow clients: $dt ms"
-	[ "$dt" -lt 2000 ] || fail "xlb status took $dt ms with slow clients connected"
+	# Before: each slow client held the loop up to 5 s, 19.7 s in all.
+	# The bound is that, not speed: a busy machine is slow too.
+	[ "$dt" -lt 10000 ] || fail "xlb status took $dt ms with slow clients connected"
 
 	# Health checks and their consequences go on meanwhile.
 	slow_clients b 4 2
@@ -177,15 +179,17 @@ t_control_slow_clients() {
 	t0=$(now_ms)
 	rm "$HC_DIR/ok-$addr"
 	# shellcheck disable=SC2016 # expanded by bash -c
-	wait_for 3 bash -c 'tail -n +$(($1 + 1)) "$0" | grep -qF "backend $2 of $3 is down"' \
+	# Before: 9.7 s behind two half-sent requests; detection alone takes
+	# interval x fall, 0.4 s.
+	wait_for 8 bash -c 'tail -n +$(($1 + 1)) "$0" | grep -qF "backend $2 of $3 is down"' \
 		"$W/xlbd.log" "$l0" "$addr" "$v" ||
-		fail "no 'backend $addr of $v is down' in xlbd's log 3 s after its check began to fail"
+		fail "no 'backend $addr of $v is down' in xlbd's log 8 s after its check began to fail"
 	dt=$(($(now_ms) - t0))
 	echo "check-driven down logged after $dt ms"
 	t0=$(now_ms)
 	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr down but holds slots"
 	dt=$(($(now_ms) - t0))
-	[ "$dt" -lt 2000 ] || fail "xlb ring show took $dt ms with slow clients connected"
+	[ "$dt" -lt 10000 ] || fail "xlb ring show took $dt ms with slow clients connected"
 	touch "$HC_DIR/ok-$addr"
 }
 
@@ -312,7 +316,7 @@ t_options_checked_first() {
 	grep -q 'gateway 2001:db8:250::2 is 02:00:00:00:02:50' "$W/xt0-mode.log" ||
 		fail "the IPv6 default gateway was not found: $(oneline <"$W/xt0-mode.log")"
 	xt0_xlbd_stop
-	wait_for 5 nothing_on_xt0 || fail "--detach-on-exit left a program or pins on xt0"
+	wait_for 20 nothing_on_xt0 || fail "--detach-on-exit left a program or pins on xt0"
 }
 
 # --config with a state file: a log line says it is ignored. `xlb -s
