@@ -23,6 +23,7 @@
 
 #include "model.h"
 #include "helpers.h"
+#include "schema.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 

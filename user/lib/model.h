@@ -198,12 +198,6 @@ bool xlb_check_equal(const struct xlb_check_cfg *a,
  * interval, at most XLB_CHECK_TIMEOUT_MS_CAP.
  */
 __u32 xlb_check_default_timeout(__u32 interval_ms);
-/*
- * Whether a field of a check (by its JSON name: "http_path", "tunnel")
- * means anything to a kind. Requests that define a check refuse fields
- * that do not, so an option never silently does nothing.
- */
-bool xlb_check_field_applies(__u8 kind, const char *field);
 
 /*
  * Edits. Each validates its input and leaves the model unchanged, with a

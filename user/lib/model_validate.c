@@ -98,43 +98,6 @@ static int validate_ring_size(__u32 ring, size_t n_backends,
 
 /* ---- health checks ----------------------------------------------------- */
 
-#define KIND_BIT(k) (1u << (k))
-#define KINDS_NET                                                              \
-	(KIND_BIT(XLB_CHECK_TCP) | KIND_BIT(XLB_CHECK_HTTP) |                  \
-	 KIND_BIT(XLB_CHECK_UDP))
-#define KINDS_ANY (KINDS_NET | KIND_BIT(XLB_CHECK_EXEC))
-
-static const struct {
-	const char *field;
-	unsigned int kinds;
-} check_fields[] = {
-	{"kind", KINDS_ANY | KIND_BIT(XLB_CHECK_NONE)},
-	{"tunnel", KINDS_NET},
-	/* An exec check gets it as XLB_PORT. */
-	{"port", KINDS_ANY},
-	{"interval_ms", KINDS_ANY},
-	{"timeout_ms", KINDS_ANY},
-	{"rise", KINDS_ANY},
-	{"fall", KINDS_ANY},
-	{"http_path", KIND_BIT(XLB_CHECK_HTTP)},
-	{"http_status", KIND_BIT(XLB_CHECK_HTTP)},
-	{"http_body", KIND_BIT(XLB_CHECK_HTTP)},
-	{"udp_send", KIND_BIT(XLB_CHECK_UDP)},
-	{"udp_expect", KIND_BIT(XLB_CHECK_UDP)},
-	{"exec_cmd", KIND_BIT(XLB_CHECK_EXEC)},
-};
-
-bool xlb_check_field_applies(__u8 kind, const char *field)
-{
-	if (kind >= XLB_CHECK_KIND_MAX)
-		return false;
-	for (size_t i = 0; i < sizeof(check_fields) / sizeof(check_fields[0]);
-	     i++)
-		if (!strcmp(check_fields[i].field, field))
-			return check_fields[i].kinds & KIND_BIT(kind);
-	return false;
-}
-
 /* A string field must end inside its array: readers use strlen. */
 static int validate_str(const char *name, const char *s, size_t size,
 			struct xlb_err *err)
@@ -253,8 +216,10 @@ int xlb_vip_check_validate(const struct xlb_vip_key *k,
 
 	if (ret)
 		return ret;
-	if (!k->port && !c->port && c->kind < XLB_CHECK_KIND_MAX &&
-	    (KINDS_NET & KIND_BIT(c->kind))) {
+	/* The kinds that open a socket to the port; exec only gets it. */
+	if (!k->port && !c->port &&
+	    (c->kind == XLB_CHECK_TCP || c->kind == XLB_CHECK_HTTP ||
+	     c->kind == XLB_CHECK_UDP)) {
 		xlb_err_set(err,
 			    "VIP %s has no port: a %s check needs a port of "
 			    "its own",

@@ -42,6 +42,13 @@ bool xlb_field_applies(const struct xlb_field *f, __u8 kind)
 	return kind < XLB_CHECK_KIND_MAX && (f->kinds & XLB_KIND_BIT(kind));
 }
 
+bool xlb_check_field_applies(__u8 kind, const char *field)
+{
+	const struct xlb_field *f = xlb_schema_field(&xlb_check_schema, field);
+
+	return f && xlb_field_applies(f, kind);
+}
+
 /* ---- one value --------------------------------------------------------- */
 
 static void *at(void *obj, const struct xlb_field *f)

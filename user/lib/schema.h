@@ -97,6 +97,8 @@ const struct xlb_field *xlb_schema_opt(const struct xlb_schema *s,
 				       const char *opt, bool *neg);
 /* Whether a check field means anything to a check of that kind. */
 bool xlb_field_applies(const struct xlb_field *f, __u8 kind);
+/* The same by the field's JSON name ("http_path"); false for no field. */
+bool xlb_check_field_applies(__u8 kind, const char *field);
 
 /*
  * One field's value from JSON (type and range checked) into obj, or from
