@@ -130,18 +130,11 @@ static int do_check_del(int argc, char **argv)
 	return ret;
 }
 
-static const char *const json_fields[] = {
-	"kind",	    "tunnel",	  "port",      "interval_ms", "timeout_ms",
-	"rise",	    "fall",	  "http_path", "http_status", "http_body",
-	"udp_send", "udp_expect", "exec_cmd",
-};
-
 /* Every field xlbd sent, as it sent it (numbers, strings, booleans). */
 static void print_check_fields(const json_t *c)
 {
-	for (size_t i = 0; i < sizeof(json_fields) / sizeof(json_fields[0]);
-	     i++) {
-		const char *k = json_fields[i];
+	for (size_t i = 0; i < xlb_check_schema.n_fields; i++) {
+		const char *k = xlb_check_schema.fields[i].json;
 		json_t *v = json_object_get(c, k);
 
 		if (json_is_boolean(v))
