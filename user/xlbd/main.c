@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,42 +19,11 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "config.h"
 #include "ctl.h"
 #include "hc_tc.h"
 #include "xlbd.h"
-
-int xlbd_verbosity;
-
-void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if ((int)level > xlbd_verbosity + LOG_NOTICE)
-		return;
-	fputs("xlbd: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* libbpf and libxdp speak only with -vv: their output is for debugging. */
-static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (xlbd_verbosity < 2 && level != LIBBPF_WARN)
-		return 0;
-	if (xlbd_verbosity < 1)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	return lib_print((enum libbpf_print_level)level, fmt, ap);
-}
 
 static void usage(FILE *f)
 {
@@ -90,7 +58,7 @@ static void on_signal(struct xlb_watch *w, uint32_t events)
 	(void)events;
 	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
 		return;
-	xlbd_log(LOG_NOTICE, "%s: stopping", strsignal(si.ssi_signo));
+	xlb_log(LOG_NOTICE, "%s: stopping", strsignal(si.ssi_signo));
 	d->stop = true;
 }
 
@@ -105,7 +73,7 @@ static void on_tick(struct xlb_watch *w, uint32_t events)
 	if (read(d->tick_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	if (xlbd_refresh(d, &err))
-		xlbd_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
+		xlb_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
 }
 
 void xlbd_tick_at(struct xlbd *d, __u64 in_ms)
@@ -178,7 +146,7 @@ static int run(struct xlbd *d)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			xlbd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			xlb_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
@@ -193,8 +161,8 @@ static int run(struct xlbd *d)
 
 			d->refresh_pending = false;
 			if (xlbd_refresh(d, &err))
-				xlbd_log(LOG_ERR, "applying health changes: %s",
-					 err.msg);
+				xlb_log(LOG_ERR, "applying health changes: %s",
+					err.msg);
 		}
 	}
 	return 0;
@@ -207,14 +175,14 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	int ret = xlb_model_load(d->state_path, m, err);
 
 	if (!ret) {
-		xlbd_log(LOG_NOTICE, "restored %zu VIPs from %s", m->n_vips,
-			 d->state_path);
+		xlb_log(LOG_NOTICE, "restored %zu VIPs from %s", m->n_vips,
+			d->state_path);
 		if (config_path)
-			xlbd_log(LOG_NOTICE,
-				 "ignoring --config %s: the state file %s "
-				 "exists and holds the operator's changes "
-				 "('xlb config apply %s' replaces them)",
-				 config_path, d->state_path, config_path);
+			xlb_log(LOG_NOTICE,
+				"ignoring --config %s: the state file %s "
+				"exists and holds the operator's changes "
+				"('xlb config apply %s' replaces them)",
+				config_path, d->state_path, config_path);
 		return 0;
 	}
 	if (ret != -ENOENT) {
@@ -235,8 +203,8 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	if (ret == -ENOENT)
 		xlb_err_set(err, "config file %s does not exist", config_path);
 	if (!ret)
-		xlbd_log(LOG_NOTICE, "loaded %zu VIPs from %s", m->n_vips,
-			 config_path);
+		xlb_log(LOG_NOTICE, "loaded %zu VIPs from %s", m->n_vips,
+			config_path);
 	return ret;
 }
 
@@ -246,6 +214,7 @@ struct opts {
 	const char *state_dir, *config;
 	bool gw_given;
 	mode_t mode;
+	int verbosity; /* -v, -vv */
 };
 
 /* "0660", "660": permission bits in octal. */
@@ -289,46 +258,46 @@ static int parse_opt(int opt, const char *arg, struct xlbd *d, struct opts *o)
 	case 'M':
 		if (!parse_mode(arg, &o->mode))
 			return 0;
-		fprintf(stderr,
-			"xlbd: --socket-mode: expected an octal mode "
-			"like 0600 or 0660, not '%s'\n",
+		xlb_log(LOG_ERR,
+			"--socket-mode: expected an octal mode "
+			"like 0600 or 0660, not '%s'",
 			arg);
 		return -EINVAL;
 	case 'g':
 		o->gw_given = true;
 		if (!xlbd_parse_mac(arg, o->dpo.gw_mac))
 			return 0;
-		fprintf(stderr,
-			"xlbd: --gateway-mac: '%s' is not a MAC "
-			"address\n",
+		xlb_log(LOG_ERR,
+			"--gateway-mac: '%s' is not a MAC "
+			"address",
 			arg);
 		return -EINVAL;
 	case 'x':
 		if (!xlb_xdp_mode_parse(arg, &o->dpo.mode))
 			return 0;
-		fprintf(stderr,
-			"xlbd: --xdp-mode: expected native or generic, "
-			"not '%s'\n",
+		xlb_log(LOG_ERR,
+			"--xdp-mode: expected native or generic, "
+			"not '%s'",
 			arg);
 		return -EINVAL;
 	case 'm':
 		d->metrics_addr = strcmp(arg, "off") ? arg : NULL;
 		if (!d->metrics_addr || !xlbd_metrics_parse(d, &err))
 			return 0;
-		fprintf(stderr, "xlbd: %s\n", err.msg);
+		xlb_log(LOG_ERR, "%s", err.msg);
 		return -EINVAL;
 	case 'F':
 		if (!xlb_parse_uint(arg, 1024, 1UL << 26, &flows, &err)) {
 			o->dpo.max_flows = flows;
 			return 0;
 		}
-		fprintf(stderr, "xlbd: --max-flows: %s\n", err.msg);
+		xlb_log(LOG_ERR, "--max-flows: %s", err.msg);
 		return -EINVAL;
 	case 'D':
 		d->detach_on_exit = true;
 		return 0;
 	case 'v':
-		xlbd_verbosity++;
+		o->verbosity++;
 		return 0;
 	}
 	usage(stderr);
@@ -379,7 +348,7 @@ static int parse_opts(int argc, char **argv, struct xlbd *d, struct opts *o)
 	}
 	d->ifindex = if_nametoindex(d->ifname);
 	if (!d->ifindex) {
-		fprintf(stderr, "xlbd: --interface %s: no such interface\n",
+		xlb_log(LOG_ERR, "--interface %s: no such interface",
 			d->ifname);
 		return -EINVAL;
 	}
@@ -419,9 +388,9 @@ static int prepare(struct xlbd *d, struct opts *o, struct xlb_model *initial,
 				       err);
 		if (ret)
 			return ret;
-		xlbd_log(LOG_NOTICE,
-			 "gateway %s is %02x:%02x:%02x:%02x:%02x:%02x", gw,
-			 m[0], m[1], m[2], m[3], m[4], m[5]);
+		xlb_log(LOG_NOTICE,
+			"gateway %s is %02x:%02x:%02x:%02x:%02x:%02x", gw, m[0],
+			m[1], m[2], m[3], m[4], m[5]);
 	}
 	/* A bad state file stops us with everything running as it was. */
 	return load_initial(d, o->config, initial, err);
@@ -444,17 +413,17 @@ static int attach(struct xlbd *d, struct opts *o, struct xlb_err *err)
 		return ret;
 	}
 	if (xlb_dp_adopted(d->dp))
-		xlbd_log(LOG_NOTICE,
-			 "adopted the running balancer (prog id %u) on %s, "
-			 "maps at %s",
-			 xlb_dp_prog_id(d->dp), d->ifname,
-			 xlb_dp_pin_dir(d->dp));
+		xlb_log(LOG_NOTICE,
+			"adopted the running balancer (prog id %u) on %s, "
+			"maps at %s",
+			xlb_dp_prog_id(d->dp), d->ifname,
+			xlb_dp_pin_dir(d->dp));
 	else
-		xlbd_log(LOG_NOTICE,
-			 "attached the balancer (prog id %u) to %s in %s mode, "
-			 "maps at %s",
-			 xlb_dp_prog_id(d->dp), d->ifname,
-			 xlb_xdp_mode_name(o->dpo.mode), xlb_dp_pin_dir(d->dp));
+		xlb_log(LOG_NOTICE,
+			"attached the balancer (prog id %u) to %s in %s mode, "
+			"maps at %s",
+			xlb_dp_prog_id(d->dp), d->ifname,
+			xlb_xdp_mode_name(o->dpo.mode), xlb_dp_pin_dir(d->dp));
 	/* Checks through the tunnel: TC egress encapsulates marked sockets. */
 	return xlb_hc_tc_attach(xlb_dp_ifindex(d->dp),
 				xlb_dp_map_fd(d->dp, XLB_DP_BACKENDS),
@@ -517,15 +486,15 @@ int main(int argc, char **argv)
 	};
 	int ret;
 
+	xlb_log_init("xlbd", 0);
 	ret = parse_opts(argc, argv, &d, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
+	xlb_log_init("xlbd", o.verbosity);
 	if (d.metrics_addr && xlbd_metrics_parse(&d, &err)) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
+		xlb_log(LOG_ERR, "%s", err.msg);
 		return 2;
 	}
-	libbpf_set_print(lib_print);
-	libxdp_set_print(xdp_print);
 	pthread_mutex_init(&d.lock, NULL);
 	d.started = time(NULL);
 	xlb_model_init(&d.model);
@@ -534,7 +503,7 @@ int main(int argc, char **argv)
 
 	ret = prepare(&d, &o, &initial, &err);
 	if (ret) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
+		xlb_log(LOG_ERR, "%s", err.msg);
 		goto out_prepared;
 	}
 	ret = attach(&d, &o, &err);
@@ -546,11 +515,11 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = serve_setup(&d, &o, &initial, &err);
 	if (ret) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
+		xlb_log(LOG_ERR, "%s", err.msg);
 		goto out;
 	}
-	xlbd_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
-		 d.model.n_vips, d.socket_path);
+	xlb_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
+		d.model.n_vips, d.socket_path);
 	ret = run(&d);
 
 out:
@@ -562,8 +531,8 @@ out:
 	}
 	loop_free(&d);
 	if (d.detach_on_exit)
-		xlbd_log(LOG_NOTICE, "detaching from %s and unpinning maps",
-			 d.ifname);
+		xlb_log(LOG_NOTICE, "detaching from %s and unpinning maps",
+			d.ifname);
 	xlb_hc_tc_detach(d.hc_tc, d.detach_on_exit);
 	if (d.dp)
 		xlb_dp_close(d.dp, d.detach_on_exit);

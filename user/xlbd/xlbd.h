@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <time.h>
 #include <jansson.h>
+#include "clock.h"
 #include "dataplane.h"
 #include "health.h"
+#include "log.h"
 #include "model.h"
 #include "policy.h"
 #include "watch.h"
@@ -24,9 +26,7 @@
 #define XLBD_PIN_DIR_DEFAULT   XLB_PIN_DIR_DEFAULT
 #define XLBD_METRICS_DEFAULT   "127.0.0.1:9120"
 /* Where the locks of lock.c live (per interface, per pin directory). */
-#define XLBD_LOCK_DIR	       "/run/xlb"
-
-enum xlbd_log_level { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+#define XLBD_LOCK_DIR "/run/xlb"
 
 struct xlb_hc_tc;
 struct xlbd_ctl;
@@ -40,7 +40,7 @@ struct xlbd {
 	struct hc_target *targets; /* per backend id: the check running */
 	struct xlb_hc_tc *hc_tc;
 	bool restoring;	     /* first commit: trust restored backends */
-	bool unsaved; /* live model not in the state file (apply.c) */
+	bool unsaved;	     /* live model not in the state file (apply.c) */
 	__u64 health_events; /* state changes and holds, logged */
 	int epfd;
 	int lfd, sfd, tick_fd;
@@ -62,11 +62,6 @@ struct xlbd {
 	struct MHD_Daemon *httpd;
 };
 
-extern int xlbd_verbosity;
-
-void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /*
  * control.c: serves the control socket lfd (listening) from the event
  * loop, never blocking on a client; stop closes every connection.
@@ -85,7 +80,6 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req);
  */
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err);
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err);
-__u64 xlbd_now_ms(void);
 
 /* main.c: the policy's timer, in ms from now; 0 disarms it. */
 void xlbd_tick_at(struct xlbd *d, __u64 in_ms);
