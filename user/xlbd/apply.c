@@ -34,12 +34,12 @@ static int apply_effective(struct xlbd *d, struct xlb_model *eff,
 	return 0;
 }
 
-static void rearm_tick(struct xlbd *d)
+/* When the policy's next step is due: the loop's timer fires then. */
+static void set_deadline(struct xlbd *d)
 {
-	__u64 now = xlb_now_ms();
-	__u64 next = xlb_policy_next_change(d->policy, &d->model, now);
+	__u64 next = xlb_policy_next_change(d->policy, &d->model, xlb_now_ms());
 
-	xlbd_tick_at(d, next ? next - now + 1 : 0);
+	d->tick_due_ms = next ? next + 1 : 0;
 }
 
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
@@ -54,7 +54,7 @@ int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
 	else if (!ret)
 		ret = apply_effective(d, &eff, err);
 	pthread_mutex_unlock(&d->lock);
-	rearm_tick(d);
+	set_deadline(d);
 	return ret;
 }
 
@@ -139,8 +139,8 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	d->model = *next;
 	save_end(d, tmp);
 	pthread_mutex_unlock(&d->lock);
-	xlbd_checks_sync(d);
-	rearm_tick(d);
+	d->checks_stale = true;
+	set_deadline(d);
 	xlb_log(LOG_INFO, "applied: %zu VIPs", d->model.n_vips);
 	return 0;
 }

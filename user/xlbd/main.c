@@ -72,18 +72,42 @@ static void on_tick(struct xlb_watch *w, uint32_t events)
 	(void)events;
 	if (read(d->tick_fd, &n, sizeof(n)) != sizeof(n))
 		return;
+	d->tick_armed_ms = 0; /* it fired: disarmed */
 	if (xlbd_refresh(d, &err))
 		xlb_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
 }
 
-void xlbd_tick_at(struct xlbd *d, __u64 in_ms)
+/* The policy's timer at due_ms of xlb_now_ms (CLOCK_MONOTONIC); 0 disarms. */
+static void tick_arm(struct xlbd *d, __u64 due_ms)
 {
 	struct itimerspec its = {
-		.it_value.tv_sec = in_ms / 1000,
-		.it_value.tv_nsec = (in_ms % 1000) * 1000000,
+		.it_value.tv_sec = due_ms / 1000,
+		.it_value.tv_nsec = (due_ms % 1000) * 1000000,
 	};
 
-	timerfd_settime(d->tick_fd, 0, &its, NULL);
+	timerfd_settime(d->tick_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	d->tick_armed_ms = due_ms;
+}
+
+/* What a pass of the loop left to do: commits, health changes. */
+static void settle(struct xlbd *d)
+{
+	struct xlb_err err = {{0}};
+
+	if (d->checks_stale) {
+		d->checks_stale = false;
+		xlbd_checks_sync(d);
+	}
+	/* All health changes of this pass in one write of the maps:
+	 * each costs a ring swap the kernel waits on. */
+	if (d->refresh_pending) {
+		d->refresh_pending = false;
+		if (xlbd_refresh(d, &err))
+			xlb_log(LOG_ERR, "applying health changes: %s",
+				err.msg);
+	}
+	if (d->tick_due_ms != d->tick_armed_ms)
+		tick_arm(d, d->tick_due_ms);
 }
 
 static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
@@ -142,6 +166,7 @@ static int run(struct xlbd *d)
 	int n;
 
 	while (!d->stop) {
+		settle(d);
 		n = epoll_wait(d->epfd, evs, 64, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -153,16 +178,6 @@ static int run(struct xlbd *d)
 			struct xlb_watch *w = evs[i].data.ptr;
 
 			w->fn(w, evs[i].events);
-		}
-		/* All health changes of this pass in one write of the maps:
-		 * each costs a ring swap the kernel waits on. */
-		if (d->refresh_pending) {
-			struct xlb_err err = {{0}};
-
-			d->refresh_pending = false;
-			if (xlbd_refresh(d, &err))
-				xlb_log(LOG_ERR, "applying health changes: %s",
-					err.msg);
 		}
 	}
 	return 0;

@@ -48,6 +48,9 @@ struct xlbd {
 	struct xlbd_ctl *ctl; /* control.c: the clients of the socket */
 	bool stop;
 	bool refresh_pending; /* health changed during this loop pass */
+	bool checks_stale;    /* apply.c: the model changed, sync checks */
+	__u64 tick_due_ms;    /* apply.c: policy step due (xlb_now_ms) */
+	__u64 tick_armed_ms;  /* main.c: what the timer is set to */
 	pthread_mutex_t lock;
 	const char *ifname;
 	int ifindex;
@@ -76,13 +79,12 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req);
  * apply.c. xlbd_commit makes `next` the operator's model: ids, policy,
  * maps, then the state file; on failure the maps are put back and the
  * error says why; next is consumed either way. xlbd_refresh re-derives
- * what the maps hold after a health change or a slow-start step.
+ * what the maps hold after a health change or a slow-start step. Both
+ * leave what the loop must do next in d: the deadline of the policy's
+ * next step in tick_due_ms, and checks_stale when the model changed.
  */
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err);
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err);
-
-/* main.c: the policy's timer, in ms from now; 0 disarms it. */
-void xlbd_tick_at(struct xlbd *d, __u64 in_ms);
 
 /* checks.c: start and stop checks to match the model; results in. */
 void xlbd_checks_sync(struct xlbd *d);
