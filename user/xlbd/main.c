@@ -4,184 +4,19 @@
  * desired state, and then serves control requests from one event loop
  * until SIGTERM or SIGINT, after which the program stays attached and the
  * maps stay pinned (unless --detach-on-exit), so traffic never notices a
- * restart of the daemon.
+ * restart of the daemon. This file is the wiring: the options
+ * (options.c), what can fail before the NIC is touched, the attach, the
+ * restore, then the loop (loop.c).
  */
 #include <errno.h>
-#include <getopt.h>
-#include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
-#include <xdp/libxdp.h>
 #include "config.h"
 #include "ctl.h"
 #include "hc_tc.h"
 #include "xlbd.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: xlbd --interface IF [OPTIONS]\n"
-		"  -i, --interface IF       NIC to attach the balancer to\n"
-		"  -c, --config FILE        initial state when there is no "
-		"state file\n"
-		"      --state-dir DIR      state file directory (%s)\n"
-		"      --pin-dir DIR        BPF pin directory (%s)\n"
-		"  -s, --socket PATH        control socket (%s)\n"
-		"      --socket-mode MODE   its permissions, octal (0600)\n"
-		"      --gateway-mac MAC    next hop of encapsulated packets "
-		"(default:\n"
-		"                           the interface's default gateway)\n"
-		"      --xdp-mode MODE      native (default) or generic\n"
-		"      --metrics ADDR:PORT  Prometheus endpoint (%s), or off\n"
-		"      --max-flows N        flow table size (%d)\n"
-		"      --detach-on-exit     detach and unpin on SIGTERM\n"
-		"  -v, --verbose            more log lines (twice: library "
-		"logs)\n"
-		"  -h, --help, --version\n",
-		XLBD_STATE_DIR_DEFAULT, XLBD_PIN_DIR_DEFAULT,
-		XLB_CTL_SOCKET_DEFAULT, XLBD_METRICS_DEFAULT, XLB_MAX_FLOWS);
-}
-
-static void on_signal(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd *d = container_of(w, struct xlbd, sig_watch);
-	struct signalfd_siginfo si;
-
-	(void)events;
-	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	xlb_log(LOG_NOTICE, "%s: stopping", strsignal(si.ssi_signo));
-	d->stop = true;
-}
-
-/* The policy's timer: a slow-start step is due. */
-static void on_tick(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd *d = container_of(w, struct xlbd, tick_watch);
-	struct xlb_err err = {{0}};
-	uint64_t n;
-
-	(void)events;
-	if (read(d->tick_fd, &n, sizeof(n)) != sizeof(n))
-		return;
-	d->tick_armed_ms = 0; /* it fired: disarmed */
-	if (xlbd_refresh(d, &err))
-		xlb_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
-}
-
-/* The policy's timer at due_ms of xlb_now_ms (CLOCK_MONOTONIC); 0 disarms. */
-static void tick_arm(struct xlbd *d, __u64 due_ms)
-{
-	struct itimerspec its = {
-		.it_value.tv_sec = due_ms / 1000,
-		.it_value.tv_nsec = (due_ms % 1000) * 1000000,
-	};
-
-	timerfd_settime(d->tick_fd, TFD_TIMER_ABSTIME, &its, NULL);
-	d->tick_armed_ms = due_ms;
-}
-
-/* What a pass of the loop left to do: commits, health changes. */
-static void settle(struct xlbd *d)
-{
-	struct xlb_err err = {{0}};
-
-	if (d->checks_stale) {
-		d->checks_stale = false;
-		xlbd_checks_sync(d);
-	}
-	/* All health changes of this pass in one write of the maps:
-	 * each costs a ring swap the kernel waits on. */
-	if (d->refresh_pending) {
-		d->refresh_pending = false;
-		if (xlbd_refresh(d, &err))
-			xlb_log(LOG_ERR, "applying health changes: %s",
-				err.msg);
-	}
-	if (d->tick_due_ms != d->tick_armed_ms)
-		tick_arm(d, d->tick_due_ms);
-}
-
-static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
-		     void (*fn)(struct xlb_watch *, uint32_t))
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-
-	w->fn = fn;
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-/* Everything the loop needs before the first commit (which starts checks). */
-static int loop_init(struct xlbd *d)
-{
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->tick_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->epfd < 0 || d->sfd < 0 || d->tick_fd < 0)
-		return -errno;
-	if (watch_add(d, d->sfd, &d->sig_watch, on_signal) ||
-	    watch_add(d, d->tick_fd, &d->tick_watch, on_tick))
-		return -errno;
-	d->policy = calloc(1, sizeof(*d->policy));
-	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
-	if (!d->policy || !d->targets)
-		return -ENOMEM;
-	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);
-	return d->hc ? 0 : -ENOMEM;
-}
-
-static void loop_free(struct xlbd *d)
-{
-	xlb_hc_free(d->hc);
-	free(d->policy);
-	free(d->targets);
-	if (d->tick_fd >= 0)
-		close(d->tick_fd);
-	if (d->sfd >= 0)
-		close(d->sfd);
-	if (d->epfd >= 0)
-		close(d->epfd);
-}
-
-/* The event loop: every ready fd's watch is called. */
-static int run(struct xlbd *d)
-{
-	struct epoll_event evs[64];
-	int n;
-
-	while (!d->stop) {
-		settle(d);
-		n = epoll_wait(d->epfd, evs, 64, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			xlb_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
-			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			struct xlb_watch *w = evs[i].data.ptr;
-
-			w->fn(w, evs[i].events);
-		}
-	}
-	return 0;
-}
 
 /* Desired state at start: the state file, else --config, else empty. */
 static int load_initial(struct xlbd *d, const char *config_path,
@@ -223,159 +58,12 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	return ret;
 }
 
-/* What main needs beyond struct xlbd from the command line. */
-struct opts {
-	struct xlb_dp_opts dpo;
-	const char *state_dir, *config;
-	bool gw_given;
-	mode_t mode;
-	int verbosity; /* -v, -vv */
-};
-
-/* "0660", "660": permission bits in octal. */
-static int parse_mode(const char *s, mode_t *mode)
-{
-	unsigned long v = 0;
-	size_t n = strlen(s);
-
-	if (!n || n > 4 || strspn(s, "01234567") != n)
-		return -EINVAL;
-	for (const char *p = s; *p; p++)
-		v = v * 8 + (*p - '0');
-	if (v > 0777)
-		return -EINVAL;
-	*mode = v;
-	return 0;
-}
-
-/* One option: 0, or -EINVAL after a message (a usage error). */
-static int parse_opt(int opt, const char *arg, struct xlbd *d, struct opts *o)
-{
-	struct xlb_err err = {{0}};
-	unsigned long flows;
-
-	switch (opt) {
-	case 'i':
-		o->dpo.ifname = d->ifname = arg;
-		return 0;
-	case 'c':
-		o->config = arg;
-		return 0;
-	case 'S':
-		o->state_dir = arg;
-		return 0;
-	case 'P':
-		o->dpo.pin_dir = arg;
-		return 0;
-	case 's':
-		d->socket_path = arg;
-		return 0;
-	case 'M':
-		if (!parse_mode(arg, &o->mode))
-			return 0;
-		xlb_log(LOG_ERR,
-			"--socket-mode: expected an octal mode "
-			"like 0600 or 0660, not '%s'",
-			arg);
-		return -EINVAL;
-	case 'g':
-		o->gw_given = true;
-		if (!xlbd_parse_mac(arg, o->dpo.gw_mac))
-			return 0;
-		xlb_log(LOG_ERR,
-			"--gateway-mac: '%s' is not a MAC "
-			"address",
-			arg);
-		return -EINVAL;
-	case 'x':
-		if (!xlb_xdp_mode_parse(arg, &o->dpo.mode))
-			return 0;
-		xlb_log(LOG_ERR,
-			"--xdp-mode: expected native or generic, "
-			"not '%s'",
-			arg);
-		return -EINVAL;
-	case 'm':
-		d->metrics_addr = strcmp(arg, "off") ? arg : NULL;
-		if (!d->metrics_addr || !xlbd_metrics_parse(d, &err))
-			return 0;
-		xlb_log(LOG_ERR, "%s", err.msg);
-		return -EINVAL;
-	case 'F':
-		if (!xlb_parse_uint(arg, 1024, 1UL << 26, &flows, &err)) {
-			o->dpo.max_flows = flows;
-			return 0;
-		}
-		xlb_log(LOG_ERR, "--max-flows: %s", err.msg);
-		return -EINVAL;
-	case 'D':
-		d->detach_on_exit = true;
-		return 0;
-	case 'v':
-		o->verbosity++;
-		return 0;
-	}
-	usage(stderr);
-	return -EINVAL;
-}
-
-/*
- * The command line, every value checked: 0, 1 when --help or --version
- * answered, or -EINVAL after a message. The interface must exist.
- */
-static int parse_opts(int argc, char **argv, struct xlbd *d, struct opts *o)
-{
-	static const struct option long_opts[] = {
-		{"interface", required_argument, NULL, 'i'},
-		{"config", required_argument, NULL, 'c'},
-		{"state-dir", required_argument, NULL, 'S'},
-		{"pin-dir", required_argument, NULL, 'P'},
-		{"socket", required_argument, NULL, 's'},
-		{"socket-mode", required_argument, NULL, 'M'},
-		{"gateway-mac", required_argument, NULL, 'g'},
-		{"xdp-mode", required_argument, NULL, 'x'},
-		{"metrics", required_argument, NULL, 'm'},
-		{"max-flows", required_argument, NULL, 'F'},
-		{"detach-on-exit", no_argument, NULL, 'D'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "i:c:s:vh", long_opts, NULL)) !=
-	       -1) {
-		if (opt == 'h') {
-			usage(stdout);
-			return 1;
-		}
-		if (opt == 'V') {
-			printf("xlbd %s\n", XLB_VERSION);
-			return 1;
-		}
-		if (parse_opt(opt, optarg, d, o))
-			return -EINVAL;
-	}
-	if (!d->ifname || optind != argc) {
-		usage(stderr);
-		return -EINVAL;
-	}
-	d->ifindex = if_nametoindex(d->ifname);
-	if (!d->ifindex) {
-		xlb_log(LOG_ERR, "--interface %s: no such interface",
-			d->ifname);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /*
  * Everything that can fail before the NIC is touched: the locks, the
  * state directory, the metrics port, the gateway, the state.
  */
-static int prepare(struct xlbd *d, struct opts *o, struct xlb_model *initial,
-		   struct xlb_err *err)
+static int prepare(struct xlbd *d, struct xlbd_opts *o,
+		   struct xlb_model *initial, struct xlb_err *err)
 {
 	char gw[64];
 	int ret;
@@ -412,7 +100,7 @@ static int prepare(struct xlbd *d, struct opts *o, struct xlb_model *initial,
 }
 
 /* Loads or adopts the balancer and its TC program for the checks. */
-static int attach(struct xlbd *d, struct opts *o, struct xlb_err *err)
+static int attach(struct xlbd *d, struct xlbd_opts *o, struct xlb_err *err)
 {
 	int ret;
 
@@ -447,7 +135,7 @@ static int attach(struct xlbd *d, struct opts *o, struct xlb_err *err)
 }
 
 /* The restored state into the maps, then the control socket. */
-static int serve_setup(struct xlbd *d, struct opts *o,
+static int serve_setup(struct xlbd *d, struct xlbd_opts *o,
 		       struct xlb_model *initial, struct xlb_err *err)
 {
 	int ret;
@@ -480,17 +168,10 @@ static int serve_setup(struct xlbd *d, struct opts *o,
 
 int main(int argc, char **argv)
 {
-	struct opts o = {
-		.dpo = {.pin_dir = XLBD_PIN_DIR_DEFAULT,
-			.mode = XDP_MODE_NATIVE},
-		.state_dir = XLBD_STATE_DIR_DEFAULT,
-		.mode = 0600,
-	};
+	struct xlbd_opts o;
 	struct xlb_err err = {{0}};
 	struct xlb_model initial;
 	struct xlbd d = {
-		.socket_path = XLB_CTL_SOCKET_DEFAULT,
-		.metrics_addr = XLBD_METRICS_DEFAULT,
 		.epfd = -1,
 		.lfd = -1,
 		.sfd = -1,
@@ -502,14 +183,10 @@ int main(int argc, char **argv)
 	int ret;
 
 	xlb_log_init("xlbd", 0);
-	ret = parse_opts(argc, argv, &d, &o);
+	ret = xlbd_opts_parse(argc, argv, &d, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	xlb_log_init("xlbd", o.verbosity);
-	if (d.metrics_addr && xlbd_metrics_parse(&d, &err)) {
-		xlb_log(LOG_ERR, "%s", err.msg);
-		return 2;
-	}
 	pthread_mutex_init(&d.lock, NULL);
 	d.started = time(NULL);
 	xlb_model_init(&d.model);
@@ -523,7 +200,7 @@ int main(int argc, char **argv)
 	}
 	ret = attach(&d, &o, &err);
 	if (!ret) {
-		ret = loop_init(&d);
+		ret = xlbd_loop_init(&d);
 		if (ret)
 			xlb_err_set(&err, "event loop: %s", strerror(-ret));
 	}
@@ -535,7 +212,7 @@ int main(int argc, char **argv)
 	}
 	xlb_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
 		d.model.n_vips, d.socket_path);
-	ret = run(&d);
+	ret = xlbd_loop_run(&d);
 
 out:
 	xlbd_metrics_stop(&d);
@@ -544,7 +221,7 @@ out:
 		close(d.lfd);
 		unlink(d.socket_path);
 	}
-	loop_free(&d);
+	xlbd_loop_free(&d);
 	if (d.detach_on_exit)
 		xlb_log(LOG_NOTICE, "detaching from %s and unpinning maps",
 			d.ifname);

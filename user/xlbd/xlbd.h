@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * xlbd's shared state: the desired model, the data plane, and the options
- * it runs with. The event loop (main.c) owns it; the metrics thread reads
+ * it runs with. The event loop (loop.c) owns it; the metrics thread reads
  * it under `lock`.
  */
 #ifndef XLBD_H
@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <time.h>
 #include <jansson.h>
@@ -50,7 +51,7 @@ struct xlbd {
 	bool refresh_pending; /* health changed during this loop pass */
 	bool checks_stale;    /* apply.c: the model changed, sync checks */
 	__u64 tick_due_ms;    /* apply.c: policy step due (xlb_now_ms) */
-	__u64 tick_armed_ms;  /* main.c: what the timer is set to */
+	__u64 tick_armed_ms;  /* loop.c: what the timer is set to */
 	pthread_mutex_t lock;
 	const char *ifname;
 	int ifindex;
@@ -64,6 +65,31 @@ struct xlbd {
 	bool detach_on_exit;
 	struct MHD_Daemon *httpd;
 };
+
+/* options.c: what main needs beyond struct xlbd from the command line. */
+struct xlbd_opts {
+	struct xlb_dp_opts dpo;
+	const char *state_dir, *config;
+	bool gw_given;
+	mode_t mode;
+	int verbosity; /* -v, -vv */
+};
+
+/*
+ * options.c: the command line into d and o, with their defaults, every
+ * value checked: 0, 1 when --help or --version answered, or -EINVAL after
+ * a message. The interface must exist.
+ */
+int xlbd_opts_parse(int argc, char **argv, struct xlbd *d, struct xlbd_opts *o);
+
+/*
+ * loop.c: init makes everything the loop needs before the first commit
+ * (which starts checks); run serves until SIGTERM or SIGINT; free undoes
+ * init.
+ */
+int xlbd_loop_init(struct xlbd *d);
+int xlbd_loop_run(struct xlbd *d);
+void xlbd_loop_free(struct xlbd *d);
 
 /*
  * control.c: serves the control socket lfd (listening) from the event
