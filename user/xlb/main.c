@@ -338,8 +338,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* -v is the CLI's one level: all that the libraries say. */
-	xlb_log_init("xlb", cli.verbose ? 2 : 0);
+	xlb_log_init("xlb", cli.verbose ? 2 : 0); /* -v: all libbpf says */
 	if (version) {
 		if (optind < argc) {
 			ret = usage_err("unexpected argument '%s'",
