@@ -128,8 +128,8 @@ int xlbd_loop_run(struct xlbd *d)
 	struct epoll_event evs[64];
 	int n;
 
+	settle(d); /* the restore's commit */
 	while (!d->stop) {
-		settle(d);
 		n = epoll_wait(d->epfd, evs, 64, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -142,6 +142,7 @@ int xlbd_loop_run(struct xlbd *d)
 
 			w->fn(w, evs[i].events);
 		}
+		settle(d); /* also on the pass that stops the loop */
 	}
 	return 0;
 }
