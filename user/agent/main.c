@@ -11,35 +11,21 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "decap.skel.h"
 #include "loader.h"
+#include "log.h"
 #include "model.h"
 #include "version.h"
 
 #define MAX_EXTRA 16
 
-static int verbosity;
 static volatile sig_atomic_t stop;
-
-static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (verbosity < 1 || (verbosity < 2 && level == LIBBPF_DEBUG))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	return lib_print((enum libbpf_print_level)level, fmt, ap);
-}
 
 static void on_signal(int sig)
 {
@@ -67,14 +53,13 @@ static int add_addr(int fd, const union xlb_addr *a, __u8 family)
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(fd, &key, &zero, BPF_ANY)) {
-		fprintf(stderr, "xlb-agent: adding %s: %s\n",
+		xlb_log(LOG_ERR, "adding %s: %s",
 			xlb_format_addr(a, family, buf, sizeof(buf)),
 			strerror(errno));
 		return -errno;
 	}
-	if (verbosity)
-		fprintf(stderr, "xlb-agent: accepting tunnels to %s\n",
-			xlb_format_addr(a, family, buf, sizeof(buf)));
+	xlb_log(LOG_INFO, "accepting tunnels to %s",
+		xlb_format_addr(a, family, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -115,6 +100,7 @@ struct agent_opts {
 	union xlb_addr extra[MAX_EXTRA];
 	__u8 extra_family[MAX_EXTRA];
 	int n_extra;
+	int verbosity; /* -v: the addresses, -vv: library debug */
 };
 
 /* Fills o from the command line: 0, or the exit code to leave with. */
@@ -143,7 +129,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			    xlb_parse_addr(optarg, &o->extra[o->n_extra],
 					   &o->extra_family[o->n_extra],
 					   &err)) {
-				fprintf(stderr, "xlb-agent: --address: %s\n",
+				xlb_log(LOG_ERR, "--address: %s",
 					o->n_extra == MAX_EXTRA ? "too many"
 								: err.msg);
 				return 2;
@@ -153,21 +139,19 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'g':
 			if (xlb_parse_uint(optarg, 0, 65535, &o->gue_port,
 					   &err)) {
-				fprintf(stderr, "xlb-agent: --gue-port: %s\n",
-					err.msg);
+				xlb_log(LOG_ERR, "--gue-port: %s", err.msg);
 				return 2;
 			}
 			break;
 		case 'x':
 			if (xlb_xdp_mode_parse(optarg, &o->mode)) {
-				fprintf(stderr,
-					"xlb-agent: --xdp-mode: expected "
-					"native or generic\n");
+				xlb_log(LOG_ERR, "--xdp-mode: expected "
+						 "native or generic");
 				return 2;
 			}
 			break;
 		case 'v':
-			verbosity++;
+			o->verbosity++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -199,8 +183,7 @@ static int configure(struct xlb_decap *skel, const struct agent_opts *o)
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.decap_config), &zero,
 				&cfg, BPF_ANY)) {
 		n = -errno;
-		fprintf(stderr, "xlb-agent: writing config: %s\n",
-			strerror(-n));
+		xlb_log(LOG_ERR, "writing config: %s", strerror(-n));
 		return n;
 	}
 	n = add_if_addrs(addrs_fd, o->ifname);
@@ -208,9 +191,9 @@ static int configure(struct xlb_decap *skel, const struct agent_opts *o)
 		if (!add_addr(addrs_fd, &o->extra[i], o->extra_family[i]))
 			n++;
 	if (n <= 0)
-		fprintf(stderr,
-			"xlb-agent: warning: no address accepts tunnels yet "
-			"(%s has none; use --address)\n",
+		xlb_log(LOG_WARNING,
+			"warning: no address accepts tunnels yet "
+			"(%s has none; use --address)",
 			o->ifname);
 	return n;
 }
@@ -224,23 +207,22 @@ int main(int argc, char **argv)
 	struct xlb_decap *skel;
 	int ret, n;
 
+	xlb_log_init("xlb-agent", 0);
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret;
-	libbpf_set_print(lib_print);
-	libxdp_set_print(xdp_print);
+	xlb_log_init("xlb-agent", o.verbosity);
 
 	skel = xlb_decap__open();
 	if (!skel) {
-		fprintf(stderr, "xlb-agent: opening decap object: %s\n",
-			strerror(errno));
+		xlb_log(LOG_ERR, "opening decap object: %s", strerror(errno));
 		return 1;
 	}
 	xo.ifname = o.ifname;
 	xo.mode = o.mode;
 	ret = xlb_xdp_open(&xdp, skel->obj, &xo, &err);
 	if (ret) {
-		fprintf(stderr, "xlb-agent: %s\n", err.msg);
+		xlb_log(LOG_ERR, "%s", err.msg);
 		goto out_skel;
 	}
 	n = configure(skel, &o);
@@ -248,9 +230,9 @@ int main(int argc, char **argv)
 		ret = n;
 		goto out_detach;
 	}
-	fprintf(stderr,
-		"xlb-agent: decap attached to %s (prog id %u), %d "
-		"addresses, GUE port %lu\n",
+	xlb_log(LOG_NOTICE,
+		"decap attached to %s (prog id %u), %d "
+		"addresses, GUE port %lu",
 		o.ifname, xdp.prog_id, n, o.gue_port);
 
 	signal(SIGTERM, on_signal);
@@ -260,7 +242,7 @@ int main(int argc, char **argv)
 
 out_detach:
 	xlb_xdp_close(&xdp, true);
-	fprintf(stderr, "xlb-agent: decap detached from %s\n", o.ifname);
+	xlb_log(LOG_NOTICE, "decap detached from %s", o.ifname);
 out_skel:
 	xlb_decap__destroy(skel);
 	return ret ? 1 : 0;

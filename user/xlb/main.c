@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/libbpf.h>
 
 #include "ctl.h"
+#include "log.h"
 #include "stats.h"
 #include "print.h"
 #include "xlb.h"
@@ -108,15 +108,6 @@ static void report_error(void)
 	free(s);
 	json_decref(j);
 	fflush(stdout);
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	(void)level;
-	if (!cli.verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 int parse_args(int argc, char **argv, struct opt *opts, size_t n_opts,
@@ -311,7 +302,6 @@ int main(int argc, char **argv)
 	bool version = false;
 	int opt, ret;
 
-	libbpf_set_print(libbpf_print);
 	/* '+': options end at OBJECT; ':': we word the errors ourselves. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:js:vh", long_opts, NULL)) !=
@@ -350,6 +340,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	xlb_log_init("xlb", cli.verbose ? 2 : 0); /* -v: all libbpf says */
 	if (version) {
 		if (optind < argc) {
 			ret = usage_err("unexpected argument '%s'",

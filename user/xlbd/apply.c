@@ -7,17 +7,8 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include "config.h"
 #include "xlbd.h"
-
-__u64 xlbd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Puts eff into the maps (given they hold d->effective) and keeps it. */
 static int apply_effective(struct xlbd *d, struct xlb_model *eff,
@@ -31,10 +22,10 @@ static int apply_effective(struct xlbd *d, struct xlb_model *eff,
 		/* Put back what the maps said before the partial write. */
 		xlb_dp_apply(d->dp, eff, &d->effective, &undo_err);
 		if (undo_err.msg[0])
-			xlbd_log(LOG_ERR,
-				 "maps may be inconsistent after a failed "
-				 "change: %s",
-				 undo_err.msg);
+			xlb_log(LOG_ERR,
+				"maps may be inconsistent after a failed "
+				"change: %s",
+				undo_err.msg);
 		xlb_model_free(eff);
 		return ret;
 	}
@@ -43,12 +34,12 @@ static int apply_effective(struct xlbd *d, struct xlb_model *eff,
 	return 0;
 }
 
-static void rearm_tick(struct xlbd *d)
+/* When the policy's next step is due: the loop's timer fires then. */
+static void set_deadline(struct xlbd *d)
 {
-	__u64 now = xlbd_now_ms();
-	__u64 next = xlb_policy_next_change(d->policy, &d->model, now);
+	__u64 next = xlb_policy_next_change(d->policy, &d->model, xlb_now_ms());
 
-	xlbd_tick_at(d, next ? next - now + 1 : 0);
+	d->tick_due_ms = next ? next + 1 : 0;
 }
 
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
@@ -57,13 +48,13 @@ int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	ret = xlb_policy_effective(d->policy, &d->model, xlbd_now_ms(), &eff);
+	ret = xlb_policy_effective(d->policy, &d->model, xlb_now_ms(), &eff);
 	if (!ret && xlb_model_equal(&eff, &d->effective, true))
 		xlb_model_free(&eff);
 	else if (!ret)
 		ret = apply_effective(d, &eff, err);
 	pthread_mutex_unlock(&d->lock);
-	rearm_tick(d);
+	set_deadline(d);
 	return ret;
 }
 
@@ -87,7 +78,7 @@ static int save_begin(struct xlbd *d, const struct xlb_model *next, char **tmp,
 		return 0;
 	snprintf(why, sizeof(why), "%s", err->msg);
 	if (d->restoring) {
-		xlbd_log(LOG_ERR, "the restored state is unsaved: %s", why);
+		xlb_log(LOG_ERR, "the restored state is unsaved: %s", why);
 		d->unsaved = true;
 		*tmp = NULL;
 		return 0;
@@ -104,13 +95,12 @@ static void save_end(struct xlbd *d, char *tmp)
 		return;
 	if (xlb_model_save_end(d->state_path, tmp, true, &err)) {
 		d->unsaved = true;
-		xlbd_log(LOG_ERR, "the change is live but unsaved: %s",
-			 err.msg);
+		xlb_log(LOG_ERR, "the change is live but unsaved: %s", err.msg);
 		return;
 	}
 	if (d->unsaved)
-		xlbd_log(LOG_NOTICE, "the state is saved again in %s",
-			 d->state_path);
+		xlb_log(LOG_NOTICE, "the state is saved again in %s",
+			d->state_path);
 	d->unsaved = false;
 }
 
@@ -130,9 +120,8 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	if (!ret)
 		ret = save_begin(d, next, &tmp, err);
 	if (!ret) {
-		xlb_policy_sync(d->policy, next, d->restoring, xlbd_now_ms());
-		ret = xlb_policy_effective(d->policy, next, xlbd_now_ms(),
-					   &eff);
+		xlb_policy_sync(d->policy, next, d->restoring, xlb_now_ms());
+		ret = xlb_policy_effective(d->policy, next, xlb_now_ms(), &eff);
 		if (ret)
 			xlb_err_set(err, "out of memory");
 	}
@@ -141,7 +130,7 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	if (ret) {
 		xlb_model_save_end(d->state_path, tmp, false, NULL);
 		/* The policy must describe the model still in force. */
-		xlb_policy_sync(d->policy, &d->model, true, xlbd_now_ms());
+		xlb_policy_sync(d->policy, &d->model, true, xlb_now_ms());
 		pthread_mutex_unlock(&d->lock);
 		xlb_model_free(next);
 		return ret;
@@ -150,8 +139,8 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	d->model = *next;
 	save_end(d, tmp);
 	pthread_mutex_unlock(&d->lock);
-	xlbd_checks_sync(d);
-	rearm_tick(d);
-	xlbd_log(LOG_INFO, "applied: %zu VIPs", d->model.n_vips);
+	d->checks_stale = true;
+	set_deadline(d);
+	xlb_log(LOG_INFO, "applied: %zu VIPs", d->model.n_vips);
 	return 0;
 }

@@ -61,9 +61,8 @@ void xlbd_checks_sync(struct xlbd *d)
 			    !memcmp(&d->targets[b->id], &t, sizeof(t)))
 				continue;
 			if (xlb_hc_set(d->hc, &t)) {
-				xlbd_log(LOG_ERR,
-					 "cannot start the check of %s",
-					 t.env_backend);
+				xlb_log(LOG_ERR, "cannot start the check of %s",
+					t.env_backend);
 				continue;
 			}
 			d->targets[b->id] = t;
@@ -85,12 +84,12 @@ void xlbd_on_result(void *ctx, const struct hc_result *r)
 
 	pthread_mutex_lock(&d->lock);
 	changed = xlb_policy_result(d->policy, &d->model, r->id, r->ok,
-				    r->latency_us, r->detail, xlbd_now_ms(),
-				    msg, sizeof(msg));
+				    r->latency_us, r->detail, xlb_now_ms(), msg,
+				    sizeof(msg));
 	pthread_mutex_unlock(&d->lock);
 	if (msg[0]) {
 		d->health_events++;
-		xlbd_log(LOG_NOTICE, "%s", msg);
+		xlb_log(LOG_NOTICE, "%s", msg);
 	}
 	if (changed)
 		d->refresh_pending = true;

@@ -53,7 +53,7 @@ static void client_close(struct ctl_client *c)
 /* The timer fires at the earliest deadline of a connection, if any. */
 static void arm_timer(struct xlbd_ctl *s)
 {
-	__u64 next = 0, now = xlbd_now_ms(), in;
+	__u64 next = 0, now = xlb_now_ms(), in;
 	struct itimerspec its;
 
 	memset(&its, 0, sizeof(its));
@@ -104,7 +104,7 @@ static void client_answer(struct ctl_client *c, json_t *resp)
 	c->len = c->cap = len;
 	c->sent = 0;
 	c->answering = true;
-	c->deadline_ms = xlbd_now_ms() + XLB_CTL_TIMEOUT_MS;
+	c->deadline_ms = xlb_now_ms() + XLB_CTL_TIMEOUT_MS;
 	client_write(c);
 }
 
@@ -203,10 +203,10 @@ static struct ctl_client *client_slot(struct xlbd_ctl *s)
 		if (!oldest || c->deadline_ms < oldest->deadline_ms)
 			oldest = c;
 	}
-	xlbd_log(LOG_NOTICE,
-		 "control socket: %d connections at once: dropping the one "
-		 "that waited longest",
-		 XLB_CTL_MAX_CLIENTS);
+	xlb_log(LOG_NOTICE,
+		"control socket: %d connections at once: dropping the one "
+		"that waited longest",
+		XLB_CTL_MAX_CLIENTS);
 	client_close(oldest);
 	return oldest;
 }
@@ -228,7 +228,7 @@ static void on_listen(struct xlb_watch *w, uint32_t events)
 			continue;
 		}
 		c->fd = fd;
-		c->deadline_ms = xlbd_now_ms() + XLB_CTL_TIMEOUT_MS;
+		c->deadline_ms = xlb_now_ms() + XLB_CTL_TIMEOUT_MS;
 	}
 	arm_timer(s);
 }
@@ -237,7 +237,7 @@ static void on_listen(struct xlb_watch *w, uint32_t events)
 static void on_timer(struct xlb_watch *w, uint32_t events)
 {
 	struct xlbd_ctl *s = container_of(w, struct xlbd_ctl, timer_watch);
-	__u64 now = xlbd_now_ms(), n;
+	__u64 now = xlb_now_ms(), n;
 
 	(void)events;
 	if (read(s->timer_fd, &n, sizeof(n)) != sizeof(n))
@@ -247,9 +247,9 @@ static void on_timer(struct xlb_watch *w, uint32_t events)
 
 		if (c->fd < 0 || c->deadline_ms > now)
 			continue;
-		xlbd_log(LOG_INFO, "control socket: dropping a client: %s",
-			 c->answering ? "it did not read its answer"
-				      : "no request in time");
+		xlb_log(LOG_INFO, "control socket: dropping a client: %s",
+			c->answering ? "it did not read its answer"
+				     : "no request in time");
 		client_close(c);
 	}
 	arm_timer(s);

@@ -358,7 +358,7 @@ static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
 {
 	const struct xlb_health *h = &d->policy->h[b->id];
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
-	__u64 now = xlbd_now_ms();
+	__u64 now = xlb_now_ms();
 	json_t *j;
 
 	j = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:o, s:I}", "vip",
@@ -665,7 +665,7 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req)
 			resp = fail(-EINVAL, &err);
 			goto out;
 		}
-		xlbd_log(LOG_DEBUG, "request %s", name);
+		xlb_log(LOG_DEBUG, "request %s", name);
 		resp = ops[i].fn(d, args);
 		goto out;
 	}

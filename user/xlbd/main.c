@@ -4,201 +4,19 @@
  * desired state, and then serves control requests from one event loop
  * until SIGTERM or SIGINT, after which the program stays attached and the
  * maps stay pinned (unless --detach-on-exit), so traffic never notices a
- * restart of the daemon.
+ * restart of the daemon. This file is the wiring: the options
+ * (options.c), what can fail before the NIC is touched, the attach, the
+ * restore, then the loop (loop.c).
  */
 #include <errno.h>
-#include <getopt.h>
-#include <net/if.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 #include "config.h"
 #include "ctl.h"
 #include "hc_tc.h"
 #include "xlbd.h"
-
-int xlbd_verbosity;
-
-void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if ((int)level > xlbd_verbosity + LOG_NOTICE)
-		return;
-	fputs("xlbd: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* libbpf and libxdp speak only with -vv: their output is for debugging. */
-static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (xlbd_verbosity < 2 && level != LIBBPF_WARN)
-		return 0;
-	if (xlbd_verbosity < 1)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	return lib_print((enum libbpf_print_level)level, fmt, ap);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: xlbd --interface IF [OPTIONS]\n"
-		"  -i, --interface IF       NIC to attach the balancer to\n"
-		"  -c, --config FILE        initial state when there is no "
-		"state file\n"
-		"      --state-dir DIR      state file directory (%s)\n"
-		"      --pin-dir DIR        BPF pin directory (%s)\n"
-		"  -s, --socket PATH        control socket (%s)\n"
-		"      --socket-mode MODE   its permissions, octal (0600)\n"
-		"      --gateway-mac MAC    next hop of encapsulated packets "
-		"(default:\n"
-		"                           the interface's default gateway)\n"
-		"      --xdp-mode MODE      native (default) or generic\n"
-		"      --metrics ADDR:PORT  Prometheus endpoint (%s), or off\n"
-		"      --max-flows N        flow table size (%d)\n"
-		"      --detach-on-exit     detach and unpin on SIGTERM\n"
-		"  -v, --verbose            more log lines (twice: library "
-		"logs)\n"
-		"  -h, --help, --version\n",
-		XLBD_STATE_DIR_DEFAULT, XLBD_PIN_DIR_DEFAULT,
-		XLB_CTL_SOCKET_DEFAULT, XLBD_METRICS_DEFAULT, XLB_MAX_FLOWS);
-}
-
-static void on_signal(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd *d = container_of(w, struct xlbd, sig_watch);
-	struct signalfd_siginfo si;
-
-	(void)events;
-	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	xlbd_log(LOG_NOTICE, "%s: stopping", strsignal(si.ssi_signo));
-	d->stop = true;
-}
-
-/* The policy's timer: a slow-start step is due. */
-static void on_tick(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd *d = container_of(w, struct xlbd, tick_watch);
-	struct xlb_err err = {{0}};
-	uint64_t n;
-
-	(void)events;
-	if (read(d->tick_fd, &n, sizeof(n)) != sizeof(n))
-		return;
-	if (xlbd_refresh(d, &err))
-		xlbd_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
-}
-
-void xlbd_tick_at(struct xlbd *d, __u64 in_ms)
-{
-	struct itimerspec its = {
-		.it_value.tv_sec = in_ms / 1000,
-		.it_value.tv_nsec = (in_ms % 1000) * 1000000,
-	};
-
-	timerfd_settime(d->tick_fd, 0, &its, NULL);
-}
-
-static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
-		     void (*fn)(struct xlb_watch *, uint32_t))
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-
-	w->fn = fn;
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-/* Everything the loop needs before the first commit (which starts checks). */
-static int loop_init(struct xlbd *d)
-{
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->tick_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->epfd < 0 || d->sfd < 0 || d->tick_fd < 0)
-		return -errno;
-	if (watch_add(d, d->sfd, &d->sig_watch, on_signal) ||
-	    watch_add(d, d->tick_fd, &d->tick_watch, on_tick))
-		return -errno;
-	d->policy = calloc(1, sizeof(*d->policy));
-	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
-	if (!d->policy || !d->targets)
-		return -ENOMEM;
-	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);
-	return d->hc ? 0 : -ENOMEM;
-}
-
-static void loop_free(struct xlbd *d)
-{
-	xlb_hc_free(d->hc);
-	free(d->policy);
-	free(d->targets);
-	if (d->tick_fd >= 0)
-		close(d->tick_fd);
-	if (d->sfd >= 0)
-		close(d->sfd);
-	if (d->epfd >= 0)
-		close(d->epfd);
-}
-
-/* The event loop: every ready fd's watch is called. */
-static int run(struct xlbd *d)
-{
-	struct epoll_event evs[64];
-	int n;
-
-	while (!d->stop) {
-		n = epoll_wait(d->epfd, evs, 64, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			xlbd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
-			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			struct xlb_watch *w = evs[i].data.ptr;
-
-			w->fn(w, evs[i].events);
-		}
-		/* All health changes of this pass in one write of the maps:
-		 * each costs a ring swap the kernel waits on. */
-		if (d->refresh_pending) {
-			struct xlb_err err = {{0}};
-
-			d->refresh_pending = false;
-			if (xlbd_refresh(d, &err))
-				xlbd_log(LOG_ERR, "applying health changes: %s",
-					 err.msg);
-		}
-	}
-	return 0;
-}
 
 /* Desired state at start: the state file, else --config, else empty. */
 static int load_initial(struct xlbd *d, const char *config_path,
@@ -207,14 +25,14 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	int ret = xlb_model_load(d->state_path, m, err);
 
 	if (!ret) {
-		xlbd_log(LOG_NOTICE, "restored %zu VIPs from %s", m->n_vips,
-			 d->state_path);
+		xlb_log(LOG_NOTICE, "restored %zu VIPs from %s", m->n_vips,
+			d->state_path);
 		if (config_path)
-			xlbd_log(LOG_NOTICE,
-				 "ignoring --config %s: the state file %s "
-				 "exists and holds the operator's changes "
-				 "('xlb config apply %s' replaces them)",
-				 config_path, d->state_path, config_path);
+			xlb_log(LOG_NOTICE,
+				"ignoring --config %s: the state file %s "
+				"exists and holds the operator's changes "
+				"('xlb config apply %s' replaces them)",
+				config_path, d->state_path, config_path);
 		return 0;
 	}
 	if (ret != -ENOENT) {
@@ -235,163 +53,17 @@ static int load_initial(struct xlbd *d, const char *config_path,
 	if (ret == -ENOENT)
 		xlb_err_set(err, "config file %s does not exist", config_path);
 	if (!ret)
-		xlbd_log(LOG_NOTICE, "loaded %zu VIPs from %s", m->n_vips,
-			 config_path);
+		xlb_log(LOG_NOTICE, "loaded %zu VIPs from %s", m->n_vips,
+			config_path);
 	return ret;
-}
-
-/* What main needs beyond struct xlbd from the command line. */
-struct opts {
-	struct xlb_dp_opts dpo;
-	const char *state_dir, *config;
-	bool gw_given;
-	mode_t mode;
-};
-
-/* "0660", "660": permission bits in octal. */
-static int parse_mode(const char *s, mode_t *mode)
-{
-	unsigned long v = 0;
-	size_t n = strlen(s);
-
-	if (!n || n > 4 || strspn(s, "01234567") != n)
-		return -EINVAL;
-	for (const char *p = s; *p; p++)
-		v = v * 8 + (*p - '0');
-	if (v > 0777)
-		return -EINVAL;
-	*mode = v;
-	return 0;
-}
-
-/* One option: 0, or -EINVAL after a message (a usage error). */
-static int parse_opt(int opt, const char *arg, struct xlbd *d, struct opts *o)
-{
-	struct xlb_err err = {{0}};
-	unsigned long flows;
-
-	switch (opt) {
-	case 'i':
-		o->dpo.ifname = d->ifname = arg;
-		return 0;
-	case 'c':
-		o->config = arg;
-		return 0;
-	case 'S':
-		o->state_dir = arg;
-		return 0;
-	case 'P':
-		o->dpo.pin_dir = arg;
-		return 0;
-	case 's':
-		d->socket_path = arg;
-		return 0;
-	case 'M':
-		if (!parse_mode(arg, &o->mode))
-			return 0;
-		fprintf(stderr,
-			"xlbd: --socket-mode: expected an octal mode "
-			"like 0600 or 0660, not '%s'\n",
-			arg);
-		return -EINVAL;
-	case 'g':
-		o->gw_given = true;
-		if (!xlbd_parse_mac(arg, o->dpo.gw_mac))
-			return 0;
-		fprintf(stderr,
-			"xlbd: --gateway-mac: '%s' is not a MAC "
-			"address\n",
-			arg);
-		return -EINVAL;
-	case 'x':
-		if (!xlb_xdp_mode_parse(arg, &o->dpo.mode))
-			return 0;
-		fprintf(stderr,
-			"xlbd: --xdp-mode: expected native or generic, "
-			"not '%s'\n",
-			arg);
-		return -EINVAL;
-	case 'm':
-		d->metrics_addr = strcmp(arg, "off") ? arg : NULL;
-		if (!d->metrics_addr || !xlbd_metrics_parse(d, &err))
-			return 0;
-		fprintf(stderr, "xlbd: %s\n", err.msg);
-		return -EINVAL;
-	case 'F':
-		if (!xlb_parse_uint(arg, 1024, 1UL << 26, &flows, &err)) {
-			o->dpo.max_flows = flows;
-			return 0;
-		}
-		fprintf(stderr, "xlbd: --max-flows: %s\n", err.msg);
-		return -EINVAL;
-	case 'D':
-		d->detach_on_exit = true;
-		return 0;
-	case 'v':
-		xlbd_verbosity++;
-		return 0;
-	}
-	usage(stderr);
-	return -EINVAL;
-}
-
-/*
- * The command line, every value checked: 0, 1 when --help or --version
- * answered, or -EINVAL after a message. The interface must exist.
- */
-static int parse_opts(int argc, char **argv, struct xlbd *d, struct opts *o)
-{
-	static const struct option long_opts[] = {
-		{"interface", required_argument, NULL, 'i'},
-		{"config", required_argument, NULL, 'c'},
-		{"state-dir", required_argument, NULL, 'S'},
-		{"pin-dir", required_argument, NULL, 'P'},
-		{"socket", required_argument, NULL, 's'},
-		{"socket-mode", required_argument, NULL, 'M'},
-		{"gateway-mac", required_argument, NULL, 'g'},
-		{"xdp-mode", required_argument, NULL, 'x'},
-		{"metrics", required_argument, NULL, 'm'},
-		{"max-flows", required_argument, NULL, 'F'},
-		{"detach-on-exit", no_argument, NULL, 'D'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "i:c:s:vh", long_opts, NULL)) !=
-	       -1) {
-		if (opt == 'h') {
-			usage(stdout);
-			return 1;
-		}
-		if (opt == 'V') {
-			printf("xlbd %s\n", XLB_VERSION);
-			return 1;
-		}
-		if (parse_opt(opt, optarg, d, o))
-			return -EINVAL;
-	}
-	if (!d->ifname || optind != argc) {
-		usage(stderr);
-		return -EINVAL;
-	}
-	d->ifindex = if_nametoindex(d->ifname);
-	if (!d->ifindex) {
-		fprintf(stderr, "xlbd: --interface %s: no such interface\n",
-			d->ifname);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /*
  * Everything that can fail before the NIC is touched: the locks, the
  * state directory, the metrics port, the gateway, the state.
  */
-static int prepare(struct xlbd *d, struct opts *o, struct xlb_model *initial,
-		   struct xlb_err *err)
+static int prepare(struct xlbd *d, struct xlbd_opts *o,
+		   struct xlb_model *initial, struct xlb_err *err)
 {
 	char gw[64];
 	int ret;
@@ -419,16 +91,16 @@ static int prepare(struct xlbd *d, struct opts *o, struct xlb_model *initial,
 				       err);
 		if (ret)
 			return ret;
-		xlbd_log(LOG_NOTICE,
-			 "gateway %s is %02x:%02x:%02x:%02x:%02x:%02x", gw,
-			 m[0], m[1], m[2], m[3], m[4], m[5]);
+		xlb_log(LOG_NOTICE,
+			"gateway %s is %02x:%02x:%02x:%02x:%02x:%02x", gw, m[0],
+			m[1], m[2], m[3], m[4], m[5]);
 	}
 	/* A bad state file stops us with everything running as it was. */
 	return load_initial(d, o->config, initial, err);
 }
 
 /* Loads or adopts the balancer and its TC program for the checks. */
-static int attach(struct xlbd *d, struct opts *o, struct xlb_err *err)
+static int attach(struct xlbd *d, struct xlbd_opts *o, struct xlb_err *err)
 {
 	int ret;
 
@@ -444,17 +116,17 @@ static int attach(struct xlbd *d, struct opts *o, struct xlb_err *err)
 		return ret;
 	}
 	if (xlb_dp_adopted(d->dp))
-		xlbd_log(LOG_NOTICE,
-			 "adopted the running balancer (prog id %u) on %s, "
-			 "maps at %s",
-			 xlb_dp_prog_id(d->dp), d->ifname,
-			 xlb_dp_pin_dir(d->dp));
+		xlb_log(LOG_NOTICE,
+			"adopted the running balancer (prog id %u) on %s, "
+			"maps at %s",
+			xlb_dp_prog_id(d->dp), d->ifname,
+			xlb_dp_pin_dir(d->dp));
 	else
-		xlbd_log(LOG_NOTICE,
-			 "attached the balancer (prog id %u) to %s in %s mode, "
-			 "maps at %s",
-			 xlb_dp_prog_id(d->dp), d->ifname,
-			 xlb_xdp_mode_name(o->dpo.mode), xlb_dp_pin_dir(d->dp));
+		xlb_log(LOG_NOTICE,
+			"attached the balancer (prog id %u) to %s in %s mode, "
+			"maps at %s",
+			xlb_dp_prog_id(d->dp), d->ifname,
+			xlb_xdp_mode_name(o->dpo.mode), xlb_dp_pin_dir(d->dp));
 	/* Checks through the tunnel: TC egress encapsulates marked sockets. */
 	return xlb_hc_tc_attach(xlb_dp_ifindex(d->dp),
 				xlb_dp_map_fd(d->dp, XLB_DP_BACKENDS),
@@ -463,7 +135,7 @@ static int attach(struct xlbd *d, struct opts *o, struct xlb_err *err)
 }
 
 /* The restored state into the maps, then the control socket. */
-static int serve_setup(struct xlbd *d, struct opts *o,
+static int serve_setup(struct xlbd *d, struct xlbd_opts *o,
 		       struct xlb_model *initial, struct xlb_err *err)
 {
 	int ret;
@@ -496,17 +168,10 @@ static int serve_setup(struct xlbd *d, struct opts *o,
 
 int main(int argc, char **argv)
 {
-	struct opts o = {
-		.dpo = {.pin_dir = XLBD_PIN_DIR_DEFAULT,
-			.mode = XDP_MODE_NATIVE},
-		.state_dir = XLBD_STATE_DIR_DEFAULT,
-		.mode = 0600,
-	};
+	struct xlbd_opts o;
 	struct xlb_err err = {{0}};
 	struct xlb_model initial;
 	struct xlbd d = {
-		.socket_path = XLB_CTL_SOCKET_DEFAULT,
-		.metrics_addr = XLBD_METRICS_DEFAULT,
 		.epfd = -1,
 		.lfd = -1,
 		.sfd = -1,
@@ -517,15 +182,11 @@ int main(int argc, char **argv)
 	};
 	int ret;
 
-	ret = parse_opts(argc, argv, &d, &o);
+	xlb_log_init("xlbd", 0);
+	ret = xlbd_opts_parse(argc, argv, &d, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	if (d.metrics_addr && xlbd_metrics_parse(&d, &err)) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
-		return 2;
-	}
-	libbpf_set_print(lib_print);
-	libxdp_set_print(xdp_print);
+	xlb_log_init("xlbd", o.verbosity);
 	pthread_mutex_init(&d.lock, NULL);
 	d.started = time(NULL);
 	xlb_model_init(&d.model);
@@ -534,24 +195,24 @@ int main(int argc, char **argv)
 
 	ret = prepare(&d, &o, &initial, &err);
 	if (ret) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
+		xlb_log(LOG_ERR, "%s", err.msg);
 		goto out_prepared;
 	}
 	ret = attach(&d, &o, &err);
 	if (!ret) {
-		ret = loop_init(&d);
+		ret = xlbd_loop_init(&d);
 		if (ret)
 			xlb_err_set(&err, "event loop: %s", strerror(-ret));
 	}
 	if (!ret)
 		ret = serve_setup(&d, &o, &initial, &err);
 	if (ret) {
-		fprintf(stderr, "xlbd: %s\n", err.msg);
+		xlb_log(LOG_ERR, "%s", err.msg);
 		goto out;
 	}
-	xlbd_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
-		 d.model.n_vips, d.socket_path);
-	ret = run(&d);
+	xlb_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
+		d.model.n_vips, d.socket_path);
+	ret = xlbd_loop_run(&d);
 
 out:
 	xlbd_metrics_stop(&d);
@@ -560,10 +221,10 @@ out:
 		close(d.lfd);
 		unlink(d.socket_path);
 	}
-	loop_free(&d);
+	xlbd_loop_free(&d);
 	if (d.detach_on_exit)
-		xlbd_log(LOG_NOTICE, "detaching from %s and unpinning maps",
-			 d.ifname);
+		xlb_log(LOG_NOTICE, "detaching from %s and unpinning maps",
+			d.ifname);
 	xlb_hc_tc_detach(d.hc_tc, d.detach_on_exit);
 	if (d.dp)
 		xlb_dp_close(d.dp, d.detach_on_exit);

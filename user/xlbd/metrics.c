@@ -54,7 +54,7 @@ static void write_health(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
 
 	fprintf(f, "xlb_backend_health{%s,health=\"%s\",reason=\"%s\"} 1\n",
 		labels, xlb_policy_health_name(h),
-		xlb_policy_reason(d->policy, v, b, xlbd_now_ms()));
+		xlb_policy_reason(d->policy, v, b, xlb_now_ms()));
 	if (h->checked && h->last_latency_us)
 		fprintf(f, "xlb_backend_check_latency_seconds{%s} %.6f\n",
 			labels, h->last_latency_us / 1e6);
@@ -309,7 +309,7 @@ int xlbd_metrics_start(struct xlbd *d, struct xlb_err *err)
 		return -EIO;
 	}
 	d->metrics_fd = -1; /* MHD closes it */
-	xlbd_log(LOG_NOTICE, "metrics on http://%s/metrics", d->metrics_addr);
+	xlb_log(LOG_NOTICE, "metrics on http://%s/metrics", d->metrics_addr);
 	return 0;
 }
 

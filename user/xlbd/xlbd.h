@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * xlbd's shared state: the desired model, the data plane, and the options
- * it runs with. The event loop (main.c) owns it; the metrics thread reads
+ * it runs with. The event loop (loop.c) owns it; the metrics thread reads
  * it under `lock`.
  */
 #ifndef XLBD_H
@@ -9,11 +9,14 @@
 
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <time.h>
 #include <jansson.h>
+#include "clock.h"
 #include "dataplane.h"
 #include "health.h"
+#include "log.h"
 #include "model.h"
 #include "policy.h"
 #include "watch.h"
@@ -24,9 +27,7 @@
 #define XLBD_PIN_DIR_DEFAULT   XLB_PIN_DIR_DEFAULT
 #define XLBD_METRICS_DEFAULT   "127.0.0.1:9120"
 /* Where the locks of lock.c live (per interface, per pin directory). */
-#define XLBD_LOCK_DIR	       "/run/xlb"
-
-enum xlbd_log_level { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+#define XLBD_LOCK_DIR "/run/xlb"
 
 struct xlb_hc_tc;
 struct xlbd_ctl;
@@ -40,7 +41,7 @@ struct xlbd {
 	struct hc_target *targets; /* per backend id: the check running */
 	struct xlb_hc_tc *hc_tc;
 	bool restoring;	     /* first commit: trust restored backends */
-	bool unsaved; /* live model not in the state file (apply.c) */
+	bool unsaved;	     /* live model not in the state file (apply.c) */
 	__u64 health_events; /* state changes and holds, logged */
 	int epfd;
 	int lfd, sfd, tick_fd;
@@ -48,6 +49,9 @@ struct xlbd {
 	struct xlbd_ctl *ctl; /* control.c: the clients of the socket */
 	bool stop;
 	bool refresh_pending; /* health changed during this loop pass */
+	bool checks_stale;    /* apply.c: the model changed, sync checks */
+	__u64 tick_due_ms;    /* apply.c: policy step due (xlb_now_ms) */
+	__u64 tick_armed_ms;  /* loop.c: what the timer is set to */
 	pthread_mutex_t lock;
 	const char *ifname;
 	int ifindex;
@@ -62,10 +66,30 @@ struct xlbd {
 	struct MHD_Daemon *httpd;
 };
 
-extern int xlbd_verbosity;
+/* options.c: what main needs beyond struct xlbd from the command line. */
+struct xlbd_opts {
+	struct xlb_dp_opts dpo;
+	const char *state_dir, *config;
+	bool gw_given;
+	mode_t mode;
+	int verbosity; /* -v, -vv */
+};
 
-void xlbd_log(enum xlbd_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/*
+ * options.c: the command line into d and o, with their defaults, every
+ * value checked: 0, 1 when --help or --version answered, or -EINVAL after
+ * a message. The interface must exist.
+ */
+int xlbd_opts_parse(int argc, char **argv, struct xlbd *d, struct xlbd_opts *o);
+
+/*
+ * loop.c: init makes everything the loop needs before the first commit
+ * (which starts checks); run serves until SIGTERM or SIGINT; free undoes
+ * init.
+ */
+int xlbd_loop_init(struct xlbd *d);
+int xlbd_loop_run(struct xlbd *d);
+void xlbd_loop_free(struct xlbd *d);
 
 /*
  * control.c: serves the control socket lfd (listening) from the event
@@ -81,14 +105,12 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req);
  * apply.c. xlbd_commit makes `next` the operator's model: ids, policy,
  * maps, then the state file; on failure the maps are put back and the
  * error says why; next is consumed either way. xlbd_refresh re-derives
- * what the maps hold after a health change or a slow-start step.
+ * what the maps hold after a health change or a slow-start step. Both
+ * leave what the loop must do next in d: the deadline of the policy's
+ * next step in tick_due_ms, and checks_stale when the model changed.
  */
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err);
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err);
-__u64 xlbd_now_ms(void);
-
-/* main.c: the policy's timer, in ms from now; 0 disarms it. */
-void xlbd_tick_at(struct xlbd *d, __u64 in_ms);
 
 /* checks.c: start and stop checks to match the model; results in. */
 void xlbd_checks_sync(struct xlbd *d);

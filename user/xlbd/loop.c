@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xlbd's event loop: one epoll set; every ready fd's watch is called,
+ * and after each pass the loop does what the pass left for it (checks to
+ * follow a new model, health changes to write in one go, the policy's
+ * timer to arm at the deadline apply.c left).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "xlbd.h"
+
+static void on_signal(struct xlb_watch *w, uint32_t events)
+{
+	struct xlbd *d = container_of(w, struct xlbd, sig_watch);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	xlb_log(LOG_NOTICE, "%s: stopping", strsignal(si.ssi_signo));
+	d->stop = true;
+}
+
+/* The policy's timer: a slow-start step is due. */
+static void on_tick(struct xlb_watch *w, uint32_t events)
+{
+	struct xlbd *d = container_of(w, struct xlbd, tick_watch);
+	struct xlb_err err = {{0}};
+	uint64_t n;
+
+	(void)events;
+	if (read(d->tick_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	d->tick_armed_ms = 0; /* it fired: disarmed */
+	if (xlbd_refresh(d, &err))
+		xlb_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
+}
+
+/* The policy's timer at due_ms of xlb_now_ms (CLOCK_MONOTONIC); 0 disarms. */
+static void tick_arm(struct xlbd *d, __u64 due_ms)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = due_ms / 1000,
+		.it_value.tv_nsec = (due_ms % 1000) * 1000000,
+	};
+
+	timerfd_settime(d->tick_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	d->tick_armed_ms = due_ms;
+}
+
+/* What a pass of the loop left to do: commits, health changes. */
+static void settle(struct xlbd *d)
+{
+	struct xlb_err err = {{0}};
+
+	if (d->checks_stale) {
+		d->checks_stale = false;
+		xlbd_checks_sync(d);
+	}
+	/* All health changes of this pass in one write of the maps:
+	 * each costs a ring swap the kernel waits on. */
+	if (d->refresh_pending) {
+		d->refresh_pending = false;
+		if (xlbd_refresh(d, &err))
+			xlb_log(LOG_ERR, "applying health changes: %s",
+				err.msg);
+	}
+	if (d->tick_due_ms != d->tick_armed_ms)
+		tick_arm(d, d->tick_due_ms);
+}
+
+static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
+		     void (*fn)(struct xlb_watch *, uint32_t))
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+
+	w->fn = fn;
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int xlbd_loop_init(struct xlbd *d)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->tick_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->epfd < 0 || d->sfd < 0 || d->tick_fd < 0)
+		return -errno;
+	if (watch_add(d, d->sfd, &d->sig_watch, on_signal) ||
+	    watch_add(d, d->tick_fd, &d->tick_watch, on_tick))
+		return -errno;
+	d->policy = calloc(1, sizeof(*d->policy));
+	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
+	if (!d->policy || !d->targets)
+		return -ENOMEM;
+	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);
+	return d->hc ? 0 : -ENOMEM;
+}
+
+void xlbd_loop_free(struct xlbd *d)
+{
+	xlb_hc_free(d->hc);
+	free(d->policy);
+	free(d->targets);
+	if (d->tick_fd >= 0)
+		close(d->tick_fd);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+int xlbd_loop_run(struct xlbd *d)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	settle(d); /* the restore's commit */
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, evs, 64, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			xlb_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct xlb_watch *w = evs[i].data.ptr;
+
+			w->fn(w, evs[i].events);
+		}
+		settle(d); /* also on the pass that stops the loop */
+	}
+	return 0;
+}
