@@ -3,10 +3,15 @@
 #include <time.h>
 #include "clock.h"
 
-__u64 xlb_now_ms(void)
+__u64 xlb_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (__u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+__u64 xlb_now_ms(void)
+{
+	return xlb_now_ns() / 1000000;
 }

@@ -9,5 +9,7 @@
 #include <linux/types.h>
 
 __u64 xlb_now_ms(void);
+/* The same in nanoseconds, for schedules finer than a millisecond. */
+__u64 xlb_now_ns(void);
 
 #endif /* XLB_CLOCK_H */

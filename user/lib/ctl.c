@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -42,12 +43,10 @@ static int set_nonblock(int fd)
 	return 0;
 }
 
+/* Deadlines are signed: a past one leaves a negative time to wait. */
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return (long long)xlb_now_ms();
 }
 
 /*

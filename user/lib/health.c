@@ -34,15 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hc_priv.h"
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 /* splitmix64's finaliser: ids 1, 2, 3... land far apart. */
 static __u64 mix64(__u64 x)
@@ -232,7 +225,7 @@ void hc_probe_end(struct hc_check *s, bool ok, const char *fmt, ...)
 {
 	struct xlb_hc *e = s->e;
 	struct hc_result r = {.id = s->id, .ok = ok};
-	__u64 us = (now_ns() - s->start) / 1000;
+	__u64 us = (xlb_now_ns() - s->start) / 1000;
 	va_list ap;
 
 	r.latency_us = us > 0xffffffffULL ? 0xffffffffU : (__u32)us;
@@ -248,7 +241,7 @@ void hc_probe_end(struct hc_check *s, bool ok, const char *fmt, ...)
 static void on_timer(struct xlb_watch *w, uint32_t events)
 {
 	struct xlb_hc *e = container_of(w, struct xlb_hc, timer_watch);
-	__u64 ticks, now = now_ns();
+	__u64 ticks, now = xlb_now_ns();
 	struct hc_check *s;
 	ssize_t n;
 
@@ -264,7 +257,7 @@ static void on_timer(struct xlb_watch *w, uint32_t events)
 	     i++) {
 		s = slot_at(e, e->heap[0].slot);
 		if (s->phase == HC_IDLE) {
-			s->start = now_ns();
+			s->start = xlb_now_ns();
 			advance(s, s->start);
 			hc_probe_start(s);
 		} else if (s->start + s->timeout_ms * NS_PER_MS <= now) {
@@ -346,7 +339,7 @@ int xlb_hc_set(struct xlb_hc *e, const struct hc_target *t)
 	s->interval_ms = t->cfg.interval_ms;
 	s->timeout_ms = t->cfg.timeout_ms;
 	/* Spread over one interval by the id, so a batch does not burst. */
-	s->next_run = now_ns() + mix64(t->id) % (s->interval_ms * NS_PER_MS);
+	s->next_run = xlb_now_ns() + mix64(t->id) % (s->interval_ms * NS_PER_MS);
 	hc_sched_update(s);
 	arm(e);
 	return 0;

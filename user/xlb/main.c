@@ -287,7 +287,11 @@ static int run_object(const struct object *obj, int argc, char **argv)
 	return usage_err("unknown command '%s'", argv[0]);
 }
 
-int main(int argc, char **argv)
+/*
+ * The global options, up to OBJECT: 0 to go on, 1 when answered (--help,
+ * --version), or a negative errno after a usage error.
+ */
+static int global_opts(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -298,9 +302,8 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const struct object *obj;
 	bool version = false;
-	int opt, ret;
+	int opt;
 
 	/* '+': options end at OBJECT; ':': we word the errors ourselves. */
 	opterr = 0;
@@ -323,57 +326,63 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			return 1;
 		case 'V':
 			version = true;
 			break;
 		case ':':
-			ret = usage_err("option %s needs a value",
-					argv[optind - 1]);
-			goto out;
+			return usage_err("option %s needs a value",
+					 argv[optind - 1]);
 		default:
 			if (optopt)
-				ret = usage_err("unknown option '-%c'", optopt);
-			else
-				ret = usage_err("unknown option '%s'",
-						argv[optind - 1]);
-			goto out;
+				return usage_err("unknown option '-%c'",
+						 optopt);
+			return usage_err("unknown option '%s'",
+					 argv[optind - 1]);
 		}
 	}
-	xlb_log_init("xlb", cli.verbose ? 2 : 0); /* -v: all libbpf says */
-	if (version) {
-		if (optind < argc) {
-			ret = usage_err("unexpected argument '%s'",
-					argv[optind]);
-			goto out;
-		}
-		printf("xlb %s\n", XLB_VERSION);
+	if (!version)
 		return 0;
-	}
-	if (optind >= argc) {
-		ret = usage_err("missing OBJECT");
-		goto out;
-	}
-	if (!strcmp(argv[optind], "help")) {
-		if (optind + 1 < argc) {
-			ret = usage_err("unexpected argument '%s'",
-					argv[optind + 1]);
-			goto out;
-		}
+	if (optind < argc)
+		return usage_err("unexpected argument '%s'", argv[optind]);
+	printf("xlb %s\n", XLB_VERSION);
+	return 1;
+}
+
+/* OBJECT [COMMAND] [ARGS]: 1 when answered (help), else run_object's. */
+static int run(int argc, char **argv)
+{
+	const struct object *obj;
+	int ret;
+
+	if (argc < 1)
+		return usage_err("missing OBJECT");
+	if (!strcmp(argv[0], "help")) {
+		if (argc > 1)
+			return usage_err("unexpected argument '%s'", argv[1]);
 		fputs(usage_text, stdout);
-		return 0;
+		return 1;
 	}
-	obj = find_object(argv[optind]);
-	if (!obj) {
-		ret = usage_err("unknown object '%s'", argv[optind]);
-		goto out;
-	}
+	obj = find_object(argv[0]);
+	if (!obj)
+		return usage_err("unknown object '%s'", argv[0]);
 	print_begin();
-	ret = run_object(obj, argc - optind - 1, argv + optind + 1);
+	ret = run_object(obj, argc - 1, argv + 1);
 	if (!ret)
 		print_end();
-out:
-	if (ret) {
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	ret = global_opts(argc, argv);
+	/* -v is the CLI's one level: all that the libraries say. */
+	xlb_log_init("xlb", cli.verbose ? 2 : 0);
+	if (!ret)
+		ret = run(argc - optind, argv + optind);
+	if (ret < 0) {
 		report_error();
 		print_discard();
 		return cli.exit_code ? cli.exit_code : 1;
