@@ -339,7 +339,8 @@ int xlb_hc_set(struct xlb_hc *e, const struct hc_target *t)
 	s->interval_ms = t->cfg.interval_ms;
 	s->timeout_ms = t->cfg.timeout_ms;
 	/* Spread over one interval by the id, so a batch does not burst. */
-	s->next_run = xlb_now_ns() + mix64(t->id) % (s->interval_ms * NS_PER_MS);
+	s->next_run =
+		xlb_now_ns() + mix64(t->id) % (s->interval_ms * NS_PER_MS);
 	hc_sched_update(s);
 	arm(e);
 	return 0;
