@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The control requests that change the model. Every change is made on a
+ * copy of the model, validated, written to the maps and only then made
+ * current, so a rejected request changes nothing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "config.h"
+#include "ctl.h"
+#include "handlers.h"
+
+static int arg_addr(const json_t *args, union xlb_addr *a, __u8 *family,
+		    struct xlb_err *err)
+{
+	const char *s;
+	int ret = arg_str(args, "addr", true, &s, err);
+
+	return ret ? ret : xlb_parse_addr(s, a, family, err);
+}
+
+/* The optional "backend" argument: *has says whether it was given. */
+static int arg_backend(const json_t *args, union xlb_addr *a, __u8 *family,
+		       bool *has, struct xlb_err *err)
+{
+	const char *s;
+	int ret = arg_str(args, "backend", false, &s, err);
+
+	*has = s != NULL;
+	*family = 0;
+	if (ret || !s)
+		return ret;
+	return xlb_parse_addr(s, a, family, err);
+}
+
+/* Commits next (consumed) when the edit that made it succeeded. */
+static json_t *finish(struct xlbd *d, struct xlb_model *next, int ret,
+		      struct xlb_err *err)
+{
+	if (ret) {
+		xlb_model_free(next);
+		return op_fail(ret, err);
+	}
+	ret = xlbd_commit(d, next, err);
+	return ret ? op_fail(ret, err) : xlb_ctl_ok(NULL);
+}
+
+/*
+ * The settings of a request into obj by the object's field table: every
+ * member but those in theirs (the request's names: "vip", "addr") is a
+ * field. *n counts the fields given.
+ */
+static int args_decode(const struct xlb_schema *s, const json_t *args,
+		       const char *const *theirs, void *obj, int *n,
+		       struct xlb_err *err)
+{
+	unsigned long long seen;
+	int ret;
+
+	ret = xlb_schema_decode(s, args, s->object, theirs, obj, &seen, err);
+	*n = __builtin_popcountll(seen);
+	return ret;
+}
+
+json_t *do_vip_add(struct xlbd *d, const json_t *args)
+{
+	struct xlb_vip_cfg v = {0};
+	struct xlb_err err = {{0}};
+	struct xlb_model next;
+	int ret, n;
+
+	xlb_check_init(&v.check);
+	ret = arg_vip(args, &v.key, &err);
+	if (!ret)
+		ret = args_decode(&xlb_vip_schema, args, vip_names, &v, &n,
+				  &err);
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next, xlb_model_vip_add(&next, &v, &err), &err);
+}
+
+json_t *do_vip_del(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	int ret = arg_vip(args, &key, &err);
+
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next, xlb_model_vip_del(&next, &key, &err), &err);
+}
+
+json_t *do_backend_add(struct xlbd *d, const json_t *args)
+{
+	struct xlb_backend_cfg b = {.weight = XLB_WEIGHT_DEFAULT,
+				    .state = XLB_BACKEND_UP};
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	int ret, n;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_addr(args, &b.addr, &b.family, &err);
+	if (!ret)
+		ret = args_decode(&xlb_backend_schema, args, backend_names, &b,
+				  &n, &err);
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next, xlb_model_backend_add(&next, &key, &b, &err),
+		      &err);
+}
+
+json_t *do_backend_del(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	union xlb_addr addr;
+	__u8 family;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_addr(args, &addr, &family, &err);
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next,
+		      xlb_model_backend_del(&next, &key, &addr, family, &err),
+		      &err);
+}
+
+/*
+ * The settings given change the object in next (a copy of the model, so a
+ * refused request changes nothing); the whole model is validated after.
+ */
+static int set_fields(struct xlb_model *next, const struct xlb_schema *s,
+		      const json_t *args, const char *const *theirs, void *obj,
+		      struct xlb_err *err)
+{
+	int ret, n;
+
+	ret = args_decode(s, args, theirs, obj, &n, err);
+	if (!ret && !n) {
+		xlb_err_set(err, "nothing to set: give one of its settings");
+		ret = -EINVAL;
+	}
+	return ret ? ret : xlb_model_validate(next, err);
+}
+
+json_t *do_backend_set(struct xlbd *d, const json_t *args)
+{
+	struct xlb_backend_cfg *b;
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	union xlb_addr addr;
+	__u8 family;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_addr(args, &addr, &family, &err);
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	b = xlb_model_vip(&next, &key)
+		    ? xlb_vip_backend(xlb_model_vip(&next, &key), &addr, family)
+		    : NULL;
+	if (!b) {
+		char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
+
+		xlb_err_set(&err, "no backend %s in VIP %s",
+			    xlb_format_addr(&addr, family, as, sizeof(as)),
+			    xlb_format_vip(&key, vs, sizeof(vs)));
+		ret = -ENOENT;
+	} else {
+		ret = set_fields(&next, &xlb_backend_schema, args,
+				 backend_names, b, &err);
+	}
+	return finish(d, &next, ret, &err);
+}
+
+json_t *do_vip_set(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_vip_cfg *v;
+	struct xlb_model next;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	v = xlb_model_vip(&next, &key);
+	if (!v) {
+		char vs[XLB_VIP_STRLEN];
+
+		xlb_err_set(&err, "unknown VIP %s",
+			    xlb_format_vip(&key, vs, sizeof(vs)));
+		ret = -ENOENT;
+	} else {
+		ret = set_fields(&next, &xlb_vip_schema, args, vip_names, v,
+				 &err);
+	}
+	return finish(d, &next, ret, &err);
+}
+
+json_t *do_check_set(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_check_cfg c;
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	union xlb_addr addr;
+	bool has_backend;
+	__u8 family;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_backend(args, &addr, &family, &has_backend, &err);
+	if (!ret)
+		ret = xlb_check_decode(args, "check", check_names, true, &c,
+				       &err);
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next,
+		      xlb_model_check_set(&next, &key,
+					  has_backend ? &addr : NULL, family,
+					  &c, &err),
+		      &err);
+}
+
+json_t *do_check_del(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_vip_key key;
+	struct xlb_model next;
+	union xlb_addr addr;
+	bool has_backend;
+	__u8 family;
+	int ret;
+
+	ret = arg_vip(args, &key, &err);
+	if (!ret)
+		ret = arg_backend(args, &addr, &family, &has_backend, &err);
+	if (ret)
+		return op_fail(ret, &err);
+	if (xlb_model_copy(&next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return finish(d, &next,
+		      xlb_model_check_del(&next, &key,
+					  has_backend ? &addr : NULL, family,
+					  &err),
+		      &err);
+}
+
+json_t *do_config_apply(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model next;
+	json_t *doc = json_object_get(args, "config");
+	int ret;
+
+	if (!json_is_object(doc))
+		return xlb_ctl_error(-EINVAL,
+				     "argument 'config' must be an object");
+	ret = xlb_model_from_json(doc, &next, &err);
+	return finish(d, &next, ret, &err);
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The control requests that read: status, the lists and shows, the ring,
+ * the dump, and the JSON they answer with.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "config.h"
+#include "ctl.h"
+#include "handlers.h"
+
+static json_t *vip_json(struct xlbd *d, const struct xlb_vip_cfg *v)
+{
+	json_t *j = xlb_vip_to_json(v, true);
+	char fp[32];
+
+	snprintf(fp, sizeof(fp), "%016" PRIx64,
+		 (uint64_t)xlb_dp_fingerprint(d->dp, v->vip_id));
+	json_object_set_new(j, "fingerprint", json_string(fp));
+	return j;
+}
+
+json_t *do_status(struct xlbd *d, const json_t *args)
+{
+	char mac[32];
+	size_t nb = 0;
+	const __u8 *m = xlb_dp_gw_mac(d->dp);
+
+	(void)args;
+	for (size_t i = 0; i < d->model.n_vips; i++)
+		nb += d->model.vips[i].n_backends;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+		 m[2], m[3], m[4], m[5]);
+	return xlb_ctl_ok(json_pack(
+		"{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+		"s:b, s:b}",
+		"version", XLB_VERSION, "interface", d->ifname, "ifindex",
+		xlb_dp_ifindex(d->dp), "xdp_mode", xlb_dp_xdp_mode(d->dp),
+		"prog_id", (json_int_t)xlb_dp_prog_id(d->dp), "pin_dir",
+		xlb_dp_pin_dir(d->dp), "state_file", d->state_path, "socket",
+		d->socket_path, "gateway_mac", mac, "vips",
+		(json_int_t)d->model.n_vips, "backends", (json_int_t)nb,
+		"uptime_s", (json_int_t)(time(NULL) - d->started), "adopted",
+		xlb_dp_adopted(d->dp), "unsaved", d->unsaved));
+}
+
+json_t *do_vip_list(struct xlbd *d, const json_t *args)
+{
+	json_t *list = json_array();
+
+	(void)args;
+	for (size_t i = 0; i < d->model.n_vips; i++)
+		json_array_append_new(list, vip_json(d, &d->model.vips[i]));
+	return xlb_ctl_ok(json_pack("{s:o}", "vips", list));
+}
+
+/* The VIP named by args, or NULL with err set. */
+static const struct xlb_vip_cfg *find_vip(struct xlbd *d, const json_t *args,
+					  struct xlb_err *err, int *ret)
+{
+	struct xlb_vip_key key;
+	const struct xlb_vip_cfg *v;
+	char buf[XLB_VIP_STRLEN];
+
+	*ret = arg_vip(args, &key, err);
+	if (*ret)
+		return NULL;
+	v = xlb_model_vip(&d->model, &key);
+	if (!v) {
+		xlb_err_set(err, "unknown VIP %s",
+			    xlb_format_vip(&key, buf, sizeof(buf)));
+		*ret = -ENOENT;
+	}
+	return v;
+}
+
+/* An optional "vip" argument: *only is NULL when it is absent. */
+static int optional_vip(struct xlbd *d, const json_t *args,
+			const struct xlb_vip_cfg **only, struct xlb_err *err)
+{
+	int ret = 0;
+
+	*only = NULL;
+	if (json_object_get(args, "vip"))
+		*only = find_vip(d, args, err, &ret);
+	return ret;
+}
+
+json_t *do_vip_show(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_vip_cfg *v;
+	int ret;
+
+	v = find_vip(d, args, &err, &ret);
+	return v ? xlb_ctl_ok(vip_json(d, v)) : op_fail(ret, &err);
+}
+
+/* The weight a backend has in the maps now (slow start, health). */
+static double effective_weight(struct xlbd *d, const struct xlb_vip_cfg *v,
+			       const struct xlb_backend_cfg *b)
+{
+	const struct xlb_vip_cfg *e = xlb_model_vip(&d->effective, &v->key);
+	const struct xlb_backend_cfg *eb =
+		e ? xlb_vip_backend(e, &b->addr, b->family) : NULL;
+
+	if (!eb || eb->state != XLB_BACKEND_UP)
+		return 0;
+	/* Weights of a slow-start VIP are held in tenths. */
+	return e->slow_start_ms ? (double)eb->weight / XLB_SLOW_START_SCALE
+				: eb->weight;
+}
+
+/* A whole number as an integer, anything else as a real. */
+static json_t *number_json(double x)
+{
+	json_int_t i = (json_int_t)x;
+
+	return (double)i == x ? json_integer(i) : json_real(x);
+}
+
+static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
+			    const struct xlb_backend_cfg *b)
+{
+	const struct xlb_health *h = &d->policy->h[b->id];
+	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	__u64 now = xlb_now_ms();
+	json_t *j;
+
+	j = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:o, s:I}", "vip",
+		      xlb_format_vip(&v->key, vip, sizeof(vip)), "addr",
+		      xlb_format_addr(&b->addr, b->family, addr, sizeof(addr)),
+		      "weight", (json_int_t)b->weight, "state",
+		      xlb_state_name(b->state), "id", (json_int_t)b->id,
+		      "health", xlb_policy_health_name(h), "reason",
+		      xlb_policy_reason(d->policy, v, b, now),
+		      "effective_weight",
+		      number_json(effective_weight(d, v, b)), "transitions",
+		      (json_int_t)h->transitions);
+	if (h->checked && h->last_detail[0]) {
+		json_object_set_new(j, "check_result",
+				    json_string(h->last_detail));
+		json_object_set_new(j, "check_ms",
+				    json_real(h->last_latency_us / 1000.0));
+	}
+	if (h->changed_ms)
+		json_object_set_new(
+			j, "since_s",
+			json_integer(
+				(json_int_t)((now - h->changed_ms) / 1000)));
+	return j;
+}
+
+json_t *do_backend_list(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_vip_cfg *only = NULL;
+	json_t *list;
+	int ret = optional_vip(d, args, &only, &err);
+
+	if (ret)
+		return op_fail(ret, &err);
+	list = json_array();
+	for (size_t i = 0; i < d->model.n_vips; i++) {
+		const struct xlb_vip_cfg *v = &d->model.vips[i];
+
+		if (only && only != v)
+			continue;
+		for (size_t j = 0; j < v->n_backends; j++)
+			json_array_append_new(
+				list, backend_json(d, v, &v->backends[j]));
+	}
+	return xlb_ctl_ok(json_pack("{s:o}", "backends", list));
+}
+
+json_t *do_ring_show(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_vip_cfg *v;
+	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN], fp[32];
+	json_t *list;
+	int ret;
+
+	v = find_vip(d, args, &err, &ret);
+	if (!v)
+		return op_fail(ret, &err);
+	list = json_array();
+	for (size_t j = 0; j < v->n_backends; j++) {
+		const struct xlb_backend_cfg *b = &v->backends[j];
+		__u32 slots = xlb_dp_slots(d->dp, b->id);
+
+		json_array_append_new(
+			list,
+			json_pack("{s:s, s:I, s:s, s:I, s:f}", "addr",
+				  xlb_format_addr(&b->addr, b->family, addr,
+						  sizeof(addr)),
+				  "weight", (json_int_t)b->weight, "state",
+				  xlb_state_name(b->state), "slots",
+				  (json_int_t)slots, "share_percent",
+				  100.0 * slots / v->ring_size));
+	}
+	snprintf(fp, sizeof(fp), "%016" PRIx64,
+		 (uint64_t)xlb_dp_fingerprint(d->dp, v->vip_id));
+	return xlb_ctl_ok(json_pack("{s:s, s:I, s:s, s:o}", "vip",
+				    xlb_format_vip(&v->key, vip, sizeof(vip)),
+				    "ring_size", (json_int_t)v->ring_size,
+				    "fingerprint", fp, "backends", list));
+}
+
+/* {"vip", "backend" (its own check only), then the check's fields}. */
+static json_t *check_json(const struct xlb_vip_cfg *v,
+			  const struct xlb_backend_cfg *b)
+{
+	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	json_t *j, *c;
+
+	j = json_pack("{s:s}", "vip",
+		      xlb_format_vip(&v->key, vip, sizeof(vip)));
+	if (j && b)
+		json_object_set_new(
+			j, "backend",
+			json_string(xlb_format_addr(&b->addr, b->family, addr,
+						    sizeof(addr))));
+	c = xlb_check_encode(b ? b->check : &v->check);
+	if (!j || !c || json_object_update(j, c)) {
+		json_decref(j);
+		j = NULL;
+	}
+	json_decref(c);
+	return j;
+}
+
+json_t *do_check_show(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_vip_cfg *only = NULL;
+	json_t *list;
+	int ret = optional_vip(d, args, &only, &err);
+
+	if (ret)
+		return op_fail(ret, &err);
+	list = json_array();
+	for (size_t i = 0; i < d->model.n_vips; i++) {
+		const struct xlb_vip_cfg *v = &d->model.vips[i];
+
+		if (only && only != v)
+			continue;
+		/* Every VIP, also without a check: "none" is an answer. */
+		json_array_append_new(list, check_json(v, NULL));
+		for (size_t j = 0; j < v->n_backends; j++)
+			if (v->backends[j].check)
+				json_array_append_new(
+					list, check_json(v, &v->backends[j]));
+	}
+	return xlb_ctl_ok(json_pack("{s:o}", "checks", list));
+}
+
+json_t *do_config_dump(struct xlbd *d, const json_t *args)
+{
+	(void)args;
+	return xlb_ctl_ok(xlb_model_to_json(&d->model, false));
+}
