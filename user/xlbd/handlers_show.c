@@ -88,6 +88,31 @@ static int optional_vip(struct xlbd *d, const json_t *args,
 	return ret;
 }
 
+/*
+ * The answer {key: [...]} of a list over the VIPs a request selects: the
+ * one its optional "vip" names, else all; add appends a VIP's entries.
+ */
+static json_t *list_vips(struct xlbd *d, const json_t *args, const char *key,
+			 void (*add)(struct xlbd *d,
+				     const struct xlb_vip_cfg *v, json_t *list))
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_vip_cfg *only = NULL;
+	json_t *list;
+	int ret = optional_vip(d, args, &only, &err);
+
+	if (ret)
+		return op_fail(ret, &err);
+	list = json_array();
+	for (size_t i = 0; i < d->model.n_vips; i++) {
+		const struct xlb_vip_cfg *v = &d->model.vips[i];
+
+		if (!only || only == v)
+			add(d, v, list);
+	}
+	return xlb_ctl_ok(json_pack("{s:o}", key, list));
+}
+
 json_t *do_vip_show(struct xlbd *d, const json_t *args)
 {
 	struct xlb_err err = {{0}};
@@ -153,26 +178,17 @@ static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
 	return j;
 }
 
+static void add_backends(struct xlbd *d, const struct xlb_vip_cfg *v,
+			 json_t *list)
+{
+	for (size_t j = 0; j < v->n_backends; j++)
+		json_array_append_new(list,
+				      backend_json(d, v, &v->backends[j]));
+}
+
 json_t *do_backend_list(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = {{0}};
-	const struct xlb_vip_cfg *only = NULL;
-	json_t *list;
-	int ret = optional_vip(d, args, &only, &err);
-
-	if (ret)
-		return op_fail(ret, &err);
-	list = json_array();
-	for (size_t i = 0; i < d->model.n_vips; i++) {
-		const struct xlb_vip_cfg *v = &d->model.vips[i];
-
-		if (only && only != v)
-			continue;
-		for (size_t j = 0; j < v->n_backends; j++)
-			json_array_append_new(
-				list, backend_json(d, v, &v->backends[j]));
-	}
-	return xlb_ctl_ok(json_pack("{s:o}", "backends", list));
+	return list_vips(d, args, "backends", add_backends);
 }
 
 json_t *do_ring_show(struct xlbd *d, const json_t *args)
@@ -232,29 +248,21 @@ static json_t *check_json(const struct xlb_vip_cfg *v,
 	return j;
 }
 
+static void add_checks(struct xlbd *d, const struct xlb_vip_cfg *v,
+		       json_t *list)
+{
+	(void)d;
+	/* Every VIP, also without a check: "none" is an answer. */
+	json_array_append_new(list, check_json(v, NULL));
+	for (size_t j = 0; j < v->n_backends; j++)
+		if (v->backends[j].check)
+			json_array_append_new(list,
+					      check_json(v, &v->backends[j]));
+}
+
 json_t *do_check_show(struct xlbd *d, const json_t *args)
 {
-	struct xlb_err err = {{0}};
-	const struct xlb_vip_cfg *only = NULL;
-	json_t *list;
-	int ret = optional_vip(d, args, &only, &err);
-
-	if (ret)
-		return op_fail(ret, &err);
-	list = json_array();
-	for (size_t i = 0; i < d->model.n_vips; i++) {
-		const struct xlb_vip_cfg *v = &d->model.vips[i];
-
-		if (only && only != v)
-			continue;
-		/* Every VIP, also without a check: "none" is an answer. */
-		json_array_append_new(list, check_json(v, NULL));
-		for (size_t j = 0; j < v->n_backends; j++)
-			if (v->backends[j].check)
-				json_array_append_new(
-					list, check_json(v, &v->backends[j]));
-	}
-	return xlb_ctl_ok(json_pack("{s:o}", "checks", list));
+	return list_vips(d, args, "checks", add_checks);
 }
 
 json_t *do_config_dump(struct xlbd *d, const json_t *args)
