@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "maglev.h"
+#include "maglev_priv.h"
 
 /* Ranks are stored per slot as 16 bits to keep the fill in cache. */
 _Static_assert(XLB_MAX_BACKENDS < 0xffff, "ranks must fit in 16 bits");
@@ -77,18 +78,6 @@ struct mg_class {
 #define MG_RATE_BITS 4
 /* Free slots left when the fill switches from stepping to events. */
 #define MG_TAIL 256
-#define MG_SEED 0x786c62326d676c76ULL /* "xlb2mglv" */
-
-/* splitmix64's finaliser: a bijection with full avalanche. */
-static __u64 mg_mix(__u64 x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 bool xlb_is_prime(__u32 n)
 {
@@ -345,53 +334,6 @@ static void mg_finish(const struct mg_class *cls, __u32 ncls,
 	}
 }
 
-/* One step of a fingerprint lane: xor, odd multiply and xorshift are each
- * bijective, so a change in any one word always changes the lane. */
-static inline __u64 mg_fp_step(__u64 h, __u64 w)
-{
-	h ^= w;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 32);
-}
-
-static inline __u64 mg_fp_word(const __u16 *r)
-{
-	return (__u64)r[0] | (__u64)r[1] << 16 | (__u64)r[2] << 32 |
-	       (__u64)r[3] << 48;
-}
-
-/*
- * The fingerprint of a table given as ranks into the list of backends that
- * hold slots, sorted by address; that list is hashed first, so the result
- * is a function of the per-slot addresses only. Four independent lanes let
- * the multiplies overlap. slot == NULL stands for m empty slots.
- */
-static __u64 mg_fingerprint(const __u64 *addr_hash, __u32 nused,
-			    const __u16 *slot, __u32 m)
-{
-	__u64 h[4], w, fp = mg_mix(MG_SEED ^ m);
-	__u32 i, l;
-
-	for (i = 0; i < nused; i++)
-		fp = mg_mix(fp ^ addr_hash[i]);
-	if (!slot)
-		return fp;
-	for (l = 0; l < 4; l++)
-		h[l] = fp + l;
-	for (i = 0; i + 16 <= m; i += 16)
-		for (l = 0; l < 4; l++)
-			h[l] = mg_fp_step(h[l], mg_fp_word(slot + i + 4 * l));
-	for (; i < m; i += 4) {
-		w = 0;
-		for (l = 0; l < 4 && i + l < m; l++)
-			w |= (__u64)slot[i + l] << (16 * l);
-		h[0] = mg_fp_step(h[0], w);
-	}
-	for (l = 0; l < 4; l++)
-		fp = mg_mix(fp ^ h[l]);
-	return fp;
-}
-
 /*
  * Quotas by largest remainder: floor(m * w / W) each, and the slots left
  * over to the largest remainders, the lower rank first on a tie. Products
@@ -608,7 +550,7 @@ static __u64 mg_table_fingerprint(struct mg_work *w, size_t nact, __u32 m)
 	if (nused != nact)
 		for (i = 0; i < m; i++)
 			w->slot[i] = map[w->slot[i]];
-	return mg_fingerprint(w->key, nused, w->slot, m);
+	return xlb_maglev_fingerprint(w->key, nused, w->slot, m);
 }
 
 int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
@@ -637,7 +579,7 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
 		for (i = 0; i < m; i++)
 			table[i] = XLB_BACKEND_NONE;
 		if (fingerprint)
-			*fingerprint = mg_fingerprint(NULL, 0, NULL, m);
+			*fingerprint = xlb_maglev_fingerprint(NULL, 0, NULL, m);
 		goto out_free;
 	}
 	mg_seed(&w, b, nact, m);
