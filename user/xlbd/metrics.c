@@ -62,9 +62,10 @@ static void write_health(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
 		(unsigned long long)h->transitions);
 }
 
+/* Each VIP's traffic and the fingerprint of its table. */
 static void write_vips(FILE *f, struct xlbd *d)
 {
-	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	char vip[XLB_VIP_STRLEN];
 	const struct xlb_model *m = &d->model;
 	struct xlb_counter c;
 
@@ -96,6 +97,37 @@ static void write_vips(FILE *f, struct xlbd *d)
 			xlb_format_vip(&v->key, vip, sizeof(vip)),
 			(uint64_t)xlb_dp_fingerprint(d->dp, v->vip_id));
 	}
+}
+
+/* The lines of one backend of v, under the heads of write_backends. */
+static void write_backend(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
+			  const char *vip, const struct xlb_backend_cfg *b)
+{
+	const char *lbl = "vip=\"%s\",backend=\"%s\"";
+	char addr[XLB_ADDR_STRLEN], labels[160];
+	struct xlb_counter c;
+
+	xlb_format_addr(&b->addr, b->family, addr, sizeof(addr));
+	snprintf(labels, sizeof(labels), lbl, vip, addr);
+	if (xlb_counter_sum(xlb_dp_map_fd(d->dp, XLB_DP_BACKEND_STATS), b->id,
+			    &c))
+		memset(&c, 0, sizeof(c));
+	fprintf(f, "xlb_backend_packets_total{%s} %llu\n", labels,
+		(unsigned long long)c.packets);
+	fprintf(f, "xlb_backend_bytes_total{%s} %llu\n", labels,
+		(unsigned long long)c.bytes);
+	fprintf(f, "xlb_backend_weight{%s} %u\n", labels, b->weight);
+	fprintf(f, "xlb_backend_ring_slots{%s} %u\n", labels,
+		xlb_dp_slots(d->dp, b->id));
+	fprintf(f, "xlb_backend_state{%s,state=\"%s\"} 1\n", labels,
+		xlb_state_name(b->state));
+	write_health(f, d, v, b, labels);
+}
+
+static void write_backends(FILE *f, struct xlbd *d)
+{
+	const struct xlb_model *m = &d->model;
+	char vip[XLB_VIP_STRLEN];
 
 	metric_head(f, "xlb_backend_packets_total", "counter",
 		    "Packets sent to a backend of a VIP.");
@@ -118,30 +150,8 @@ static void write_vips(FILE *f, struct xlbd *d)
 		const struct xlb_vip_cfg *v = &m->vips[i];
 
 		xlb_format_vip(&v->key, vip, sizeof(vip));
-		for (size_t j = 0; j < v->n_backends; j++) {
-			const struct xlb_backend_cfg *b = &v->backends[j];
-			const char *lbl = "vip=\"%s\",backend=\"%s\"";
-			char labels[160];
-
-			xlb_format_addr(&b->addr, b->family, addr,
-					sizeof(addr));
-			snprintf(labels, sizeof(labels), lbl, vip, addr);
-			if (xlb_counter_sum(
-				    xlb_dp_map_fd(d->dp, XLB_DP_BACKEND_STATS),
-				    b->id, &c))
-				memset(&c, 0, sizeof(c));
-			fprintf(f, "xlb_backend_packets_total{%s} %llu\n",
-				labels, (unsigned long long)c.packets);
-			fprintf(f, "xlb_backend_bytes_total{%s} %llu\n", labels,
-				(unsigned long long)c.bytes);
-			fprintf(f, "xlb_backend_weight{%s} %u\n", labels,
-				b->weight);
-			fprintf(f, "xlb_backend_ring_slots{%s} %u\n", labels,
-				xlb_dp_slots(d->dp, b->id));
-			fprintf(f, "xlb_backend_state{%s,state=\"%s\"} 1\n",
-				labels, xlb_state_name(b->state));
-			write_health(f, d, v, b, labels);
-		}
+		for (size_t j = 0; j < v->n_backends; j++)
+			write_backend(f, d, v, vip, &v->backends[j]);
 	}
 }
 
@@ -170,6 +180,7 @@ static char *render(struct xlbd *d, size_t *len)
 	fprintf(f, "xlb_state_unsaved %d\n", d->unsaved ? 1 : 0);
 	write_counters(f, d);
 	write_vips(f, d);
+	write_backends(f, d);
 	pthread_mutex_unlock(&d->lock);
 	if (fclose(f)) {
 		free(buf);
