@@ -224,6 +224,18 @@ static int fill_addr(struct sockaddr_un *sa, const char *path,
 	return 0;
 }
 
+/* A stream Unix socket: its fd, or -errno with err set. */
+static int unix_socket(struct xlb_err *err)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		fd = -errno;
+		xlb_err_set(err, "socket: %s", strerror(-fd));
+	}
+	return fd;
+}
+
 static int ctl_connect(const char *path, struct xlb_err *err)
 {
 	struct sockaddr_un sa;
@@ -232,12 +244,9 @@ static int ctl_connect(const char *path, struct xlb_err *err)
 	ret = fill_addr(&sa, path, err);
 	if (ret)
 		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		xlb_err_set(err, "socket: %s", strerror(-ret));
-		return ret;
-	}
+	fd = unix_socket(err);
+	if (fd < 0)
+		return fd;
 	/* Blocking connect: a Unix socket answers at once or not at all. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
@@ -412,12 +421,9 @@ int xlb_ctl_listen(const char *path, mode_t mode, struct xlb_err *err)
 	ret = remove_stale(path, &sa, err);
 	if (ret)
 		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		xlb_err_set(err, "socket: %s", strerror(-ret));
-		return ret;
-	}
+	fd = unix_socket(err);
+	if (fd < 0)
+		return fd;
 	/* The socket is born with the final mode: no moment it is wider. */
 	old_umask = umask(~mode & 0777);
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
