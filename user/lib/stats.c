@@ -195,6 +195,24 @@ static bool is_icmp_marker(const struct xlb_vip_key *k)
 	return k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
 }
 
+/*
+ * Room for one more item of sz bytes in list (len of *cap used), doubling
+ * when full: the list, perhaps moved, or NULL when out of memory (list is
+ * still the caller's to free).
+ */
+static void *list_room(void *list, size_t *cap, size_t len, size_t sz)
+{
+	size_t n = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (len < *cap)
+		return list;
+	p = realloc(list, n * sz);
+	if (p)
+		*cap = n;
+	return p;
+}
+
 int xlb_vips_read(int vips_fd, struct xlb_vip_entry **out, size_t *n)
 {
 	struct xlb_vip_entry *list = NULL, *e;
@@ -215,15 +233,12 @@ int xlb_vips_read(int vips_fd, struct xlb_vip_entry **out, size_t *n)
 		prev = &key;
 		if (is_icmp_marker(&key))
 			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			e = realloc(list, cap * sizeof(*list));
-			if (!e) {
-				ret = -ENOMEM;
-				goto err_free;
-			}
-			list = e;
+		e = list_room(list, &cap, len, sizeof(*list));
+		if (!e) {
+			ret = -ENOMEM;
+			goto err_free;
 		}
+		list = e;
 		e = &list[len];
 		e->key = key;
 		ret = bpf_map_lookup_elem(vips_fd, &key, &e->val);
@@ -284,15 +299,12 @@ int xlb_backends_read(int backends_fd, struct xlb_backend_entry **out,
 			goto err_free;
 		if (b.state == XLB_BACKEND_UNUSED)
 			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			e = realloc(list, cap * sizeof(*list));
-			if (!e) {
-				ret = -ENOMEM;
-				goto err_free;
-			}
-			list = e;
+		e = list_room(list, &cap, len, sizeof(*list));
+		if (!e) {
+			ret = -ENOMEM;
+			goto err_free;
 		}
+		list = e;
 		list[len].id = id;
 		list[len].val = b;
 		len++;
