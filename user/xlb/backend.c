@@ -120,6 +120,15 @@ static bool any_health(const json_t *list)
 	return false;
 }
 
+void backends_open(const json_t *list, const struct column *cols, size_t n_cols)
+{
+	if (json_array_size(list) == 0)
+		print_text("backends:     none\n");
+	else
+		print_nl();
+	table_open("backends", false, cols, n_cols);
+}
+
 static int do_backend_list(int argc, char **argv)
 {
 	json_t *resp, *list, *b;

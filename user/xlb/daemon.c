@@ -44,12 +44,8 @@ static int do_ring_show(int argc, char **argv)
 	print_juint(PRINT_ANY, "ring_size", "ring size:    %llu\n", r);
 	print_jstring(PRINT_ANY, "fingerprint", "fingerprint:  %s\n", r);
 	list = json_object_get(r, "backends");
-	if (json_array_size(list) == 0)
-		print_text("backends:     none\n");
-	else
-		print_nl();
-	table_open("backends", false, ring_cols,
-		   sizeof(ring_cols) / sizeof(ring_cols[0]));
+	backends_open(list, ring_cols,
+		      sizeof(ring_cols) / sizeof(ring_cols[0]));
 	json_array_foreach(list, i, b)
 	{
 		row_open(NULL);

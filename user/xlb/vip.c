@@ -221,12 +221,8 @@ static int do_vip_show(int argc, char **argv)
 	print_jstring(PRINT_ANY, "on_check_down", "check down:   %s\n", v);
 	print_juint(PRINT_ANY, "slow_start_ms", "slow start:   %llu ms\n", v);
 	list = json_object_get(v, "backends");
-	if (json_array_size(list) == 0)
-		print_text("backends:     none\n");
-	else
-		print_nl();
-	table_open("backends", false, backend_cols,
-		   sizeof(backend_cols) / sizeof(backend_cols[0]));
+	backends_open(list, backend_cols,
+		      sizeof(backend_cols) / sizeof(backend_cols[0]));
 	json_array_foreach(list, i, b)
 	{
 		row_open(NULL);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <jansson.h>
 #include "model.h"
+#include "print.h"
 #include "schema.h"
 
 #include "version.h"
@@ -95,6 +96,12 @@ int call_xlbd(const char *op, json_t *args, json_t **resp);
  * first) as their only argument: `OBJECT list [VIP]`.
  */
 int call_xlbd_vip_opt(const char *op, int argc, char **argv, json_t **resp);
+/*
+ * backend.c: the backends table at the end of a VIP's or a ring's show,
+ * after a line saying "none" when list is empty.
+ */
+void backends_open(const json_t *list, const struct column *cols,
+		   size_t n_cols);
 /* The "result" of a response (borrowed). */
 json_t *result_of(json_t *resp);
 
