@@ -142,14 +142,28 @@ struct xlb_hc {
 	char rx[XLB_CHECK_STRLEN + HC_RX_MAX];
 };
 
-/* health.c: the schedule. */
+/* The check in slot idx of the engine's chunks. */
+static inline struct hc_check *hc_slot_at(const struct xlb_hc *e, __u32 idx)
+{
+	return &e->chunks[idx >> HC_CHUNK_SHIFT][idx & (HC_CHUNK - 1)];
+}
+
+/* hc_sched.c: the schedule. */
 /* Re-keys a check after its next run or its probe changed. */
 void hc_sched_update(struct hc_check *s);
+/* Room for one more entry in the heap: 0 or -ENOMEM. */
+int hc_heap_reserve(struct xlb_hc *e);
+/* Takes the entry at pos out of the heap. */
+void hc_heap_remove(struct xlb_hc *e, __u32 pos);
+/* Arms the timerfd for the heap's top (no earlier than it already is). */
+void hc_arm(struct xlb_hc *e);
+/* Moves s's next run to the first multiple of its interval past now. */
+void hc_advance(struct hc_check *s, __u64 now);
+
+/* hc_probe.c: the probes. */
 /* Ends the running probe with a verdict; the caller must return at once. */
 __attribute__((format(printf, 3, 4))) void
 hc_probe_end(struct hc_check *s, bool ok, const char *fmt, ...);
-
-/* hc_probe.c: the probes. */
 /* Starts a probe of s (its slot is due and idle). */
 void hc_probe_start(struct hc_check *s);
 /* Releases the running probe, if any, without a result. */

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hc_priv.h"
 
 /* ---- ending probes ----------------------------------------------------- */
@@ -470,4 +473,23 @@ void hc_probe_start(struct hc_check *s)
 		exec_start(s);
 	else
 		sock_start(s);
+}
+
+/* ---- verdicts ---------------------------------------------------------- */
+
+void hc_probe_end(struct hc_check *s, bool ok, const char *fmt, ...)
+{
+	struct xlb_hc *e = s->e;
+	struct hc_result r = {.id = s->id, .ok = ok};
+	__u64 us = (xlb_now_ns() - s->start) / 1000;
+	va_list ap;
+
+	r.latency_us = us > 0xffffffffULL ? 0xffffffffU : (__u32)us;
+	va_start(ap, fmt);
+	vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
+	va_end(ap);
+	hc_probe_stop(s);
+	hc_sched_update(s);
+	/* Last: the callback may set or delete any check, this one too. */
+	e->fn(e->ctx, &r);
 }

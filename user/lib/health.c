@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * The health checker's scheduler (health.h; probes in hc_probe.c): every check
- * is a slot, every running probe one non-blocking socket or pidfd in the
- * caller's epoll set, and one timerfd wakes the engine for the next due run or
- * timeout.
+ * The health checker's engine (health.h): every check is a slot, every
+ * running probe one non-blocking socket or pidfd in the caller's epoll set
+ * (the probes: hc_probe.c), and one timerfd wakes the engine for the next
+ * due run or timeout.
  *
- * The schedule is a binary min-heap with one entry per check, keyed by
- * the check's next deadline: its next run, or its running probe's timeout
- * when that comes first. An id -> slot hash (open addressing) serves set
- * and del. So every event costs O(log n) whatever the number of checks.
+ * The schedule (hc_sched.c) is a binary min-heap with one entry per check,
+ * keyed by the check's next deadline: its next run, or its running probe's
+ * timeout when that comes first. An id -> slot hash (open addressing, here)
+ * serves set and del. So every event costs O(log n) whatever the number of
+ * checks.
  *
  * Slots live in chunks that neither move nor go back to malloc before
  * xlb_hc_free: the caller's epoll batch may still hold an event whose
@@ -45,11 +46,6 @@ static __u64 mix64(__u64 x)
 	x ^= x >> 27;
 	x *= 0x94d049bb133111ebULL;
 	return x ^ (x >> 31);
-}
-
-static struct hc_check *slot_at(const struct xlb_hc *e, __u32 idx)
-{
-	return &e->chunks[idx >> HC_CHUNK_SHIFT][idx & (HC_CHUNK - 1)];
 }
 
 /* ---- id -> slot map ---------------------------------------------------- */
@@ -121,122 +117,7 @@ static void map_remove(struct xlb_hc *e, struct hc_map_ent *ent)
 	}
 }
 
-/* ---- schedule heap ----------------------------------------------------- */
-
-static void heap_place(struct xlb_hc *e, __u32 pos, struct hc_heap_ent ent)
-{
-	e->heap[pos] = ent;
-	slot_at(e, ent.slot)->heap_pos = pos;
-}
-
-static void heap_fix(struct xlb_hc *e, __u32 pos)
-{
-	struct hc_heap_ent ent = e->heap[pos];
-	__u32 child;
-
-	while (pos > 0 && e->heap[(pos - 1) / 2].key > ent.key) {
-		heap_place(e, pos, e->heap[(pos - 1) / 2]);
-		pos = (pos - 1) / 2;
-	}
-	for (;;) {
-		child = 2 * pos + 1;
-		if (child >= e->heap_len)
-			break;
-		if (child + 1 < e->heap_len &&
-		    e->heap[child + 1].key < e->heap[child].key)
-			child++;
-		if (e->heap[child].key >= ent.key)
-			break;
-		heap_place(e, pos, e->heap[child]);
-		pos = child;
-	}
-	heap_place(e, pos, ent);
-}
-
-static int heap_reserve(struct xlb_hc *e)
-{
-	__u32 cap = e->heap_cap ? e->heap_cap * 2 : 64;
-	struct hc_heap_ent *heap;
-
-	if (e->heap_len < e->heap_cap)
-		return 0;
-	heap = realloc(e->heap, cap * sizeof(*heap));
-	if (!heap)
-		return -ENOMEM;
-	e->heap = heap;
-	e->heap_cap = cap;
-	return 0;
-}
-
-static void heap_remove(struct xlb_hc *e, __u32 pos)
-{
-	e->heap_len--;
-	if (pos == e->heap_len)
-		return;
-	heap_place(e, pos, e->heap[e->heap_len]);
-	heap_fix(e, pos);
-}
-
-/* The timerfd follows the heap's top, armed HC_SLACK_NS late. */
-static void arm(struct xlb_hc *e)
-{
-	struct itimerspec its = {{0, 0}, {0, 0}};
-	__u64 at;
-
-	if (!e->heap_len)
-		return;
-	at = e->heap[0].key + HC_SLACK_NS;
-	/* An earlier expiry is harmless: that wake-up re-arms. */
-	if (e->armed && e->armed <= at)
-		return;
-	its.it_value.tv_sec = at / NS_PER_S;
-	its.it_value.tv_nsec = at % NS_PER_S;
-	if (!timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL))
-		e->armed = at;
-}
-
-void hc_sched_update(struct hc_check *s)
-{
-	struct xlb_hc *e = s->e;
-	__u64 key = s->next_run;
-
-	if (s->phase != HC_IDLE) {
-		__u64 deadline = s->start + s->timeout_ms * NS_PER_MS;
-
-		if (deadline < key)
-			key = deadline;
-	}
-	e->heap[s->heap_pos].key = key;
-	heap_fix(e, s->heap_pos);
-}
-
-/* Next run: the first multiple of the interval past now, never drifting. */
-static void advance(struct hc_check *s, __u64 now)
-{
-	__u64 iv = s->interval_ms * NS_PER_MS;
-
-	if (s->next_run <= now)
-		s->next_run += ((now - s->next_run) / iv + 1) * iv;
-}
-
-/* ---- results and the timer ------------------------------------------- */
-
-void hc_probe_end(struct hc_check *s, bool ok, const char *fmt, ...)
-{
-	struct xlb_hc *e = s->e;
-	struct hc_result r = {.id = s->id, .ok = ok};
-	__u64 us = (xlb_now_ns() - s->start) / 1000;
-	va_list ap;
-
-	r.latency_us = us > 0xffffffffULL ? 0xffffffffU : (__u32)us;
-	va_start(ap, fmt);
-	vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
-	va_end(ap);
-	hc_probe_stop(s);
-	hc_sched_update(s);
-	/* Last: the callback may set or delete any check, this one too. */
-	e->fn(e->ctx, &r);
-}
+/* ---- the timer --------------------------------------------------------- */
 
 static void on_timer(struct xlb_watch *w, uint32_t events)
 {
@@ -255,20 +136,20 @@ static void on_timer(struct xlb_watch *w, uint32_t events)
 	e->armed = 0;
 	for (int i = 0; i < HC_BATCH && e->heap_len && e->heap[0].key <= now;
 	     i++) {
-		s = slot_at(e, e->heap[0].slot);
+		s = hc_slot_at(e, e->heap[0].slot);
 		if (s->phase == HC_IDLE) {
 			s->start = xlb_now_ns();
-			advance(s, s->start);
+			hc_advance(s, s->start);
 			hc_probe_start(s);
 		} else if (s->start + s->timeout_ms * NS_PER_MS <= now) {
 			hc_probe_end(s, false, "timeout");
 		} else {
 			/* Still running when due: skip, never stack. */
-			advance(s, now);
+			hc_advance(s, now);
 			hc_sched_update(s);
 		}
 	}
-	arm(e);
+	hc_arm(e);
 }
 
 /* Takes a slot, from the free list or a new chunk. */
@@ -278,7 +159,7 @@ static int slot_alloc(struct xlb_hc *e, __u32 *idx)
 
 	if (e->free_slot != HC_NONE) {
 		*idx = e->free_slot;
-		e->free_slot = slot_at(e, *idx)->heap_pos;
+		e->free_slot = hc_slot_at(e, *idx)->heap_pos;
 		return 0;
 	}
 	if (e->n_slots == e->n_chunks * HC_CHUNK) {
@@ -314,20 +195,20 @@ int xlb_hc_set(struct xlb_hc *e, const struct hc_target *t)
 		return ret;
 	m = map_find(e, t->id);
 	if (m) {
-		s = slot_at(e, m->slot);
+		s = hc_slot_at(e, m->slot);
 		hc_probe_stop(s);
 		free(s->spec);
 	} else {
 		ret = map_reserve(e);
 		if (!ret)
-			ret = heap_reserve(e);
+			ret = hc_heap_reserve(e);
 		if (!ret)
 			ret = slot_alloc(e, &idx);
 		if (ret) {
 			free(sp);
 			return ret;
 		}
-		s = slot_at(e, idx);
+		s = hc_slot_at(e, idx);
 		s->id = t->id;
 		map_put(e->map, e->map_mask, t->id, idx);
 		e->heap[e->heap_len] = (struct hc_heap_ent){.slot = idx};
@@ -342,7 +223,7 @@ int xlb_hc_set(struct xlb_hc *e, const struct hc_target *t)
 	s->next_run =
 		xlb_now_ns() + mix64(t->id) % (s->interval_ms * NS_PER_MS);
 	hc_sched_update(s);
-	arm(e);
+	hc_arm(e);
 	return 0;
 }
 
@@ -355,9 +236,9 @@ void xlb_hc_del(struct xlb_hc *e, __u32 id)
 	if (!m)
 		return;
 	idx = m->slot;
-	s = slot_at(e, idx);
+	s = hc_slot_at(e, idx);
 	hc_probe_stop(s);
-	heap_remove(e, s->heap_pos);
+	hc_heap_remove(e, s->heap_pos);
 	map_remove(e, m);
 	free(s->spec);
 	s->spec = NULL;
@@ -447,7 +328,7 @@ void xlb_hc_free(struct xlb_hc *e)
 		return;
 	e->closing = true;
 	for (__u32 i = 0; i < e->n_slots; i++) {
-		struct hc_check *s = slot_at(e, i);
+		struct hc_check *s = hc_slot_at(e, i);
 
 		hc_probe_stop(s);
 		free(s->spec);
