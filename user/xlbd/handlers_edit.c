@@ -142,12 +142,11 @@ json_t *do_backend_del(struct xlbd *d, const json_t *args)
 }
 
 /*
- * The settings given change the object in next (a copy of the model, so a
- * refused request changes nothing); the whole model is validated after.
+ * The settings given change obj, in a copy of the model (so a refused
+ * request changes nothing); the commit validates the whole model.
  */
-static int set_fields(struct xlb_model *next, const struct xlb_schema *s,
-		      const json_t *args, const char *const *theirs, void *obj,
-		      struct xlb_err *err)
+static int set_fields(const struct xlb_schema *s, const json_t *args,
+		      const char *const *theirs, void *obj, struct xlb_err *err)
 {
 	int ret, n;
 
@@ -156,7 +155,7 @@ static int set_fields(struct xlb_model *next, const struct xlb_schema *s,
 		xlb_err_set(err, "nothing to set: give one of its settings");
 		ret = -EINVAL;
 	}
-	return ret ? ret : xlb_model_validate(next, err);
+	return ret;
 }
 
 json_t *do_backend_set(struct xlbd *d, const json_t *args)
@@ -187,8 +186,8 @@ json_t *do_backend_set(struct xlbd *d, const json_t *args)
 			    xlb_format_vip(&key, vs, sizeof(vs)));
 		ret = -ENOENT;
 	} else {
-		ret = set_fields(&next, &xlb_backend_schema, args,
-				 backend_names, b, &err);
+		ret = set_fields(&xlb_backend_schema, args, backend_names, b,
+				 &err);
 	}
 	return finish(d, &next, ret, &err);
 }
@@ -214,8 +213,7 @@ json_t *do_vip_set(struct xlbd *d, const json_t *args)
 			    xlb_format_vip(&key, vs, sizeof(vs)));
 		ret = -ENOENT;
 	} else {
-		ret = set_fields(&next, &xlb_vip_schema, args, vip_names, v,
-				 &err);
+		ret = set_fields(&xlb_vip_schema, args, vip_names, v, &err);
 	}
 	return finish(d, &next, ret, &err);
 }
