@@ -60,7 +60,7 @@ static void defaults(const struct xlb_schema *s, void *obj)
 	}
 }
 
-static const void *field_at(const void *obj, const struct xlb_field *f)
+static const char *field_at(const void *obj, const struct xlb_field *f)
 {
 	return (const char *)obj + f->offset;
 }
