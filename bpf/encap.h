@@ -204,22 +204,32 @@ static __always_inline void reply_macs(struct ethhdr *eth,
 }
 
 /*
- * Makes room for an ICMP error's headers (hlen bytes before the frame)
- * and cuts the frame to len bytes: the quote ends there. 0 or -1.
+ * Makes room for an ICMP error's headers (hlen bytes before the frame),
+ * cuts the frame to len bytes (the quote ends there) and writes its
+ * Ethernet header (and VLAN tag) back to the sender with ethertype proto.
+ * Returns the frame, or NULL.
  */
-static __always_inline int icmp_make_room(struct xdp_md *ctx, __u32 hlen,
-					  __u32 len)
+static __always_inline void *icmp_make_room(struct xdp_md *ctx, __u32 l2,
+					    __u32 hlen, __u32 len,
+					    const struct xlb_config *cfg,
+					    __be16 proto)
 {
 	void *data, *data_end;
 
 	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
-		return -1;
+		return NULL;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	if (data + len > data_end)
-		return -1;
-	return bpf_xdp_adjust_tail(ctx, (int)len - (int)(data_end - data)) ? -1
-									   : 0;
+		return NULL;
+	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)(data_end - data)))
+		return NULL;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + len > data_end)
+		return NULL;
+	write_l2(data, l2, hlen, NULL, cfg_src_mac(cfg), proto);
+	return data;
 }
 
 /*
@@ -234,19 +244,14 @@ static __always_inline int icmp4_too_big(struct xdp_md *ctx, const __u32 l2,
 {
 	const __u32 hlen = sizeof(struct iphdr) + sizeof(struct icmphdr);
 	const __u32 len = l2 + hlen + XLB_ICMP_QUOTE;
-	void *data, *data_end;
 	struct iphdr *iph, *orig;
 	struct icmphdr *ich;
 	__be32 client, vip;
+	void *data;
 
-	if (icmp_make_room(ctx, hlen, len))
+	data = icmp_make_room(ctx, l2, hlen, len, cfg, bpf_htons(ETH_P_IP));
+	if (!data)
 		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + len > data_end)
-		return -1;
-
-	write_l2(data, l2, hlen, NULL, cfg_src_mac(cfg), bpf_htons(ETH_P_IP));
 	orig = data + l2 + hlen;
 	client = orig->saddr;
 	vip = orig->daddr;
@@ -285,19 +290,14 @@ static __always_inline int icmp6_too_big(struct xdp_md *ctx, const __u32 l2,
 	const __u32 hlen = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
 	const __u32 len = l2 + hlen + XLB_ICMP_QUOTE;
 	const __u32 icmp_len = sizeof(struct icmp6hdr) + XLB_ICMP_QUOTE;
-	void *data, *data_end;
 	struct ipv6hdr *ip6h, *orig;
 	struct icmp6hdr *ich;
+	void *data;
 	__u64 sum;
 
-	if (icmp_make_room(ctx, hlen, len))
+	data = icmp_make_room(ctx, l2, hlen, len, cfg, bpf_htons(ETH_P_IPV6));
+	if (!data)
 		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + len > data_end)
-		return -1;
-
-	write_l2(data, l2, hlen, NULL, cfg_src_mac(cfg), bpf_htons(ETH_P_IPV6));
 	orig = data + l2 + hlen;
 	ip6h = data + l2;
 	*(__be32 *)ip6h = bpf_htonl(0x60000000);
