@@ -19,7 +19,7 @@ endif
 # A fresh machine lacks packages: say so, and how to get them, instead of
 # failing deep in the compiler (gnu/stubs-32.h not found). Goals that
 # install them first (test, bench, demo, deps) or need none pass.
-ifneq ($(filter-out deps test bench demo fuzz check clean help,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out deps test bench demo check clean help,$(or $(MAKECMDGOALS),all)),)
 DEPS_MISSING := $(shell scripts/deps.sh --missing)
 ifneq ($(DEPS_MISSING),)
 $(error missing packages: $(DEPS_MISSING); run 'make deps' (as root) first)
