@@ -89,14 +89,9 @@ t_vip_add_addresses() {
 t_check_down_keep_or_move() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 r0 r1 r2 d on3
 
-	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
-	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
-	vip_with "$v" "${B4[@]}"
+	exec_checked "$v"
 	xlb vip show "$v" | grep -q '^check down: *keep$' ||
 		fail "vip show does not say 'check down: keep' by default"
-	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
-		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
 	hold_start kd "$VIP4" 20
 	r0=$(hold_round kd open) || fail "hold.sh failed"
 	echo "held: $(echo "$r0" | tally_col)"
@@ -157,12 +152,7 @@ slow_clients() {
 t_control_slow_clients() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 t0 dt l0
 
-	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
-	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
-	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
-		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
+	exec_checked "$v"
 
 	slow_clients a 18 3
 	t0=$(now_ms)

@@ -114,6 +114,27 @@ udp_ensure() {
 	topo_udp "$1" "$W"
 }
 
+# hc_files_ok: every backend's file of the exec checks says healthy.
+hc_files_ok() {
+	local a
+
+	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
+	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
+}
+
+# exec_checked VIP: VIP with the three backends and an exec check that
+# passes while $HC_DIR/ok-ADDR exists (QUICK, fall 2, rise 2); returns
+# once every backend is up.
+exec_checked() {
+	local a
+
+	hc_files_ok
+	vip_with "$1" "${B4[@]}"
+	must xlb check set "$1" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
+		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
+	for a in "${B4[@]}"; do wait_health "$1" "$a" up 20; done
+}
+
 # agent_ensure I: backend I's xlb-agent runs and its program is attached.
 agent_ensure() {
 	[ -n "$(pids_in "$1" xlb-agent)" ] || topo_agent "$1" "$W"
@@ -346,8 +367,7 @@ t_recovery_slow_start() {
 t_exec_check() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 env
 
-	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
-	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
+	hc_files_ok
 	vip_with "$v" "${B4[@]}"
 	# shellcheck disable=SC2016 # expanded by the check's shell
 	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
@@ -545,12 +565,7 @@ t_check_bad_inputs() {
 t_operator_wins() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 r0 r1 d on3
 
-	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
-	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
-	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
-		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
+	exec_checked "$v"
 	hold_start op "$VIP4" 20
 	r0=$(hold_round op open) || fail "hold.sh failed"
 	echo "held: $(echo "$r0" | tally_col)"
@@ -700,12 +715,7 @@ backend_json() {
 t_health_reporting() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 l0 lines ev0 ev1 j f lbl bad=""
 
-	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
-	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
-	vip_with "$v" "${B4[@]}"
-	must xlb check set "$v" --kind exec "${QUICK[@]}" --fall 2 --rise 2 \
-		--cmd "test -e $HC_DIR/ok-\$XLB_BACKEND"
-	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
+	exec_checked "$v"
 	l0=$(wc -l <"$W/xlbd.log")
 	ev0=$(metric xlb_health_events_total)
 	lbl="{vip=\"$v\",backend=\"$addr\""
@@ -747,8 +757,7 @@ t_health_reporting() {
 t_flap_held_down() {
 	local a v=$VIP4:80/tcp addr=198.18.33.2 t_held t_up cfg=$W/flap.json
 
-	mkdir -p "$HC_DIR" && rm -f "$HC_DIR"/*
-	for a in "${B4[@]}"; do touch "$HC_DIR/ok-$a"; done
+	hc_files_ok
 	cat >"$cfg" <<EOF
 {"global": {"flap_count": 3, "flap_window_ms": 60000, "flap_hold_ms": 4000},
  "vips": [{"vip": "$v",
