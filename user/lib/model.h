@@ -174,6 +174,17 @@ struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,
 struct xlb_backend_cfg *xlb_vip_backend(const struct xlb_vip_cfg *v,
 					const union xlb_addr *addr,
 					__u8 family);
+/*
+ * The same for a request: NULL with err saying which is unknown
+ * ("unknown VIP ...", "backend ... not in VIP ...").
+ */
+struct xlb_vip_cfg *xlb_model_vip_get(const struct xlb_model *m,
+				      const struct xlb_vip_key *key,
+				      struct xlb_err *err);
+struct xlb_backend_cfg *xlb_model_backend_get(const struct xlb_model *m,
+					      const struct xlb_vip_key *key,
+					      const union xlb_addr *addr,
+					      __u8 family, struct xlb_err *err);
 /* The check a backend runs: its own, else its VIP's (maybe kind NONE). */
 const struct xlb_check_cfg *xlb_backend_check(const struct xlb_vip_cfg *v,
 					      const struct xlb_backend_cfg *b);

@@ -280,6 +280,28 @@ static int find_vip(const struct xlb_model *m, const struct xlb_vip_key *key,
 	return -ENOENT;
 }
 
+struct xlb_vip_cfg *xlb_model_vip_get(const struct xlb_model *m,
+				      const struct xlb_vip_key *key,
+				      struct xlb_err *err)
+{
+	struct xlb_vip_cfg *v;
+
+	return find_vip(m, key, &v, err) ? NULL : v;
+}
+
+struct xlb_backend_cfg *xlb_model_backend_get(const struct xlb_model *m,
+					      const struct xlb_vip_key *key,
+					      const union xlb_addr *addr,
+					      __u8 family, struct xlb_err *err)
+{
+	struct xlb_vip_cfg *v;
+	size_t pos;
+
+	return find_backend(m, key, addr, family, &v, &pos, err)
+		       ? NULL
+		       : &v->backends[pos];
+}
+
 int xlb_model_vip_set(struct xlb_model *m, const struct xlb_vip_key *k,
 		      int all_down, int on_check_down, long slow_start_ms,
 		      struct xlb_err *err)

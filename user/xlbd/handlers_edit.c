@@ -175,20 +175,9 @@ json_t *do_backend_set(struct xlbd *d, const json_t *args)
 		return op_fail(ret, &err);
 	if (xlb_model_copy(&next, &d->model))
 		return xlb_ctl_error(-ENOMEM, "out of memory");
-	b = xlb_model_vip(&next, &key)
-		    ? xlb_vip_backend(xlb_model_vip(&next, &key), &addr, family)
-		    : NULL;
-	if (!b) {
-		char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN];
-
-		xlb_err_set(&err, "no backend %s in VIP %s",
-			    xlb_format_addr(&addr, family, as, sizeof(as)),
-			    xlb_format_vip(&key, vs, sizeof(vs)));
-		ret = -ENOENT;
-	} else {
-		ret = set_fields(&xlb_backend_schema, args, backend_names, b,
-				 &err);
-	}
+	b = xlb_model_backend_get(&next, &key, &addr, family, &err);
+	ret = b ? set_fields(&xlb_backend_schema, args, backend_names, b, &err)
+		: -ENOENT;
 	return finish(d, &next, ret, &err);
 }
 
@@ -205,16 +194,9 @@ json_t *do_vip_set(struct xlbd *d, const json_t *args)
 		return op_fail(ret, &err);
 	if (xlb_model_copy(&next, &d->model))
 		return xlb_ctl_error(-ENOMEM, "out of memory");
-	v = xlb_model_vip(&next, &key);
-	if (!v) {
-		char vs[XLB_VIP_STRLEN];
-
-		xlb_err_set(&err, "unknown VIP %s",
-			    xlb_format_vip(&key, vs, sizeof(vs)));
-		ret = -ENOENT;
-	} else {
-		ret = set_fields(&xlb_vip_schema, args, vip_names, v, &err);
-	}
+	v = xlb_model_vip_get(&next, &key, &err);
+	ret = v ? set_fields(&xlb_vip_schema, args, vip_names, v, &err)
+		: -ENOENT;
 	return finish(d, &next, ret, &err);
 }
 

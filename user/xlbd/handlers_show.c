@@ -62,17 +62,13 @@ static const struct xlb_vip_cfg *find_vip(struct xlbd *d, const json_t *args,
 {
 	struct xlb_vip_key key;
 	const struct xlb_vip_cfg *v;
-	char buf[XLB_VIP_STRLEN];
 
 	*ret = arg_vip(args, &key, err);
 	if (*ret)
 		return NULL;
-	v = xlb_model_vip(&d->model, &key);
-	if (!v) {
-		xlb_err_set(err, "unknown VIP %s",
-			    xlb_format_vip(&key, buf, sizeof(buf)));
+	v = xlb_model_vip_get(&d->model, &key, err);
+	if (!v)
 		*ret = -ENOENT;
-	}
 	return v;
 }
 
