@@ -254,6 +254,17 @@ hold_round() {
 	awk -v r="$round" '$1 == r { print $2, $3 }' "$W/$name.out"
 }
 
+# hold_open NAME N: N connections held open to VIP4 (hold_start), every
+# one answered by a backend of the three; HELD gets the first round.
+hold_open() {
+	hold_start "$1" "$VIP4" "$2"
+	HELD=$(hold_round "$1" open) || fail "hold.sh failed"
+	echo "held: $(echo "$HELD" | tally_col)"
+	echo "$HELD" | grep -qv ' b[123]$' &&
+		fail "opening held connections failed: $(echo "$HELD" | oneline)"
+	return 0
+}
+
 hold_close() {
 	echo quit >&"$HOLD_FD"
 	exec {HOLD_FD}>&-
