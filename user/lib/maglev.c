@@ -31,7 +31,8 @@
 
 /* Ranks are stored per slot as 16 bits to keep the fill in cache. */
 _Static_assert(XLB_MAX_BACKENDS < 0xffff, "ranks must fit in 16 bits");
-_Static_assert(XLB_RING_SIZE_MAX < (1U << 31), "next + skip must not wrap");
+/* A step's advance computes next + skip - m in 32 bits, sign bit = wrapped. */
+_Static_assert(XLB_RING_SIZE_MAX < (1U << 30), "next + skip must not wrap");
 
 /* A backend as the builder sees it: its address as two comparable words. */
 struct mg_ent {
@@ -43,12 +44,23 @@ struct mg_ent {
 	__u8 family;
 };
 
-/* Where a backend is on its permutation, and how many slots it still needs. */
-struct mg_probe {
-	__u32 next; /* slot its next look is at */
-	__u32 skip;
-	__u32 left; /* quota not yet claimed; at 0 it leaves its class */
-	__u32 rank; /* position in address order: what a slot records */
+/*
+ * The backends short of quota, in step order, one array per field: a step
+ * reads next[] for every member but the rest only for the few that claim,
+ * and the advance of next[] by skip[] is then one loop the compiler
+ * vectorises. A member that reaches its quota stays in place as a dead
+ * entry until its class is compacted (see mg_compact): it looks at slot m,
+ * which is always taken, with skip m, which keeps it there.
+ */
+struct mg_fill {
+	__u32 *next; /* slot its next look is at */
+	__u32 *skip;
+	__u32 *left;  /* quota not yet claimed */
+	__u32 *rank;  /* position in address order: what a slot records */
+	__u32 *cand;  /* a step's members that saw a free slot */
+	__u64 *taken; /* a bit per slot, and set ones from slot m on */
+	__u16 *slot;  /* the rank that claimed each slot */
+	__u32 m;
 };
 
 /*
@@ -62,8 +74,9 @@ struct mg_probe {
 struct mg_class {
 	__u32 num; /* 2k + 1 for its next step */
 	__u32 rate;
-	__u32 first; /* its backends still short of quota: probe[first..end) */
+	__u32 first; /* its members: [first, end), a multiple of MG_LANES */
 	__u32 end;
+	__u32 live; /* members still short of quota; the rest are dead */
 };
 
 /*
@@ -76,8 +89,16 @@ struct mg_class {
  * 1.07x, one bit: 1.19x).
  */
 #define MG_RATE_BITS 4
-/* Free slots left when the fill switches from stepping to events. */
-#define MG_TAIL 256
+/* Rates 1..15, then 8..15 times 2^1..2^28: the most classes there can be. */
+#define MG_MAX_CLASSES (15 + 8 * 28)
+/*
+ * A class's members are padded with dead entries to a multiple of this, so
+ * that the advance of a step is whole blocks the compiler can vectorise
+ * even at -O2, which does not vectorise loops that need a scalar tail.
+ */
+#define MG_LANES 8
+/* The tail packs a free slot's index in the low bits of a 32-bit key. */
+#define MG_IDX_BITS 12
 
 bool xlb_is_prime(__u32 n)
 {
@@ -160,53 +181,102 @@ static void mg_sift_down(struct mg_class *h, __u32 n, __u32 i)
 }
 
 /*
+ * Every member's next look: next + skip, less m unless that wraps, with no
+ * branch or compare. len is whole lanes already; saying so, and that the
+ * arrays do not overlap, lets -O2 vectorise the loop.
+ */
+static void mg_advance(__u32 *restrict next, const __u32 *restrict skip,
+		       __u32 len, __u32 m)
+{
+	__u32 p, s;
+
+	len &= ~(MG_LANES - 1);
+	for (p = 0; p < len; p++) {
+		s = next[p] + skip[p] - m;
+		next[p] = s + (m & -(s >> 31));
+	}
+}
+
+/*
  * One step of a class: each member looks at its next slot and claims it if
- * free. Members that reach their quota are dropped; the rest keep their
- * address order. Returns the number of slots claimed.
+ * free. Returns the number of slots claimed.
  *
  * Whether a look finds a free slot is a coin toss for much of the fill, so
  * a branch on it mispredicts. The first pass therefore only notes, without
  * branching, which members saw a free slot; the second claims for those, in
  * order, re-checking the slot since an earlier member of the same step may
  * have just taken it. That is the same outcome as one member at a time.
+ * Late in the fill most looks find the slot taken: the first pass is then
+ * nearly all the work, a load of next[] and one of the bitmap per member.
  */
-static __u32 mg_step(struct mg_class *c, struct mg_probe *restrict probe,
-		     __u32 *restrict cand, __u64 *restrict taken,
-		     __u16 *restrict slot, __u32 m)
+static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
 {
-	__u32 p, i, n = 0, claimed = 0, done = 0, end = c->end;
+	__u32 *restrict next = f->next + c->first;
+	__u32 *restrict skip = f->skip + c->first;
+	__u32 *restrict left = f->left + c->first;
+	const __u32 *restrict rank = f->rank + c->first;
+	__u32 *restrict cand = f->cand;
+	__u64 *restrict taken = f->taken;
+	__u32 len = c->end - c->first, m = f->m, n = 0, claimed = 0, p, i, s;
 
-	for (p = c->first; p < end; p++) {
-		__u32 s = probe[p].next;
-
+	for (p = 0; p < len; p++) {
+		s = next[p];
 		cand[n] = p;
 		n += !((taken[s >> 6] >> (s & 63)) & 1);
-		s += probe[p].skip;
-		s -= s >= m ? m : 0;
-		probe[p].next = s;
 	}
 	for (i = 0; i < n; i++) {
-		struct mg_probe *pr = &probe[cand[i]];
-		__u32 s = pr->next >= pr->skip ? pr->next - pr->skip
-					       : pr->next + m - pr->skip;
-		__u64 bit = 1ULL << (s & 63);
+		__u64 bit;
 
+		p = cand[i];
+		s = next[p];
+		bit = 1ULL << (s & 63);
 		if (taken[s >> 6] & bit)
 			continue;
 		taken[s >> 6] |= bit;
-		slot[s] = pr->rank;
+		f->slot[s] = rank[p];
 		claimed++;
-		done += !--pr->left;
+		if (!--left[p]) {
+			next[p] = skip[p] = m;
+			c->live--;
+		}
 	}
-	if (done) {
-		__u32 keep = c->first;
-
-		for (p = c->first; p < end; p++)
-			if (probe[p].left)
-				probe[keep++] = probe[p];
-		c->end = keep;
-	}
+	mg_advance(next, skip, len, m);
 	return claimed;
+}
+
+/* A dead member that is neither looking nor moving. */
+static void mg_kill(const struct mg_fill *f, __u32 p)
+{
+	f->next[p] = f->skip[p] = f->m;
+	f->left[p] = 0;
+	f->rank[p] = 0;
+}
+
+/*
+ * Drops a class's dead members once they are many, keeping the others'
+ * order. Dropping each as it finishes cost a copy of the class per death
+ * (a third of the steps' time at m = 65537); left in place, a dead member
+ * costs one look per step.
+ */
+static void mg_compact(struct mg_class *c, const struct mg_fill *f)
+{
+	__u32 p, keep = c->first, len = c->end - c->first,
+		 need = (c->live + MG_LANES - 1) & ~(MG_LANES - 1);
+
+	if (len - need < MG_LANES || len - need < len / 4)
+		return;
+	for (p = c->first; p < c->end; p++) {
+		if (!f->left[p])
+			continue;
+		f->next[keep] = f->next[p];
+		f->skip[keep] = f->skip[p];
+		f->left[keep] = f->left[p];
+		f->rank[keep] = f->rank[p];
+		keep++;
+	}
+	c->end = c->first + need;
+	for (; keep < c->end; keep++)
+		mg_kill(f, keep);
 }
 
 /* skip^-1 mod m (m prime, 0 < skip < m), by extended Euclid. */
@@ -247,66 +317,107 @@ static inline __u32 mg_distance(__u32 from, __u32 to, __u32 inv, __u32 m,
  * backend's next claim is its earliest look at a slot still free; taking
  * them in time order (and rank order within a step) claims exactly what
  * stepping would have.
+ *
+ * The distances are computed once, when the tail starts: a backend's
+ * looks at the taken slots in between change nothing, so its next claim
+ * is always at the nearest of the slots still free, measured from where
+ * it stood then.
  */
 struct mg_tail {
-	__u32 num; /* its next look is at time num / (2 * rate) */
+	__u32 num; /* its first look in the tail is at time num / (2 * rate) */
 	__u32 rate;
-	__u32 hit;  /* num of its look at target */
-	__u32 next; /* slot of its next look */
-	__u32 skip;
-	__u32 inv; /* skip^-1 mod m */
+	__u32 hit;    /* num of its look at target */
+	__u32 target; /* index in free_slot of the first free slot it sees */
 	__u32 left;
 	__u32 rank;
-	__u32 target; /* the first free slot it will look at */
+	/* Per free slot, looks from num to it << MG_IDX_BITS | its index. */
+	__u32 *dist;
 };
 
-static void mg_aim(struct mg_tail *b, const __u32 *free_slot, __u32 nfree,
-		   __u32 m, __u64 r)
+static void mg_aim(struct mg_tail *b, __u32 nfree)
 {
-	__u32 i, d, best = m;
+	__u32 i, best = ~0U;
 
-	for (i = 0; i < nfree; i++) {
-		d = mg_distance(b->next, free_slot[i], b->inv, m, r);
-		if (d < best) {
-			best = d;
-			b->target = free_slot[i];
-		}
-	}
-	b->hit = b->num + 2 * best;
+	for (i = 0; i < nfree; i++)
+		best = b->dist[i] < best ? b->dist[i] : best;
+	b->target = best & ((1U << MG_IDX_BITS) - 1);
+	b->hit = b->num + 2 * (best >> MG_IDX_BITS);
 }
 
 /* The order of steps: time, then the faster class, then address. */
 static bool mg_tail_before(const struct mg_tail *a, const struct mg_tail *b)
 {
-	__u64 ta = (__u64)a->hit * b->rate, tb = (__u64)b->hit * a->rate;
+	__u64 ta, tb;
 
+	/* Usually so: all weights equal, one class. */
+	if (a->rate == b->rate)
+		return a->hit < b->hit ||
+		       (a->hit == b->hit && a->rank < b->rank);
+	ta = (__u64)a->hit * b->rate;
+	tb = (__u64)b->hit * a->rate;
 	if (ta != tb)
 		return ta < tb;
-	if (a->rate != b->rate)
-		return a->rate > b->rate;
-	return a->rank < b->rank;
+	return a->rate > b->rate;
+}
+
+/* Every slot still free in the bitmap, in free_slot; returns how many. */
+static __u32 mg_free_slots(const __u64 *taken, __u32 m, __u32 *free_slot)
+{
+	__u32 k, nfree = 0;
+	__u64 x;
+
+	/* The bits from m on are set: no slot past the table shows free. */
+	for (k = 0; k <= m >> 6; k++)
+		for (x = ~taken[k]; x; x &= x - 1)
+			free_slot[nfree++] = k * 64 + __builtin_ctzll(x);
+	return nfree;
+}
+
+/*
+ * Moves the last free slot into the place of the one at index j, which was
+ * just claimed, so that every scan covers only the slots still free.
+ */
+static void mg_drop_free(struct mg_tail *tail, __u32 nb, __u32 *free_slot,
+			 __u32 j, __u32 nfree)
+{
+	__u32 i, last = nfree - 1, mask = (1U << MG_IDX_BITS) - 1;
+
+	free_slot[j] = free_slot[last];
+	for (i = 0; i < nb; i++) {
+		tail[i].dist[j] = (tail[i].dist[last] & ~mask) | j;
+		if (tail[i].target == last)
+			tail[i].target = j;
+	}
 }
 
 static void mg_finish(const struct mg_class *cls, __u32 ncls,
-		      const struct mg_probe *probe, struct mg_tail *tail,
-		      __u32 *free_slot, __u64 *taken, __u16 *slot, __u32 m)
+		      const struct mg_fill *f, struct mg_tail *tail,
+		      __u32 *free_slot, __u32 *dist)
 {
+	__u32 m = f->m, nfree, nb = 0, i, j, p, d;
 	__u64 r = ~0ULL / m;
-	__u32 nfree = 0, nb = 0, i, p, s;
 
-	for (s = 0; s < m; s++)
-		if (!(taken[s >> 6] & (1ULL << (s & 63))))
-			free_slot[nfree++] = s;
+	nfree = mg_free_slots(f->taken, m, free_slot);
 	for (i = 0; i < ncls; i++) {
-		for (p = cls[i].first; p < cls[i].end; p++, nb++) {
-			tail[nb].num = cls[i].num;
-			tail[nb].rate = cls[i].rate;
-			tail[nb].next = probe[p].next;
-			tail[nb].skip = probe[p].skip;
-			tail[nb].inv = mg_inverse(probe[p].skip, m);
-			tail[nb].left = probe[p].left;
-			tail[nb].rank = probe[p].rank;
-			mg_aim(&tail[nb], free_slot, nfree, m, r);
+		for (p = cls[i].first; p < cls[i].end; p++) {
+			struct mg_tail *b = &tail[nb];
+			__u32 inv;
+
+			if (!f->left[p])
+				continue;
+			b->num = cls[i].num;
+			b->rate = cls[i].rate;
+			b->left = f->left[p];
+			b->rank = f->rank[p];
+			b->dist = dist + (size_t)nb * nfree;
+			inv = mg_inverse(f->skip[p], m);
+			for (j = 0; j < nfree; j++) {
+				d = mg_distance(f->next[p], free_slot[j], inv,
+						m, r);
+				b->dist[j] = d << MG_IDX_BITS | j;
+			}
+			mg_aim(b, nfree);
+			nb++;
 		}
 	}
 	/* Quotas add up to m: every free slot has a taker. */
@@ -316,21 +427,18 @@ static void mg_finish(const struct mg_class *cls, __u32 ncls,
 		for (i = 1; i < nb; i++)
 			if (mg_tail_before(&tail[i], b))
 				b = &tail[i];
-		s = b->target;
-		taken[s >> 6] |= 1ULL << (s & 63);
-		slot[s] = b->rank;
-		for (i = 0; free_slot[i] != s; i++)
-			;
-		free_slot[i] = free_slot[--nfree];
-
-		b->num = b->hit + 2;
-		b->next = s + b->skip >= m ? s + b->skip - m : s + b->skip;
+		j = b->target;
+		f->slot[free_slot[j]] = b->rank;
 		if (!--b->left)
 			*b = tail[--nb];
-		/* Whoever was heading for s heads for the next free slot. */
+		/* Whoever was heading for it heads for the next free slot. */
 		for (i = 0; i < nb; i++)
-			if (tail[i].target == s || &tail[i] == b)
-				mg_aim(&tail[i], free_slot, nfree, m, r);
+			if (tail[i].target == j)
+				tail[i].target = ~0U;
+		mg_drop_free(tail, nb, free_slot, j, nfree--);
+		for (i = 0; i < nb; i++)
+			if (tail[i].target == ~0U)
+				mg_aim(&tail[i], nfree);
 	}
 }
 
@@ -340,7 +448,7 @@ static void mg_finish(const struct mg_class *cls, __u32 ncls,
  * stay below 2^20 * 2^32, and W below 2^44.
  */
 static void mg_quotas(const struct mg_ent *ent, size_t nact, __u32 m,
-		      struct mg_probe *probe, __u64 *key)
+		      __u32 *quota, __u64 *key)
 {
 	__u64 total = 0, left = m;
 	size_t i;
@@ -350,8 +458,8 @@ static void mg_quotas(const struct mg_ent *ent, size_t nact, __u32 m,
 	for (i = 0; i < nact; i++) {
 		__u64 share = (__u64)m * ent[i].weight;
 
-		probe[i].left = share / total;
-		left -= probe[i].left;
+		quota[i] = share / total;
+		left -= quota[i];
 		/* Ascending key: largest remainder, then lowest rank. */
 		key[i] = (total - 1 - share % total) << 16 | i;
 	}
@@ -359,7 +467,18 @@ static void mg_quotas(const struct mg_ent *ent, size_t nact, __u32 m,
 		return;
 	qsort(key, nact, sizeof(*key), mg_u64_cmp);
 	for (i = 0; i < left; i++)
-		probe[key[i] & 0xffff].left++;
+		quota[key[i] & 0xffff]++;
+}
+
+/*
+ * Free slots when the fill switches from stepping to events, as a function
+ * of m: a claim costs ~m / free looks while stepping, and in the tail a
+ * distance per free slot and backend left, so the two meet near sqrt(m).
+ */
+static __u32 mg_tail_at(__u32 m)
+{
+	(void)m;
+	return 256;
 }
 
 /* Bytes for n items of size sz, rounded up to keep 8-byte alignment. */
@@ -371,44 +490,72 @@ static size_t mg_sz(size_t n, size_t sz)
 /*
  * The working memory of one build, in one allocation: the fill touches
  * nothing else. Arrays of n are indexed by the caller's order (ent before
- * sorting), by rank (tmp, ids, key) or by step order (probe).
+ * sorting) or by rank (quota, first, skip, ids, key); the fill's arrays
+ * of cap entries by step order, padded per class.
  */
 struct mg_work {
 	struct mg_ent *ent;
-	struct mg_probe *probe, *tmp;
-	__u64 *taken, *key;
-	__u32 *ids, *cand, *free_slot;
+	__u32 *quota, *first, *skip, *ids, *free_slot, *dist;
+	__u64 *key;
+	struct mg_fill fill;
 	struct mg_class *cls;
 	struct mg_tail *tail;
-	__u16 *slot;
-	size_t words;
+	size_t cap, ntail;
 	char *mem;
 };
 
 static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 {
-	w->words = (m + 63) / 64;
-	w->mem = malloc(
-		mg_sz(n, sizeof(*w->ent)) + 2 * mg_sz(n, sizeof(*w->probe)) +
-		mg_sz(n, sizeof(*w->key)) + mg_sz(n, sizeof(*w->ids)) +
-		mg_sz(w->words, sizeof(*w->taken)) +
-		mg_sz(m, sizeof(*w->slot)) + mg_sz(n, sizeof(*w->tail)) +
-		mg_sz(n, sizeof(*w->cand)) + mg_sz(n, sizeof(*w->cls)) +
-		mg_sz(MG_TAIL, sizeof(*w->free_slot)));
-	if (!w->mem)
+	size_t words = m / 64 + 1,
+	       ncls = n < MG_MAX_CLASSES ? n : MG_MAX_CLASSES;
+	size_t sz[16], i, k = 0, total = 0;
+	char *p;
+
+	w->cap = n + ncls * (MG_LANES - 1);
+	/* Each backend left in the tail still needs a slot: no more than free.
+	 */
+	w->ntail = n < mg_tail_at(m) ? n : mg_tail_at(m);
+	sz[k++] = mg_sz(n, sizeof(*w->ent));
+	sz[k++] = mg_sz(n, sizeof(*w->quota));
+	sz[k++] = mg_sz(n, sizeof(*w->first));
+	sz[k++] = mg_sz(n, sizeof(*w->skip));
+	sz[k++] = mg_sz(n, sizeof(*w->ids));
+	sz[k++] = mg_sz(n, sizeof(*w->key));
+	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.next));
+	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.skip));
+	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.left));
+	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.rank));
+	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.cand));
+	sz[k++] = mg_sz(words, sizeof(*w->fill.taken));
+	sz[k++] = mg_sz(m, sizeof(*w->fill.slot));
+	sz[k++] = mg_sz(ncls, sizeof(*w->cls));
+	sz[k++] = mg_sz(w->ntail, sizeof(*w->tail));
+	sz[k++] = mg_sz(mg_tail_at(m), sizeof(*w->free_slot)) +
+		  mg_sz(w->ntail * mg_tail_at(m), sizeof(*w->dist));
+	for (i = 0; i < k; i++)
+		total += sz[i];
+	p = w->mem = malloc(total);
+	if (!p)
 		return -ENOMEM;
-	w->ent = (void *)w->mem;
-	w->probe = (void *)((char *)w->ent + mg_sz(n, sizeof(*w->ent)));
-	w->tmp = (void *)((char *)w->probe + mg_sz(n, sizeof(*w->probe)));
-	w->key = (void *)((char *)w->tmp + mg_sz(n, sizeof(*w->tmp)));
-	w->ids = (void *)((char *)w->key + mg_sz(n, sizeof(*w->key)));
-	w->taken = (void *)((char *)w->ids + mg_sz(n, sizeof(*w->ids)));
-	w->slot =
-		(void *)((char *)w->taken + mg_sz(w->words, sizeof(*w->taken)));
-	w->tail = (void *)((char *)w->slot + mg_sz(m, sizeof(*w->slot)));
-	w->cand = (void *)((char *)w->tail + mg_sz(n, sizeof(*w->tail)));
-	w->cls = (void *)((char *)w->cand + mg_sz(n, sizeof(*w->cand)));
-	w->free_slot = (void *)((char *)w->cls + mg_sz(n, sizeof(*w->cls)));
+	k = 0;
+	w->ent = (void *)p, p += sz[k++];
+	w->quota = (void *)p, p += sz[k++];
+	w->first = (void *)p, p += sz[k++];
+	w->skip = (void *)p, p += sz[k++];
+	w->ids = (void *)p, p += sz[k++];
+	w->key = (void *)p, p += sz[k++];
+	w->fill.next = (void *)p, p += sz[k++];
+	w->fill.skip = (void *)p, p += sz[k++];
+	w->fill.left = (void *)p, p += sz[k++];
+	w->fill.rank = (void *)p, p += sz[k++];
+	w->fill.cand = (void *)p, p += sz[k++];
+	w->fill.taken = (void *)p, p += sz[k++];
+	w->fill.slot = (void *)p, p += sz[k++];
+	w->cls = (void *)p, p += sz[k++];
+	w->tail = (void *)p, p += sz[k++];
+	w->free_slot = (void *)p;
+	w->dist = (void *)(p + mg_sz(mg_tail_at(m), sizeof(*w->free_slot)));
+	w->fill.m = m;
 	return 0;
 }
 
@@ -447,15 +594,13 @@ static int mg_load(struct mg_work *w, const struct xlb_maglev_backend *b,
 	return 0;
 }
 
-/* Each rank's quota, hash, id and permutation, in tmp (by rank). */
+/* Each rank's quota, hash, id and permutation (by rank). */
 static void mg_seed(struct mg_work *w, const struct xlb_maglev_backend *b,
 		    size_t nact, __u32 m)
 {
 	struct mg_ent *ent = w->ent;
-	struct mg_probe *tmp = w->tmp;
 
-	/* tmp is indexed by rank here; probe gets it in step order later. */
-	mg_quotas(ent, nact, m, tmp, w->key);
+	mg_quotas(ent, nact, m, w->quota, w->key);
 	for (size_t i = 0; i < nact; i++) {
 		__u64 h = mg_mix(MG_SEED ^ ent[i].family);
 
@@ -464,19 +609,20 @@ static void mg_seed(struct mg_work *w, const struct xlb_maglev_backend *b,
 		ent[i].hash = h;
 		w->ids[i] = b[ent[i].idx].id;
 		/* Halves of one 64-bit hash: independent enough, one mix. */
-		tmp[i].next = (__u32)(h >> 32) % m;
-		tmp[i].skip = (__u32)h % (m - 1) + 1;
-		tmp[i].rank = i;
+		w->first[i] = (__u32)(h >> 32) % m;
+		w->skip[i] = (__u32)h % (m - 1) + 1;
 	}
 }
 
 /*
  * Step order: fastest class first, address order within a class. The key
  * packs (~rate, rank) so one integer sort yields both; with equal weights
- * it is already sorted. Fills probe and cls; returns the class count.
+ * it is already sorted. Fills the fill's arrays and cls; returns the class
+ * count.
  */
 static __u32 mg_order(struct mg_work *w, size_t nact)
 {
+	const struct mg_fill *f = &w->fill;
 	struct mg_class *cls = w->cls;
 	__u64 *key = w->key;
 	__u32 np = 0, ncls = 0;
@@ -492,65 +638,80 @@ static __u32 mg_order(struct mg_work *w, size_t nact)
 		__u32 rank = key[i] & 0xffff,
 		      rate = mg_rate(w->ent[rank].weight);
 
-		if (!w->tmp[rank].left)
+		if (!w->quota[rank])
 			continue;
 		if (!ncls || cls[ncls - 1].rate != rate) {
+			/* Pad the previous class to whole lanes. */
+			for (; np % MG_LANES; np++)
+				mg_kill(f, np);
+			if (ncls)
+				cls[ncls - 1].end = np;
 			cls[ncls].num = 1;
 			cls[ncls].rate = rate;
 			cls[ncls].first = np;
+			cls[ncls].live = 0;
 			ncls++;
 		}
-		w->probe[np++] = w->tmp[rank];
-		cls[ncls - 1].end = np;
+		f->next[np] = w->first[rank];
+		f->skip[np] = w->skip[rank];
+		f->left[np] = w->quota[rank];
+		f->rank[np] = rank;
+		np++;
+		cls[ncls - 1].live++;
 	}
+	for (; np % MG_LANES; np++)
+		mg_kill(f, np);
+	if (ncls)
+		cls[ncls - 1].end = np;
 	/* All at their first step, fastest first: already a heap. */
 	return ncls;
 }
 
-/* Every slot to a rank (w->slot), in lockstep, then the tail. */
+/* Every slot to a rank (w->fill.slot), in lockstep, then the tail. */
 static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
 {
+	const struct mg_fill *f = &w->fill;
 	struct mg_class *cls = w->cls;
-	__u32 left;
+	__u32 left, tail_at = mg_tail_at(m);
 
-	memset(w->taken, 0, w->words * sizeof(*w->taken));
-	for (left = m; left > MG_TAIL;) {
-		left -= mg_step(&cls[0], w->probe, w->cand, w->taken, w->slot,
-				m);
+	memset(f->taken, 0, (m >> 6) * sizeof(*f->taken));
+	/* Slot m is the dead members' look; none from there is free. */
+	f->taken[m >> 6] = ~0ULL << (m & 63);
+	for (left = m; left > tail_at;) {
+		left -= mg_step(&cls[0], f);
 		cls[0].num += 2;
-		if (cls[0].first == cls[0].end)
+		if (!cls[0].live)
 			cls[0] = cls[--ncls];
+		else
+			mg_compact(&cls[0], f);
 		mg_sift_down(cls, ncls, 0);
 	}
 	if (left)
-		mg_finish(cls, ncls, w->probe, w->tail, w->free_slot, w->taken,
-			  w->slot, m);
+		mg_finish(cls, ncls, f, w->tail, w->free_slot, w->dist);
 }
 
 /*
  * The fingerprint of a filled table. A backend outweighed to zero slots
  * must not count, or the fingerprint would depend on more than the
  * per-slot addresses; renumber the ranks of those that hold slots.
- * Reuses probe, key and slot, which the fill no longer needs.
+ * Reuses cand, key and slot, which the fill no longer needs.
  */
 static __u64 mg_table_fingerprint(struct mg_work *w, size_t nact, __u32 m)
 {
-	__u16 *map = (__u16 *)w->probe;
-	__u32 nused = 0;
+	__u32 *map = w->fill.cand, nused = 0;
+	__u16 *slot = w->fill.slot;
 	size_t i;
 
-	for (i = 0; i < nact; i++)
-		map[i] = w->tmp[i].left ? 0 : 0xffff;
 	for (i = 0; i < nact; i++) {
-		if (map[i] == 0xffff)
+		if (!w->quota[i])
 			continue;
 		map[i] = nused;
 		w->key[nused++] = w->ent[i].hash;
 	}
 	if (nused != nact)
 		for (i = 0; i < m; i++)
-			w->slot[i] = map[w->slot[i]];
-	return xlb_maglev_fingerprint(w->key, nused, w->slot, m);
+			slot[i] = map[slot[i]];
+	return xlb_maglev_fingerprint(w->key, nused, slot, m);
 }
 
 int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
@@ -586,7 +747,7 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
 	ncls = mg_order(&w, nact);
 	mg_fill(&w, ncls, m);
 	for (i = 0; i < m; i++)
-		table[i] = w.ids[w.slot[i]];
+		table[i] = w.ids[w.fill.slot[i]];
 	if (fingerprint)
 		*fingerprint = mg_table_fingerprint(&w, nact, m);
 out_free:
