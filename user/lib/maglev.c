@@ -55,11 +55,12 @@ struct mg_ent {
 struct mg_fill {
 	__u32 *next; /* slot its next look is at */
 	__u32 *skip;
-	__u32 *left;  /* quota not yet claimed */
-	__u32 *rank;  /* position in address order: what a slot records */
-	__u32 *cand;  /* a step's members that saw a free slot */
-	__u64 *taken; /* a bit per slot, and set ones from slot m on */
-	__u16 *slot;  /* the rank that claimed each slot */
+	__u32 *left;   /* quota not yet claimed */
+	__u32 *rank;   /* position in address order: what a slot records */
+	__u32 *cand;   /* a step's members that saw a free slot */
+	__u64 *vacant; /* a bit per slot, set while it is free; none from m on
+			*/
+	__u16 *slot;   /* the rank that claimed each slot */
 	__u32 m;
 };
 
@@ -97,8 +98,6 @@ struct mg_class {
  * even at -O2, which does not vectorise loops that need a scalar tail.
  */
 #define MG_LANES 8
-/* The tail packs a free slot's index in the low bits of a 32-bit key. */
-#define MG_IDX_BITS 12
 
 bool xlb_is_prime(__u32 n)
 {
@@ -216,13 +215,21 @@ static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
 	__u32 *restrict left = f->left + c->first;
 	const __u32 *restrict rank = f->rank + c->first;
 	__u32 *restrict cand = f->cand;
-	__u64 *restrict taken = f->taken;
+	__u64 *restrict vacant = f->vacant;
 	__u32 len = c->end - c->first, m = f->m, n = 0, claimed = 0, p, i, s;
 
-	for (p = 0; p < len; p++) {
-		s = next[p];
+	for (p = 0; p < len; p += 4) {
+		__u32 s0 = next[p], s1 = next[p + 1], s2 = next[p + 2],
+		      s3 = next[p + 3];
+
 		cand[n] = p;
-		n += !((taken[s >> 6] >> (s & 63)) & 1);
+		n += (vacant[s0 >> 6] >> (s0 & 63)) & 1;
+		cand[n] = p + 1;
+		n += (vacant[s1 >> 6] >> (s1 & 63)) & 1;
+		cand[n] = p + 2;
+		n += (vacant[s2 >> 6] >> (s2 & 63)) & 1;
+		cand[n] = p + 3;
+		n += (vacant[s3 >> 6] >> (s3 & 63)) & 1;
 	}
 	for (i = 0; i < n; i++) {
 		__u64 bit;
@@ -230,9 +237,9 @@ static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
 		p = cand[i];
 		s = next[p];
 		bit = 1ULL << (s & 63);
-		if (taken[s >> 6] & bit)
+		if (!(vacant[s >> 6] & bit))
 			continue;
-		taken[s >> 6] |= bit;
+		vacant[s >> 6] &= ~bit;
 		f->slot[s] = rank[p];
 		claimed++;
 		if (!--left[p]) {
@@ -279,6 +286,42 @@ static void mg_compact(struct mg_class *c, const struct mg_fill *f)
 		mg_kill(f, keep);
 }
 
+/*
+ * The end of the fill, when few slots are free, replayed event by event:
+ * stepping would spend ~m / free looks on taken slots per claim, while the
+ * distance from a backend to a free slot is one modular multiplication.
+ * Each backend's next claim is its earliest look at a slot still free;
+ * taking them in time order (and rank order within a step) claims exactly
+ * what stepping would have.
+ *
+ * The looks a backend makes at taken slots change nothing, and free slots
+ * only get taken, so its claims are always at the nearest slots still free
+ * as measured from where it stood when the tail began. A backend keeps
+ * the MG_NEAR nearest, which cover its few remaining claims and the slots
+ * others take first, and measures again, to the slots then free, only if
+ * it runs out.
+ */
+#define MG_NEAR 16
+
+struct mg_tail {
+	__u32 num; /* its first look in the tail is at time num / (2 * rate) */
+	__u32 rate;
+	__u32 hit;    /* num of its look at target */
+	__u32 target; /* the first slot still free that it looks at */
+	__u32 left;
+	__u32 rank;
+	__u64 key;   /* hit << 16 | rank: the order of steps within one rate */
+	__u32 from;  /* slot of its first look in the tail */
+	__u32 inv;   /* skip^-1 mod m: looks per slot of distance */
+	__u32 inv_q; /* floor(inv * 2^32 / m), for mg_mulmod */
+	__u32 used;  /* near[] entries already claimed or passed */
+	/* The nearest free slots, looks from `from` << 20 | slot, ascending. */
+	__u64 near[MG_NEAR];
+};
+
+_Static_assert(XLB_RING_SIZE_MAX <= (1U << 20),
+	       "near[] packs slots in 20 bits");
+
 /* skip^-1 mod m (m prime, 0 < skip < m), by extended Euclid. */
 static __u32 mg_inverse(__u32 skip, __u32 m)
 {
@@ -297,111 +340,131 @@ static __u32 mg_inverse(__u32 skip, __u32 m)
 }
 
 /*
- * How many looks after the one at slot from a backend first looks at slot
- * to: (to - from) * skip^-1 mod m. Barrett reduction with r = 2^64 / m;
- * the product is below 2^40, so the quotient is off by at most one.
+ * a * inv mod m for a, inv < m, with inv_q = floor(inv * 2^32 / m)
+ * (Shoup): q is the quotient or one less, so one subtraction corrects it.
+ * Products stay below 2^52; no division and no 128-bit multiply.
  */
-static inline __u32 mg_distance(__u32 from, __u32 to, __u32 inv, __u32 m,
-				__u64 r)
+static inline __u32 mg_mulmod(__u32 a, __u32 inv, __u32 inv_q, __u32 m)
 {
-	__u64 x = (__u64)(to >= from ? to - from : to + m - from) * inv;
-	__u64 v = x - (__u64)(((unsigned __int128)x * r) >> 64) * m;
+	__u64 q = ((__u64)a * inv_q) >> 32;
+	__u32 r = (__u64)a * inv - q * m;
 
-	return v >= m ? v - m : v;
+	return r >= m ? r - m : r;
+}
+
+static bool mg_vacant(const __u64 *vacant, __u32 s)
+{
+	return (vacant[s >> 6] >> (s & 63)) & 1;
 }
 
 /*
- * The end of the fill, when few slots are free, replayed event by event:
- * stepping would spend ~m / free looks on taken slots per claim, while the
- * distance from each backend to each free slot is one multiplication. Each
- * backend's next claim is its earliest look at a slot still free; taking
- * them in time order (and rank order within a step) claims exactly what
- * stepping would have.
- *
- * The distances are computed once, when the tail starts: a backend's
- * looks at the taken slots in between change nothing, so its next claim
- * is always at the nearest of the slots still free, measured from where
- * it stood then.
+ * Measures the distance from b to every free slot, keeping the MG_NEAR
+ * nearest in order. Most distances are not among them, so the branch that
+ * inserts one is rarely taken.
  */
-struct mg_tail {
-	__u32 num; /* its first look in the tail is at time num / (2 * rate) */
-	__u32 rate;
-	__u32 hit;    /* num of its look at target */
-	__u32 target; /* index in free_slot of the first free slot it sees */
-	__u32 left;
-	__u32 rank;
-	/* Per free slot, looks from num to it << MG_IDX_BITS | its index. */
-	__u32 *dist;
-};
-
-static void mg_aim(struct mg_tail *b, __u32 nfree)
+static void mg_measure(struct mg_tail *b, const __u32 *free_slot, __u32 nfree,
+		       __u32 m)
 {
-	__u32 i, best = ~0U;
+	__u64 near[MG_NEAR], d;
+	__u32 i, k, n = 0, s;
 
-	for (i = 0; i < nfree; i++)
-		best = b->dist[i] < best ? b->dist[i] : best;
-	b->target = best & ((1U << MG_IDX_BITS) - 1);
-	b->hit = b->num + 2 * (best >> MG_IDX_BITS);
+	for (i = 0; i < nfree; i++) {
+		s = free_slot[i];
+		d = (__u64)mg_mulmod(s >= b->from ? s - b->from
+						  : s + m - b->from,
+				     b->inv, b->inv_q, m)
+			    << 20 |
+		    s;
+		if (n == MG_NEAR && d >= near[MG_NEAR - 1])
+			continue;
+		for (k = n < MG_NEAR ? n++ : MG_NEAR - 1; k && near[k - 1] > d;
+		     k--)
+			near[k] = near[k - 1];
+		near[k] = d;
+	}
+	memcpy(b->near, near, n * sizeof(*near));
+	/* Fewer than MG_NEAR free: pad with what sorts last, never used. */
+	for (; n < MG_NEAR; n++)
+		b->near[n] = ~0ULL;
+	b->used = 0;
+}
+
+/* Sets b's target: the nearest slot still free on its permutation. */
+static void mg_aim(struct mg_tail *b, const __u32 *free_slot, __u32 nfree,
+		   const __u64 *vacant, __u32 m)
+{
+	__u64 d;
+
+	for (;;) {
+		if (b->used == MG_NEAR)
+			mg_measure(b, free_slot, nfree, m);
+		d = b->near[b->used];
+		if (mg_vacant(vacant, d & ((1U << 20) - 1)))
+			break;
+		b->used++;
+	}
+	b->target = d & ((1U << 20) - 1);
+	b->hit = b->num + 2 * (__u32)(d >> 20);
+	b->key = (__u64)b->hit << 16 | b->rank;
 }
 
 /* The order of steps: time, then the faster class, then address. */
 static bool mg_tail_before(const struct mg_tail *a, const struct mg_tail *b)
 {
-	__u64 ta, tb;
+	__u64 ta = (__u64)a->hit * b->rate, tb = (__u64)b->hit * a->rate;
 
-	/* Usually so: all weights equal, one class. */
-	if (a->rate == b->rate)
-		return a->hit < b->hit ||
-		       (a->hit == b->hit && a->rank < b->rank);
-	ta = (__u64)a->hit * b->rate;
-	tb = (__u64)b->hit * a->rate;
 	if (ta != tb)
 		return ta < tb;
-	return a->rate > b->rate;
+	if (a->rate != b->rate)
+		return a->rate > b->rate;
+	return a->rank < b->rank;
+}
+
+/*
+ * The backend that claims next. With one rate, as with equal weights, the
+ * order is that of the keys, and a minimum that does not branch on data;
+ * otherwise times are compared by cross-multiplying.
+ */
+static struct mg_tail *mg_next_taker(struct mg_tail *tail, __u32 nb,
+				     bool one_rate)
+{
+	__u32 i, b = 0;
+
+	if (one_rate) {
+		for (i = 1; i < nb; i++)
+			b = tail[i].key < tail[b].key ? i : b;
+	} else {
+		for (i = 1; i < nb; i++)
+			if (mg_tail_before(&tail[i], &tail[b]))
+				b = i;
+	}
+	return &tail[b];
 }
 
 /* Every slot still free in the bitmap, in free_slot; returns how many. */
-static __u32 mg_free_slots(const __u64 *taken, __u32 m, __u32 *free_slot)
+static __u32 mg_free_slots(const __u64 *vacant, __u32 m, __u32 *free_slot)
 {
 	__u32 k, nfree = 0;
 	__u64 x;
 
-	/* The bits from m on are set: no slot past the table shows free. */
+	/* No bit is set from m on: no slot past the table shows free. */
 	for (k = 0; k <= m >> 6; k++)
-		for (x = ~taken[k]; x; x &= x - 1)
+		for (x = vacant[k]; x; x &= x - 1)
 			free_slot[nfree++] = k * 64 + __builtin_ctzll(x);
 	return nfree;
 }
 
-/*
- * Moves the last free slot into the place of the one at index j, which was
- * just claimed, so that every scan covers only the slots still free.
- */
-static void mg_drop_free(struct mg_tail *tail, __u32 nb, __u32 *free_slot,
-			 __u32 j, __u32 nfree)
-{
-	__u32 i, last = nfree - 1, mask = (1U << MG_IDX_BITS) - 1;
-
-	free_slot[j] = free_slot[last];
-	for (i = 0; i < nb; i++) {
-		tail[i].dist[j] = (tail[i].dist[last] & ~mask) | j;
-		if (tail[i].target == last)
-			tail[i].target = j;
-	}
-}
-
 static void mg_finish(const struct mg_class *cls, __u32 ncls,
 		      const struct mg_fill *f, struct mg_tail *tail,
-		      __u32 *free_slot, __u32 *dist)
+		      __u32 *free_slot)
 {
-	__u32 m = f->m, nfree, nb = 0, i, j, p, d;
-	__u64 r = ~0ULL / m;
+	__u32 m = f->m, nfree, nb = 0, i, p, s;
+	bool one_rate;
 
-	nfree = mg_free_slots(f->taken, m, free_slot);
+	nfree = mg_free_slots(f->vacant, m, free_slot);
 	for (i = 0; i < ncls; i++) {
 		for (p = cls[i].first; p < cls[i].end; p++) {
 			struct mg_tail *b = &tail[nb];
-			__u32 inv;
 
 			if (!f->left[p])
 				continue;
@@ -409,36 +472,39 @@ static void mg_finish(const struct mg_class *cls, __u32 ncls,
 			b->rate = cls[i].rate;
 			b->left = f->left[p];
 			b->rank = f->rank[p];
-			b->dist = dist + (size_t)nb * nfree;
-			inv = mg_inverse(f->skip[p], m);
-			for (j = 0; j < nfree; j++) {
-				d = mg_distance(f->next[p], free_slot[j], inv,
-						m, r);
-				b->dist[j] = d << MG_IDX_BITS | j;
-			}
-			mg_aim(b, nfree);
+			b->from = f->next[p];
+			b->inv = mg_inverse(f->skip[p], m);
+			b->inv_q = ((__u64)b->inv << 32) / m;
+			mg_measure(b, free_slot, nfree, m);
+			mg_aim(b, free_slot, nfree, f->vacant, m);
 			nb++;
 		}
 	}
+	for (i = 1; i < nb && tail[i].rate == tail[0].rate; i++)
+		;
+	one_rate = i >= nb;
+	/* Until claimed, a free slot's entry holds its index in free_slot. */
+	for (i = 0; i < nfree; i++)
+		f->slot[free_slot[i]] = i;
 	/* Quotas add up to m: every free slot has a taker. */
-	while (nfree) {
-		struct mg_tail *b = &tail[0];
+	while (nb) {
+		struct mg_tail *b = mg_next_taker(tail, nb, one_rate);
 
-		for (i = 1; i < nb; i++)
-			if (mg_tail_before(&tail[i], b))
-				b = &tail[i];
-		j = b->target;
-		f->slot[free_slot[j]] = b->rank;
+		s = b->target;
+		f->vacant[s >> 6] &= ~(1ULL << (s & 63));
+		/* The last free slot takes its place, so measures stay short.
+		 */
+		i = f->slot[s];
+		free_slot[i] = free_slot[--nfree];
+		f->slot[free_slot[i]] = i;
+		f->slot[s] = b->rank;
 		if (!--b->left)
 			*b = tail[--nb];
 		/* Whoever was heading for it heads for the next free slot. */
 		for (i = 0; i < nb; i++)
-			if (tail[i].target == j)
-				tail[i].target = ~0U;
-		mg_drop_free(tail, nb, free_slot, j, nfree--);
-		for (i = 0; i < nb; i++)
-			if (tail[i].target == ~0U)
-				mg_aim(&tail[i], nfree);
+			if (tail[i].target == s)
+				mg_aim(&tail[i], free_slot, nfree, f->vacant,
+				       m);
 	}
 }
 
@@ -471,14 +537,20 @@ static void mg_quotas(const struct mg_ent *ent, size_t nact, __u32 m,
 }
 
 /*
- * Free slots when the fill switches from stepping to events, as a function
- * of m: a claim costs ~m / free looks while stepping, and in the tail a
- * distance per free slot and backend left, so the two meet near sqrt(m).
+ * Free slots when the fill switches from stepping to events. Stepping
+ * spends ~m / free looks per claim; the tail a distance per free slot and
+ * backend left, and about as many backends are left as a third of the
+ * free slots. Both are near m^(1/2) per claim at sqrt(m), which measured
+ * best: 256 at m = 65537, 809 at m = 655373.
  */
 static __u32 mg_tail_at(__u32 m)
 {
-	(void)m;
-	return 256;
+	__u32 t = 0, bit;
+
+	for (bit = 1U << 15; bit; bit >>= 1)
+		if ((t + bit) * (t + bit) <= m)
+			t += bit;
+	return t;
 }
 
 /* Bytes for n items of size sz, rounded up to keep 8-byte alignment. */
@@ -495,7 +567,7 @@ static size_t mg_sz(size_t n, size_t sz)
  */
 struct mg_work {
 	struct mg_ent *ent;
-	__u32 *quota, *first, *skip, *ids, *free_slot, *dist;
+	__u32 *quota, *first, *skip, *ids, *free_slot;
 	__u64 *key;
 	struct mg_fill fill;
 	struct mg_class *cls;
@@ -508,13 +580,12 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 {
 	size_t words = m / 64 + 1,
 	       ncls = n < MG_MAX_CLASSES ? n : MG_MAX_CLASSES;
-	size_t sz[16], i, k = 0, total = 0;
+	size_t sz[16], i, k = 0, total = 0, tail_at = mg_tail_at(m);
 	char *p;
 
 	w->cap = n + ncls * (MG_LANES - 1);
-	/* Each backend left in the tail still needs a slot: no more than free.
-	 */
-	w->ntail = n < mg_tail_at(m) ? n : mg_tail_at(m);
+	/* Each backend in the tail still needs a free slot. */
+	w->ntail = n < tail_at ? n : tail_at;
 	sz[k++] = mg_sz(n, sizeof(*w->ent));
 	sz[k++] = mg_sz(n, sizeof(*w->quota));
 	sz[k++] = mg_sz(n, sizeof(*w->first));
@@ -526,12 +597,11 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.left));
 	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.rank));
 	sz[k++] = mg_sz(w->cap, sizeof(*w->fill.cand));
-	sz[k++] = mg_sz(words, sizeof(*w->fill.taken));
+	sz[k++] = mg_sz(words, sizeof(*w->fill.vacant));
 	sz[k++] = mg_sz(m, sizeof(*w->fill.slot));
 	sz[k++] = mg_sz(ncls, sizeof(*w->cls));
 	sz[k++] = mg_sz(w->ntail, sizeof(*w->tail));
-	sz[k++] = mg_sz(mg_tail_at(m), sizeof(*w->free_slot)) +
-		  mg_sz(w->ntail * mg_tail_at(m), sizeof(*w->dist));
+	sz[k++] = mg_sz(tail_at, sizeof(*w->free_slot));
 	for (i = 0; i < k; i++)
 		total += sz[i];
 	p = w->mem = malloc(total);
@@ -549,12 +619,11 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 	w->fill.left = (void *)p, p += sz[k++];
 	w->fill.rank = (void *)p, p += sz[k++];
 	w->fill.cand = (void *)p, p += sz[k++];
-	w->fill.taken = (void *)p, p += sz[k++];
+	w->fill.vacant = (void *)p, p += sz[k++];
 	w->fill.slot = (void *)p, p += sz[k++];
 	w->cls = (void *)p, p += sz[k++];
 	w->tail = (void *)p, p += sz[k++];
 	w->free_slot = (void *)p;
-	w->dist = (void *)(p + mg_sz(mg_tail_at(m), sizeof(*w->free_slot)));
 	w->fill.m = m;
 	return 0;
 }
@@ -674,9 +743,9 @@ static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
 	struct mg_class *cls = w->cls;
 	__u32 left, tail_at = mg_tail_at(m);
 
-	memset(f->taken, 0, (m >> 6) * sizeof(*f->taken));
+	memset(f->vacant, 0xff, (m >> 6) * sizeof(*f->vacant));
 	/* Slot m is the dead members' look; none from there is free. */
-	f->taken[m >> 6] = ~0ULL << (m & 63);
+	f->vacant[m >> 6] = ~(~0ULL << (m & 63));
 	for (left = m; left > tail_at;) {
 		left -= mg_step(&cls[0], f);
 		cls[0].num += 2;
@@ -687,7 +756,7 @@ static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
 		mg_sift_down(cls, ncls, 0);
 	}
 	if (left)
-		mg_finish(cls, ncls, f, w->tail, w->free_slot, w->dist);
+		mg_finish(cls, ncls, f, w->tail, w->free_slot);
 }
 
 /*
