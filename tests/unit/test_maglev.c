@@ -538,6 +538,59 @@ static void test_fingerprint_changes(void **state)
 	free(b);
 }
 
+/*
+ * Tables pinned by fingerprint, as built by the first release of this
+ * builder: balancers of different versions compare fingerprints, and xlbd
+ * keeps flows across a restart by building the same tables, so a faster
+ * builder must still build exactly these. Equal, spread (1..1000) and
+ * mixed-family weights; the default and largest sizes; a size smaller
+ * than the backend count.
+ */
+static void test_golden_fingerprints(void **state)
+{
+	static const struct {
+		unsigned int n, mix;
+		__u32 m;
+		__u64 fp;
+	} cases[] = {
+		{1000, 0, M_DEF, 0x1fbf7f76fb86a661ULL},
+		{1000, 0, XLB_RING_SIZE_MAX, 0xc867102f549b53eeULL},
+		{1000, 1, M_DEF, 0xfd6d0dd4b4ed6172ULL},
+		{1000, 1, XLB_RING_SIZE_MAX, 0x0d89cf11b45f44e5ULL},
+		{300, 2, M_DEF, 0x71f5b1b1a9fd937bULL},
+		{300, 2, 4099, 0xa7ccd4edd995c928ULL},
+		{300, 2, 251, 0xdafbd1ad72008b43ULL},
+	};
+	struct xlb_maglev_backend *b = set_new(1000);
+	__u32 *t = table_new(XLB_RING_SIZE_MAX);
+	unsigned int c, i;
+	__u64 fp;
+
+	(void)state;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (i = 0; i < cases[c].n; i++) {
+			if (cases[c].mix == 0)
+				set_v4(&b[i], i, 1);
+			else if (cases[c].mix == 1)
+				set_v4(&b[i], i, (i * 7919) % 1000 + 1);
+			else if (i % 2)
+				set_v6(&b[i], i, cyclic_weight(i));
+			else
+				set_v4(&b[i], i, cyclic_weight(i));
+		}
+		assert_int_equal(
+			xlb_maglev_build(b, cases[c].n, cases[c].m, t, &fp), 0);
+		if (fp != cases[c].fp)
+			fail_msg("n %u mix %u m %u: fingerprint %016llx, "
+				 "want %016llx",
+				 cases[c].n, cases[c].mix, cases[c].m,
+				 (unsigned long long)fp,
+				 (unsigned long long)cases[c].fp);
+	}
+	free(t);
+	free(b);
+}
+
 /* The largest sizes: every slot valid, every share within one slot. */
 static void test_large(void **state)
 {
@@ -568,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_ids),
 		cmocka_unit_test(test_ipv6_and_mixed),
 		cmocka_unit_test(test_fingerprint_changes),
+		cmocka_unit_test(test_golden_fingerprints),
 		cmocka_unit_test(test_large),
 	};
 
