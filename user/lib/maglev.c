@@ -770,12 +770,14 @@ static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
 }
 
 /*
- * The fingerprint of a filled table. A backend outweighed to zero slots
- * must not count, or the fingerprint would depend on more than the
- * per-slot addresses; renumber the ranks of those that hold slots.
- * Reuses cand, key and slot, which the fill no longer needs.
+ * The table, and its fingerprint if asked for. A backend outweighed to
+ * zero slots must not count, or the fingerprint would depend on more than
+ * the per-slot addresses; then the ranks of those that hold slots are
+ * renumbered after the table is written. Otherwise one pass over the
+ * slots does both. Reuses cand and key, which the fill no longer needs.
  */
-static __u64 mg_table_fingerprint(struct mg_work *w, size_t nact, __u32 m)
+static void mg_output(struct mg_work *w, size_t nact, __u32 m, __u32 *table,
+		      __u64 *fingerprint)
 {
 	__u32 *map = w->fill.cand, nused = 0;
 	__u16 *slot = w->fill.slot;
@@ -787,10 +789,19 @@ static __u64 mg_table_fingerprint(struct mg_work *w, size_t nact, __u32 m)
 		map[i] = nused;
 		w->key[nused++] = w->ent[i].hash;
 	}
-	if (nused != nact)
-		for (i = 0; i < m; i++)
-			slot[i] = map[slot[i]];
-	return xlb_maglev_fingerprint(w->key, nused, slot, m);
+	if (nused == nact && fingerprint) {
+		*fingerprint = xlb_maglev_fingerprint(w->key, nused, slot, m,
+						      w->ids, table);
+		return;
+	}
+	for (i = 0; i < m; i++)
+		table[i] = w->ids[slot[i]];
+	if (!fingerprint)
+		return;
+	for (i = 0; i < m; i++)
+		slot[i] = map[slot[i]];
+	*fingerprint =
+		xlb_maglev_fingerprint(w->key, nused, slot, m, NULL, NULL);
 }
 
 int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
@@ -819,16 +830,14 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
 		for (i = 0; i < m; i++)
 			table[i] = XLB_BACKEND_NONE;
 		if (fingerprint)
-			*fingerprint = xlb_maglev_fingerprint(NULL, 0, NULL, m);
+			*fingerprint = xlb_maglev_fingerprint(NULL, 0, NULL, m,
+							      NULL, NULL);
 		goto out_free;
 	}
 	mg_seed(&w, b, nact, m);
 	ncls = mg_order(&w, nact);
 	mg_fill(&w, ncls, m);
-	for (i = 0; i < m; i++)
-		table[i] = w.ids[w.fill.slot[i]];
-	if (fingerprint)
-		*fingerprint = mg_table_fingerprint(&w, nact, m);
+	mg_output(&w, nact, m, table, fingerprint);
 out_free:
 	free(w.mem);
 	return err;

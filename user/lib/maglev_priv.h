@@ -26,9 +26,10 @@ static inline __u64 mg_mix(__u64 x)
  * The fingerprint of a table given as ranks into the list of backends that
  * hold slots, sorted by address; that list is hashed first, so the result
  * is a function of the per-slot addresses only. slot == NULL stands for m
- * empty slots.
+ * empty slots. If table is not NULL, also writes table[i] = ids[slot[i]].
  */
 __u64 xlb_maglev_fingerprint(const __u64 *addr_hash, __u32 nused,
-			     const __u16 *slot, __u32 m);
+			     const __u16 *slot, __u32 m, const __u32 *ids,
+			     __u32 *table);
 
 #endif /* XLB_MAGLEV_PRIV_H */
