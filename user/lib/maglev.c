@@ -68,9 +68,9 @@ struct mg_fill {
  * Backends of one stepping rate (their weight cut to MG_RATE_BITS
  * significant bits) step together, in address order. A class's k-th step
  * is at time (2k + 1) / (2 * rate): heavier backends step more often, and
- * the times depend on the backend's own weight only. Times are compared by
- * cross-multiplying; a backend looks at most m times (then it has seen
- * every slot), so numerators stay below 2^22 and products below 2^54.
+ * the times depend on the backend's own weight only. A backend looks at
+ * most m times (then it has seen every slot), so numerators stay below
+ * 2^22.
  */
 struct mg_class {
 	__u32 num; /* 2k + 1 for its next step */
@@ -78,6 +78,8 @@ struct mg_class {
 	__u32 first; /* its members: [first, end), a multiple of MG_LANES */
 	__u32 end;
 	__u32 live; /* members still short of quota; the rest are dead */
+	/* What a step adds to its time as mg_clock counts it. */
+	unsigned __int128 inc;
 };
 
 /*
@@ -90,8 +92,12 @@ struct mg_class {
  * 1.07x, one bit: 1.19x).
  */
 #define MG_RATE_BITS 4
-/* Rates 1..15, then 8..15 times 2^1..2^28: the most classes there can be. */
+/*
+ * Rates 1..15, then 8..15 times 2^1..2^28: the most classes there can be.
+ * A class's index fits in the low byte of its time (mg_clock).
+ */
 #define MG_MAX_CLASSES (15 + 8 * 28)
+_Static_assert(MG_MAX_CLASSES <= 256, "class index in 8 bits");
 /*
  * A class's members are padded with dead entries to a multiple of this, so
  * that the advance of a step is whole blocks the compiler can vectorise
@@ -151,32 +157,51 @@ static __u32 mg_rate(__u32 w)
 	return low > 0 ? w >> low << low : w;
 }
 
-/* True when class a steps before class b: earlier, or as early and faster. */
-static bool mg_before(const struct mg_class *a, const struct mg_class *b)
+/*
+ * The classes' step times as integers, for a heap that compares without
+ * multiplying (the cross-multiplied compare of two fractions, with its
+ * unpredictable branches, took as long as the looks with weights spread
+ * over 1..1000). A rate is an odd d <= 15 times 2^e, so every rate
+ * divides Q = 45045 * 2^emax (45045 = 9 * 5 * 7 * 11 * 13), and the time
+ * num / (2 * rate) in units of 1 / (2 * Q) is num * (Q / rate), exact.
+ * Below 2^21 * 2^16 * 2^31: the time shifted by 8 fits 128 bits, and the
+ * low byte takes the class index. Classes are indexed fastest first, so
+ * at equal times the faster steps first, as before.
+ */
+static void mg_clock(struct mg_class *cls, __u32 ncls, unsigned __int128 *heap)
 {
-	__u64 ta = (__u64)a->num * b->rate, tb = (__u64)b->num * a->rate;
+	__u32 i, e, emax = 0;
+	unsigned __int128 per;
 
-	return ta < tb || (ta == tb && a->rate > b->rate);
+	for (i = 0; i < ncls; i++) {
+		e = __builtin_ctz(cls[i].rate);
+		emax = e > emax ? e : emax;
+	}
+	for (i = 0; i < ncls; i++) {
+		e = __builtin_ctz(cls[i].rate);
+		per = (unsigned __int128)(45045 / (cls[i].rate >> e))
+		      << (emax - e);
+		cls[i].inc = per << 9;	/* num += 2 */
+		heap[i] = per << 8 | i; /* num = 1 */
+	}
+	/* All at their first step, fastest first: sorted, so a heap. */
 }
 
-static void mg_sift_down(struct mg_class *h, __u32 n, __u32 i)
+/* Restores the heap after its top's time grew or its top was replaced. */
+static void mg_sift_down(unsigned __int128 *h, __u32 n)
 {
-	struct mg_class tmp;
-	__u32 c;
+	unsigned __int128 top = h[0];
+	__u32 i = 0, c;
 
-	for (;;) {
-		c = 2 * i + 1;
-		if (c >= n)
-			return;
-		if (c + 1 < n && mg_before(&h[c + 1], &h[c]))
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && h[c + 1] < h[c])
 			c++;
-		if (!mg_before(&h[c], &h[i]))
-			return;
-		tmp = h[i];
+		if (h[c] >= top)
+			break;
 		h[i] = h[c];
-		h[c] = tmp;
 		i = c;
 	}
+	h[i] = top;
 }
 
 /*
@@ -568,10 +593,10 @@ static __u32 mg_tail_at(__u32 m)
 	return t;
 }
 
-/* Bytes for n items of size sz, rounded up to keep 8-byte alignment. */
+/* Bytes for n items of size sz, rounded up to keep 16-byte alignment. */
 static size_t mg_sz(size_t n, size_t sz)
 {
-	return (n * sz + 7) & ~(size_t)7;
+	return (n * sz + 15) & ~(size_t)15;
 }
 
 /*
@@ -586,6 +611,7 @@ struct mg_work {
 	__u64 *key;
 	struct mg_fill fill;
 	struct mg_class *cls;
+	unsigned __int128 *heap; /* class step times, see mg_clock */
 	struct mg_tail *tail;
 	struct mg_pool pool;
 	char *mem;
@@ -617,6 +643,7 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 		 mg_sz(words, sizeof(*w->fill.vacant))},
 		{(void **)&w->fill.slot, mg_sz(m, sizeof(*w->fill.slot))},
 		{(void **)&w->cls, mg_sz(ncls, sizeof(*w->cls))},
+		{(void **)&w->heap, mg_sz(ncls, sizeof(*w->heap))},
 		{(void **)&w->tail, mg_sz(ntail, sizeof(*w->tail))},
 		{(void **)&w->pool.free_slot,
 		 mg_sz(tail_at, sizeof(*w->pool.free_slot))},
@@ -742,7 +769,6 @@ static __u32 mg_order(struct mg_work *w, size_t nact)
 		mg_kill(f, np);
 	if (ncls)
 		cls[ncls - 1].end = np;
-	/* All at their first step, fastest first: already a heap. */
 	return ncls;
 }
 
@@ -750,20 +776,25 @@ static __u32 mg_order(struct mg_work *w, size_t nact)
 static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
 {
 	const struct mg_fill *f = &w->fill;
-	struct mg_class *cls = w->cls;
-	__u32 left, tail_at = mg_tail_at(m);
+	struct mg_class *cls = w->cls, *c;
+	unsigned __int128 *heap = w->heap;
+	__u32 left, nh = ncls, tail_at = mg_tail_at(m);
 
 	memset(f->vacant, 0xff, (m >> 6) * sizeof(*f->vacant));
 	/* Slot m is the dead members' look; none from there is free. */
 	f->vacant[m >> 6] = ~(~0ULL << (m & 63));
+	mg_clock(cls, ncls, heap);
 	for (left = m; left > tail_at;) {
-		left -= mg_step(&cls[0], f);
-		cls[0].num += 2;
-		if (!cls[0].live)
-			cls[0] = cls[--ncls];
-		else
-			mg_compact(&cls[0], f);
-		mg_sift_down(cls, ncls, 0);
+		c = &cls[heap[0] & 0xff];
+		left -= mg_step(c, f);
+		c->num += 2;
+		if (c->live) {
+			heap[0] += c->inc;
+			mg_compact(c, f);
+		} else {
+			heap[0] = heap[--nh];
+		}
+		mg_sift_down(heap, nh);
 	}
 	if (left)
 		mg_finish(cls, ncls, f, w->tail, &w->pool);
