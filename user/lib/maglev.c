@@ -80,7 +80,7 @@ struct mg_fill {
 struct mg_class {
 	__u32 num; /* 2k + 1 for its next step */
 	__u32 rate;
-	__u32 first; /* its members: [first, end), a multiple of MG_LANES */
+	__u32 first; /* its members: [first, end) */
 	__u32 end;
 	__u32 live; /* members still short of quota; the rest are dead */
 	/* What a step adds to its time as mg_clock counts it. */
@@ -104,9 +104,9 @@ struct mg_class {
 #define MG_MAX_CLASSES (15 + 8 * 28)
 _Static_assert(MG_MAX_CLASSES <= 256, "class index in 8 bits");
 /*
- * A class's members are padded with dead entries to a multiple of this, so
- * that the advance of a step is whole blocks the compiler can vectorise
- * even at -O2, which does not vectorise loops that need a scalar tail.
+ * The advance of a step goes in blocks of this many members, which -O2
+ * vectorises (it does not vectorise a loop that would need a scalar
+ * remainder), then one by one for the rest.
  */
 #define MG_LANES 8
 
@@ -211,16 +211,19 @@ static void mg_sift_down(unsigned __int128 *h, __u32 n)
 
 /*
  * Every member's next look: next + skip, less m unless that wraps, with no
- * branch or compare. len is whole lanes already; saying so, and that the
- * arrays do not overlap, lets -O2 vectorise the loop.
+ * branch or compare. Saying that the first loop runs whole lanes, and that
+ * the arrays do not overlap, lets -O2 vectorise it.
  */
 static void mg_advance(__u32 *restrict next, const __u32 *restrict skip,
 		       __u32 len, __u32 m)
 {
-	__u32 p, s;
+	__u32 p, s, whole = len & ~(MG_LANES - 1);
 
-	len &= ~(MG_LANES - 1);
-	for (p = 0; p < len; p++) {
+	for (p = 0; p < whole; p++) {
+		s = next[p] + skip[p] - m;
+		next[p] = s + (m & -(s >> 31));
+	}
+	for (; p < len; p++) {
 		s = next[p] + skip[p] - m;
 		next[p] = s + (m & -(s >> 31));
 	}
@@ -248,7 +251,7 @@ static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
 	__u8 *restrict vacant = f->vacant;
 	__u32 len = c->end - c->first, m = f->m, n = 0, claimed = 0, p, i, s;
 
-	for (p = 0; p < len; p += 4) {
+	for (p = 0; p + 4 <= len; p += 4) {
 		__u32 s0 = next[p], s1 = next[p + 1], s2 = next[p + 2],
 		      s3 = next[p + 3];
 
@@ -260,6 +263,10 @@ static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
 		n += vacant[s2];
 		cand[n] = p + 3;
 		n += vacant[s3];
+	}
+	for (; p < len; p++) {
+		cand[n] = p;
+		n += vacant[next[p]];
 	}
 	for (i = 0; i < n; i++) {
 		p = cand[i];
@@ -278,14 +285,6 @@ static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
 	return claimed;
 }
 
-/* A dead member that is neither looking nor moving. */
-static void mg_kill(const struct mg_fill *f, __u32 p)
-{
-	f->next[p] = f->skip[p] = f->m;
-	f->left[p] = 0;
-	f->rank[p] = 0;
-}
-
 /*
  * Drops a class's dead members once they are a sixteenth of it, keeping
  * the others' order. Dropping each as it finishes cost a copy of the
@@ -295,10 +294,9 @@ static void mg_kill(const struct mg_fill *f, __u32 p)
  */
 static void mg_compact(struct mg_class *c, const struct mg_fill *f)
 {
-	__u32 p, keep = c->first, len = c->end - c->first,
-		 need = (c->live + MG_LANES - 1) & ~(MG_LANES - 1);
+	__u32 p, keep = c->first, len = c->end - c->first, dead = len - c->live;
 
-	if (len - need < MG_LANES || len - need < len / 16)
+	if (!dead || dead < len / 16)
 		return;
 	for (p = c->first; p < c->end; p++) {
 		if (!f->left[p])
@@ -309,9 +307,7 @@ static void mg_compact(struct mg_class *c, const struct mg_fill *f)
 		f->rank[keep] = f->rank[p];
 		keep++;
 	}
-	c->end = c->first + need;
-	for (; keep < c->end; keep++)
-		mg_kill(f, keep);
+	c->end = keep;
 }
 
 /*
@@ -608,7 +604,7 @@ static size_t mg_sz(size_t n, size_t sz)
  * The working memory of one build, in one allocation: the fill touches
  * nothing else. Arrays of n are indexed by the caller's order (ent before
  * sorting) or by rank (quota, first, skip, ids, key); the fill's arrays
- * of cap entries by step order, padded per class.
+ * of n by step order.
  */
 struct mg_work {
 	struct mg_ent *ent;
@@ -627,8 +623,7 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 	/* Each backend in the tail still needs a free slot: ntail. */
 	size_t pad = (m / 8 + 1) * 8, tail_at = mg_tail_at(m),
 	       ncls = n < MG_MAX_CLASSES ? n : MG_MAX_CLASSES,
-	       ntail = n < tail_at ? n : tail_at,
-	       cap = n + ncls * (MG_LANES - 1);
+	       ntail = n < tail_at ? n : tail_at;
 	const struct {
 		void **at;
 		size_t sz;
@@ -639,11 +634,11 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 		{(void **)&w->skip, mg_sz(n, sizeof(*w->skip))},
 		{(void **)&w->ids, mg_sz(n, sizeof(*w->ids))},
 		{(void **)&w->key, mg_sz(n, sizeof(*w->key))},
-		{(void **)&w->fill.next, mg_sz(cap, sizeof(*w->fill.next))},
-		{(void **)&w->fill.skip, mg_sz(cap, sizeof(*w->fill.skip))},
-		{(void **)&w->fill.left, mg_sz(cap, sizeof(*w->fill.left))},
-		{(void **)&w->fill.rank, mg_sz(cap, sizeof(*w->fill.rank))},
-		{(void **)&w->fill.cand, mg_sz(cap, sizeof(*w->fill.cand))},
+		{(void **)&w->fill.next, mg_sz(n, sizeof(*w->fill.next))},
+		{(void **)&w->fill.skip, mg_sz(n, sizeof(*w->fill.skip))},
+		{(void **)&w->fill.left, mg_sz(n, sizeof(*w->fill.left))},
+		{(void **)&w->fill.rank, mg_sz(n, sizeof(*w->fill.rank))},
+		{(void **)&w->fill.cand, mg_sz(n, sizeof(*w->fill.cand))},
 		{(void **)&w->fill.vacant, mg_sz(pad, sizeof(*w->fill.vacant))},
 		{(void **)&w->fill.slot, mg_sz(m, sizeof(*w->fill.slot))},
 		{(void **)&w->cls, mg_sz(ncls, sizeof(*w->cls))},
@@ -751,9 +746,6 @@ static __u32 mg_order(struct mg_work *w, size_t nact)
 		if (!w->quota[rank])
 			continue;
 		if (!ncls || cls[ncls - 1].rate != rate) {
-			/* Pad the previous class to whole lanes. */
-			for (; np % MG_LANES; np++)
-				mg_kill(f, np);
 			if (ncls)
 				cls[ncls - 1].end = np;
 			cls[ncls].num = 1;
@@ -769,8 +761,6 @@ static __u32 mg_order(struct mg_work *w, size_t nact)
 		np++;
 		cls[ncls - 1].live++;
 	}
-	for (; np % MG_LANES; np++)
-		mg_kill(f, np);
 	if (ncls)
 		cls[ncls - 1].end = np;
 	return ncls;
