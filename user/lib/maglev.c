@@ -52,11 +52,14 @@ struct mg_ent {
  * entry until its class is compacted (see mg_compact): it looks at slot m,
  * which is always taken, with skip m, which keeps it there.
  *
- * vacant[] has a byte per slot rather than a bit: a look is then a load
- * and an add, where a bit took a shift, a variable shift (which wants its
- * count in cl, so a move too) and a mask; 20% fewer instructions for the
- * whole build, and faster at both sizes although the map (640 KB at
- * m = 655373) no longer fits L1.
+ * Which slots are free is a byte per slot (vacant), or a bit (bits) when
+ * the table is large and its classes small. With a byte a look is a load
+ * and an add, where a bit takes a shift, a variable shift (which wants its
+ * count in cl, so a move too) and a mask: 15-30% fewer instructions for
+ * the whole build. But the bytes outgrow L1 (64 KB at m = 65537) and at
+ * m = 655373 L2 too (640 KB, beside the 1.3 MB slot array), and a step of
+ * a few members cannot overlap the misses: there, with 10 backends the
+ * bytes were 15% slower, with 1000 of equal weight as fast or faster.
  */
 struct mg_fill {
 	__u32 *next; /* slot its next look is at */
@@ -65,6 +68,8 @@ struct mg_fill {
 	__u32 *rank;  /* position in address order: what a slot records */
 	__u32 *cand;  /* a step's members that saw a free slot */
 	__u8 *vacant; /* 1 while the slot is free; 0 from m on */
+	__u64 *bits;  /* or a bit per slot, likewise */
+	bool bytes;   /* which of the two is in use */
 	__u16 *slot;  /* the rank that claimed each slot */
 	__u32 m;
 };
@@ -109,6 +114,9 @@ _Static_assert(MG_MAX_CLASSES <= 256, "class index in 8 bits");
  * remainder), then one by one for the rest.
  */
 #define MG_LANES 8
+/* The byte map up to this size, and beyond it for classes this large. */
+#define MG_BYTES_UPTO (1U << 17)
+#define MG_BYTES_FROM 64
 
 bool xlb_is_prime(__u32 n)
 {
@@ -239,17 +247,26 @@ static void mg_advance(__u32 *restrict next, const __u32 *restrict skip,
  * order, re-checking the slot since an earlier member of the same step may
  * have just taken it. That is the same outcome as one member at a time.
  * Late in the fill most looks find the slot taken: the first pass is then
- * nearly all the work, a load of next[] and one of vacant[] per member.
+ * nearly all the work, a load of next[] and one of the map per member.
  */
-static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
+static inline bool mg_is_vacant(const struct mg_fill *f, __u32 s)
 {
-	__u32 *restrict next = f->next + c->first;
-	__u32 *restrict skip = f->skip + c->first;
-	__u32 *restrict left = f->left + c->first;
-	const __u32 *restrict rank = f->rank + c->first;
-	__u32 *restrict cand = f->cand;
-	__u8 *restrict vacant = f->vacant;
-	__u32 len = c->end - c->first, m = f->m, n = 0, claimed = 0, p, i, s;
+	return f->bytes ? f->vacant[s] : (f->bits[s >> 6] >> (s & 63)) & 1;
+}
+
+static inline void mg_take(const struct mg_fill *f, __u32 s)
+{
+	if (f->bytes)
+		f->vacant[s] = 0;
+	else
+		f->bits[s >> 6] &= ~(1ULL << (s & 63));
+}
+
+/* The first pass of a step on the byte map: members that saw a free slot. */
+static __u32 mg_look_bytes(const __u32 *restrict next, __u32 len,
+			   const __u8 *restrict vacant, __u32 *restrict cand)
+{
+	__u32 p, n = 0;
 
 	for (p = 0; p + 4 <= len; p += 4) {
 		__u32 s0 = next[p], s1 = next[p + 1], s2 = next[p + 2],
@@ -268,12 +285,41 @@ static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
 		cand[n] = p;
 		n += vacant[next[p]];
 	}
-	for (i = 0; i < n; i++) {
-		p = cand[i];
+	return n;
+}
+
+/* The same on the bitmap. */
+static __u32 mg_look_bits(const __u32 *restrict next, __u32 len,
+			  const __u64 *restrict bits, __u32 *restrict cand)
+{
+	__u32 p, n = 0, s;
+
+	for (p = 0; p < len; p++) {
 		s = next[p];
-		if (!vacant[s])
+		cand[n] = p;
+		n += (bits[s >> 6] >> (s & 63)) & 1;
+	}
+	return n;
+}
+
+static __u32 mg_step(struct mg_class *c, const struct mg_fill *f)
+{
+	__u32 *restrict next = f->next + c->first;
+	__u32 *restrict skip = f->skip + c->first;
+	__u32 *restrict left = f->left + c->first;
+	const __u32 *restrict rank = f->rank + c->first;
+	__u32 len = c->end - c->first, m = f->m, n, claimed = 0, p, i, s;
+
+	if (f->bytes)
+		n = mg_look_bytes(next, len, f->vacant, f->cand);
+	else
+		n = mg_look_bits(next, len, f->bits, f->cand);
+	for (i = 0; i < n; i++) {
+		p = f->cand[i];
+		s = next[p];
+		if (!mg_is_vacant(f, s))
 			continue;
-		vacant[s] = 0;
+		mg_take(f, s);
 		f->slot[s] = rank[p];
 		claimed++;
 		if (!--left[p]) {
@@ -351,8 +397,8 @@ _Static_assert(XLB_RING_SIZE_MAX <= (1U << 20),
 struct mg_pool {
 	__u32 *free_slot; /* in no order; a free slot's table entry holds */
 	__u32 nfree;	  /* its index here until it is claimed */
-	const __u8 *vacant;
-	__u64 *dist; /* scratch: a distance per free slot */
+	const struct mg_fill *fill; /* whose map says which are free */
+	__u64 *dist;		    /* scratch: a distance per free slot */
 	__u32 m;
 };
 
@@ -435,7 +481,7 @@ static void mg_aim(struct mg_tail *b, const struct mg_pool *pl)
 		if (b->used == b->nnear)
 			mg_measure(b, pl);
 		d = b->near[b->used];
-		if (pl->vacant[d & ((1U << 20) - 1)])
+		if (mg_is_vacant(pl->fill, d & ((1U << 20) - 1)))
 			break;
 		b->used++;
 	}
@@ -480,21 +526,24 @@ static struct mg_tail *mg_next_taker(struct mg_tail *tail, __u32 nb, __u32 s,
 }
 
 /*
- * Every slot still free, in free_slot; returns how many. Eight bytes of
- * the map at a time, since nearly all are taken by now.
+ * Every slot still free, in free_slot; returns how many. A word of the
+ * map at a time, since nearly all are taken by now; the maps show nothing
+ * free from m on.
  */
-static __u32 mg_free_slots(const __u8 *vacant, __u32 m, __u32 *free_slot)
+static __u32 mg_free_slots(const struct mg_fill *f, __u32 *free_slot)
 {
-	__u32 k, j, nfree = 0;
+	__u32 k, j, nfree = 0, m = f->m;
 	__u64 x;
 
-	/* The map is zero from m to a multiple of 8: nothing past m shows. */
-	for (k = 0; k < m; k += 8) {
-		memcpy(&x, vacant + k, sizeof(x));
+	for (k = 0; k < m; k += f->bytes ? 8 : 64) {
+		if (f->bytes)
+			memcpy(&x, f->vacant + k, sizeof(x));
+		else
+			x = f->bits[k >> 6];
 		if (!x)
 			continue;
-		for (j = k; j < k + 8; j++)
-			if (vacant[j])
+		for (j = k; j < k + (f->bytes ? 8 : 64); j++)
+			if (mg_is_vacant(f, j))
 				free_slot[nfree++] = j;
 	}
 	return nfree;
@@ -508,8 +557,8 @@ static void mg_finish(const struct mg_class *cls, __u32 ncls,
 	struct mg_tail *b;
 	bool one_rate;
 
-	pl->nfree = mg_free_slots(f->vacant, m, pl->free_slot);
-	pl->vacant = f->vacant;
+	pl->nfree = mg_free_slots(f, pl->free_slot);
+	pl->fill = f;
 	pl->m = m;
 	for (i = 0; i < ncls; i++) {
 		for (p = cls[i].first; p < cls[i].end; p++) {
@@ -538,7 +587,7 @@ static void mg_finish(const struct mg_class *cls, __u32 ncls,
 	for (b = mg_next_taker(tail, nb, m, pl, one_rate); b;
 	     b = mg_next_taker(tail, nb, s, pl, one_rate)) {
 		s = b->target;
-		f->vacant[s] = 0;
+		mg_take(f, s);
 		/* The last free slot takes its place: measures stay short. */
 		i = f->slot[s];
 		pl->free_slot[i] = pl->free_slot[--pl->nfree];
@@ -640,6 +689,8 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 		{(void **)&w->fill.rank, mg_sz(n, sizeof(*w->fill.rank))},
 		{(void **)&w->fill.cand, mg_sz(n, sizeof(*w->fill.cand))},
 		{(void **)&w->fill.vacant, mg_sz(pad, sizeof(*w->fill.vacant))},
+		{(void **)&w->fill.bits,
+		 mg_sz(pad / 64 + 1, sizeof(*w->fill.bits))},
 		{(void **)&w->fill.slot, mg_sz(m, sizeof(*w->fill.slot))},
 		{(void **)&w->cls, mg_sz(ncls, sizeof(*w->cls))},
 		{(void **)&w->heap, mg_sz(ncls, sizeof(*w->heap))},
@@ -772,11 +823,19 @@ static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
 	const struct mg_fill *f = &w->fill;
 	struct mg_class *cls = w->cls, *c;
 	unsigned __int128 *heap = w->heap;
-	__u32 left, nh = ncls, tail_at = mg_tail_at(m);
+	__u32 i, left, nh = ncls, live = 0, tail_at = mg_tail_at(m);
 
-	memset(f->vacant, 1, m);
+	for (i = 0; i < ncls; i++)
+		live += cls[i].live;
+	w->fill.bytes = m <= MG_BYTES_UPTO || live >= MG_BYTES_FROM * ncls;
 	/* Slot m is the dead members' look; none from there is free. */
-	memset(f->vacant + m, 0, 8 - m % 8);
+	if (f->bytes) {
+		memset(f->vacant, 1, m);
+		memset(f->vacant + m, 0, 8 - m % 8);
+	} else {
+		memset(f->bits, 0xff, (m >> 6) * sizeof(*f->bits));
+		f->bits[m >> 6] = (1ULL << (m & 63)) - 1;
+	}
 	mg_clock(cls, ncls, heap);
 	for (left = m; left > tail_at;) {
 		c = &cls[heap[0] & 0xff];
