@@ -131,6 +131,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
 
+$(BUILD)/obj/tests/unit/test_agent%.o: CFLAGS += -Iuser/agent
+
 $(BUILD)/tests/unit/test_agent%: $(BUILD)/obj/tests/unit/test_agent%.o \
 		$(AGENT_TEST_OBJS) $(LIB)
 	$(call msg,LD,$@)
