@@ -129,6 +129,28 @@ static void load_is_weighted_sum(void **state)
 	assert_int_equal(agent_weight_pct(agent_load(m, &io_heavy)), 79);
 }
 
+/* The README's example: exactly at the threshold is drain, whatever the
+ * rounding of the sum. */
+static void drain_at_threshold(void **state)
+{
+	struct agent_profile cpu_heavy = {"cpu-heavy",
+					  {[AGENT_M_CPU] = 0.7,
+					   [AGENT_M_CONNS] = 0.2,
+					   [AGENT_M_MEM] = 0.1}};
+	double m[AGENT_M_NUM] = {
+		[AGENT_M_CPU] = 1, [AGENT_M_MEM] = 0.5, [AGENT_M_CONNS] = 1};
+	char buf[32];
+
+	(void)state;
+	agent_reply(agent_load(m, &cpu_heavy), 0.95, AGENT_WORD_NONE, buf,
+		    sizeof(buf));
+	assert_string_equal(buf, "5% drain\n");
+	m[AGENT_M_MEM] = 0.4;
+	agent_reply(agent_load(m, &cpu_heavy), 0.95, AGENT_WORD_NONE, buf,
+		    sizeof(buf));
+	assert_string_equal(buf, "6% ready\n");
+}
+
 static void reply_lines(void **state)
 {
 	char buf[32];
@@ -236,6 +258,7 @@ int main(void)
 		cmocka_unit_test(norm_clamps),
 		cmocka_unit_test(weight_pct_rounds_and_clamps),
 		cmocka_unit_test(load_is_weighted_sum),
+		cmocka_unit_test(drain_at_threshold),
 		cmocka_unit_test(reply_lines),
 		cmocka_unit_test(answer_per_service),
 	};

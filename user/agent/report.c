@@ -95,7 +95,9 @@ int agent_reply(double h, double drain_above, enum agent_word word, char *buf,
 	const char *w = words[word];
 	int n;
 
-	if (word == AGENT_WORD_NONE && h >= drain_above)
+	/* H is a sum of products: 0.7 + 0.2 + 0.05 may fall a hair short
+	 * of the 0.95 an operator computed by hand. */
+	if (word == AGENT_WORD_NONE && h >= drain_above - 1e-9)
 		w = "drain";
 	n = snprintf(buf, len, "%d%% %s\n", agent_weight_pct(h), w);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
