@@ -218,19 +218,19 @@ static void usage_and_bad_config(void **state)
 {
 	struct rig *g = *state;
 
-	start(g, NULL);
+	start(g, (char *)NULL);
 	assert_int_equal(exit_status(g), 2);
 	assert_true(log_has(g, "Usage"));
 
 	write_file(g->cfg, "{\"services\": [{\"service\": "
 			   "\"198.19.0.1:80/tcp\", \"profile\": \"nope\"}]}");
-	start(g, "--config", g->cfg, NULL);
+	start(g, "--config", g->cfg, (char *)NULL);
 	assert_int_equal(exit_status(g), 2);
 	assert_true(log_has(g, "services[0].profile: no profile named"));
 
-	start(g, "--config", "/nonexistent.json", NULL);
+	start(g, "--config", "/nonexistent.json", (char *)NULL);
 	assert_int_equal(exit_status(g), 2);
-	start(g, "--agent-port", "0", NULL);
+	start(g, "--agent-port", "0", (char *)NULL);
 	assert_int_equal(exit_status(g), 2);
 }
 
@@ -242,7 +242,7 @@ static void serve_reload_stop(void **state)
 	snprintf(port, sizeof(port), "%u", g->port);
 	write_file(g->hook, "30\n");
 	write_cfg(g, "198.19.0.1:80/tcp");
-	start(g, "--config", g->cfg, "--agent-port", port, NULL);
+	start(g, "--config", g->cfg, "--agent-port", port, (char *)NULL);
 	wait_reply(g, "198.19.0.1:80/tcp\n", "70% ready\n");
 	assert_true(log_has(g, "1 services"));
 

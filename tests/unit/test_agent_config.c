@@ -211,6 +211,14 @@ static void bad_documents(void **state)
 		 " \"hook\": {\"file\": \"x\", \"interval_ms\": 5}}]}",
 		 "services[0].hook.interval_ms: 5 out of range"},
 		{"{\"sample_ms\": 500, \"sample_ms\": 600}", "duplicate"},
+		{"{\"cgroup\": \"relative/dir\"}",
+		 "cgroup: 'relative/dir' is not an absolute path"},
+		{"{\"cgroup\": \"/nonexistent\"}",
+		 "cgroup: '/nonexistent' has no readable cpu.stat"},
+		{"{\"cgroup\": 5}", "cgroup: expected a cgroup's directory"},
+		{"{\"services\": [{\"service\": \"198.19.0.1:80/tcp\","
+		 " \"cgroup\": \"/nonexistent\"}]}",
+		 "services[0].cgroup: '/nonexistent' has no readable"},
 	};
 	struct xlb_err err;
 	struct agent_cfg *c;
@@ -259,6 +267,71 @@ static void example_loads(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/agent.json: No such"));
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The host's cgroup and a service's replace the host's CPU and memory
+ * for whoever names them; one that cannot be read leaves the host's. */
+static void cgroups_replace_host_figures(void **state)
+{
+	char a[] = "/tmp/xlb-cga-XXXXXX", b[] = "/tmp/xlb-cgb-XXXXXX";
+	char doc[512], path[64];
+	struct agent_host host = {.cpu_pct = 10, .has_psi = true};
+	struct agent_cg cg[2] = {
+		{.ok = true, .cpu_pct = 50, .has_psi = true, .mem_psi_pct = 5},
+		{.ok = true, .cpu_pct = 90},
+	};
+	struct agent_view v = {.host = &host, .cgroups = cg};
+	struct agent_cfg *c;
+	double m[AGENT_M_NUM];
+
+	(void)state;
+	assert_non_null(mkdtemp(a));
+	assert_non_null(mkdtemp(b));
+	put(a, "cpu.stat", "usage_usec 1\n");
+	put(b, "cpuacct.usage", "1\n");
+	snprintf(doc, sizeof(doc),
+		 "{\"cgroup\": \"%s\", \"services\": ["
+		 "{\"service\": \"198.19.0.1:80/tcp\", \"cgroup\": \"%s\"},"
+		 "{\"service\": \"198.19.0.1:81/tcp\"}]}",
+		 a, b);
+	c = cfg_of(doc);
+	assert_int_equal(c->n_cgroups, 2);
+	assert_int_equal(c->host_cgroup, 0);
+	assert_string_equal(c->cgroups[0], a);
+	assert_int_equal(c->services[0].cgroup, 1);
+	assert_int_equal(c->services[1].cgroup, -1);
+	v.cfg = c;
+
+	agent_metrics_of(&v, NULL, m); /* the host: cgroup a */
+	assert_float_equal(m[AGENT_M_CPU], 0.5, 1e-9);
+	assert_float_equal(m[AGENT_M_MEM], 0.2, 1e-9);
+	agent_metrics_of(&v, &c->services[0], m); /* its own, b: no PSI */
+	assert_float_equal(m[AGENT_M_CPU], 0.9, 1e-9);
+	assert_float_equal(m[AGENT_M_MEM], 0, 1e-9);
+	agent_metrics_of(&v, &c->services[1], m); /* the host's, a */
+	assert_float_equal(m[AGENT_M_CPU], 0.5, 1e-9);
+	cg[0].ok = false;
+	agent_metrics_of(&v, &c->services[1], m); /* the machine's */
+	assert_float_equal(m[AGENT_M_CPU], 0.1, 1e-9);
+	agent_cfg_free(c);
+	snprintf(path, sizeof(path), "%s/cpu.stat", a);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cpuacct.usage", b);
+	unlink(path);
+	rmdir(a);
+	rmdir(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +341,7 @@ int main(void)
 		cmocka_unit_test(bad_documents),
 		cmocka_unit_test(hook_of_service_or_host),
 		cmocka_unit_test(example_loads),
+		cmocka_unit_test(cgroups_replace_host_figures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

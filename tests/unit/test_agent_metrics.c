@@ -3,14 +3,23 @@
  * Unit tests of the agent's host metrics (user/agent/metrics.c) and of
  * its hooks' output (hook.c): /proc/stat parsing and the CPU delta math,
  * PSI and meminfo, the first number and state word of a hook's output,
- * and one real sample of this machine that must be in range.
+ * one real sample of this machine that must be in range, and cgroups:
+ * their files' parsers, a made-up cgroup directory sampled at made-up
+ * times, and (as root, with cgroup v2) a real cgroup with a busy child.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "agent.h"
@@ -154,6 +163,172 @@ static void real_sample(void **state)
 			    s.host.mem_used_pct <= 100);
 }
 
+static void cgroup_parsers(void **state)
+{
+	uint64_t ns = 0;
+	unsigned n = 0;
+	double cpus = -1;
+
+	(void)state;
+	assert_int_equal(agent_parse_cg_usage("cpu.stat",
+					      "usage_usec 1500\n"
+					      "user_usec 1000\n",
+					      &ns),
+			 0);
+	assert_int_equal(ns, 1500000);
+	assert_int_equal(agent_parse_cg_usage("cpu.stat",
+					      "nr_periods 0\nusage_usec 7\n",
+					      &ns),
+			 0);
+	assert_int_equal(ns, 7000);
+	assert_int_equal(agent_parse_cg_usage("cpu.stat", "user_usec 1\n", &ns),
+			 -EINVAL);
+	assert_int_equal(
+		agent_parse_cg_usage("cpuacct.usage", "123456789\n", &ns), 0);
+	assert_int_equal(ns, 123456789);
+
+	assert_int_equal(agent_parse_cpuset("0-3,8\n", &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(agent_parse_cpuset("1", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(agent_parse_cpuset("3-1", &n), -EINVAL);
+	assert_int_equal(agent_parse_cpuset("\n", &n), -EINVAL);
+	assert_int_equal(agent_parse_cpuset("0-1;2", &n), -EINVAL);
+
+	assert_int_equal(agent_parse_cpu_max("max 100000\n", &cpus), 0);
+	assert_true(cpus == 0);
+	assert_int_equal(agent_parse_cpu_max("50000 100000\n", &cpus), 0);
+	assert_true(cpus == 0.5);
+	assert_int_equal(agent_parse_cpu_max("50000 0\n", &cpus), -EINVAL);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A directory that looks like a cgroup v2 limited to one CPU. */
+static void cgroup_fake_dir(void **state)
+{
+	char dir[] = "/tmp/xlb-cg-XXXXXX", path[64];
+	struct agent_cg g = {0};
+	struct xlb_err err = {{0}};
+	const uint64_t s = 1000000000ULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(agent_cgroup_check(dir, &err), -ENOENT);
+	assert_int_equal(agent_sample_cgroup(dir, &g, 1 * s), -ENOENT);
+	assert_false(g.ok);
+	put(dir, "cpu.stat", "usage_usec 1000000\n");
+	put(dir, "cpu.max", "100000 100000\n");
+	put(dir, "memory.pressure",
+	    "some avg10=3.50 avg60=0 avg300=0 "
+	    "total=1\nfull avg10=0 avg60=0 avg300=0 "
+	    "total=0\n");
+	assert_int_equal(agent_cgroup_check(dir, &err), 0);
+	assert_int_equal(agent_sample_cgroup(dir, &g, 10 * s), 0);
+	assert_true(g.ok && g.has_psi && g.mem_psi_pct == 3.5);
+	/* 0.25 s of CPU in 1 s of one CPU. */
+	put(dir, "cpu.stat", "usage_usec 1250000\n");
+	assert_int_equal(agent_sample_cgroup(dir, &g, 11 * s), 0);
+	assert_float_equal(g.cpu_pct, 25, 1e-9);
+	/* Its whole CPU, and more than it (rounding): 100. */
+	put(dir, "cpu.stat", "usage_usec 2300000\n");
+	assert_int_equal(agent_sample_cgroup(dir, &g, 12 * s), 0);
+	assert_float_equal(g.cpu_pct, 100, 1e-9);
+	assert_int_equal(agent_cgroup_check("relative/x", &err), -EINVAL);
+	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cpu.max", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory.pressure", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Where cgroup v2 is mounted, or NULL. */
+static const char *cgroup2_root(void)
+{
+	static char root[256];
+	char dev[64], type[32];
+	FILE *f = fopen("/proc/mounts", "r");
+	bool found = false;
+
+	while (f && !found &&
+	       fscanf(f, "%63s %255s %31s %*[^\n]", dev, root, type) == 3)
+		found = !strcmp(type, "cgroup2");
+	if (f)
+		fclose(f);
+	return found ? root : NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A real cgroup with a child spinning in it uses CPU; its idle sibling
+ * does not. */
+static void cgroup_real(void **state)
+{
+	const char *root = cgroup2_root();
+	char busy[320], idle[320], procs[340], pid_s[16];
+	struct agent_cg gb = {0}, gi = {0};
+	uint64_t t0, ub0;
+	pid_t pid;
+	FILE *f;
+
+	(void)state;
+	if (geteuid() || !root)
+		skip();
+	snprintf(busy, sizeof(busy), "%s/xlb-test-busy-%d", root, getpid());
+	snprintf(idle, sizeof(idle), "%s/xlb-test-idle-%d", root, getpid());
+	if (mkdir(busy, 0755))
+		skip(); /* a read-only or delegated hierarchy */
+	assert_int_equal(mkdir(idle, 0755), 0);
+	pid = fork();
+	if (pid == 0) {
+		for (;;)
+			;
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", busy);
+	snprintf(pid_s, sizeof(pid_s), "%d", pid);
+	f = fopen(procs, "w");
+	assert_non_null(f);
+	fputs(pid_s, f);
+	fclose(f);
+	assert_int_equal(agent_sample_cgroup(busy, &gb, mono_ns()), 0);
+	assert_int_equal(agent_sample_cgroup(idle, &gi, mono_ns()), 0);
+	ub0 = gb.usage_ns;
+	/* Until the spinner has had 50 ms of CPU, however busy the
+	 * machine, or 10 s. */
+	t0 = mono_ns();
+	while (gb.usage_ns - ub0 < 50000000 &&
+	       mono_ns() - t0 < 10000000000ULL) {
+		usleep(100000);
+		assert_int_equal(agent_sample_cgroup(busy, &gb, mono_ns()), 0);
+	}
+	assert_int_equal(agent_sample_cgroup(idle, &gi, mono_ns()), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	rmdir(busy);
+	rmdir(idle);
+	assert_true(gb.usage_ns - ub0 >= 50000000);
+	assert_true(gb.cpu_pct > 0);
+	assert_true(gi.cpu_pct == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +337,9 @@ int main(void)
 		cmocka_unit_test(psi_and_meminfo),
 		cmocka_unit_test(hook_output),
 		cmocka_unit_test(real_sample),
+		cmocka_unit_test(cgroup_parsers),
+		cmocka_unit_test(cgroup_fake_dir),
+		cmocka_unit_test(cgroup_real),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

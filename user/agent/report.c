@@ -110,12 +110,20 @@ void agent_metrics_of(const struct agent_view *v,
 	const struct agent_host *h = v->host;
 	const struct agent_hook_state *hs = NULL;
 	int hook = svc ? svc->hook : 0;
+	int cg = svc && svc->cgroup >= 0 ? svc->cgroup : c->host_cgroup;
+	const struct agent_cg *g = cg >= 0 && v->cgroups && v->cgroups[cg].ok
+					   ? &v->cgroups[cg]
+					   : NULL;
 	double conns;
 
-	m[AGENT_M_CPU] = agent_norm(h->cpu_pct, c->cpu_pct);
-	m[AGENT_M_MEM] = h->has_psi
-				 ? agent_norm(h->mem_psi_pct, c->mem_psi_pct)
-				 : agent_norm(h->mem_used_pct, c->mem_used_pct);
+	/* A cgroup that cannot be read leaves the host's figures. */
+	m[AGENT_M_CPU] = agent_norm(g ? g->cpu_pct : h->cpu_pct, c->cpu_pct);
+	if (g && g->has_psi)
+		m[AGENT_M_MEM] = agent_norm(g->mem_psi_pct, c->mem_psi_pct);
+	else if (h->has_psi)
+		m[AGENT_M_MEM] = agent_norm(h->mem_psi_pct, c->mem_psi_pct);
+	else
+		m[AGENT_M_MEM] = agent_norm(h->mem_used_pct, c->mem_used_pct);
 	m[AGENT_M_RUNQ] = agent_norm(h->runq, c->runq);
 	/* UDP has no connections to count. */
 	if (!svc)
