@@ -57,6 +57,15 @@ static void defaults(void **state)
 	assert_int_equal(c->n_services, 0);
 	assert_int_equal(c->n_hooks, 1);
 	assert_null(c->hooks[0].command);
+	assert_true(agent_cfg_weighs(c, AGENT_M_CONNS));
+	assert_false(agent_cfg_weighs(c, AGENT_M_HOOK));
+	agent_cfg_free(c);
+	/* Nobody weighs connections: the agent need not count them. */
+	c = cfg_of("{\"profiles\": {\"default\": {\"cpu\": 1}, \"m\":"
+		   " {\"mem\": 1}}, \"services\": [{\"service\":"
+		   " \"198.19.0.1:80/tcp\", \"profile\": \"m\"}]}");
+	assert_false(agent_cfg_weighs(c, AGENT_M_CONNS));
+	assert_true(agent_cfg_weighs(c, AGENT_M_MEM));
 	agent_cfg_free(c);
 }
 

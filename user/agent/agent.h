@@ -118,6 +118,8 @@ void agent_cfg_free(struct agent_cfg *c);
 /* The service of key, or NULL. */
 const struct agent_service *agent_cfg_service(const struct agent_cfg *c,
 					      const struct xlb_vip_key *key);
+/* Whether the host's or any service's profile weighs metric k. */
+bool agent_cfg_weighs(const struct agent_cfg *c, enum agent_metric k);
 /* 0 when the weights are each in 0..1 and sum to 1, else -EINVAL. */
 int agent_profile_validate(const struct agent_profile *p, struct xlb_err *err);
 

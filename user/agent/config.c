@@ -525,6 +525,16 @@ void agent_cfg_free(struct agent_cfg *c)
 	free(c);
 }
 
+bool agent_cfg_weighs(const struct agent_cfg *c, enum agent_metric k)
+{
+	if (c->profiles[c->host_profile].w[k] > 0)
+		return true;
+	for (int i = 0; i < c->n_services; i++)
+		if (c->profiles[c->services[i].profile].w[k] > 0)
+			return true;
+	return false;
+}
+
 const struct agent_service *agent_cfg_service(const struct agent_cfg *c,
 					      const struct xlb_vip_key *key)
 {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -156,7 +157,9 @@ static void sample(struct agent *a, uint64_t now)
 	int ret = agent_sample(&a->sampler);
 
 	sample_cgroups(a);
-	if (!ret)
+	/* The dump walks the kernel's whole TCP hash (some ms on a big
+	 * machine): only when a profile in use weighs connections. */
+	if (!ret && agent_cfg_weighs(a->cfg, AGENT_M_CONNS))
 		ret = agent_conns_update(&a->conns);
 	if (ret && !a->sample_failing)
 		xlb_log(LOG_WARNING, "sampling the host: %s", strerror(-ret));
@@ -197,6 +200,7 @@ static int setup(struct agent *a)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->sig_w};
 	struct xlb_err err = {{0}};
+	struct rlimit rl;
 	sigset_t mask;
 	int ret;
 
@@ -207,6 +211,12 @@ static int setup(struct agent *a)
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* 256 clients and two fds per running hook command can pass the
+	 * usual soft limit of 1024; the hard limit is ours to take. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	a->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->epfd < 0 || a->sfd < 0)
