@@ -197,8 +197,8 @@ static void bad_documents(void **state)
 		{"{\"services\": {}}", "services: expected an array"},
 		{"{\"services\": [1]}", "services[0]: expected an object"},
 		{"{\"services\": [{}]}", "services[0].service: expected a str"},
-		{"{\"services\": [{\"service\": \"198.19.0.1/tcp\"}]}",
-		 "services[0].service: '198.19.0.1/tcp' names no port"},
+		{"{\"services\": [{\"service\": \"198.19.0.1/icmp\"}]}",
+		 "services[0].service: unknown protocol 'icmp'"},
 		{"{\"services\": [{\"service\": \"x:80/tcp\"}]}",
 		 "services[0].service: "},
 		{"{\"services\": [{\"service\": \"198.19.0.1:80/tcp\","

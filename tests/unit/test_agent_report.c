@@ -29,6 +29,8 @@ static void request_good(void **state)
 		{"[2001:db8::10]:80/tcp", "[2001:db8::10]:80/tcp"},
 		{"[2001:db8:0::10]:443/udp", "[2001:db8::10]:443/udp"},
 		{"10.0.0.10:65535/tcp", "10.0.0.10:65535/tcp"},
+		{"198.19.0.1/tcp", "198.19.0.1/tcp"}, /* port-less VIP */
+		{"[2001:db8::1]/udp", "[2001:db8::1]/udp"},
 	};
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key k;
@@ -50,7 +52,6 @@ static void request_bad(void **state)
 		"\r",
 		"junk",
 		"198.19.0.1",
-		"198.19.0.1/tcp", /* no port: not a service */
 		"198.19.0.1:0/tcp",
 		"198.19.0.1:65536/tcp",
 		"198.19.0.1:80",
@@ -70,6 +71,9 @@ static void request_bad(void **state)
 		"198.19.0.1:80\x01/tcp",
 		"GET / HTTP/1.0",
 		"75%",
+		"198.19.0.1:80/icmp",
+		"/tcp",
+		"198.19.0.1/",
 		"[2001:db8:1:2:3:4:5:6:7:8:9:a:b:c:d:e:f:0:1:2:3:4:5:6]:80/tcp",
 	};
 	struct xlb_err err = {{0}};
@@ -200,6 +204,8 @@ static void answer_per_service(void **state)
 		"  {\"service\": \"198.19.0.1:443/tcp\", \"profile\": "
 		"\"io-heavy\", \"conns_ceiling\": 20, \"drain_above\": 0.5},"
 		"  {\"service\": \"198.19.0.1:80/udp\", \"profile\": "
+		"\"io-heavy\"},"
+		"  {\"service\": \"198.19.0.2/tcp\", \"profile\": "
 		"\"io-heavy\"}]}");
 	struct agent_host host = {.cpu_pct = 72, /* 0.9 of 80 */
 				  .has_psi = true,
@@ -237,6 +243,14 @@ static void answer_per_service(void **state)
 	agent_parse_request("198.19.0.1:80/udp", &k, NULL);
 	agent_answer(&v, agent_cfg_service(c, &k), buf, sizeof(buf));
 	assert_string_equal(buf, "85% ready\n");
+
+	/* Port-less: every listening port's connections, .8 of the
+	 * default 50; .6 x .8 + .06 + .09 = .63. */
+	agent_parse_request("198.19.0.2/tcp", &k, NULL);
+	agent_metrics_of(&v, agent_cfg_service(c, &k), m);
+	assert_float_equal(m[AGENT_M_CONNS], 0.8, 1e-9);
+	agent_answer(&v, agent_cfg_service(c, &k), buf, sizeof(buf));
+	assert_string_equal(buf, "37% ready\n");
 
 	/* The host: default .5 cpu + .2 mem + .1 runq + .2 conns. */
 	agent_answer(&v, NULL, buf, sizeof(buf));

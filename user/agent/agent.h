@@ -208,7 +208,8 @@ int agent_conns_update(struct agent_conns *c);
 
 /*
  * Parses a request line (without its '\n'; one trailing '\r' is
- * allowed): "ADDR:PORT/PROTO", IPv6 in brackets, proto tcp or udp.
+ * allowed): "ADDR:PORT/PROTO" or, for a port-less VIP, "ADDR/PROTO";
+ * IPv6 in brackets, proto tcp or udp.
  */
 int agent_parse_request(const char *line, struct xlb_vip_key *key,
 			struct xlb_err *err);

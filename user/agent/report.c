@@ -42,16 +42,8 @@ int agent_parse_request(const char *line, struct xlb_vip_key *key,
 			return -EINVAL;
 		}
 	}
-	if (xlb_parse_vip(buf, key, err))
-		return -EINVAL;
-	/* A service is one port: a port-less VIP has no port to count
-	 * connections on. */
-	if (!key->port) {
-		xlb_err_set(err, "'%s' names no port: expected ADDR:PORT/PROTO",
-			    buf);
-		return -EINVAL;
-	}
-	return 0;
+	/* Port-less VIPs ("198.19.0.1/tcp", every port) are xlbd's too. */
+	return xlb_parse_vip(buf, key, err) ? -EINVAL : 0;
 }
 
 double agent_norm(double raw, double ceiling)
@@ -129,7 +121,9 @@ void agent_metrics_of(const struct agent_view *v,
 	if (!svc)
 		conns = v->conns ? v->conns->host : 0;
 	else if (svc->key.proto == IPPROTO_TCP && v->conns)
-		conns = v->conns->by_port[ntohs(svc->key.port)];
+		/* A port-less service has every listening port's. */
+		conns = svc->key.port ? v->conns->by_port[ntohs(svc->key.port)]
+				      : v->conns->host;
 	else
 		conns = 0;
 	m[AGENT_M_CONNS] =
