@@ -117,8 +117,14 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	learn_if_addrs(dp, o->ifname);
 	get_map_fds(dp);
 	learn_backend_ids(dp);
+	ret = xlb_dp_rings_open(dp, err);
+	if (ret)
+		goto err_xdp;
 	return 0;
 
+err_xdp:
+	/* What we attached goes; what we adopted stays as it was. */
+	xlb_xdp_close(&dp->xdp, !dp->xdp.adopted);
 err_skel:
 	xlb_balance__destroy(dp->skel);
 	dp->skel = NULL;
@@ -254,6 +260,7 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 
 void xlb_dp_close(struct xlb_dp *dp, bool detach)
 {
+	xlb_dp_rings_close(dp);
 	xlb_xdp_close(&dp->xdp, detach && dp->skel);
 	xlb_balance__destroy(dp->skel);
 	free(dp->scratch);
@@ -274,6 +281,11 @@ void xlb_dp_free(struct xlb_dp *dp)
 __u64 xlb_dp_fingerprint(const struct xlb_dp *dp, __u32 vip_id)
 {
 	return vip_id < XLB_MAX_VIPS ? dp->fingerprint[vip_id] : 0;
+}
+
+__u64 xlb_dp_rings_built(const struct xlb_dp *dp)
+{
+	return dp->rings_built;
 }
 
 __u32 xlb_dp_slots(const struct xlb_dp *dp, __u32 backend_id)

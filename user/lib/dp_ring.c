@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The data plane's rings (see dataplane.h, and struct xlb_vip in types.h
+ * for the two halves). Each VIP id's inner map stays mapped for as long
+ * as xlbd runs: a change builds the VIP's table, writes it into the spare
+ * half (ring_half.h waits for the grace that frees it) and the writer
+ * flips the VIP's entries. Only a VIP without a usable ring (new, a new
+ * size, or left by an older xlb with one table per map) gets a new map,
+ * swapped in by the writer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "changes.h"
+#include "dp_priv.h"
+#include "log.h"
+#include "maglev.h"
+
+static size_t ring_len(__u32 size)
+{
+	return ((size_t)XLB_RING_HALVES * size * XLB_RING_STRIDE + 4095) &
+	       ~4095UL;
+}
+
+/* Maps ring fd of `size` slots per half into r; takes fd either way. */
+static int ring_map(struct xlb_dp_ring *r, int fd, __u32 size, __u8 half)
+{
+	size_t len = ring_len(size);
+	void *mem;
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	r->fd = fd;
+	r->len = len;
+	r->h.mem = mem;
+	r->h.size = size;
+	r->h.half = half;
+	r->h.retired = 0;
+	return 0;
+}
+
+void xlb_dp_ring_drop(struct xlb_dp *dp, __u32 id)
+{
+	struct xlb_dp_ring *r = &dp->ring[id];
+
+	if (r->h.mem) {
+		munmap(r->h.mem, r->len);
+		close(r->fd);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+/* One grace period: the kernel returns from this only after
+ * synchronize_rcu() (as its selftests rely on to wait for programs). */
+static int grace_sync(void *ctx)
+{
+	struct xlb_dp *dp = ctx;
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(dp->grace_outer_fd, &zero,
+				   &dp->grace_inner_fd, BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+/*
+ * Adopts the rings a previous xlbd left: their half in force is what the
+ * VIP's vip_info entry says. A ring of another shape than two halves of
+ * the VIP's size (an older xlb's one table per map) is left alone: the
+ * first build of its VIP swaps a new map in.
+ */
+static void adopt_rings(struct xlb_dp *dp)
+{
+	__u32 adopted = 0, old = 0;
+	__u64 ticket;
+
+	for (__u32 id = 1; id < XLB_MAX_VIPS; id++) {
+		struct bpf_map_info info = {0};
+		__u32 len = sizeof(info), map_id, m;
+		struct xlb_vip_info vi;
+		int fd;
+
+		if (bpf_map_lookup_elem(dp->rings_fd, &id, &map_id))
+			continue;
+		fd = bpf_map_get_fd_by_id(map_id);
+		if (fd < 0)
+			continue;
+		if (bpf_map_lookup_elem(dp->vip_info_fd, &id, &vi))
+			memset(&vi, 0, sizeof(vi));
+		m = vi.vip.ring_size;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || !m ||
+		    info.max_entries != XLB_RING_ENTRIES(m) ||
+		    info.value_size != sizeof(__u32) ||
+		    !(info.map_flags & BPF_F_MMAPABLE) ||
+		    ring_map(&dp->ring[id], fd, m, vi.vip.ring_half & 1)) {
+			if (m && info.max_entries == m)
+				old++;
+			close(fd);
+			continue;
+		}
+		adopted++;
+	}
+	if (old)
+		xlb_log(LOG_NOTICE,
+			"%u rings have an older xlb's shape (one table): "
+			"each is rebuilt into a new map of two halves",
+			old);
+	if (!adopted)
+		return;
+	/* The previous xlbd may have flipped just before it stopped. */
+	ticket = xlb_grace_flipped(dp->grace);
+	for (__u32 id = 1; id < XLB_MAX_VIPS; id++)
+		if (dp->ring[id].h.mem)
+			dp->ring[id].h.retired = ticket;
+}
+
+int xlb_dp_rings_open(struct xlb_dp *dp, struct xlb_err *err)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int ret;
+
+	dp->grace_inner_fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_grace", sizeof(__u32),
+			       sizeof(__u32), 1, NULL);
+	if (dp->grace_inner_fd < 0)
+		goto err_maps;
+	opts.inner_map_fd = dp->grace_inner_fd;
+	dp->grace_outer_fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "xlb_grace_outer",
+			       sizeof(__u32), sizeof(__u32), 1, &opts);
+	if (dp->grace_outer_fd < 0)
+		goto err_maps;
+	dp->grace = xlb_grace_new(grace_sync, dp);
+	if (!dp->grace)
+		goto err_maps;
+	adopt_rings(dp);
+	return 0;
+
+err_maps:
+	ret = -errno;
+	xlb_err_set(err, "preparing ring updates: %s", strerror(-ret));
+	xlb_dp_rings_close(dp);
+	return ret;
+}
+
+void xlb_dp_rings_close(struct xlb_dp *dp)
+{
+	xlb_grace_free(dp->grace);
+	dp->grace = NULL;
+	for (__u32 id = 0; id < XLB_MAX_VIPS; id++)
+		xlb_dp_ring_drop(dp, id);
+	if (dp->grace_outer_fd > 0)
+		close(dp->grace_outer_fd);
+	if (dp->grace_inner_fd > 0)
+		close(dp->grace_inner_fd);
+	dp->grace_outer_fd = dp->grace_inner_fd = -1;
+}
+
+/* v's Maglev table into dp->scratch; its fingerprint and slot counts. */
+static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
+		       struct xlb_err *err)
+{
+	struct xlb_maglev_backend *mb;
+	int ret;
+	__u64 fp;
+
+	mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n_backends; i++) {
+		mb[i].id = v->backends[i].id;
+		mb[i].weight = xlb_changes_ring_weight(&v->backends[i]);
+		mb[i].addr = v->backends[i].addr;
+		mb[i].family = v->backends[i].family;
+	}
+	ret = xlb_maglev_build(mb, v->n_backends, v->ring_size, dp->scratch,
+			       &fp);
+	free(mb);
+	if (ret) {
+		xlb_err_set(err, "building the ring: %s", strerror(-ret));
+		return ret;
+	}
+	dp->fingerprint[v->vip_id] = fp;
+	for (size_t i = 0; i < v->n_backends; i++)
+		dp->slots[v->backends[i].id] = 0;
+	for (__u32 s = 0; s < v->ring_size; s++)
+		if (dp->scratch[s] < XLB_MAX_BACKENDS)
+			dp->slots[dp->scratch[s]]++;
+	return 0;
+}
+
+/* A new ring map of two halves for v, both holding dp->scratch. */
+static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
+		    struct xlb_err *err)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, copts,
+		    .map_flags = XLB_RING_MAP_FLAGS);
+	struct xlb_dp_ring *r = &dp->ring[v->vip_id];
+	int ret, fd;
+
+	xlb_dp_ring_drop(dp, v->vip_id);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32),
+			    sizeof(__u32), XLB_RING_ENTRIES(v->ring_size),
+			    &copts);
+	if (fd < 0) {
+		ret = -errno;
+		xlb_err_set(err, "creating a ring of %u slots: %s",
+			    v->ring_size, strerror(-ret));
+		return ret;
+	}
+	ret = ring_map(r, fd, v->ring_size, 0);
+	if (ret) {
+		xlb_err_set(err, "mapping a ring: %s", strerror(-ret));
+		return ret;
+	}
+	/* Whatever half the VIP's entries say until they are rewritten. */
+	xlb_ring_write_both(&r->h, dp->scratch);
+	r->fresh = 1;
+	return 0;
+}
+
+int xlb_dp_ring_build(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
+		      struct xlb_err *err)
+{
+	struct xlb_dp_ring *r = &dp->ring[v->vip_id];
+	int ret;
+
+	ret = build_table(dp, v, err);
+	if (ret)
+		return ret;
+	dp->rings_built++;
+	if (!r->h.mem || r->h.size != v->ring_size || r->fresh) {
+		ret = new_ring(dp, v, err);
+		return ret ? ret : 1;
+	}
+	xlb_ring_write_spare(&r->h, dp->grace, dp->scratch);
+	r->staged = 1;
+	return 0;
+}
+
+__u8 xlb_dp_ring_half(const struct xlb_dp *dp, __u32 id)
+{
+	const struct xlb_dp_ring *r = &dp->ring[id];
+
+	return r->staged ? !r->h.half : r->h.half;
+}
+
+void xlb_dp_rings_commit(struct xlb_dp *dp)
+{
+	__u64 ticket = 0;
+	__u32 id;
+
+	for (id = 1; id < XLB_MAX_VIPS && !ticket; id++)
+		if (dp->ring[id].staged)
+			ticket = xlb_grace_flipped(dp->grace);
+	for (id = 1; id < XLB_MAX_VIPS; id++) {
+		struct xlb_dp_ring *r = &dp->ring[id];
+
+		if (r->staged)
+			xlb_ring_flipped(&r->h, ticket);
+		r->staged = r->fresh = 0;
+	}
+}
+
+void xlb_dp_rings_abort(struct xlb_dp *dp, bool flipping)
+{
+	for (__u32 id = 1; id < XLB_MAX_VIPS; id++) {
+		struct xlb_dp_ring *r = &dp->ring[id];
+
+		if (!r->staged && !r->fresh)
+			continue;
+		/* Not in force: the next apply builds it again. */
+		dp->fingerprint[id] = 0;
+		/* A flip may be half done: which half packets read is not
+		 * known, so neither is written again; a new map replaces
+		 * the ring. A new map not swapped in is never used. */
+		if (r->fresh || flipping)
+			xlb_dp_ring_drop(dp, id);
+		r->staged = 0;
+	}
+}
