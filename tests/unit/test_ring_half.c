@@ -144,7 +144,7 @@ static void fresh(struct fixture *f, const __u32 *t)
 {
 	f->r.half = 0;
 	f->r.retired = 0;
-	xlb_ring_write_both(&f->r, t);
+	xlb_ring_write_new(&f->r, t, true);
 	assert_half(f, 0, t);
 	assert_half(f, 1, t);
 }

@@ -206,6 +206,7 @@ static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	LIBBPF_OPTS(bpf_map_create_opts, copts,
 		    .map_flags = XLB_RING_MAP_FLAGS);
 	struct xlb_dp_ring *r = &dp->ring[v->vip_id];
+	const struct xlb_vip_info *w = &dp->vip_written[v->vip_id];
 	int ret, fd;
 
 	xlb_dp_ring_drop(dp, v->vip_id);
@@ -223,8 +224,15 @@ static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 		xlb_err_set(err, "mapping a ring: %s", strerror(-ret));
 		return ret;
 	}
-	/* Whatever half the VIP's entries say until they are rewritten. */
-	xlb_ring_write_both(&r->h, dp->scratch);
+	/*
+	 * The half the VIP's entries name until they are rewritten must be
+	 * whole: only half 0 for a new id or entries known to name half 0
+	 * (writing the other, a first touch of its pages, cost as much
+	 * again), both after a restart or a failed flip.
+	 */
+	xlb_ring_write_new(&r->h, dp->scratch,
+			   !dp->fresh_vip[v->vip_id] &&
+				   (!w->key.family || w->vip.ring_half));
 	r->fresh = 1;
 	return 0;
 }

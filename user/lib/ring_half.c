@@ -15,10 +15,10 @@ struct xlb_grace {
 	void *ctx;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* flipped or done moved, or stop */
-	__u64 flipped;	     /* the last ticket handed out */
-	__u64 done;	     /* every ticket <= done is covered */
-	__u64 count;	     /* grace periods waited for */
+	pthread_cond_t cond;  /* flipped or done moved, or stop */
+	__u64 flipped;	      /* the last ticket handed out */
+	__u64 done;	      /* every ticket <= done is covered */
+	__u64 count;	      /* grace periods waited for */
 	unsigned int waiters; /* writers blocked in xlb_grace_wait */
 	bool stop;
 };
@@ -43,7 +43,8 @@ static void *grace_thread(void *arg)
 		ret = g->sync(g->ctx);
 		if (ret) {
 			/* Nothing waited: writers keep waiting, we retry. */
-			xlb_log(LOG_ERR, "waiting for readers of ring halves: %s",
+			xlb_log(LOG_ERR,
+				"waiting for readers of ring halves: %s",
 				strerror(-ret));
 			nanosleep(&retry, NULL);
 		}
@@ -169,10 +170,13 @@ void xlb_ring_write_spare(struct xlb_ring_halves *r, struct xlb_grace *g,
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-void xlb_ring_write_both(struct xlb_ring_halves *r, const __u32 *table)
+void xlb_ring_write_new(struct xlb_ring_halves *r, const __u32 *table,
+			bool both)
 {
-	for (__u8 h = 0; h < XLB_RING_HALVES; h++)
-		write_half(r, h, table);
+	r->half = 0;
+	write_half(r, 0, table);
+	if (both)
+		write_half(r, 1, table);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 

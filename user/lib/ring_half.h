@@ -55,9 +55,9 @@ unsigned int xlb_grace_waiters(struct xlb_grace *g);
 
 /* A VIP's ring as its writer knows it. */
 struct xlb_ring_halves {
-	void *mem;   /* XLB_RING_HALVES * size slots, XLB_RING_STRIDE apart */
-	__u32 size;  /* M, a table's slots */
-	__u8 half;   /* in force: what the VIP's entries say */
+	void *mem;     /* XLB_RING_HALVES * size slots, XLB_RING_STRIDE apart */
+	__u32 size;    /* M, a table's slots */
+	__u8 half;     /* in force: what the VIP's entries say */
 	__u64 retired; /* ticket of the flip that retired the spare half */
 };
 
@@ -69,8 +69,13 @@ struct xlb_ring_halves {
  */
 void xlb_ring_write_spare(struct xlb_ring_halves *r, struct xlb_grace *g,
 			  const __u32 *table);
-/* Writes table into both halves of a ring no packet reads yet. */
-void xlb_ring_write_both(struct xlb_ring_halves *r, const __u32 *table);
+/*
+ * Writes table into a ring no packet reads yet: half 0, and half 1 too
+ * when `both` (when the VIP's entries may name either: a packet reads the
+ * half they name, so a half they may name must be whole).
+ */
+void xlb_ring_write_new(struct xlb_ring_halves *r, const __u32 *table,
+			bool both);
 /* The flip is in the maps: the spare is in force, the other half retired. */
 void xlb_ring_flipped(struct xlb_ring_halves *r, __u64 ticket);
 
