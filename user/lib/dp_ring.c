@@ -9,6 +9,8 @@
  * swapped in by the writer.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -112,7 +114,7 @@ static void adopt_rings(struct xlb_dp *dp)
 	}
 	if (old)
 		xlb_log(LOG_NOTICE,
-			"%u rings have an older xlb's shape (one table): "
+			"rings of an older xlb's shape (one table each): %u; "
 			"each is rebuilt into a new map of two halves",
 			old);
 	if (!adopted)
@@ -159,6 +161,10 @@ void xlb_dp_rings_close(struct xlb_dp *dp)
 	dp->grace = NULL;
 	for (__u32 id = 0; id < XLB_MAX_VIPS; id++)
 		xlb_dp_ring_drop(dp, id);
+	for (int i = 0; i < XLB_DP_BUILDERS; i++) {
+		free(dp->build_scratch[i]);
+		dp->build_scratch[i] = NULL;
+	}
 	if (dp->grace_outer_fd > 0)
 		close(dp->grace_outer_fd);
 	if (dp->grace_inner_fd > 0)
@@ -166,9 +172,13 @@ void xlb_dp_rings_close(struct xlb_dp *dp)
 	dp->grace_outer_fd = dp->grace_inner_fd = -1;
 }
 
-/* v's Maglev table into dp->scratch; its fingerprint and slot counts. */
+/*
+ * v's Maglev table into scratch; its fingerprint and slot counts. Rings
+ * are built by several threads at once: each touches only what is v's
+ * (its id's entries, its backends' ids), and scratch is the thread's.
+ */
 static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		       struct xlb_err *err)
+		       __u32 *scratch, struct xlb_err *err)
 {
 	struct xlb_maglev_backend *mb;
 	int ret;
@@ -183,8 +193,7 @@ static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 		mb[i].addr = v->backends[i].addr;
 		mb[i].family = v->backends[i].family;
 	}
-	ret = xlb_maglev_build(mb, v->n_backends, v->ring_size, dp->scratch,
-			       &fp);
+	ret = xlb_maglev_build(mb, v->n_backends, v->ring_size, scratch, &fp);
 	free(mb);
 	if (ret) {
 		xlb_err_set(err, "building the ring: %s", strerror(-ret));
@@ -194,14 +203,14 @@ static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	for (size_t i = 0; i < v->n_backends; i++)
 		dp->slots[v->backends[i].id] = 0;
 	for (__u32 s = 0; s < v->ring_size; s++)
-		if (dp->scratch[s] < XLB_MAX_BACKENDS)
-			dp->slots[dp->scratch[s]]++;
+		if (scratch[s] < XLB_MAX_BACKENDS)
+			dp->slots[scratch[s]]++;
 	return 0;
 }
 
-/* A new ring map of two halves for v, both holding dp->scratch. */
+/* A new ring map of two halves for v, holding table. */
 static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		    struct xlb_err *err)
+		    const __u32 *table, struct xlb_err *err)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, copts,
 		    .map_flags = XLB_RING_MAP_FLAGS);
@@ -230,30 +239,127 @@ static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	 * (writing the other, a first touch of its pages, cost as much
 	 * again), both after a restart or a failed flip.
 	 */
-	xlb_ring_write_new(&r->h, dp->scratch,
+	xlb_ring_write_new(&r->h, table,
 			   !dp->fresh_vip[v->vip_id] &&
 				   (!w->key.family || w->vip.ring_half));
 	r->fresh = 1;
 	return 0;
 }
 
-int xlb_dp_ring_build(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		      struct xlb_err *err)
+/* One ring: 0 (spare half written) or 1 (a new map), or -errno. */
+static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
+		      __u32 *scratch, struct xlb_err *err)
 {
 	struct xlb_dp_ring *r = &dp->ring[v->vip_id];
 	int ret;
 
-	ret = build_table(dp, v, err);
+	ret = build_table(dp, v, scratch, err);
 	if (ret)
 		return ret;
-	dp->rings_built++;
 	if (!r->h.mem || r->h.size != v->ring_size || r->fresh) {
-		ret = new_ring(dp, v, err);
+		ret = new_ring(dp, v, scratch, err);
 		return ret ? ret : 1;
 	}
-	xlb_ring_write_spare(&r->h, dp->grace, dp->scratch);
+	xlb_ring_write_spare(&r->h, dp->grace, scratch);
 	r->staged = 1;
 	return 0;
+}
+
+/* The rings of one apply, taken in turn by every builder. */
+struct ring_batch {
+	struct xlb_dp *dp;
+	const struct xlb_vip_cfg *const *v;
+	size_t n;
+	int *fresh;
+	pthread_mutex_t lock;
+	size_t next; /* the next ring to take */
+	int ret;     /* the first failure; then nothing more is taken */
+	struct xlb_err *err;
+};
+
+static void build_some(struct ring_batch *b, __u32 *scratch)
+{
+	struct xlb_err err = {{0}};
+	size_t i;
+	int ret;
+
+	for (;;) {
+		pthread_mutex_lock(&b->lock);
+		i = b->ret ? b->n : b->next++;
+		pthread_mutex_unlock(&b->lock);
+		if (i >= b->n)
+			return;
+		ret = build_ring(b->dp, b->v[i], scratch, &err);
+		pthread_mutex_lock(&b->lock);
+		if (ret < 0 && !b->ret) {
+			b->ret = ret;
+			*b->err = err;
+		}
+		if (ret >= 0)
+			b->fresh[i] = ret;
+		pthread_mutex_unlock(&b->lock);
+	}
+}
+
+struct builder {
+	struct ring_batch *batch;
+	__u32 *scratch;
+	pthread_t thread;
+};
+
+static void *builder_thread(void *arg)
+{
+	struct builder *w = arg;
+
+	build_some(w->batch, w->scratch);
+	return NULL;
+}
+
+/* Helpers for a batch of n: one per further CPU, scratch kept for later. */
+static size_t start_builders(struct xlb_dp *dp, struct ring_batch *b,
+			     struct builder *w)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	sigset_t all, old;
+	size_t n = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	while (n < XLB_DP_BUILDERS && (long)n + 1 < cpus && n + 1 < b->n) {
+		if (!dp->build_scratch[n])
+			dp->build_scratch[n] =
+				calloc(XLB_RING_SIZE_MAX, sizeof(__u32));
+		if (!dp->build_scratch[n])
+			break;
+		w[n].batch = b;
+		w[n].scratch = dp->build_scratch[n];
+		/* Signals stay the main thread's (see ring_half.c). */
+		if (pthread_create(&w[n].thread, NULL, builder_thread, &w[n]))
+			break;
+		n++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return n;
+}
+
+int xlb_dp_rings_build(struct xlb_dp *dp, const struct xlb_vip_cfg *const *v,
+		       size_t n, int *fresh, struct xlb_err *err)
+{
+	struct builder w[XLB_DP_BUILDERS];
+	struct ring_batch b = {
+		.dp = dp, .v = v, .n = n, .fresh = fresh, .err = err};
+	size_t helpers;
+
+	pthread_mutex_init(&b.lock, NULL);
+	/* Maglev is most of a rebuild: a storm of them uses every CPU. */
+	helpers = start_builders(dp, &b, w);
+	build_some(&b, dp->scratch);
+	for (size_t i = 0; i < helpers; i++)
+		pthread_join(w[i].thread, NULL);
+	pthread_mutex_destroy(&b.lock);
+	if (!b.ret)
+		dp->rings_built += n;
+	return b.ret;
 }
 
 __u8 xlb_dp_ring_half(const struct xlb_dp *dp, __u32 id)

@@ -2,7 +2,9 @@
 /*
  * The data plane's writer (see dataplane.h): the change set of an apply
  * is computed first (changes.h), then written in the order the data path
- * can never observe half-done. Also the clean-up after adoption.
+ * can never observe half-done. Rings are dp_ring.c's: a changed table
+ * goes into the spare half of its VIP's ring, and writing the VIP's
+ * entries flips it in. Also the clean-up after adoption.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -231,15 +233,16 @@ static int write_rings(struct xlb_dp *dp, const struct xlb_changes *cs,
 		       struct xlb_err *err)
 {
 	__u32 ring_ids[XLB_MAX_VIPS], ring_fds[XLB_MAX_VIPS], n_rings = 0;
+	int fresh[XLB_MAX_VIPS];
 	int ret;
 
+	ret = xlb_dp_rings_build(dp, cs->rings, cs->n_rings, fresh, err);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < cs->n_rings; i++) {
 		__u32 id = cs->rings[i]->vip_id;
 
-		ret = xlb_dp_ring_build(dp, cs->rings[i], err);
-		if (ret < 0)
-			return ret;
-		if (ret) {
+		if (fresh[i]) {
 			ring_ids[n_rings] = id;
 			ring_fds[n_rings++] = dp->ring[id].fd;
 		}
