@@ -29,19 +29,15 @@ static size_t ring_len(__u32 size)
 	       ~4095UL;
 }
 
-/* Maps ring fd of `size` slots per half into r; takes fd either way. */
+/* Maps ring fd of `size` slots per half into r, which then owns fd. */
 static int ring_map(struct xlb_dp_ring *r, int fd, __u32 size, __u8 half)
 {
 	size_t len = ring_len(size);
 	void *mem;
 
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
-	}
+	if (mem == MAP_FAILED)
+		return -errno;
 	r->fd = fd;
 	r->len = len;
 	r->h.mem = mem;
@@ -76,10 +72,26 @@ static int grace_sync(void *ctx)
 }
 
 /*
+ * The half in force of VIP id's ring, as the previous xlbd left it: what
+ * its vip_info entry and its vips entry both say. -1 when they disagree
+ * (it stopped between the two updates of a flip): then either half may
+ * be read, and the ring is replaced rather than written.
+ */
+static int left_half(struct xlb_dp *dp, __u32 id, const struct xlb_vip_info *vi)
+{
+	struct xlb_vip val;
+
+	if (!bpf_map_lookup_elem(dp->vips_fd, &vi->key, &val) &&
+	    val.vip_id == id && val.ring_half != vi->vip.ring_half)
+		return -1;
+	return vi->vip.ring_half & 1;
+}
+
+/*
  * Adopts the rings a previous xlbd left: their half in force is what the
- * VIP's vip_info entry says. A ring of another shape than two halves of
- * the VIP's size (an older xlb's one table per map) is left alone: the
- * first build of its VIP swaps a new map in.
+ * VIP's entries say. A ring of another shape than two halves of the
+ * VIP's size (an older xlb's one table per map) is left alone: the first
+ * build of its VIP swaps a new map in.
  */
 static void adopt_rings(struct xlb_dp *dp)
 {
@@ -90,7 +102,7 @@ static void adopt_rings(struct xlb_dp *dp)
 		struct bpf_map_info info = {0};
 		__u32 len = sizeof(info), map_id, m;
 		struct xlb_vip_info vi;
-		int fd;
+		int fd, half;
 
 		if (bpf_map_lookup_elem(dp->rings_fd, &id, &map_id))
 			continue;
@@ -100,11 +112,12 @@ static void adopt_rings(struct xlb_dp *dp)
 		if (bpf_map_lookup_elem(dp->vip_info_fd, &id, &vi))
 			memset(&vi, 0, sizeof(vi));
 		m = vi.vip.ring_size;
+		half = left_half(dp, id, &vi);
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) || !m ||
 		    info.max_entries != XLB_RING_ENTRIES(m) ||
 		    info.value_size != sizeof(__u32) ||
-		    !(info.map_flags & BPF_F_MMAPABLE) ||
-		    ring_map(&dp->ring[id], fd, m, vi.vip.ring_half & 1)) {
+		    !(info.map_flags & BPF_F_MMAPABLE) || half < 0 ||
+		    ring_map(&dp->ring[id], fd, m, half)) {
 			if (m && info.max_entries == m)
 				old++;
 			close(fd);
@@ -230,6 +243,7 @@ static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	}
 	ret = ring_map(r, fd, v->ring_size, 0);
 	if (ret) {
+		close(fd);
 		xlb_err_set(err, "mapping a ring: %s", strerror(-ret));
 		return ret;
 	}
