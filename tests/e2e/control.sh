@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 # shellcheck shell=bash
 # e2e tests of the control plane as an operator meets it: xlbd killed and
-# restarted under load, rings of an older xlb rebuilt, the CLI's answers
-# to bad input, the metrics page, and xlb-agent leaving no program behind.
+# restarted under load, rings of an older xlb or of a flip cut short
+# replaced, the CLI's answers to bad input, the metrics page, and
+# xlb-agent leaving no program behind.
 # Sourced by run.sh; each t_NAME runs in its own subshell after xlb_reset.
 
 # kill -9 xlbd while a load generator runs and new connections keep
@@ -151,6 +152,48 @@ t_restart_rebuilds_old_rings() {
 	got=$(http_answers "http://$VIP4" 30 | grep -x 'b[0-9]' | tally)
 	n=$(($(count_of b1 "$got") + $(count_of b2 "$got") + $(count_of b3 "$got")))
 	[ "$n" = 30 ] || fail "after a change $n of 30 new connections answered: $got"
+}
+
+# ring_map_id ID: the map id of VIP id ID's ring.
+ring_map_id() {
+	local -a b
+
+	mapfile -t b < <(map_bytes /sys/fs/bpf/xlb/rings "$1")
+	[ "${#b[@]}" = 4 ] || return 1
+	echo $((b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24))
+}
+
+# An xlbd killed between the two updates of a flip leaves vip_info and
+# the vips entry naming different halves: packets read either, so the
+# restarted xlbd must not write into either; it swaps a new ring in, and
+# the VIP keeps answering.
+t_restart_halves_disagree() {
+	local v=$VIP4:80/tcp pin=/sys/fs/bpf/xlb m=101 id i map0 got n
+	local -a key val
+
+	must xlb vip add "$v" --ring-size $m
+	for i in "${B4[@]}"; do must xlb backend add "$v" "$i"; done
+	id=$(xlb -j vip show "$v" | grep -o '"vip_id": *[0-9]*' | grep -o '[0-9]*$')
+	map0=$(ring_map_id "$id") || fail "no ring for VIP id $id"
+	run xlbd_stop KILL
+	# The vips key of VIP4:80/tcp: address (16), port (2), proto, family.
+	key=()
+	for i in ${VIP4//./ }; do key+=("$(printf '0x%02x' "$i")"); done
+	key+=(0 0 0 0 0 0 0 0 0 0 0 0 0x00 0x50 6 2)
+	mapfile -t val < <(bpftool -j map lookup pinned "$pin/vips" key "${key[@]}" |
+		grep -o '"value":\[[^]]*\]' | grep -o '0x[0-9a-f]*')
+	[ "${#val[@]}" = 16 ] || fail "no vips entry for $v"
+	# ring_half is byte 13: the vips entry now names the other half.
+	val[13]=$(printf '0x%02x' $((1 - val[13])))
+	bpftool map update pinned "$pin/vips" key "${key[@]}" value "${val[@]}" ||
+		fail "bpftool cannot write the vips entry"
+	run xlbd_start || fail "xlbd did not restart"
+	[ "$(ring_map_id "$id")" != "$map0" ] ||
+		fail "the restarted xlbd kept the ring whose halves are in doubt"
+	got=$(http_answers "http://$VIP4" 30 | grep -x 'b[0-9]' | tally)
+	echo "after the restart: $got"
+	n=$(($(count_of b1 "$got") + $(count_of b2 "$got") + $(count_of b3 "$got")))
+	[ "$n" = 30 ] || fail "$n of 30 new connections answered: $got"
 }
 
 # cli_case RC ARGS...: xlb with these arguments exits RC, with one line on
