@@ -147,13 +147,14 @@ static __always_inline bool vip_info_matches(const struct xlb_vip_info *vi,
 
 /*
  * The backend for a new pick: the ring slot of the hash, or the next slots
- * when its backend is not up. Returns the backend id, or 0 with *cnt set.
+ * when its backend is not up, in the half of the ring in force (the walk
+ * wraps inside it). Returns the backend id, or 0 with *cnt set.
  */
 static __always_inline __u32 ring_pick(const struct xlb_vip *vip, __u32 hash,
 				       struct xlb_backend **bep, bool *skipped,
 				       __u32 *cnt)
 {
-	__u32 vip_id = vip->vip_id, size = vip->ring_size, slot;
+	__u32 vip_id = vip->vip_id, size = vip->ring_size, slot, base, idx;
 	struct xlb_backend *be;
 	void *ring;
 	__u32 *id;
@@ -163,9 +164,12 @@ static __always_inline __u32 ring_pick(const struct xlb_vip *vip, __u32 hash,
 		*cnt = XLB_CNT_DROP_NO_RING;
 		return 0;
 	}
+	/* Read once: the controller flips it while we run. */
+	base = vip->ring_half ? size : 0;
 	slot = hash % size;
 	for (int i = 0; i <= XLB_REPICK_TRIES; i++) {
-		id = bpf_map_lookup_elem(ring, &slot);
+		idx = base + slot;
+		id = bpf_map_lookup_elem(ring, &idx);
 		if (!id) {
 			/* ring_size larger than the ring: a controller bug. */
 			*cnt = XLB_CNT_DROP_NO_RING;

@@ -31,13 +31,16 @@ struct {
 } vip_info SEC(".maps");
 
 /*
- * One Maglev table per VIP: slot -> backend id. Inner maps are ARRAYs of
- * __u32 with XLB_RING_MAP_FLAGS, so each VIP may have its own prime size;
- * the controller builds a new one and swaps it in with one update.
+ * The Maglev tables of a VIP: slot -> backend id. Inner maps are ARRAYs
+ * of __u32 with XLB_RING_MAP_FLAGS holding XLB_RING_HALVES tables of the
+ * VIP's prime size M each (so VIPs may differ in size); the VIP's
+ * ring_half says which one is in force (see struct xlb_vip). A change
+ * rewrites the other half and flips the byte; only a new size (a new
+ * vip_id) or a new VIP swaps an inner map in.
  */
 struct ring_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_RING_SIZE_DEFAULT);
+	__uint(max_entries, XLB_RING_ENTRIES(XLB_RING_SIZE_DEFAULT));
 	__uint(map_flags, XLB_RING_MAP_FLAGS);
 	__type(key, __u32);
 	__type(value, __u32);

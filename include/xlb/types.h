@@ -32,11 +32,15 @@
 #define XLB_RING_SIZE_DEFAULT 65537
 /* Largest table size accepted (a prime); bounds the inner map's memory. */
 #define XLB_RING_SIZE_MAX 655373
+/* Tables per ring map: the one in force and the one being written. */
+#define XLB_RING_HALVES 2
+/* Entries of the ring map of a VIP whose table has m slots. */
+#define XLB_RING_ENTRIES(m) (XLB_RING_HALVES * (m))
 /* Slots tried after the hashed one when its backend is down. */
 #define XLB_REPICK_TRIES 8
 /*
  * Flags of every ring (inner) map, the template's included: each VIP may
- * have its own size, and the controller fills a new ring through mmap.
+ * have its own size, and the controller writes rings through mmap.
  */
 #define XLB_RING_MAP_FLAGS (BPF_F_INNER_MAP | BPF_F_MMAPABLE)
 /* Bytes of the offending packet quoted in an ICMP error we originate. */
@@ -104,13 +108,23 @@ enum xlb_encap {
  * the ring the data path indexes with hash % M. A VIP's table size changes
  * only together with its vip_id (a new ring at a new index, then one update
  * of this value), so the two are always read as a consistent pair.
+ *
+ * A ring holds two complete tables of M slots (halves, XLB_RING_HALVES):
+ * the data path reads slot ring_half * M + hash % M. The controller writes
+ * a new table into the other half and then flips ring_half here and in
+ * vip_info: two plain updates, where swapping an inner map made the kernel
+ * wait for an RCU grace period. It rewrites a half only after a grace
+ * period since the flip that retired it, so no packet reads a half being
+ * written; the byte is read once per pick, so either value is a whole
+ * table.
  */
 struct xlb_vip {
 	__u32 vip_id;
 	__u32 flags;
 	__u32 ring_size;
-	__u8 encap; /* enum xlb_encap */
-	__u8 pad[3];
+	__u8 encap;	/* enum xlb_encap */
+	__u8 ring_half; /* 0 or 1: the half of the ring in force */
+	__u8 pad[2];
 };
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip size");
 

@@ -3,7 +3,8 @@
 # Controller benchmarks: how long xlbd takes to apply configuration, what
 # HTTP through the balancer costs against HTTP straight to a backend, how
 # soon new connections stop failing once a backend dies (health checks),
-# and what 10 000 health checks a second cost xlbd.
+# how soon after 100 backends fail at once every ring is rebuilt and live
+# (failover_storm), and what 10 000 health checks a second cost xlbd.
 # Figures are printed and written to $BUILD/bench/controller.json, a JSON
 # list of {"scenario", "value", "unit"} (the whole file, every run).
 #
@@ -16,8 +17,11 @@
 #
 # Knobs: XLB_BIN (build/bin), BUILD (build), XLB_BENCH_APPLY_REPS (3),
 # XLB_BENCH_WEIGHT_REPS (20), XLB_BENCH_WRK_SECS (5),
-# XLB_BENCH_FAILOVER_REPS (5), XLB_BENCH_HC_SECS (10), V=1 (daemon logs
-# on stderr at the end). Needs root, iproute2, nginx, wrk, curl.
+# XLB_BENCH_FAILOVER_REPS (5), XLB_BENCH_STORM_REPS (5),
+# XLB_BENCH_HC_SECS (10), XLB_BENCH_PERF=DIR (perf record -g of xlbd
+# during the timed part of config_apply, weight_change and
+# failover_storm, into DIR/SCENARIO.data), V=1 (daemon logs on stderr at
+# the end). Needs root, iproute2, nginx, wrk, curl.
 #
 # Everything runs in a private mount namespace (its own bpffs) and in
 # network namespaces made here (scripts/topo.sh), torn down on exit.
@@ -25,7 +29,7 @@
 # To add a scenario: write bench_NAME (it sets up the daemon state it
 # needs with apply_config, then calls record / record_error) and add NAME
 # to SCENARIOS.
-SCENARIOS="http config_apply weight_change weight_change_1vip failover hc_cpu"
+SCENARIOS="http config_apply weight_change weight_change_1vip failover failover_storm hc_cpu"
 
 set -eu
 cd "$(dirname "$0")/../.."
@@ -47,11 +51,15 @@ APPLY_REPS=${XLB_BENCH_APPLY_REPS:-3}
 WEIGHT_REPS=${XLB_BENCH_WEIGHT_REPS:-20}
 WRK_SECS=${XLB_BENCH_WRK_SECS:-5}
 FAILOVER_REPS=${XLB_BENCH_FAILOVER_REPS:-5}
+STORM_REPS=${XLB_BENCH_STORM_REPS:-5}
+PERF_DIR=${XLB_BENCH_PERF:-}
 HC_SECS=${XLB_BENCH_HC_SECS:-10}
 OUT=$BUILD/bench/controller.json
 # Absolute: nginx resolves relative paths against its prefix.
 WORK=$(realpath -m "$BUILD/bench/controller.d")
-PIN=/sys/fs/bpf/xlb
+# Our own bpffs, but xlbd locks pin directories by path host-wide
+# (/run/xlb): a name of this run lets benches run side by side.
+PIN=/sys/fs/bpf/xlbcb$$
 SOCK=$WORK/xlbd.sock
 HTTP_VIP=198.19.0.1:80/tcp
 # Backend 1's own address: nginx listens on every address.
@@ -92,6 +100,7 @@ notes=()
 
 cleanup() {
 	set +e
+	perf_stop
 	stop_xlbd
 	topo_down
 	if [ "${V:-0}" = 1 ] && [ -f "$WORK/xlbd.log" ]; then
@@ -213,6 +222,29 @@ start_xlbd() {
 		sleep 0.1
 	done
 	die "xlbd did not answer within 10 s (log: $WORK/xlbd.log)"
+}
+
+# perf_start NAME / perf_stop: a profile of xlbd (call graphs) into
+# $PERF_DIR/NAME.data while a scenario's timed part runs, when asked.
+PERF_PID=
+perf_start() {
+	[ -n "$PERF_DIR" ] && [ -n "$XLBD_PID" ] || return 0
+	mkdir -p "$PERF_DIR"
+	perf record -q -g -p "$XLBD_PID" -o "$PERF_DIR/$1.data" \
+		>/dev/null 2>&1 &
+	PERF_PID=$!
+	# perf is attached once it has written its header.
+	for _ in $(seq 1 50); do
+		[ -s "$PERF_DIR/$1.data" ] && break
+		sleep 0.1
+	done
+}
+
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
 }
 
 stop_xlbd() {
@@ -363,11 +395,14 @@ bench_config_apply() {
 	gen_config "$cfg" "$APPLY_VIPS" "$APPLY_BACKENDS"
 	for r in $(seq 1 "$APPLY_REPS"); do
 		start_xlbd
+		perf_start "config_apply.$r"
 		if ! t=$(apply_config "$cfg"); then
+			perf_stop
 			record_error "$name" ms \
 				"rejected after $(us_to_ms "$t") ms: $(cat "$WORK/apply.err")"
 			break
 		fi
+		perf_stop
 		times+=("$t")
 	done
 	if [ "${#times[@]}" = "$APPLY_REPS" ]; then
@@ -418,6 +453,7 @@ weight_changes() {
 		fi
 	fi
 	echo "    (state: $nv VIPs x $APPLY_BACKENDS backends, 65537-slot rings)"
+	perf_start "$name"
 	for r in $(seq 1 "$WEIGHT_REPS"); do
 		# 2, 3, 2, 3...: every call changes the weight, so the ring.
 		t0=$(now_us)
@@ -437,6 +473,7 @@ weight_changes() {
 		fi
 		prev=$fp
 	done
+	perf_stop
 	samples "${times[@]}"
 	record "$name" "$(us_to_ms "$(median "${times[@]}")")" ms "$note"
 }
@@ -575,6 +612,155 @@ bench_failover() {
 	fi
 	echo "    (samples, ms: ${times[*]})"
 	record failover_ms "$(median "${times[@]}")" ms
+}
+
+# The listener of the storm's checks: port 81 of every address of the
+# "hc" namespace (hc_listeners), a process of its own so that stopping it
+# fails those checks at once and leaves port 80 serving.
+storm_listener() {
+	local dir=$WORK/nginx-hc81
+
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+daemon on;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	uwsgi_temp_path $dir/uwsgi;
+	scgi_temp_path $dir/scgi;
+	server {
+		listen 81 backlog=4096;
+		location / { return 200 "hc81\n"; }
+	}
+}
+EOF
+	in_ns hc nginx -c "$dir/nginx.conf"
+}
+
+storm_listener_stop() {
+	local pidf=$WORK/nginx-hc81/nginx.pid i
+
+	[ -e "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null
+	for i in $(seq 1 50); do
+		[ -e "$pidf" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_up N: polls (100 ms) for 30 s at most until N backends are up
+# (by their checks: backends without one are "unchecked").
+wait_up() {
+	local i up
+
+	for i in $(seq 1 300); do
+		up=$(backends_up)
+		[ "$up" = "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "    ($up backends up, waiting for $1)" >&2
+	return 1
+}
+
+# Failover storm: STORM_VIPS VIPs x STORM_BACKENDS backends on the "hc"
+# namespace's addresses; backend 1 of every VIP has a TCP check of its
+# own to port 81 (every 50 ms, fall 1), the rest none. Stopping the port
+# 81 listener fails those 100 backends at once, one in every VIP, so
+# every ring is rebuilt. The figure is xlbd's own, from its log: the
+# worst time from a failure's detection to every ring it changes rebuilt
+# and live (the checks' interval is not in it), median of STORM_REPS
+# storms; failover_storm_span_ms is the first detection to the last ring
+# live, the checks' spread included.
+STORM_VIPS=100
+STORM_BACKENDS=100
+
+# storm_figures MARK: from the daemon's log lines after line MARK, "health
+# changes live X ms after their detection (N rings rebuilt; at T ms)":
+# the worst X, the sum of N, and the last T less the first T - X.
+storm_figures() {
+	tail -n +$(($1 + 1)) "$WORK/xlbd.log" |
+		sed -n 's/.*health changes live \([0-9.]*\) ms after their detection (\([0-9]*\) rings rebuilt; at \([0-9.]*\) ms).*/\1 \2 \3/p' |
+		awk '{ if ($1 > w) w = $1; n += $2
+		       if (!f || $3 - $1 < f) f = $3 - $1; if ($3 > l) l = $3 }
+		     END { printf "%.3f %d %.3f\n", w, n, l - f }'
+}
+
+bench_failover_storm() {
+	local cfg=$WORK/storm.json r mark worst span built times=() spans=()
+	local why=
+
+	if ! hc_listeners || ! storm_listener; then
+		record_error failover_storm_ms ms "no listeners (namespace hc)"
+		return
+	fi
+	awk -v nv="$STORM_VIPS" -v nb="$STORM_BACKENDS" 'BEGIN {
+		printf "{\"global\": {\"flap_count\": 0}, \"vips\": [\n"
+		for (i = 0; i < nv; i++) {
+			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", \"slow_start_ms\": 0, \"backends\": [",
+				int(i / 250) + 1, i % 250 + 1
+			for (j = 1; j <= nb; j++) {
+				printf "%s{\"addr\": \"198.18.%d.%d\"",
+					(j > 1 ? ", " : ""), 128 + i % 128, j
+				if (j == 1)
+					printf ", \"check\": {\"kind\": \"tcp\", \"tunnel\": false, \"port\": 81, \"interval_ms\": 50, \"timeout_ms\": 40, \"fall\": 1, \"rise\": 1}"
+				printf "}"
+			}
+			printf "]}%s\n", (i < nv - 1 ? "," : "")
+		}
+		printf "]}\n"
+	}' >"$cfg"
+	start_xlbd
+	if ! apply_config "$cfg" >/dev/null; then
+		record_error failover_storm_ms ms \
+			"config apply: $(cat "$WORK/apply.err")"
+		return
+	fi
+	for r in $(seq 1 "$STORM_REPS"); do
+		if ! wait_up "$STORM_VIPS"; then
+			why="run $r: not every backend up before the storm"
+			break
+		fi
+		mark=$(wc -l <"$WORK/xlbd.log")
+		perf_start "failover_storm.$r"
+		storm_listener_stop || true
+		# Waited on through the log, not the CLI: a request would
+		# take the daemon's time while it rebuilds.
+		for _ in $(seq 1 200); do
+			read -r worst built span < <(storm_figures "$mark")
+			[ "$built" -ge "$STORM_VIPS" ] && break
+			sleep 0.05
+		done
+		perf_stop
+		if [ "$(backends_up)" != 0 ]; then
+			why="run $r: the checked backends did not all go down"
+			break
+		fi
+		echo "    (run $r: $built rings rebuilt; worst $worst ms after" \
+			"detection; first detection to last ring live $span ms)"
+		if [ "$built" -lt "$STORM_VIPS" ]; then
+			why="run $r: $built rings rebuilt, not $STORM_VIPS"
+			break
+		fi
+		times+=("$worst")
+		spans+=("$span")
+		if ! storm_listener; then
+			why="run $r: the port 81 listener did not start again"
+			break
+		fi
+	done
+	if [ -n "$why" ]; then
+		record_error failover_storm_ms ms "$why"
+		return
+	fi
+	echo "    (samples, ms: ${times[*]})"
+	record failover_storm_ms "$(median "${times[@]}")" ms
+	record failover_storm_span_ms "$(median "${spans[@]}")" ms
 }
 
 # The "hc" namespace, linked to the balancer's, owns every address of

@@ -2,7 +2,8 @@
 /*
  * Golden cases of the ring pick (rule 6): slots skipped when their backend
  * is draining, down or unset, the bound on re-picks and their wrap-around,
- * empty and missing rings, table sizes up to the default 65537; and the
+ * empty and missing rings, table sizes up to the default 65537, the two
+ * halves of a ring and the byte that picks one; and the
  * hash flags that make packets share a slot (rule 5).
  */
 #include <arpa/inet.h>
@@ -109,6 +110,57 @@ static void repick_wraps(struct tc *t)
 	be = tx_ring(t, "syn", &p, EV(FLOW_INSERT));
 	if (be != t->ring[1].slot[0])
 		fail(t, "test bug: pick did not wrap");
+}
+
+/*
+ * The two halves of a ring (see struct xlb_vip): half 1 holds other
+ * backends than half 0. Only the half ring_half names is read; flipping
+ * the byte switches every new pick at once; the re-pick walk wraps inside
+ * the half (from its last slot to its first, not into the other half or
+ * past the map).
+ */
+static void ring_halves(struct tc *t)
+{
+	struct pkt p = {.src = CLI4, .dst = VIP4, .flags = F_SYN};
+	__u32 half0[13], half1[13], be;
+	struct xlb_flow_key k;
+	char name[32];
+
+	setup13(t, TCP, 0);
+	memcpy(half0, t->ring[1].slot, sizeof(half0));
+	for (__u32 i = 0; i < 13; i++) {
+		half1[i] = 2001 + i;
+		snprintf(name, sizeof(name), "198.18.9.%u", 1 + i);
+		set_backend(t, half1[i], name, XLB_BACKEND_UP);
+	}
+	set_ring_halves(t, 1, 13, half0, half1);
+	for (p.sport = 1024; p.sport < 65535; p.sport++) {
+		k = pkt_key(&p);
+		if (slot_of(vip1(t, &k), &k) == 12)
+			break;
+	}
+	be = tx_ring(t, "syn, half 0 in force", &p, EV(FLOW_INSERT));
+	if (be != half0[12])
+		fail(t, "test bug: half 0 pick %u is not slot 12", be);
+
+	set_vip_half(t, 1, 1);
+	memcpy(t->ring[1].slot, half1, sizeof(half1));
+	be = tx_ring(t, "syn, half 1 in force", &p, EV(FLOW_INSERT));
+	if (be != half1[12])
+		fail(t, "test bug: half 1 pick %u is not slot 12", be);
+
+	set_backend_state(t, half1[12], XLB_BACKEND_DOWN);
+	be = tx_ring(t, "syn, last slot of half 1 down", &p,
+		     EV(FLOW_INSERT) | EV(FAILOVER_REPICK));
+	if (be != half1[0])
+		fail(t, "test bug: pick %u did not wrap to half 1's slot 0",
+		     be);
+
+	set_vip_half(t, 1, 0);
+	memcpy(t->ring[1].slot, half0, sizeof(half0));
+	be = tx_ring(t, "syn, half 0 again", &p, EV(FLOW_INSERT));
+	if (be != half0[12])
+		fail(t, "test bug: pick %u is not half 0's slot 12", be);
 }
 
 static void ring_empty(struct tc *t)
@@ -251,6 +303,8 @@ const struct golden_case cases_ring[] = {
 	{"ring_repick_wraps", "re-pick from the last slot wraps to 0",
 	 PROG_BALANCE, repick_wraps},
 	{"ring_all_down", "every backend down: drop", PROG_BALANCE, all_down},
+	{"ring_halves", "only the half in force is read; the flip switches",
+	 PROG_BALANCE, ring_halves},
 	{"ring_empty", "ring of zero slots: drop", PROG_BALANCE, ring_empty},
 	{"ring_missing", "VIP without a ring: drop", PROG_BALANCE,
 	 ring_missing},

@@ -172,8 +172,16 @@ void add_vip_addr(struct tc *t, const char *addr);
 void set_filter_bit(struct tc *t, const char *addr);
 void set_backend(struct tc *t, __u32 id, const char *addr, __u8 state);
 void set_backend_state(struct tc *t, __u32 id, __u8 state);
-/* A new inner map with these slots swapped into rings[vip_id]. */
+/*
+ * A new inner map swapped into rings[vip_id], both halves holding these
+ * slots (as the controller keeps a ring between changes).
+ */
 void set_ring(struct tc *t, __u32 vip_id, __u32 size, const __u32 *slots);
+/* The same with other slots in each half; the shadow follows half 0. */
+void set_ring_halves(struct tc *t, __u32 vip_id, __u32 size, const __u32 *half0,
+		     const __u32 *half1);
+/* Flips ring_half of every vips entry of vip_id and of its vip_info. */
+void set_vip_half(struct tc *t, __u32 vip_id, __u8 half);
 /*
  * Backends first..first+size-1 (addresses base + i, all up) and a ring of
  * that size whose slot i holds backend first + i: every slot distinct, so

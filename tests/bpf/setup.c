@@ -65,8 +65,8 @@ void set_filter_bit(struct tc *t, const char *addr)
 	free(f);
 }
 
-static void put_vip(struct tc *t, const struct xlb_vip_key *k,
-		    const struct xlb_vip *v)
+static void write_vip(struct tc *t, const struct xlb_vip_key *k,
+		      const struct xlb_vip *v)
 {
 	struct xlb_vip_info info = {.key = *k, .vip = *v};
 
@@ -76,6 +76,12 @@ static void put_vip(struct tc *t, const struct xlb_vip_key *k,
 	if (k->proto != IPPROTO_ICMP && k->proto != IPPROTO_ICMPV6 &&
 	    bpf_map_update_elem(H.vip_info, &v->vip_id, &info, BPF_ANY))
 		fail(t, "setup: vip_info: %s", strerror(errno));
+}
+
+static void put_vip(struct tc *t, const struct xlb_vip_key *k,
+		    const struct xlb_vip *v)
+{
+	write_vip(t, k, v);
 	if (t->nvips < 16) {
 		t->vkey[t->nvips] = *k;
 		t->vval[t->nvips++] = *v;
@@ -129,33 +135,74 @@ void set_backend_state(struct tc *t, __u32 id, __u8 state)
 	put_backend(t, id);
 }
 
-void set_ring(struct tc *t, __u32 vip_id, __u32 size, const __u32 *slots)
+/* A ring map of two halves (see struct xlb_vip) swapped into rings[]. */
+static void put_ring(struct tc *t, __u32 vip_id, __u32 size, const __u32 *half0,
+		     const __u32 *half1)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = XLB_RING_MAP_FLAGS);
-	struct ring_shadow *r = &t->ring[vip_id];
+	const __u32 *halves[XLB_RING_HALVES] = {half0, half1};
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, size, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4,
+			    XLB_RING_ENTRIES(size), &opts);
 	if (fd < 0) {
 		fail(t, "setup: ring map: %s", strerror(errno));
 		return;
 	}
-	for (__u32 i = 0; i < size; i++) {
-		if (slots[i] && bpf_map_update_elem(fd, &i, &slots[i], 0)) {
-			fail(t, "setup: ring slot: %s", strerror(errno));
-			break;
+	for (__u32 h = 0; h < XLB_RING_HALVES; h++) {
+		for (__u32 i = 0; i < size; i++) {
+			__u32 k = h * size + i;
+
+			if (halves[h][i] &&
+			    bpf_map_update_elem(fd, &k, &halves[h][i], 0)) {
+				fail(t, "setup: ring slot: %s",
+				     strerror(errno));
+				break;
+			}
 		}
 	}
 	if (bpf_map_update_elem(H.rings, &vip_id, &fd, BPF_ANY))
 		fail(t, "setup: rings[%u]: %s", vip_id, strerror(errno));
 	H.ring_set[vip_id] = true;
 	close(fd);
+}
+
+void set_ring(struct tc *t, __u32 vip_id, __u32 size, const __u32 *slots)
+{
+	struct ring_shadow *r = &t->ring[vip_id];
+
+	/* As the controller keeps them: both halves whole tables. */
+	put_ring(t, vip_id, size, slots, slots);
 	free(r->slot);
 	r->size = size;
 	r->slot = malloc(size * sizeof(__u32));
 	if (!r->slot)
 		abort();
 	memcpy(r->slot, slots, size * sizeof(__u32));
+}
+
+void set_ring_halves(struct tc *t, __u32 vip_id, __u32 size, const __u32 *half0,
+		     const __u32 *half1)
+{
+	struct ring_shadow *r = &t->ring[vip_id];
+
+	put_ring(t, vip_id, size, half0, half1);
+	free(r->slot);
+	r->size = size;
+	r->slot = malloc(size * sizeof(__u32));
+	if (!r->slot)
+		abort();
+	memcpy(r->slot, half0, size * sizeof(__u32));
+}
+
+void set_vip_half(struct tc *t, __u32 vip_id, __u8 half)
+{
+	for (int i = 0; i < t->nvips; i++) {
+		if (t->vval[i].vip_id != vip_id)
+			continue;
+		t->vval[i].ring_half = half;
+		write_vip(t, &t->vkey[i], &t->vval[i]);
+	}
 }
 
 void ring_distinct(struct tc *t, __u32 vip_id, __u32 size, __u32 first, bool v6)

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 # shellcheck shell=bash
 # e2e tests of the control plane as an operator meets it: xlbd killed and
-# restarted under load, the CLI's answers to bad input, the metrics page,
-# and xlb-agent leaving no program behind. Sourced by run.sh; each t_NAME
-# runs in its own subshell after xlb_reset.
+# restarted under load, rings of an older xlb or of a flip cut short
+# replaced, the CLI's answers to bad input, the metrics page, and
+# xlb-agent leaving no program behind.
+# Sourced by run.sh; each t_NAME runs in its own subshell after xlb_reset.
 
 # kill -9 xlbd while a load generator runs and new connections keep
 # coming, restart it with the same arguments: no request fails, the
@@ -66,6 +67,133 @@ t_xlbd_kill9_restart() {
 	echo "rx: $(echo "$s0" | cell PACKETS rx) -> $(echo "$s1" | cell PACKETS rx) packets"
 	[ "$(echo "$s0" | cell PACKETS rx)" -gt 0 ] || fail "no packets counted before the kill"
 	[ -z "$bad" ] || fail "counters went back: $(echo "$bad" | oneline)"
+}
+
+# le32 N: the four bytes of N, little end first, as bpftool takes them.
+le32() {
+	printf '0x%02x 0x%02x 0x%02x 0x%02x' $(($1 & 255)) \
+		$(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))
+}
+
+# map_bytes PIN KEY: the value bytes of entry KEY (a number) of a pinned
+# map, one 0x.. per line.
+map_bytes() {
+	# shellcheck disable=SC2046 # four words, the key's bytes
+	bpftool -j map lookup pinned "$1" key $(le32 "$2") |
+		grep -o '"value":\[[^]]*\]' | grep -o '0x[0-9a-f]*'
+}
+
+# ring_entries ID: max_entries of the ring map of VIP id ID.
+ring_entries() {
+	local -a b
+
+	mapfile -t b < <(map_bytes /sys/fs/bpf/xlb/rings "$1")
+	[ "${#b[@]}" = 4 ] || return 1
+	bpftool -j map show id $((b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24)) |
+		grep -o '"max_entries":[0-9]*' | grep -o '[0-9]*$'
+}
+
+# A ring left by an older xlb (one table per map, no half byte, so its
+# VIP entries name half 0) is read as it is while xlbd is down, and the
+# restarted xlbd rebuilds it into a map of two halves once, says so in
+# its log, and the VIP keeps answering throughout.
+t_restart_rebuilds_old_rings() {
+	local v=$VIP4:80/tcp pin=/sys/fs/bpf/xlb m=101 id i got n
+	local -a ids half
+
+	must xlb vip add "$v" --ring-size $m
+	for i in "${B4[@]}"; do must xlb backend add "$v" "$i"; done
+	id=$(xlb -j vip show "$v" | grep -o '"vip_id": *[0-9]*' | grep -o '[0-9]*$')
+	mapfile -t ids < <(xlb -j backend list "$v" | grep -o '"id": *[0-9]*' |
+		grep -o '[0-9]*$')
+	if [ -z "$id" ] || [ "${#ids[@]}" != 3 ]; then
+		fail "no VIP id or backend ids"
+	fi
+	[ "$(ring_entries "$id")" = $((2 * m)) ] ||
+		fail "the ring of $m slots has $(ring_entries "$id") entries, not two halves"
+	# What an older xlb left has ring_half 0 (its pad): get there. The
+	# byte is at 33 of vip_info's value (key 20, then 13 into xlb_vip).
+	for i in 1 2 3; do
+		mapfile -t half < <(map_bytes "$pin/vip_info" "$id")
+		[ "${half[33]}" = 0x00 ] && break
+		must xlb backend set "$v" "${B4[0]}" --weight $((i + 1))
+	done
+	[ "${half[33]}" = 0x00 ] || fail "ring_half of VIP id $id is not 0: ${half[33]}"
+	run xlbd_stop KILL
+	# The older shape: m slots, the three backends round robin.
+	bpftool map create "$pin/old_ring" type array key 4 value 4 \
+		entries $m name old_ring flags 0x1400 ||
+		fail "bpftool cannot create a ring"
+	{
+		for ((i = 0; i < m; i++)); do
+			echo "map update pinned $pin/old_ring key $(le32 $i) value $(le32 "${ids[i % 3]}")"
+		done
+		echo "map update pinned $pin/rings key $(le32 "$id") value pinned $pin/old_ring"
+	} >"$W/old_ring.batch"
+	bpftool batch file "$W/old_ring.batch" >/dev/null ||
+		fail "bpftool cannot put the old ring in"
+	rm -f "$pin/old_ring"
+	[ "$(ring_entries "$id")" = $m ] || fail "the old ring is not in place"
+	got=$(http_answers "http://$VIP4" 30 | grep -x 'b[0-9]' | tally)
+	echo "old ring, xlbd down: $got"
+	n=$(($(count_of b1 "$got") + $(count_of b2 "$got") + $(count_of b3 "$got")))
+	[ "$n" = 30 ] || fail "with the old ring $n of 30 new connections answered: $got"
+	run xlbd_start || fail "xlbd did not restart"
+	grep "older xlb's shape" "$W/xlbd.log" ||
+		fail "xlbd did not say it rebuilds a ring of the older shape"
+	[ "$(ring_entries "$id")" = $((2 * m)) ] ||
+		fail "the ring was not rebuilt: $(ring_entries "$id") entries"
+	got=$(http_answers "http://$VIP4" 30 | grep -x 'b[0-9]' | tally)
+	echo "rebuilt ring: $got"
+	n=$(($(count_of b1 "$got") + $(count_of b2 "$got") + $(count_of b3 "$got")))
+	[ "$n" = 30 ] || fail "after the rebuild $n of 30 new connections answered: $got"
+	# A change now flips halves of the new map.
+	must xlb backend set "$v" "${B4[0]}" --weight 5
+	got=$(http_answers "http://$VIP4" 30 | grep -x 'b[0-9]' | tally)
+	n=$(($(count_of b1 "$got") + $(count_of b2 "$got") + $(count_of b3 "$got")))
+	[ "$n" = 30 ] || fail "after a change $n of 30 new connections answered: $got"
+}
+
+# ring_map_id ID: the map id of VIP id ID's ring.
+ring_map_id() {
+	local -a b
+
+	mapfile -t b < <(map_bytes /sys/fs/bpf/xlb/rings "$1")
+	[ "${#b[@]}" = 4 ] || return 1
+	echo $((b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24))
+}
+
+# An xlbd killed between the two updates of a flip leaves vip_info and
+# the vips entry naming different halves: packets read either, so the
+# restarted xlbd must not write into either; it swaps a new ring in, and
+# the VIP keeps answering.
+t_restart_halves_disagree() {
+	local v=$VIP4:80/tcp pin=/sys/fs/bpf/xlb m=101 id i map0 got n
+	local -a key val
+
+	must xlb vip add "$v" --ring-size $m
+	for i in "${B4[@]}"; do must xlb backend add "$v" "$i"; done
+	id=$(xlb -j vip show "$v" | grep -o '"vip_id": *[0-9]*' | grep -o '[0-9]*$')
+	map0=$(ring_map_id "$id") || fail "no ring for VIP id $id"
+	run xlbd_stop KILL
+	# The vips key of VIP4:80/tcp: address (16), port (2), proto, family.
+	key=()
+	for i in ${VIP4//./ }; do key+=("$(printf '0x%02x' "$i")"); done
+	key+=(0 0 0 0 0 0 0 0 0 0 0 0 0x00 0x50 6 2)
+	mapfile -t val < <(bpftool -j map lookup pinned "$pin/vips" key "${key[@]}" |
+		grep -o '"value":\[[^]]*\]' | grep -o '0x[0-9a-f]*')
+	[ "${#val[@]}" = 16 ] || fail "no vips entry for $v"
+	# ring_half is byte 13: the vips entry now names the other half.
+	val[13]=$(printf '0x%02x' $((1 - val[13])))
+	bpftool map update pinned "$pin/vips" key "${key[@]}" value "${val[@]}" ||
+		fail "bpftool cannot write the vips entry"
+	run xlbd_start || fail "xlbd did not restart"
+	[ "$(ring_map_id "$id")" != "$map0" ] ||
+		fail "the restarted xlbd kept the ring whose halves are in doubt"
+	got=$(http_answers "http://$VIP4" 30 | grep -x 'b[0-9]' | tally)
+	echo "after the restart: $got"
+	n=$(($(count_of b1 "$got") + $(count_of b2 "$got") + $(count_of b3 "$got")))
+	[ "$n" = 30 ] || fail "$n of 30 new connections answered: $got"
 }
 
 # cli_case RC ARGS...: xlb with these arguments exits RC, with one line on

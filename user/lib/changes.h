@@ -7,8 +7,11 @@
  * retire. Computed before anything is written, with no kernel, so the
  * writer (dp_write.c) only follows it in the safe order:
  *
- *   1. backends (stats zeroed first), then rings, swapped in one batch;
- *   2. every VIP of next, its info, address and port entries;
+ *   1. backends (stats zeroed first), then rings: each table written
+ *      into the spare half of its VIP's ring, or into a new ring map
+ *      (new VIP ids), those swapped in one batch;
+ *   2. every VIP of next, its info, address and port entries (a ring's
+ *      flip to its new half is this write);
  *   3. VIP entries next lacks, then the ids they used: VIP ids (info,
  *      ring), backend ids (marked unused; flows may still name them).
  */

@@ -306,8 +306,8 @@ int xlb_model_save_begin(const char *path, const struct xlb_model *m,
 {
 	bool had_file = false;
 	mode_t mode = 0644;
+	char *tmp, *text = NULL;
 	struct stat st;
-	char *tmp;
 	FILE *f;
 	json_t *j;
 	int fd, ret;
@@ -340,11 +340,13 @@ int xlb_model_save_begin(const char *path, const struct xlb_model *m,
 		xlb_err_set(err, "cannot write %s: %s", tmp, strerror(-ret));
 		goto out_unlink;
 	}
+	/* One string, one write: json_dumpf's stdio call per token was a
+	 * fifth of a weight change with 10 000 backends. */
+	text = json_dumps(j, JSON_INDENT(2));
 	errno = 0;
 	/* open() applied the umask; a replaced file keeps its exact mode. */
-	if ((had_file && fchmod(fd, mode)) ||
-	    json_dumpf(j, f, JSON_INDENT(2)) || fputc('\n', f) == EOF ||
-	    fflush(f) || fsync(fd)) {
+	if ((had_file && fchmod(fd, mode)) || !text || fputs(text, f) == EOF ||
+	    fputc('\n', f) == EOF || fflush(f) || fsync(fd)) {
 		ret = errno ? -errno : -EIO;
 		fclose(f);
 		xlb_err_set(err, "cannot write %s: %s", tmp, strerror(-ret));
@@ -356,11 +358,13 @@ int xlb_model_save_begin(const char *path, const struct xlb_model *m,
 		goto out_unlink;
 	}
 	*tmp_out = tmp;
+	free(text);
 	json_decref(j);
 	return 0;
 
 out_unlink:
 	unlink(tmp);
+	free(text);
 out_tmp:
 	free(tmp);
 out_json:

@@ -117,8 +117,14 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	learn_if_addrs(dp, o->ifname);
 	get_map_fds(dp);
 	learn_backend_ids(dp);
+	ret = xlb_dp_rings_open(dp, err);
+	if (ret)
+		goto err_xdp;
 	return 0;
 
+err_xdp:
+	/* What we attached goes; what we adopted stays as it was. */
+	xlb_xdp_close(&dp->xdp, !dp->xdp.adopted);
 err_skel:
 	xlb_balance__destroy(dp->skel);
 	dp->skel = NULL;
@@ -158,20 +164,35 @@ static int purge_flows(struct xlb_dp *dp, __u32 id)
 	return 0;
 }
 
+/*
+ * Where alloc_backend_id looks, made once per assign: scanning every id
+ * per new backend cost ~100 ms for 10 000 of them.
+ */
+struct id_search {
+	__u32 *reuse; /* ids used before and free now, ascending */
+	__u32 n_reuse;
+	__u32 fresh; /* no id below it is free and never used */
+};
+
 static __u32 alloc_backend_id(struct xlb_dp *dp, const bool *taken,
+			      struct id_search *s,
 			      const struct xlb_vip_key *vip,
 			      const struct xlb_backend_cfg *b)
 {
 	__u32 id;
 
 	/* The same pair again: its flows are right to point at it. */
-	for (id = 1; id < XLB_MAX_BACKENDS; id++)
-		if (!taken[id] && dp->owner[id].ever_used &&
-		    owner_is(&dp->owner[id], vip, b))
+	for (__u32 i = 0; i < s->n_reuse; i++) {
+		id = s->reuse[i];
+		if (!taken[id] && owner_is(&dp->owner[id], vip, b))
 			return id;
-	for (id = 1; id < XLB_MAX_BACKENDS; id++)
-		if (!taken[id] && !dp->owner[id].ever_used)
+	}
+	for (id = s->fresh; id < XLB_MAX_BACKENDS; id++)
+		if (!taken[id] && !dp->owner[id].ever_used) {
+			s->fresh = id + 1;
 			return id;
+		}
+	s->fresh = XLB_MAX_BACKENDS;
 	for (id = 1; id < XLB_MAX_BACKENDS; id++)
 		if (!taken[id]) {
 			purge_flows(dp, id);
@@ -186,6 +207,8 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 {
 	bool vip_taken[XLB_MAX_VIPS] = {false};
 	static bool taken[XLB_MAX_BACKENDS];
+	static __u32 reuse[XLB_MAX_BACKENDS];
+	struct id_search s = {.reuse = reuse, .fresh = 1};
 	struct xlb_vip_cfg *v, *c;
 	struct xlb_backend_cfg *b, *cb;
 
@@ -217,6 +240,9 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 			taken[next->vips[i].backends[j].id] = true;
 	}
 	vip_taken[0] = taken[0] = true;
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
+		if (!taken[id] && dp->owner[id].ever_used)
+			reuse[s.n_reuse++] = id;
 
 	for (size_t i = 0; i < next->n_vips; i++) {
 		v = &next->vips[i];
@@ -238,7 +264,7 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 			b = &v->backends[j];
 			if (b->id)
 				continue;
-			b->id = alloc_backend_id(dp, taken, &v->key, b);
+			b->id = alloc_backend_id(dp, taken, &s, &v->key, b);
 			if (!b->id) {
 				xlb_err_set(err,
 					    "no free backend id (limit %d)",
@@ -254,6 +280,7 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 
 void xlb_dp_close(struct xlb_dp *dp, bool detach)
 {
+	xlb_dp_rings_close(dp);
 	xlb_xdp_close(&dp->xdp, detach && dp->skel);
 	xlb_balance__destroy(dp->skel);
 	free(dp->scratch);
@@ -274,6 +301,11 @@ void xlb_dp_free(struct xlb_dp *dp)
 __u64 xlb_dp_fingerprint(const struct xlb_dp *dp, __u32 vip_id)
 {
 	return vip_id < XLB_MAX_VIPS ? dp->fingerprint[vip_id] : 0;
+}
+
+__u64 xlb_dp_rings_built(const struct xlb_dp *dp)
+{
+	return dp->rings_built;
 }
 
 __u32 xlb_dp_slots(const struct xlb_dp *dp, __u32 backend_id)

@@ -74,6 +74,8 @@ void xlb_dp_close(struct xlb_dp *dp, bool detach);
 
 /* The last table built for a VIP id (0: none), for `ring show`, metrics. */
 __u64 xlb_dp_fingerprint(const struct xlb_dp *dp, __u32 vip_id);
+/* Rings built since the start (tables written into the maps). */
+__u64 xlb_dp_rings_built(const struct xlb_dp *dp);
 /* Ring slots a backend id holds in its VIP's last table. */
 __u32 xlb_dp_slots(const struct xlb_dp *dp, __u32 backend_id);
 const __u8 *xlb_dp_gw_mac(const struct xlb_dp *dp);

@@ -8,6 +8,7 @@
 #define XLB_DP_PRIV_H
 
 #include "dataplane.h"
+#include "ring_half.h"
 
 /* Who a backend id belongs to, so ids are reused only when safe. */
 struct xlb_id_owner {
@@ -16,6 +17,18 @@ struct xlb_id_owner {
 	__u8 family;
 	__u8 in_use;	/* in the current model */
 	__u8 ever_used; /* flows may still point at it */
+};
+
+/* Threads that build rings beside the caller's, at most (dp_ring.c). */
+#define XLB_DP_BUILDERS 3
+
+/* A VIP id's ring as the writer keeps it (dp_ring.c); mem NULL: none. */
+struct xlb_dp_ring {
+	struct xlb_ring_halves h;
+	int fd;
+	size_t len;  /* of the mapping */
+	__u8 staged; /* this apply wrote the spare half: flip it */
+	__u8 fresh;  /* this apply made the map: swap it in */
 };
 
 struct xlb_dp {
@@ -42,6 +55,36 @@ struct xlb_dp {
 	 * rewritten (one weight change used to rewrite all of them). */
 	struct xlb_backend written[XLB_MAX_BACKENDS];
 	__u32 *scratch; /* XLB_RING_SIZE_MAX slots for building tables */
+	struct xlb_dp_ring ring[XLB_MAX_VIPS];
+	__u64 rings_built;
+	/* The scratch of the threads that build rings with the caller. */
+	__u32 *build_scratch[XLB_DP_BUILDERS];
+	struct xlb_grace *grace; /* frees retired halves (ring_half.h) */
+	int grace_outer_fd, grace_inner_fd; /* its wait: dp_ring.c */
+	/* What vip_info holds per id (its vips entry says the same), so
+	 * unchanged VIPs are not rewritten; family 0: not known. */
+	struct xlb_vip_info vip_written[XLB_MAX_VIPS];
 };
+
+/*
+ * dp_ring.c. open adopts the rings pinned by a previous xlbd and starts
+ * the grace thread; close releases them (the maps stay). build makes the
+ * tables of the n VIPs v (on every CPU) and writes each: into the spare
+ * half of its ring (fresh[i] = 0; the writer flips the VIP's entries to
+ * xlb_dp_ring_half), or into a new map (fresh[i] = 1; the writer swaps
+ * dp->ring[id].fd in). commit, once every
+ * flip is written, retires the old halves; abort, after a failure, makes
+ * the next apply build the rings again (flipping: VIP entries may hold
+ * either half).
+ */
+int xlb_dp_rings_open(struct xlb_dp *dp, struct xlb_err *err);
+void xlb_dp_rings_close(struct xlb_dp *dp);
+int xlb_dp_rings_build(struct xlb_dp *dp, const struct xlb_vip_cfg *const *v,
+		       size_t n, int *fresh, struct xlb_err *err);
+__u8 xlb_dp_ring_half(const struct xlb_dp *dp, __u32 id);
+void xlb_dp_rings_commit(struct xlb_dp *dp);
+void xlb_dp_rings_abort(struct xlb_dp *dp, bool flipping);
+/* Forgets id's ring (its map stays wherever it is). */
+void xlb_dp_ring_drop(struct xlb_dp *dp, __u32 id);
 
 #endif /* XLB_DP_PRIV_H */

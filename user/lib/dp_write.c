@@ -2,7 +2,9 @@
 /*
  * The data plane's writer (see dataplane.h): the change set of an apply
  * is computed first (changes.h), then written in the order the data path
- * can never observe half-done. Also the clean-up after adoption.
+ * can never observe half-done. Rings are dp_ring.c's: a changed table
+ * goes into the spare half of its VIP's ring, and writing the VIP's
+ * entries flips it in. Also the clean-up after adoption.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -10,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_arp.h>
@@ -19,7 +20,6 @@
 
 #include "changes.h"
 #include "dp_priv.h"
-#include "maglev.h"
 #include <xlb/hash.h>
 
 #ifndef ENOTSUPP
@@ -86,73 +86,9 @@ static int write_config(struct xlb_dp *dp, const struct xlb_global_cfg *g)
 }
 
 /*
- * Builds v's table into a new ring map, filled through mmap (a batch
- * update of 65537 slots costs ten times as much). Returns its fd; the
- * caller swaps it in.
- */
-static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		      struct xlb_err *err)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, copts,
-		    .map_flags = XLB_RING_MAP_FLAGS);
-	/* Array elements sit 8 bytes apart whatever their size: the stride
-	 * shows through mmap. */
-	const size_t stride = 8;
-	size_t len = ((size_t)v->ring_size * stride + 4095) & ~4095UL;
-	struct xlb_maglev_backend *mb;
-	int ret, fd;
-	void *mem;
-	__u64 fp;
-
-	mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
-	if (!mb)
-		return -ENOMEM;
-	for (size_t i = 0; i < v->n_backends; i++) {
-		mb[i].id = v->backends[i].id;
-		mb[i].weight = xlb_changes_ring_weight(&v->backends[i]);
-		mb[i].addr = v->backends[i].addr;
-		mb[i].family = v->backends[i].family;
-	}
-	ret = xlb_maglev_build(mb, v->n_backends, v->ring_size, dp->scratch,
-			       &fp);
-	free(mb);
-	if (ret) {
-		xlb_err_set(err, "building the ring: %s", strerror(-ret));
-		return ret;
-	}
-
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32),
-			    sizeof(__u32), v->ring_size, &copts);
-	if (fd < 0) {
-		ret = -errno;
-		xlb_err_set(err, "creating a ring of %u slots: %s",
-			    v->ring_size, strerror(-ret));
-		return ret;
-	}
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		ret = -errno;
-		close(fd);
-		xlb_err_set(err, "mapping a ring: %s", strerror(-ret));
-		return ret;
-	}
-	for (__u32 i = 0; i < v->ring_size; i++)
-		*(__u32 *)((char *)mem + i * stride) = dp->scratch[i];
-	munmap(mem, len);
-
-	dp->fingerprint[v->vip_id] = fp;
-	for (size_t i = 0; i < v->n_backends; i++)
-		dp->slots[v->backends[i].id] = 0;
-	for (__u32 s = 0; s < v->ring_size; s++)
-		if (dp->scratch[s] < XLB_MAX_BACKENDS)
-			dp->slots[dp->scratch[s]]++;
-	return fd;
-}
-
-/*
- * Swaps n rings in. One batched update: the kernel waits for running
- * programs once per update of a map of maps, and that wait (~18 ms here)
- * dominated applying many VIPs. Each VIP still switches atomically.
+ * Swaps n new rings in (new VIPs, new sizes). One batched update: the
+ * kernel waits for running programs once per update of a map of maps.
+ * Each VIP still switches atomically.
  */
 static int swap_rings(struct xlb_dp *dp, __u32 *ids, __u32 *fds, __u32 n)
 {
@@ -204,6 +140,8 @@ static void clear_vip_id(struct xlb_dp *dp, __u32 id)
 
 	bpf_map_update_elem(dp->vip_info_fd, &id, &none, BPF_ANY);
 	bpf_map_delete_elem(dp->rings_fd, &id);
+	xlb_dp_ring_drop(dp, id);
+	memset(&dp->vip_written[id], 0, sizeof(dp->vip_written[id]));
 }
 
 /* Marks a backend id free in the data path; its address stays readable. */
@@ -287,27 +225,31 @@ static int write_backends(struct xlb_dp *dp, const struct xlb_changes *cs,
 	return 0;
 }
 
-/* 1b. New tables, built aside and swapped in at once. */
+/*
+ * 1b. New tables: into the spare half of the VIP's ring (flipped in 2),
+ * or into a new ring map, all of them swapped in at once.
+ */
 static int write_rings(struct xlb_dp *dp, const struct xlb_changes *cs,
 		       struct xlb_err *err)
 {
 	__u32 ring_ids[XLB_MAX_VIPS], ring_fds[XLB_MAX_VIPS], n_rings = 0;
-	int ret = 0;
+	int fresh[XLB_MAX_VIPS];
+	int ret;
 
+	ret = xlb_dp_rings_build(dp, cs->rings, cs->n_rings, fresh, err);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < cs->n_rings; i++) {
-		ret = build_ring(dp, cs->rings[i], err);
-		if (ret < 0)
-			goto out_rings;
-		ring_ids[n_rings] = cs->rings[i]->vip_id;
-		ring_fds[n_rings++] = ret;
+		__u32 id = cs->rings[i]->vip_id;
+
+		if (fresh[i]) {
+			ring_ids[n_rings] = id;
+			ring_fds[n_rings++] = dp->ring[id].fd;
+		}
 	}
 	ret = swap_rings(dp, ring_ids, ring_fds, n_rings);
 	if (ret)
 		xlb_err_set(err, "swapping rings in: %s", strerror(-ret));
-
-out_rings:
-	for (__u32 i = 0; i < n_rings; i++)
-		close(ring_fds[i]);
 	return ret;
 }
 
@@ -326,16 +268,25 @@ static int write_vips(struct xlb_dp *dp, const struct xlb_model *cur,
 			.flags = v->flags,
 			.ring_size = v->ring_size,
 			.encap = v->encap,
+			.ring_half = xlb_dp_ring_half(dp, v->vip_id),
 		};
 		struct xlb_vip_info info = {.key = v->key, .vip = val};
+		struct xlb_vip_info *w = &dp->vip_written[v->vip_id];
 		struct xlb_vip none = {0};
 
+		/* A ring flip is these two updates; most VIPs are as they
+		 * were, and 3 syscalls each added up over many. */
+		if (!memcmp(w, &info, sizeof(info)))
+			continue;
 		ak = xlb_changes_addr_key(&v->key);
 		if (bpf_map_update_elem(dp->vip_info_fd, &v->vip_id, &info,
 					BPF_ANY) ||
 		    bpf_map_update_elem(dp->vips_fd, &ak, &none, BPF_ANY) ||
-		    bpf_map_update_elem(dp->vips_fd, &v->key, &val, BPF_ANY))
+		    bpf_map_update_elem(dp->vips_fd, &v->key, &val, BPF_ANY)) {
+			memset(w, 0, sizeof(*w));
 			TRY(-errno, "writing a VIP");
+		}
+		*w = info;
 	}
 	return 0;
 }
@@ -387,10 +338,17 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 	ret = write_backends(dp, &cs, err);
 	if (!ret)
 		ret = write_rings(dp, &cs, err);
-	if (!ret)
-		ret = write_vips(dp, cur, next, err);
-	if (!ret)
-		ret = write_removals(dp, next, &cs, err);
+	if (ret) {
+		xlb_dp_rings_abort(dp, false);
+		goto out_changes;
+	}
+	ret = write_vips(dp, cur, next, err);
+	if (ret) {
+		xlb_dp_rings_abort(dp, true);
+		goto out_changes;
+	}
+	xlb_dp_rings_commit(dp);
+	ret = write_removals(dp, next, &cs, err);
 	if (!ret) {
 		memset(dp->fresh_vip, 0, sizeof(dp->fresh_vip));
 		memset(dp->fresh_backend, 0, sizeof(dp->fresh_backend));

@@ -91,6 +91,8 @@ void xlbd_on_result(void *ctx, const struct hc_result *r)
 		d->health_events++;
 		xlb_log(LOG_NOTICE, "%s", msg);
 	}
+	if (changed && !d->refresh_pending)
+		d->detected_ns = xlb_now_ns();
 	if (changed)
 		d->refresh_pending = true;
 }

@@ -54,23 +54,42 @@ static void tick_arm(struct xlbd *d, __u64 due_ms)
 	d->tick_armed_ms = due_ms;
 }
 
+/*
+ * Health changes into the maps, and how long after their detection they
+ * were live: the figure a failover waits on beyond the checks themselves
+ * (tests/bench/controller.sh failover_storm reads the line).
+ */
+static void apply_health(struct xlbd *d)
+{
+	__u64 built = xlb_dp_rings_built(d->dp), live;
+	struct xlb_err err = {{0}};
+
+	d->refresh_pending = false;
+	if (xlbd_refresh(d, &err)) {
+		xlb_log(LOG_ERR, "applying health changes: %s", err.msg);
+		return;
+	}
+	live = xlb_now_ns();
+	xlb_log(LOG_INFO,
+		"health changes live %.3f ms after their detection "
+		"(%llu rings rebuilt; at %.3f ms)",
+		(live - d->detected_ns) / 1e6,
+		(unsigned long long)(xlb_dp_rings_built(d->dp) - built),
+		live / 1e6);
+}
+
 /* What a pass of the loop left to do: commits, health changes. */
 static void settle(struct xlbd *d)
 {
-	struct xlb_err err = {{0}};
 
 	if (d->checks_stale) {
 		d->checks_stale = false;
 		xlbd_checks_sync(d);
 	}
 	/* All health changes of this pass in one write of the maps:
-	 * each costs a ring swap the kernel waits on. */
-	if (d->refresh_pending) {
-		d->refresh_pending = false;
-		if (xlbd_refresh(d, &err))
-			xlb_log(LOG_ERR, "applying health changes: %s",
-				err.msg);
-	}
+	 * one grace period retires every ring half they replace. */
+	if (d->refresh_pending)
+		apply_health(d);
 	if (d->tick_due_ms != d->tick_armed_ms)
 		tick_arm(d, d->tick_due_ms);
 }

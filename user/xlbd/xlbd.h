@@ -49,6 +49,7 @@ struct xlbd {
 	struct xlbd_ctl *ctl; /* control.c: the clients of the socket */
 	bool stop;
 	bool refresh_pending; /* health changed during this loop pass */
+	__u64 detected_ns;    /* the first change pending (xlb_now_ns) */
 	bool checks_stale;    /* apply.c: the model changed, sync checks */
 	__u64 tick_due_ms;    /* apply.c: policy step due (xlb_now_ms) */
 	__u64 tick_armed_ms;  /* loop.c: what the timer is set to */

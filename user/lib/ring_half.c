@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* Ring halves and their grace periods, waited for by a thread (ring_half.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "ring_half.h"
+
+struct xlb_grace {
+	xlb_grace_sync_fn sync;
+	void *ctx;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;  /* flipped or done moved, or stop */
+	__u64 flipped;	      /* the last ticket handed out */
+	__u64 done;	      /* every ticket <= done is covered */
+	__u64 count;	      /* grace periods waited for */
+	unsigned int waiters; /* writers blocked in xlb_grace_wait */
+	bool stop;
+};
+
+static void *grace_thread(void *arg)
+{
+	struct xlb_grace *g = arg;
+	struct timespec retry = {.tv_nsec = 10 * 1000 * 1000};
+	__u64 target;
+	int ret;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->stop) {
+		if (g->done >= g->flipped) {
+			pthread_cond_wait(&g->cond, &g->lock);
+			continue;
+		}
+		/* Every flip of a ticket <= target is in the maps already:
+		 * a grace period that starts now covers them all. */
+		target = g->flipped;
+		pthread_mutex_unlock(&g->lock);
+		ret = g->sync(g->ctx);
+		if (ret) {
+			/* Nothing waited: writers keep waiting, we retry. */
+			xlb_log(LOG_ERR,
+				"waiting for readers of ring halves: %s",
+				strerror(-ret));
+			nanosleep(&retry, NULL);
+		}
+		pthread_mutex_lock(&g->lock);
+		if (!ret) {
+			g->done = target;
+			g->count++;
+			pthread_cond_broadcast(&g->cond);
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+struct xlb_grace *xlb_grace_new(xlb_grace_sync_fn sync, void *ctx)
+{
+	struct xlb_grace *g = calloc(1, sizeof(*g));
+	sigset_t all, old;
+	int ret;
+
+	if (!g)
+		return NULL;
+	g->sync = sync;
+	g->ctx = ctx;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	/* Signals are the program's main thread's (xlbd reads them from a
+	 * signalfd): the thread starts with every one blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&g->thread, NULL, grace_thread, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		pthread_cond_destroy(&g->cond);
+		pthread_mutex_destroy(&g->lock);
+		free(g);
+		errno = ret;
+		return NULL;
+	}
+	return g;
+}
+
+void xlb_grace_free(struct xlb_grace *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->lock);
+	g->stop = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+	pthread_join(g->thread, NULL);
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+__u64 xlb_grace_flipped(struct xlb_grace *g)
+{
+	__u64 ticket;
+
+	pthread_mutex_lock(&g->lock);
+	ticket = ++g->flipped;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+	return ticket;
+}
+
+bool xlb_grace_passed(struct xlb_grace *g, __u64 ticket)
+{
+	bool passed;
+
+	pthread_mutex_lock(&g->lock);
+	passed = g->done >= ticket;
+	pthread_mutex_unlock(&g->lock);
+	return passed;
+}
+
+void xlb_grace_wait(struct xlb_grace *g, __u64 ticket)
+{
+	pthread_mutex_lock(&g->lock);
+	g->waiters++;
+	while (g->done < ticket)
+		pthread_cond_wait(&g->cond, &g->lock);
+	g->waiters--;
+	pthread_mutex_unlock(&g->lock);
+}
+
+unsigned int xlb_grace_waiters(struct xlb_grace *g)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&g->lock);
+	n = g->waiters;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+__u64 xlb_grace_count(struct xlb_grace *g)
+{
+	__u64 n;
+
+	pthread_mutex_lock(&g->lock);
+	n = g->count;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+static void write_half(struct xlb_ring_halves *r, __u8 half, const __u32 *table)
+{
+	char *base = (char *)r->mem + (size_t)half * r->size * XLB_RING_STRIDE;
+
+	for (__u32 i = 0; i < r->size; i++)
+		*(__u32 *)(base + (size_t)i * XLB_RING_STRIDE) = table[i];
+}
+
+void xlb_ring_write_spare(struct xlb_ring_halves *r, struct xlb_grace *g,
+			  const __u32 *table)
+{
+	xlb_grace_wait(g, r->retired);
+	write_half(r, !r->half, table);
+	/* The table before the flip that publishes it (the flip is a
+	 * syscall, but say so where it matters). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void xlb_ring_write_new(struct xlb_ring_halves *r, const __u32 *table,
+			bool both)
+{
+	r->half = 0;
+	write_half(r, 0, table);
+	if (both)
+		write_half(r, 1, table);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void xlb_ring_flipped(struct xlb_ring_halves *r, __u64 ticket)
+{
+	r->half = !r->half;
+	r->retired = ticket;
+}
