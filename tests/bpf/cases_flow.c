@@ -239,7 +239,8 @@ static void udp_entry(struct tc *t, __u64 timeout, __u64 age, bool expired,
 	expect_flow(t, &k, be);
 	if (!get_flow(t, &k, &v))
 		return;
-	if (proto == UDP && (v.last_seen_ns < t0 || v.last_seen_ns > t1))
+	if (xlb_flow_stamp(v.last_seen_ns) < xlb_flow_stamp(t0) ||
+	    xlb_flow_stamp(v.last_seen_ns) > xlb_flow_stamp(t1))
 		fail(t, "last_seen_ns %llu not refreshed into [%llu, %llu]",
 		     (unsigned long long)v.last_seen_ns, (unsigned long long)t0,
 		     (unsigned long long)t1);

@@ -23,6 +23,7 @@
 #include <xlb/types.h>
 #include <xlb/counters.h>
 #include <xlb/hash.h>
+#include <xlb/flow.h>
 
 #define FRAME_MAX 4096
 

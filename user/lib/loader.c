@@ -182,6 +182,13 @@ int xlb_xdp_open(struct xlb_xdp *x, struct bpf_object *obj,
 		ret = validate_adoptable(x, o, err);
 		if (ret)
 			return ret;
+	}
+	if (o->pin_dir && o->before_load) {
+		ret = o->before_load(obj, x->pin_dir, attached, err);
+		if (ret)
+			return ret;
+	}
+	if (attached) {
 		/* Keep the running program; only reach its maps. */
 		ret = bpf_object__load(obj);
 		x->adopted = true;
