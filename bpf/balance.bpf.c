@@ -251,8 +251,12 @@ static __always_inline __u32 pick_backend(const struct pkt *p,
 			count_event(XLB_CNT_FLOW_UDP_EXPIRED);
 			goto pick;
 		}
-		/* Its age for eviction; a store only once per stamp unit. */
-		if (f->stamp != stamp)
+		/*
+		 * Its age, for eviction and UDP expiry: stored only when it
+		 * moved by XLB_FLOW_REFRESH units, so a hit rarely dirties
+		 * its bucket's cache line.
+		 */
+		if (stamp - f->stamp >= XLB_FLOW_REFRESH)
 			f->stamp = stamp;
 		count_event(XLB_CNT_FLOW_HIT);
 		id = f->backend_id;

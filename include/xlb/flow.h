@@ -49,6 +49,12 @@
  * ages are compared modulo 2^32, so an age is right up to 26 days.
  */
 #define XLB_FLOW_STAMP_SHIFT 20
+/*
+ * A hit rewrites its way's stamp only once it is this many units old
+ * (67 ms): ages stay right to that, and a busy flow does not dirty its
+ * bucket's cache line on every packet.
+ */
+#define XLB_FLOW_REFRESH 64
 
 /*
  * The part of a way after the addresses and ports. proto and flags end the
