@@ -188,6 +188,8 @@ void set_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend,
 void set_flow_raw(struct tc *t, const struct xlb_flow_key *k,
 		  const struct xlb_flow *v);
 bool get_flow(struct tc *t, const struct xlb_flow_key *k, struct xlb_flow *v);
+/* The flow table bucket key falls in on the run's CPU. */
+__u32 flow_bucket_of(const struct xlb_flow_key *k);
 __u64 now_ns(void);
 
 /* The flow key of a built packet (client's view). */

@@ -222,6 +222,13 @@ void set_flow_raw(struct tc *t, const struct xlb_flow_key *k,
 		fail(t, "setup: flows: %s", strerror(-err));
 }
 
+__u32 flow_bucket_of(const struct xlb_flow_key *k)
+{
+	return xlb_flow_bucket(xlb_flow_hash(k, 0), H.cpu,
+			       k->family == XLB_AF_INET ? H.flows.shift4
+							: H.flows.shift6);
+}
+
 /* last_seen_ns is the way's stamp in ns: XLB_FLOW_STAMP_SHIFT resolution. */
 bool get_flow(struct tc *t, const struct xlb_flow_key *k, struct xlb_flow *v)
 {
