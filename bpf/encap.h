@@ -140,8 +140,8 @@ outer_write(void *hdr, const bool v6, const bool gue,
 		__u32 w0 = 0x45 | (__u32)ei->tos << 8 |
 			   (__u32)bpf_htons(olen + ei->ip_len) << 16;
 		__u32 w1 = (__u32)bpf_htons(IP_DF) << 16; /* id 0 */
-		__u32 w2 = cfg->ttl |
-			   (__u32)(gue ? IPPROTO_UDP : inner_proto) << 8;
+		__u8 proto = gue ? IPPROTO_UDP : inner_proto;
+		__u32 w2 = cfg->ttl | (__u32)proto << 8;
 		__u32 w3 = src ? src->v4 : outer_src4(cfg, ei->rss);
 		__u32 w4 = be->addr.v4;
 		__u32 *w = hdr;

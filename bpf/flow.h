@@ -73,8 +73,7 @@ flow_lookup(const struct xlb_flow_key *k, __u32 hash)
 			__u64 *w = (__u64 *)&b->way[i];
 
 			if (w[0] == s[0] && w[1] == s[1] && w[2] == d[0] &&
-			    w[3] == d[1] &&
-			    (w[4] & XLB_FLOW_TAIL_MASK) == tail)
+			    w[3] == d[1] && (w[4] & XLB_FLOW_TAIL_MASK) == tail)
 				return &b->way[i].e;
 		}
 		return NULL;
@@ -170,8 +169,7 @@ __noinline int xlb_flow_insert6(__u32 idx, const struct xlb_flow_way6 *nw,
 /* Stores the packet's flow on this CPU: backend id under vip_id. */
 static __always_inline void flow_insert(const struct xlb_flow_key *k,
 					__u32 hash, __u32 backend_id,
-					__u32 vip_id, __u32 now,
-					__u32 udp_ttl)
+					__u32 vip_id, __u32 now, __u32 udp_ttl)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct xlb_flow_entry e = {
@@ -218,8 +216,7 @@ flow_lookup(const struct xlb_flow_key *k, __u32 hash)
 
 static __always_inline void flow_insert(const struct xlb_flow_key *k,
 					__u32 hash, __u32 backend_id,
-					__u32 vip_id, __u32 now,
-					__u32 udp_ttl)
+					__u32 vip_id, __u32 now, __u32 udp_ttl)
 {
 	struct xlb_flow_entry e = {
 		.proto = k->proto,

@@ -61,8 +61,8 @@
  * key the program compares (flags is 0); proto 0 marks an empty way.
  */
 struct xlb_flow_entry {
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP; 0: empty way */
-	__u8 flags; /* reserved, 0: part of the compared key */
+	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP; 0: empty way */
+	__u8 flags;   /* reserved, 0: part of the compared key */
 	__u16 vip_id; /* the VIP it was hashed under: its vip_info index */
 	__u32 backend_id;
 	__u32 stamp; /* last use, XLB_FLOW_STAMP_SHIFT units */

@@ -304,8 +304,7 @@ static int balance_once(struct dp *dp, const struct bench_frame *f,
 	__u32 retval;
 	int err;
 
-	err = test_run(dp->cur->prog_fd, f, 1,
-		       &retval, NULL, NULL);
+	err = test_run(dp->cur->prog_fd, f, 1, &retval, NULL, NULL);
 	if (err)
 		return err;
 	if (retval != want_action) {
@@ -436,11 +435,13 @@ static int insert_flows(struct dp *dp, struct bench_frame *f, __u32 n,
 	set_frame(dp, f, true);
 	err = reset_seq(dp);
 	err = err ?: set_target(dp, dp->cur->prog_fd);
-	err = err ?: read_counter(dp, dp->cur->counters, XLB_CNT_FLOW_INSERT,
-				  &before);
+	err = err
+		      ?: read_counter(dp, dp->cur->counters,
+				      XLB_CNT_FLOW_INSERT, &before);
 	err = err ?: test_run(dp->harness_fd, f, n, &retval, NULL, NULL);
-	err = err ?: read_counter(dp, dp->cur->counters, XLB_CNT_FLOW_INSERT,
-				  &after);
+	err = err
+		      ?: read_counter(dp, dp->cur->counters,
+				      XLB_CNT_FLOW_INSERT, &after);
 	if (err)
 		return err;
 	if (retval != XDP_TX || dp->h->bss->harness_errors ||
@@ -549,8 +550,10 @@ static int prepare_many(struct dp *dp, struct bench_frame *f)
 	}
 	lost = MANY_FLOWS - n_held;
 	if (n_held < MANY_FLOWS / 2) {
-		fprintf(stderr, "xlb: bench: flow_hit_many: only %u flows "
-			"of %u held\n", n_held, MANY_FLOWS);
+		fprintf(stderr,
+			"xlb: bench: flow_hit_many: only %u flows "
+			"of %u held\n",
+			n_held, MANY_FLOWS);
 		free(held);
 		return -EPROTO;
 	}
@@ -758,9 +761,8 @@ const char *bench_datapath_name(size_t i)
 	if (i < n)
 		return scenarios[i].name;
 	i -= n;
-	return i < sizeof(extra_names) / sizeof(extra_names[0])
-		       ? extra_names[i]
-		       : NULL;
+	return i < sizeof(extra_names) / sizeof(extra_names[0]) ? extra_names[i]
+								: NULL;
 }
 
 /*
@@ -1002,8 +1004,7 @@ static int add_vip(struct dp *dp, int af, const char *addr, __u32 vip_id,
 		return err;
 	info.key = k;
 	info.vip = v;
-	err = update(dp->cur->vip_info, &vip_id, &info,
-		     "vip_info");
+	err = update(dp->cur->vip_info, &vip_id, &info, "vip_info");
 	if (err)
 		return err;
 	k.port = 0;
@@ -1082,8 +1083,7 @@ static int configure_balancer(struct dp *dp)
 			      filter);
 	if (err)
 		return err;
-	return update(dp->cur->filter, &zero, filter,
-		      "vip_filter");
+	return update(dp->cur->filter, &zero, filter, "vip_filter");
 }
 
 static int configure_decap(struct dp *dp)
@@ -1142,9 +1142,8 @@ static int load_bal(struct dp *dp, struct bpf_object *obj, int i,
 	err = err ?: bpf_object__load(obj);
 	err = err ?: bind_bal(&dp->b[i], what, obj);
 	if (err) {
-		fprintf(stderr,
-			"xlb: bench: load %s: %s (-v: libbpf log)\n", what,
-			strerror(-err));
+		fprintf(stderr, "xlb: bench: load %s: %s (-v: libbpf log)\n",
+			what, strerror(-err));
 		return err;
 	}
 	dp->cur = &dp->b[i];
@@ -1192,8 +1191,9 @@ static int load(struct dp *dp)
 	if (!dp->skel || !dp->lru_skel)
 		return -errno;
 	err = load_bal(dp, dp->skel->obj, BAL_TABLE, "the flow table");
-	err = err ?: load_bal(dp, dp->lru_skel->obj, BAL_LRU,
-			      "the LRU baseline");
+	err = err
+		      ?: load_bal(dp, dp->lru_skel->obj, BAL_LRU,
+				  "the LRU baseline");
 	err = err ?: configure_decap(dp);
 	dp->cur = &dp->b[BAL_TABLE];
 	return err;
@@ -1231,15 +1231,15 @@ static __u64 map_memlock(int fd)
 	return v;
 }
 
-static void memory_row(struct bench_result *r, const char *name,
-		       __u64 bytes, __u64 flows)
+static void memory_row(struct bench_result *r, const char *name, __u64 bytes,
+		       __u64 flows)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->scenario, sizeof(r->scenario), "%s", name);
 	r->is_memory = true;
 	r->bytes_per_flow = flows ? (double)bytes / flows : 0;
-	r->flows_per_gib = r->bytes_per_flow ? 1073741824.0 / r->bytes_per_flow
-					     : 0;
+	r->flows_per_gib =
+		r->bytes_per_flow ? 1073741824.0 / r->bytes_per_flow : 0;
 }
 
 /*
@@ -1295,8 +1295,8 @@ static void *cpu_run(void *p)
 	c->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	/* The flow is per CPU: the first packet here inserts it. */
 	if (!c->err)
-		c->err = test_run(c->dp->harness_fd, c->f, 10000, &retval,
-				  NULL, NULL);
+		c->err = test_run(c->dp->harness_fd, c->f, 10000, &retval, NULL,
+				  NULL);
 	pthread_barrier_wait(c->start);
 	if (c->err)
 		return NULL;
@@ -1347,7 +1347,7 @@ static int run_cpus(struct dp *dp, const struct bench_frame *f, int ncpu,
 static int bench_two_cpus(struct dp *dp, struct bench_result *r)
 {
 	double one[DEFAULT_SCALING_REPS], two[DEFAULT_SCALING_REPS];
-	struct bench_frame f;
+	struct bench_frame f = {};
 	int err;
 
 	if (dp->ncpus < 2) {

@@ -445,7 +445,7 @@ static void bucket_reuses_expired_udp(struct tc *t)
 		k[i] = pkt_key(&p[i]);
 		be[i] = other_than(t, &k[i]);
 		set_flow(t, &k[i], be[i],
-			 now - (i == udp	 ? 10
+			 now - (i == udp       ? 10
 				: i == old_tcp ? 60
 					       : 1) *
 					 SEC_NS);

@@ -24,7 +24,7 @@ struct harness {
 	int vips, vip_info, rings, backends, config, filter, counters;
 	int vip_stats, backend_stats, flow_rate;
 	struct xlb_flows flows; /* flows4 and flows6, mapped */
-	__u32 ncounters; /* entries of counters: XLB_CNT_MAX for ours */
+	__u32 ncounters;	/* entries of counters: XLB_CNT_MAX for ours */
 	/* rings entries written since the last reset (each costs an RCU
 	 * grace period to delete, so only these are deleted) */
 	bool ring_set[XLB_MAX_VIPS];

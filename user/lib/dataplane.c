@@ -116,8 +116,7 @@ static int check_pinned_flows(struct bpf_object *obj, const char *pin_dir,
 					"--max-flows takes effect once the "
 					"program is detached",
 					path, info.max_entries, want);
-				bpf_map__set_max_entries(map,
-							 info.max_entries);
+				bpf_map__set_max_entries(map, info.max_entries);
 				continue;
 			}
 		}

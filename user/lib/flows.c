@@ -119,8 +119,10 @@ int xlb_flows_open(struct xlb_flows *t, int fd4, int fd6)
 		return t->ncpus ? t->ncpus : -EINVAL;
 	err = map_table(fd4, sizeof(struct xlb_flow_bucket4), t->ncpus,
 			(void **)&t->b4, &t->len4, &t->shift4);
-	err = err ?: map_table(fd6, sizeof(struct xlb_flow_bucket6), t->ncpus,
-			       (void **)&t->b6, &t->len6, &t->shift6);
+	err = err
+		      ?: map_table(fd6, sizeof(struct xlb_flow_bucket6),
+				   t->ncpus, (void **)&t->b6, &t->len6,
+				   &t->shift6);
 	if (err)
 		xlb_flows_close(t);
 	return err;
