@@ -78,6 +78,12 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir,
 
 	bpf_object__for_each_map(map, obj)
 	{
+		/*
+		 * .rodata is the object's own (the flow table's geometry):
+		 * an adopted program keeps its copy, a new one brings its.
+		 */
+		if (bpf_map__is_internal(map))
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, path);
 		if (ret) {
