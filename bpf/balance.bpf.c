@@ -252,11 +252,12 @@ static __always_inline __u32 pick_backend(const struct pkt *p,
 			goto pick;
 		}
 		/*
-		 * Its age, for eviction and UDP expiry: stored only when it
-		 * moved by XLB_FLOW_REFRESH units, so a hit rarely dirties
-		 * its bucket's cache line.
+		 * Its age: UDP expiry needs it to the unit; eviction only
+		 * roughly, so a TCP hit stores it once XLB_FLOW_REFRESH units
+		 * old and rarely dirties its bucket's cache line.
 		 */
-		if (stamp - f->stamp >= XLB_FLOW_REFRESH)
+		if (stamp - f->stamp >=
+		    (p->key.proto == IPPROTO_UDP ? 1 : XLB_FLOW_REFRESH))
 			f->stamp = stamp;
 		count_event(XLB_CNT_FLOW_HIT);
 		id = f->backend_id;
@@ -280,6 +281,8 @@ pick:
 	}
 	flow_insert(&p->key, fhash, id, vip->vip_id, stamp,
 		    cfg->udp_timeout_ns ? (udp_ttl ?: 1) : 0);
+	if (syn)
+		flow_other(&p->key, fhash, true);
 	count_event(XLB_CNT_FLOW_INSERT);
 	return id;
 }
@@ -405,6 +408,8 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	fhash = xlb_flow_hash(&p->key, 0);
 	if (!icmp_err && (p->tcp_flags & (PKT_SYN | PKT_ACK)) != PKT_SYN) {
 		f = flow_lookup(&p->key, fhash);
+		if (!f && !flow_other(&p->key, fhash, false))
+			f = flow_lookup(&p->key, fhash);
 		if (f) {
 			vip_id = f->vip_id;
 			vi = bpf_map_lookup_elem(&vip_info, &vip_id);

@@ -22,6 +22,8 @@
 /* log2(buckets per CPU) of flows4 / flows6: set by the loader. */
 const volatile __u32 xlb_flow_shift4 = 0;
 const volatile __u32 xlb_flow_shift6 = 0;
+/* Possible CPUs, the parts of each table: set by the loader. */
+const volatile __u32 xlb_flow_ncpus = 1;
 
 /* The clock of way stamps, UDP expiry and the insert-rate window. */
 static __always_inline __u64 flow_clock_ns(void)
@@ -166,6 +168,152 @@ __noinline int xlb_flow_insert6(__u32 idx, const struct xlb_flow_way6 *nw,
 	return 0;
 }
 
+/*
+ * The flow of way nw (its key) in the other CPUs' parts of flows4, at
+ * bucket offset off. forget: empties every copy there (a SYN re-hashed it
+ * here, so theirs are stale). Else copies the first one found into this
+ * CPU's bucket, its stamp kept so that an idle UDP flow still expires (the
+ * caller looks it up again). 0 when copied, -1 otherwise.
+ */
+__noinline int xlb_flow_other4(__u32 off, const struct xlb_flow_way4 *nw,
+			       __u32 cpu, __u32 forget)
+{
+	struct xlb_flow_way4 w;
+	__u32 ncpus = xlb_flow_ncpus, idx;
+
+	if (!nw)
+		return -1;
+	for (__u32 c = 0; c < XLB_FLOW_PROBE_CPUS && c < ncpus; c++) {
+		struct xlb_flow_bucket4 *b;
+		int pick = -1;
+
+		if (c == cpu)
+			continue;
+		idx = (c << xlb_flow_shift4) | off;
+		b = bpf_map_lookup_elem(&flows4, &idx);
+		if (!b)
+			continue;
+#pragma unroll
+		for (int i = 0; i < XLB_FLOW_WAYS4; i++) {
+			const __u64 *x = (const __u64 *)&b->way[i];
+			const __u64 *n = (const __u64 *)nw;
+
+			if (x[0] == n[0] &&
+			    ((x[1] ^ n[1]) & XLB_FLOW_TAIL_MASK) == 0) {
+				pick = i;
+				break;
+			}
+		}
+		if (pick < 0 || pick >= XLB_FLOW_WAYS4)
+			continue;
+		if (forget) {
+			/* One byte store: the owner sees it whole or empty. */
+			b->way[pick].e.proto = 0;
+			continue;
+		}
+		w = b->way[pick];
+		/* The owner may have rewritten it since the compare. */
+		if (w.saddr != nw->saddr || w.daddr != nw->daddr ||
+		    w.sport != nw->sport || w.dport != nw->dport ||
+		    w.e.proto != nw->e.proto || w.e.flags)
+			return -1;
+		return xlb_flow_insert4((cpu << xlb_flow_shift4) | off, &w, 0);
+	}
+	return -1;
+}
+
+__noinline int xlb_flow_other6(__u32 off, const struct xlb_flow_way6 *nw,
+			       __u32 cpu, __u32 forget)
+{
+	struct xlb_flow_way6 w;
+	__u32 ncpus = xlb_flow_ncpus, idx;
+
+	if (!nw)
+		return -1;
+	for (__u32 c = 0; c < XLB_FLOW_PROBE_CPUS && c < ncpus; c++) {
+		struct xlb_flow_bucket6 *b;
+		int pick = -1;
+
+		if (c == cpu)
+			continue;
+		idx = (c << xlb_flow_shift6) | off;
+		b = bpf_map_lookup_elem(&flows6, &idx);
+		if (!b)
+			continue;
+#pragma unroll
+		for (int i = 0; i < XLB_FLOW_WAYS6; i++) {
+			const __u64 *x = (const __u64 *)&b->way[i];
+			const __u64 *n = (const __u64 *)nw;
+
+			if (x[0] == n[0] && x[1] == n[1] && x[2] == n[2] &&
+			    x[3] == n[3] &&
+			    ((x[4] ^ n[4]) & XLB_FLOW_TAIL_MASK) == 0) {
+				pick = i;
+				break;
+			}
+		}
+		if (pick < 0 || pick >= XLB_FLOW_WAYS6)
+			continue;
+		if (forget) {
+			b->way[pick].e.proto = 0;
+			continue;
+		}
+		w = b->way[pick];
+		if (w.saddr[0] != nw->saddr[0] || w.saddr[1] != nw->saddr[1] ||
+		    w.saddr[2] != nw->saddr[2] || w.saddr[3] != nw->saddr[3] ||
+		    w.daddr[0] != nw->daddr[0] || w.daddr[1] != nw->daddr[1] ||
+		    w.daddr[2] != nw->daddr[2] || w.daddr[3] != nw->daddr[3] ||
+		    w.sport != nw->sport || w.dport != nw->dport ||
+		    w.e.proto != nw->e.proto || w.e.flags)
+			return -1;
+		return xlb_flow_insert6((cpu << xlb_flow_shift6) | off, &w, 0);
+	}
+	return -1;
+}
+
+/*
+ * Keeps the CPUs' parts coherent where packets of one flow reach several
+ * CPUs (the NIC does not steer by flow: veth, generic XDP; or its RSS
+ * table changed). A miss here copies the flow's entry from another CPU,
+ * so its backend is kept (0: copied, look it up again); a SYN, re-hashed
+ * here, empties the other CPUs' copies, which would send the rest of the
+ * new connection to the old one's backend. Only misses and SYNs pay, one
+ * bucket read per other CPU; a NIC steering by flow never has copies.
+ */
+static __always_inline int flow_other(const struct xlb_flow_key *k, __u32 hash,
+				      bool forget)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (xlb_flow_ncpus < 2)
+		return -1;
+	if (k->family == XLB_AF_INET) {
+		struct xlb_flow_way4 nw = {
+			.saddr = k->src.v4,
+			.daddr = k->dst.v4,
+			.sport = k->sport,
+			.dport = k->dport,
+			.e = {.proto = k->proto},
+		};
+
+		return xlb_flow_other4(
+			xlb_flow_bucket(hash, 0, xlb_flow_shift4), &nw, cpu,
+			forget);
+	} else {
+		struct xlb_flow_way6 nw = {
+			.sport = k->sport,
+			.dport = k->dport,
+			.e = {.proto = k->proto},
+		};
+
+		__builtin_memcpy(nw.saddr, k->src.v6, 16);
+		__builtin_memcpy(nw.daddr, k->dst.v6, 16);
+		return xlb_flow_other6(
+			xlb_flow_bucket(hash, 0, xlb_flow_shift6), &nw, cpu,
+			forget);
+	}
+}
+
 /* Stores the packet's flow on this CPU: backend id under vip_id. */
 static __always_inline void flow_insert(const struct xlb_flow_key *k,
 					__u32 hash, __u32 backend_id,
@@ -205,6 +353,13 @@ static __always_inline void flow_insert(const struct xlb_flow_key *k,
 }
 
 #else /* XLB_FLOW_LRU: the benchmark's baseline */
+
+/* The LRU hash is shared by every CPU: no other copies. */
+static __always_inline int flow_other(const struct xlb_flow_key *k, __u32 hash,
+				      bool forget)
+{
+	return -1;
+}
 
 /* The LRU hash's value is a way's entry: the same fields to the caller. */
 static __always_inline struct xlb_flow_entry *

@@ -50,9 +50,17 @@
  */
 #define XLB_FLOW_STAMP_SHIFT 20
 /*
- * A hit rewrites its way's stamp only once it is this many units old
- * (67 ms): ages stay right to that, and a busy flow does not dirty its
- * bucket's cache line on every packet.
+ * CPUs whose parts a miss looks through for the flow (see flow_adopt() in
+ * bpf/flow.h); a bound for the verifier, above any machine we run on.
+ */
+#ifndef XLB_FLOW_PROBE_CPUS
+#define XLB_FLOW_PROBE_CPUS 512
+#endif
+/*
+ * A TCP hit rewrites its way's stamp only once it is this many units old
+ * (67 ms): eviction's ages stay right to that, and a busy flow does not
+ * dirty its bucket's cache line on every packet. UDP stamps move with
+ * every unit: their expiry may be set shorter than this.
  */
 #define XLB_FLOW_REFRESH 64
 

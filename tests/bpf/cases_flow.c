@@ -489,6 +489,52 @@ static void bucket_collision(struct tc *t)
 	}
 }
 
+/*
+ * A flow whose entry is on another CPU (the NIC does not steer by flow, or
+ * its RSS changed): the miss here finds it there, the packet keeps its
+ * backend, and the entry is copied to this CPU.
+ */
+static void other_cpu_entry(struct tc *t)
+{
+	struct pkt p = {.src = CLI4, .dst = VIP4, .payload = 9};
+	struct xlb_flow_key k = pkt_key(&p);
+	int cpu = other_cpu();
+	struct frame f;
+	__u32 be;
+
+	setup13(t, TCP, 0);
+	if (cpu < 0)
+		return; /* one CPU: nothing to find elsewhere */
+	be = other_than(t, &k);
+	set_flow_cpu(t, &k, be, cpu);
+	expect_no_flow(t, &k);
+	build(&f, &p);
+	expect_tx(t, "ack", &f, &k, be, EV(FLOW_HIT));
+	expect_flow(t, &k, be);
+}
+
+/*
+ * A SYN re-hashed here empties the flow's copies on other CPUs: a client
+ * reusing a port would otherwise have the rest of its new connection sent
+ * to the old one's backend by a CPU that kept the old entry.
+ */
+static void syn_forgets_other_cpu(struct tc *t)
+{
+	struct pkt syn = {.src = CLI4, .dst = VIP4, .flags = F_SYN};
+	struct xlb_flow_key k = pkt_key(&syn);
+	int cpu = other_cpu();
+	__u32 be;
+
+	setup13(t, TCP, 0);
+	if (cpu < 0)
+		return; /* one CPU: no other copies */
+	set_flow_cpu(t, &k, other_than(t, &k), cpu);
+	be = tx_ring(t, "syn", &syn, EV(FLOW_INSERT));
+	expect_flow(t, &k, be);
+	if (has_flow_cpu(&k, cpu))
+		fail(t, "the other CPU kept its copy of the flow");
+}
+
 const struct golden_case cases_flow[] = {
 	{"flow_ack_miss_inserts", "ACK without entry: miss, insert",
 	 PROG_BALANCE, ack_miss},
@@ -534,5 +580,9 @@ const struct golden_case cases_flow[] = {
 	 PROG_BALANCE, bucket_reuses_expired_udp},
 	{"flow_bucket_collision", "two flows, one bucket, own backends",
 	 PROG_BALANCE, bucket_collision},
+	{"flow_other_cpu_entry", "entry on another CPU: used, copied here",
+	 PROG_BALANCE, other_cpu_entry},
+	{"flow_syn_forgets_other_cpu", "SYN empties other CPUs' copies",
+	 PROG_BALANCE, syn_forgets_other_cpu},
 	{0},
 };

@@ -207,6 +207,30 @@ void set_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend,
 	set_flow_raw(t, k, &v);
 }
 
+int other_cpu(void)
+{
+	return H.ncpus > 1 ? (H.cpu + 1) % H.ncpus : -1;
+}
+
+void set_flow_cpu(struct tc *t, const struct xlb_flow_key *k, __u32 backend,
+		  int cpu)
+{
+	struct xlb_flow_entry e = {
+		.vip_id = flow_vip_id(t, k),
+		.backend_id = backend,
+		.stamp = xlb_flow_stamp(now_ns()),
+	};
+	int err = xlb_flows_put(&H.flows, cpu, k, &e);
+
+	if (err)
+		fail(t, "setup: flows: %s", strerror(-err));
+}
+
+bool has_flow_cpu(const struct xlb_flow_key *k, int cpu)
+{
+	return xlb_flows_get(&H.flows, cpu, k, NULL);
+}
+
 /* Planted on the run's CPU, in the way the data path would look in. */
 void set_flow_raw(struct tc *t, const struct xlb_flow_key *k,
 		  const struct xlb_flow *v)

@@ -73,6 +73,7 @@ int xlb_flows_size(struct bpf_object *obj, __u32 max_flows)
 	err = err ?: bpf_map__set_max_entries(m6, g.buckets6);
 	err = err ?: set_rodata_u32(obj, "xlb_flow_shift4", g.shift4);
 	err = err ?: set_rodata_u32(obj, "xlb_flow_shift6", g.shift6);
+	err = err ?: set_rodata_u32(obj, "xlb_flow_ncpus", ncpus);
 	return err;
 }
 
