@@ -24,6 +24,13 @@ const volatile __u32 xlb_flow_shift4 = 0;
 const volatile __u32 xlb_flow_shift6 = 0;
 /* Possible CPUs, the parts of each table: set by the loader. */
 const volatile __u32 xlb_flow_ncpus = 1;
+/*
+ * Non-zero: packets of one flow may reach several CPUs (veth, generic
+ * XDP), so flow_other() keeps the parts coherent. Zero where the NIC
+ * steers each flow to one CPU (RSS), as Katran assumes: then a flow is
+ * only ever on its CPU and misses and SYNs need not look elsewhere.
+ */
+const volatile __u32 xlb_flow_coherent = 0;
 
 /* The clock of way stamps, UDP expiry and the insert-rate window. */
 static __always_inline __u64 flow_clock_ns(void)
@@ -278,14 +285,15 @@ __noinline int xlb_flow_other6(__u32 off, const struct xlb_flow_way6 *nw,
  * so its backend is kept (0: copied, look it up again); a SYN, re-hashed
  * here, empties the other CPUs' copies, which would send the rest of the
  * new connection to the old one's backend. Only misses and SYNs pay, one
- * bucket read per other CPU; a NIC steering by flow never has copies.
+ * bucket read per other CPU (a cache miss each in a big table): so only
+ * where xlb_flow_coherent says flows are not steered to one CPU.
  */
 static __always_inline int flow_other(const struct xlb_flow_key *k, __u32 hash,
 				      bool forget)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 
-	if (xlb_flow_ncpus < 2)
+	if (xlb_flow_ncpus < 2 || !xlb_flow_coherent)
 		return -1;
 	if (k->family == XLB_AF_INET) {
 		struct xlb_flow_way4 nw = {

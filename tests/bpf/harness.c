@@ -210,6 +210,7 @@ static int load_balance_file(const char *path)
 	if (!prog)
 		return -ENOENT;
 	err = xlb_flows_size(file_obj, HARNESS_FLOWS);
+	err = err ?: xlb_flows_set_coherent(file_obj, true);
 	err = err ?: bpf_object__load(file_obj);
 	if (err)
 		return err;
@@ -226,6 +227,8 @@ int harness_load(const char *balance_obj)
 	if (!bal)
 		return -errno;
 	err = xlb_flows_size(bal->obj, HARNESS_FLOWS);
+	/* The rules of both kinds of NIC: coherent covers steered too. */
+	err = err ?: xlb_flows_set_coherent(bal->obj, true);
 	err = err ?: xlb_balance__load(bal);
 	err = err ?: bind_balance(bal->obj, bal->progs.xlb_balance);
 	if (err)

@@ -13,7 +13,12 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +137,31 @@ static int check_pinned_flows(struct bpf_object *obj, const char *pin_dir,
 	return 0;
 }
 
+/*
+ * Does the interface steer each flow to one CPU? Not veth (a packet is
+ * processed on the CPU that sent it) nor generic XDP (wherever the stack
+ * runs); a physical NIC's RSS does.
+ */
+static bool flows_steered(const char *ifname, enum xdp_attach_mode mode)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr = {0};
+	bool veth = true;
+	int fd;
+
+	if (mode == XDP_MODE_SKB)
+		return false;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		veth = !strcmp(info.driver, "veth");
+	close(fd);
+	return !veth;
+}
+
 /* The map fds the writer uses, once the object is loaded. */
 static void get_map_fds(struct xlb_dp *dp)
 {
@@ -175,6 +205,14 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	}
 	ret = xlb_flows_size(dp->skel->obj,
 			     o->max_flows ? o->max_flows : XLB_MAX_FLOWS);
+	if (!ret) {
+		bool steered = flows_steered(o->ifname, o->mode);
+
+		xlb_log(LOG_INFO, "%s steers %s: flow table %s", o->ifname,
+			steered ? "each flow to one CPU" : "no flow to a CPU",
+			steered ? "per CPU" : "per CPU, kept coherent");
+		ret = xlb_flows_set_coherent(dp->skel->obj, !steered);
+	}
 	if (ret) {
 		xlb_err_set(err, "sizing the flow table: %s", strerror(-ret));
 		goto err_skel;

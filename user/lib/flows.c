@@ -77,6 +77,11 @@ int xlb_flows_size(struct bpf_object *obj, __u32 max_flows)
 	return err;
 }
 
+int xlb_flows_set_coherent(struct bpf_object *obj, bool coherent)
+{
+	return set_rodata_u32(obj, "xlb_flow_coherent", coherent);
+}
+
 static __u32 log2_u32(__u32 v)
 {
 	__u32 s = 0;

@@ -31,6 +31,13 @@ struct xlb_flows {
 int xlb_flows_size(struct bpf_object *obj, __u32 max_flows);
 
 /*
+ * Whether packets of one flow may reach several CPUs (veth, generic XDP:
+ * no RSS steering by flow), so the data path keeps the CPUs' parts of the
+ * table coherent (bpf/flow.h). Before load; 0 or -errno.
+ */
+int xlb_flows_set_coherent(struct bpf_object *obj, bool coherent);
+
+/*
  * Maps flows4 and flows6 (fds of a loaded balancer or of its pins) and
  * learns their geometry from their max_entries. 0 or -errno.
  */
