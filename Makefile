@@ -98,6 +98,9 @@ $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The benchmark's LRU baseline is the balancer's source with one define.
+$(BUILD)/bench/balance_lru.bpf.o: bpf/balance.bpf.c
+
 $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	@mkdir -p $(@D)
@@ -158,7 +161,7 @@ $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)): \
 $(BENCH_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)) $(LIB) $(BPF_OBJS) $(BENCH_BPF_OBJS)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$(filter-out %.bpf.o,$^)) $(LDLIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$(filter-out %.bpf.o,$^)) $(LDLIBS) -lm -lpthread
 
 deps:
 	$(Q)scripts/deps.sh

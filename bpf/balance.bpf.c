@@ -29,6 +29,7 @@
 #include "csum.h"
 #include "encap.h"
 #include "maps.h"
+#include "flow.h"
 #include <xlb/hash.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -202,7 +203,7 @@ static __always_inline bool insert_allowed(const struct xlb_config *cfg,
 	if (!rl)
 		return true;
 	if (!*now)
-		*now = bpf_ktime_get_ns();
+		*now = flow_clock_ns();
 	if (*now - rl->window_start_ns >= NSEC_PER_SEC) {
 		rl->window_start_ns = *now;
 		rl->inserts = 0;
@@ -223,36 +224,45 @@ static __always_inline bool flow_backend_ok(const struct xlb_backend *be)
  * The backend of a TCP/UDP packet to a VIP, keeping the flow table's
  * promises: affinity for established flows, a re-hash for every SYN,
  * failover of flows whose backend died, expiry of idle UDP flows. f is
- * the packet's flow entry when forward() found a valid one.
+ * the packet's flow entry when forward() found a valid one; fhash is the
+ * flow hash of the full 5-tuple (the table's bucket), hash the ring's.
  */
 static __always_inline __u32 pick_backend(const struct pkt *p,
 					  const struct xlb_vip *vip,
 					  const struct xlb_config *cfg,
-					  __u32 hash, struct xlb_flow *f,
+					  __u32 hash, __u32 fhash,
+					  struct xlb_flow_entry *f,
 					  struct xlb_backend **bep, __u32 *cnt)
 {
 	bool use_table = !(vip->flags & XLB_VIP_F_NO_FLOW_TABLE);
 	bool syn = (p->tcp_flags & (PKT_SYN | PKT_ACK)) == PKT_SYN;
 	bool found = false, failover = false, skipped = false;
-	struct xlb_flow nf = {};
+	__u32 id, stamp, udp_ttl = cfg->udp_timeout_ns >> XLB_FLOW_STAMP_SHIFT;
 	__u64 now = 0;
-	__u32 id;
 
-	if (use_table && !syn) {
+	if (!use_table)
+		goto pick;
+	now = flow_clock_ns();
+	stamp = xlb_flow_stamp(now);
+	if (!syn) {
 		if (!f) {
 			count_event(XLB_CNT_FLOW_MISS);
 			goto pick;
 		}
 		found = true;
-		if (p->key.proto == IPPROTO_UDP) {
-			now = bpf_ktime_get_ns();
-			if (cfg->udp_timeout_ns &&
-			    now - f->last_seen_ns > cfg->udp_timeout_ns) {
-				count_event(XLB_CNT_FLOW_UDP_EXPIRED);
-				goto pick;
-			}
-			f->last_seen_ns = now;
+		if (p->key.proto == IPPROTO_UDP && cfg->udp_timeout_ns &&
+		    stamp - f->stamp > udp_ttl) {
+			count_event(XLB_CNT_FLOW_UDP_EXPIRED);
+			goto pick;
 		}
+		/*
+		 * Its age: UDP expiry needs it to the unit; eviction only
+		 * roughly, so a TCP hit stores it once XLB_FLOW_REFRESH units
+		 * old and rarely dirties its bucket's cache line.
+		 */
+		if (stamp - f->stamp >=
+		    (p->key.proto == IPPROTO_UDP ? 1 : XLB_FLOW_REFRESH))
+			f->stamp = stamp;
 		count_event(XLB_CNT_FLOW_HIT);
 		id = f->backend_id;
 		*bep = bpf_map_lookup_elem(&backends, &id);
@@ -273,12 +283,10 @@ pick:
 		count_event(XLB_CNT_FLOW_INSERT_LIMITED);
 		return id;
 	}
-	nf.backend_id = id;
-	nf.vip_id = vip->vip_id;
-	/* Only UDP flows age by the clock; TCP ones need no time read. */
-	if (p->key.proto == IPPROTO_UDP)
-		nf.last_seen_ns = now ? now : bpf_ktime_get_ns();
-	bpf_map_update_elem(&flows, &p->key, &nf, BPF_ANY);
+	flow_insert(&p->key, fhash, id, vip->vip_id, stamp,
+		    cfg->udp_timeout_ns ? (udp_ttl ?: 1) : 0);
+	if (syn)
+		flow_other(&p->key, fhash, true);
 	count_event(XLB_CNT_FLOW_INSERT);
 	return id;
 }
@@ -286,16 +294,16 @@ pick:
 /* The backend an ICMP error about a flow goes to: no table changes. */
 static __always_inline __u32 pick_backend_quiet(const struct pkt *p,
 						const struct xlb_vip *vip,
-						__u32 hash,
+						__u32 hash, __u32 fhash,
 						struct xlb_backend **bep,
 						__u32 *cnt)
 {
-	struct xlb_flow *f;
+	struct xlb_flow_entry *f;
 	bool skipped;
 	__u32 id;
 
 	if (!(vip->flags & XLB_VIP_F_NO_FLOW_TABLE)) {
-		f = bpf_map_lookup_elem(&flows, &p->key);
+		f = flow_lookup(&p->key, fhash);
 		if (f) {
 			id = f->backend_id;
 			*bep = bpf_map_lookup_elem(&backends, &id);
@@ -387,22 +395,28 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	bool icmp_err = p->icmp_err;
 	struct xlb_vip_info *vi;
 	struct xlb_backend *be = NULL;
-	struct xlb_flow *f = NULL;
+	struct xlb_flow_entry *f = NULL;
 	struct xlb_vip *vip = NULL;
 	struct xlb_config *cfg;
 	struct encap_info ei;
-	__u32 zero = 0, hash, id, olen;
+	__u32 zero = 0, hash, fhash, id, olen, vip_id;
 	bool v6, gue;
 	__u8 kind;
 
 	/*
+	 * The table's bucket comes from the hash of the full 5-tuple, which
+	 * the outer source needs anyway: no VIP lookup before the table.
 	 * An established flow names its VIP: an array lookup and a key
 	 * compare instead of hashing into `vips`. A SYN re-hashes anyway.
 	 */
+	fhash = xlb_flow_hash(&p->key, 0);
 	if (!icmp_err && (p->tcp_flags & (PKT_SYN | PKT_ACK)) != PKT_SYN) {
-		f = bpf_map_lookup_elem(&flows, &p->key);
+		f = flow_lookup(&p->key, fhash);
+		if (!f && !flow_other(&p->key, fhash, false))
+			f = flow_lookup(&p->key, fhash);
 		if (f) {
-			vi = bpf_map_lookup_elem(&vip_info, &f->vip_id);
+			vip_id = f->vip_id;
+			vi = bpf_map_lookup_elem(&vip_info, &vip_id);
 			if (vi && vip_info_matches(vi, p))
 				vip = &vi->vip;
 			/*
@@ -411,7 +425,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 			 */
 			if (vip && !vi->key.port) {
 				vip = vip_lookup(p);
-				if (vip && vip->vip_id != f->vip_id)
+				if (vip && vip->vip_id != vip_id)
 					vip = NULL;
 			}
 			if (!vip)
@@ -430,11 +444,14 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 		return XDP_DROP;
 	}
 
-	hash = xlb_flow_hash(&p->key, vip->flags);
+	/* Flags that coarsen the ring hash must not coarsen RSS spreading. */
+	hash = vip->flags & (XLB_VIP_F_NO_SPORT | XLB_VIP_F_DPORT_ONLY)
+		       ? xlb_flow_hash(&p->key, vip->flags)
+		       : fhash;
 	if (icmp_err)
-		id = pick_backend_quiet(p, vip, hash, &be, cnt);
+		id = pick_backend_quiet(p, vip, hash, fhash, &be, cnt);
 	else
-		id = pick_backend(p, vip, cfg, hash, f, &be, cnt);
+		id = pick_backend(p, vip, cfg, hash, fhash, f, &be, cnt);
 	if (!id || !be)
 		return XDP_DROP;
 
@@ -455,10 +472,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	ei.ip_len = p->ip_len;
 	ei.tos = p->tos;
 	ei.inner_v6 = p->key.family == XLB_AF_INET6;
-	/* Flags that coarsen the ring hash must not coarsen RSS spreading. */
-	ei.rss = vip->flags & (XLB_VIP_F_NO_SPORT | XLB_VIP_F_DPORT_ONLY)
-			 ? xlb_flow_hash(&p->key, 0)
-			 : hash;
+	ei.rss = fhash;
 	if (encap_any(ctx, p, &ei, v6, gue, be, cfg)) {
 		*cnt = XLB_CNT_DROP_INTERNAL;
 		return XDP_DROP;

@@ -130,20 +130,28 @@ outer_write(void *hdr, const bool v6, const bool gue,
 		}
 		__builtin_memcpy(&ip6h->daddr, be->addr.v6, 16);
 	} else {
-		struct iphdr *iph = hdr;
+		/*
+		 * The header's five words are built and summed in registers,
+		 * then stored: reading them back for the checksum stalled on
+		 * store forwarding (a tenth of a flow hit in the profile).
+		 * Each word is as a little-endian load would see it, which
+		 * is all the ones' complement sum needs.
+		 */
+		__u32 w0 = 0x45 | (__u32)ei->tos << 8 |
+			   (__u32)bpf_htons(olen + ei->ip_len) << 16;
+		__u32 w1 = (__u32)bpf_htons(IP_DF) << 16; /* id 0 */
+		__u8 proto = gue ? IPPROTO_UDP : inner_proto;
+		__u32 w2 = cfg->ttl | (__u32)proto << 8;
+		__u32 w3 = src ? src->v4 : outer_src4(cfg, ei->rss);
+		__u32 w4 = be->addr.v4;
+		__u32 *w = hdr;
 
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = ei->tos;
-		iph->tot_len = bpf_htons(olen + ei->ip_len);
-		iph->id = 0;
-		iph->frag_off = bpf_htons(IP_DF);
-		iph->ttl = cfg->ttl;
-		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
-		iph->check = 0;
-		iph->saddr = src ? src->v4 : outer_src4(cfg, ei->rss);
-		iph->daddr = be->addr.v4;
-		iph->check = ipv4_csum(iph);
+		w2 |= (__u32)csum_fold((__u64)w0 + w1 + w2 + w3 + w4) << 16;
+		w[0] = w0;
+		w[1] = w1;
+		w[2] = w2;
+		w[3] = w3;
+		w[4] = w4;
 	}
 	if (gue) {
 		uh->source = gue_sport(ei->rss);

@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <xlb/types.h>
 #include <xlb/counters.h>
+#include <xlb/flow.h>
 #include "maps_shared.h"
 
 /* VIP (address, port, proto) -> id, flags, ring size, encapsulation. */
@@ -54,14 +55,42 @@ struct {
 	__array(values, struct ring_inner);
 } rings SEC(".maps");
 
-/* 5-tuple -> backend: connection affinity, an LRU list per CPU. */
+#ifndef XLB_FLOW_LRU
+/*
+ * The flow table (connection affinity), per CPU and set-associative:
+ * bucket -> XLB_FLOW_WAYS4 IPv4 ways (include/xlb/flow.h). max_entries is
+ * possible CPUs << xlb_flow_shift4, set by the loader; mmapable so xlbd
+ * scans and clears ways without a syscall per flow.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_bucket4);
+} flows4 SEC(".maps");
+
+/* The same for IPv6 flows: XLB_FLOW_WAYS6 wider ways per bucket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_bucket6);
+} flows6 SEC(".maps");
+#else
+/*
+ * The benchmark's baseline only (bpf/flow.h): the LRU hash the table
+ * replaced, 5-tuple -> entry, an LRU list per CPU.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_MAX_FLOWS);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
+	__type(value, struct xlb_flow_entry);
 } flows SEC(".maps");
+#endif
 
 /*
  * Bit set of hashed VIP addresses (one element). Traffic whose destination

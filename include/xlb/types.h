@@ -22,6 +22,7 @@
 #ifndef XLB_MAX_BACKENDS
 #define XLB_MAX_BACKENDS 16384
 #endif
+/* Flows over all CPUs (--max-flows default); see xlb_flow_geometry(). */
 #ifndef XLB_MAX_FLOWS
 #define XLB_MAX_FLOWS (1 << 20)
 #endif
@@ -183,7 +184,10 @@ _Static_assert(sizeof(struct xlb_backend) == 20, "xlb_backend size");
 _Static_assert(XLB_MAX_BACKENDS - 1 <= XLB_HC_MARK_ID,
 	       "every backend id fits in the health-check mark");
 
-/* flows key: the packet's 5-tuple as seen from the client. */
+/*
+ * A flow's 5-tuple as seen from the client: what the parsers fill and
+ * the flow hash reads; the flow table stores it compactly (xlb/flow.h).
+ */
 struct xlb_flow_key {
 	union xlb_addr src;
 	union xlb_addr dst;
@@ -196,9 +200,10 @@ struct xlb_flow_key {
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
 
 /*
- * flows value. last_seen_ns (bpf_ktime_get_ns) is refreshed on every UDP
- * packet, so idle UDP flows expire; TCP entries leave it 0 (reading the
- * clock is a tenth of a SYN's cost) and only the LRU ages them out.
+ * A flow-table entry as the tests read and plant it (tests/bpf/setup.c):
+ * the way's backend and VIP, and its stamp in ns (XLB_FLOW_STAMP_SHIFT
+ * resolution, CLOCK_MONOTONIC_COARSE). The table itself stores struct
+ * xlb_flow_way4/6 (xlb/flow.h); no map holds this struct.
  */
 struct xlb_flow {
 	__u32 backend_id;

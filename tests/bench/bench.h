@@ -33,9 +33,15 @@ struct bench_result {
 	double ratio;	      /* median of ratios of adjacent chunks */
 	double spread;	      /* (slowest - fastest) / median, 0.1 = 10% */
 	double ms;	      /* Maglev: median build time */
+	/* bytes_per_flow_*: memory of a flow table over the flows it holds */
+	bool is_memory;
+	double bytes_per_flow, flows_per_gib;
+	/* tcp_flow_hit_2cpu: Mpps of one CPU alone, and of two at once */
+	bool is_scaling;
+	double mpps_one, mpps_two;
 };
 
-#define BENCH_MAX_RESULTS 16
+#define BENCH_MAX_RESULTS 32
 
 struct bench_frame {
 	__u8 data[BENCH_FRAME_MAX];
@@ -75,7 +81,10 @@ int bench_datapath(const struct bench_opts *o, struct bench_result *res,
 int bench_maglev(const struct bench_opts *o, struct bench_result *res,
 		 int *n_res);
 
-/* Names of the scenarios, for -l and for checking arguments. */
+/*
+ * Names of the scenarios (and of the memory and two-CPU figures), for -l
+ * and for checking arguments.
+ */
 const char *bench_datapath_name(size_t i); /* NULL past the last */
 extern const char *const bench_maglev_names[];
 

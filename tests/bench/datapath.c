@@ -18,10 +18,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -33,6 +35,8 @@
 #include "balance.skel.h"
 #include "decap.skel.h"
 #include "bench_harness.skel.h"
+#include "bench_balance_lru.skel.h"
+#include "flows.h"
 #include "bench.h"
 
 #define VIP4	    "198.19.0.1"
@@ -59,16 +63,46 @@ _Static_assert(sizeof(((struct bench_harness__bss *)0)->frame) ==
 		       BENCH_FRAME_MAX,
 	       "harness.bpf.c and bench.h agree on the largest frame");
 
-/* Warm-up of new_flow_full_table: more new flows than the table holds. */
-#define FULL_TABLE_WARMUP ((__u32)(XLB_MAX_FLOWS + XLB_MAX_FLOWS / 16))
+/*
+ * Warm-up of new_flow_full_table: new flows, four times the ways of the
+ * bench CPU, so that nearly every bucket has been filled (a bucket gets
+ * 32 inserts on average for its 8 ways), or the LRU share evicts.
+ */
+#define FULL_TABLE_WARMUP(ncpus) ((__u32)(4ULL * XLB_MAX_FLOWS / (ncpus)))
+/* flow_hit_many: active flows per CPU (a power of two, <= order[]). */
+#define MANY_FLOWS (1U << 18)
+/* tcp_flow_hit_2cpu: measurements of one and of two CPUs. */
+#define DEFAULT_SCALING_REPS 3
+_Static_assert(sizeof(((struct bench_harness__bss *)0)->order) ==
+		       MANY_FLOWS * sizeof(__u32),
+	       "the harness's order holds MANY_FLOWS");
+
+/*
+ * A balancer as the benchmark uses it: the one xlbd loads (its flow
+ * table: flows4/flows6) or the LRU baseline built from the same source.
+ */
+struct bal {
+	const char *what;
+	struct bpf_object *obj;
+	int prog_fd, vips, vip_info, rings, backends, config, filter;
+	int counters;
+	int flows;		/* the LRU baseline's hash; -1 for the table */
+	struct xlb_flows table; /* the table, mapped */
+};
+
+enum { BAL_TABLE, BAL_LRU, N_BAL };
 
 /* The objects a run shares. */
 struct dp {
-	struct xlb_balance *bal;
+	struct xlb_balance *skel;
+	struct bench_balance_lru *lru_skel;
+	struct bal b[N_BAL];
+	struct bal *cur; /* the balancer of the scenario being run */
 	struct xlb_decap *dec;
 	struct bench_harness *h;
-	int harness_fd, pass_fd, target_fd, counters_fd, dcounters_fd;
-	int rings[3];
+	int harness_fd, pass_fd, target_fd, dcounters_fd;
+	int cpu; /* the CPU the process is pinned to */
+	int rings[3 * N_BAL];
 	struct xlb_vip_filter filter; /* as written to vip_filter */
 	int ncpus;
 	struct xlb_counter *percpu; /* ncpus values, for reading counters */
@@ -89,6 +123,8 @@ struct scenario {
 	__u32 action;		  /* expected XDP verdict */
 	int len_delta;		  /* output length minus input length */
 	bool new_flows;		  /* harness writes a new source per packet */
+	bool many;		  /* harness picks sources from order[] */
+	int bal;		  /* BAL_TABLE or BAL_LRU */
 	struct expect_cnt cnt[4]; /* the counters that move; all others stay */
 	int n_cnt;
 	/* Builds the frame and puts the maps in the scenario's state. */
@@ -128,7 +164,7 @@ static int read_counter(struct dp *dp, int fd, __u32 id, __u64 *packets)
 /* All counters of the map the target counts in. */
 static int snap_counters(struct dp *dp, enum dp_target t, __u64 *v)
 {
-	int fd = t == TARGET_BALANCE ? dp->counters_fd : dp->dcounters_fd;
+	int fd = t == TARGET_BALANCE ? dp->cur->counters : dp->dcounters_fd;
 	__u32 n = t == TARGET_BALANCE ? XLB_CNT_MAX : XLB_DECAP_MAX;
 	int err;
 
@@ -209,16 +245,26 @@ static int set_target(struct dp *dp, int prog_fd)
 	return 0;
 }
 
-/* Gives the harness its frame; new_flows: a new source each packet. */
-static void set_frame(struct dp *dp, const struct bench_frame *f,
-		      bool new_flows)
+/*
+ * Gives the harness its frame; new_flows: a new source each packet (or,
+ * with many, one of order[]).
+ */
+static void set_frame_many(struct dp *dp, const struct bench_frame *f,
+			   bool new_flows, bool many)
 {
 	memcpy(dp->h->bss->frame, f->data, BENCH_FRAME_MAX);
 	dp->h->bss->frame_len = f->len;
-	dp->h->bss->seq_rewrite = new_flows;
+	dp->h->bss->seq_rewrite = new_flows || many;
+	dp->h->bss->order_mask = many ? MANY_FLOWS - 1 : 0;
 	/* Host part of the /16 source address, and the source port. */
 	dp->h->bss->seq_lo_off = FRAME4_SADDR + 2;
 	dp->h->bss->seq_hi_off = FRAME4_SPORT;
+}
+
+static void set_frame(struct dp *dp, const struct bench_frame *f,
+		      bool new_flows)
+{
+	set_frame_many(dp, f, new_flows, false);
 }
 
 /*
@@ -258,8 +304,7 @@ static int balance_once(struct dp *dp, const struct bench_frame *f,
 	__u32 retval;
 	int err;
 
-	err = test_run(bpf_program__fd(dp->bal->progs.xlb_balance), f, 1,
-		       &retval, NULL, NULL);
+	err = test_run(dp->cur->prog_fd, f, 1, &retval, NULL, NULL);
 	if (err)
 		return err;
 	if (retval != want_action) {
@@ -306,81 +351,155 @@ static int prepare_syn(struct dp *dp, struct bench_frame *f)
 	return 0;
 }
 
-/*
- * SYNs of new flows into a full table: every insert evicts. The table is
- * filled first with more new flows than it holds. With BPF_F_NO_COMMON_LRU
- * each CPU has max_entries / possible CPUs of them, and the benchmark runs
- * on one CPU, so that share is what fills and evicts here.
- */
-static int prepare_full_table(struct dp *dp, struct bench_frame *f)
+/* Puts the harness's per-CPU sequence number back to 0 on every CPU. */
+static int reset_seq(struct dp *dp)
 {
-	__u64 before, after, entries = 0;
+	__u64 *zero = calloc(dp->ncpus, sizeof(*zero));
+	__u32 key = 0;
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(dp->h->maps.seq), &key, zero,
+				BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+/* The flow of the harness's sequence number v (see harness.bpf.c). */
+static struct xlb_flow_key seq_key(__u32 v)
+{
+	struct xlb_flow_key k = {
+		.dport = htons(VIP_PORT),
+		.proto = IPPROTO_TCP,
+		.family = XLB_AF_INET,
+	};
+
+	addr_of(AF_INET, "198.18.0.0", &k.src);
+	k.src.v4 |= htonl(v & 0xffff);
+	k.sport = htons(1024 + (v >> 16));
+	addr_of(AF_INET, VIP4, &k.dst);
+	return k;
+}
+
+/* Is the flow of key in the balancer's table on this CPU? */
+static bool has_flow(struct dp *dp, const struct xlb_flow_key *k)
+{
+	struct xlb_flow_entry e;
+
+	if (dp->cur->flows >= 0)
+		return !bpf_map_lookup_elem(dp->cur->flows, k, &e);
+	return xlb_flows_get(&dp->cur->table, dp->cpu, k, NULL);
+}
+
+/* Flows held on this CPU, and how many the CPU's share can hold. */
+static void flow_fill(struct dp *dp, __u64 *held, __u64 *room)
+{
+	struct xlb_flows *t = &dp->cur->table;
 	struct xlb_flow_key k, next;
-	__u32 retval = XDP_ABORTED;
-	int fd = bpf_map__fd(dp->bal->maps.flows), err;
 	void *prev = NULL;
+
+	*held = 0;
+	if (dp->cur->flows >= 0) {
+		while (!bpf_map_get_next_key(dp->cur->flows, prev, &next)) {
+			k = next;
+			prev = &k;
+			(*held)++;
+		}
+		*room = XLB_MAX_FLOWS / dp->ncpus;
+		return;
+	}
+	*room = (__u64)XLB_FLOW_WAYS4 << t->shift4;
+	for (__u64 i = 0; i < (1ULL << t->shift4); i++) {
+		const struct xlb_flow_bucket4 *b =
+			&t->b4[((__u64)dp->cpu << t->shift4) + i];
+
+		for (int w = 0; w < XLB_FLOW_WAYS4; w++)
+			*held += !!b->way[w].e.proto;
+	}
+}
+
+/*
+ * Sends n SYNs of new flows (sequence numbers from 0) through the
+ * balancer: each must be counted as inserted.
+ */
+static int insert_flows(struct dp *dp, struct bench_frame *f, __u32 n,
+			const char *what)
+{
+	__u32 retval = XDP_ABORTED;
+	__u64 before, after;
+	int err;
 
 	frame_tcp4(f, "198.18.0.0", VIP4, 0, VIP_PORT, TCPF_SYN);
 	set_frame(dp, f, true);
-	err = set_target(dp, bpf_program__fd(dp->bal->progs.xlb_balance));
-	if (err)
-		return err;
-	err = read_counter(dp, dp->counters_fd, XLB_CNT_FLOW_INSERT, &before);
-	if (err)
-		return err;
-	err = test_run(dp->harness_fd, f, FULL_TABLE_WARMUP, &retval, NULL,
-		       NULL);
-	if (err)
-		return err;
-	err = read_counter(dp, dp->counters_fd, XLB_CNT_FLOW_INSERT, &after);
+	err = reset_seq(dp);
+	err = err ?: set_target(dp, dp->cur->prog_fd);
+	err = err
+		      ?: read_counter(dp, dp->cur->counters,
+				      XLB_CNT_FLOW_INSERT, &before);
+	err = err ?: test_run(dp->harness_fd, f, n, &retval, NULL, NULL);
+	err = err
+		      ?: read_counter(dp, dp->cur->counters,
+				      XLB_CNT_FLOW_INSERT, &after);
 	if (err)
 		return err;
 	if (retval != XDP_TX || dp->h->bss->harness_errors ||
-	    after - before != FULL_TABLE_WARMUP) {
+	    after - before != n) {
 		fprintf(stderr,
-			"xlb: bench: new_flow_full_table: warm-up inserted "
-			"%llu flows of %u (verdict %s)\n",
-			(unsigned long long)(after - before), FULL_TABLE_WARMUP,
+			"xlb: bench: %s: warm-up inserted %llu flows of %u "
+			"(verdict %s)\n",
+			what, (unsigned long long)(after - before), n,
 			action_name(retval));
-		return -EPROTO;
-	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		entries++;
-	}
-	printf("  warm-up: %u new flows inserted, flows holds %llu of %u "
-	       "(per-CPU LRU share: %u)\n",
-	       FULL_TABLE_WARMUP, (unsigned long long)entries,
-	       (__u32)XLB_MAX_FLOWS, (__u32)XLB_MAX_FLOWS / dp->ncpus);
-	if (entries < (__u64)XLB_MAX_FLOWS / dp->ncpus / 2) {
-		fprintf(stderr, "xlb: bench: new_flow_full_table: the table "
-				"did not fill\n");
 		return -EPROTO;
 	}
 	return 0;
 }
 
 /*
+ * SYNs of new flows into a full table: every insert evicts. The table is
+ * filled first with new flows, four times the ways (or LRU share) of the
+ * bench CPU: flows are per CPU (the table's part of the CPU, the LRU's
+ * BPF_F_NO_COMMON_LRU list), and the benchmark runs on one CPU, so that
+ * share is what fills and evicts here.
+ */
+static int prepare_full_table(struct dp *dp, struct bench_frame *f)
+{
+	__u32 n = FULL_TABLE_WARMUP(dp->ncpus);
+	__u64 held, room;
+	int err;
+
+	err = insert_flows(dp, f, n, "new_flow_full_table");
+	if (err)
+		return err;
+	flow_fill(dp, &held, &room);
+	printf("  warm-up: %u new flows inserted, this CPU's share holds "
+	       "%llu of %llu (%.2f%%)\n",
+	       n, (unsigned long long)held, (unsigned long long)room,
+	       100.0 * held / room);
+	if (held < room - room / 100) {
+		fprintf(stderr, "xlb: bench: new_flow_full_table: the table "
+				"did not fill\n");
+		return -EPROTO;
+	}
+	/* Sequence numbers go on from n: every flow measured is new. */
+	frame_tcp4(f, "198.18.0.0", VIP4, 0, VIP_PORT, TCPF_SYN);
+	return 0;
+}
+
+/*
  * The flow counted as inserted last must be in the table: the balancer
- * does not check bpf_map_update_elem, so the counter alone cannot tell an
- * insert into a full table from a failed one.
+ * does not check its insert, so the counter alone cannot tell an insert
+ * into a full table from a failed one.
  */
 static int check_full_table(struct dp *dp)
 {
-	int seq_fd = bpf_map__fd(dp->h->maps.seq), cpu = sched_getcpu();
-	struct xlb_flow_key k = {
-		.dport = htons(VIP_PORT),
-		.proto = IPPROTO_TCP,
-		.family = XLB_AF_INET,
-	};
-	__u32 zero = 0, last;
+	int seq_fd = bpf_map__fd(dp->h->maps.seq);
+	struct xlb_flow_key k;
+	__u32 zero = 0;
 	__u64 *seqs;
-	struct xlb_flow v;
 	int err = 0;
 
-	if (cpu < 0 || cpu >= dp->ncpus)
-		return -EINVAL;
 	seqs = calloc(dp->ncpus, sizeof(*seqs));
 	if (!seqs)
 		return -ENOMEM;
@@ -389,12 +508,8 @@ static int check_full_table(struct dp *dp)
 		goto out;
 	}
 	/* The floor used sequence numbers too: the last is the balancer's. */
-	last = (__u32)(seqs[cpu] - 1);
-	addr_of(AF_INET, "198.18.0.0", &k.src);
-	k.src.v4 |= htonl(last & 0xffff);
-	k.sport = htons(1024 + (last >> 16));
-	addr_of(AF_INET, VIP4, &k.dst);
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->bal->maps.flows), &k, &v)) {
+	k = seq_key((__u32)(seqs[dp->cpu] - 1));
+	if (!has_flow(dp, &k)) {
 		fprintf(stderr,
 			"xlb: bench: new_flow_full_table: the last new flow "
 			"is not in the table\n");
@@ -403,6 +518,59 @@ static int check_full_table(struct dp *dp)
 out:
 	free(seqs);
 	return err;
+}
+
+/*
+ * Hits spread over MANY_FLOWS active flows of this CPU in random order:
+ * the production case that one hot flow (tcp_flow_hit) hides, where each
+ * lookup goes to memory. The flows are inserted by their SYNs; the few a
+ * set-associative bucket could not keep (more flows hashed to it than it
+ * has ways) are replaced in the order by flows that are there, so every
+ * packet measured is a hit.
+ */
+static int prepare_many(struct dp *dp, struct bench_frame *f)
+{
+	__u32 *order = dp->h->bss->order, *held, n_held = 0, lost;
+	unsigned int seed = 14;
+	int err;
+
+	if (dp->cur->flows < 0)
+		xlb_flows_clear(&dp->cur->table, 0);
+	err = insert_flows(dp, f, MANY_FLOWS, "flow_hit_many");
+	if (err)
+		return err;
+	held = calloc(MANY_FLOWS, sizeof(*held));
+	if (!held)
+		return -ENOMEM;
+	for (__u32 v = 0; v < MANY_FLOWS; v++) {
+		struct xlb_flow_key k = seq_key(v);
+
+		if (has_flow(dp, &k))
+			held[n_held++] = v;
+	}
+	lost = MANY_FLOWS - n_held;
+	if (n_held < MANY_FLOWS / 2) {
+		fprintf(stderr,
+			"xlb: bench: flow_hit_many: only %u flows "
+			"of %u held\n",
+			n_held, MANY_FLOWS);
+		free(held);
+		return -EPROTO;
+	}
+	for (__u32 i = 0; i < MANY_FLOWS; i++)
+		order[i] = i < n_held ? held[i] : held[rand_r(&seed) % n_held];
+	for (__u32 i = MANY_FLOWS - 1; i > 0; i--) {
+		__u32 j = rand_r(&seed) % (i + 1), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	free(held);
+	printf("  %s: %u flows active on this CPU (%u displaced by bucket "
+	       "conflicts, %.2f%%)\n",
+	       dp->cur->what, n_held, lost, 100.0 * lost / MANY_FLOWS);
+	frame_tcp4(f, "198.18.0.0", VIP4, 0, VIP_PORT, TCPF_ACK);
+	return 0;
 }
 
 static int prepare_ipv6_hit(struct dp *dp, struct bench_frame *f)
@@ -491,6 +659,50 @@ static const struct scenario scenarios[] = {
 		.prepare = prepare_gue_hit,
 	},
 	{
+		.name = "flow_hit_many",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.many = true,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_HIT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_many,
+	},
+	/* The same on the LRU hash the table replaced (balance_lru.bpf.c). */
+	{
+		.name = "flow_hit_many_lru",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.many = true,
+		.bal = BAL_LRU,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_HIT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_many,
+	},
+	{
+		.name = "tcp_flow_hit_lru",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.bal = BAL_LRU,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_HIT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_tcp_hit,
+	},
+	{
+		.name = "new_flow_full_table_lru",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.new_flows = true,
+		.bal = BAL_LRU,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_INSERT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_full_table,
+		.check = check_full_table,
+	},
+	{
 		.name = "decap",
 		.target = TARGET_DECAP,
 		.action = XDP_PASS,
@@ -538,10 +750,19 @@ bad:
 	return -EPROTO;
 }
 
+/* Figures beside the scenarios: not a packet path each. */
+static const char *const extra_names[] = {"bytes_per_flow",
+					  "tcp_flow_hit_2cpu"};
+
 const char *bench_datapath_name(size_t i)
 {
-	return i < sizeof(scenarios) / sizeof(scenarios[0]) ? scenarios[i].name
-							    : NULL;
+	size_t n = sizeof(scenarios) / sizeof(scenarios[0]);
+
+	if (i < n)
+		return scenarios[i].name;
+	i -= n;
+	return i < sizeof(extra_names) / sizeof(extra_names[0]) ? extra_names[i]
+								: NULL;
 }
 
 /*
@@ -668,14 +889,15 @@ static int run_scenario(struct dp *dp, const struct scenario *s,
 		err = -ENOMEM;
 		goto out;
 	}
+	dp->cur = &dp->b[s->bal];
 	prog_fd = s->target == TARGET_BALANCE
-			  ? bpf_program__fd(dp->bal->progs.xlb_balance)
+			  ? dp->cur->prog_fd
 			  : bpf_program__fd(dp->dec->progs.xlb_decap);
 
 	err = s->prepare(dp, &f);
 	if (err)
 		goto fail;
-	set_frame(dp, &f, s->new_flows);
+	set_frame_many(dp, &f, s->new_flows, s->many);
 	err = verify(dp, s, &f, prog_fd);
 	if (err)
 		goto fail;
@@ -737,7 +959,7 @@ static int make_ring(struct dp *dp, __u32 vip_id, __u32 first, __u32 n,
 		     int *ring_fd)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = XLB_RING_MAP_FLAGS);
-	int rings_fd = bpf_map__fd(dp->bal->maps.rings), fd, err;
+	int rings_fd = dp->cur->rings, fd, err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4,
 			    XLB_RING_SIZE_DEFAULT, &mo);
@@ -761,7 +983,7 @@ static int make_ring(struct dp *dp, __u32 vip_id, __u32 first, __u32 n,
 static int add_vip(struct dp *dp, int af, const char *addr, __u32 vip_id,
 		   __u8 encap, struct xlb_vip_filter *filter)
 {
-	int fd = bpf_map__fd(dp->bal->maps.vips), err;
+	int fd = dp->cur->vips, err;
 	struct xlb_vip_key k = {
 		.port = htons(VIP_PORT),
 		.proto = IPPROTO_TCP,
@@ -782,8 +1004,7 @@ static int add_vip(struct dp *dp, int af, const char *addr, __u32 vip_id,
 		return err;
 	info.key = k;
 	info.vip = v;
-	err = update(bpf_map__fd(dp->bal->maps.vip_info), &vip_id, &info,
-		     "vip_info");
+	err = update(dp->cur->vip_info, &vip_id, &info, "vip_info");
 	if (err)
 		return err;
 	k.port = 0;
@@ -814,17 +1035,17 @@ static int configure_balancer(struct dp *dp)
 	union xlb_addr a;
 	__u32 zero = 0;
 	char s[64];
-	int err, fd;
+	int err, fd, *rings;
 
 	addr_of(AF_INET, "198.18.255.0", &a);
 	cfg.src4 = a.v4;
 	addr_of(AF_INET6, "2001:db8:ff::", &a);
 	memcpy(cfg.src6, a.v6, sizeof(cfg.src6));
-	err = update(bpf_map__fd(dp->bal->maps.config), &zero, &cfg, "config");
+	err = update(dp->cur->config, &zero, &cfg, "config");
 	if (err)
 		return err;
 
-	fd = bpf_map__fd(dp->bal->maps.backends);
+	fd = dp->cur->backends;
 	for (__u32 i = 0; i < N_BACKENDS; i++) {
 		struct xlb_backend b = {.family = XLB_AF_INET,
 					.state = XLB_BACKEND_UP};
@@ -844,13 +1065,13 @@ static int configure_balancer(struct dp *dp)
 			return err;
 	}
 
-	err = make_ring(dp, VIP_ID4, BE4_FIRST, N_BACKENDS, &dp->rings[0]);
+	rings = &dp->rings[3 * (dp->cur - dp->b)];
+	err = make_ring(dp, VIP_ID4, BE4_FIRST, N_BACKENDS, &rings[0]);
 	if (!err)
-		err = make_ring(dp, VIP_ID6, BE6_FIRST, N_BACKENDS,
-				&dp->rings[1]);
+		err = make_ring(dp, VIP_ID6, BE6_FIRST, N_BACKENDS, &rings[1]);
 	if (!err)
 		err = make_ring(dp, VIP_IDGUE, BE4_FIRST, N_BACKENDS,
-				&dp->rings[2]);
+				&rings[2]);
 	if (!err)
 		err = add_vip(dp, AF_INET, VIP4, VIP_ID4, XLB_ENCAP_DEFAULT,
 			      filter);
@@ -862,8 +1083,7 @@ static int configure_balancer(struct dp *dp)
 			      filter);
 	if (err)
 		return err;
-	return update(bpf_map__fd(dp->bal->maps.vip_filter), &zero, filter,
-		      "vip_filter");
+	return update(dp->cur->filter, &zero, filter, "vip_filter");
 }
 
 static int configure_decap(struct dp *dp)
@@ -882,6 +1102,54 @@ static int configure_decap(struct dp *dp)
 		      "decap_config");
 }
 
+/* The fds a scenario needs, by name: both objects have the same maps. */
+static int bind_bal(struct bal *b, const char *what, struct bpf_object *obj)
+{
+	struct bpf_program *prog =
+		bpf_object__find_program_by_name(obj, "xlb_balance");
+	struct bpf_map *lru = bpf_object__find_map_by_name(obj, "flows");
+
+	b->what = what;
+	b->obj = obj;
+	b->prog_fd = prog ? bpf_program__fd(prog) : -1;
+	b->vips = bpf_map__fd(bpf_object__find_map_by_name(obj, "vips"));
+	b->vip_info =
+		bpf_map__fd(bpf_object__find_map_by_name(obj, "vip_info"));
+	b->rings = bpf_map__fd(bpf_object__find_map_by_name(obj, "rings"));
+	b->backends =
+		bpf_map__fd(bpf_object__find_map_by_name(obj, "backends"));
+	b->config = bpf_map__fd(bpf_object__find_map_by_name(obj, "config"));
+	b->filter =
+		bpf_map__fd(bpf_object__find_map_by_name(obj, "vip_filter"));
+	b->counters =
+		bpf_map__fd(bpf_object__find_map_by_name(obj, "counters"));
+	b->flows = lru ? bpf_map__fd(lru) : -1;
+	if (lru)
+		return 0;
+	return xlb_flows_open(
+		&b->table,
+		bpf_map__fd(bpf_object__find_map_by_name(obj, "flows4")),
+		bpf_map__fd(bpf_object__find_map_by_name(obj, "flows6")));
+}
+
+/* Opens, sizes for XLB_MAX_FLOWS (as xlbd by default) and loads obj. */
+static int load_bal(struct dp *dp, struct bpf_object *obj, int i,
+		    const char *what)
+{
+	int err;
+
+	err = xlb_flows_size(obj, XLB_MAX_FLOWS);
+	err = err ?: bpf_object__load(obj);
+	err = err ?: bind_bal(&dp->b[i], what, obj);
+	if (err) {
+		fprintf(stderr, "xlb: bench: load %s: %s (-v: libbpf log)\n",
+			what, strerror(-err));
+		return err;
+	}
+	dp->cur = &dp->b[i];
+	return configure_balancer(dp);
+}
+
 static int load(struct dp *dp)
 {
 	int err;
@@ -889,18 +1157,13 @@ static int load(struct dp *dp)
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0)
 		return dp->ncpus ? dp->ncpus : -EINVAL;
+	dp->cpu = sched_getcpu();
+	if (dp->cpu < 0 || dp->cpu >= dp->ncpus)
+		return -EINVAL;
 	dp->percpu = calloc(dp->ncpus, sizeof(*dp->percpu));
 	if (!dp->percpu)
 		return -ENOMEM;
 
-	dp->bal = xlb_balance__open_and_load();
-	if (!dp->bal) {
-		err = -errno;
-		fprintf(stderr,
-			"xlb: bench: load the balancer: %s (-v: libbpf log)\n",
-			strerror(-err));
-		return err;
-	}
 	dp->dec = xlb_decap__open_and_load();
 	if (!dp->dec) {
 		err = -errno;
@@ -921,36 +1184,209 @@ static int load(struct dp *dp)
 	dp->harness_fd = bpf_program__fd(dp->h->progs.bench_harness);
 	dp->pass_fd = bpf_program__fd(dp->h->progs.bench_pass);
 	dp->target_fd = bpf_map__fd(dp->h->maps.target);
-	dp->counters_fd = bpf_map__fd(dp->bal->maps.counters);
 	dp->dcounters_fd = bpf_map__fd(dp->dec->maps.decap_counters);
 
-	err = configure_balancer(dp);
-	if (!err)
-		err = configure_decap(dp);
+	dp->skel = xlb_balance__open();
+	dp->lru_skel = bench_balance_lru__open();
+	if (!dp->skel || !dp->lru_skel)
+		return -errno;
+	err = load_bal(dp, dp->skel->obj, BAL_TABLE, "the flow table");
+	err = err
+		      ?: load_bal(dp, dp->lru_skel->obj, BAL_LRU,
+				  "the LRU baseline");
+	err = err ?: configure_decap(dp);
+	dp->cur = &dp->b[BAL_TABLE];
 	return err;
 }
 
 static void unload(struct dp *dp)
 {
-	for (int i = 2; i >= 0; i--)
+	for (int i = 3 * N_BAL - 1; i >= 0; i--)
 		if (dp->rings[i] > 0)
 			close(dp->rings[i]);
+	for (int i = 0; i < N_BAL; i++)
+		xlb_flows_close(&dp->b[i].table);
 	bench_harness__destroy(dp->h);
 	xlb_decap__destroy(dp->dec);
-	xlb_balance__destroy(dp->bal);
+	bench_balance_lru__destroy(dp->lru_skel);
+	xlb_balance__destroy(dp->skel);
 	free(dp->percpu);
+}
+
+/* The kernel's own account of a map's memory (fdinfo "memlock"). */
+static __u64 map_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void memory_row(struct bench_result *r, const char *name, __u64 bytes,
+		       __u64 flows)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->scenario, sizeof(r->scenario), "%s", name);
+	r->is_memory = true;
+	r->bytes_per_flow = flows ? (double)bytes / flows : 0;
+	r->flows_per_gib =
+		r->bytes_per_flow ? 1073741824.0 / r->bytes_per_flow : 0;
+}
+
+/*
+ * Bytes per flow of each table as the kernel accounts it (key, value and
+ * per-element overhead: the LRU's htab_elem and buckets, the table's
+ * empty ways included), over the flows it can hold.
+ */
+static int bench_memory(struct dp *dp, struct bench_result *res, int *n_res)
+{
+	struct xlb_flows *t = &dp->b[BAL_TABLE].table;
+	__u64 ways4 = (__u64)dp->ncpus * XLB_FLOW_WAYS4 << t->shift4;
+	__u64 ways6 = (__u64)dp->ncpus * XLB_FLOW_WAYS6 << t->shift6;
+
+	if (*n_res + 3 > BENCH_MAX_RESULTS)
+		return -E2BIG;
+	memory_row(&res[(*n_res)++], "bytes_per_flow_v4",
+		   map_memlock(bpf_map__fd(dp->skel->maps.flows4)), ways4);
+	memory_row(&res[(*n_res)++], "bytes_per_flow_v6",
+		   map_memlock(bpf_map__fd(dp->skel->maps.flows6)), ways6);
+	memory_row(&res[(*n_res)++], "bytes_per_flow_lru",
+		   map_memlock(dp->b[BAL_LRU].flows), XLB_MAX_FLOWS);
+	return 0;
+}
+
+struct cpu_run {
+	struct dp *dp;
+	const struct bench_frame *f;
+	pthread_barrier_t *start;
+	int cpu;
+	__u32 n;
+	double secs;
+	int err;
+};
+
+static double wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One CPU's share of tcp_flow_hit_2cpu: pinned, warmed, then timed. */
+static void *cpu_run(void *p)
+{
+	struct cpu_run *c = p;
+	__u32 retval = 0;
+	cpu_set_t set;
+	double t0;
+
+	CPU_ZERO(&set);
+	CPU_SET(c->cpu, &set);
+	c->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	/* The flow is per CPU: the first packet here inserts it. */
+	if (!c->err)
+		c->err = test_run(c->dp->harness_fd, c->f, 10000, &retval, NULL,
+				  NULL);
+	pthread_barrier_wait(c->start);
+	if (c->err)
+		return NULL;
+	t0 = wall_seconds();
+	c->err = test_run(c->dp->harness_fd, c->f, c->n, &retval, NULL, NULL);
+	c->secs = wall_seconds() - t0;
+	if (!c->err && retval != XDP_TX)
+		c->err = -EPROTO;
+	return NULL;
+}
+
+/* Mpps of tcp_flow_hit on ncpu CPUs at once (the bench CPU first). */
+static int run_cpus(struct dp *dp, const struct bench_frame *f, int ncpu,
+		    double *mpps)
+{
+	struct cpu_run c[2];
+	pthread_barrier_t start;
+	pthread_t th[2];
+	int err = 0;
+
+	pthread_barrier_init(&start, NULL, ncpu);
+	for (int i = 0; i < ncpu; i++) {
+		c[i] = (struct cpu_run){.dp = dp,
+					.f = f,
+					.start = &start,
+					.cpu = (dp->cpu + i) % dp->ncpus,
+					.n = dp->o->packets};
+		if (pthread_create(&th[i], NULL, cpu_run, &c[i]))
+			return -EAGAIN;
+	}
+	*mpps = 0;
+	for (int i = 0; i < ncpu; i++) {
+		pthread_join(th[i], NULL);
+		err = err ?: c[i].err;
+		if (!c[i].err)
+			*mpps += c[i].n / c[i].secs / 1e6;
+	}
+	pthread_barrier_destroy(&start);
+	return err;
+}
+
+/*
+ * tcp_flow_hit on one CPU, then on two at once, each thread pinned to its
+ * CPU and timed by the wall clock: does the table scale with CPUs (per-CPU
+ * buckets, no shared line written)? Verdicts are checked, counters not
+ * (the second CPU inserts its copy of the flow once).
+ */
+static int bench_two_cpus(struct dp *dp, struct bench_result *r)
+{
+	double one[DEFAULT_SCALING_REPS], two[DEFAULT_SCALING_REPS];
+	struct bench_frame f = {};
+	int err;
+
+	if (dp->ncpus < 2) {
+		printf("  tcp_flow_hit_2cpu: one CPU only, skipped\n");
+		return 1;
+	}
+	dp->cur = &dp->b[BAL_TABLE];
+	err = prepare_tcp_hit(dp, &f);
+	if (err)
+		return err;
+	set_frame(dp, &f, false);
+	err = set_target(dp, dp->cur->prog_fd);
+	for (int i = 0; !err && i < DEFAULT_SCALING_REPS; i++) {
+		err = run_cpus(dp, &f, 1, &one[i]);
+		err = err ?: run_cpus(dp, &f, 2, &two[i]);
+	}
+	if (err) {
+		fprintf(stderr, "xlb: bench: tcp_flow_hit_2cpu: %s\n",
+			strerror(-err));
+		return err;
+	}
+	memset(r, 0, sizeof(*r));
+	snprintf(r->scenario, sizeof(r->scenario), "tcp_flow_hit_2cpu");
+	r->is_scaling = true;
+	r->mpps_one = bench_median(one, DEFAULT_SCALING_REPS);
+	r->mpps_two = bench_median(two, DEFAULT_SCALING_REPS);
+	return 0;
 }
 
 int bench_datapath(const struct bench_opts *o, struct bench_result *res,
 		   int *n_res)
 {
-	struct dp dp = {.o = o, .rings = {-1, -1, -1}};
+	struct dp dp = {.o = o, .rings = {-1, -1, -1, -1, -1, -1}};
 	size_t n = sizeof(scenarios) / sizeof(scenarios[0]);
 	bool any = false;
 	int err;
 
-	for (size_t i = 0; i < n; i++)
-		any |= bench_selected(o, scenarios[i].name);
+	for (size_t i = 0; bench_datapath_name(i); i++)
+		any |= bench_selected(o, bench_datapath_name(i));
 	if (!any)
 		return 0;
 
@@ -970,6 +1406,19 @@ int bench_datapath(const struct bench_opts *o, struct bench_result *res,
 		if (err)
 			break;
 		(*n_res)++;
+	}
+	if (!err && bench_selected(o, "bytes_per_flow"))
+		err = bench_memory(&dp, res, n_res);
+	if (!err && bench_selected(o, "tcp_flow_hit_2cpu")) {
+		if (*n_res >= BENCH_MAX_RESULTS)
+			err = -E2BIG;
+		printf("  tcp_flow_hit_2cpu ...\n");
+		fflush(stdout);
+		err = err ?: bench_two_cpus(&dp, &res[*n_res]);
+		if (!err)
+			(*n_res)++;
+		else if (err > 0)
+			err = 0;
 	}
 out:
 	unload(&dp);

@@ -8,7 +8,8 @@
  * head (bpf_xdp_adjust_head: encapsulation prepends, decapsulation strips),
  * so moving the head back by the length difference and copying the
  * original bytes over the frame restores it exactly. Optionally a per-CPU
- * sequence number is written into the frame so every packet is a new flow.
+ * sequence number is written into the frame so every packet is a new flow,
+ * or a flow picked by it from a shuffled list, so packets hit many flows.
  * Then it tail-calls slot 0 of `target`: the program under test, or
  * bench_pass for the floor (the harness's own cost).
  */
@@ -38,6 +39,15 @@ __u32 frame_len;
 __u32 seq_rewrite;
 __u32 seq_lo_off;
 __u32 seq_hi_off;
+/*
+ * Non-zero (a power of two minus one): write order[seq & order_mask]
+ * instead of the sequence number, so packets visit a set of flows in a
+ * shuffled order (flow_hit_many) rather than each being new.
+ */
+__u32 order_mask;
+/* Largest order: 256K flows. */
+#define BENCH_ORDER_MAX (1U << 18)
+__u32 order[BENCH_ORDER_MAX];
 /* Repetitions that could not restore or tail-call (must stay 0). */
 __u64 harness_errors;
 
@@ -81,6 +91,8 @@ static __always_inline int rewrite_seq(void *data, void *data_end)
 	if (!n)
 		return -1;
 	v = (*n)++;
+	if (order_mask)
+		v = order[v & order_mask & (BENCH_ORDER_MAX - 1)];
 	if (store16(data, data_end, seq_lo_off, v & 0xffff) ||
 	    store16(data, data_end, seq_hi_off, 1024 + (v >> 16)))
 		return -1;

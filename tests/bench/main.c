@@ -7,8 +7,9 @@
  * measure (exit 1) or on a usage error (exit 2).
  *
  * The process pins itself to one CPU: test_run runs on the caller's CPU,
- * and the flow table's LRU lists are per CPU, so every run of a scenario
- * must see the same list.
+ * and the flow table (and the LRU baseline's lists) are per CPU, so every
+ * run of a scenario must see the same part. Only tcp_flow_hit_2cpu runs
+ * threads on a second CPU.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -167,12 +168,42 @@ static int pin_cpu(long cpu, int *pinned)
 	return 0;
 }
 
+/* The memory and two-CPU figures, each under its own head. */
+static void print_extra(const struct bench_result *r, int n)
+{
+	bool head_mem = false, head_cpu = false;
+
+	for (int i = 0; i < n; i++) {
+		if (!r[i].is_memory)
+			continue;
+		if (!head_mem) {
+			printf("\n%-24s %14s %14s\n", "table", "bytes/flow",
+			       "flows/GiB");
+			head_mem = true;
+		}
+		printf("%-24s %14.1f %14.0f\n", r[i].scenario,
+		       r[i].bytes_per_flow, r[i].flows_per_gib);
+	}
+	for (int i = 0; i < n; i++) {
+		if (!r[i].is_scaling)
+			continue;
+		if (!head_cpu) {
+			printf("\n%-24s %10s %10s %8s\n", "scenario",
+			       "Mpps 1cpu", "Mpps 2cpu", "2 / 1");
+			head_cpu = true;
+		}
+		printf("%-24s %10.2f %10.2f %8.2f\n", r[i].scenario,
+		       r[i].mpps_one, r[i].mpps_two,
+		       r[i].mpps_one ? r[i].mpps_two / r[i].mpps_one : 0);
+	}
+}
+
 static void print_table(const struct bench_result *r, int n)
 {
 	bool head_pkt = false, head_build = false;
 
 	for (int i = 0; i < n; i++) {
-		if (r[i].is_build)
+		if (r[i].is_build || r[i].is_memory || r[i].is_scaling)
 			continue;
 		if (!head_pkt) {
 			printf("\n%-24s %10s %10s %8s %8s %8s\n", "scenario",
@@ -187,6 +218,7 @@ static void print_table(const struct bench_result *r, int n)
 	if (head_pkt)
 		printf("(medians of the measurements; spread: slowest minus "
 		       "fastest, of the median)\n");
+	print_extra(r, n);
 	for (int i = 0; i < n; i++) {
 		if (!r[i].is_build)
 			continue;
@@ -217,6 +249,18 @@ static int write_json(const char *path, const struct bench_result *r, int n)
 			r[i].scenario);
 		if (r[i].is_build)
 			fprintf(f, "\"ms\": %.4f}", r[i].ms);
+		else if (r[i].is_memory)
+			fprintf(f,
+				"\"bytes_per_flow\": %.2f, "
+				"\"flows_per_gib\": %.0f}",
+				r[i].bytes_per_flow, r[i].flows_per_gib);
+		else if (r[i].is_scaling)
+			fprintf(f,
+				"\"mpps_one_cpu\": %.3f, \"mpps_two_cpus\": "
+				"%.3f, \"two_over_one\": %.4f}",
+				r[i].mpps_one, r[i].mpps_two,
+				r[i].mpps_one ? r[i].mpps_two / r[i].mpps_one
+					      : 0);
 		else
 			fprintf(f,
 				"\"ns_per_packet\": %.3f, \"floor_ns\": %.3f, "

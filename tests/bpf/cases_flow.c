@@ -2,8 +2,10 @@
 /*
  * Golden cases of the flow table (rule 7): SYN re-hash, RST, hits and the
  * VIP an entry names, affinity across a ring swap, UDP expiry and refresh,
- * the insert rate limit, failover of flows whose backend is not up. The
- * ring pick itself is in cases_ring.c.
+ * the insert rate limit, failover of flows whose backend is not up, and
+ * the set-associative table's own rules: a full bucket gives up an expired
+ * UDP way first, else its oldest way; flows sharing a bucket keep their
+ * backends. The ring pick itself is in cases_ring.c.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -239,7 +241,8 @@ static void udp_entry(struct tc *t, __u64 timeout, __u64 age, bool expired,
 	expect_flow(t, &k, be);
 	if (!get_flow(t, &k, &v))
 		return;
-	if (proto == UDP && (v.last_seen_ns < t0 || v.last_seen_ns > t1))
+	if (xlb_flow_stamp(v.last_seen_ns) < xlb_flow_stamp(t0) ||
+	    xlb_flow_stamp(v.last_seen_ns) > xlb_flow_stamp(t1))
 		fail(t, "last_seen_ns %llu not refreshed into [%llu, %llu]",
 		     (unsigned long long)v.last_seen_ns, (unsigned long long)t0,
 		     (unsigned long long)t1);
@@ -347,6 +350,191 @@ static void hit_drain(struct tc *t)
 	hit_not_up(t, XLB_BACKEND_DRAIN, true);
 }
 
+/*
+ * n packets like p whose flows share one bucket of the table, the i-th of
+ * protocol protos[i] (or p's when protos is NULL): source ports from 20000
+ * up, kept when their flow falls in the first one's bucket.
+ */
+static void same_bucket(struct tc *t, const struct pkt *p, const __u8 *protos,
+			struct pkt *out, int n)
+{
+	__u32 want = 0, sp = 20000;
+
+	for (int i = 0; i < n; i++) {
+		struct pkt q = *p;
+
+		if (protos)
+			q.proto = protos[i];
+		for (; sp < 65536; sp++) {
+			struct xlb_flow_key k;
+
+			q.sport = sp;
+			k = pkt_key(&q);
+			if (!i)
+				want = flow_bucket_of(&k);
+			if (flow_bucket_of(&k) == want)
+				break;
+		}
+		if (sp == 65536) {
+			fail(t, "setup: only %d flows found in one bucket", i);
+			return;
+		}
+		out[i] = q;
+		sp++;
+	}
+}
+
+/*
+ * A full bucket (XLB_FLOW_WAYS4 live TCP flows) and one more new flow: the
+ * oldest way goes (planted third, so not by position), the rest and the
+ * newcomer stay with their backends.
+ */
+static void bucket_evicts_oldest(struct tc *t)
+{
+	struct pkt base = {.src = CLI4, .dst = VIP4, .flags = F_SYN};
+	struct pkt p[XLB_FLOW_WAYS4 + 1];
+	struct xlb_flow_key k[XLB_FLOW_WAYS4 + 1];
+	__u32 be[XLB_FLOW_WAYS4 + 1];
+	__u64 now = now_ns();
+	int oldest = 2;
+
+	setup13(t, TCP, 0);
+	same_bucket(t, &base, NULL, p, XLB_FLOW_WAYS4 + 1);
+	if (t->failed)
+		return;
+	for (int i = 0; i < XLB_FLOW_WAYS4; i++) {
+		k[i] = pkt_key(&p[i]);
+		be[i] = other_than(t, &k[i]);
+		set_flow(t, &k[i], be[i],
+			 now - (i == oldest ? 100 : 10 - i) * SEC_NS);
+	}
+	k[XLB_FLOW_WAYS4] = pkt_key(&p[XLB_FLOW_WAYS4]);
+	be[XLB_FLOW_WAYS4] =
+		tx_ring(t, "syn", &p[XLB_FLOW_WAYS4], EV(FLOW_INSERT));
+	expect_no_flow(t, &k[oldest]);
+	for (int i = 0; i <= XLB_FLOW_WAYS4; i++)
+		if (i != oldest)
+			expect_flow(t, &k[i], be[i]);
+}
+
+/*
+ * A full bucket holding an expired UDP flow and an older live TCP one: the
+ * new flow takes the UDP way, the TCP flow stays.
+ */
+static void bucket_reuses_expired_udp(struct tc *t)
+{
+	struct xlb_config c = base_config();
+	struct pkt base = {.src = CLI4, .dst = VIP4, .dport = 53};
+	struct pkt p[XLB_FLOW_WAYS4 + 1];
+	struct xlb_flow_key k[XLB_FLOW_WAYS4 + 1];
+	__u32 be[XLB_FLOW_WAYS4 + 1];
+	__u8 protos[XLB_FLOW_WAYS4 + 1];
+	__u64 now = now_ns();
+	int udp = 4, old_tcp = 1;
+
+	c.udp_timeout_ns = 5 * SEC_NS;
+	set_config(t, &c);
+	std_vip(t, VIP4, 53, TCP, 1, 0, 13, false);
+	std_vip(t, VIP4, 53, UDP, 2, 0, 13, false);
+	for (int i = 0; i <= XLB_FLOW_WAYS4; i++)
+		protos[i] = i == udp ? UDP : TCP;
+	same_bucket(t, &base, protos, p, XLB_FLOW_WAYS4 + 1);
+	if (t->failed)
+		return;
+	for (int i = 0; i < XLB_FLOW_WAYS4; i++) {
+		k[i] = pkt_key(&p[i]);
+		be[i] = other_than(t, &k[i]);
+		set_flow(t, &k[i], be[i],
+			 now - (i == udp       ? 10
+				: i == old_tcp ? 60
+					       : 1) *
+					 SEC_NS);
+	}
+	p[XLB_FLOW_WAYS4].flags = F_SYN;
+	k[XLB_FLOW_WAYS4] = pkt_key(&p[XLB_FLOW_WAYS4]);
+	be[XLB_FLOW_WAYS4] =
+		tx_ring(t, "syn", &p[XLB_FLOW_WAYS4], EV(FLOW_INSERT));
+	expect_no_flow(t, &k[udp]);
+	for (int i = 0; i <= XLB_FLOW_WAYS4; i++)
+		if (i != udp)
+			expect_flow(t, &k[i], be[i]);
+}
+
+/* Two flows in one bucket: each packet finds its own way and backend. */
+static void bucket_collision(struct tc *t)
+{
+	struct pkt base = {.src = CLI4, .dst = VIP4, .payload = 7};
+	struct xlb_flow_key k[2];
+	struct pkt p[2];
+	struct frame f;
+	__u32 be[2];
+
+	setup13(t, TCP, 0);
+	same_bucket(t, &base, NULL, p, 2);
+	if (t->failed)
+		return;
+	for (int i = 0; i < 2; i++) {
+		k[i] = pkt_key(&p[i]);
+		be[i] = other_than(t, &k[i]);
+	}
+	if (be[0] == be[1])
+		be[1] = t->ring[1].slot[(slot_of(vip1(t, &k[1]), &k[1]) + 6) %
+					13];
+	for (int i = 0; i < 2; i++)
+		set_flow(t, &k[i], be[i], now_ns());
+	for (int i = 1; i >= 0; i--) {
+		build(&f, &p[i]);
+		expect_tx(t, "ack", &f, &k[i], be[i], EV(FLOW_HIT));
+		expect_flow(t, &k[i], be[i]);
+	}
+}
+
+/*
+ * A flow whose entry is on another CPU (the NIC does not steer by flow, or
+ * its RSS changed): the miss here finds it there, the packet keeps its
+ * backend, and the entry is copied to this CPU.
+ */
+static void other_cpu_entry(struct tc *t)
+{
+	struct pkt p = {.src = CLI4, .dst = VIP4, .payload = 9};
+	struct xlb_flow_key k = pkt_key(&p);
+	int cpu = other_cpu();
+	struct frame f;
+	__u32 be;
+
+	setup13(t, TCP, 0);
+	if (cpu < 0)
+		return; /* one CPU: nothing to find elsewhere */
+	be = other_than(t, &k);
+	set_flow_cpu(t, &k, be, cpu);
+	expect_no_flow(t, &k);
+	build(&f, &p);
+	expect_tx(t, "ack", &f, &k, be, EV(FLOW_HIT));
+	expect_flow(t, &k, be);
+}
+
+/*
+ * A SYN re-hashed here empties the flow's copies on other CPUs: a client
+ * reusing a port would otherwise have the rest of its new connection sent
+ * to the old one's backend by a CPU that kept the old entry.
+ */
+static void syn_forgets_other_cpu(struct tc *t)
+{
+	struct pkt syn = {.src = CLI4, .dst = VIP4, .flags = F_SYN};
+	struct xlb_flow_key k = pkt_key(&syn);
+	int cpu = other_cpu();
+	__u32 be;
+
+	setup13(t, TCP, 0);
+	if (cpu < 0)
+		return; /* one CPU: no other copies */
+	set_flow_cpu(t, &k, other_than(t, &k), cpu);
+	be = tx_ring(t, "syn", &syn, EV(FLOW_INSERT));
+	expect_flow(t, &k, be);
+	if (has_flow_cpu(&k, cpu))
+		fail(t, "the other CPU kept its copy of the flow");
+}
+
 const struct golden_case cases_flow[] = {
 	{"flow_ack_miss_inserts", "ACK without entry: miss, insert",
 	 PROG_BALANCE, ack_miss},
@@ -386,5 +574,15 @@ const struct golden_case cases_flow[] = {
 	 hit_unused},
 	{"flow_hit_backend_drain", "draining backend keeps its flow",
 	 PROG_BALANCE, hit_drain},
+	{"flow_bucket_evicts_oldest", "full bucket: the oldest way goes",
+	 PROG_BALANCE, bucket_evicts_oldest},
+	{"flow_bucket_reuses_expired_udp", "full bucket: expired UDP way first",
+	 PROG_BALANCE, bucket_reuses_expired_udp},
+	{"flow_bucket_collision", "two flows, one bucket, own backends",
+	 PROG_BALANCE, bucket_collision},
+	{"flow_other_cpu_entry", "entry on another CPU: used, copied here",
+	 PROG_BALANCE, other_cpu_entry},
+	{"flow_syn_forgets_other_cpu", "SYN empties other CPUs' copies",
+	 PROG_BALANCE, syn_forgets_other_cpu},
 	{0},
 };

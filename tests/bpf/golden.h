@@ -23,6 +23,7 @@
 #include <xlb/types.h>
 #include <xlb/counters.h>
 #include <xlb/hash.h>
+#include <xlb/flow.h>
 
 #define FRAME_MAX 4096
 
@@ -195,6 +196,15 @@ void set_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend,
 void set_flow_raw(struct tc *t, const struct xlb_flow_key *k,
 		  const struct xlb_flow *v);
 bool get_flow(struct tc *t, const struct xlb_flow_key *k, struct xlb_flow *v);
+/* A CPU other than the run's, or -1 on a one-CPU machine. */
+int other_cpu(void);
+/* A flows entry (VIP as vip_of() finds it, stamped now) on that CPU. */
+void set_flow_cpu(struct tc *t, const struct xlb_flow_key *k, __u32 backend,
+		  int cpu);
+/* Has cpu's part of the table an entry for k? */
+bool has_flow_cpu(const struct xlb_flow_key *k, int cpu);
+/* The flow table bucket key falls in on the run's CPU. */
+__u32 flow_bucket_of(const struct xlb_flow_key *k);
 __u64 now_ns(void);
 
 /* The flow key of a built packet (client's view). */

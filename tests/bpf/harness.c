@@ -20,6 +20,9 @@
 #include "decap.skel.h"
 #include "hc_encap.skel.h"
 
+/* Flows the balancer's table is sized for: small, quick to clear. */
+#define HARNESS_FLOWS 4096
+
 struct harness H = {.ncounters = XLB_CNT_MAX};
 
 void fail(struct tc *t, const char *fmt, ...)
@@ -69,7 +72,7 @@ int reset_balance(void)
 	int err = 0;
 
 	err = err ?: clear_hash(H.vips, sizeof(struct xlb_vip_key));
-	err = err ?: clear_hash(H.flows, sizeof(struct xlb_flow_key));
+	xlb_flows_clear(&H.flows, 0);
 	for (__u32 k = 0; k < XLB_MAX_VIPS; k++) {
 		if (H.ring_set[k] && bpf_map_delete_elem(H.rings, &k) &&
 		    errno != ENOENT)
@@ -172,8 +175,8 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
-/* Fills H from a loaded balancer object, by map name. */
-static void bind_balance(struct bpf_object *obj, struct bpf_program *prog)
+/* Fills H from a loaded balancer object, by map name. 0 or -errno. */
+static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, "counters");
 
@@ -182,7 +185,6 @@ static void bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.vip_info = map_fd(obj, "vip_info");
 	H.rings = map_fd(obj, "rings");
 	H.backends = map_fd(obj, "backends");
-	H.flows = map_fd(obj, "flows");
 	H.config = map_fd(obj, "config");
 	H.filter = map_fd(obj, "vip_filter");
 	H.counters = map_fd(obj, "counters");
@@ -191,6 +193,8 @@ static void bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.flow_rate = map_fd(obj, "flow_rate");
 	/* Another build's object may count fewer (or more) ids. */
 	H.ncounters = m ? bpf_map__max_entries(m) : XLB_CNT_MAX;
+	return xlb_flows_open(&H.flows, map_fd(obj, "flows4"),
+			      map_fd(obj, "flows6"));
 }
 
 /* The balancer from a file (another build of it), without the others. */
@@ -205,13 +209,12 @@ static int load_balance_file(const char *path)
 	prog = bpf_object__find_program_by_name(file_obj, "xlb_balance");
 	if (!prog)
 		return -ENOENT;
-	err = bpf_map__set_max_entries(
-		bpf_object__find_map_by_name(file_obj, "flows"), 4096);
+	err = xlb_flows_size(file_obj, HARNESS_FLOWS);
+	err = err ?: xlb_flows_set_coherent(file_obj, true);
 	err = err ?: bpf_object__load(file_obj);
 	if (err)
 		return err;
-	bind_balance(file_obj, prog);
-	return 0;
+	return bind_balance(file_obj, prog);
 }
 
 int harness_load(const char *balance_obj)
@@ -223,11 +226,13 @@ int harness_load(const char *balance_obj)
 	bal = xlb_balance__open();
 	if (!bal)
 		return -errno;
-	err = bpf_map__set_max_entries(bal->maps.flows, 4096);
+	err = xlb_flows_size(bal->obj, HARNESS_FLOWS);
+	/* The rules of both kinds of NIC: coherent covers steered too. */
+	err = err ?: xlb_flows_set_coherent(bal->obj, true);
 	err = err ?: xlb_balance__load(bal);
+	err = err ?: bind_balance(bal->obj, bal->progs.xlb_balance);
 	if (err)
 		return err;
-	bind_balance(bal->obj, bal->progs.xlb_balance);
 
 	dec = xlb_decap__open_and_load();
 	if (!dec)
@@ -253,6 +258,7 @@ int harness_load(const char *balance_obj)
 
 void harness_unload(void)
 {
+	xlb_flows_close(&H.flows);
 	xlb_hc_encap__destroy(hc);
 	xlb_decap__destroy(dec);
 	xlb_balance__destroy(bal);
@@ -265,11 +271,12 @@ int harness_init(void)
 	cpu_set_t set;
 
 	/*
-	 * One CPU for the whole run: the flow-insert limiter and the LRU
-	 * lists are per CPU, and a multi-packet case must see one of each.
+	 * One CPU for the whole run: the flow-insert limiter and the flow
+	 * table are per CPU, and a multi-packet case must see one of each.
 	 */
 	CPU_ZERO(&set);
-	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	H.cpu = cpu < 0 ? 0 : cpu;
+	CPU_SET(H.cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 	H.ncpus = libbpf_num_possible_cpus();
 	return H.ncpus <= 0 ? (H.ncpus ? H.ncpus : -EINVAL) : 0;

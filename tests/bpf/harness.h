@@ -13,15 +13,18 @@
 #include <xlb/types.h>
 #include <xlb/counters.h>
 #include "golden.h"
+#include "flows.h"
 
 struct harness {
 	bool verbose;
 	int ncpus;
+	int cpu; /* the one CPU the run is pinned to: its flows are ours */
 	/* balancer */
 	int bal_prog;
-	int vips, vip_info, rings, backends, flows, config, filter, counters;
+	int vips, vip_info, rings, backends, config, filter, counters;
 	int vip_stats, backend_stats, flow_rate;
-	__u32 ncounters; /* entries of counters: XLB_CNT_MAX for ours */
+	struct xlb_flows flows; /* flows4 and flows6, mapped */
+	__u32 ncounters;	/* entries of counters: XLB_CNT_MAX for ours */
 	/* rings entries written since the last reset (each costs an RCU
 	 * grace period to delete, so only these are deleted) */
 	bool ring_set[XLB_MAX_VIPS];

@@ -18,7 +18,8 @@ __u64 now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* The flow table's clock (bpf_ktime_get_coarse_ns). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
@@ -250,21 +251,67 @@ void set_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend,
 			     .vip_id = flow_vip_id(t, k),
 			     .last_seen_ns = last_seen_ns};
 
-	if (bpf_map_update_elem(H.flows, k, &v, BPF_ANY))
-		fail(t, "setup: flows: %s", strerror(errno));
+	set_flow_raw(t, k, &v);
 }
 
+int other_cpu(void)
+{
+	return H.ncpus > 1 ? (H.cpu + 1) % H.ncpus : -1;
+}
+
+void set_flow_cpu(struct tc *t, const struct xlb_flow_key *k, __u32 backend,
+		  int cpu)
+{
+	struct xlb_flow_entry e = {
+		.vip_id = flow_vip_id(t, k),
+		.backend_id = backend,
+		.stamp = xlb_flow_stamp(now_ns()),
+	};
+	int err = xlb_flows_put(&H.flows, cpu, k, &e);
+
+	if (err)
+		fail(t, "setup: flows: %s", strerror(-err));
+}
+
+bool has_flow_cpu(const struct xlb_flow_key *k, int cpu)
+{
+	return xlb_flows_get(&H.flows, cpu, k, NULL);
+}
+
+/* Planted on the run's CPU, in the way the data path would look in. */
 void set_flow_raw(struct tc *t, const struct xlb_flow_key *k,
 		  const struct xlb_flow *v)
 {
-	if (bpf_map_update_elem(H.flows, k, v, BPF_ANY))
-		fail(t, "setup: flows: %s", strerror(errno));
+	struct xlb_flow_entry e = {
+		.vip_id = v->vip_id,
+		.backend_id = v->backend_id,
+		.stamp = xlb_flow_stamp(v->last_seen_ns),
+	};
+	int err = xlb_flows_put(&H.flows, H.cpu, k, &e);
+
+	if (err)
+		fail(t, "setup: flows: %s", strerror(-err));
 }
 
+__u32 flow_bucket_of(const struct xlb_flow_key *k)
+{
+	return xlb_flow_bucket(xlb_flow_hash(k, 0), H.cpu,
+			       k->family == XLB_AF_INET ? H.flows.shift4
+							: H.flows.shift6);
+}
+
+/* last_seen_ns is the way's stamp in ns: XLB_FLOW_STAMP_SHIFT resolution. */
 bool get_flow(struct tc *t, const struct xlb_flow_key *k, struct xlb_flow *v)
 {
+	struct xlb_flow_entry e;
+
 	(void)t;
-	return bpf_map_lookup_elem(H.flows, k, v) == 0;
+	if (!xlb_flows_get(&H.flows, H.cpu, k, &e))
+		return false;
+	v->backend_id = e.backend_id;
+	v->vip_id = e.vip_id;
+	v->last_seen_ns = (__u64)e.stamp << XLB_FLOW_STAMP_SHIFT;
+	return true;
 }
 
 struct xlb_flow_key fkey(const char *src, const char *dst, __u16 sport,

@@ -99,7 +99,7 @@ static void forward(struct tc *t, struct expect *e, const __u8 *ip, bool df,
 		return;
 	}
 	if (!(e->vip->flags & XLB_VIP_F_NO_FLOW_TABLE) &&
-	    !bpf_map_lookup_elem(H.flows, &e->key, &f) &&
+	    get_flow(t, &e->key, &f) &&
 	    t->be[f.backend_id].state == XLB_BACKEND_DRAIN)
 		e->drain_ok = f.backend_id;
 	if (!ring_has_up(t, e->vip) && !e->drain_ok) {

@@ -13,16 +13,23 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
 #include "balance.skel.h"
 #include "dp_priv.h"
+#include "log.h"
 
 #define XLB_PROG_NAME "xlb_balance"
 
@@ -68,6 +75,93 @@ static void learn_backend_ids(struct xlb_dp *dp)
 	}
 }
 
+/*
+ * A pinned flow table of another shape (another CPU count, --max-flows or
+ * version) cannot be reused: libbpf would refuse the load, and a table
+ * read with the wrong geometry would misplace every flow. A running
+ * program that is being adopted keeps the table it has, so only its size
+ * may differ, and the pinned size wins; otherwise the old table is
+ * unpinned and a fresh one starts, with a log line either way.
+ */
+static int check_pinned_flows(struct bpf_object *obj, const char *pin_dir,
+			      bool adopting, struct xlb_err *err)
+{
+	static const char *const names[] = {"flows4", "flows6"};
+	struct bpf_map_info info;
+	struct bpf_map *map;
+	__u32 len, want;
+	char path[512];
+	int fd;
+
+	(void)err;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		map = bpf_object__find_map_by_name(obj, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
+		fd = bpf_obj_get(path);
+		if (!map || fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		want = bpf_map__max_entries(map);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		if (info.type == bpf_map__type(map) &&
+		    info.key_size == bpf_map__key_size(map) &&
+		    info.value_size == bpf_map__value_size(map) &&
+		    info.map_flags == bpf_map__map_flags(map)) {
+			if (info.max_entries == want)
+				continue;
+			if (adopting) {
+				xlb_log(LOG_WARNING,
+					"%s: keeping the running program's "
+					"table of %u buckets, not %u: "
+					"--max-flows takes effect once the "
+					"program is detached",
+					path, info.max_entries, want);
+				bpf_map__set_max_entries(map, info.max_entries);
+				continue;
+			}
+		}
+		xlb_log(LOG_WARNING,
+			"%s: pinned flow table has another shape (%u buckets "
+			"of %u bytes, want %u of %u): starting a fresh table, "
+			"established flows re-hash through their rings",
+			path, info.max_entries, info.value_size, want,
+			bpf_map__value_size(map));
+		if (unlink(path) && errno != ENOENT)
+			xlb_log(LOG_WARNING, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * Does the interface steer each flow to one CPU? Not veth (a packet is
+ * processed on the CPU that sent it) nor generic XDP (wherever the stack
+ * runs); a physical NIC's RSS does.
+ */
+static bool flows_steered(const char *ifname, enum xdp_attach_mode mode)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr = {0};
+	bool veth = true;
+	int fd;
+
+	if (mode == XDP_MODE_SKB)
+		return false;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		veth = !strcmp(info.driver, "veth");
+	close(fd);
+	return !veth;
+}
+
 /* The map fds the writer uses, once the object is loaded. */
 static void get_map_fds(struct xlb_dp *dp)
 {
@@ -75,7 +169,6 @@ static void get_map_fds(struct xlb_dp *dp)
 	dp->vip_info_fd = bpf_map__fd(dp->skel->maps.vip_info);
 	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
 	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
-	dp->flows_fd = bpf_map__fd(dp->skel->maps.flows);
 	dp->config_fd = bpf_map__fd(dp->skel->maps.config);
 	dp->filter_fd = bpf_map__fd(dp->skel->maps.vip_filter);
 	dp->counters_fd = bpf_map__fd(dp->skel->maps.counters);
@@ -93,6 +186,7 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 		.pin_dir = o->pin_dir,
 		.adopt_map = "vips",
 		.mode = o->mode,
+		.before_load = check_pinned_flows,
 	};
 	int ret;
 
@@ -109,13 +203,32 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 			    strerror(-ret));
 		goto err_free;
 	}
-	if (o->max_flows)
-		bpf_map__set_max_entries(dp->skel->maps.flows, o->max_flows);
+	ret = xlb_flows_size(dp->skel->obj,
+			     o->max_flows ? o->max_flows : XLB_MAX_FLOWS);
+	if (!ret) {
+		bool steered = flows_steered(o->ifname, o->mode);
+
+		xlb_log(LOG_INFO, "%s steers %s: flow table %s", o->ifname,
+			steered ? "each flow to one CPU" : "no flow to a CPU",
+			steered ? "per CPU" : "per CPU, kept coherent");
+		ret = xlb_flows_set_coherent(dp->skel->obj, !steered);
+	}
+	if (ret) {
+		xlb_err_set(err, "sizing the flow table: %s", strerror(-ret));
+		goto err_skel;
+	}
 	ret = xlb_xdp_open(&dp->xdp, dp->skel->obj, &xo, err);
 	if (ret)
 		goto err_skel;
 	learn_if_addrs(dp, o->ifname);
 	get_map_fds(dp);
+	ret = xlb_flows_open(&dp->flows, bpf_map__fd(dp->skel->maps.flows4),
+			     bpf_map__fd(dp->skel->maps.flows6));
+	if (ret) {
+		xlb_err_set(err, "mapping the flow table: %s", strerror(-ret));
+		xlb_xdp_close(&dp->xdp, false);
+		goto err_skel;
+	}
 	learn_backend_ids(dp);
 	ret = xlb_dp_rings_open(dp, err);
 	if (ret)
@@ -123,6 +236,7 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	return 0;
 
 err_xdp:
+	xlb_flows_close(&dp->flows);
 	/* What we attached goes; what we adopted stays as it was. */
 	xlb_xdp_close(&dp->xdp, !dp->xdp.adopted);
 err_skel:
@@ -147,21 +261,17 @@ static bool owner_is(const struct xlb_id_owner *o,
 	       !memcmp(&o->addr, &b->addr, sizeof(o->addr));
 }
 
-/* Deletes every flow pointing at backend id (before the id is reused). */
-static int purge_flows(struct xlb_dp *dp, __u32 id)
+/*
+ * Empties every way naming backend id (before the id is reused), on every
+ * CPU, through the mapped tables: one pass over memory, no syscalls.
+ */
+static void purge_flows(struct xlb_dp *dp, __u32 id)
 {
-	struct xlb_flow_key key, next;
-	struct xlb_flow val;
-	void *prev = NULL;
+	__u64 n = xlb_flows_clear(&dp->flows, id);
 
-	while (!bpf_map_get_next_key(dp->flows_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(dp->flows_fd, &next, &val) &&
-		    val.backend_id == id)
-			bpf_map_delete_elem(dp->flows_fd, &next);
-	}
-	return 0;
+	if (n)
+		xlb_log(LOG_DEBUG, "backend id %u reused: %llu flows cleared",
+			id, (unsigned long long)n);
 }
 
 /*
@@ -280,6 +390,7 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 
 void xlb_dp_close(struct xlb_dp *dp, bool detach)
 {
+	xlb_flows_close(&dp->flows);
 	xlb_dp_rings_close(dp);
 	xlb_xdp_close(&dp->xdp, detach && dp->skel);
 	xlb_balance__destroy(dp->skel);

@@ -8,6 +8,7 @@
 #define XLB_DP_PRIV_H
 
 #include "dataplane.h"
+#include "flows.h"
 #include "ring_half.h"
 
 /* Who a backend id belongs to, so ids are reused only when safe. */
@@ -38,8 +39,8 @@ struct xlb_dp {
 	/* Outer sources used when the model configures no prefix: the
 	 * interface's own first IPv4 and global IPv6 address (or zero). */
 	union xlb_addr if_src4, if_src6;
-	int vips_fd, vip_info_fd, rings_fd, backends_fd, flows_fd, config_fd,
-		filter_fd;
+	int vips_fd, vip_info_fd, rings_fd, backends_fd, config_fd, filter_fd;
+	struct xlb_flows flows; /* flows4 and flows6, mapped */
 	int counters_fd, vip_stats_fd, backend_stats_fd;
 	/* Last table built per VIP id: for `ring show` and metrics. */
 	__u64 fingerprint[XLB_MAX_VIPS];

@@ -78,6 +78,12 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir,
 
 	bpf_object__for_each_map(map, obj)
 	{
+		/*
+		 * .rodata is the object's own (the flow table's geometry):
+		 * an adopted program keeps its copy, a new one brings its.
+		 */
+		if (bpf_map__is_internal(map))
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, path);
 		if (ret) {
@@ -182,6 +188,13 @@ int xlb_xdp_open(struct xlb_xdp *x, struct bpf_object *obj,
 		ret = validate_adoptable(x, o, err);
 		if (ret)
 			return ret;
+	}
+	if (o->pin_dir && o->before_load) {
+		ret = o->before_load(obj, x->pin_dir, attached, err);
+		if (ret)
+			return ret;
+	}
+	if (attached) {
 		/* Keep the running program; only reach its maps. */
 		ret = bpf_object__load(obj);
 		x->adopted = true;

@@ -29,6 +29,14 @@ struct xlb_xdp_opts {
 	/* A map that must be pinned for an attached program to be adopted. */
 	const char *adopt_map;
 	enum xdp_attach_mode mode; /* XDP_MODE_NATIVE or XDP_MODE_SKB */
+	/*
+	 * NULL, or called once the pin paths are set, just before the load:
+	 * adopting says an attached program will be kept. A chance to check
+	 * pinned maps against the object (a flow table sized for another
+	 * CPU count or --max-flows). 0 or -errno with err set.
+	 */
+	int (*before_load)(struct bpf_object *obj, const char *pin_dir,
+			   bool adopting, struct xlb_err *err);
 };
 
 /* One XDP program on one interface, attached by us or adopted. */

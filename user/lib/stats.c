@@ -15,6 +15,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <xlb/flow.h>
+
 #include "stats.h"
 
 struct map_spec {
@@ -34,8 +36,8 @@ static const struct map_spec maps[] = {
 	PIN(vips, HASH, sizeof(struct xlb_vip_key), sizeof(struct xlb_vip)),
 	PIN(rings, ARRAY_OF_MAPS, sizeof(__u32), sizeof(__u32)),
 	PIN(backends, ARRAY, sizeof(__u32), sizeof(struct xlb_backend)),
-	PIN(flows, LRU_HASH, sizeof(struct xlb_flow_key),
-	    sizeof(struct xlb_flow)),
+	PIN(flows4, ARRAY, sizeof(__u32), sizeof(struct xlb_flow_bucket4)),
+	PIN(flows6, ARRAY, sizeof(__u32), sizeof(struct xlb_flow_bucket6)),
 	PIN(config, ARRAY, sizeof(__u32), sizeof(struct xlb_config)),
 	PIN(counters, PERCPU_ARRAY, sizeof(__u32), sizeof(struct xlb_counter)),
 	PIN(vip_stats, PERCPU_ARRAY, sizeof(__u32), sizeof(struct xlb_counter)),
