@@ -58,6 +58,12 @@ PROGS := $(foreach d,$(sort $(PROG_DIRS)),$(BUILD)/bin/$(call PROG_NAME,$(d)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
+# The agent's unit tests link its objects but main (and decap, which
+# needs the skeleton's BPF object for nothing they test).
+AGENT_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out \
+	user/agent/main.c user/agent/decap.c,$(wildcard user/agent/*.c)))
+PROG_LIBS_agent := -lm
+
 # Golden-packet runner: every tests/bpf/*.c is linked into one binary.
 GOLDEN_SRCS := $(wildcard tests/bpf/*.c)
 GOLDEN_BIN := $(BUILD)/tests/golden
@@ -121,6 +127,12 @@ endef
 $(foreach d,$(sort $(PROG_DIRS)),$(eval $(call prog_rule,$(d))))
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
+
+$(BUILD)/tests/unit/test_agent%: $(BUILD)/obj/tests/unit/test_agent%.o \
+		$(AGENT_TEST_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
