@@ -21,7 +21,7 @@
 #define UDP		    XLB_KIND_BIT(XLB_CHECK_UDP)
 #define EXEC		    XLB_KIND_BIT(XLB_CHECK_EXEC)
 #define AGENT		    XLB_KIND_BIT(XLB_CHECK_AGENT)
-#define ALL_KINDS	    (XLB_KINDS_ANY | XLB_KIND_BIT(XLB_CHECK_NONE))
+#define ALL_KINDS	    (XLB_KINDS_ANY | XLB_KIND_BIT(XLB_CHECK_NONE) | AGENT)
 
 /* ---- fields that are more than a value --------------------------------- */
 

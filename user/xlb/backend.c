@@ -166,6 +166,14 @@ static int do_backend_list(int argc, char **argv)
 		print_jstring(PRINT_ANY, "correction_reason", NULL, b);
 		/* In JSON only: the daemon's view the table leaves out. */
 		print_juint(PRINT_JSON, "transitions", NULL, b);
+		if (json_object_get(b, "agent_reports")) {
+			print_juint(PRINT_JSON, "agent_reported_percent", NULL,
+				    b);
+			print_juint(PRINT_JSON, "agent_reports", NULL, b);
+			print_juint(PRINT_JSON, "agent_malformed", NULL, b);
+			print_juint(PRINT_JSON, "agent_failed", NULL, b);
+			print_juint(PRINT_JSON, "agent_stale", NULL, b);
+		}
 		if (json_object_get(b, "target_share")) {
 			print_jfloat(PRINT_JSON, "byte_share", NULL, b);
 			print_jfloat(PRINT_JSON, "packet_share", NULL, b);

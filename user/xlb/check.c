@@ -255,8 +255,14 @@ static void print_check_row(const json_t *c)
 		print_check_port(c);
 		print_juint(PRINT_TEXT, "interval_ms", "%llums", c);
 		print_juint(PRINT_TEXT, "timeout_ms", "%llums", c);
-		print_juint(PRINT_TEXT, "rise", NULL, c);
-		print_juint(PRINT_TEXT, "fall", NULL, c);
+		/* An agent that does not answer takes nothing down. */
+		if (agent) {
+			print_string(PRINT_TEXT, NULL, NULL, "-");
+			print_string(PRINT_TEXT, NULL, NULL, "-");
+		} else {
+			print_juint(PRINT_TEXT, "rise", NULL, c);
+			print_juint(PRINT_TEXT, "fall", NULL, c);
+		}
 	}
 	check_test(c, test, sizeof(test));
 	print_string(PRINT_TEXT, NULL, NULL, test);

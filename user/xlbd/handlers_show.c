@@ -165,16 +165,18 @@ static void feedback_json(struct xlbd *d, const struct xlb_vip_cfg *v,
 	json_object_set_new(j, "correction_reason",
 			    json_string(xlb_policy_balance_reason(
 				    d->policy, v, b, buf, sizeof(buf))));
-	if (a->enabled)
-		json_object_set_new(
-			j, "agent",
-			json_pack("{s:I, s:I, s:I, s:I, s:I, s:s}", "reported_percent",
-				  (json_int_t)a->reported_pm / 10, "reports",
-				  (json_int_t)a->reports, "malformed",
-				  (json_int_t)a->malformed, "failed",
-				  (json_int_t)a->failed, "stale",
-				  (json_int_t)a->stale, "description",
-				  a->desc));
+	if (a->enabled) {
+		json_object_set_new(j, "agent_reported_percent",
+				    json_integer(a->reported_pm / 10));
+		json_object_set_new(j, "agent_reports",
+				    json_integer((json_int_t)a->reports));
+		json_object_set_new(j, "agent_malformed",
+				    json_integer((json_int_t)a->malformed));
+		json_object_set_new(j, "agent_failed",
+				    json_integer((json_int_t)a->failed));
+		json_object_set_new(j, "agent_stale",
+				    json_integer((json_int_t)a->stale));
+	}
 	if (v->balance) {
 		json_object_set_new(j, "byte_share",
 				    json_real(sh->share[XLB_CLASS_BYTES]));

@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# shellcheck shell=bash
+# e2e tests of weights that follow load: xlb-agent on a backend reports
+# the load of each service it hosts (HAProxy's agent check, per VIP), a
+# real CPU hog makes its CPU-heavy service's weight fall while its
+# I/O-heavy one keeps its weight, held connections stay, a silent agent
+# goes stale back to the configured weight, an unmodified HAProxy-style
+# agent is honoured, malformed replies never become weights, and the
+# byte-share loop evens out a workload whose few heavy flows sit on one
+# backend. Sourced by run.sh after lib.sh, traffic.sh (B4, B6) and
+# health.sh (on_exit, bfield); each t_NAME runs in its own subshell after
+# xlb_reset.
+
+FB_DIR=$W/fb
+# The agent checks of these tests: a report every 300 ms, stale after 3.
+FB_IV=300
+
+# bjson VIP ADDR KEY: KEY of the backend in `xlb -j backend list VIP`.
+bjson() {
+	xlb -j backend list "$1" |
+		jq -r --arg a "$2" --arg k "$3" '.backends[] | select(.addr == $a) | .[$k]'
+}
+
+# agent_factor_is VIP ADDR TEST: the agent factor xlbd has in force for
+# the backend passes awk's TEST on x ("x <= 0.5").
+agent_factor_is() {
+	bjson "$1" "$2" agent_factor | awk "{ x = \$1; exit !($3) }"
+}
+
+# reported VIP ADDR: the backend has a report in force (not stale).
+reported() {
+	bjson "$1" "$2" agent_reason | grep -q '^agent: '
+}
+
+# fb_agent I CONFIG: xlb-agent on backend I serving load reports only
+# (its decap agent of setup runs on): pid in FB_AGENT; stopped at exit.
+fb_agent() {
+	mkdir -p "$FB_DIR"
+	# nsenter, not in_ns (a function, so a subshell): $! is the agent.
+	nsenter --net="/run/netns/$(ns "b$1")" "$XLB_BIN/xlb-agent" \
+		--config "$2" -v >>"$FB_DIR/agent-b$1.log" 2>&1 &
+	FB_AGENT=$!
+	on_exit kill "$FB_AGENT"
+	wait_for 20 in_ns "b$1" sh -c 'ss -Hltn "sport = :5555" | grep -q .' ||
+		fail "xlb-agent on b$1 is not listening: $(tail -3 "$FB_DIR/agent-b$1.log" | oneline)"
+}
+
+# fb_config FILE SERVICES_JSON [HOOK_JSON]: an agent config sampling every
+# 100 ms with the profiles of the issue and a test's services.
+fb_config() {
+	local hook=""
+
+	[ -n "${3:-}" ] && hook="\"hook\": $3,"
+	mkdir -p "$FB_DIR"
+	cat >"$1" <<EOF
+{
+	"listen_port": 5555,
+	"sample_ms": 100,
+	"ceilings": {"cpu_pct": 90, "conns": 1000},
+	"profiles": {
+		"cpu-heavy": {"cpu": 0.7, "conns": 0.2, "mem": 0.1},
+		"io-heavy": {"conns": 0.6, "mem": 0.3, "cpu": 0.1},
+		"hooked": {"hook": 1.0}
+	},
+	$hook
+	"services": $2
+}
+EOF
+}
+
+# share_of NAME TALLY: NAME's share of the answers, in percent (awk real).
+share_of() {
+	echo "$2" | tr ' ' '\n' |
+		awk -F= -v b="$1" '{ n += $2 } $1 == b { m = $2 } END { printf "%.2f", n ? 100 * m / n : 0 }'
+}
+
+# want_share VIP ADDR: the backend's share of new flows as xlbd's
+# effective weights say (the agent's factor as xlbd shows it), percent.
+want_share() {
+	xlb -j backend list "$1" |
+		jq -r --arg a "$2" '([.backends[].effective_weight] | add) as $s |
+			.backends[] | select(.addr == $a) | 100 * .effective_weight / $s'
+}
+
+# (a) and (b): a real CPU hog on b1 takes its CPU-heavy service's weight
+# down to what its agent reports, measured over 3000 new connections;
+# held connections stay; its I/O-heavy service's weight barely moves.
+t_agent_cpu_hog() {
+	local cpu="$VIP4:80/tcp" io="[$VIP6]:80/tcp" b1=${B4[0]} b16=${B6[0]}
+	local io0 io1 f0 f1 want got share tries r1 d hog
+
+	fb_config "$FB_DIR/cpu.json" "[
+		{\"service\": \"$cpu\", \"profile\": \"cpu-heavy\", \"drain_above\": 1},
+		{\"service\": \"$io\", \"profile\": \"io-heavy\", \"drain_above\": 1}]"
+	fb_agent 1 "$FB_DIR/cpu.json"
+	vip_with "$cpu" "${B4[@]}"
+	vip_with "$io" "${B6[@]}"
+	must xlb check set "$cpu" --kind agent --interval "$FB_IV"
+	must xlb check set "$io" --kind agent --interval "$FB_IV"
+	wait_for 20 reported "$cpu" "$b1" || fail "no report for $cpu: $(bjson "$cpu" "$b1" agent_reason)"
+	wait_for 20 reported "$io" "$b16" || fail "no report for $io: $(bjson "$io" "$b16" agent_reason)"
+	io0=$(bjson "$io" "$b16" agent_factor)
+	echo "before the hog: cpu-heavy $(bjson "$cpu" "$b1" agent_factor), io-heavy $io0"
+	hold_open held 30
+
+	# Every CPU of the machine busy, at the lowest priority: the agent
+	# reads the host's /proc/stat, like a real one.
+	nsenter --net="/run/netns/$(ns b1)" nice -n 19 stress-ng --cpu 0 --cpu-method loop --timeout 120s \
+		--quiet >/dev/null 2>&1 &
+	hog=$!
+	on_exit kill "$hog"
+	wait_for 30 agent_factor_is "$cpu" "$b1" "x <= 0.5" ||
+		fail "cpu-heavy weight of b1 still $(bjson "$cpu" "$b1" agent_factor) under the hog: $(bjson "$cpu" "$b1" agent_reason)"
+	echo "under the hog: $(bjson "$cpu" "$b1" agent_reason)"
+
+	# The factor may move between reports: measure again if it did.
+	for tries in 1 2 3; do
+		f0=$(bjson "$cpu" "$b1" agent_factor)
+		want=$(want_share "$cpu" "$b1")
+		got=$(http_answers "http://$VIP4" 3000 | grep -x 'b[0-9]' | tally)
+		f1=$(bjson "$cpu" "$b1" agent_factor)
+		echo "try $tries: factor $f0 -> $f1, want b1 $want%, answers $got"
+		[ "$f0" = "$f1" ] && break
+	done
+	share=$(share_of b1 "$got")
+	echo "b1: $share% of new connections, want $want% +-3"
+	awk -v s="$share" -v w="$want" 'BEGIN { exit !(s - w <= 3 && w - s <= 3) }' ||
+		fail "b1 got $share% of 3000 new connections, want $want% +-3 (factor $f1; $got)"
+	awk -v w="$want" 'BEGIN { exit !(w < 100 / 3 - 10) }' ||
+		fail "the expected share $want% of b1 is not below its configured 33%"
+
+	r1=$(hold_round held after) || fail "hold.sh failed"
+	hold_close
+	d=$(diff_rounds "$HELD" "$r1")
+	[ -z "$d" ] || fail "$(echo "$d" | wc -l) of 30 held connections changed backend: $(echo "$d" | oneline)"
+
+	io1=$(bjson "$io" "$b16" agent_factor)
+	echo "io-heavy: $io0 before, $io1 under the hog; cpu-heavy $f1"
+	awk -v a="$io0" -v b="$io1" -v c="$f1" 'BEGIN { exit !(a - b <= 0.15 && b - c >= 0.3) }' ||
+		fail "io-heavy weight of b1 went $io0 -> $io1 under a CPU hog (cpu-heavy: $f1)"
+}
+
+# (c) The agent's reports stop: after 3 intervals they are stale and the
+# weight is the configured one again, logged and counted.
+t_agent_stale() {
+	local vip="$VIP4:80/tcp" b1=${B4[0]} t0 dt
+
+	mkdir -p "$FB_DIR"
+	echo 70 >"$FB_DIR/load"
+	fb_config "$FB_DIR/hook.json" "[{\"service\": \"$vip\", \"profile\": \"hooked\"}]" \
+		"{\"file\": \"$FB_DIR/load\", \"ceiling\": 100, \"interval_ms\": 100}"
+	fb_agent 1 "$FB_DIR/hook.json"
+	vip_with "$vip" "${B4[0]}:4" "${B4[1]}:4"
+	must xlb check set "$vip" --kind agent --interval "$FB_IV"
+	wait_for 20 agent_factor_is "$vip" "$b1" "x == 0.3" ||
+		fail "b1's factor is $(bjson "$vip" "$b1" agent_factor), want 0.3: $(bjson "$vip" "$b1" agent_reason)"
+	[ "$(bjson "$vip" "$b1" effective_weight)" = 1.2 ] ||
+		fail "effective weight $(bjson "$vip" "$b1" effective_weight), want 4 x 0.3"
+	xlb backend list "$vip"
+	t0=$(now_ms)
+	kill "$FB_AGENT"
+	wait_for 20 agent_factor_is "$vip" "$b1" "x == 1" ||
+		fail "weight not back after the agent died: $(bjson "$vip" "$b1" agent_reason)"
+	dt=$(($(now_ms) - t0))
+	echo "configured weight back after $dt ms: $(bjson "$vip" "$b1" agent_reason)"
+	bjson "$vip" "$b1" agent_reason | grep -q '^stale' ||
+		fail "reason is not stale: $(bjson "$vip" "$b1" agent_reason)"
+	# Its last report came at most one interval before the kill.
+	[ "$dt" -ge $((2 * FB_IV)) ] || fail "stale after $dt ms, before 3 intervals of $FB_IV ms"
+	[ "$(bjson "$vip" "$b1" effective_weight)" = 4 ] ||
+		fail "effective weight $(bjson "$vip" "$b1" effective_weight) once stale, want 4"
+	[ "$(xlb -j backend list "$vip" | jq --arg a "$b1" '.backends[] | select(.addr == $a) | .health')" = '"unchecked"' ] ||
+		fail "a dead agent changed the backend's health"
+	grep -q "agent of backend $b1 of $vip: no report .* stale" "$W/xlbd.log" ||
+		fail "no log line for the stale agent"
+}
+
+# (e) An agent of a few lines of shell that ignores the request line and
+# answers "50%", as HAProxy users have them, is honoured.
+t_agent_haproxy_style() {
+	local vip="$VIP4:80/tcp" b2=${B4[1]} pid s
+
+	nsenter --net="/run/netns/$(ns b2)" \
+		socat TCP-LISTEN:5556,reuseaddr,fork SYSTEM:'echo 50%' \
+		>/dev/null 2>&1 &
+	pid=$!
+	on_exit kill "$pid"
+	vip_with "$vip" "${B4[@]}"
+	must xlb check set "$vip" --kind agent --port 5556 --interval "$FB_IV"
+	wait_for 20 agent_factor_is "$vip" "$b2" "x == 0.5" ||
+		fail "b2's factor is $(bjson "$vip" "$b2" agent_factor): $(bjson "$vip" "$b2" agent_reason)"
+	xlb backend list "$vip"
+	# b1 and b3 have no agent on 5556: they keep their weight.
+	agent_factor_is "$vip" "${B4[0]}" "x == 1" || fail "b1 without an agent lost weight"
+	s=$(xlb -j ring show "$vip" | jq --arg a "$b2" '.backends[] | select(.addr == $a) | .share_percent')
+	echo "b2 holds $s% of the ring, want 20 (0.5 / 2.5)"
+	awk -v s="$s" 'BEGIN { exit !(s > 19 && s < 21) }' || fail "b2 holds $s% of the ring, want 20"
+}
+
+# malformed_at_least VIP ADDR N: xlbd counted N malformed replies.
+malformed_at_least() {
+	[ "$(bjson "$1" "$2" agent_malformed)" -ge "$3" ] 2>/dev/null
+}
+
+# Replies that mean nothing are counted and logged, never a weight.
+t_agent_malformed() {
+	local vip="$VIP4:80/tcp" b2=${B4[1]} pid
+
+	nsenter --net="/run/netns/$(ns b2)" \
+		socat TCP-LISTEN:5556,reuseaddr,fork SYSTEM:'echo 150%' \
+		>/dev/null 2>&1 &
+	pid=$!
+	on_exit kill "$pid"
+	vip_with "$vip" "${B4[@]}"
+	must xlb check set "$vip" --kind agent --port 5556 --interval "$FB_IV"
+	wait_for 20 malformed_at_least "$vip" "$b2" 3 ||
+		fail "malformed replies not counted: $(xlb -j backend list "$vip" | oneline)"
+	agent_factor_is "$vip" "$b2" "x == 1" || fail "a malformed reply became a weight"
+	bjson "$vip" "$b2" agent_reason | grep -q 'malformed' ||
+		fail "the reason does not say malformed: $(bjson "$vip" "$b2" agent_reason)"
+	grep -q "agent of backend $b2 of $vip: malformed reply" "$W/xlbd.log" ||
+		fail "no log line for the malformed reply"
+	[ "$(grep -c "agent of backend $b2 of $vip: malformed reply" "$W/xlbd.log")" -le 12 ] ||
+		fail "malformed replies are logged without a limit"
+}
+
+# The agent check through the CLI: set, show, delete; what is refused.
+t_agent_check_cli() {
+	local vip="$VIP4:80/tcp" m
+
+	mkdir -p "$FB_DIR"
+	vip_with "$vip" "${B4[@]}"
+	must xlb check set "$vip" --kind tcp
+	must xlb check set "$vip" --kind agent --port 5557 --interval 700
+	xlb check show "$vip" | tee "$FB_DIR/show"
+	grep -q ' agent ' "$FB_DIR/show" || fail "check show lists no agent check"
+	grep -q ' tcp ' "$FB_DIR/show" || fail "the agent check replaced the health check"
+	[ "$(xlb -j check show "$vip" | jq '[.checks[] | select(.kind == "agent")][0].port')" = 5557 ] ||
+		fail "check show -j: no agent check on port 5557"
+	xlb check set "$vip" --kind agent --rise 2 && fail "--rise accepted for an agent check"
+	xlb check set "$vip" --backend "${B4[0]}" --kind agent && fail "a backend's own agent check accepted"
+	xlb check del "$vip" --kind tcp && fail "check del --kind tcp accepted"
+	xlb backend list "$vip" | head -1 | grep -q 'EFFECTIVE *AGENT *AGENT-WHY *CORR *CORR-WHY' ||
+		fail "backend list lacks the weight's columns"
+	xlb -j backend list "$vip" |
+		jq -e '.backends[0] | has("effective_weight") and has("agent_factor") and has("agent_reason") and has("correction") and has("correction_reason")' ||
+		fail "backend list -j lacks the weight's keys"
+	m=$(in_ns lb curl -sS --max-time 5 -f "http://127.0.0.1:$METRICS_PORT/metrics") ||
+		fail "GET /metrics failed"
+	echo "$m" | grep -q "^xlb_backend_weight_effective{vip=\"$vip\",backend=\"${B4[0]}\"} 1$" ||
+		fail "no xlb_backend_weight_effective of 1"
+	echo "$m" | grep -q "^xlb_backend_agent_load{vip=\"$vip\"" || fail "no xlb_backend_agent_load"
+	must xlb check del "$vip" --kind agent
+	xlb check show "$vip" | grep -q ' agent ' && fail "the agent check is still there"
+	xlb check show "$vip" | grep -q ' tcp ' || fail "deleting the agent check took the health check"
+	xlb check del "$vip" --kind agent && fail "deleting a missing agent check succeeded"
+	must xlb vip set "$vip" --balance bytes --balance-window 1000
+	xlb vip set "$vip" --balance bogus && fail "--balance bogus accepted"
+	xlb vip set "$vip" --balance-window 50 && fail "--balance-window 50 accepted"
+	echo "$m" | grep -q '^# TYPE xlb_backend_byte_share gauge' || fail "no xlb_backend_byte_share"
+	return 0
+}
