@@ -260,3 +260,126 @@ t_agent_check_cli() {
 	echo "$m" | grep -q '^# TYPE xlb_backend_byte_share gauge' || fail "no xlb_backend_byte_share"
 	return 0
 }
+
+# bytes_now VIP: "ADDR BYTES" per backend, from the metrics (backend_stats).
+bytes_now() {
+	in_ns lb curl -sS --max-time 5 -f "http://127.0.0.1:$METRICS_PORT/metrics" |
+		awk -v v="$1" -F'[{}",= ]+' '$1 == "xlb_backend_bytes_total" && $3 == v { print $5, $NF }'
+}
+
+# byte_shares BEFORE AFTER: "ADDR PERCENT" of each backend's bytes between
+# two bytes_now.
+byte_shares() {
+	join <(echo "$1" | sort) <(echo "$2" | sort) |
+		awk '{ d[$1] = $3 - $2; t += $3 - $2 } END { for (a in d) printf "%s %.1f\n", a, t ? 100 * d[a] / t : 0 }' |
+		sort
+}
+
+# shares_within VIP POINTS: every backend's byte share of the last window,
+# as xlbd measured it, is within POINTS of its target.
+shares_within() {
+	xlb -j backend list "$1" | jq -e --argjson p "$2" \
+		'[.backends[] | .target_share > 0 and ((.byte_share - .target_share) | fabs) * 100 <= $p] | all' >/dev/null
+}
+
+# window_of VIP: each backend's address, byte share, target, correction.
+window_of() {
+	xlb -j backend list "$1" |
+		jq -c '[.backends[] | [.addr, .byte_share, .target_share, .correction]]'
+}
+
+# mice VIP_URL STOPFILE: small uploads (64 kB) on new connections, 16 at a
+# time, each at most 300 kB/s: a steady stream of at most ~4.8 MB/s (a
+# known ratio to the elephants), until STOPFILE exists.
+mice() {
+	local i
+	local -a urls=()
+
+	for i in $(seq 1000); do urls+=("$1/?m$i"); done
+	while [ ! -e "$2" ]; do
+		in_ns cl timeout 120 curl -sS --no-progress-meter -Z \
+			--parallel-max 16 --limit-rate 300k --max-time 10 \
+			-H 'Connection: close' -H 'Expect:' \
+			--data-binary @"$FB_DIR/mouse" "${urls[@]}" >/dev/null 2>&1
+	done
+}
+
+# (d) Two heavy uploads sit on b1 (a minority of flows carrying most of
+# its bytes); small uploads follow the ring. Balancing by bytes, the
+# shares come within 5 points of their targets within 10 windows, and no
+# flow moves: the heavy uploads and 30 held connections keep their
+# backend to the end. Uploads: the balancer sees the bytes toward the
+# backends only (the answers go straight back, DSR), so a download's
+# weight here is its ACKs; an upload's is all of it.
+t_balance_bytes() {
+	local vip="$VIP4:80/tcp" b1=${B4[0]} ports p pids=() t0 w0 b0 bn s r1 d
+	local win=1000
+
+	mkdir -p "$FB_DIR"
+	head -c $((64 * 1024)) /dev/zero >"$FB_DIR/mouse"
+	# nginx takes bodies up to 1 MiB: an elephant is many on one
+	# connection (keep-alive), so it is one flow.
+	head -c $((900 * 1024)) /dev/zero >"$FB_DIR/elephant"
+	vip_with "$vip" "${B4[@]}"
+	# Two client ports the ring gives b1 (below the ephemeral range).
+	ports=$(probe_ports "http://$VIP4" 20001 20060 | awk '$2 == "b1" { print $1 }' | head -2)
+	[ "$(echo "$ports" | wc -w)" = 2 ] || fail "no two client ports reach b1: $ports"
+	hold_open held 30
+	for p in $ports; do
+		nsenter --net="/run/netns/$(ns cl)" curl -sS --local-port "$p" \
+			--limit-rate 200k --max-time 150 -H 'Expect:' \
+			--data-binary @"$FB_DIR/elephant" \
+			$(for i in $(seq 40); do echo "http://$VIP4/?e$i"; done) \
+			>"$FB_DIR/elephant.$p" 2>&1 &
+		pids+=($!)
+	done
+	on_exit kill "${pids[@]}"
+	rm -f "$FB_DIR/stop"
+	mice "http://$VIP4" "$FB_DIR/stop" &
+	on_exit touch "$FB_DIR/stop"
+
+	# Unbalanced first: b1 carries the elephants and its share of mice.
+	sleep 1
+	b0=$(bytes_now "$vip")
+	sleep 3
+	s=$(byte_shares "$b0" "$(bytes_now "$vip")")
+	echo "byte shares, flows only: $(echo "$s" | oneline) ($(echo "$b0" | oneline))"
+	echo "$s" | awk -v a="$b1" '$1 == a { exit !($2 > 100 / 3 + 5) }' ||
+		fail "b1 carries no skew to correct: $(echo "$s" | oneline)"
+
+	must xlb vip set "$vip" --balance bytes --balance-window "$win"
+	t0=$(now_ms)
+	# The first window primes the counters: 10 windows after it.
+	wait_for 25 shares_within "$vip" 5 ||
+		fail "byte shares not within 5 points: $(window_of "$vip")"
+	w0=$((($(now_ms) - t0) / win - 1))
+	xlb backend list "$vip"
+	grep "of $vip: share correction" "$W/xlbd.log" | tail -12
+	echo "within 5 points after $w0 windows"
+	[ "$w0" -le 10 ] || fail "byte shares took $w0 windows to come within 5 points"
+
+	# The test's own measure, over 3 windows: within 5 points of 1/3.
+	b0=$(bytes_now "$vip")
+	sleep 3
+	s=$(byte_shares "$b0" "$(bytes_now "$vip")")
+	echo "byte shares, balanced: $(echo "$s" | oneline)"
+	echo "$s" | awk '{ if ($2 < 100 / 3 - 5 || $2 > 100 / 3 + 5) bad = 1 } END { exit bad }' ||
+		fail "byte shares measured off target: $(echo "$s" | oneline)"
+
+	# No flow moved: the elephants still upload and every answer they
+	# had was b1's (a moved one would have been reset by its new
+	# backend, and curl's next connection answered by another).
+	for p in "${pids[@]}"; do
+		kill -0 "$p" 2>/dev/null ||
+			fail "a heavy upload ended early: $(cat "$FB_DIR"/elephant.* | oneline)"
+	done
+	grep -hvx b1 "$FB_DIR"/elephant.* &&
+		fail "a heavy upload was answered by another backend than b1"
+	r1=$(hold_round held after) || fail "hold.sh failed"
+	hold_close
+	d=$(diff_rounds "$HELD" "$r1")
+	[ -z "$d" ] || fail "$(echo "$d" | wc -l) of 30 held connections changed backend: $(echo "$d" | oneline)"
+	bn=$(grep -c "of $vip: share correction" "$W/xlbd.log")
+	echo "$bn weight changes logged"
+	[ "$bn" -gt 0 ] || fail "no share correction logged"
+}
