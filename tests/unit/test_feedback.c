@@ -202,12 +202,11 @@ static void test_agent_stale(void **state)
 	enable_agent(f);
 	assert_true(reply(f, 2, "30% drain\n"));
 	f->now += 3000; /* 3 intervals: not yet */
-	assert_false(xlb_policy_agent_expire(f->p, &f->m, f->now, count_log,
-					     f));
+	assert_false(
+		xlb_policy_agent_expire(f->p, &f->m, f->now, count_log, f));
 	assert_int_equal(eff_state(f, 2), XLB_BACKEND_DRAIN);
 	f->now += 1;
-	assert_true(xlb_policy_agent_expire(f->p, &f->m, f->now, count_log,
-					    f));
+	assert_true(xlb_policy_agent_expire(f->p, &f->m, f->now, count_log, f));
 	assert_int_equal(f->logged, 1);
 	assert_int_equal(f->p->agent[3].stale, 1);
 	assert_int_equal(eff_state(f, 2), XLB_BACKEND_UP);
@@ -215,8 +214,8 @@ static void test_agent_stale(void **state)
 	assert_true(w[2] == 10000);
 	/* Once is enough. */
 	f->now += 5000;
-	assert_false(xlb_policy_agent_expire(f->p, &f->m, f->now, count_log,
-					     f));
+	assert_false(
+		xlb_policy_agent_expire(f->p, &f->m, f->now, count_log, f));
 	assert_int_equal(f->logged, 1);
 }
 
@@ -326,8 +325,10 @@ static double max_err(const double *share)
  */
 static void test_balance_converges(void **state)
 {
-	const struct workload wl = {.mice = 6000, .elephant = 24e6,
-				    .elephants = 2, .packet_bytes = 1000};
+	const struct workload wl = {.mice = 6000,
+				    .elephant = 24e6,
+				    .elephants = 2,
+				    .packet_bytes = 1000};
 	struct fix *f = *state;
 	double share[NB], corr_before[NB + 1], err = 0, final = 0;
 	int converged = -1;
@@ -339,7 +340,11 @@ static void test_balance_converges(void **state)
 		traffic(f, &wl, share);
 		err = max_err(share);
 		if (getenv("V"))
-			print_message("w%d %.3f %.3f %.3f c %.2f %.2f %.2f\n", k, share[0], share[1], share[2], xlb_policy_correction(f->p, 1), xlb_policy_correction(f->p, 2), xlb_policy_correction(f->p, 3));
+			print_message("w%d %.3f %.3f %.3f c %.2f %.2f %.2f\n",
+				      k, share[0], share[1], share[2],
+				      xlb_policy_correction(f->p, 1),
+				      xlb_policy_correction(f->p, 2),
+				      xlb_policy_correction(f->p, 3));
 		if (k == 0)
 			assert_true(err > 0.08); /* skewed before the loop */
 		if (converged < 0 && err < 0.05)
@@ -352,10 +357,10 @@ static void test_balance_converges(void **state)
 		for (int i = 1; i <= NB; i++) {
 			double c = xlb_policy_correction(f->p, i);
 
-			assert_true(c - corr_before[i] <= XLB_BALANCE_STEP +
-								  1e-3);
-			assert_true(corr_before[i] - c <= XLB_BALANCE_STEP +
-								  1e-3);
+			assert_true(c - corr_before[i] <=
+				    XLB_BALANCE_STEP + 1e-3);
+			assert_true(corr_before[i] - c <=
+				    XLB_BALANCE_STEP + 1e-3);
 			assert_true(c >= XLB_BALANCE_FLOOR - 1e-3);
 		}
 	}
@@ -425,8 +430,10 @@ static void test_balance_hysteresis(void **state)
 /* Skewed, then silent: three idle windows and it is back to 1. */
 static void test_balance_stale(void **state)
 {
-	const struct workload wl = {.mice = 3000, .elephant = 12e6,
-				    .elephants = 2, .packet_bytes = 1000};
+	const struct workload wl = {.mice = 3000,
+				    .elephant = 12e6,
+				    .elephants = 2,
+				    .packet_bytes = 1000};
 	struct fix *f = *state;
 	double share[NB], w[NB];
 

@@ -50,9 +50,9 @@ enum xlb_check_kind {
  * Byte-share correction (xlb_vip_cfg.balance): which traffic classes a
  * VIP balances by measured share, each with its own loop (policy.h).
  */
-#define XLB_BALANCE_BYTES	     0x1
-#define XLB_BALANCE_PACKETS	     0x2
-#define XLB_BALANCE_ALL		     (XLB_BALANCE_BYTES | XLB_BALANCE_PACKETS)
+#define XLB_BALANCE_BYTES	      0x1
+#define XLB_BALANCE_PACKETS	      0x2
+#define XLB_BALANCE_ALL		      (XLB_BALANCE_BYTES | XLB_BALANCE_PACKETS)
 #define XLB_BALANCE_WINDOW_MS_DEFAULT 10000
 #define XLB_BALANCE_WINDOW_MS_MIN     100
 #define XLB_BALANCE_WINDOW_MS_MAX     3600000
@@ -150,8 +150,8 @@ struct xlb_vip_cfg {
 	__u32 slow_start_ms;	    /* weight ramp after recovery; 0 = none */
 	/* Load reports of its backends: kind NONE or AGENT. */
 	struct xlb_check_cfg agent;
-	__u8 balance;		   /* XLB_BALANCE_* classes; 0 = off */
-	__u32 balance_window_ms;   /* 0 = XLB_BALANCE_WINDOW_MS_DEFAULT */
+	__u8 balance;		 /* XLB_BALANCE_* classes; 0 = off */
+	__u32 balance_window_ms; /* 0 = XLB_BALANCE_WINDOW_MS_DEFAULT */
 	size_t n_backends;
 	struct xlb_backend_cfg *backends; /* kept sorted by (family, addr) */
 };

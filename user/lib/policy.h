@@ -104,7 +104,7 @@ struct xlb_agent {
 	__u16 reported_pm; /* last reported, before hysteresis */
 	__u64 report_ms;   /* last good report */
 	__u64 reports, malformed, failed, stale;
-	__u64 changes; /* of the factor in force, each one log line */
+	__u64 changes;	     /* of the factor in force, each one log line */
 	char desc[64];	     /* the last report's "# ..." */
 	char last_error[80]; /* the last failure or malformed reply */
 };
@@ -135,11 +135,11 @@ enum xlb_balance_class {
 
 /* What the loop knows of one backend (of one VIP: ids are per VIP). */
 struct xlb_share {
-	__u16 corr_pm;			/* in force; 0 before the first window */
-	double corr[XLB_CLASS_MAX];	/* the loop's state, per class */
-	double share[XLB_CLASS_MAX];	/* last window's measured share */
-	double target;			/* last window's target share */
-	__u64 base[XLB_CLASS_MAX];	/* counters at the window's start */
+	__u16 corr_pm;		     /* in force; 0 before the first window */
+	double corr[XLB_CLASS_MAX];  /* the loop's state, per class */
+	double share[XLB_CLASS_MAX]; /* last window's measured share */
+	double target;		     /* last window's target share */
+	__u64 base[XLB_CLASS_MAX];   /* counters at the window's start */
 	__u64 changes;
 };
 

@@ -16,9 +16,9 @@ static const struct {
 	const char *word;
 	int state;
 } agent_words[] = {
-	{"up", XLB_AGENT_SERVE},      {"ready", XLB_AGENT_SERVE},
-	{"drain", XLB_AGENT_DRAIN},   {"down", XLB_AGENT_DOWN},
-	{"fail", XLB_AGENT_DOWN},     {"stopped", XLB_AGENT_DOWN},
+	{"up", XLB_AGENT_SERVE},    {"ready", XLB_AGENT_SERVE},
+	{"drain", XLB_AGENT_DRAIN}, {"down", XLB_AGENT_DOWN},
+	{"fail", XLB_AGENT_DOWN},   {"stopped", XLB_AGENT_DOWN},
 	{"maint", XLB_AGENT_MAINT},
 };
 
@@ -140,8 +140,8 @@ static const char *const agent_state_names[] = {
 };
 
 /* "backend ADDR of VIP" for log lines. */
-static void who(const struct xlb_policy *p, const struct xlb_model *m,
-		__u32 id, char *buf, size_t len)
+static void who(const struct xlb_policy *p, const struct xlb_model *m, __u32 id,
+		char *buf, size_t len)
 {
 	const struct xlb_vip_cfg *v = &m->vips[p->pos_vip[id]];
 	const struct xlb_backend_cfg *b = &v->backends[p->pos_backend[id]];
@@ -217,8 +217,9 @@ bool xlb_policy_agent_result(struct xlb_policy *p, const struct xlb_model *m,
 	snprintf(a->desc, sizeof(a->desc), "%s", r.desc);
 	/* What a reply leaves unsaid stays as the agent last said it. */
 	state = r.state >= 0 ? r.state : a->fresh ? a->state : XLB_AGENT_SERVE;
-	pm = r.percent >= 0 ? r.percent * 10 : a->fresh ? a->reported_pm
-							: XLB_PM;
+	pm = r.percent >= 0 ? r.percent * 10
+	     : a->fresh	    ? a->reported_pm
+			    : XLB_PM;
 	a->fresh = 1;
 	a->reported_pm = pm;
 	factor = agent_hysteresis(a->factor_pm, pm);

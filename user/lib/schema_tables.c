@@ -175,8 +175,9 @@ static int parse_balance(const char *s, __u8 *v, struct xlb_err *err)
 		*v = XLB_BALANCE_ALL;
 		return 0;
 	}
-	xlb_err_set(err, "unknown balance '%s': expected none, bytes, packets "
-			 "or bytes,packets",
+	xlb_err_set(err,
+		    "unknown balance '%s': expected none, bytes, packets "
+		    "or bytes,packets",
 		    s);
 	return -EINVAL;
 }

@@ -89,11 +89,11 @@ static int do_backend_set(int argc, char **argv)
  * start x AGENT x CORR, each factor with its reason.
  */
 static const struct column cols[] = {
-	{"VIP", false},	     {"ADDR", false},	 {"WEIGHT", true},
-	{"STATE", false},    {"ID", true},	 {"HEALTH", false},
-	{"REASON", false},   {"CHECK", false},	 {"LATENCY", true},
-	{"SINCE", true},     {"EFFECTIVE", true}, {"AGENT", true},
-	{"AGENT-WHY", false}, {"CORR", true},	 {"CORR-WHY", false},
+	{"VIP", false},	      {"ADDR", false},	   {"WEIGHT", true},
+	{"STATE", false},     {"ID", true},	   {"HEALTH", false},
+	{"REASON", false},    {"CHECK", false},	   {"LATENCY", true},
+	{"SINCE", true},      {"EFFECTIVE", true}, {"AGENT", true},
+	{"AGENT-WHY", false}, {"CORR", true},	   {"CORR-WHY", false},
 };
 
 #define N_COLS_BASE 5

@@ -305,7 +305,8 @@ const struct object check_object = {
 	.dflt = do_check_show,
 	.help = "Usage: xlb check set VIP [--backend ADDR] --kind KIND "
 		"[OPTION]...\n"
-		"       xlb check { del | delete } VIP [--backend ADDR | --kind "
+		"       xlb check { del | delete } VIP [--backend ADDR | "
+		"--kind "
 		"agent]\n"
 		"       xlb check [ { show | list | ls } [VIP] ]\n"
 		"       xlb check help\n"

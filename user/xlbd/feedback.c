@@ -53,8 +53,8 @@ static void on_feedback(struct xlb_watch *w, uint32_t events)
 	if (read(d->fb_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	pthread_mutex_lock(&d->lock);
-	changed = xlb_policy_agent_expire(d->policy, &d->model, now,
-					  log_notice, NULL);
+	changed = xlb_policy_agent_expire(d->policy, &d->model, now, log_notice,
+					  NULL);
 	for (size_t i = 0; i < d->model.n_vips; i++)
 		changed |= close_window(d, i, now);
 	pthread_mutex_unlock(&d->lock);

@@ -250,7 +250,7 @@ json_t *do_check_del(struct xlbd *d, const json_t *args)
 	struct xlb_vip_key key;
 	struct xlb_model next;
 	union xlb_addr addr;
-	bool has_backend, agent;
+	bool has_backend = false, agent = false;
 	__u8 family;
 	int ret;
 

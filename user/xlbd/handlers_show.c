@@ -159,9 +159,9 @@ static void feedback_json(struct xlbd *d, const struct xlb_vip_cfg *v,
 	json_object_set_new(j, "agent_reason",
 			    json_string(xlb_policy_agent_reason(
 				    d->policy, v, b, now, buf, sizeof(buf))));
-	json_object_set_new(j, "correction",
-			    number_json(xlb_policy_correction(d->policy,
-							      b->id)));
+	json_object_set_new(
+		j, "correction",
+		number_json(xlb_policy_correction(d->policy, b->id)));
 	json_object_set_new(j, "correction_reason",
 			    json_string(xlb_policy_balance_reason(
 				    d->policy, v, b, buf, sizeof(buf))));
@@ -300,9 +300,9 @@ static void add_checks(struct xlbd *d, const struct xlb_vip_cfg *v,
 		json_array_append_new(list, check_json(v, NULL, &v->agent));
 	for (size_t j = 0; j < v->n_backends; j++)
 		if (v->backends[j].check)
-			json_array_append_new(
-				list, check_json(v, &v->backends[j],
-						 v->backends[j].check));
+			json_array_append_new(list,
+					      check_json(v, &v->backends[j],
+							 v->backends[j].check));
 }
 
 json_t *do_check_show(struct xlbd *d, const json_t *args)

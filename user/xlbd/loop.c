@@ -104,8 +104,7 @@ int xlbd_loop_init(struct xlbd *d)
 		return -errno;
 	d->policy = calloc(1, sizeof(*d->policy));
 	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
-	d->agent_targets =
-		calloc(XLB_MAX_BACKENDS, sizeof(*d->agent_targets));
+	d->agent_targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->agent_targets));
 	if (!d->policy || !d->targets || !d->agent_targets)
 		return -ENOMEM;
 	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);

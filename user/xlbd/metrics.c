@@ -123,8 +123,8 @@ static void write_feedback(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
 		fprintf(f, "xlb_backend_agent_factor{%s} %g\n", labels, factor);
 		fprintf(f, "xlb_backend_agent_load{%s} %g\n", labels,
 			1 - (double)a->reported_pm / XLB_PM);
-		fprintf(f, "xlb_backend_agent_reports_total{%s} %llu\n",
-			labels, (unsigned long long)a->reports);
+		fprintf(f, "xlb_backend_agent_reports_total{%s} %llu\n", labels,
+			(unsigned long long)a->reports);
 		fprintf(f, "xlb_backend_agent_malformed_total{%s} %llu\n",
 			labels, (unsigned long long)a->malformed);
 		fprintf(f, "xlb_backend_agent_stale_total{%s} %llu\n", labels,

@@ -38,7 +38,7 @@ struct xlbd {
 	struct xlb_model effective; /* what the maps hold (policy applied) */
 	struct xlb_policy *policy;
 	struct xlb_hc *hc;
-	struct hc_target *targets; /* per backend id: the check running */
+	struct hc_target *targets;	 /* per backend id: the check running */
 	struct hc_target *agent_targets; /* per backend id: its agent's */
 	__u64 agent_reports;		 /* answers and failures, all VIPs */
 	int fb_fd;			 /* feedback.c: the policy tick */
