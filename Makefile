@@ -131,11 +131,16 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
 
+$(BUILD)/obj/tests/unit/test_agent%.o: CFLAGS += -Iuser/agent
+
 $(BUILD)/tests/unit/test_agent%: $(BUILD)/obj/tests/unit/test_agent%.o \
 		$(AGENT_TEST_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
+
+# It runs the agent as an operator would.
+$(BUILD)/tests/unit/test_agent_cli: | $(BUILD)/bin/xlb-agent
 
 $(GOLDEN_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(GOLDEN_SRCS)) $(LIB) $(BPF_OBJS)
 	$(call msg,LD,$@)

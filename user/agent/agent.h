@@ -8,10 +8,11 @@
  *
  * The pieces, one file each: config.c (the JSON config: ceilings,
  * profiles, services, hooks), metrics.c (/proc parsing and the CPU
- * delta), conns.c (established TCP per port over sock_diag), hook.c
- * (operator hooks run off the request path), report.c (the load H and
- * the request and reply lines), server.c (the listener and its
- * connections), loop.c (the epoll loop, timer and signals).
+ * delta), cgroup.c (the same for a container), conns.c (established
+ * TCP per port over sock_diag), hook.c (operator hooks run off the
+ * request path), report.c (the load H and the request and reply lines),
+ * server.c (the listener and its connections), loop.c (the epoll loop,
+ * timer and signals).
  */
 #ifndef XLB_AGENT_H
 #define XLB_AGENT_H
@@ -78,6 +79,7 @@ struct agent_service {
 	double conns_ceiling;
 	double drain_above; /* H at or above it: "drain" */
 	int hook;	    /* index into agent_cfg.hooks; 0 = the host's */
+	int cgroup;	    /* index into agent_cfg.cgroups; -1: the host's */
 };
 
 struct agent_cfg {
@@ -98,6 +100,11 @@ struct agent_cfg {
 	int n_hooks;
 	struct agent_service *services;
 	int n_services;
+	/* cgroup directories whose CPU and memory pressure replace the
+	 * host's: the host's own (host_cgroup, -1: none) and services'. */
+	char **cgroups;
+	int n_cgroups;
+	int host_cgroup;
 };
 
 /* ---- config.c ---------------------------------------------------------- */
@@ -111,6 +118,8 @@ void agent_cfg_free(struct agent_cfg *c);
 /* The service of key, or NULL. */
 const struct agent_service *agent_cfg_service(const struct agent_cfg *c,
 					      const struct xlb_vip_key *key);
+/* Whether the host's or any service's profile weighs metric k. */
+bool agent_cfg_weighs(const struct agent_cfg *c, enum agent_metric k);
 /* 0 when the weights are each in 0..1 and sum to 1, else -EINVAL. */
 int agent_profile_validate(const struct agent_profile *p, struct xlb_err *err);
 
@@ -152,6 +161,35 @@ struct agent_sampler {
 /* Reads /proc and updates s->host; 0 or -errno. */
 int agent_sample(struct agent_sampler *s);
 
+/* ---- cgroup.c ---------------------------------------------------------- */
+
+/*
+ * One cgroup's sample: its CPU use over the last interval (a share of
+ * the CPUs it may use) and its own memory pressure, for a host or a
+ * service that is a container rather than the whole machine.
+ */
+struct agent_cg {
+	uint64_t usage_ns; /* CPU time used, as of at_ns */
+	uint64_t at_ns;	   /* CLOCK_MONOTONIC of the sample */
+	bool have_prev;
+	bool tried; /* sampled at least once */
+	bool ok;    /* the last sample read; else the host's metrics */
+	double cpu_pct;
+	bool has_psi;
+	double mem_psi_pct;
+};
+
+/* CPU time of cgroup v2's cpu.stat (usage_usec) or v1's cpuacct.usage. */
+int agent_parse_cg_usage(const char *file, const char *text, uint64_t *ns);
+/* CPUs of "0-3,8" (cpuset.cpus.effective). */
+int agent_parse_cpuset(const char *text, unsigned *n);
+/* CPUs of cpu.max ("50000 100000" = 0.5); 0 for "max". */
+int agent_parse_cpu_max(const char *text, double *cpus);
+/* Samples the cgroup directory dir at now_ns; 0 or -errno. */
+int agent_sample_cgroup(const char *dir, struct agent_cg *g, uint64_t now_ns);
+/* 0 when dir is a cgroup whose CPU time can be read, else -errno. */
+int agent_cgroup_check(const char *dir, struct xlb_err *err);
+
 /* ---- conns.c ----------------------------------------------------------- */
 
 /* Established TCP connections counted by local port. */
@@ -170,7 +208,8 @@ int agent_conns_update(struct agent_conns *c);
 
 /*
  * Parses a request line (without its '\n'; one trailing '\r' is
- * allowed): "ADDR:PORT/PROTO", IPv6 in brackets, proto tcp or udp.
+ * allowed): "ADDR:PORT/PROTO" or, for a port-less VIP, "ADDR/PROTO";
+ * IPv6 in brackets, proto tcp or udp.
  */
 int agent_parse_request(const char *line, struct xlb_vip_key *key,
 			struct xlb_err *err);
@@ -219,6 +258,7 @@ struct agent_view {
 	const struct agent_host *host;
 	const struct agent_conns *conns;
 	const struct agent_hooks *hooks; /* NULL: no hook ran */
+	const struct agent_cg *cgroups;	 /* [cfg->n_cgroups]; NULL: none */
 };
 
 /* The normalised metrics of a service (NULL: the host). */

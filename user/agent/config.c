@@ -209,12 +209,39 @@ static int parse_hook(struct agent_cfg *c, int i, const json_t *j,
 	return 0;
 }
 
+/* obj's "cgroup", checked and added to c->cgroups: its index, -1 when
+ * absent, or -EINVAL. */
+static int parse_cgroup(struct agent_cfg *c, const json_t *obj,
+			const char *path, struct xlb_err *err)
+{
+	const json_t *v = json_object_get(obj, "cgroup");
+	char p[96], **more;
+
+	if (!v)
+		return -1;
+	snprintf(p, sizeof(p), "%s%scgroup", path, *path ? "." : "");
+	if (!json_is_string(v))
+		return path_err(err, p, "expected a cgroup's directory");
+	if (agent_cgroup_check(json_string_value(v), err)) {
+		xlb_err_prefix(err, p);
+		return -EINVAL;
+	}
+	more = realloc(c->cgroups, (c->n_cgroups + 1) * sizeof(*more));
+	if (!more)
+		return path_err(err, p, "out of memory");
+	c->cgroups = more;
+	c->cgroups[c->n_cgroups] = strdup(json_string_value(v));
+	if (!c->cgroups[c->n_cgroups])
+		return path_err(err, p, "out of memory");
+	return c->n_cgroups++;
+}
+
 static int parse_service(struct agent_cfg *c, const json_t *j, const char *path,
 			 struct xlb_err *err)
 {
-	static const char *const keys[] = {"service",	    "profile",
-					   "conns_ceiling", "drain_above",
-					   "hook",	    NULL};
+	static const char *const keys[] = {
+		"service", "profile", "conns_ceiling", "drain_above", "hook",
+		"cgroup",  NULL};
 	struct agent_service *s = &c->services[c->n_services];
 	const json_t *v;
 	char p[96];
@@ -257,6 +284,9 @@ static int parse_service(struct agent_cfg *c, const json_t *j, const char *path,
 		if (parse_hook(c, s->hook, v, p, err))
 			return -EINVAL;
 	}
+	s->cgroup = parse_cgroup(c, j, path, err);
+	if (s->cgroup == -EINVAL)
+		return -EINVAL;
 	c->n_services++;
 	return 0;
 }
@@ -372,8 +402,9 @@ static int parse_doc(struct agent_cfg *c, const json_t *root,
 		     struct xlb_err *err)
 {
 	static const char *const keys[] = {
-		"listen_port", "sample_ms", "ceilings", "drain_above",
-		"profiles",    "hook",	    "services", NULL};
+		"listen_port", "sample_ms", "ceilings",
+		"drain_above", "profiles",  "hook",
+		"services",    "cgroup",    NULL};
 	const json_t *hook = json_object_get(root, "hook");
 
 	if (!json_is_object(root))
@@ -386,6 +417,9 @@ static int parse_doc(struct agent_cfg *c, const json_t *root,
 	    parse_profiles(c, json_object_get(root, "profiles"), err))
 		return -EINVAL;
 	c->host_profile = find_profile(c, "default");
+	c->host_cgroup = parse_cgroup(c, root, "", err);
+	if (c->host_cgroup == -EINVAL)
+		return -EINVAL;
 	if (hook && parse_hook(c, 0, hook, "hook", err))
 		return -EINVAL;
 	if (parse_services(c, json_object_get(root, "services"), err) ||
@@ -419,6 +453,7 @@ struct agent_cfg *agent_cfg_default(void)
 	c->n_profiles = N_BUILTIN;
 	c->host_profile = 0;
 	c->n_hooks = 1;
+	c->host_cgroup = -1;
 	return c;
 }
 
@@ -481,10 +516,23 @@ void agent_cfg_free(struct agent_cfg *c)
 		free(c->hooks[i].command);
 		free(c->hooks[i].file);
 	}
+	for (int i = 0; i < c->n_cgroups; i++)
+		free(c->cgroups[i]);
+	free(c->cgroups);
 	free(c->hooks);
 	free(c->services);
 	free(c->profiles);
 	free(c);
+}
+
+bool agent_cfg_weighs(const struct agent_cfg *c, enum agent_metric k)
+{
+	if (c->profiles[c->host_profile].w[k] > 0)
+		return true;
+	for (int i = 0; i < c->n_services; i++)
+		if (c->profiles[c->services[i].profile].w[k] > 0)
+			return true;
+	return false;
 }
 
 const struct agent_service *agent_cfg_service(const struct agent_cfg *c,

@@ -149,6 +149,15 @@ static void run_end(struct hook_run *r)
 	r->pid = 0;
 }
 
+/* Without a pidfd (a kernel before 5.3): polled after the output ends. */
+#define REAP_POLL_MS 10
+
+static void reap(struct hook_run *r)
+{
+	if (!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid)
+		r->exited = true;
+}
+
 static void run_step(struct hook_run *r)
 {
 	if (r->eof && r->exited) {
@@ -182,6 +191,8 @@ static void on_out(struct xlb_watch *w, uint32_t events)
 	close(r->out_fd);
 	r->out_fd = -1;
 	r->eof = true;
+	if (r->pidfd < 0)
+		reap(r);
 	run_step(r);
 }
 
@@ -248,7 +259,9 @@ static int run_start(struct agent_hooks *hs, int i, uint64_t now_ms)
 	if (epoll_ctl(hs->epfd, EPOLL_CTL_ADD, r->out_fd, &ev))
 		goto fail;
 	ev.data.ptr = &r->pid_w;
-	if (r->pidfd < 0 || epoll_ctl(hs->epfd, EPOLL_CTL_ADD, r->pidfd, &ev))
+	if (r->pidfd < 0 && errno != ENOSYS)
+		goto fail;
+	if (r->pidfd >= 0 && epoll_ctl(hs->epfd, EPOLL_CTL_ADD, r->pidfd, &ev))
 		goto fail;
 	return 0;
 fail:
@@ -293,6 +306,10 @@ unsigned agent_hooks_tick(struct agent_hooks *hs, uint64_t now_ms)
 
 		if (!hc->command && !hc->file)
 			continue;
+		if (r->pid && r->eof && r->pidfd < 0) {
+			reap(r);
+			run_step(r);
+		}
 		if (r->pid && now_ms >= r->deadline_ms) {
 			run_end(r);
 			snprintf(why, sizeof(why), "still running after %u ms",
@@ -314,6 +331,9 @@ unsigned agent_hooks_tick(struct agent_hooks *hs, uint64_t now_ms)
 			next = hs->next_ms[i];
 		if (r->pid && r->deadline_ms < next)
 			next = r->deadline_ms;
+		if (r->pid && r->eof && r->pidfd < 0 &&
+		    now_ms + REAP_POLL_MS < next)
+			next = now_ms + REAP_POLL_MS;
 	}
 	return next > now_ms ? (unsigned)(next - now_ms) : 0;
 }

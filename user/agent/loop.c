@@ -8,8 +8,10 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ struct agent {
 	struct agent_sampler sampler;
 	struct agent_conns conns;
 	struct agent_hooks *hooks;
+	struct agent_cg *cgroups; /* [cfg->n_cgroups] */
 	struct agent_server *server;
 	uint64_t next_sample_ms;
 	bool sample_failing;
@@ -66,6 +69,7 @@ static void set_view(struct agent *a)
 		.host = &a->sampler.host,
 		.conns = &a->conns,
 		.hooks = a->hooks,
+		.cgroups = a->cgroups,
 	};
 
 	agent_server_set_view(a->server, &v);
@@ -77,6 +81,7 @@ static void reload(struct agent *a)
 	struct xlb_err err = {{0}};
 	struct agent_cfg *c;
 	struct agent_hooks *h;
+	struct agent_cg *cg;
 
 	if (!a->config_path) {
 		xlb_log(LOG_NOTICE, "SIGHUP: no config file to re-read");
@@ -89,8 +94,11 @@ static void reload(struct agent *a)
 		return;
 	}
 	h = agent_hooks_new(a->epfd, c);
-	if (!h) {
+	cg = calloc(c->n_cgroups + 1, sizeof(*cg));
+	if (!h || !cg) {
 		xlb_log(LOG_ERR, "config not reloaded: out of memory");
+		agent_hooks_free(h);
+		free(cg);
 		agent_cfg_free(c);
 		return;
 	}
@@ -100,8 +108,10 @@ static void reload(struct agent *a)
 			c->listen_port, a->port);
 	agent_hooks_free(a->hooks);
 	agent_cfg_free(a->cfg);
+	free(a->cgroups);
 	a->cfg = c;
 	a->hooks = h;
+	a->cgroups = cg;
 	set_view(a);
 	log_cfg(a, "reloaded");
 }
@@ -125,11 +135,31 @@ static void on_signal(struct xlb_watch *w, uint32_t events)
 	}
 }
 
+/* Each cgroup of the config; a failure is logged when it starts. */
+static void sample_cgroups(struct agent *a)
+{
+	int ret;
+
+	for (int i = 0; i < a->cfg->n_cgroups; i++) {
+		bool was_ok = a->cgroups[i].ok || !a->cgroups[i].tried;
+
+		ret = agent_sample_cgroup(a->cfg->cgroups[i], &a->cgroups[i],
+					  xlb_now_ns());
+		if (ret && was_ok)
+			xlb_log(LOG_WARNING,
+				"cgroup %s: %s; the host's figures stand in",
+				a->cfg->cgroups[i], strerror(-ret));
+	}
+}
+
 static void sample(struct agent *a, uint64_t now)
 {
 	int ret = agent_sample(&a->sampler);
 
-	if (!ret)
+	sample_cgroups(a);
+	/* The dump walks the kernel's whole TCP hash (some ms on a big
+	 * machine): only when a profile in use weighs connections. */
+	if (!ret && agent_cfg_weighs(a->cfg, AGENT_M_CONNS))
 		ret = agent_conns_update(&a->conns);
 	if (ret && !a->sample_failing)
 		xlb_log(LOG_WARNING, "sampling the host: %s", strerror(-ret));
@@ -170,6 +200,7 @@ static int setup(struct agent *a)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->sig_w};
 	struct xlb_err err = {{0}};
+	struct rlimit rl;
 	sigset_t mask;
 	int ret;
 
@@ -180,6 +211,12 @@ static int setup(struct agent *a)
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* 256 clients and two fds per running hook command can pass the
+	 * usual soft limit of 1024; the hard limit is ours to take. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	a->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->epfd < 0 || a->sfd < 0)
@@ -191,7 +228,8 @@ static int setup(struct agent *a)
 	if (ret)
 		return ret;
 	a->hooks = agent_hooks_new(a->epfd, a->cfg);
-	if (!a->hooks)
+	a->cgroups = calloc(a->cfg->n_cgroups + 1, sizeof(*a->cgroups));
+	if (!a->hooks || !a->cgroups)
 		return -ENOMEM;
 	a->server = agent_server_new(a->epfd, a->port, &err);
 	if (!a->server) {
@@ -229,6 +267,7 @@ int agent_loop_run(struct agent_cfg *cfg, const char *config_path,
 out:
 	agent_server_free(a.server);
 	agent_hooks_free(a.hooks);
+	free(a.cgroups);
 	agent_conns_free(&a.conns);
 	agent_cfg_free(a.cfg);
 	if (a.sfd >= 0)

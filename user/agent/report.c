@@ -42,16 +42,8 @@ int agent_parse_request(const char *line, struct xlb_vip_key *key,
 			return -EINVAL;
 		}
 	}
-	if (xlb_parse_vip(buf, key, err))
-		return -EINVAL;
-	/* A service is one port: a port-less VIP has no port to count
-	 * connections on. */
-	if (!key->port) {
-		xlb_err_set(err, "'%s' names no port: expected ADDR:PORT/PROTO",
-			    buf);
-		return -EINVAL;
-	}
-	return 0;
+	/* Port-less VIPs ("198.19.0.1/tcp", every port) are xlbd's too. */
+	return xlb_parse_vip(buf, key, err) ? -EINVAL : 0;
 }
 
 double agent_norm(double raw, double ceiling)
@@ -95,7 +87,9 @@ int agent_reply(double h, double drain_above, enum agent_word word, char *buf,
 	const char *w = words[word];
 	int n;
 
-	if (word == AGENT_WORD_NONE && h >= drain_above)
+	/* H is a sum of products: 0.7 + 0.2 + 0.05 may fall a hair short
+	 * of the 0.95 an operator computed by hand. */
+	if (word == AGENT_WORD_NONE && h >= drain_above - 1e-9)
 		w = "drain";
 	n = snprintf(buf, len, "%d%% %s\n", agent_weight_pct(h), w);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
@@ -108,18 +102,28 @@ void agent_metrics_of(const struct agent_view *v,
 	const struct agent_host *h = v->host;
 	const struct agent_hook_state *hs = NULL;
 	int hook = svc ? svc->hook : 0;
+	int cg = svc && svc->cgroup >= 0 ? svc->cgroup : c->host_cgroup;
+	const struct agent_cg *g = cg >= 0 && v->cgroups && v->cgroups[cg].ok
+					   ? &v->cgroups[cg]
+					   : NULL;
 	double conns;
 
-	m[AGENT_M_CPU] = agent_norm(h->cpu_pct, c->cpu_pct);
-	m[AGENT_M_MEM] = h->has_psi
-				 ? agent_norm(h->mem_psi_pct, c->mem_psi_pct)
-				 : agent_norm(h->mem_used_pct, c->mem_used_pct);
+	/* A cgroup that cannot be read leaves the host's figures. */
+	m[AGENT_M_CPU] = agent_norm(g ? g->cpu_pct : h->cpu_pct, c->cpu_pct);
+	if (g && g->has_psi)
+		m[AGENT_M_MEM] = agent_norm(g->mem_psi_pct, c->mem_psi_pct);
+	else if (h->has_psi)
+		m[AGENT_M_MEM] = agent_norm(h->mem_psi_pct, c->mem_psi_pct);
+	else
+		m[AGENT_M_MEM] = agent_norm(h->mem_used_pct, c->mem_used_pct);
 	m[AGENT_M_RUNQ] = agent_norm(h->runq, c->runq);
 	/* UDP has no connections to count. */
 	if (!svc)
 		conns = v->conns ? v->conns->host : 0;
 	else if (svc->key.proto == IPPROTO_TCP && v->conns)
-		conns = v->conns->by_port[ntohs(svc->key.port)];
+		/* A port-less service has every listening port's. */
+		conns = svc->key.port ? v->conns->by_port[ntohs(svc->key.port)]
+				      : v->conns->host;
 	else
 		conns = 0;
 	m[AGENT_M_CONNS] =
