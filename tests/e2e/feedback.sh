@@ -232,6 +232,8 @@ t_agent_check_cli() {
 	vip_with "$vip" "${B4[@]}"
 	must xlb check set "$vip" --kind tcp
 	must xlb check set "$vip" --kind agent --port 5557 --interval 700
+	xlb vip show "$vip" | grep -q '^agent: *port 5557 every 700 ms' ||
+		fail "vip show does not show the agent check"
 	xlb check show "$vip" | tee "$FB_DIR/show"
 	grep -q ' agent ' "$FB_DIR/show" || fail "check show lists no agent check"
 	grep -q ' tcp ' "$FB_DIR/show" || fail "the agent check replaced the health check"
@@ -255,6 +257,9 @@ t_agent_check_cli() {
 	xlb check show "$vip" | grep -q ' tcp ' || fail "deleting the agent check took the health check"
 	xlb check del "$vip" --kind agent && fail "deleting a missing agent check succeeded"
 	must xlb vip set "$vip" --balance bytes --balance-window 1000
+	xlb vip show "$vip" | grep -q '^balance: *bytes$' || fail "vip show does not say balance bytes"
+	[ "$(xlb -j vip list | jq '.vips[0].balance_window_ms')" = 1000 ] ||
+		fail "vip list -j lacks balance_window_ms 1000"
 	xlb vip set "$vip" --balance bogus && fail "--balance bogus accepted"
 	xlb vip set "$vip" --balance-window 50 && fail "--balance-window 50 accepted"
 	echo "$m" | grep -q '^# TYPE xlb_backend_byte_share gauge' || fail "no xlb_backend_byte_share"
@@ -336,7 +341,8 @@ EOF
 # backends only (the answers go straight back, DSR), so a download's
 # weight here is its ACKs; an upload's is all of it.
 t_balance_bytes() {
-	local vip="$VIP4:80/tcp" b1=${B4[0]} ports p pids=() w0 b0 bn s r1 d rate n
+	local vip="$VIP4:80/tcp" b1=${B4[0]} ports p pids=() w0 b0 bn s r1 d rate n i
+	local -a urls
 	local win
 
 	mkdir -p "$FB_DIR"
@@ -366,11 +372,13 @@ t_balance_bytes() {
 	echo "small uploads: $((rate * 10)) bytes/s; each heavy one: $rate bytes/s; windows of $win ms"
 	# Bodies for 90 s at that rate: they outlast the test.
 	n=$((rate * 90 / (900 * 1024) + 1))
+	urls=()
+	for i in $(seq "$n"); do urls+=("http://$VIP4/?e$i"); done
 	for p in $ports; do
 		nsenter --net="/run/netns/$(ns cl)" curl -sS --local-port "$p" \
 			--limit-rate "$rate" --max-time 150 -H 'Expect:' \
 			--data-binary @"$FB_DIR/elephant" \
-			$(for i in $(seq "$n"); do echo "http://$VIP4/?e$i"; done) \
+			"${urls[@]}" \
 			>"$FB_DIR/elephant.$p" 2>&1 &
 		pids+=($!)
 	done
