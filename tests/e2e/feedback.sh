@@ -315,15 +315,18 @@ window_of() {
 		jq -c '[.backends[] | [.addr, .byte_share, .target_share, .correction]]'
 }
 
-# mice URL: small uploads (16 kB) on new connections from the client, as
-# fast as wrk makes them (hundreds a second: enough that a window's
-# shares are not the noise of a few connections), for 2 minutes at most;
+# mice URL: small uploads (16 kB) on new connections from the client,
+# 8 at a time, up to 800 a second (enough that a window's shares are not
+# the noise of a few connections), for 2 minutes at most;
 # its pid (GNU timeout, which passes a TERM on to wrk) in MICE.
 mice() {
 	cat >"$FB_DIR/mouse.lua" <<EOF
 wrk.method = "POST"
 wrk.body = string.rep("x", 16384)
 wrk.headers["Connection"] = "close"
+-- 10 ms between requests of a connection: at most 800 a second, a
+-- pace that leaves the machine to others and still fills a window.
+function delay() return 10 end
 EOF
 	nsenter --net="/run/netns/$(ns cl)" timeout 130 wrk -t 1 -c 8 -d 120s \
 		-s "$FB_DIR/mouse.lua" "$1/" >"$FB_DIR/wrk.out" 2>&1 &
@@ -350,8 +353,11 @@ t_balance_bytes() {
 	# connection (keep-alive), so it is one flow.
 	head -c $((900 * 1024)) /dev/zero >"$FB_DIR/elephant"
 	vip_with "$vip" "${B4[@]}"
-	# Two client ports the ring gives b1 (below the ephemeral range).
-	ports=$(probe_ports "http://$VIP4" 20001 20060 | awk '$2 == "b1" { print $1 }' | head -2)
+	# Two client ports the ring gives b1 (below the ephemeral range),
+	# not left in TIME_WAIT by their probe.
+	ports=$(probe_ports "http://$VIP4" 20001 20060 | awk '$2 == "b1" { print $1 }')
+	ports=$(echo "$ports" | grep -vxF -f <(in_ns cl ss -Htan state time-wait |
+		awk '{ sub(/.*:/, "", $3); print $3 }') | head -2)
 	[ "$(echo "$ports" | wc -w)" = 2 ] || fail "no two client ports reach b1: $ports"
 	hold_open held 30
 	mice "http://$VIP4"
