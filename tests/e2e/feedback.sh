@@ -46,7 +46,8 @@ fb_agent() {
 }
 
 # fb_config FILE SERVICES_JSON [HOOK_JSON]: an agent config sampling every
-# 100 ms with the profiles of the issue and a test's services.
+# 100 ms with a test's services: cpu-heavy weighs CPU so that a busy host
+# reports ~90% load, io-heavy is the issue's and barely feels the CPU.
 fb_config() {
 	local hook=""
 
@@ -58,7 +59,7 @@ fb_config() {
 	"sample_ms": 100,
 	"ceilings": {"cpu_pct": 90, "conns": 1000},
 	"profiles": {
-		"cpu-heavy": {"cpu": 0.7, "conns": 0.2, "mem": 0.1},
+		"cpu-heavy": {"cpu": 0.9, "conns": 0.05, "mem": 0.05},
 		"io-heavy": {"conns": 0.6, "mem": 0.3, "cpu": 0.1},
 		"hooked": {"hook": 1.0}
 	},
@@ -79,7 +80,8 @@ tally_share() {
 want_share() {
 	xlb -j backend list "$1" |
 		jq -r --arg a "$2" '([.backends[].effective_weight] | add) as $s |
-			.backends[] | select(.addr == $a) | 100 * .effective_weight / $s'
+			.backends[] | select(.addr == $a) | 100 * .effective_weight / $s' |
+		awk '{ printf "%.2f", $1 }'
 }
 
 # (a) and (b): a real CPU hog on b1 takes its CPU-heavy service's weight
