@@ -21,6 +21,8 @@ pkgs=(
 	# (nginx's stream module is the backends' UDP service)
 	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light
 	libnginx-mod-stream curl wrk socat jq
+	# a real CPU hog on a backend (e2e of agent load reports)
+	stress-ng
 )
 check_pkgs=(clang-format cppcheck)
 

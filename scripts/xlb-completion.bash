@@ -144,7 +144,7 @@ _xlb()
 		return
 		;;
 	--kind)
-		COMPREPLY=($(compgen -W 'tcp http udp exec none' -- "$cur"))
+		COMPREPLY=($(compgen -W 'tcp http udp exec agent none' -- "$cur"))
 		return
 		;;
 	--all-down)
@@ -153,6 +153,10 @@ _xlb()
 		;;
 	--on-check-down)
 		COMPREPLY=($(compgen -W 'keep move' -- "$cur"))
+		return
+		;;
+	--balance)
+		COMPREPLY=($(compgen -W 'none bytes packets bytes,packets' -- "$cur"))
 		return
 		;;
 	--backend)

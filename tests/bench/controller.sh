@@ -29,7 +29,7 @@
 # To add a scenario: write bench_NAME (it sets up the daemon state it
 # needs with apply_config, then calls record / record_error) and add NAME
 # to SCENARIOS.
-SCENARIOS="http config_apply weight_change weight_change_1vip failover failover_storm hc_cpu"
+SCENARIOS="http config_apply weight_change weight_change_1vip failover failover_storm hc_cpu agent_cpu"
 
 set -eu
 cd "$(dirname "$0")/../.."
@@ -888,6 +888,98 @@ bench_hc_cpu() {
 	fi
 	record hc_cpu_percent_10k "$cpu" "% of one core"
 	record hc_checks_per_s_10k "$rate" checks/s
+}
+
+# An HAProxy-style agent on port 5555 of every address of the "hc"
+# namespace (hc_listeners): nginx's stream module answers "50%" to each
+# connection and closes, without a fork per report (socat's would cost
+# more than the daemon measured).
+agent_listener() {
+	local dir=$WORK/nginx-agent
+
+	[ -f "$dir/nginx.pid" ] && return 0
+	hc_listeners || return 1
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+daemon on;
+events { worker_connections 4096; }
+stream {
+	server {
+		listen 5555 backlog=4096;
+		return "50%\n";
+	}
+}
+EOF
+	in_ns hc nginx -c "$dir/nginx.conf"
+}
+
+# agent_reports: the reports xlbd took, over every backend.
+agent_reports() {
+	xlb_cli -j backend list |
+		jq '[.backends[].agent_reports // 0] | add // 0'
+}
+
+# Agent-check cost: AGENT_VIPS VIPs x AGENT_BACKENDS backends, an agent
+# check each every 1000 ms (1000 reports a second), no health check.
+# Figures: xlbd's CPU over HC_SECS as % of one core per 1000 reports a
+# second, and the reports a second it took.
+AGENT_VIPS=10
+AGENT_BACKENDS=100
+bench_agent_cpu() {
+	local cfg=$WORK/agent.json hz s0 s1 r0 r1 t0 t1 cpu rate per
+
+	if ! agent_listener; then
+		record_error agent_cpu_percent_per_1k % "no agent (namespace hc)"
+		return
+	fi
+	awk -v nv="$AGENT_VIPS" -v nb="$AGENT_BACKENDS" 'BEGIN {
+		printf "{\"vips\": [\n"
+		for (i = 0; i < nv; i++) {
+			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", \"agent\": {\"kind\": \"agent\", \"interval_ms\": 1000, \"timeout_ms\": 500}, \"backends\": [",
+				int(i / 250) + 1, i % 250 + 1
+			for (j = 1; j <= nb; j++)
+				printf "%s{\"addr\": \"198.18.%d.%d\"}",
+					(j > 1 ? ", " : ""), 128 + i % 128, j
+			printf "]}%s\n", (i < nv - 1 ? "," : "")
+		}
+		printf "]}\n"
+	}' >"$cfg"
+	start_xlbd
+	if ! apply_config "$cfg" >/dev/null; then
+		record_error agent_cpu_percent_per_1k % \
+			"config apply: $(cat "$WORK/apply.err")"
+		return
+	fi
+	# Every check has run once by then (first runs spread over one
+	# interval), and the 50% weights are in force.
+	sleep 2
+	hz=$(getconf CLK_TCK)
+	t0=$(now_us)
+	s0=$(awk '{ print $14 + $15 }' "/proc/$XLBD_PID/stat")
+	r0=$(agent_reports)
+	sleep "$HC_SECS"
+	t1=$(now_us)
+	s1=$(awk '{ print $14 + $15 }' "/proc/$XLBD_PID/stat")
+	r1=$(agent_reports)
+	cpu=$(awk -v d=$((s1 - s0)) -v hz="$hz" -v us=$((t1 - t0)) \
+		'BEGIN { printf "%.2f", 100 * d / hz / (us / 1e6) }')
+	rate=$(awk -v d=$((r1 - r0)) -v us=$((t1 - t0)) \
+		'BEGIN { printf "%.0f", d / (us / 1e6) }')
+	echo "    ($AGENT_VIPS VIPs x $AGENT_BACKENDS backends, agent every" \
+		"1000 ms: $((s1 - s0)) ticks (1/$hz s), $((r1 - r0)) reports" \
+		"in $(us_to_ms $((t1 - t0))) ms)"
+	if [ "$rate" -lt 100 ]; then
+		record_error agent_cpu_percent_per_1k % \
+			"only $rate reports a second: the agent does not answer"
+		return
+	fi
+	per=$(awk -v c="$cpu" -v r="$rate" 'BEGIN { printf "%.2f", c / (r / 1000) }')
+	record agent_cpu_percent_per_1k "$per" "% of one core per 1000 reports/s"
+	record agent_reports_per_s "$rate" reports/s
 }
 
 # --- main -------------------------------------------------------------

@@ -33,7 +33,9 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	flap_held_down
 	vip_add_addresses check_down_keep_or_move control_slow_clients
 	second_xlbd_refused options_checked_first config_note_and_stats_pins
-	failed_save_changes_nothing"
+	failed_save_changes_nothing
+	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
+	agent_check_cli balance_bytes"
 
 summary() { # passed failed skipped
 	if [ "$3" -gt 0 ]; then
@@ -84,6 +86,8 @@ TOPO_PREFIX=e2e${XLB_E2E_INNER}-
 . "$E2E_DIR/health.sh"
 # shellcheck source=daemon.sh
 . "$E2E_DIR/daemon.sh"
+# shellcheck source=feedback.sh
+. "$E2E_DIR/feedback.sh"
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -103,7 +107,7 @@ for f in "$XLB_BIN/xlbd" "$XLB_BIN/xlb" "$XLB_BIN/xlb-agent" "$XDP_PASS_OBJ"; do
 		exit 1
 	fi
 done
-for t in curl wrk socat nginx ethtool nsenter; do
+for t in curl wrk socat nginx ethtool nsenter jq stress-ng; do
 	if ! command -v "$t" >/dev/null; then
 		echo "FAIL setup: $t is not installed (run 'make deps')"
 		summary 0 1 0

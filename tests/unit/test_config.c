@@ -309,6 +309,9 @@ static void test_output_format(void **state)
 				   "      \"all_down\": \"drop\",\n"
 				   "      \"on_check_down\": \"keep\",\n"
 				   "      \"slow_start_ms\": 0,\n"
+				   "      \"agent\": null,\n"
+				   "      \"balance\": \"none\",\n"
+				   "      \"balance_window_ms\": 0,\n"
 				   "      \"backends\": [\n"
 				   "        {\n"
 				   "          \"addr\": \"198.18.1.1\",\n"
@@ -915,6 +918,63 @@ static void test_save_keeps_mode(void **state)
 	unlink(path);
 }
 
+/*
+ * A VIP's agent check and byte-share loop: read as the README writes
+ * them, written back the same, and refused in each wrong place.
+ */
+static void test_agent_and_balance(void **state)
+{
+	static const char *const bad[] = {
+		/* an agent check in the health check's slot */
+		"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", "
+		"\"check\": {\"kind\": \"agent\"}}]}",
+		/* a health check in the agent's */
+		"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", "
+		"\"agent\": {\"kind\": \"tcp\"}}]}",
+		/* a backend's own agent */
+		"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", \"backends\": "
+		"[{\"addr\": \"198.18.31.2\", \"check\": {\"kind\": "
+		"\"agent\"}}]}]}",
+		"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", "
+		"\"balance\": \"flows\"}]}",
+		"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", "
+		"\"balance_window_ms\": 50}]}",
+	};
+	struct xlb_err err = {{0}};
+	struct xlb_model m, back;
+	const struct xlb_vip_cfg *v;
+	json_t *j;
+
+	(void)state;
+	j = parse_doc("{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", "
+		      "\"check\": {\"kind\": \"http\"}, "
+		      "\"agent\": {\"kind\": \"agent\", \"port\": 5555, "
+		      "\"interval_ms\": 2000}, \"balance\": \"bytes\", "
+		      "\"balance_window_ms\": 10000}]}");
+	if (xlb_model_from_json(j, &m, &err))
+		fail_msg("refused: %s", err.msg);
+	json_decref(j);
+	v = &m.vips[0];
+	assert_int_equal(v->check.kind, XLB_CHECK_HTTP);
+	assert_int_equal(v->agent.kind, XLB_CHECK_AGENT);
+	assert_int_equal(v->agent.port, 5555);
+	assert_int_equal(v->agent.timeout_ms, 1800);
+	assert_int_equal(v->balance, XLB_BALANCE_BYTES);
+	assert_int_equal(v->balance_window_ms, 10000);
+	j = xlb_model_to_json(&m, false);
+	assert_int_equal(xlb_model_from_json(j, &back, &err), 0);
+	assert_true(xlb_model_equal(&m, &back, false));
+	json_decref(j);
+	xlb_model_free(&back);
+	xlb_model_free(&m);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = parse_doc(bad[i]);
+		if (!xlb_model_from_json(j, &m, &err))
+			fail_msg("accepted: %s", bad[i]);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -923,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_every_option),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_check_output),
+		cmocka_unit_test(test_agent_and_balance),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_load_errors),

@@ -35,6 +35,7 @@ enum srv_kind {
 	SRV_HOLD,  /* accepts and never answers */
 	SRV_HTTP,  /* reads a request, answers resp (then resp2 later) */
 	SRV_ECHO,  /* UDP: answers "pong <datagram>" */
+	SRV_AGENT, /* reads a line, answers resp (then resp2 later) */
 };
 
 struct rig;
@@ -273,7 +274,7 @@ static void on_conn(struct xlb_watch *w, uint32_t events)
 	}
 	c->len += n;
 	c->buf[c->len] = '\0';
-	if (!strstr(c->buf, "\r\n\r\n"))
+	if (!strstr(c->buf, c->s->kind == SRV_AGENT ? "\n" : "\r\n\r\n"))
 		return;
 	snprintf(c->s->last_req, sizeof(c->s->last_req), "%s", c->buf);
 	epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -320,7 +321,7 @@ static void on_srv(struct xlb_watch *w, uint32_t events)
 		c->fd = fd;
 		c->next = g->conns;
 		g->conns = c;
-		if (s->kind == SRV_HTTP) {
+		if (s->kind == SRV_HTTP || s->kind == SRV_AGENT) {
 			struct epoll_event ev = {.events = EPOLLIN,
 						 .data.ptr = &c->w};
 
@@ -623,6 +624,52 @@ static void test_http_v4(void **state)
 static void test_http_v6(void **state)
 {
 	http_checks(*state, AF_INET6, "::1");
+}
+
+/* ---- agent ------------------------------------------------------------- */
+
+/*
+ * An agent check sends the VIP as one line and hands back the first line
+ * of the answer (newline included), or what came before EOF, or one byte
+ * past the limit when no newline came; judging it is the policy's.
+ */
+static void test_agent(void **state)
+{
+	static char longer[400];
+	struct rig *g = *state;
+	const __u32 ids[] = {1, 2, 3, 4, 5};
+	struct srv *s[4];
+	struct hc_target t;
+	__u16 p[5];
+	int shut;
+
+	memset(longer, 'x', sizeof(longer) - 1);
+	for (int i = 0; i < 4; i++)
+		s[i] = serve(g, AF_INET, SRV_AGENT, 64, &p[i]);
+	s[0]->resp = "75% up\n";
+	s[1]->resp = "50%"; /* then EOF */
+	s[2]->resp = longer;
+	s[3]->resp = "ready\n";
+	s[3]->resp2 = "drain\n";
+	shut = closed_port(AF_INET, SOCK_STREAM, &p[4]);
+	for (int i = 0; i < 5; i++) {
+		t = target(i + 1, XLB_CHECK_AGENT, "127.0.0.1", p[i], 200, 150);
+		set(g, &t);
+	}
+	wait_ids(g, ids, 5, 1000);
+	close(shut);
+	assert_string_equal(s[0]->last_req, "198.19.0.1:80/tcp\n");
+	expect(g, 1, true, "ok");
+	assert_string_equal(first(g, 1)->reply, "75% up\n");
+	assert_int_equal(first(g, 1)->reply_len, 7);
+	expect(g, 2, true, "ok");
+	assert_string_equal(first(g, 2)->reply, "50%");
+	expect(g, 3, true, "ok");
+	assert_int_equal(first(g, 3)->reply_len, XLB_AGENT_REPLY_MAX + 1);
+	expect(g, 4, true, "ok");
+	assert_string_equal(first(g, 4)->reply, "ready\n");
+	expect(g, 5, false, "connect: Connection refused");
+	assert_int_equal(first(g, 5)->reply_len, 0);
 }
 
 /* ---- UDP --------------------------------------------------------------- */
@@ -1154,6 +1201,7 @@ int main(void)
 		T(test_mark),
 		T(test_http_v4),
 		T(test_http_v6),
+		T(test_agent),
 		T(test_udp_v4),
 		T(test_udp_v6),
 		T(test_exec),

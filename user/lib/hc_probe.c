@@ -260,6 +260,55 @@ static void http_recv(struct hc_check *s)
 	}
 }
 
+/* ---- agent ------------------------------------------------------------- */
+
+/*
+ * Reads the agent's reply into the spec's buffer until a newline, EOF or
+ * one byte past the limit; any of these ends the probe with what was
+ * read, which the policy judges (an empty or over-long line included).
+ */
+static void agent_recv(struct hc_check *s)
+{
+	struct hc_spec *sp = s->spec;
+	char *buf = sp->sock.carry;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(s->fd, buf + sp->rx_len,
+			 XLB_AGENT_REPLY_MAX + 1 - sp->rx_len, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				hc_probe_end(s, false, "recv: %s",
+					     strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			hc_probe_end(s, true, "ok");
+			return;
+		}
+		sp->rx_len += n;
+		if (memchr(buf + sp->rx_len - n, '\n', n) ||
+		    sp->rx_len > XLB_AGENT_REPLY_MAX) {
+			hc_probe_end(s, true, "ok");
+			return;
+		}
+	}
+}
+
+/* The reply of an agent probe into r: up to its first newline. */
+static void agent_reply(const struct hc_check *s, struct hc_result *r)
+{
+	const struct hc_spec *sp = s->spec;
+	const char *nl = memchr(sp->sock.carry, '\n', sp->rx_len);
+	size_t len = nl ? (size_t)(nl - sp->sock.carry) + 1 : sp->rx_len;
+
+	memcpy(r->reply, sp->sock.carry, len);
+	r->reply[len] = '\0';
+	r->reply_len = len;
+}
+
 /* ---- socket probes ----------------------------------------------------- */
 
 static void tcp_step(struct hc_check *s)
@@ -304,7 +353,10 @@ static void tcp_step(struct hc_check *s)
 		}
 		s->phase = HC_RECV;
 	}
-	http_recv(s);
+	if (s->kind == XLB_CHECK_AGENT)
+		agent_recv(s);
+	else
+		http_recv(s);
 }
 
 static void udp_step(struct hc_check *s)
@@ -488,6 +540,8 @@ void hc_probe_end(struct hc_check *s, bool ok, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
 	va_end(ap);
+	if (ok && s->kind == XLB_CHECK_AGENT)
+		agent_reply(s, &r);
 	hc_probe_stop(s);
 	hc_sched_update(s);
 	/* Last: the callback may set or delete any check, this one too. */

@@ -105,7 +105,7 @@ static bool target_ok(const struct hc_target *t)
 {
 	const struct xlb_check_cfg *c = &t->cfg;
 
-	if (c->kind < XLB_CHECK_TCP || c->kind > XLB_CHECK_EXEC ||
+	if (c->kind < XLB_CHECK_TCP || c->kind > XLB_CHECK_AGENT ||
 	    !c->interval_ms || !c->timeout_ms)
 		return false;
 	if (c->kind == XLB_CHECK_EXEC)
@@ -141,10 +141,20 @@ int hc_spec_new(const struct hc_target *t, struct hc_spec **out)
 		out_len = strnlen(c->udp_send, sizeof(c->udp_send));
 		match = c->udp_expect;
 		match_len = strnlen(c->udp_expect, sizeof(c->udp_expect) - 1);
+	} else if (c->kind == XLB_CHECK_AGENT) {
+		/* HAProxy's agents read no request: the line is a bonus. */
+		n = snprintf(req, sizeof(req), "%s\n", t->env_vip);
+		out_str = req;
+		out_len = n;
 	}
 	if (sock)
-		/* out, match and the carry-over (match_len - 1 at most). */
-		size = out_len + 1 + 2 * (match_len + 1);
+		/*
+		 * out, match and the carry-over (match_len - 1 at most), or
+		 * an agent's reply (its limit and one byte to see past it).
+		 */
+		size = out_len + 1 + 2 * (match_len + 1) +
+		       (c->kind == XLB_CHECK_AGENT ? XLB_AGENT_REPLY_MAX + 2
+						   : 0);
 	else
 		size = sizeof("sh") + sizeof("-c") + sizeof(c->exec_cmd) +
 		       sizeof(HC_ENV_PATH) + sizeof(t->env_backend) +

@@ -3,7 +3,9 @@
  * The health checker: runs TCP, HTTP, UDP and exec checks on one epoll
  * set with non-blocking sockets and one timer, no thread per check, and
  * reports every result to a callback. It knows nothing of rise, fall or
- * weights: the caller's policy turns results into states.
+ * weights: the caller's policy turns results into states. An agent check
+ * is a TCP probe that sends one line (the VIP) and hands back the line
+ * it reads; whether that line means anything is the policy's to judge.
  *
  * A check "through the tunnel" is an ordinary socket to VIP:port whose
  * SO_MARK tells the balancer's TC egress program to encapsulate it toward
@@ -44,6 +46,14 @@ struct hc_result {
 	/* Why, for the operator: "ok", "timeout", "connect: Connection
 	 * refused", "HTTP 503", "body lacks 'ready'", "exit 1", ... */
 	char detail[96];
+	/*
+	 * Agent checks that got an answer (ok): the bytes read, up to and
+	 * including the first newline, or all of them at EOF; a reply of
+	 * XLB_AGENT_REPLY_MAX + 1 bytes had no newline within the limit.
+	 * NUL-terminated, but a NUL inside is the agent's (reply_len says).
+	 */
+	__u16 reply_len;
+	char reply[XLB_AGENT_REPLY_MAX + 2];
 };
 
 typedef void (*hc_result_fn)(void *ctx, const struct hc_result *r);

@@ -245,7 +245,10 @@ static bool vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 	    !xlb_check_equal(&a->check, &b->check) ||
 	    a->all_down != b->all_down ||
 	    a->slow_start_ms != b->slow_start_ms ||
-	    a->on_check_down != b->on_check_down)
+	    a->on_check_down != b->on_check_down ||
+	    !xlb_check_equal(&a->agent, &b->agent) ||
+	    a->balance != b->balance ||
+	    a->balance_window_ms != b->balance_window_ms)
 		return false;
 	for (size_t i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i], with_ids))

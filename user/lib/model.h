@@ -32,9 +32,30 @@ enum xlb_check_kind {
 	XLB_CHECK_HTTP,	    /* GET path, expect a status and a body substring */
 	XLB_CHECK_UDP,	    /* send a payload, expect an answer (substring) */
 	XLB_CHECK_EXEC,	    /* /bin/sh -c cmd, exit 0 = healthy */
+	/*
+	 * HAProxy's agent check: a line naming the VIP to the backend's own
+	 * address at the agent port, one line of load back. Only in a VIP's
+	 * `agent` slot; it never takes a backend down by failing.
+	 */
+	XLB_CHECK_AGENT,
 };
 
-#define XLB_CHECK_KIND_MAX (XLB_CHECK_EXEC + 1)
+#define XLB_CHECK_KIND_MAX (XLB_CHECK_AGENT + 1)
+/* The agent port when an agent check names none (HAProxy users' habit). */
+#define XLB_AGENT_PORT_DEFAULT 5555
+/* The longest agent reply line, its newline included; longer is malformed. */
+#define XLB_AGENT_REPLY_MAX 256
+
+/*
+ * Byte-share correction (xlb_vip_cfg.balance): which traffic classes a
+ * VIP balances by measured share, each with its own loop (policy.h).
+ */
+#define XLB_BALANCE_BYTES	      0x1
+#define XLB_BALANCE_PACKETS	      0x2
+#define XLB_BALANCE_ALL		      (XLB_BALANCE_BYTES | XLB_BALANCE_PACKETS)
+#define XLB_BALANCE_WINDOW_MS_DEFAULT 10000
+#define XLB_BALANCE_WINDOW_MS_MIN     100
+#define XLB_BALANCE_WINDOW_MS_MAX     3600000
 
 #define XLB_CHECK_STRLEN	      128
 #define XLB_CHECK_CMDLEN	      256
@@ -127,6 +148,10 @@ struct xlb_vip_cfg {
 	__u8 all_down;		    /* enum xlb_all_down */
 	__u8 on_check_down;	    /* enum xlb_check_down */
 	__u32 slow_start_ms;	    /* weight ramp after recovery; 0 = none */
+	/* Load reports of its backends: kind NONE or AGENT. */
+	struct xlb_check_cfg agent;
+	__u8 balance;		 /* XLB_BALANCE_* classes; 0 = off */
+	__u32 balance_window_ms; /* 0 = XLB_BALANCE_WINDOW_MS_DEFAULT */
 	size_t n_backends;
 	struct xlb_backend_cfg *backends; /* kept sorted by (family, addr) */
 };
@@ -251,6 +276,13 @@ int xlb_model_check_del(struct xlb_model *m, const struct xlb_vip_key *vip,
 			struct xlb_err *err);
 int xlb_model_global_set(struct xlb_model *m, const struct xlb_global_cfg *g,
 			 struct xlb_err *err);
+/*
+ * A check of kind agent given to check_set goes to the VIP's agent slot
+ * (a backend has none: -EINVAL); agent_del empties that slot, -ENOENT
+ * when it is empty.
+ */
+int xlb_model_agent_del(struct xlb_model *m, const struct xlb_vip_key *vip,
+			struct xlb_err *err);
 
 /* Whole-model validation (limits, primes, duplicates, ranges, order). */
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);

@@ -60,6 +60,8 @@ int xlb_model_vip_add(struct xlb_model *m, const struct xlb_vip_cfg *v,
 	/* No check: stored as the defaults, so files show sane values. */
 	if (nv.check.kind == XLB_CHECK_NONE)
 		xlb_check_init(&nv.check);
+	if (nv.agent.kind == XLB_CHECK_NONE)
+		xlb_check_init(&nv.agent);
 	if (!nv.ring_size)
 		nv.ring_size = XLB_RING_SIZE_DEFAULT;
 	ret = xlb_vip_cfg_validate(&nv, err);
@@ -373,6 +375,16 @@ int xlb_model_check_set(struct xlb_model *m, const struct xlb_vip_key *vip,
 		return ret;
 	if (cc.kind == XLB_CHECK_NONE)
 		xlb_check_init(&cc);
+	/* The agent has a slot of its own: the health check stays. */
+	if (cc.kind == XLB_CHECK_AGENT && b) {
+		xlb_err_set(err, "an agent check is the VIP's, asked of each "
+				 "of its backends: set it without a backend");
+		return -EINVAL;
+	}
+	if (cc.kind == XLB_CHECK_AGENT) {
+		v->agent = cc;
+		return 0;
+	}
 	if (!b) {
 		v->check = cc;
 		return 0;
@@ -415,6 +427,24 @@ int xlb_model_check_del(struct xlb_model *m, const struct xlb_vip_key *vip,
 	}
 	free(b->check);
 	b->check = NULL;
+	return 0;
+}
+
+int xlb_model_agent_del(struct xlb_model *m, const struct xlb_vip_key *vip,
+			struct xlb_err *err)
+{
+	char vs[XLB_VIP_STRLEN];
+	struct xlb_vip_cfg *v;
+	int ret = find_vip(m, vip, &v, err);
+
+	if (ret)
+		return ret;
+	if (v->agent.kind == XLB_CHECK_NONE) {
+		xlb_err_set(err, "VIP %s has no agent check",
+			    xlb_format_vip(&v->key, vs, sizeof(vs)));
+		return -ENOENT;
+	}
+	xlb_check_init(&v->agent);
 	return 0;
 }
 

@@ -160,7 +160,7 @@ int xlb_check_validate(const struct xlb_check_cfg *c, struct xlb_err *err)
 	if (c->kind >= XLB_CHECK_KIND_MAX) {
 		xlb_err_set(err,
 			    "unknown check kind %u: expected none, tcp, http, "
-			    "udp or exec",
+			    "udp, exec or agent",
 			    c->kind);
 		return -EINVAL;
 	}
@@ -230,6 +230,46 @@ int xlb_vip_check_validate(const struct xlb_vip_key *k,
 	return 0;
 }
 
+/*
+ * The inputs of the weight policy: one agent check, in its own slot (a
+ * health check of kind agent would be a check that never fails), and the
+ * byte-share classes and window.
+ */
+static int validate_feedback(const struct xlb_vip_cfg *v, struct xlb_err *err)
+{
+	if (v->check.kind == XLB_CHECK_AGENT) {
+		xlb_err_set(err, "check: an agent check goes in the VIP's "
+				 "agent slot, beside its health check");
+		return -EINVAL;
+	}
+	if (v->agent.kind != XLB_CHECK_NONE &&
+	    v->agent.kind != XLB_CHECK_AGENT) {
+		xlb_err_set(err, "agent: kind %s: expected agent or none",
+			    xlb_check_kind_name(v->agent.kind));
+		return -EINVAL;
+	}
+	if (xlb_check_validate(&v->agent, err)) {
+		xlb_err_prefix(err, "agent");
+		return -EINVAL;
+	}
+	if (v->balance & ~XLB_BALANCE_ALL) {
+		xlb_err_set(err, "unknown balance 0x%x", v->balance);
+		return -EINVAL;
+	}
+	if (v->balance_window_ms &&
+	    (v->balance_window_ms < XLB_BALANCE_WINDOW_MS_MIN ||
+	     v->balance_window_ms > XLB_BALANCE_WINDOW_MS_MAX)) {
+		xlb_err_set(err,
+			    "balance_window_ms %u out of range: 0 (%u) or "
+			    "%u..%u",
+			    v->balance_window_ms, XLB_BALANCE_WINDOW_MS_DEFAULT,
+			    XLB_BALANCE_WINDOW_MS_MIN,
+			    XLB_BALANCE_WINDOW_MS_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Everything about a VIP but its backends and the uniqueness of its id. */
 int xlb_vip_cfg_validate(const struct xlb_vip_cfg *v, struct xlb_err *err)
 {
@@ -291,6 +331,8 @@ int xlb_vip_cfg_validate(const struct xlb_vip_cfg *v, struct xlb_err *err)
 		xlb_err_prefix(err, "check");
 		return -EINVAL;
 	}
+	if (validate_feedback(v, err))
+		return -EINVAL;
 	return validate_ring_size(v->ring_size, v->n_backends, err);
 }
 
@@ -301,8 +343,14 @@ int xlb_backend_own_check_validate(const struct xlb_vip_cfg *v,
 {
 	char as[XLB_ADDR_STRLEN], what[XLB_ADDR_STRLEN + 32];
 
+	if (b->check && b->check->kind == XLB_CHECK_AGENT) {
+		xlb_err_set(err, "an agent check is the VIP's (its agent "
+				 "slot), asked of each backend");
+		goto out_prefix;
+	}
 	if (!b->check || !xlb_vip_check_validate(&v->key, b->check, err))
 		return 0;
+out_prefix:
 	snprintf(what, sizeof(what), "backend %s: check",
 		 xlb_format_addr(&b->addr, b->family, as, sizeof(as)));
 	xlb_err_prefix(err, what);

@@ -9,6 +9,39 @@
 #include <string.h>
 #include "policy.h"
 
+/*
+ * Agents and share loops follow the model: a backend whose VIP lost its
+ * agent check or its loop forgets them, so that getting them back starts
+ * from the configured weight; a VIP id reused starts a fresh window.
+ */
+static void sync_feedback(struct xlb_policy *p, const struct xlb_model *m)
+{
+	static __u8 vip_used[XLB_MAX_VIPS];
+
+	memset(vip_used, 0, sizeof(vip_used));
+	for (__u32 id = 0; id < XLB_MAX_BACKENDS; id++) {
+		const struct xlb_vip_cfg *v =
+			p->pos_valid[id] ? &m->vips[p->pos_vip[id]] : NULL;
+		struct xlb_agent *a = &p->agent[id];
+
+		if (v && v->vip_id < XLB_MAX_VIPS && v->balance)
+			vip_used[v->vip_id] = 1;
+		if (!v || v->agent.kind != XLB_CHECK_AGENT) {
+			if (a->enabled)
+				memset(a, 0, sizeof(*a));
+		} else if (!a->enabled) {
+			memset(a, 0, sizeof(*a));
+			a->enabled = 1;
+			a->factor_pm = a->reported_pm = XLB_PM;
+		}
+		if ((!v || !v->balance) && p->share[id].corr_pm)
+			memset(&p->share[id], 0, sizeof(p->share[id]));
+	}
+	for (__u32 i = 0; i < XLB_MAX_VIPS; i++)
+		if (!vip_used[i])
+			memset(&p->bvip[i], 0, sizeof(p->bvip[i]));
+}
+
 void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 		     bool trust_new, __u64 now_ms)
 {
@@ -54,6 +87,7 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 		if (!p->pos_valid[id] &&
 		    (p->h[id].checked || p->h[id].changed_ms))
 			memset(&p->h[id], 0, sizeof(p->h[id]));
+	sync_feedback(p, m);
 }
 
 /* Records a change of state; true when it makes the backend a flapper. */
@@ -179,6 +213,54 @@ static __u32 ramp(__u32 scaled, __u64 since_ms, __u32 slow_ms)
 	return scaled ? scaled : 1;
 }
 
+__u32 xlb_policy_scale(const struct xlb_vip_cfg *v)
+{
+	if (v->agent.kind == XLB_CHECK_AGENT || v->balance)
+		return XLB_FEEDBACK_SCALE;
+	return v->slow_start_ms ? XLB_SLOW_START_SCALE : 1;
+}
+
+bool xlb_policy_serving(const struct xlb_policy *p, const struct xlb_vip_cfg *v,
+			const struct xlb_backend_cfg *b)
+{
+	const struct xlb_agent *a = &p->agent[b->id];
+
+	(void)v;
+	return b->state == XLB_BACKEND_UP && healthy(&p->h[b->id]) &&
+	       (!a->enabled || !a->fresh || a->state == XLB_AGENT_SERVE);
+}
+
+/*
+ * What the agent and the share loop make of a serving backend's weight
+ * (in the VIP's scaled units) and state. A weight the factors cut to 0
+ * while the agent asked for more than 0% keeps one unit: 0 is "no new
+ * flows", which only the agent's "0%" or "drain" says.
+ */
+static void feedback(const struct xlb_policy *p, const struct xlb_vip_cfg *v,
+		     struct xlb_backend_cfg *b)
+{
+	const struct xlb_agent *a = &p->agent[b->id];
+	const struct xlb_share *sh = &p->share[b->id];
+	__u64 w = b->weight;
+
+	if (a->enabled && a->fresh) {
+		if (a->state == XLB_AGENT_MAINT)
+			b->state = XLB_BACKEND_DOWN;
+		else if (a->state == XLB_AGENT_DOWN)
+			b->state = v->on_check_down == XLB_CHECK_DOWN_MOVE
+					   ? XLB_BACKEND_DOWN
+					   : XLB_BACKEND_DRAIN;
+		else if (a->state == XLB_AGENT_DRAIN)
+			b->state = XLB_BACKEND_DRAIN;
+		w = w * a->factor_pm / XLB_PM;
+	}
+	if (v->balance && sh->corr_pm)
+		w = w * sh->corr_pm / XLB_PM;
+	if (!w && b->weight && (!a->enabled || !a->fresh || a->factor_pm))
+		w = 1;
+	b->weight = (__u32)w;
+}
+
 int xlb_policy_effective(const struct xlb_policy *p, const struct xlb_model *m,
 			 __u64 now_ms, struct xlb_model *out)
 {
@@ -188,31 +270,32 @@ int xlb_policy_effective(const struct xlb_policy *p, const struct xlb_model *m,
 		return ret;
 	for (size_t i = 0; i < out->n_vips; i++) {
 		struct xlb_vip_cfg *v = &out->vips[i];
+		__u32 scale = xlb_policy_scale(v);
+
+		for (size_t j = 0; j < v->n_backends; j++)
+			v->backends[j].weight *= scale;
 		/* Every candidate down and the VIP says keep: trust none of
 		 * the checks rather than serve nothing. */
-		if (v->all_down == XLB_ALL_DOWN_KEEP && all_down(p, v)) {
-			for (size_t j = 0;
-			     v->slow_start_ms && j < v->n_backends; j++)
-				v->backends[j].weight *= XLB_SLOW_START_SCALE;
+		if (v->all_down == XLB_ALL_DOWN_KEEP && all_down(p, v))
 			continue;
-		}
 		for (size_t j = 0; j < v->n_backends; j++) {
 			struct xlb_backend_cfg *b = &v->backends[j];
 			const struct xlb_health *h = &p->h[b->id];
 
-			if (v->slow_start_ms)
-				b->weight *= XLB_SLOW_START_SCALE;
-			if (b->state != XLB_BACKEND_UP || !h->checked)
+			if (b->state != XLB_BACKEND_UP)
 				continue;
 			/* Out of the ring either way; keep: its flows stay. */
-			if (!healthy(h))
+			if (h->checked && !healthy(h)) {
 				b->state =
 					v->on_check_down == XLB_CHECK_DOWN_MOVE
 						? XLB_BACKEND_DOWN
 						: XLB_BACKEND_DRAIN;
-			else if (h->up_ms)
+				continue;
+			}
+			if (h->checked && h->up_ms)
 				b->weight = ramp(b->weight, now_ms - h->up_ms,
 						 v->slow_start_ms);
+			feedback(p, v, b);
 		}
 	}
 	return 0;

@@ -10,6 +10,13 @@
  *   held down for `flap_hold_ms`;
  * - when every backend of a VIP is down, the VIP drops new traffic, or
  *   with all_down "keep" keeps its last ring.
+ * - the weight that serves is configured x slow-start ramp x agent factor
+ *   x byte-share correction (policy_agent.c, policy_balance.c); each
+ *   input moves the weight only by more than its hysteresis, and a stale
+ *   input falls back to 1;
+ * - an agent's drain, down or maint takes effect like an operator's would,
+ *   but ends with the agent's next "up" or "ready", or with its reports
+ *   going stale; an agent that does not answer changes nothing until then.
  * Pure logic on times given by the caller, so it is tested without
  * sockets or clocks.
  */
@@ -51,8 +58,120 @@ struct xlb_health {
 	char last_detail[96];
 };
 
+/* ---- load reports: HAProxy's agent check (policy_agent.c) ------------ */
+
+/* What an agent's state words ask for; later words do not stack. */
+enum xlb_agent_state {
+	XLB_AGENT_SERVE = 0, /* "up", "ready", or nothing said yet */
+	XLB_AGENT_DRAIN,     /* "drain": no new flows, established stay */
+	XLB_AGENT_DOWN,	     /* "down", "fail", "stopped": like a check's */
+	XLB_AGENT_MAINT,     /* "maint": like the operator's down */
+};
+
+/* Reports older than this many agent intervals are stale. */
+#define XLB_AGENT_STALE_INTERVALS 3
+/* Factors and corrections are kept in permille of the configured weight. */
+#define XLB_PM 1000
+/* A factor moving less than this (permille) does not rebuild a ring. */
+#define XLB_AGENT_HYSTERESIS_PM 30
+
+/* One reply as parsed: -1 where the reply did not say. */
+struct xlb_agent_report {
+	int percent;
+	int state; /* enum xlb_agent_state */
+	char desc[64];
+};
+
+/*
+ * Judges one reply strictly (buf as hc_result.reply, len its length): 0
+ * with r filled, or -EINVAL with why saying what is wrong. Words are
+ * separated by spaces, commas or tabs: "N%" with N an integer 0..100,
+ * the state words, and "#" followed by a description. The line ends with
+ * "\n" (or "\r\n"), or at EOF; everything else is malformed: an empty
+ * line, an unknown word, a number without "%", two percentages, state
+ * words that disagree, a control or non-ASCII byte, a NUL, a line longer
+ * than XLB_AGENT_REPLY_MAX.
+ */
+int xlb_agent_parse(const char *buf, size_t len, struct xlb_agent_report *r,
+		    struct xlb_err *why);
+
+/* What the policy knows of one backend's agent. */
+struct xlb_agent {
+	__u8 enabled;	   /* its VIP has an agent check */
+	__u8 fresh;	   /* a report is in force (not stale) */
+	__u8 state;	   /* enum xlb_agent_state in force */
+	__u16 factor_pm;   /* in force: permille of the configured weight */
+	__u16 reported_pm; /* last reported, before hysteresis */
+	__u64 report_ms;   /* last good report */
+	__u64 reports, malformed, failed, stale;
+	__u64 changes;	     /* of the factor in force, each one log line */
+	char desc[64];	     /* the last report's "# ..." */
+	char last_error[80]; /* the last failure or malformed reply */
+};
+
+/* ---- byte-share correction (policy_balance.c) ------------------------ */
+
+enum xlb_balance_class {
+	XLB_CLASS_BYTES = 0,
+	XLB_CLASS_PACKETS,
+	XLB_CLASS_MAX,
+};
+
+/*
+ * The loop's constants: the integral gain per window, the largest change
+ * of the correction per window (of the configured weight), its floor and
+ * ceiling, and the relative change below which the correction in force
+ * stays (no ring rebuilt). A window with less traffic than the minimum
+ * says nothing; XLB_AGENT_STALE_INTERVALS such windows in a row and the
+ * corrections fall back to 1.
+ */
+#define XLB_BALANCE_GAIN	0.5
+#define XLB_BALANCE_STEP	0.25
+#define XLB_BALANCE_FLOOR	0.1
+#define XLB_BALANCE_CEIL	4.0
+#define XLB_BALANCE_HYSTERESIS	0.03
+#define XLB_BALANCE_MIN_BYTES	4096
+#define XLB_BALANCE_MIN_PACKETS 16
+
+/* What the loop knows of one backend (of one VIP: ids are per VIP). */
+struct xlb_share {
+	__u16 corr_pm;		     /* in force; 0 before the first window */
+	double corr[XLB_CLASS_MAX];  /* the loop's state, per class */
+	double share[XLB_CLASS_MAX]; /* last window's measured share */
+	double target;		     /* last window's target share */
+	__u64 base[XLB_CLASS_MAX];   /* counters at the window's start */
+	__u64 changes;
+};
+
+/* Per VIP id: when its window started and how many said nothing. */
+struct xlb_balance_vip {
+	__u64 start_ms;
+	__u32 idle;
+	__u8 primed;
+	__u8 stale;
+};
+
+/*
+ * The control law of one class over one window: corr[i] (the correction
+ * of backend i, 1 = none) moves by the gain times the relative share
+ * error (target[i] - share[i]) / target[i], bounded by
+ * XLB_BALANCE_STEP per window and to [FLOOR, CEIL], after the whole set
+ * is renormalised so that sum(target[i] * corr[i]) stays 1 (shares
+ * depend on ratios only; without it every correction would drift to a
+ * bound together). Backends with target 0 are left alone.
+ */
+void xlb_balance_step(size_t n, const double *target, const double *share,
+		      double *corr);
+
+/* ---- the policy -------------------------------------------------------- */
+
+typedef void (*xlb_policy_log_fn)(void *ctx, const char *msg);
+
 struct xlb_policy {
 	struct xlb_health h[XLB_MAX_BACKENDS];
+	struct xlb_agent agent[XLB_MAX_BACKENDS];
+	struct xlb_share share[XLB_MAX_BACKENDS];
+	struct xlb_balance_vip bvip[XLB_MAX_VIPS];
 	/* Where each id sits in the model last synced: O(1) results. */
 	__u32 pos_vip[XLB_MAX_BACKENDS], pos_backend[XLB_MAX_BACKENDS];
 	__u8 pos_valid[XLB_MAX_BACKENDS];
@@ -68,9 +187,13 @@ struct xlb_policy {
 /*
  * Weights of a VIP with a slow start are multiplied by this in the
  * effective model, so a ramp step of a weight-1 backend is expressible
- * (Maglev shares depend only on the ratios).
+ * (Maglev shares depend only on the ratios); those of a VIP with an agent
+ * check or a byte-share loop by XLB_FEEDBACK_SCALE, so a permille of one.
  */
 #define XLB_SLOW_START_SCALE XLB_SLOW_START_STEPS
+#define XLB_FEEDBACK_SCALE   XLB_PM
+/* The scale of a VIP's weights in the effective model: 1, 10 or 1000. */
+__u32 xlb_policy_scale(const struct xlb_vip_cfg *v);
 
 /*
  * Tells the policy which ids have a check. Backends new to the policy
@@ -110,5 +233,56 @@ const char *xlb_policy_health_name(const struct xlb_health *h);
 const char *xlb_policy_reason(const struct xlb_policy *p,
 			      const struct xlb_vip_cfg *v,
 			      const struct xlb_backend_cfg *b, __u64 now_ms);
+
+/*
+ * Agent reports. agent_result takes one probe's outcome: answered false
+ * is a failed report (counted, nothing else: an agent that does not
+ * answer never takes a backend down); a malformed reply is counted and
+ * logged by the caller (msg), never a weight. True when what is in force
+ * changed. agent_expire makes reports older than
+ * XLB_AGENT_STALE_INTERVALS intervals stale (the configured weight is
+ * back); each change is one line to log. Both true when the effective
+ * model needs recomputing.
+ */
+bool xlb_policy_agent_result(struct xlb_policy *p, const struct xlb_model *m,
+			     __u32 id, bool answered, const char *reply,
+			     size_t len, const char *detail, __u64 now_ms,
+			     char *msg, size_t msg_len);
+bool xlb_policy_agent_expire(struct xlb_policy *p, const struct xlb_model *m,
+			     __u64 now_ms, xlb_policy_log_fn log, void *ctx);
+
+/*
+ * One window of the VIP m->vips[vi] with balance set: c[j] are the
+ * cumulative counters of its backend j (backend_stats). Does nothing
+ * before its window is over (true when it was: the caller may read the
+ * counters only then; call with c NULL to ask). Each correction change
+ * beyond the hysteresis is one line to log; *changed tells whether any.
+ */
+bool xlb_policy_balance_due(const struct xlb_policy *p,
+			    const struct xlb_vip_cfg *v, __u64 now_ms);
+void xlb_policy_balance_window(struct xlb_policy *p, const struct xlb_model *m,
+			       size_t vi, const struct xlb_counter *c,
+			       __u64 now_ms, xlb_policy_log_fn log, void *ctx,
+			       bool *changed);
+
+/*
+ * Whether b takes new flows as far as operator, health and agent go (its
+ * weight aside): those are the backends a target share is shared by.
+ */
+bool xlb_policy_serving(const struct xlb_policy *p, const struct xlb_vip_cfg *v,
+			const struct xlb_backend_cfg *b);
+
+/* For the operator: the agent's and the loop's part, with why. */
+const char *xlb_policy_agent_reason(const struct xlb_policy *p,
+				    const struct xlb_vip_cfg *v,
+				    const struct xlb_backend_cfg *b,
+				    __u64 now_ms, char *buf, size_t len);
+const char *xlb_policy_balance_reason(const struct xlb_policy *p,
+				      const struct xlb_vip_cfg *v,
+				      const struct xlb_backend_cfg *b,
+				      char *buf, size_t len);
+/* The agent factor and the correction in force (1.0 = none). */
+double xlb_policy_agent_factor(const struct xlb_policy *p, __u32 id);
+double xlb_policy_correction(const struct xlb_policy *p, __u32 id);
 
 #endif /* XLB_POLICY_H */

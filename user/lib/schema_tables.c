@@ -5,6 +5,7 @@
  * are more than a value. Adding a field to the config file, the control
  * protocol and the CLI is adding its row here.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 #define HTTP		    XLB_KIND_BIT(XLB_CHECK_HTTP)
 #define UDP		    XLB_KIND_BIT(XLB_CHECK_UDP)
 #define EXEC		    XLB_KIND_BIT(XLB_CHECK_EXEC)
-#define ALL_KINDS	    (XLB_KINDS_ANY | XLB_KIND_BIT(XLB_CHECK_NONE))
+#define AGENT		    XLB_KIND_BIT(XLB_CHECK_AGENT)
+#define ALL_KINDS	    (XLB_KINDS_ANY | XLB_KIND_BIT(XLB_CHECK_NONE) | AGENT)
 
 /* ---- fields that are more than a value --------------------------------- */
 
@@ -153,6 +155,60 @@ static json_t *vip_check_encode(const struct xlb_field *f, const void *obj)
 	return xlb_check_encode((const void *)((const char *)obj + f->offset));
 }
 
+/* A VIP's balance classes: "none", "bytes", "packets", "bytes,packets". */
+static const char *const balance_names[] = {
+	[0] = "none",
+	[XLB_BALANCE_BYTES] = "bytes",
+	[XLB_BALANCE_PACKETS] = "packets",
+	[XLB_BALANCE_ALL] = "bytes,packets",
+};
+
+static int parse_balance(const char *s, __u8 *v, struct xlb_err *err)
+{
+	for (__u8 i = 0; i <= XLB_BALANCE_ALL; i++) {
+		if (strcmp(s, balance_names[i]))
+			continue;
+		*v = i;
+		return 0;
+	}
+	if (!strcmp(s, "packets,bytes")) {
+		*v = XLB_BALANCE_ALL;
+		return 0;
+	}
+	xlb_err_set(err,
+		    "unknown balance '%s': expected none, bytes, packets "
+		    "or bytes,packets",
+		    s);
+	return -EINVAL;
+}
+
+static const char *balance_name(__u8 v)
+{
+	return v <= XLB_BALANCE_ALL ? balance_names[v] : "unknown";
+}
+
+/* A VIP's agent check: null when it has none, so files stay short. */
+static int vip_agent_decode(const struct xlb_field *f, const json_t *v,
+			    const char *path, void *obj, struct xlb_err *err)
+{
+	struct xlb_check_cfg *c = (void *)((char *)obj + f->offset);
+
+	if (!json_is_null(v))
+		return vip_check_decode(f, v, path, obj, err);
+	/* The model gives a VIP without an agent the defaults (vip_add). */
+	c->kind = XLB_CHECK_NONE;
+	return 0;
+}
+
+static json_t *vip_agent_encode(const struct xlb_field *f, const void *obj)
+{
+	const struct xlb_check_cfg *c =
+		(const void *)((const char *)obj + f->offset);
+
+	return c->kind == XLB_CHECK_NONE ? json_null()
+					 : vip_check_encode(f, obj);
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 static const struct xlb_field check_fields[] = {
@@ -165,7 +221,8 @@ static const struct xlb_field check_fields[] = {
 	 .name = xlb_check_kind_name,
 	 .flags = XLB_FF_REQUIRED,
 	 .arg = "KIND",
-	 .help = "tcp, http, udp, exec or none"},
+	 .help = "tcp, http, udp, exec or none; agent: the VIP's load "
+		 "reports"},
 	{.json = "tunnel",
 	 .opt = "tunnel",
 	 .neg = "plain",
@@ -180,9 +237,9 @@ static const struct xlb_field check_fields[] = {
 	 .type = XLB_FT_UINT,
 	 CHECK(port),
 	 .max = 65535,
-	 .kinds = XLB_KINDS_ANY,
+	 .kinds = XLB_KINDS_ANY | AGENT,
 	 .arg = "PORT",
-	 .help = "port to check; 0 = the VIP's"},
+	 .help = "port to check; 0 = the VIP's (an agent's: 5555)"},
 	{.json = "interval_ms",
 	 .opt = "interval",
 	 .type = XLB_FT_UINT,
@@ -190,7 +247,7 @@ static const struct xlb_field check_fields[] = {
 	 .min = XLB_CHECK_INTERVAL_MS_MIN,
 	 .max = XLB_CHECK_INTERVAL_MS_MAX,
 	 .unit = "ms",
-	 .kinds = XLB_KINDS_ANY,
+	 .kinds = XLB_KINDS_ANY | AGENT,
 	 .arg = "MS",
 	 .help = "time between two checks"},
 	{.json = "timeout_ms",
@@ -200,7 +257,7 @@ static const struct xlb_field check_fields[] = {
 	 .min = 1,
 	 .max = XLB_CHECK_INTERVAL_MS_MAX,
 	 .unit = "ms",
-	 .kinds = XLB_KINDS_ANY,
+	 .kinds = XLB_KINDS_ANY | AGENT,
 	 .arg = "MS",
 	 .help = "a check without an answer by then failed; below the "
 		 "interval"},
@@ -337,6 +394,30 @@ static const struct xlb_field vip_fields[] = {
 	 .unit = "ms",
 	 .arg = "MS",
 	 .help = "weight ramp of a backend back from down"},
+	{.json = "agent",
+	 .type = XLB_FT_CUSTOM,
+	 VIP(agent),
+	 .decode = vip_agent_decode,
+	 .encode = vip_agent_encode,
+	 .help = "the agent check asking each backend its load (kind "
+		 "agent)"},
+	{.json = "balance",
+	 .opt = "balance",
+	 .type = XLB_FT_ENUM,
+	 VIP(balance),
+	 .parse = parse_balance,
+	 .name = balance_name,
+	 .arg = "CLASSES",
+	 .help = "correct weights by measured share: none, bytes, packets "
+		 "or bytes,packets"},
+	{.json = "balance_window_ms",
+	 .opt = "balance-window",
+	 .type = XLB_FT_UINT,
+	 VIP(balance_window_ms),
+	 .max = XLB_BALANCE_WINDOW_MS_MAX,
+	 .unit = "ms",
+	 .arg = "MS",
+	 .help = "the window shares are measured over; 0 = 10000"},
 };
 
 /* A backend but its own check (which the model allocates). */

@@ -83,14 +83,17 @@ static int do_backend_set(int argc, char **argv)
 }
 
 /*
- * The last five come from an xlbd that runs health checks; without them
- * the table is the first five, so an older daemon prints no empty columns.
+ * The columns past the fifth come from an xlbd that runs health checks;
+ * without them the table is the first five, so an older daemon prints no
+ * empty columns. WEIGHT is the configured one; EFFECTIVE = WEIGHT x slow
+ * start x AGENT x CORR, each factor with its reason.
  */
 static const struct column cols[] = {
-	{"VIP", false},	   {"ADDR", false},  {"WEIGHT", true},
-	{"STATE", false},  {"ID", true},     {"HEALTH", false},
-	{"REASON", false}, {"CHECK", false}, {"LATENCY", true},
-	{"SINCE", true},
+	{"VIP", false},	      {"ADDR", false},	   {"WEIGHT", true},
+	{"STATE", false},     {"ID", true},	   {"HEALTH", false},
+	{"REASON", false},    {"CHECK", false},	   {"LATENCY", true},
+	{"SINCE", true},      {"EFFECTIVE", true}, {"AGENT", true},
+	{"AGENT-WHY", false}, {"CORR", true},	   {"CORR-WHY", false},
 };
 
 #define N_COLS_BASE 5
@@ -156,12 +159,26 @@ static int do_backend_list(int argc, char **argv)
 		print_jstring(PRINT_ANY, "check_result", NULL, b);
 		print_jnum("check_ms", "%llums", "%.1fms", b);
 		print_jnum("since_s", "%llus", "%.0fs", b);
+		print_jnum("effective_weight", NULL, "%.3f", b);
+		print_jnum("agent_factor", NULL, "%.3f", b);
+		print_jstring(PRINT_ANY, "agent_reason", NULL, b);
+		print_jnum("correction", NULL, "%.3f", b);
+		print_jstring(PRINT_ANY, "correction_reason", NULL, b);
 		/* In JSON only: the daemon's view the table leaves out. */
-		if (json_is_integer(json_object_get(b, "effective_weight")))
-			print_juint(PRINT_JSON, "effective_weight", NULL, b);
-		else /* tenths, during a slow start */
-			print_jfloat(PRINT_JSON, "effective_weight", NULL, b);
 		print_juint(PRINT_JSON, "transitions", NULL, b);
+		if (json_object_get(b, "agent_reports")) {
+			print_juint(PRINT_JSON, "agent_reported_percent", NULL,
+				    b);
+			print_juint(PRINT_JSON, "agent_reports", NULL, b);
+			print_juint(PRINT_JSON, "agent_malformed", NULL, b);
+			print_juint(PRINT_JSON, "agent_failed", NULL, b);
+			print_juint(PRINT_JSON, "agent_stale", NULL, b);
+		}
+		if (json_object_get(b, "target_share")) {
+			print_jfloat(PRINT_JSON, "byte_share", NULL, b);
+			print_jfloat(PRINT_JSON, "packet_share", NULL, b);
+			print_jfloat(PRINT_JSON, "target_share", NULL, b);
+		}
 		row_close();
 	}
 	table_close();

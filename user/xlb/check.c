@@ -45,8 +45,8 @@ static int check_opts(const struct field_opts *fo,
 
 	xlb_check_init(&c);
 	if (!kind)
-		return usage_err("missing --kind (tcp, http, udp, exec or "
-				 "none)");
+		return usage_err("missing --kind (tcp, http, udp, exec, agent "
+				 "or none)");
 	if (xlb_parse_check_kind(kind, &c.kind, &err))
 		return usage_err("--kind: %s", err.msg);
 	if (field_opts_apply(fo, c.kind, &c, args, &given))
@@ -63,6 +63,9 @@ static int check_opts(const struct field_opts *fo,
 		return usage_err("--kind exec needs --cmd");
 	if (c.kind == XLB_CHECK_UDP && !c.udp_send[0])
 		return usage_err("--kind udp needs --send");
+	if (c.kind == XLB_CHECK_AGENT && field_opt(fo, "--backend"))
+		return usage_err("--kind agent: the agent check is the VIP's, "
+				 "asked of each backend: no --backend");
 	if (!key->port && !c.port && xlb_check_field_applies(c.kind, "tunnel"))
 		return usage_err("VIP %s has no port: --kind %s needs --port",
 				 xlb_format_vip(key, vs, sizeof(vs)),
@@ -107,7 +110,8 @@ static int do_check_set(int argc, char **argv)
 
 static int do_check_del(int argc, char **argv)
 {
-	struct opt opts[] = {{"--backend", NULL, false}};
+	struct opt opts[] = {{"--backend", NULL, false},
+			     {"--kind", NULL, false}};
 	static const char *const names[] = {"VIP"};
 	struct xlb_vip_key key;
 	json_t *args, *resp;
@@ -115,16 +119,25 @@ static int do_check_del(int argc, char **argv)
 	size_t n;
 	int ret;
 
-	ret = parse_args(argc, argv, opts, 1, &vip, 1, 1, names, &n);
+	ret = parse_args(argc, argv, opts, 2, &vip, 1, 1, names, &n);
 	if (!ret)
 		ret = check_vip(vip, &key);
 	if (!ret)
 		ret = check_backend_opt(&opts[0]);
 	if (ret)
 		return ret;
+	/* The health check is the default; --kind agent names the other. */
+	if (opts[1].val && strcmp(opts[1].val, "agent"))
+		return usage_err("--kind: only agent names a check to delete "
+				 "(without it: the health check)");
+	if (opts[1].val && opts[0].val)
+		return usage_err("--kind agent: the agent check is the VIP's, "
+				 "not a backend's");
 	args = json_pack("{s:s}", "vip", vip);
 	if (opts[0].val)
 		json_object_set_new(args, "backend", json_string(opts[0].val));
+	if (opts[1].val)
+		json_object_set_new(args, "kind", json_string("agent"));
 	ret = call_xlbd("check.del", args, &resp);
 	json_decref(resp);
 	return ret;
@@ -182,6 +195,8 @@ static void check_test(const json_t *c, char *buf, size_t len)
 			 exp && *exp ? "'" : "");
 	else if (!strcmp(kind, "exec"))
 		snprintf(buf, len, "%s", cmd ? cmd : "?");
+	else if (!strcmp(kind, "agent"))
+		snprintf(buf, len, "load report (VIP line)");
 }
 
 static const struct column show_cols[] = {
@@ -197,6 +212,10 @@ static void print_check_port(const json_t *c)
 	const char *vip = json_string_value(json_object_get(c, "vip"));
 	struct xlb_vip_key key;
 
+	const char *kind = json_string_value(json_object_get(c, "kind"));
+
+	if (!port && kind && !strcmp(kind, "agent"))
+		port = XLB_AGENT_PORT_DEFAULT;
 	if (!port && vip && !xlb_parse_vip(vip, &key, NULL))
 		port = ntohs(key.port);
 	if (port)
@@ -211,6 +230,7 @@ static void print_check_row(const json_t *c)
 	bool none = !kind || !strcmp(kind, "none");
 	bool net = kind && (!strcmp(kind, "tcp") || !strcmp(kind, "http") ||
 			    !strcmp(kind, "udp"));
+	bool agent = kind && !strcmp(kind, "agent");
 	char test[XLB_CHECK_CMDLEN + 32];
 	const char *via;
 
@@ -219,7 +239,9 @@ static void print_check_row(const json_t *c)
 	/* "-": the VIP's own check. */
 	print_jstring(PRINT_ANY, "backend", NULL, c);
 	print_jstring(PRINT_TEXT, "kind", NULL, c);
-	if (!net)
+	if (agent)
+		via = "plain";
+	else if (!net)
 		via = "-";
 	else if (json_is_true(json_object_get(c, "tunnel")))
 		via = "tunnel";
@@ -233,8 +255,14 @@ static void print_check_row(const json_t *c)
 		print_check_port(c);
 		print_juint(PRINT_TEXT, "interval_ms", "%llums", c);
 		print_juint(PRINT_TEXT, "timeout_ms", "%llums", c);
-		print_juint(PRINT_TEXT, "rise", NULL, c);
-		print_juint(PRINT_TEXT, "fall", NULL, c);
+		/* An agent that does not answer takes nothing down. */
+		if (agent) {
+			print_string(PRINT_TEXT, NULL, NULL, "-");
+			print_string(PRINT_TEXT, NULL, NULL, "-");
+		} else {
+			print_juint(PRINT_TEXT, "rise", NULL, c);
+			print_juint(PRINT_TEXT, "fall", NULL, c);
+		}
 	}
 	check_test(c, test, sizeof(test));
 	print_string(PRINT_TEXT, NULL, NULL, test);
@@ -277,7 +305,9 @@ const struct object check_object = {
 	.dflt = do_check_show,
 	.help = "Usage: xlb check set VIP [--backend ADDR] --kind KIND "
 		"[OPTION]...\n"
-		"       xlb check { del | delete } VIP [--backend ADDR]\n"
+		"       xlb check { del | delete } VIP [--backend ADDR | "
+		"--kind "
+		"agent]\n"
 		"       xlb check [ { show | list | ls } [VIP] ]\n"
 		"       xlb check help\n"
 		"VIP := as in 'xlb vip help'\n"
@@ -285,7 +315,7 @@ const struct object check_object = {
 		"the VIP's;\n"
 		"        without --backend: the VIP's, inherited by its "
 		"backends\n"
-		"KIND := { tcp | http | udp | exec | none }\n"
+		"KIND := { tcp | http | udp | exec | agent | none }\n"
 		"    tcp   connect\n"
 		"    http  GET PATH (default /), expect STATUS (default 200) "
 		"and TEXT\n"
@@ -295,6 +325,12 @@ const struct object check_object = {
 		"    exec  /bin/sh -c CMD exits 0; environment XLB_BACKEND, "
 		"XLB_VIP,\n"
 		"          XLB_PORT\n"
+		"    agent HAProxy's agent check, beside the health check: "
+		"'VIP\\n' to\n"
+		"          each backend's own address at PORT (default 5555), "
+		"one line back\n"
+		"          (N%, up, ready, drain, down, fail, stopped, maint, "
+		"# text)\n"
 		"    none  not checked (a backend's: exempt from its VIP's "
 		"check)\n"
 		"'check set' defines the whole check: options left out take "

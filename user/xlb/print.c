@@ -11,7 +11,7 @@
 #include "print.h"
 
 #define MAX_DEPTH 16
-#define MAX_COLS  12
+#define MAX_COLS  16
 
 static bool json_on;
 static json_t *stack[MAX_DEPTH];

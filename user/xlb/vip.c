@@ -150,6 +150,31 @@ static const char *check_kind(const json_t *v)
 	return k ? k : "-";
 }
 
+/* The agent port a VIP object's agent check asks (0 is the default). */
+static long long agent_port(const json_t *v)
+{
+	json_int_t p = json_integer_value(
+		json_object_get(json_object_get(v, "agent"), "port"));
+
+	return p ? p : XLB_AGENT_PORT_DEFAULT;
+}
+
+static long long balance_window(const json_t *v)
+{
+	json_int_t w =
+		json_integer_value(json_object_get(v, "balance_window_ms"));
+
+	return w ? w : XLB_BALANCE_WINDOW_MS_DEFAULT;
+}
+
+/* In JSON: the weight policy's inputs of the VIP, as xlbd sent them. */
+static void print_vip_feedback(const json_t *v)
+{
+	print_check_json("agent", json_object_get(v, "agent"));
+	print_jstring(PRINT_JSON, "balance", NULL, v);
+	print_juint(PRINT_JSON, "balance_window_ms", NULL, v);
+}
+
 static int do_vip_list(int argc, char **argv)
 {
 	json_t *resp, *vips, *v;
@@ -180,6 +205,7 @@ static int do_vip_list(int argc, char **argv)
 		print_jstring(PRINT_JSON, "all_down", NULL, v);
 		print_jstring(PRINT_JSON, "on_check_down", NULL, v);
 		print_juint(PRINT_JSON, "slow_start_ms", NULL, v);
+		print_vip_feedback(v);
 		print_vip_backends_json(v);
 		row_close();
 	}
@@ -220,6 +246,17 @@ static int do_vip_show(int argc, char **argv)
 	print_jstring(PRINT_ANY, "all_down", "all down:     %s\n", v);
 	print_jstring(PRINT_ANY, "on_check_down", "check down:   %s\n", v);
 	print_juint(PRINT_ANY, "slow_start_ms", "slow start:   %llu ms\n", v);
+	if (json_is_object(json_object_get(v, "agent")))
+		print_text("agent:        port %lld every %lld ms (see 'xlb "
+			   "backend list %s')\n",
+			   agent_port(v),
+			   (long long)json_integer_value(json_object_get(
+				   json_object_get(v, "agent"), "interval_ms")),
+			   vip);
+	print_jstring(PRINT_TEXT, "balance", "balance:      %s\n", v);
+	if (json_object_get(v, "balance"))
+		print_text("window:       %lld ms\n", balance_window(v));
+	print_vip_feedback(v);
 	list = json_object_get(v, "backends");
 	backends_open(list, backend_cols,
 		      sizeof(backend_cols) / sizeof(backend_cols[0]));

@@ -61,6 +61,8 @@ int arg_vip(const json_t *args, struct xlb_vip_key *key, struct xlb_err *err)
 const char *const vip_names[] = {"vip", NULL};
 const char *const backend_names[] = {"vip", "addr", NULL};
 const char *const check_names[] = {"vip", "backend", NULL};
+/* "kind": "agent" deletes the VIP's agent check, not its health check. */
+static const char *const check_del_names[] = {"vip", "backend", "kind", NULL};
 
 static const char *const no_args[] = {NULL};
 static const char *const config_args[] = {"config", NULL};
@@ -82,7 +84,7 @@ static const struct op ops[] = {
 	{"backend.list", vip_names, NULL, do_backend_list},
 	{"ring.show", vip_names, NULL, do_ring_show},
 	{"check.set", check_names, &xlb_check_schema, do_check_set},
-	{"check.del", check_names, NULL, do_check_del},
+	{"check.del", check_del_names, NULL, do_check_del},
 	{"check.show", vip_names, NULL, do_check_show},
 	{"config.apply", config_args, NULL, do_config_apply},
 	{"config.dump", no_args, NULL, do_config_dump},

@@ -228,23 +228,48 @@ json_t *do_check_set(struct xlbd *d, const json_t *args)
 		      &err);
 }
 
+/* {"kind": "agent"}: the VIP's agent check, not its health check. */
+static int arg_agent(const json_t *args, bool *agent, struct xlb_err *err)
+{
+	const json_t *k = json_object_get(args, "kind");
+
+	*agent = false;
+	if (!k)
+		return 0;
+	if (!json_is_string(k) || strcmp(json_string_value(k), "agent")) {
+		xlb_err_set(err, "kind: only 'agent' names a check to delete");
+		return -EINVAL;
+	}
+	*agent = true;
+	return 0;
+}
+
 json_t *do_check_del(struct xlbd *d, const json_t *args)
 {
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
 	union xlb_addr addr;
-	bool has_backend;
+	bool has_backend = false, agent = false;
 	__u8 family;
 	int ret;
 
 	ret = arg_vip(args, &key, &err);
 	if (!ret)
 		ret = arg_backend(args, &addr, &family, &has_backend, &err);
+	if (!ret)
+		ret = arg_agent(args, &agent, &err);
+	if (!ret && agent && has_backend) {
+		xlb_err_set(&err, "an agent check is the VIP's: no backend");
+		ret = -EINVAL;
+	}
 	if (ret)
 		return op_fail(ret, &err);
 	if (xlb_model_copy(&next, &d->model))
 		return xlb_ctl_error(-ENOMEM, "out of memory");
+	if (agent)
+		return finish(d, &next, xlb_model_agent_del(&next, &key, &err),
+			      &err);
 	return finish(d, &next,
 		      xlb_model_check_del(&next, &key,
 					  has_backend ? &addr : NULL, family,

@@ -129,9 +129,8 @@ static double effective_weight(struct xlbd *d, const struct xlb_vip_cfg *v,
 
 	if (!eb || eb->state != XLB_BACKEND_UP)
 		return 0;
-	/* Weights of a slow-start VIP are held in tenths. */
-	return e->slow_start_ms ? (double)eb->weight / XLB_SLOW_START_SCALE
-				: eb->weight;
+	/* Held in tenths (slow start) or permille (feedback) of a unit. */
+	return (double)eb->weight / xlb_policy_scale(e);
 }
 
 /* A whole number as an integer, anything else as a real. */
@@ -140,6 +139,51 @@ static json_t *number_json(double x)
 	json_int_t i = (json_int_t)x;
 
 	return (double)i == x ? json_integer(i) : json_real(x);
+}
+
+/*
+ * The weight's factors, each with why: the agent's (HAProxy's N% as a
+ * ratio) and the share loop's correction, with the counts an operator
+ * asks about when a factor looks wrong.
+ */
+static void feedback_json(struct xlbd *d, const struct xlb_vip_cfg *v,
+			  const struct xlb_backend_cfg *b, __u64 now, json_t *j)
+{
+	const struct xlb_agent *a = &d->policy->agent[b->id];
+	const struct xlb_share *sh = &d->policy->share[b->id];
+	char buf[256];
+
+	json_object_set_new(
+		j, "agent_factor",
+		number_json(xlb_policy_agent_factor(d->policy, b->id)));
+	json_object_set_new(j, "agent_reason",
+			    json_string(xlb_policy_agent_reason(
+				    d->policy, v, b, now, buf, sizeof(buf))));
+	json_object_set_new(
+		j, "correction",
+		number_json(xlb_policy_correction(d->policy, b->id)));
+	json_object_set_new(j, "correction_reason",
+			    json_string(xlb_policy_balance_reason(
+				    d->policy, v, b, buf, sizeof(buf))));
+	if (a->enabled) {
+		json_object_set_new(j, "agent_reported_percent",
+				    json_integer(a->reported_pm / 10));
+		json_object_set_new(j, "agent_reports",
+				    json_integer((json_int_t)a->reports));
+		json_object_set_new(j, "agent_malformed",
+				    json_integer((json_int_t)a->malformed));
+		json_object_set_new(j, "agent_failed",
+				    json_integer((json_int_t)a->failed));
+		json_object_set_new(j, "agent_stale",
+				    json_integer((json_int_t)a->stale));
+	}
+	if (v->balance) {
+		json_object_set_new(j, "byte_share",
+				    json_real(sh->share[XLB_CLASS_BYTES]));
+		json_object_set_new(j, "packet_share",
+				    json_real(sh->share[XLB_CLASS_PACKETS]));
+		json_object_set_new(j, "target_share", json_real(sh->target));
+	}
 }
 
 static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
@@ -171,6 +215,7 @@ static json_t *backend_json(struct xlbd *d, const struct xlb_vip_cfg *v,
 			j, "since_s",
 			json_integer(
 				(json_int_t)((now - h->changed_ms) / 1000)));
+	feedback_json(d, v, b, now, j);
 	return j;
 }
 
@@ -223,7 +268,8 @@ json_t *do_ring_show(struct xlbd *d, const json_t *args)
 
 /* {"vip", "backend" (its own check only), then the check's fields}. */
 static json_t *check_json(const struct xlb_vip_cfg *v,
-			  const struct xlb_backend_cfg *b)
+			  const struct xlb_backend_cfg *b,
+			  const struct xlb_check_cfg *check)
 {
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
 	json_t *j, *c;
@@ -235,7 +281,7 @@ static json_t *check_json(const struct xlb_vip_cfg *v,
 			j, "backend",
 			json_string(xlb_format_addr(&b->addr, b->family, addr,
 						    sizeof(addr))));
-	c = xlb_check_encode(b ? b->check : &v->check);
+	c = xlb_check_encode(check);
 	if (!j || !c || json_object_update(j, c)) {
 		json_decref(j);
 		j = NULL;
@@ -249,11 +295,14 @@ static void add_checks(struct xlbd *d, const struct xlb_vip_cfg *v,
 {
 	(void)d;
 	/* Every VIP, also without a check: "none" is an answer. */
-	json_array_append_new(list, check_json(v, NULL));
+	json_array_append_new(list, check_json(v, NULL, &v->check));
+	if (v->agent.kind != XLB_CHECK_NONE)
+		json_array_append_new(list, check_json(v, NULL, &v->agent));
 	for (size_t j = 0; j < v->n_backends; j++)
 		if (v->backends[j].check)
 			json_array_append_new(list,
-					      check_json(v, &v->backends[j]));
+					      check_json(v, &v->backends[j],
+							 v->backends[j].check));
 }
 
 json_t *do_check_show(struct xlbd *d, const json_t *args)

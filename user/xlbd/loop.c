@@ -123,17 +123,22 @@ int xlbd_loop_init(struct xlbd *d)
 		return -errno;
 	d->policy = calloc(1, sizeof(*d->policy));
 	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
-	if (!d->policy || !d->targets)
+	d->agent_targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->agent_targets));
+	if (!d->policy || !d->targets || !d->agent_targets)
 		return -ENOMEM;
 	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);
-	return d->hc ? 0 : -ENOMEM;
+	if (!d->hc)
+		return -ENOMEM;
+	return xlbd_feedback_init(d);
 }
 
 void xlbd_loop_free(struct xlbd *d)
 {
+	xlbd_feedback_free(d);
 	xlb_hc_free(d->hc);
 	free(d->policy);
 	free(d->targets);
+	free(d->agent_targets);
 	if (d->tick_fd >= 0)
 		close(d->tick_fd);
 	if (d->sfd >= 0)

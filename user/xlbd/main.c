@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 		.lfd = -1,
 		.sfd = -1,
 		.tick_fd = -1,
+		.fb_fd = -1,
 		.metrics_fd = -1,
 		.if_lock_fd = -1,
 		.pin_lock_fd = -1,

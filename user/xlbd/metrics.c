@@ -4,7 +4,8 @@
  * thread (a well-kept HTTP server beats a hand-written one at parsing
  * requests it did not expect). GET /metrics returns the text format:
  * global counters by name, per-VIP and per-backend packets and bytes,
- * backend weights and states, and each ring's fingerprint, read straight
+ * backend weights (configured and effective, with the agent's and the
+ * share loop's factors) and states, and each ring's fingerprint, read straight
  * from the maps under the daemon's lock.
  */
 #include <arpa/inet.h>
@@ -99,6 +100,48 @@ static void write_vips(FILE *f, struct xlbd *d)
 	}
 }
 
+/*
+ * The weight policy's view of one backend: the weight in the ring (in
+ * configured units), the agent's factor and the load it implies, the
+ * share loop's measured and target shares.
+ */
+static void write_feedback(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
+			   const struct xlb_backend_cfg *b, const char *labels)
+{
+	const struct xlb_vip_cfg *e = xlb_model_vip(&d->effective, &v->key);
+	const struct xlb_backend_cfg *eb =
+		e ? xlb_vip_backend(e, &b->addr, b->family) : NULL;
+	const struct xlb_agent *a = &d->policy->agent[b->id];
+	const struct xlb_share *sh = &d->policy->share[b->id];
+	double factor = xlb_policy_agent_factor(d->policy, b->id);
+
+	fprintf(f, "xlb_backend_weight_effective{%s} %g\n", labels,
+		eb && eb->state == XLB_BACKEND_UP
+			? (double)eb->weight / xlb_policy_scale(e)
+			: 0.0);
+	if (a->enabled) {
+		fprintf(f, "xlb_backend_agent_factor{%s} %g\n", labels, factor);
+		fprintf(f, "xlb_backend_agent_load{%s} %g\n", labels,
+			1 - (double)a->reported_pm / XLB_PM);
+		fprintf(f, "xlb_backend_agent_reports_total{%s} %llu\n", labels,
+			(unsigned long long)a->reports);
+		fprintf(f, "xlb_backend_agent_malformed_total{%s} %llu\n",
+			labels, (unsigned long long)a->malformed);
+		fprintf(f, "xlb_backend_agent_stale_total{%s} %llu\n", labels,
+			(unsigned long long)a->stale);
+	}
+	if (v->balance) {
+		fprintf(f, "xlb_backend_byte_share{%s} %g\n", labels,
+			sh->share[XLB_CLASS_BYTES]);
+		fprintf(f, "xlb_backend_packet_share{%s} %g\n", labels,
+			sh->share[XLB_CLASS_PACKETS]);
+		fprintf(f, "xlb_backend_target_share{%s} %g\n", labels,
+			sh->target);
+		fprintf(f, "xlb_backend_share_correction{%s} %g\n", labels,
+			xlb_policy_correction(d->policy, b->id));
+	}
+}
+
 /* The lines of one backend of v, under the heads of write_backends. */
 static void write_backend(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
 			  const char *vip, const struct xlb_backend_cfg *b)
@@ -122,6 +165,34 @@ static void write_backend(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
 	fprintf(f, "xlb_backend_state{%s,state=\"%s\"} 1\n", labels,
 		xlb_state_name(b->state));
 	write_health(f, d, v, b, labels);
+	write_feedback(f, d, v, b, labels);
+}
+
+static void write_feedback_heads(FILE *f)
+{
+	metric_head(f, "xlb_backend_weight_effective", "gauge",
+		    "Weight in the ring, in configured units: configured x "
+		    "slow start x agent factor x share correction; 0 when not "
+		    "taking new flows.");
+	metric_head(f, "xlb_backend_agent_factor", "gauge",
+		    "The agent's weight in force, as a ratio (N% / 100); 1 "
+		    "when stale.");
+	metric_head(f, "xlb_backend_agent_load", "gauge",
+		    "Load the agent's last report implies: 1 - N% / 100.");
+	metric_head(f, "xlb_backend_agent_reports_total", "counter",
+		    "Good agent reports.");
+	metric_head(f, "xlb_backend_agent_malformed_total", "counter",
+		    "Agent replies refused as malformed.");
+	metric_head(f, "xlb_backend_agent_stale_total", "counter",
+		    "Times the agent's reports went stale.");
+	metric_head(f, "xlb_backend_byte_share", "gauge",
+		    "The backend's share of its VIP's bytes, last window.");
+	metric_head(f, "xlb_backend_packet_share", "gauge",
+		    "The backend's share of its VIP's packets, last window.");
+	metric_head(f, "xlb_backend_target_share", "gauge",
+		    "The share its weight asks for, last window.");
+	metric_head(f, "xlb_backend_share_correction", "gauge",
+		    "The share loop's correction in force (1 = none).");
 }
 
 static void write_backends(FILE *f, struct xlbd *d)
@@ -146,6 +217,7 @@ static void write_backends(FILE *f, struct xlbd *d)
 		    "Latency of the backend's last check.");
 	metric_head(f, "xlb_backend_transitions_total", "counter",
 		    "Health changes of the backend since xlbd started.");
+	write_feedback_heads(f);
 	for (size_t i = 0; i < m->n_vips; i++) {
 		const struct xlb_vip_cfg *v = &m->vips[i];
 

@@ -38,7 +38,11 @@ struct xlbd {
 	struct xlb_model effective; /* what the maps hold (policy applied) */
 	struct xlb_policy *policy;
 	struct xlb_hc *hc;
-	struct hc_target *targets; /* per backend id: the check running */
+	struct hc_target *targets;	 /* per backend id: the check running */
+	struct hc_target *agent_targets; /* per backend id: its agent's */
+	__u64 agent_reports;		 /* answers and failures, all VIPs */
+	int fb_fd;			 /* feedback.c: the policy tick */
+	struct xlb_watch fb_watch;
 	struct xlb_hc_tc *hc_tc;
 	bool restoring;	     /* first commit: trust restored backends */
 	bool unsaved;	     /* live model not in the state file (apply.c) */
@@ -113,9 +117,21 @@ json_t *xlbd_handle(struct xlbd *d, const json_t *req);
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err);
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err);
 
+/* An agent check's id in the health engine: its backend's id, this set. */
+#define XLBD_AGENT_ID 0x80000000U
+
 /* checks.c: start and stop checks to match the model; results in. */
 void xlbd_checks_sync(struct xlbd *d);
 void xlbd_on_result(void *ctx, const struct hc_result *r);
+
+/*
+ * feedback.c: the policy tick (XLBD_FEEDBACK_TICK_MS): agent reports
+ * made stale, byte-share windows closed; any change is applied in the
+ * loop's one refresh of that pass. init registers its timer in epfd.
+ */
+#define XLBD_FEEDBACK_TICK_MS 100
+int xlbd_feedback_init(struct xlbd *d);
+void xlbd_feedback_free(struct xlbd *d);
 
 /*
  * metrics.c: Prometheus text over HTTP. parse checks metrics_addr (a
