@@ -9,6 +9,7 @@
  * restore, then the loop (loop.c).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -249,6 +250,15 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	xlb_log_init("xlbd", o.verbosity);
+	/*
+	 * Every edit copies the model (the request's candidate, the
+	 * policy's effective one) and frees the one it replaces: half a
+	 * megabyte at 100 VIPs x 100 backends. glibc gave it back to the
+	 * kernel on each free (the heap's top above 128 KiB) and faulted
+	 * it in again on the next copy: 2.5 ms of a copy and free, 0.1 ms
+	 * with the heap kept.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	pthread_mutex_init(&d.lock, NULL);
 	d.started = time(NULL);
 	xlb_model_init(&d.model);
