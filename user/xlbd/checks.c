@@ -41,7 +41,9 @@ static void make_target(struct xlbd *d, const struct xlb_vip_cfg *v,
 
 void xlbd_checks_sync(struct xlbd *d)
 {
-	static __u8 wanted[XLB_MAX_BACKENDS];
+	/* running[id]: d->targets[id] holds a check. Reading every target
+	 * (14 MB) to find the ones to stop took most of a sync. */
+	static __u8 wanted[XLB_MAX_BACKENDS], running[XLB_MAX_BACKENDS];
 	const struct xlb_model *m = &d->model;
 	struct hc_target t;
 
@@ -66,10 +68,14 @@ void xlbd_checks_sync(struct xlbd *d)
 				continue;
 			}
 			d->targets[b->id] = t;
+			running[b->id] = 1;
 		}
 	}
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
-		if (wanted[id] || d->targets[id].id != id)
+		if (wanted[id] || !running[id])
+			continue;
+		running[id] = 0;
+		if (d->targets[id].id != id)
 			continue;
 		xlb_hc_del(d->hc, id);
 		memset(&d->targets[id], 0, sizeof(d->targets[id]));
