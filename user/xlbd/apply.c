@@ -78,6 +78,12 @@ static bool full_save(const struct xlbd *d)
 	       xlb_journal_broken(d->journal);
 }
 
+/* The last record a full save includes. */
+static __u64 journal_seq(const struct xlbd *d)
+{
+	return d->journal ? xlb_journal_seq(d->journal) : d->journal_seq;
+}
+
 static int save_begin(struct xlbd *d, const struct xlb_model *next, char **tmp,
 		      struct xlb_err *err)
 {
@@ -86,9 +92,8 @@ static int save_begin(struct xlbd *d, const struct xlb_model *next, char **tmp,
 
 	*tmp = NULL;
 	if (full_save(d))
-		ret = xlb_state_save_begin(
-			d->state_path, next,
-			d->journal ? xlb_journal_seq(d->journal) : 0, tmp, err);
+		ret = xlb_state_save_begin(d->state_path, next, journal_seq(d),
+					   tmp, err);
 	else
 		ret = xlb_journal_append(d->journal, &d->model, next, err);
 	if (!ret)
@@ -161,8 +166,8 @@ void xlbd_compact(struct xlbd *d, const char *why)
 	if (!d->journal || !xlb_journal_records(d->journal) || d->unsaved)
 		return;
 	records = xlb_journal_records(d->journal);
-	if (xlb_state_save_begin(d->state_path, &d->model,
-				 xlb_journal_seq(d->journal), &tmp, &err) ||
+	if (xlb_state_save_begin(d->state_path, &d->model, journal_seq(d), &tmp,
+				 &err) ||
 	    xlb_model_save_end(d->state_path, tmp, true, &err)) {
 		/* Nothing lost: the journal still holds every record. */
 		xlb_log(LOG_ERR, "compacting the journal (%s): %s", why,

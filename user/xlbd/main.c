@@ -28,6 +28,8 @@ static void open_journal(struct xlbd *d, off_t valid, __u64 seq)
 {
 	struct xlb_err err = {{0}};
 
+	/* Saves without a journal still name the last record replayed. */
+	d->journal_seq = seq;
 	if (xlb_journal_open(d->journal_path, valid, seq, &d->journal, &err))
 		xlb_log(LOG_ERR, "%s: every change writes the whole state file",
 			err.msg);

@@ -53,6 +53,7 @@ struct xlbd {
 	bool unsaved;		     /* live model not on disk (apply.c) */
 	struct xlb_journal *journal; /* beside the state file (apply.c) */
 	__u64 journal_last_ms;	     /* the last record's (xlb_now_ms) */
+	__u64 journal_seq;	     /* without a journal: the last replayed */
 	int compact_fd;		     /* loop.c: the idle compaction's timer */
 	__u64 compact_armed_ms;
 	struct xlb_watch compact_watch;
