@@ -428,12 +428,24 @@ bench_config_apply() {
 	record "$name" "$(us_to_ms "$(median "${times[@]}")")" ms
 }
 
+# commit_times MARK: the commit times xlbd logged after line MARK
+# ("applied: N VIPs in X ms (Y ms to save)"), in microseconds, one per line.
+commit_times() {
+	tail -n +$(($1 + 1)) "$WORK/xlbd.log" |
+		sed -n 's/.*applied: [0-9]* VIPs in \([0-9.]*\) ms.*/\1/p' |
+		awk '{ printf "%d\n", $1 * 1000 }'
+}
+
 # weight_changes NAME NVIPS: WEIGHT_REPS weight changes of one backend
 # (CLI call to swapped ring) with NVIPS VIPs of 65537 slots x
 # APPLY_BACKENDS backends loaded; fewer VIPs if the daemon takes no more.
+# Beside the CLI's wall clock: NAME_xlbd, the daemon's own time for the
+# commit (from its log), and NAME_cli_start, a CLI that starts and exits
+# without asking the daemon (xlb --version), timed between the changes:
+# what process start alone costs of the figure on this machine.
 weight_changes() {
 	local name=$1 nv=$2 cfg=$WORK/weight.json times=() t0 t1 r fp prev=
-	local err=$WORK/weight.err note=
+	local err=$WORK/weight.err note="" starts=() mark xt
 
 	start_xlbd
 	gen_config "$cfg" "$nv" "$APPLY_BACKENDS"
@@ -453,8 +465,13 @@ weight_changes() {
 		fi
 	fi
 	echo "    (state: $nv VIPs x $APPLY_BACKENDS backends, 65537-slot rings)"
+	mark=$(wc -l <"$WORK/xlbd.log")
 	perf_start "$name"
 	for r in $(seq 1 "$WEIGHT_REPS"); do
+		t0=$(now_us)
+		"$XLB_BIN/xlb" --version >/dev/null
+		t1=$(now_us)
+		starts+=($((t1 - t0)))
 		# 2, 3, 2, 3...: every call changes the weight, so the ring.
 		t0=$(now_us)
 		if ! xlb_cli backend set "$WEIGHT_VIP" "$WEIGHT_ADDR" \
@@ -476,6 +493,13 @@ weight_changes() {
 	perf_stop
 	samples "${times[@]}"
 	record "$name" "$(us_to_ms "$(median "${times[@]}")")" ms "$note"
+	mapfile -t xt < <(commit_times "$mark")
+	if [ "${#xt[@]}" -gt 0 ]; then
+		record "${name%_ms}_xlbd_ms" \
+			"$(us_to_ms "$(median "${xt[@]}")")" ms "$note"
+	fi
+	record "${name%_ms}_cli_start_ms" \
+		"$(us_to_ms "$(median "${starts[@]}")")" ms
 }
 
 # The weight change with the config-apply state loaded.

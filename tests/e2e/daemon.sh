@@ -348,6 +348,11 @@ t_failed_save_changes_nothing() {
 	xlbd_start_with --state-dir "$W/small" || fail "xlbd did not start with --state-dir $W/small"
 	vip_with "$v" "${B4[@]}"
 	fp0=$(xlb ring show "$v" | awk '$1 == "fingerprint:" { print $2 }')
+	# The edits above are journal records until a second passes without
+	# one; then the journal is empty and a record needs a block anew
+	# (one could fit in the journal's last block: it would be saved).
+	wait_for 10 test ! -s "$W/small/state.journal" ||
+		fail "the journal was not compacted when edits stopped"
 	dd if=/dev/zero of="$W/small/fill" bs=4k 2>/dev/null
 	df -k "$W/small" | tail -1
 	out=$(xlb backend set "$v" "$a" --weight 5 2>&1)
@@ -367,4 +372,47 @@ t_failed_save_changes_nothing() {
 	xlbd_start_with --state-dir "$W/small" || fail "xlbd did not restart"
 	[ "$(xlb vip show "$v" | cell WEIGHT "$a")" = 5 ] ||
 		fail "the saved weight did not survive a restart: $(xlb vip show "$v" | grep "$a")"
+}
+
+# An edit is durable when it is acknowledged, though only the journal
+# holds it (the state file is written when edits pause): xlbd killed
+# (-9) right after the answer and restarted has the edit, says it
+# replayed it, and no held connection changed its backend on the way.
+t_journal_kill9_keeps_edit() {
+	local v=$VIP4:80/tcp v2=$VIP4:8080/tcp a=198.18.32.2 r0 r1 d
+
+	vip_with "$v" "${B4[@]}"
+	hold_open jk 20
+	r0=$HELD
+	# The edits before (the reset, the VIP) compacted: a second without
+	# one. From here the journal holds exactly the two edits below.
+	wait_for 10 test ! -s "$W/state/state.journal" ||
+		fail "the journal was not compacted when edits stopped"
+	# Weight 1 -> 3 moves no established flow (the flow table holds it).
+	must xlb backend set "$v" "$a" --weight 3
+	must xlb vip add "$v2"
+	run xlbd_stop KILL
+	[ -s "$W/state/state.journal" ] ||
+		fail "the journal was empty at the kill (compacted first): nothing tested"
+	grep -q '"weight": 3' "$W/state/state.json" &&
+		fail "the state file held the edit already: nothing tested"
+	run xlbd_start || fail "xlbd did not restart"
+	grep 'replayed .* records' "$W/xlbd.log" | tail -1
+	grep -q 'replayed 2 records' "$W/xlbd.log" ||
+		fail "xlbd did not say it replayed the 2 records: $(tail -3 "$W/xlbd.log" | oneline)"
+	[ "$(xlb vip show "$v" | cell WEIGHT "$a")" = 3 ] ||
+		fail "the acknowledged weight is lost: $(xlb vip show "$v" | grep "$a")"
+	xlb -j vip show "$v2" | grep -q '"vip": *"'"$v2"'"' ||
+		fail "the acknowledged VIP $v2 is lost: $(xlb -j vip show "$v2" 2>&1 | oneline)"
+	r1=$(hold_round jk after) || fail "hold.sh failed"
+	hold_close
+	d=$(diff_rounds "$r0" "$r1")
+	[ -z "$d" ] || fail "$(echo "$d" | grep -c .) held connections changed backend across the restart: $(echo "$d" | oneline)"
+	echo "$r1" | grep -qv ' b[123]$' &&
+		fail "held connections broken after the restart: $(echo "$r1" | oneline)"
+	# The restart's save holds the records; the journal starts empty.
+	grep -q '"weight": 3' "$W/state/state.json" ||
+		fail "the restored state was not saved whole"
+	[ ! -s "$W/state/state.journal" ] ||
+		fail "the journal still holds records after the restart's save"
 }

@@ -33,7 +33,7 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	flap_held_down
 	vip_add_addresses check_down_keep_or_move control_slow_clients
 	second_xlbd_refused options_checked_first config_note_and_stats_pins
-	failed_save_changes_nothing
+	failed_save_changes_nothing journal_kill9_keeps_edit
 	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
 	agent_check_cli balance_bytes"
 

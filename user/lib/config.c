@@ -109,9 +109,13 @@ json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids)
 		}
 	}
 	/* "o" takes over the references, also when json_pack fails. */
-	return json_pack("{s:o, s:o}", "global",
-			 encode(&xlb_global_schema, &m->global, false), "vips",
-			 vips);
+	return json_pack("{s:o, s:o}", "global", xlb_global_to_json(&m->global),
+			 "vips", vips);
+}
+
+json_t *xlb_global_to_json(const struct xlb_global_cfg *g)
+{
+	return encode(&xlb_global_schema, g, false);
 }
 
 /* ---- JSON to model ----------------------------------------------------- */
@@ -181,15 +185,14 @@ static int parse_backends(const json_t *bs, const char *path,
 	return 0;
 }
 
-static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
-		     struct xlb_err *err)
+int xlb_model_vip_from_json(const json_t *j, const char *path,
+			    struct xlb_model *m, struct xlb_err *err)
 {
 	static const char *const theirs[] = {"backends", NULL};
 	struct xlb_vip_cfg v = {0};
-	char path[32], fpath[80];
+	char fpath[80];
 	int ret;
 
-	snprintf(path, sizeof(path), "vips[%zu]", idx);
 	xlb_check_init(&v.check);
 	ret = xlb_schema_decode(&xlb_vip_schema, j, path, theirs, &v, NULL,
 				err);
@@ -205,11 +208,34 @@ static int parse_vip(const json_t *j, size_t idx, struct xlb_model *m,
 			      err);
 }
 
+int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
+			       struct xlb_err *err)
+{
+	return parse_global(g, m, err);
+}
+
+/* A state file's "journal_seq": the last journal record it includes. */
+static int journal_seq(const json_t *j, __u64 *seq, struct xlb_err *err)
+{
+	const json_t *s = json_object_get(j, "journal_seq");
+
+	*seq = 0;
+	if (!s)
+		return 0;
+	if (!json_is_integer(s) || json_integer_value(s) < 0)
+		return path_err(err, "journal_seq",
+				"expected a non-negative integer");
+	*seq = (__u64)json_integer_value(s);
+	return 0;
+}
+
 static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 {
 	const json_t *g, *vips;
 	const char *key;
+	char path[32];
 	json_t *val;
+	__u64 seq;
 	size_t i;
 	int ret;
 
@@ -218,10 +244,15 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 	json_object_foreach((json_t *)j, key, val)
 	{
 		(void)val;
-		if (strcmp(key, "global") && strcmp(key, "vips"))
+		/* A state file applied as a config: its sequence is moot. */
+		if (strcmp(key, "global") && strcmp(key, "vips") &&
+		    strcmp(key, "journal_seq"))
 			return path_err(err, "top level", "unknown key '%s'",
 					key);
 	}
+	ret = journal_seq(j, &seq, err);
+	if (ret)
+		return ret;
 	g = json_object_get(j, "global");
 	if (g) {
 		ret = parse_global(g, m, err);
@@ -232,7 +263,9 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 	if (vips && !json_is_array(vips))
 		return path_err(err, "vips", "expected an array");
 	for (i = 0; i < json_array_size(vips); i++) {
-		ret = parse_vip(json_array_get(vips, i), i, m, err);
+		snprintf(path, sizeof(path), "vips[%zu]", i);
+		ret = xlb_model_vip_from_json(json_array_get(vips, i), path, m,
+					      err);
 		if (ret)
 			return ret;
 	}
@@ -255,7 +288,8 @@ int xlb_model_from_json(const json_t *j, struct xlb_model *m,
 
 /* ---- files ------------------------------------------------------------- */
 
-int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err)
+int xlb_state_load(const char *path, struct xlb_model *m, __u64 *seq,
+		   struct xlb_err *err)
 {
 	json_error_t jerr;
 	json_t *j;
@@ -263,6 +297,7 @@ int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err)
 	int ret;
 
 	xlb_model_init(m);
+	*seq = 0;
 	f = fopen(path, "re");
 	if (!f) {
 		ret = -errno;
@@ -278,10 +313,19 @@ int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err)
 		return -EINVAL;
 	}
 	ret = xlb_model_from_json(j, m, err);
+	if (!ret)
+		ret = journal_seq(j, seq, err);
 	json_decref(j);
 	if (ret)
 		err_prefix(err, path);
 	return ret;
+}
+
+int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err)
+{
+	__u64 seq;
+
+	return xlb_state_load(path, m, &seq, err);
 }
 
 /* fsync of the directory makes the rename itself survive a crash. */
@@ -301,18 +345,17 @@ static int sync_dir(const char *path)
 	return ret;
 }
 
-int xlb_model_save_begin(const char *path, const struct xlb_model *m,
-			 bool with_ids, char **tmp_out, struct xlb_err *err)
+/* Writes and syncs j (a reference taken over) into a temp file. */
+static int save_begin(const char *path, json_t *j, char **tmp_out,
+		      struct xlb_err *err)
 {
 	bool had_file = false;
 	mode_t mode = 0644;
 	char *tmp, *text = NULL;
 	struct stat st;
 	FILE *f;
-	json_t *j;
 	int fd, ret;
 
-	j = xlb_model_to_json(m, with_ids);
 	if (!j) {
 		xlb_err_set(err, "out of memory");
 		return -ENOMEM;
@@ -370,6 +413,24 @@ out_tmp:
 out_json:
 	json_decref(j);
 	return ret;
+}
+
+int xlb_model_save_begin(const char *path, const struct xlb_model *m,
+			 bool with_ids, char **tmp, struct xlb_err *err)
+{
+	return save_begin(path, xlb_model_to_json(m, with_ids), tmp, err);
+}
+
+int xlb_state_save_begin(const char *path, const struct xlb_model *m, __u64 seq,
+			 char **tmp, struct xlb_err *err)
+{
+	json_t *j = xlb_model_to_json(m, true);
+
+	if (j && json_object_set_new(j, "journal_seq", json_integer(seq))) {
+		json_decref(j);
+		j = NULL;
+	}
+	return save_begin(path, j, tmp, err);
 }
 
 int xlb_model_save_end(const char *path, char *tmp, bool keep,

@@ -50,6 +50,7 @@
  */
 json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids);
 json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids);
+json_t *xlb_global_to_json(const struct xlb_global_cfg *g);
 /*
  * Builds *m (initialised here) from j and validates it. On error *m is
  * left initialised and empty and err says what and where
@@ -58,8 +59,26 @@ json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids);
 int xlb_model_from_json(const json_t *j, struct xlb_model *m,
 			struct xlb_err *err);
 
+/*
+ * One object of a document into m, as the whole document's reader does
+ * (for xlbd's journal, journal.h): a VIP with its backends is added to m
+ * (path names it in errors: "vips[2]"); the global knobs replace m's.
+ */
+int xlb_model_vip_from_json(const json_t *j, const char *path,
+			    struct xlb_model *m, struct xlb_err *err);
+int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
+			       struct xlb_err *err);
+
 /* Read a file: -ENOENT when missing, -EINVAL with err when malformed. */
 int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err);
+/*
+ * xlbd's state file: the model with ids and "journal_seq", the last
+ * record of the journal (journal.h) it includes (0 when absent). A
+ * config reader ignores the key, so a state file still applies as a
+ * config.
+ */
+int xlb_state_load(const char *path, struct xlb_model *m, __u64 *seq,
+		   struct xlb_err *err);
 
 /*
  * Write atomically: a temp file in the same directory, fsync, rename over
@@ -77,5 +96,8 @@ int xlb_model_save_begin(const char *path, const struct xlb_model *m,
 			 bool with_ids, char **tmp, struct xlb_err *err);
 int xlb_model_save_end(const char *path, char *tmp, bool keep,
 		       struct xlb_err *err);
+/* save_begin of a state file: with ids and journal_seq = seq. */
+int xlb_state_save_begin(const char *path, const struct xlb_model *m, __u64 seq,
+			 char **tmp, struct xlb_err *err);
 
 #endif /* XLB_CONFIG_H */

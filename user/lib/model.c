@@ -189,8 +189,8 @@ err_nomem:
 	return -ENOMEM;
 }
 
-static bool global_equal(const struct xlb_global_cfg *a,
-			 const struct xlb_global_cfg *b)
+bool xlb_global_equal(const struct xlb_global_cfg *a,
+		      const struct xlb_global_cfg *b)
 {
 	return a->encap == b->encap && a->ttl == b->ttl &&
 	       a->gue_port == b->gue_port && a->mtu == b->mtu &&
@@ -235,8 +235,8 @@ static bool backend_equal(const struct xlb_backend_cfg *a,
 	       (!with_ids || a->id == b->id);
 }
 
-static bool vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
-		      bool with_ids)
+bool xlb_vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
+		   bool with_ids)
 {
 	if (xlb_vip_key_cmp(&a->key, &b->key) || a->flags != b->flags ||
 	    a->encap != b->encap || a->ring_size != b->ring_size ||
@@ -259,10 +259,10 @@ static bool vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 bool xlb_model_equal(const struct xlb_model *a, const struct xlb_model *b,
 		     bool with_ids)
 {
-	if (!global_equal(&a->global, &b->global) || a->n_vips != b->n_vips)
+	if (!xlb_global_equal(&a->global, &b->global) || a->n_vips != b->n_vips)
 		return false;
 	for (size_t i = 0; i < a->n_vips; i++)
-		if (!vip_equal(&a->vips[i], &b->vips[i], with_ids))
+		if (!xlb_vip_equal(&a->vips[i], &b->vips[i], with_ids))
 			return false;
 	return true;
 }

@@ -192,6 +192,11 @@ void xlb_model_free(struct xlb_model *m);
 int xlb_model_copy(struct xlb_model *dst, const struct xlb_model *src);
 bool xlb_model_equal(const struct xlb_model *a, const struct xlb_model *b,
 		     bool with_ids);
+/* The same for one VIP (its backends included) and the global knobs. */
+bool xlb_vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
+		   bool with_ids);
+bool xlb_global_equal(const struct xlb_global_cfg *a,
+		      const struct xlb_global_cfg *b);
 
 /* Look-ups: NULL when absent. */
 struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,

@@ -82,9 +82,11 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 			}
 		}
 	}
-	/* Ids no longer in the model start afresh if they are reused. */
+	/* Ids no longer in the model start afresh if they are reused. Only
+	 * those of the last sync can hold state: reading every id's
+	 * record (4 MB) was most of a sync. */
 	for (__u32 id = 0; id < XLB_MAX_BACKENDS; id++)
-		if (!p->pos_valid[id] &&
+		if (!p->pos_valid[id] && p->was_valid[id] &&
 		    (p->h[id].checked || p->h[id].changed_ms))
 			memset(&p->h[id], 0, sizeof(p->h[id]));
 	sync_feedback(p, m);

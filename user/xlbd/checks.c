@@ -74,14 +74,22 @@ static void want_target(struct xlbd *d, struct hc_target *slot,
 	*slot = *t;
 }
 
+/* Bits of a backend id's checks in xlbd_checks_sync's bookkeeping. */
+#define RUN_HEALTH 1 /* d->targets[id] */
+#define RUN_AGENT  2 /* d->agent_targets[id] */
+
 void xlbd_checks_sync(struct xlbd *d)
 {
-	static __u8 wanted[XLB_MAX_BACKENDS], agents[XLB_MAX_BACKENDS];
+	/*
+	 * running[id]: which of id's targets hold a check. Reading every
+	 * target (14 MB) to find the ones to stop took most of a sync.
+	 */
+	static __u8 wanted[XLB_MAX_BACKENDS], running[XLB_MAX_BACKENDS];
 	const struct xlb_model *m = &d->model;
 	struct hc_target t;
+	__u8 stop;
 
 	memset(wanted, 0, sizeof(wanted));
-	memset(agents, 0, sizeof(agents));
 	for (size_t i = 0; i < m->n_vips; i++) {
 		const struct xlb_vip_cfg *v = &m->vips[i];
 
@@ -90,22 +98,30 @@ void xlbd_checks_sync(struct xlbd *d)
 
 			if (v->agent.kind == XLB_CHECK_AGENT) {
 				make_agent_target(v, b, &t);
-				agents[b->id] = 1;
+				wanted[b->id] |= RUN_AGENT;
 				want_target(d, &d->agent_targets[b->id], &t);
+				if (d->agent_targets[b->id].id)
+					running[b->id] |= RUN_AGENT;
 			}
 			if (xlb_backend_check(v, b)->kind == XLB_CHECK_NONE)
 				continue;
 			make_target(d, v, b, &t);
-			wanted[b->id] = 1;
+			wanted[b->id] |= RUN_HEALTH;
 			want_target(d, &d->targets[b->id], &t);
+			if (d->targets[b->id].id == b->id)
+				running[b->id] |= RUN_HEALTH;
 		}
 	}
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
-		if (!wanted[id] && d->targets[id].id == id) {
+		stop = running[id] & ~wanted[id];
+		if (!stop)
+			continue;
+		running[id] &= ~stop;
+		if ((stop & RUN_HEALTH) && d->targets[id].id == id) {
 			xlb_hc_del(d->hc, id);
 			memset(&d->targets[id], 0, sizeof(d->targets[id]));
 		}
-		if (!agents[id] && d->agent_targets[id].id) {
+		if ((stop & RUN_AGENT) && d->agent_targets[id].id) {
 			xlb_hc_del(d->hc, id | XLBD_AGENT_ID);
 			memset(&d->agent_targets[id], 0,
 			       sizeof(d->agent_targets[id]));

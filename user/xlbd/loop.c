@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include "journal.h"
 #include "xlbd.h"
 
 static void on_signal(struct xlb_watch *w, uint32_t events)
@@ -42,16 +43,51 @@ static void on_tick(struct xlb_watch *w, uint32_t events)
 		xlb_log(LOG_ERR, "applying a slow-start step: %s", err.msg);
 }
 
-/* The policy's timer at due_ms of xlb_now_ms (CLOCK_MONOTONIC); 0 disarms. */
-static void tick_arm(struct xlbd *d, __u64 due_ms)
+/* A timer at due_ms of xlb_now_ms (CLOCK_MONOTONIC); 0 disarms. */
+static void timer_arm(int fd, __u64 due_ms, __u64 *armed_ms)
 {
 	struct itimerspec its = {
 		.it_value.tv_sec = due_ms / 1000,
 		.it_value.tv_nsec = (due_ms % 1000) * 1000000,
 	};
 
-	timerfd_settime(d->tick_fd, TFD_TIMER_ABSTIME, &its, NULL);
-	d->tick_armed_ms = due_ms;
+	timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL);
+	*armed_ms = due_ms;
+}
+
+/* The journal's idle timer: no record came for XLBD_JOURNAL_IDLE_MS. */
+static void on_compact(struct xlb_watch *w, uint32_t events)
+{
+	struct xlbd *d = container_of(w, struct xlbd, compact_watch);
+	uint64_t n;
+
+	(void)events;
+	if (read(d->compact_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	d->compact_armed_ms = 0;
+	if (xlb_now_ms() >= d->journal_last_ms + XLBD_JOURNAL_IDLE_MS)
+		xlbd_compact(d, "idle");
+}
+
+/*
+ * A journal past its limits is compacted now, after the pass answered
+ * its requests; a smaller one when edits pause (the timer follows the
+ * last record).
+ */
+static void journal_settle(struct xlbd *d)
+{
+	__u64 due = 0;
+
+	if (d->journal &&
+	    xlb_journal_records(d->journal) > XLBD_JOURNAL_MAX_RECORDS)
+		xlbd_compact(d, "records");
+	else if (d->journal &&
+		 xlb_journal_bytes(d->journal) > XLBD_JOURNAL_MAX_BYTES)
+		xlbd_compact(d, "bytes");
+	if (d->journal && xlb_journal_records(d->journal))
+		due = d->journal_last_ms + XLBD_JOURNAL_IDLE_MS;
+	if (due != d->compact_armed_ms)
+		timer_arm(d->compact_fd, due, &d->compact_armed_ms);
 }
 
 /*
@@ -91,7 +127,8 @@ static void settle(struct xlbd *d)
 	if (d->refresh_pending)
 		apply_health(d);
 	if (d->tick_due_ms != d->tick_armed_ms)
-		tick_arm(d, d->tick_due_ms);
+		timer_arm(d->tick_fd, d->tick_due_ms, &d->tick_armed_ms);
+	journal_settle(d);
 }
 
 static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
@@ -116,10 +153,13 @@ int xlbd_loop_init(struct xlbd *d)
 	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->tick_fd =
 		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->epfd < 0 || d->sfd < 0 || d->tick_fd < 0)
+	d->compact_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->epfd < 0 || d->sfd < 0 || d->tick_fd < 0 || d->compact_fd < 0)
 		return -errno;
 	if (watch_add(d, d->sfd, &d->sig_watch, on_signal) ||
-	    watch_add(d, d->tick_fd, &d->tick_watch, on_tick))
+	    watch_add(d, d->tick_fd, &d->tick_watch, on_tick) ||
+	    watch_add(d, d->compact_fd, &d->compact_watch, on_compact))
 		return -errno;
 	d->policy = calloc(1, sizeof(*d->policy));
 	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
@@ -141,6 +181,8 @@ void xlbd_loop_free(struct xlbd *d)
 	free(d->agent_targets);
 	if (d->tick_fd >= 0)
 		close(d->tick_fd);
+	if (d->compact_fd >= 0)
+		close(d->compact_fd);
 	if (d->sfd >= 0)
 		close(d->sfd);
 	if (d->epfd >= 0)

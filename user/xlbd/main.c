@@ -9,6 +9,7 @@
  * restore, then the loop (loop.c).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,13 +17,69 @@
 #include "config.h"
 #include "ctl.h"
 #include "hc_tc.h"
+#include "journal.h"
 #include "xlbd.h"
 
-/* Desired state at start: the state file, else --config, else empty. */
+/*
+ * Without a journal every change writes the whole state file, as the
+ * restore does: slower, not less safe.
+ */
+static void open_journal(struct xlbd *d, off_t valid, __u64 seq)
+{
+	struct xlb_err err = {{0}};
+
+	/* Saves without a journal still name the last record replayed. */
+	d->journal_seq = seq;
+	if (xlb_journal_open(d->journal_path, valid, seq, &d->journal, &err))
+		xlb_log(LOG_ERR, "%s: every change writes the whole state file",
+			err.msg);
+}
+
+/*
+ * The journal's records after the state file's journal_seq onto m, and
+ * the journal opened to append after them. Damage stops us (the state
+ * file and the journal stay as they are, nothing that was saved lost).
+ */
+static int replay_journal(struct xlbd *d, struct xlb_model *m, __u64 seq,
+			  struct xlb_err *err)
+{
+	struct xlb_journal_replay r;
+	char why[sizeof(err->msg)];
+	int ret;
+
+	ret = xlb_journal_replay(d->journal_path, m, seq, &r, err);
+	if (ret) {
+		snprintf(why, sizeof(why), "%s", err->msg);
+		xlb_err_set(err,
+			    "%s (the state file %s is intact: move %s away "
+			    "to start from it alone)",
+			    why, d->state_path, d->journal_path);
+		return ret;
+	}
+	if (r.torn)
+		xlb_log(LOG_WARNING,
+			"ignoring the torn last record of %s (%s): an append "
+			"a crash cut short, never acknowledged",
+			d->journal_path, r.torn_why);
+	if (r.applied || r.skipped)
+		xlb_log(LOG_NOTICE,
+			"replayed %zu records of %s up to %llu (%zu the state "
+			"file held already)",
+			r.applied, d->journal_path, (unsigned long long)r.seq,
+			r.skipped);
+	open_journal(d, r.valid, r.seq);
+	return 0;
+}
+
+/*
+ * Desired state at start: the state file and its journal, else --config,
+ * else empty.
+ */
 static int load_initial(struct xlbd *d, const char *config_path,
 			struct xlb_model *m, struct xlb_err *err)
 {
-	int ret = xlb_model_load(d->state_path, m, err);
+	__u64 seq;
+	int ret = xlb_state_load(d->state_path, m, &seq, err);
 
 	if (!ret) {
 		xlb_log(LOG_NOTICE, "restored %zu VIPs from %s", m->n_vips,
@@ -33,7 +90,7 @@ static int load_initial(struct xlbd *d, const char *config_path,
 				"exists and holds the operator's changes "
 				"('xlb config apply %s' replaces them)",
 				config_path, d->state_path, config_path);
-		return 0;
+		return replay_journal(d, m, seq, err);
 	}
 	if (ret != -ENOENT) {
 		char why[sizeof(err->msg)];
@@ -45,6 +102,11 @@ static int load_initial(struct xlbd *d, const char *config_path,
 			    d->state_path, why);
 		return ret;
 	}
+	/* Records of a state file that is gone describe nothing. */
+	if (!access(d->journal_path, F_OK))
+		xlb_log(LOG_NOTICE, "no state file: emptying %s",
+			d->journal_path);
+	open_journal(d, 0, 0);
 	if (!config_path) {
 		xlb_model_init(m);
 		return 0;
@@ -72,6 +134,8 @@ static int prepare(struct xlbd *d, struct xlbd_opts *o,
 	if (ret)
 		return ret;
 	snprintf(d->state_path, sizeof(d->state_path), "%s/state.json",
+		 o->state_dir);
+	snprintf(d->journal_path, sizeof(d->journal_path), "%s/state.journal",
 		 o->state_dir);
 	if (mkdir(o->state_dir, 0700) && errno != EEXIST) {
 		ret = -errno;
@@ -177,6 +241,7 @@ int main(int argc, char **argv)
 		.sfd = -1,
 		.tick_fd = -1,
 		.fb_fd = -1,
+		.compact_fd = -1,
 		.metrics_fd = -1,
 		.if_lock_fd = -1,
 		.pin_lock_fd = -1,
@@ -188,6 +253,15 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	xlb_log_init("xlbd", o.verbosity);
+	/*
+	 * Every edit copies the model (the request's candidate, the
+	 * policy's effective one) and frees the one it replaces: half a
+	 * megabyte at 100 VIPs x 100 backends. glibc gave it back to the
+	 * kernel on each free (the heap's top above 128 KiB) and faulted
+	 * it in again on the next copy: 2.5 ms of a copy and free, 0.1 ms
+	 * with the heap kept.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	pthread_mutex_init(&d.lock, NULL);
 	d.started = time(NULL);
 	xlb_model_init(&d.model);
@@ -214,6 +288,8 @@ int main(int argc, char **argv)
 	xlb_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
 		d.model.n_vips, d.socket_path);
 	ret = xlbd_loop_run(&d);
+	/* A clean stop leaves everything in the state file. */
+	xlbd_compact(&d, "stopping");
 
 out:
 	xlbd_metrics_stop(&d);
@@ -233,6 +309,7 @@ out:
 out_prepared:
 	if (d.metrics_fd >= 0)
 		close(d.metrics_fd);
+	xlb_journal_close(d.journal);
 	xlb_model_free(&initial);
 	xlb_model_free(&d.model);
 	xlb_model_free(&d.effective);

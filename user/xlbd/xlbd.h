@@ -29,7 +29,16 @@
 /* Where the locks of lock.c live (per interface, per pin directory). */
 #define XLBD_LOCK_DIR "/run/xlb"
 
+/*
+ * The journal is compacted into the state file when it holds more than
+ * this, or when no record came for XLBD_JOURNAL_IDLE_MS (loop.c).
+ */
+#define XLBD_JOURNAL_MAX_RECORDS 256
+#define XLBD_JOURNAL_MAX_BYTES	 (1 << 20)
+#define XLBD_JOURNAL_IDLE_MS	 1000
+
 struct xlb_hc_tc;
+struct xlb_journal;
 struct xlbd_ctl;
 
 struct xlbd {
@@ -44,8 +53,14 @@ struct xlbd {
 	int fb_fd;			 /* feedback.c: the policy tick */
 	struct xlb_watch fb_watch;
 	struct xlb_hc_tc *hc_tc;
-	bool restoring;	     /* first commit: trust restored backends */
-	bool unsaved;	     /* live model not in the state file (apply.c) */
+	bool restoring;		     /* first commit: trust restored backends */
+	bool unsaved;		     /* live model not on disk (apply.c) */
+	struct xlb_journal *journal; /* beside the state file (apply.c) */
+	__u64 journal_last_ms;	     /* the last record's (xlb_now_ms) */
+	__u64 journal_seq;	     /* without a journal: the last replayed */
+	int compact_fd;		     /* loop.c: the idle compaction's timer */
+	__u64 compact_armed_ms;
+	struct xlb_watch compact_watch;
 	__u64 health_events; /* state changes and holds, logged */
 	int epfd;
 	int lfd, sfd, tick_fd;
@@ -66,6 +81,7 @@ struct xlbd {
 	const char *socket_path;
 	const char *metrics_addr; /* NULL: no metrics */
 	char state_path[300];
+	char journal_path[300];
 	time_t started;
 	bool detach_on_exit;
 	struct MHD_Daemon *httpd;
@@ -107,15 +123,22 @@ void xlbd_ctl_stop(struct xlbd *d);
 json_t *xlbd_handle(struct xlbd *d, const json_t *req);
 
 /*
- * apply.c. xlbd_commit makes `next` the operator's model: ids, policy,
- * maps, then the state file; on failure the maps are put back and the
- * error says why; next is consumed either way. xlbd_refresh re-derives
- * what the maps hold after a health change or a slow-start step. Both
- * leave what the loop must do next in d: the deadline of the policy's
- * next step in tick_due_ms, and checks_stale when the model changed.
+ * apply.c. xlbd_commit makes `next` the operator's model: ids, the
+ * journal record (synced), policy, maps; on failure the maps are put
+ * back and the error says why; next is consumed either way.
+ * xlbd_refresh re-derives what the maps hold after a health change or a
+ * slow-start step. Both leave what the loop must do next in d: the
+ * deadline of the policy's next step in tick_due_ms, and checks_stale
+ * when the model changed.
  */
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err);
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err);
+/*
+ * apply.c: writes the whole state file (atomically, with the journal's
+ * last record number) and empties the journal, when it holds records;
+ * why is for the log. A failure is logged: the journal keeps them.
+ */
+void xlbd_compact(struct xlbd *d, const char *why);
 
 /* An agent check's id in the health engine: its backend's id, this set. */
 #define XLBD_AGENT_ID 0x80000000U

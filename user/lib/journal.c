@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xlbd's write-ahead journal (see journal.h): records made of the state
+ * file's own encodings of the VIPs that changed, appended and synced
+ * before the maps change, replayed over the state file at start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "config.h"
+#include "journal.h"
+
+struct xlb_journal {
+	int fd;
+	__u64 seq;	/* the last record's number */
+	size_t records; /* in the file */
+	off_t size;	/* bytes of whole records */
+	off_t before;	/* size before the last append (undo) */
+	bool broken;
+};
+
+/* ---- one record -------------------------------------------------------- */
+
+/* The record of cur -> next as JSON, or NULL with *empty when equal. */
+static json_t *record_of(const struct xlb_model *cur,
+			 const struct xlb_model *next, __u64 seq, bool *empty)
+{
+	json_t *rec = json_object(), *vips = json_array(), *del = json_array();
+	char vs[XLB_VIP_STRLEN];
+
+	*empty = false;
+	if (!rec || !vips || !del)
+		goto err;
+	/* Both models are sorted by key: look-ups are binary searches. */
+	for (size_t i = 0; i < next->n_vips; i++) {
+		const struct xlb_vip_cfg *v = &next->vips[i];
+		const struct xlb_vip_cfg *c = xlb_model_vip(cur, &v->key);
+
+		if (c && xlb_vip_equal(c, v, true))
+			continue;
+		if (json_array_append_new(vips, xlb_vip_to_json(v, true)))
+			goto err;
+	}
+	for (size_t i = 0; i < cur->n_vips; i++) {
+		const struct xlb_vip_key *k = &cur->vips[i].key;
+
+		if (xlb_model_vip(next, k))
+			continue;
+		xlb_format_vip(k, vs, sizeof(vs));
+		if (json_array_append_new(del, json_string(vs)))
+			goto err;
+	}
+	if (!json_array_size(vips) && !json_array_size(del) &&
+	    xlb_global_equal(&cur->global, &next->global)) {
+		*empty = true;
+		goto err;
+	}
+	if (json_object_set_new(rec, "seq", json_integer(seq)))
+		goto err;
+	if (!xlb_global_equal(&cur->global, &next->global) &&
+	    json_object_set_new(rec, "global",
+				xlb_global_to_json(&next->global)))
+		goto err;
+	if (json_array_size(vips) && json_object_set(rec, "vips", vips))
+		goto err;
+	if (json_array_size(del) && json_object_set(rec, "del", del))
+		goto err;
+	json_decref(vips);
+	json_decref(del);
+	return rec;
+
+err:
+	json_decref(rec);
+	json_decref(vips);
+	json_decref(del);
+	return NULL;
+}
+
+/* The key of a VIP object or of a "del" entry. */
+static int vip_key_of(const json_t *s, struct xlb_vip_key *k,
+		      struct xlb_err *err)
+{
+	if (!json_is_string(s)) {
+		xlb_err_set(err, "a VIP without its \"vip\" key");
+		return -EINVAL;
+	}
+	return xlb_parse_vip(json_string_value(s), k, err);
+}
+
+/*
+ * Applies one record (its seq checked by the caller) to m: every VIP it
+ * names goes, then its VIPs come back as written, so ids never collide
+ * half-way; then the global knobs.
+ */
+static int record_apply(const json_t *rec, struct xlb_model *m,
+			struct xlb_err *err)
+{
+	const json_t *vips = json_object_get(rec, "vips");
+	const json_t *del = json_object_get(rec, "del");
+	const json_t *g = json_object_get(rec, "global");
+	struct xlb_vip_key k;
+	char path[32];
+	size_t i;
+	int ret;
+
+	if ((vips && !json_is_array(vips)) || (del && !json_is_array(del))) {
+		xlb_err_set(err, "\"vips\" and \"del\" must be arrays");
+		return -EINVAL;
+	}
+	for (i = 0; i < json_array_size(del); i++) {
+		ret = vip_key_of(json_array_get(del, i), &k, err);
+		if (!ret)
+			ret = xlb_model_vip_del(m, &k, err);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < json_array_size(vips); i++) {
+		ret = vip_key_of(
+			json_object_get(json_array_get(vips, i), "vip"), &k,
+			err);
+		if (ret)
+			return ret;
+		if (xlb_model_vip(m, &k))
+			xlb_model_vip_del(m, &k, err);
+	}
+	for (i = 0; i < json_array_size(vips); i++) {
+		snprintf(path, sizeof(path), "vips[%zu]", i);
+		ret = xlb_model_vip_from_json(json_array_get(vips, i), path, m,
+					      err);
+		if (ret)
+			return ret;
+	}
+	return g ? xlb_model_global_from_json(g, m, err) : 0;
+}
+
+/*
+ * One line (without its LF) into a record: the CRC, then the JSON and
+ * its seq. -EBADMSG with why in err when it is not one.
+ */
+static json_t *record_parse(const char *line, size_t len, __u64 *seq,
+			    struct xlb_err *err)
+{
+	json_error_t jerr;
+	unsigned long want;
+	const json_t *s;
+	char *end;
+	json_t *rec;
+
+	if (len < 10 || line[8] != ' ') {
+		xlb_err_set(err, "not a record (%zu bytes)", len);
+		return NULL;
+	}
+	want = strtoul(line, &end, 16);
+	if (end != line + 8 ||
+	    crc32(0, (const Bytef *)line + 9, len - 9) != want) {
+		xlb_err_set(err, "its checksum does not match");
+		return NULL;
+	}
+	rec = json_loadb(line + 9, len - 9, JSON_REJECT_DUPLICATES, &jerr);
+	if (!rec) {
+		xlb_err_set(err, "%s", jerr.text);
+		return NULL;
+	}
+	s = json_object_get(rec, "seq");
+	if (!json_is_object(rec) || !json_is_integer(s) ||
+	    json_integer_value(s) <= 0) {
+		xlb_err_set(err, "no sequence number");
+		json_decref(rec);
+		return NULL;
+	}
+	*seq = (__u64)json_integer_value(s);
+	return rec;
+}
+
+/* ---- replay ------------------------------------------------------------ */
+
+/* The whole file in *buf (NUL-terminated), its length in *len. */
+static int read_all(const char *path, char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *b = NULL, *nb;
+	ssize_t r;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (cap - n < 65536) {
+			cap = cap ? 2 * cap : 65536 + 1;
+			nb = realloc(b, cap);
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			break;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
+	close(fd);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* Damage: err says where, whatever the record's own message was. */
+static int damaged(struct xlb_err *err, const char *path, size_t nr, size_t at,
+		   const char *why)
+{
+	char w[sizeof(err->msg)];
+
+	snprintf(w, sizeof(w), "%s", why);
+	xlb_err_set(err, "%s: record %zu (byte %zu) is damaged: %s", path, nr,
+		    at, w);
+	return -EBADMSG;
+}
+
+int xlb_journal_replay(const char *path, struct xlb_model *m, __u64 seq,
+		       struct xlb_journal_replay *r, struct xlb_err *err)
+{
+	struct xlb_model work;
+	size_t len = 0, pos = 0, nr = 0;
+	__u64 prev = 0;
+	char *buf = NULL;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	ret = read_all(path, &buf, &len);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret) {
+		xlb_err_set(err, "cannot read %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	/* Applied to a copy: on damage the caller's model is untouched. */
+	ret = xlb_model_copy(&work, m);
+	if (ret) {
+		free(buf);
+		xlb_err_set(err, "out of memory");
+		return ret;
+	}
+	while (pos < len) {
+		char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		struct xlb_err why = {{0}};
+		__u64 rs = 0;
+		json_t *rec;
+
+		nr++;
+		/* The last line: an append a crash cut short, never
+		 * acknowledged (a record ends with its LF). */
+		if (!nl) {
+			r->torn = true;
+			snprintf(r->torn_why, sizeof(r->torn_why),
+				 "%zu bytes without an end of line", len - pos);
+			break;
+		}
+		rec = record_parse(buf + pos, end - pos, &rs, &why);
+		if (!rec && end + 1 == len) {
+			r->torn = true;
+			snprintf(r->torn_why, sizeof(r->torn_why), "%s",
+				 why.msg);
+			break;
+		}
+		if (!rec) {
+			ret = damaged(err, path, nr, pos, why.msg);
+			goto out;
+		}
+		if (rs <= prev) {
+			snprintf(why.msg, sizeof(why.msg),
+				 "number %llu after %llu",
+				 (unsigned long long)rs,
+				 (unsigned long long)prev);
+			ret = -EBADMSG;
+		} else if (rs > r->seq && rs != r->seq + 1) {
+			snprintf(why.msg, sizeof(why.msg),
+				 "number %llu where %llu was due: records "
+				 "are missing",
+				 (unsigned long long)rs,
+				 (unsigned long long)r->seq + 1);
+			ret = -EBADMSG;
+		} else if (rs > r->seq) {
+			ret = record_apply(rec, &work, &why);
+		}
+		json_decref(rec);
+		if (ret) {
+			ret = damaged(err, path, nr, pos, why.msg);
+			goto out;
+		}
+		if (rs > r->seq) {
+			r->seq = rs;
+			r->applied++;
+		} else {
+			r->skipped++;
+		}
+		prev = rs;
+		pos = end + 1;
+		r->valid = pos;
+	}
+	if (r->applied) {
+		ret = xlb_model_validate(&work, err);
+		if (ret) {
+			char w[sizeof(err->msg)];
+
+			snprintf(w, sizeof(w), "%s", err->msg);
+			xlb_err_set(err,
+				    "%s: the replayed model is invalid: %s",
+				    path, w);
+			ret = -EBADMSG;
+			goto out;
+		}
+	}
+	xlb_model_free(m);
+	*m = work;
+	xlb_model_init(&work);
+
+out:
+	xlb_model_free(&work);
+	free(buf);
+	return ret;
+}
+
+/* ---- appending --------------------------------------------------------- */
+
+int xlb_journal_open(const char *path, off_t valid, __u64 seq,
+		     struct xlb_journal **out, struct xlb_err *err)
+{
+	struct xlb_journal *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j) {
+		xlb_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	j->seq = seq;
+	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0 || ftruncate(j->fd, valid) || fsync(j->fd)) {
+		ret = -errno;
+		xlb_err_set(err, "cannot open %s: %s", path, strerror(-ret));
+		xlb_journal_close(j);
+		return ret;
+	}
+	j->size = j->before = valid;
+	/* Counted as records only for the compaction's threshold. */
+	j->records = valid ? 1 : 0;
+	*out = j;
+	return 0;
+}
+
+void xlb_journal_close(struct xlb_journal *j)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+}
+
+/* Back to `size` bytes; broken when even that fails. */
+static int cut(struct xlb_journal *j, off_t size)
+{
+	if (ftruncate(j->fd, size) || fdatasync(j->fd)) {
+		j->broken = true;
+		return -errno;
+	}
+	j->size = size;
+	return 0;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		s += w;
+		n -= w;
+	}
+	return 0;
+}
+
+int xlb_journal_append(struct xlb_journal *j, const struct xlb_model *cur,
+		       const struct xlb_model *next, struct xlb_err *err)
+{
+	char *text = NULL, *line = NULL;
+	bool empty;
+	json_t *rec;
+	int n, ret;
+
+	if (j->broken) {
+		xlb_err_set(err, "the journal's end is unknown after a failed "
+				 "write");
+		return -EIO;
+	}
+	rec = record_of(cur, next, j->seq + 1, &empty);
+	if (!rec && empty)
+		return 0;
+	if (rec)
+		text = json_dumps(rec, JSON_COMPACT);
+	n = text ? asprintf(&line, "%08lx %s\n",
+			    crc32(0, (const Bytef *)text, strlen(text)), text)
+		 : -1;
+	if (n < 0) {
+		ret = -ENOMEM;
+		xlb_err_set(err, "out of memory");
+		goto out;
+	}
+	ret = write_all(j->fd, line, n);
+	if (!ret && fdatasync(j->fd))
+		ret = -errno;
+	if (ret) {
+		/* A torn record must not stay in front of the next one. */
+		xlb_err_set(err, "cannot write the journal: %s%s",
+			    strerror(-ret),
+			    cut(j, j->size) ? " (and cannot cut it back)" : "");
+		goto out;
+	}
+	j->before = j->size;
+	j->size += n;
+	j->records++;
+	j->seq++;
+
+out:
+	free(line);
+	free(text);
+	json_decref(rec);
+	return ret;
+}
+
+int xlb_journal_undo(struct xlb_journal *j, struct xlb_err *err)
+{
+	int ret;
+
+	if (j->size == j->before)
+		return 0;
+	ret = cut(j, j->before);
+	if (ret) {
+		xlb_err_set(err, "cannot take back journal record %llu: %s",
+			    (unsigned long long)j->seq, strerror(-ret));
+		return ret;
+	}
+	j->records--;
+	j->seq--;
+	return 0;
+}
+
+int xlb_journal_reset(struct xlb_journal *j, struct xlb_err *err)
+{
+	int ret;
+
+	/* A crash before this point replays nothing twice: the state
+	 * file's journal_seq covers every record. */
+	if (ftruncate(j->fd, 0) || fsync(j->fd)) {
+		ret = -errno;
+		j->broken = true;
+		xlb_err_set(err, "cannot empty the journal: %s",
+			    strerror(-ret));
+		return ret;
+	}
+	j->size = j->before = 0;
+	j->records = 0;
+	j->broken = false;
+	return 0;
+}
+
+__u64 xlb_journal_seq(const struct xlb_journal *j)
+{
+	return j->seq;
+}
+
+size_t xlb_journal_records(const struct xlb_journal *j)
+{
+	return j->records;
+}
+
+size_t xlb_journal_bytes(const struct xlb_journal *j)
+{
+	return j->size;
+}
+
+bool xlb_journal_broken(const struct xlb_journal *j)
+{
+	return j->broken;
+}
