@@ -638,11 +638,10 @@ bench_failover() {
 	record failover_ms "$(median "${times[@]}")" ms
 }
 
-# The listener of the storm's checks: port 81 of every address of the
-# "hc" namespace (hc_listeners), a process of its own so that stopping it
-# fails those checks at once and leaves port 80 serving.
-storm_listener() {
-	local dir=$WORK/nginx-hc81
+# hc_nginx DIR PORT BODY: an nginx of its own in the "hc" namespace,
+# answering BODY on PORT of every address, its files under DIR.
+hc_nginx() {
+	local dir=$1
 
 	mkdir -p "$dir"
 	cat >"$dir/nginx.conf" <<EOF
@@ -659,12 +658,21 @@ http {
 	uwsgi_temp_path $dir/uwsgi;
 	scgi_temp_path $dir/scgi;
 	server {
-		listen 81 backlog=4096;
-		location / { return 200 "hc81\n"; }
+		listen $2 backlog=4096;
+		location / { return 200 "$3\n"; }
 	}
 }
 EOF
 	in_ns hc nginx -c "$dir/nginx.conf"
+}
+
+# The listener of the storm's checks: port 81 of every address of the
+# "hc" namespace (hc_listeners), a process of its own so that stopping it
+# fails those checks at once and leaves port 80 serving.
+storm_listener() {
+	local dir=$WORK/nginx-hc81
+
+	hc_nginx "$dir" 81 hc81
 }
 
 storm_listener_stop() {
@@ -801,27 +809,7 @@ hc_listeners() {
 	in_ns hc ip addr add 198.18.40.2/24 dev eth0
 	in_ns lb ip route add 198.18.128.0/17 via 198.18.40.2
 	in_ns hc ip route add local 198.18.128.0/17 dev lo
-	mkdir -p "$dir"
-	cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-daemon on;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $dir/body;
-	proxy_temp_path $dir/proxy;
-	fastcgi_temp_path $dir/fastcgi;
-	uwsgi_temp_path $dir/uwsgi;
-	scgi_temp_path $dir/scgi;
-	server {
-		listen 80 backlog=4096;
-		location / { return 200 "hc\n"; }
-	}
-}
-EOF
-	in_ns hc nginx -c "$dir/nginx.conf"
+	hc_nginx "$dir" 80 hc
 }
 
 # TCP passive opens in the "hc" namespace: the checks its listener saw.

@@ -36,21 +36,6 @@ static const struct agent_profile builtin_profiles[] = {
 #define MAX_PROFILES 64
 #define MAX_SERVICES 1024
 
-static int path_err(struct xlb_err *err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int path_err(struct xlb_err *err, const char *path, const char *fmt, ...)
-{
-	char msg[sizeof(err->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	xlb_err_set(err, "%s: %s", path, msg);
-	return -EINVAL;
-}
-
 /* Rejects keys of obj not in the NULL-ended list keys. */
 static int only_keys(const json_t *obj, const char *path,
 		     const char *const *keys, struct xlb_err *err)
@@ -65,7 +50,7 @@ static int only_keys(const json_t *obj, const char *path,
 		for (i = 0; keys[i] && strcmp(keys[i], k); i++)
 			;
 		if (!keys[i])
-			return path_err(err, path, "unknown key '%s'", k);
+			return xlb_err_path(err, path, "unknown key '%s'", k);
 	}
 	return 0;
 }
@@ -82,10 +67,11 @@ static int get_num(const json_t *obj, const char *path, const char *key,
 		return 0;
 	snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
 	if (!json_is_number(v))
-		return path_err(err, p, "expected a number");
+		return xlb_err_path(err, p, "expected a number");
 	d = json_number_value(v);
 	if (!(d >= min && d <= max))
-		return path_err(err, p, "%g out of range %g..%g", d, min, max);
+		return xlb_err_path(err, p, "%g out of range %g..%g", d, min,
+				    max);
 	*out = d;
 	return 0;
 }
@@ -102,11 +88,11 @@ static int get_uint(const json_t *obj, const char *path, const char *key,
 		return 0;
 	snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
 	if (!json_is_integer(v))
-		return path_err(err, p, "expected an integer");
+		return xlb_err_path(err, p, "expected an integer");
 	if (json_integer_value(v) < (json_int_t)min ||
 	    json_integer_value(v) > (json_int_t)max)
-		return path_err(err, p, "%lld out of range %u..%u",
-				(long long)json_integer_value(v), min, max);
+		return xlb_err_path(err, p, "%lld out of range %u..%u",
+				    (long long)json_integer_value(v), min, max);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -150,10 +136,10 @@ static int parse_profile(struct agent_cfg *c, const char *name, const json_t *j,
 
 	memset(&p, 0, sizeof(p));
 	if (!json_is_object(j))
-		return path_err(err, path, "expected an object of weights");
+		return xlb_err_path(err, path, "expected an object of weights");
 	if (!*name || strlen(name) >= sizeof(p.name))
-		return path_err(err, path, "name must be 1..%zu characters",
-				sizeof(p.name) - 1);
+		return xlb_err_path(err, path, "name must be 1..%zu characters",
+				    sizeof(p.name) - 1);
 	if (only_keys(j, path, metric_keys, err))
 		return -EINVAL;
 	snprintf(p.name, sizeof(p.name), "%s", name);
@@ -167,8 +153,8 @@ static int parse_profile(struct agent_cfg *c, const char *name, const json_t *j,
 	i = find_profile(c, name);
 	if (i < 0) {
 		if (c->n_profiles == MAX_PROFILES)
-			return path_err(err, path, "more than %d profiles",
-					MAX_PROFILES);
+			return xlb_err_path(err, path, "more than %d profiles",
+					    MAX_PROFILES);
 		i = c->n_profiles++;
 	}
 	c->profiles[i] = p;
@@ -186,21 +172,23 @@ static int parse_hook(struct agent_cfg *c, int i, const json_t *j,
 	const json_t *cmd, *file;
 
 	if (!json_is_object(j))
-		return path_err(err, path, "expected an object");
+		return xlb_err_path(err, path, "expected an object");
 	if (only_keys(j, path, keys, err))
 		return -EINVAL;
 	cmd = json_object_get(j, "command");
 	file = json_object_get(j, "file");
 	if (!cmd == !file)
-		return path_err(err, path, "expected one of command and file");
+		return xlb_err_path(err, path,
+				    "expected one of command and file");
 	if ((cmd && (!json_is_string(cmd) || !*json_string_value(cmd))) ||
 	    (file && (!json_is_string(file) || !*json_string_value(file))))
-		return path_err(err, path, "%s: expected a non-empty string",
-				cmd ? "command" : "file");
+		return xlb_err_path(err, path,
+				    "%s: expected a non-empty string",
+				    cmd ? "command" : "file");
 	h->command = cmd ? strdup(json_string_value(cmd)) : NULL;
 	h->file = file ? strdup(json_string_value(file)) : NULL;
 	if (!h->command && !h->file)
-		return path_err(err, path, "out of memory");
+		return xlb_err_path(err, path, "out of memory");
 	if (get_num(j, path, "ceiling", 1e-9, 1e12, &h->ceiling, err) ||
 	    get_uint(j, path, "interval_ms", 100, 3600000, &h->interval_ms,
 		     err) ||
@@ -221,18 +209,18 @@ static int parse_cgroup(struct agent_cfg *c, const json_t *obj,
 		return -1;
 	snprintf(p, sizeof(p), "%s%scgroup", path, *path ? "." : "");
 	if (!json_is_string(v))
-		return path_err(err, p, "expected a cgroup's directory");
+		return xlb_err_path(err, p, "expected a cgroup's directory");
 	if (agent_cgroup_check(json_string_value(v), err)) {
 		xlb_err_prefix(err, p);
 		return -EINVAL;
 	}
 	more = realloc(c->cgroups, (c->n_cgroups + 1) * sizeof(*more));
 	if (!more)
-		return path_err(err, p, "out of memory");
+		return xlb_err_path(err, p, "out of memory");
 	c->cgroups = more;
 	c->cgroups[c->n_cgroups] = strdup(json_string_value(v));
 	if (!c->cgroups[c->n_cgroups])
-		return path_err(err, p, "out of memory");
+		return xlb_err_path(err, p, "out of memory");
 	return c->n_cgroups++;
 }
 
@@ -247,29 +235,30 @@ static int parse_service(struct agent_cfg *c, const json_t *j, const char *path,
 	char p[96];
 
 	if (!json_is_object(j))
-		return path_err(err, path, "expected an object");
+		return xlb_err_path(err, path, "expected an object");
 	if (only_keys(j, path, keys, err))
 		return -EINVAL;
 	v = json_object_get(j, "service");
 	snprintf(p, sizeof(p), "%s.service", path);
 	if (!json_is_string(v))
-		return path_err(err, p, "expected a string ADDR:PORT/PROTO");
+		return xlb_err_path(err, p,
+				    "expected a string ADDR:PORT/PROTO");
 	if (agent_parse_request(json_string_value(v), &s->key, err)) {
 		xlb_err_prefix(err, p);
 		return -EINVAL;
 	}
 	if (agent_cfg_service(c, &s->key))
-		return path_err(err, p, "'%s' is listed twice",
-				json_string_value(v));
+		return xlb_err_path(err, p, "'%s' is listed twice",
+				    json_string_value(v));
 	xlb_format_vip(&s->key, s->name, sizeof(s->name));
 	s->profile = c->host_profile;
 	v = json_object_get(j, "profile");
 	snprintf(p, sizeof(p), "%s.profile", path);
 	if (v && !json_is_string(v))
-		return path_err(err, p, "expected a profile's name");
+		return xlb_err_path(err, p, "expected a profile's name");
 	if (v && (s->profile = find_profile(c, json_string_value(v))) < 0)
-		return path_err(err, p, "no profile named '%s'",
-				json_string_value(v));
+		return xlb_err_path(err, p, "no profile named '%s'",
+				    json_string_value(v));
 	s->conns_ceiling = c->conns;
 	s->drain_above = c->drain_above;
 	s->hook = 0;
@@ -303,7 +292,7 @@ static int parse_ceilings(struct agent_cfg *c, const json_t *j,
 	if (!j)
 		return 0;
 	if (!json_is_object(j))
-		return path_err(err, "ceilings", "expected an object");
+		return xlb_err_path(err, "ceilings", "expected an object");
 	if (only_keys(j, "ceilings", keys, err) ||
 	    get_num(j, "ceilings", "cpu_pct", 1, 100, &c->cpu_pct, err) ||
 	    get_num(j, "ceilings", "mem_psi_pct", 0.01, 100, &c->mem_psi_pct,
@@ -329,7 +318,7 @@ static int parse_profiles(struct agent_cfg *c, const json_t *j,
 	if (!j)
 		return 0;
 	if (!json_is_object(j))
-		return path_err(err, "profiles", "expected an object");
+		return xlb_err_path(err, "profiles", "expected an object");
 	json_object_foreach((json_t *)j, name, v)
 	{
 		snprintf(p, sizeof(p), "profiles.%s", name);
@@ -348,13 +337,13 @@ static int parse_services(struct agent_cfg *c, const json_t *j,
 	if (!j)
 		return 0;
 	if (!json_is_array(j) || n > MAX_SERVICES)
-		return path_err(err, "services",
-				"expected an array of at most %d services",
-				MAX_SERVICES);
+		return xlb_err_path(err, "services",
+				    "expected an array of at most %d services",
+				    MAX_SERVICES);
 	c->services = calloc(n ? n : 1, sizeof(*c->services));
 	c->hooks = realloc(c->hooks, (1 + n) * sizeof(*c->hooks));
 	if (!c->services || !c->hooks)
-		return path_err(err, "services", "out of memory");
+		return xlb_err_path(err, "services", "out of memory");
 	memset(c->hooks + 1, 0, n * sizeof(*c->hooks));
 	for (size_t i = 0; i < n; i++) {
 		snprintf(p, sizeof(p), "services[%zu]", i);
@@ -390,7 +379,7 @@ static int check_hooks(struct agent_cfg *c, struct xlb_err *err)
 			continue;
 		if (s)
 			snprintf(p, sizeof(p), "services[%d].profile", i);
-		return path_err(
+		return xlb_err_path(
 			err, s ? p : "profiles.default",
 			"profile '%s' weighs hook but no hook is set",
 			c->profiles[s ? s->profile : c->host_profile].name);
@@ -408,7 +397,7 @@ static int parse_doc(struct agent_cfg *c, const json_t *root,
 	const json_t *hook = json_object_get(root, "hook");
 
 	if (!json_is_object(root))
-		return path_err(err, "config", "expected a JSON object");
+		return xlb_err_path(err, "config", "expected a JSON object");
 	if (only_keys(root, "config", keys, err) ||
 	    get_uint(root, "", "listen_port", 1, 65535, &c->listen_port, err) ||
 	    get_uint(root, "", "sample_ms", 100, 60000, &c->sample_ms, err) ||

@@ -25,22 +25,6 @@
 #include "config.h"
 #include "schema.h"
 
-/* Sets err to "path: message". */
-static int path_err(struct xlb_err *err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int path_err(struct xlb_err *err, const char *path, const char *fmt, ...)
-{
-	char msg[sizeof(err->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	xlb_err_set(err, "%s: %s", path, msg);
-	return -EINVAL;
-}
-
 /* Puts "path: " in front of a message a model edit left in err. */
 static void err_prefix(struct xlb_err *err, const char *path)
 {
@@ -166,7 +150,7 @@ static int parse_backends(const json_t *bs, const char *path,
 	int ret;
 
 	if (bs && !json_is_array(bs))
-		return path_err(err, path, "expected an array");
+		return xlb_err_path(err, path, "expected an array");
 	for (size_t i = 0; i < json_array_size(bs); i++) {
 		struct xlb_check_cfg check;
 		struct xlb_backend_cfg b;
@@ -223,8 +207,8 @@ static int journal_seq(const json_t *j, __u64 *seq, struct xlb_err *err)
 	if (!s)
 		return 0;
 	if (!json_is_integer(s) || json_integer_value(s) < 0)
-		return path_err(err, "journal_seq",
-				"expected a non-negative integer");
+		return xlb_err_path(err, "journal_seq",
+				    "expected a non-negative integer");
 	*seq = (__u64)json_integer_value(s);
 	return 0;
 }
@@ -240,15 +224,15 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 	int ret;
 
 	if (!json_is_object(j))
-		return path_err(err, "top level", "expected an object");
+		return xlb_err_path(err, "top level", "expected an object");
 	json_object_foreach((json_t *)j, key, val)
 	{
 		(void)val;
 		/* A state file applied as a config: its sequence is moot. */
 		if (strcmp(key, "global") && strcmp(key, "vips") &&
 		    strcmp(key, "journal_seq"))
-			return path_err(err, "top level", "unknown key '%s'",
-					key);
+			return xlb_err_path(err, "top level",
+					    "unknown key '%s'", key);
 	}
 	ret = journal_seq(j, &seq, err);
 	if (ret)
@@ -261,7 +245,7 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 	}
 	vips = json_object_get(j, "vips");
 	if (vips && !json_is_array(vips))
-		return path_err(err, "vips", "expected an array");
+		return xlb_err_path(err, "vips", "expected an array");
 	for (i = 0; i < json_array_size(vips); i++) {
 		snprintf(path, sizeof(path), "vips[%zu]", i);
 		ret = xlb_model_vip_from_json(json_array_get(vips, i), path, m,

@@ -4,6 +4,7 @@
  * struct xlb_err, which every layer (model, text forms, control protocol,
  * config files) fills the same way.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,4 +31,16 @@ void xlb_err_prefix(struct xlb_err *err, const char *what)
 		return;
 	memcpy(old, err->msg, sizeof(old));
 	xlb_err_set(err, "%s: %s", what, old);
+}
+
+int xlb_err_path(struct xlb_err *err, const char *path, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xlb_err_set(err, "%s: %s", path, msg);
+	return -EINVAL;
 }

@@ -16,5 +16,11 @@ void xlb_err_set(struct xlb_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Puts "what: " in front of the message already in err. */
 void xlb_err_prefix(struct xlb_err *err, const char *what);
+/*
+ * Sets err to "path: message" (path: where in a document the input was
+ * rejected) and returns -EINVAL, for config readers' one-line returns.
+ */
+int xlb_err_path(struct xlb_err *err, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif /* XLB_ERR_H */
