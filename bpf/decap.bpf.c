@@ -6,7 +6,7 @@
  * reply then goes straight to the client (direct server return).
  *
  * Accepted tunnels, each only when the outer destination is one of the
- * host's addresses in decap_addrs (with the right family):
+ * host's addresses in the decap table (with the right family):
  * - outer IPv4 without options and not a fragment, protocol 4 (IPIP) or
  *   41 (6in4);
  * - outer IPv6 with next header 41 (IP6IP6) or 4 (4in6), no extension
@@ -24,16 +24,28 @@
 #include "parse.h"
 #include <xlb/types.h>
 #include <xlb/counters.h>
+#include <xlb/decap.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Host address (and family) -> reserved (0): where tunnels are accepted. */
+/*
+ * The host's addresses that accept tunnels: two tables (halves) of
+ * buckets, bucket -> XLB_DECAP_WAYS addresses (struct xlb_decap_bucket).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XLB_MAX_DECAP_ADDRS);
-	__type(key, struct xlb_decap_key);
-	__type(value, __u32);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DECAP_HALVES *XLB_DECAP_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct xlb_decap_bucket);
 } decap_addrs SEC(".maps");
+
+/* The decap table in force (bit 0) and its hash multiplier (one word). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} decap_active SEC(".maps");
 
 /* Run-time knobs set by xlb-agent (one element): the GUE port. */
 struct {
@@ -167,6 +179,41 @@ static __always_inline int outer_ipv6(struct hdr_cursor *nh, void *data_end,
 	return 0;
 }
 
+/* Do the two keys hold the same family and address? Compared as words. */
+static __always_inline bool key_eq(const struct xlb_decap_key *a,
+				   const struct xlb_decap_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		(x[4] ^ y[4])) == 0;
+}
+
+/*
+ * Is key one of the host's addresses? Looks in its bucket of the table in
+ * force. The word of decap_active is read once: its half and multiplier
+ * always belong together, and a writer never rewrites the half it names.
+ */
+static __always_inline bool is_ours(const struct xlb_decap_key *key)
+{
+	struct xlb_decap_bucket *b;
+	__u32 zero = 0, idx, a, *active;
+
+	active = bpf_map_lookup_elem(&decap_active, &zero);
+	if (!active)
+		return false;
+	a = *(volatile __u32 *)active;
+	idx = (a & 1) * XLB_DECAP_BUCKETS + xlb_decap_bucket_of(key, a);
+	b = bpf_map_lookup_elem(&decap_addrs, &idx);
+	if (!b)
+		return false;
+#pragma unroll
+	for (int w = 0; w < XLB_DECAP_WAYS; w++)
+		if (key_eq(&b->way[w], key))
+			return true;
+	return false;
+}
+
 /*
  * Strips the outer headers of a tunnel to us whose inner packet starts at
  * `inner`. The spent outer header is overwritten with the new L2 header
@@ -253,7 +300,7 @@ int xlb_decap(struct xdp_md *ctx)
 	} else {
 		goto out;
 	}
-	if (!bpf_map_lookup_elem(&decap_addrs, &key))
+	if (!is_ours(&key))
 		goto out;
 	action = decap(ctx, eth, nh.pos, data_end, &t, &cnt);
 out:
