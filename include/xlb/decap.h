@@ -23,17 +23,20 @@
 #define XLB_DECAP_INLINE static inline
 #endif
 
-/* Bucket of the address of key (family set) in the table of word `active`. */
-XLB_DECAP_INLINE __u32 xlb_decap_bucket_of(const struct xlb_decap_key *key,
-					   __u32 active)
+/* Bucket of IPv4 address a in the table of word `active`. */
+XLB_DECAP_INLINE __u32 xlb_decap_bucket4(__u32 a, __u32 active)
 {
-	__u32 m = active | 1, h = key->addr.v6[0];
+	return (a * (active | 1)) >> (32 - XLB_DECAP_BUCKET_BITS);
+}
 
-	if (key->family == XLB_AF_INET6) {
-		h = h * m + key->addr.v6[1];
-		h = h * m + key->addr.v6[2];
-		h = h * m + key->addr.v6[3];
-	}
+/* Bucket of IPv6 address w (its four words) in the table of `active`. */
+XLB_DECAP_INLINE __u32 xlb_decap_bucket6(const __u32 *w, __u32 active)
+{
+	__u32 m = active | 1, h = w[0];
+
+	h = h * m + w[1];
+	h = h * m + w[2];
+	h = h * m + w[3];
 	return (h * m) >> (32 - XLB_DECAP_BUCKET_BITS);
 }
 
@@ -45,10 +48,10 @@ XLB_DECAP_INLINE __u32 xlb_decap_bucket_of(const struct xlb_decap_key *key,
 #define XLB_DECAP_TRIES 4096
 
 /*
- * Builds the table of half `half` holding the n keys (duplicates are
- * kept once) into tab[XLB_DECAP_BUCKETS]; *active is then the word that
- * puts it in force. 0, or -ENOSPC (more than XLB_MAX_DECAP_ADDRS
- * addresses, or no multiplier found).
+ * Builds the table of half `half` holding the n keys (zero beyond the
+ * address; duplicates are kept once) into tab[XLB_DECAP_BUCKETS]; *active is
+ * then the word that puts it in force. 0, or -ENOSPC (more than
+ * XLB_MAX_DECAP_ADDRS addresses, or no multiplier found).
  */
 static inline int xlb_decap_build(struct xlb_decap_bucket *tab,
 				  const struct xlb_decap_key *keys, int n,
@@ -63,8 +66,12 @@ static inline int xlb_decap_build(struct xlb_decap_bucket *tab,
 
 		memset(tab, 0, XLB_DECAP_BUCKETS * sizeof(*tab));
 		for (i = 0; i < n; i++) {
+			const struct xlb_decap_key *k = &keys[i];
 			struct xlb_decap_bucket *b =
-				&tab[xlb_decap_bucket_of(&keys[i], a)];
+				&tab[k->family == XLB_AF_INET6
+					     ? xlb_decap_bucket6(k->addr.v6, a)
+					     : xlb_decap_bucket4(k->addr.v4,
+								 a)];
 
 			for (w = 0; w < XLB_DECAP_WAYS; w++)
 				if (!b->way[w].family ||
