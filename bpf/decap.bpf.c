@@ -34,7 +34,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_DECAP_HALVES *XLB_DECAP_BUCKETS);
+	__uint(max_entries, XLB_DECAP_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct xlb_decap_bucket);
 } decap_addrs SEC(".maps");

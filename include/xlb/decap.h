@@ -5,11 +5,14 @@
  * writers must compute identically, and the writers' table builder.
  *
  * The bucket is the top bits of a multiplicative hash of the address's
- * 32-bit words (raw, network-order bytes): a polynomial in the odd
- * multiplier, so two different addresses share a bucket under only a few
- * multipliers. The builder tries multipliers until every bucket holds at
- * most XLB_DECAP_WAYS addresses, which with at most one address per four
- * buckets takes about two tries at the worst and one in practice.
+ * 32-bit words (raw, network-order bytes) under an odd multiplier the
+ * writer picks; an IPv6 address's words are mixed in one at a time with
+ * a shift between the products, so that no pair of addresses shares a
+ * bucket under every multiplier (with products alone, words that differ
+ * only in their top bits would). The builder tries multipliers until
+ * every bucket holds at most XLB_DECAP_WAYS addresses, which with at
+ * most one address per four buckets takes about two tries at the worst
+ * and one in practice.
  */
 #ifndef XLB_DECAP_H
 #define XLB_DECAP_H
@@ -34,9 +37,12 @@ XLB_DECAP_INLINE __u32 xlb_decap_bucket6(const __u32 *w, __u32 active)
 {
 	__u32 m = active | 1, h = w[0];
 
-	h = h * m + w[1];
-	h = h * m + w[2];
-	h = h * m + w[3];
+	h *= m;
+	h = (h ^ (h >> 16)) + w[1];
+	h *= m;
+	h = (h ^ (h >> 16)) + w[2];
+	h *= m;
+	h = (h ^ (h >> 16)) + w[3];
 	return (h * m) >> (32 - XLB_DECAP_BUCKET_BITS);
 }
 

@@ -294,6 +294,8 @@ _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key size");
 #define XLB_DECAP_BUCKET_BITS 8
 #define XLB_DECAP_BUCKETS     (1U << XLB_DECAP_BUCKET_BITS)
 #define XLB_DECAP_HALVES      2
+/* Entries of decap_addrs: both tables, the one in force and the spare. */
+#define XLB_DECAP_ENTRIES (XLB_DECAP_HALVES * XLB_DECAP_BUCKETS)
 _Static_assert(
 	XLB_MAX_DECAP_ADDRS * 4 <= XLB_DECAP_BUCKETS,
 	"decap buckets: four per address, so a multiplier is found fast");

@@ -279,6 +279,37 @@ static void many_addrs(struct tc *t)
 	run_decap(t, &f, XDP_PASS, XLB_DECAP_PASS);
 }
 
+/*
+ * Three addresses that differ only in the top bit of some of their 32-bit
+ * words (as read in memory): a hash of products alone puts them in one
+ * bucket under every multiplier, so no table could hold them.
+ */
+static void alike_addrs(struct tc *t)
+{
+	static const char *const alike[] = {
+		"2001:db8:b::1", /* SELF6 */
+		"2001:d38:b::80:0:1",
+		"2001:db8:b:80::81",
+	};
+	struct frame in, f, out;
+
+	setup(t);
+	inner(&in, true, false);
+	for (unsigned int i = 1; i < sizeof(alike) / sizeof(alike[0]); i++)
+		decap_add_addr(t, alike[i]);
+	for (unsigned int i = 0; i < sizeof(alike) / sizeof(alike[0]); i++) {
+		tunnel(&f, &in, true, alike[i], false, 0);
+		expect_decap(&out, &f, 40);
+		run_step(t, PROG_DECAP,
+			 &(struct step){.what = alike[i],
+					.in = &f,
+					.action = XDP_PASS,
+					.out = &out,
+					.verdict = XLB_DECAP_IP6IP6,
+					.vip_id = -1});
+	}
+}
+
 /* A tunnel to us whose inner packet is cut to `keep` bytes. */
 static void short_inner(struct tc *t, bool outer6, bool inner6, bool gue,
 			__u32 keep)
@@ -355,6 +386,8 @@ const struct golden_case cases_decap[] = {
 	 addr_change},
 	{"decap_many_addrs", "a full table of addresses", PROG_DECAP,
 	 many_addrs},
+	{"decap_alike_addrs", "addresses a product hash cannot part",
+	 PROG_DECAP, alike_addrs},
 	{"decap_ipip_short_drop", "inner IPv4 of 10 bytes", PROG_DECAP,
 	 ipip_short},
 	{"decap_ip6ip6_short_drop", "inner IPv6 of 30 bytes", PROG_DECAP,

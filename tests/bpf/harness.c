@@ -109,8 +109,7 @@ int reset_decap(void)
 	int err = 0;
 
 	err = err
-		      ?: zero_array(H.decap_addrs,
-				    XLB_DECAP_HALVES * XLB_DECAP_BUCKETS,
+		      ?: zero_array(H.decap_addrs, XLB_DECAP_ENTRIES,
 				    sizeof(struct xlb_decap_bucket), false);
 	err = err ?: zero_array(H.decap_active, 1, sizeof(__u32), false);
 	err = err
