@@ -6,7 +6,7 @@
  * reply then goes straight to the client (direct server return).
  *
  * Accepted tunnels, each only when the outer destination is one of the
- * host's addresses in decap_addrs (with the right family):
+ * host's addresses in the decap table (with the right family):
  * - outer IPv4 without options and not a fragment, protocol 4 (IPIP) or
  *   41 (6in4);
  * - outer IPv6 with next header 41 (IP6IP6) or 4 (4in6), no extension
@@ -24,16 +24,28 @@
 #include "parse.h"
 #include <xlb/types.h>
 #include <xlb/counters.h>
+#include <xlb/decap.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Host address (and family) -> reserved (0): where tunnels are accepted. */
+/*
+ * The host's addresses that accept tunnels: two tables (halves) of
+ * buckets, bucket -> XLB_DECAP_WAYS addresses (struct xlb_decap_bucket).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XLB_MAX_DECAP_ADDRS);
-	__type(key, struct xlb_decap_key);
-	__type(value, __u32);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DECAP_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct xlb_decap_bucket);
 } decap_addrs SEC(".maps");
+
+/* The decap table in force (bit 0) and its hash multiplier (one word). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} decap_active SEC(".maps");
 
 /* Run-time knobs set by xlb-agent (one element): the GUE port. */
 struct {
@@ -121,12 +133,73 @@ static __always_inline int tunnel_kind(int proto, bool outer_v6,
 }
 
 /*
- * The outer IPv4 header: 0 and *t filled when it is a tunnel (to whatever
- * address; the caller looks that up), -1 to pass the packet. Options and
- * fragments are left to the kernel, which can reassemble.
+ * The bucket at index `bucket` of the table that word names; NULL when
+ * there is none.
+ */
+static __always_inline struct xlb_decap_bucket *bucket_at(__u32 word,
+							  __u32 bucket)
+{
+	__u32 idx = (word & 1) * XLB_DECAP_BUCKETS + bucket;
+
+	return bpf_map_lookup_elem(&decap_addrs, &idx);
+}
+
+/*
+ * The word of decap_active: the table in force and its multiplier. Read
+ * once per packet, so the half and the multiplier belong together; a
+ * writer never rewrites the half it names while a packet may read it.
+ */
+static __always_inline __u32 active_word(void)
+{
+	__u32 zero = 0, *w = bpf_map_lookup_elem(&decap_active, &zero);
+
+	return w ? *(volatile __u32 *)w : 0;
+}
+
+/* Is IPv4 address a one of the host's? (A slot's unused words are 0.) */
+static __always_inline bool ours4(__be32 a)
+{
+	__u32 word = active_word();
+	struct xlb_decap_bucket *b =
+		bucket_at(word, xlb_decap_bucket4(a, word));
+
+	if (!b)
+		return false;
+#pragma unroll
+	for (int w = 0; w < XLB_DECAP_WAYS; w++)
+		if (b->way[w].addr.v4 == a && b->way[w].family == XLB_AF_INET)
+			return true;
+	return false;
+}
+
+/* Is IPv6 address a (read as four words) one of the host's? */
+static __always_inline bool ours6(const struct in6_addr *a)
+{
+	const __u32 *x = (const __u32 *)a;
+	__u32 word = active_word();
+	struct xlb_decap_bucket *b =
+		bucket_at(word, xlb_decap_bucket6(x, word));
+
+	if (!b)
+		return false;
+#pragma unroll
+	for (int w = 0; w < XLB_DECAP_WAYS; w++) {
+		const __u32 *y = b->way[w].addr.v6;
+
+		if (!((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+		      (x[3] ^ y[3])) &&
+		    b->way[w].family == XLB_AF_INET6)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The outer IPv4 header: 0 and *t filled when it is a tunnel to one of
+ * the host's addresses, -1 to pass the packet. Options and fragments are
+ * left to the kernel, which can reassemble.
  */
 static __always_inline int outer_ipv4(struct hdr_cursor *nh, void *data_end,
-				      struct xlb_decap_key *key,
 				      struct tunnel *t)
 {
 	struct iphdr *iph;
@@ -139,17 +212,14 @@ static __always_inline int outer_ipv4(struct hdr_cursor *nh, void *data_end,
 	    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 		return -1;
 
-	if (tunnel_kind(proto, false, sizeof(*iph), nh, data_end, t))
+	if (tunnel_kind(proto, false, sizeof(*iph), nh, data_end, t) ||
+	    !ours4(iph->daddr))
 		return -1;
-	__builtin_memset(key, 0, sizeof(*key));
-	key->addr.v4 = iph->daddr;
-	key->family = XLB_AF_INET;
 	return 0;
 }
 
 /* The outer IPv6 header, as outer_ipv4(); extension headers are passed. */
 static __always_inline int outer_ipv6(struct hdr_cursor *nh, void *data_end,
-				      struct xlb_decap_key *key,
 				      struct tunnel *t)
 {
 	struct ipv6hdr *ip6h;
@@ -159,11 +229,9 @@ static __always_inline int outer_ipv6(struct hdr_cursor *nh, void *data_end,
 	if (nexthdr < 0 || ip6h->version != 6)
 		return -1;
 
-	if (tunnel_kind(nexthdr, true, sizeof(*ip6h), nh, data_end, t))
+	if (tunnel_kind(nexthdr, true, sizeof(*ip6h), nh, data_end, t) ||
+	    !ours6(&ip6h->daddr))
 		return -1;
-	__builtin_memcpy(key->addr.bytes, &ip6h->daddr, sizeof(key->addr));
-	key->family = XLB_AF_INET6;
-	key->pad[0] = key->pad[1] = key->pad[2] = 0;
 	return 0;
 }
 
@@ -238,23 +306,20 @@ int xlb_decap(struct xdp_md *ctx)
 	__u32 frame_len = data_end - data;
 	__u32 cnt = XLB_DECAP_PASS;
 	struct hdr_cursor nh = {.pos = data};
-	struct xlb_decap_key key;
 	struct tunnel t;
 	struct ethhdr *eth;
 	int proto, action = XDP_PASS;
 
 	proto = parse_ethhdr(&nh, data_end, &eth);
 	if (proto == bpf_htons(ETH_P_IP)) {
-		if (outer_ipv4(&nh, data_end, &key, &t) < 0)
+		if (outer_ipv4(&nh, data_end, &t) < 0)
 			goto out;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (outer_ipv6(&nh, data_end, &key, &t) < 0)
+		if (outer_ipv6(&nh, data_end, &t) < 0)
 			goto out;
 	} else {
 		goto out;
 	}
-	if (!bpf_map_lookup_elem(&decap_addrs, &key))
-		goto out;
 	action = decap(ctx, eth, nh.pos, data_end, &t, &cnt);
 out:
 	/* The one exit: count the verdict. */

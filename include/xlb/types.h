@@ -268,13 +268,42 @@ struct xlb_flow_rate {
 };
 _Static_assert(sizeof(struct xlb_flow_rate) == 16, "xlb_flow_rate size");
 
-/* decap_addrs key: an address of this backend host that accepts tunnels. */
+/*
+ * An address of this backend host that accepts tunnels, as the decap
+ * table holds it: the family and the address, the bytes after an IPv4
+ * address and the padding zero. A slot of family 0 is empty.
+ */
 struct xlb_decap_key {
 	union xlb_addr addr;
 	__u8 family;
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key size");
+
+/*
+ * decap_addrs is an open hash table of those addresses in a plain ARRAY,
+ * so that the data path's lookup is inlined (no kernel jhash, no bucket
+ * walk): XLB_DECAP_HALVES tables of XLB_DECAP_BUCKETS buckets of
+ * XLB_DECAP_WAYS keys each. The word in decap_active names the table in
+ * force (bit 0) and is the multiplier of its hash (the word with bit 0
+ * set; include/xlb/decap.h), chosen by the writer so that no bucket of
+ * that table holds more than XLB_DECAP_WAYS addresses. A change writes
+ * the table not in force and then the word, in one 4-byte write.
+ */
+#define XLB_DECAP_WAYS	      2
+#define XLB_DECAP_BUCKET_BITS 8
+#define XLB_DECAP_BUCKETS     (1U << XLB_DECAP_BUCKET_BITS)
+#define XLB_DECAP_HALVES      2
+/* Entries of decap_addrs: both tables, the one in force and the spare. */
+#define XLB_DECAP_ENTRIES (XLB_DECAP_HALVES * XLB_DECAP_BUCKETS)
+_Static_assert(
+	XLB_MAX_DECAP_ADDRS * 4 <= XLB_DECAP_BUCKETS,
+	"decap buckets: four per address, so a multiplier is found fast");
+
+struct xlb_decap_bucket {
+	struct xlb_decap_key way[XLB_DECAP_WAYS];
+};
+_Static_assert(sizeof(struct xlb_decap_bucket) == 40, "xlb_decap_bucket size");
 
 /* decap_config, the single element of an ARRAY on the backend side. */
 struct xlb_decap_config {

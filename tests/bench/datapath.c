@@ -32,6 +32,7 @@
 #include <xlb/types.h>
 #include <xlb/counters.h>
 #include <xlb/hash.h>
+#include <xlb/decap.h>
 #include "balance.skel.h"
 #include "decap.skel.h"
 #include "bench_harness.skel.h"
@@ -1090,16 +1091,21 @@ static int configure_decap(struct dp *dp)
 {
 	struct xlb_decap_config cfg = {.gue_port = htons(6080)};
 	struct xlb_decap_key k = {.family = XLB_AF_INET};
-	__u32 zero = 0;
+	struct xlb_decap_bucket tab[XLB_DECAP_BUCKETS];
+	int fd = bpf_map__fd(dp->dec->maps.decap_addrs);
+	__u32 zero = 0, active;
 	int err;
 
 	addr_of(AF_INET, DECAP_HOST, &k.addr);
-	err = update(bpf_map__fd(dp->dec->maps.decap_addrs), &k, &zero,
-		     "decap_addrs");
-	if (err)
-		return err;
-	return update(bpf_map__fd(dp->dec->maps.decap_config), &zero, &cfg,
-		      "decap_config");
+	err = xlb_decap_build(tab, &k, 1, 0, &active);
+	for (__u32 i = 0; i < XLB_DECAP_BUCKETS && !err; i++)
+		err = update(fd, &i, &tab[i], "decap_addrs");
+	err = err
+		      ?: update(bpf_map__fd(dp->dec->maps.decap_active), &zero,
+				&active, "decap_active");
+	return err
+		       ?: update(bpf_map__fd(dp->dec->maps.decap_config), &zero,
+				 &cfg, "decap_config");
 }
 
 /* The fds a scenario needs, by name: both objects have the same maps. */

@@ -7,6 +7,7 @@
  * whose inner packet is unusable is dropped.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include "golden.h"
 
@@ -212,6 +213,103 @@ static void fragment(struct tc *t)
 	run_decap(t, &f, XDP_PASS, XLB_DECAP_PASS);
 }
 
+/*
+ * The host's addresses change while the program runs: each change puts a
+ * whole new table in force, and the old addresses stop, the new start.
+ */
+static void addr_change(struct tc *t)
+{
+	struct frame in, f, out;
+
+	setup(t);
+	inner(&in, false, false);
+	decap_add_addr(t, OTHER4);
+	decap_del_addr(t, SELF4);
+	tunnel(&f, &in, false, SELF4, false, 0);
+	run_decap(t, &f, XDP_PASS, XLB_DECAP_PASS);
+	tunnel(&f, &in, false, OTHER4, false, 0);
+	expect_decap(&out, &f, 20);
+	run_step(t, PROG_DECAP,
+		 &(struct step){.what = "tunnel to the new address",
+				.in = &f,
+				.action = XDP_PASS,
+				.out = &out,
+				.verdict = XLB_DECAP_IPIP,
+				.vip_id = -1});
+	/* The other family's address stayed through both changes. */
+	tunnel(&f, &in, true, SELF6, false, 0);
+	expect_decap(&out, &f, 40);
+	run_step(t, PROG_DECAP,
+		 &(struct step){.what = "tunnel to the kept address",
+				.in = &f,
+				.action = XDP_PASS,
+				.out = &out,
+				.verdict = XLB_DECAP_4IN6,
+				.vip_id = -1});
+}
+
+/* As many addresses as the table holds, each of them accepted. */
+static void many_addrs(struct tc *t)
+{
+	struct frame in, f, out;
+	char a[INET6_ADDRSTRLEN];
+
+	setup(t);
+	inner(&in, false, false);
+	for (int i = 2; i < XLB_MAX_DECAP_ADDRS; i++) {
+		snprintf(a, sizeof(a), i & 1 ? "198.18.%d.1" : "2001:db8:%x::1",
+			 i);
+		decap_add_addr(t, a);
+	}
+	for (int i = 2; i < XLB_MAX_DECAP_ADDRS; i += 7) {
+		snprintf(a, sizeof(a), i & 1 ? "198.18.%d.1" : "2001:db8:%x::1",
+			 i);
+		tunnel(&f, &in, !(i & 1), a, false, 0);
+		expect_decap(&out, &f, i & 1 ? 20 : 40);
+		run_step(t, PROG_DECAP,
+			 &(struct step){.what = a,
+					.in = &f,
+					.action = XDP_PASS,
+					.out = &out,
+					.verdict = i & 1 ? XLB_DECAP_IPIP
+							 : XLB_DECAP_4IN6,
+					.vip_id = -1});
+	}
+	tunnel(&f, &in, false, OTHER4, false, 0);
+	run_decap(t, &f, XDP_PASS, XLB_DECAP_PASS);
+}
+
+/*
+ * Three addresses that differ only in the top bit of some of their 32-bit
+ * words (as read in memory): a hash of products alone puts them in one
+ * bucket under every multiplier, so no table could hold them.
+ */
+static void alike_addrs(struct tc *t)
+{
+	static const char *const alike[] = {
+		"2001:db8:b::1", /* SELF6 */
+		"2001:d38:b::80:0:1",
+		"2001:db8:b:80::81",
+	};
+	struct frame in, f, out;
+
+	setup(t);
+	inner(&in, true, false);
+	for (unsigned int i = 1; i < sizeof(alike) / sizeof(alike[0]); i++)
+		decap_add_addr(t, alike[i]);
+	for (unsigned int i = 0; i < sizeof(alike) / sizeof(alike[0]); i++) {
+		tunnel(&f, &in, true, alike[i], false, 0);
+		expect_decap(&out, &f, 40);
+		run_step(t, PROG_DECAP,
+			 &(struct step){.what = alike[i],
+					.in = &f,
+					.action = XDP_PASS,
+					.out = &out,
+					.verdict = XLB_DECAP_IP6IP6,
+					.vip_id = -1});
+	}
+}
+
 /* A tunnel to us whose inner packet is cut to `keep` bytes. */
 static void short_inner(struct tc *t, bool outer6, bool inner6, bool gue,
 			__u32 keep)
@@ -284,6 +382,12 @@ const struct golden_case cases_decap[] = {
 	{"decap_plain_pass", "TCP and UDP to us", PROG_DECAP, plain_tcp},
 	{"decap_arp_pass", "ARP", PROG_DECAP, arp},
 	{"decap_fragment_pass", "fragment of a tunnel", PROG_DECAP, fragment},
+	{"decap_addr_change", "addresses changed at run time", PROG_DECAP,
+	 addr_change},
+	{"decap_many_addrs", "a full table of addresses", PROG_DECAP,
+	 many_addrs},
+	{"decap_alike_addrs", "addresses a product hash cannot part",
+	 PROG_DECAP, alike_addrs},
 	{"decap_ipip_short_drop", "inner IPv4 of 10 bytes", PROG_DECAP,
 	 ipip_short},
 	{"decap_ip6ip6_short_drop", "inner IPv6 of 30 bytes", PROG_DECAP,

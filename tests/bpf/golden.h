@@ -280,6 +280,7 @@ int flow_count(struct tc *t);
 
 /* ---- decap setup ---- */
 void decap_add_addr(struct tc *t, const char *addr);
+void decap_del_addr(struct tc *t, const char *addr);
 void decap_set_port(struct tc *t, __u16 port);
 
 /* ---- case tables ---- */

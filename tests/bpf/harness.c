@@ -108,7 +108,10 @@ int reset_decap(void)
 {
 	int err = 0;
 
-	err = err ?: clear_hash(H.decap_addrs, sizeof(struct xlb_decap_key));
+	err = err
+		      ?: zero_array(H.decap_addrs, XLB_DECAP_ENTRIES,
+				    sizeof(struct xlb_decap_bucket), false);
+	err = err ?: zero_array(H.decap_active, 1, sizeof(__u32), false);
 	err = err
 		      ?: zero_array(H.decap_config, 1,
 				    sizeof(struct xlb_decap_config), false);
@@ -239,6 +242,7 @@ int harness_load(const char *balance_obj)
 		return -errno;
 	H.dec_prog = bpf_program__fd(dec->progs.xlb_decap);
 	H.decap_addrs = bpf_map__fd(dec->maps.decap_addrs);
+	H.decap_active = bpf_map__fd(dec->maps.decap_active);
 	H.decap_config = bpf_map__fd(dec->maps.decap_config);
 	H.decap_counters = bpf_map__fd(dec->maps.decap_counters);
 

@@ -30,7 +30,7 @@ struct harness {
 	bool ring_set[XLB_MAX_VIPS];
 	/* decap */
 	int dec_prog;
-	int decap_addrs, decap_config, decap_counters;
+	int decap_addrs, decap_active, decap_config, decap_counters;
 	/* health-check tunnel (TC egress), over the balancer's backends
 	 * and config maps; cases_hc.c runs it and reads its counters */
 	int hc_prog, hc_counters;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <xlb/decap.h>
 #include "golden.h"
 #include "harness.h"
 
@@ -377,14 +378,81 @@ __u32 ring_pick(struct tc *t, const struct xlb_vip *v,
 	return 0;
 }
 
+/*
+ * Puts the decap table of the n keys in force as xlb-agent does: the
+ * half not in force is written, then the word of decap_active flips.
+ */
+static void decap_publish(struct tc *t, const struct xlb_decap_key *keys, int n,
+			  __u32 half)
+{
+	struct xlb_decap_bucket tab[XLB_DECAP_BUCKETS];
+	__u32 active, zero = 0;
+	int err;
+
+	err = xlb_decap_build(tab, keys, n, half, &active);
+	if (err) {
+		fail(t, "setup: decap table: %s", strerror(-err));
+		return;
+	}
+	for (__u32 i = 0; i < XLB_DECAP_BUCKETS; i++) {
+		__u32 k = half * XLB_DECAP_BUCKETS + i;
+
+		if (bpf_map_update_elem(H.decap_addrs, &k, &tab[i], BPF_ANY))
+			fail(t, "setup: decap_addrs: %s", strerror(errno));
+	}
+	if (bpf_map_update_elem(H.decap_active, &zero, &active, BPF_ANY))
+		fail(t, "setup: decap_active: %s", strerror(errno));
+}
+
+/*
+ * The addresses of the table in force, into keys (XLB_MAX_DECAP_ADDRS);
+ * their number, the half in force in *half.
+ */
+static int decap_addrs_now(struct tc *t, struct xlb_decap_key *keys,
+			   __u32 *half)
+{
+	struct xlb_decap_bucket b;
+	__u32 active = 0, zero = 0;
+	int n = 0;
+
+	if (bpf_map_lookup_elem(H.decap_active, &zero, &active))
+		fail(t, "setup: decap_active: %s", strerror(errno));
+	*half = active & 1;
+	for (__u32 i = 0; i < XLB_DECAP_BUCKETS; i++) {
+		__u32 k = *half * XLB_DECAP_BUCKETS + i;
+
+		if (bpf_map_lookup_elem(H.decap_addrs, &k, &b)) {
+			fail(t, "setup: decap_addrs: %s", strerror(errno));
+			break;
+		}
+		for (int w = 0; w < XLB_DECAP_WAYS; w++)
+			if (b.way[w].family && n < XLB_MAX_DECAP_ADDRS)
+				keys[n++] = b.way[w];
+	}
+	return n;
+}
+
 void decap_add_addr(struct tc *t, const char *addr)
 {
-	struct xlb_decap_key k = {0};
-	__u32 v = 0;
+	struct xlb_decap_key keys[XLB_MAX_DECAP_ADDRS + 1] = {0};
+	__u32 half;
+	int n = decap_addrs_now(t, keys, &half);
+
+	keys[n].family = addr_parse(addr, &keys[n].addr);
+	decap_publish(t, keys, n + 1, !half);
+}
+
+void decap_del_addr(struct tc *t, const char *addr)
+{
+	struct xlb_decap_key keys[XLB_MAX_DECAP_ADDRS], k = {0};
+	__u32 half;
+	int n = decap_addrs_now(t, keys, &half), m = 0;
 
 	k.family = addr_parse(addr, &k.addr);
-	if (bpf_map_update_elem(H.decap_addrs, &k, &v, BPF_ANY))
-		fail(t, "setup: decap_addrs: %s", strerror(errno));
+	for (int i = 0; i < n; i++)
+		if (memcmp(&keys[i], &k, sizeof(k)))
+			keys[m++] = keys[i];
+	decap_publish(t, keys, m, !half);
 }
 
 void decap_set_port(struct tc *t, __u16 port)
