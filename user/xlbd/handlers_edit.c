@@ -35,6 +35,20 @@ static int arg_backend(const json_t *args, union xlb_addr *a, __u8 *family,
 	return xlb_parse_addr(s, a, family, err);
 }
 
+/*
+ * The request's arguments decoded with ret: NULL and next a copy of the
+ * model to edit, or the answer refusing the request (nothing changed).
+ */
+static json_t *begin_edit(struct xlbd *d, int ret, struct xlb_err *err,
+			  struct xlb_model *next)
+{
+	if (ret)
+		return op_fail(ret, err);
+	if (xlb_model_copy(next, &d->model))
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return NULL;
+}
+
 /* Commits next (consumed) when the edit that made it succeeded. */
 static json_t *finish(struct xlbd *d, struct xlb_model *next, int ret,
 		      struct xlb_err *err)
@@ -69,6 +83,7 @@ json_t *do_vip_add(struct xlbd *d, const json_t *args)
 	struct xlb_vip_cfg v = {0};
 	struct xlb_err err = {{0}};
 	struct xlb_model next;
+	json_t *answer;
 	int ret, n;
 
 	xlb_check_init(&v.check);
@@ -76,10 +91,9 @@ json_t *do_vip_add(struct xlbd *d, const json_t *args)
 	if (!ret)
 		ret = args_decode(&xlb_vip_schema, args, vip_names, &v, &n,
 				  &err);
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	return finish(d, &next, xlb_model_vip_add(&next, &v, &err), &err);
 }
 
@@ -88,12 +102,12 @@ json_t *do_vip_del(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
+	json_t *answer;
 	int ret = arg_vip(args, &key, &err);
 
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	return finish(d, &next, xlb_model_vip_del(&next, &key, &err), &err);
 }
 
@@ -104,6 +118,7 @@ json_t *do_backend_add(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
+	json_t *answer;
 	int ret, n;
 
 	ret = arg_vip(args, &key, &err);
@@ -112,10 +127,9 @@ json_t *do_backend_add(struct xlbd *d, const json_t *args)
 	if (!ret)
 		ret = args_decode(&xlb_backend_schema, args, backend_names, &b,
 				  &n, &err);
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	return finish(d, &next, xlb_model_backend_add(&next, &key, &b, &err),
 		      &err);
 }
@@ -125,6 +139,7 @@ json_t *do_backend_del(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
+	json_t *answer;
 	union xlb_addr addr;
 	__u8 family;
 	int ret;
@@ -132,10 +147,9 @@ json_t *do_backend_del(struct xlbd *d, const json_t *args)
 	ret = arg_vip(args, &key, &err);
 	if (!ret)
 		ret = arg_addr(args, &addr, &family, &err);
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	return finish(d, &next,
 		      xlb_model_backend_del(&next, &key, &addr, family, &err),
 		      &err);
@@ -164,6 +178,7 @@ json_t *do_backend_set(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
+	json_t *answer;
 	union xlb_addr addr;
 	__u8 family;
 	int ret;
@@ -171,10 +186,9 @@ json_t *do_backend_set(struct xlbd *d, const json_t *args)
 	ret = arg_vip(args, &key, &err);
 	if (!ret)
 		ret = arg_addr(args, &addr, &family, &err);
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	b = xlb_model_backend_get(&next, &key, &addr, family, &err);
 	ret = b ? set_fields(&xlb_backend_schema, args, backend_names, b, &err)
 		: -ENOENT;
@@ -187,13 +201,13 @@ json_t *do_vip_set(struct xlbd *d, const json_t *args)
 	struct xlb_vip_key key;
 	struct xlb_vip_cfg *v;
 	struct xlb_model next;
+	json_t *answer;
 	int ret;
 
 	ret = arg_vip(args, &key, &err);
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	v = xlb_model_vip_get(&next, &key, &err);
 	ret = v ? set_fields(&xlb_vip_schema, args, vip_names, v, &err)
 		: -ENOENT;
@@ -206,8 +220,9 @@ json_t *do_check_set(struct xlbd *d, const json_t *args)
 	struct xlb_check_cfg c;
 	struct xlb_vip_key key;
 	struct xlb_model next;
+	json_t *answer;
 	union xlb_addr addr;
-	bool has_backend;
+	bool has_backend = false;
 	__u8 family;
 	int ret;
 
@@ -217,10 +232,9 @@ json_t *do_check_set(struct xlbd *d, const json_t *args)
 	if (!ret)
 		ret = xlb_check_decode(args, "check", check_names, true, &c,
 				       &err);
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	return finish(d, &next,
 		      xlb_model_check_set(&next, &key,
 					  has_backend ? &addr : NULL, family,
@@ -249,6 +263,7 @@ json_t *do_check_del(struct xlbd *d, const json_t *args)
 	struct xlb_err err = {{0}};
 	struct xlb_vip_key key;
 	struct xlb_model next;
+	json_t *answer;
 	union xlb_addr addr;
 	bool has_backend = false, agent = false;
 	__u8 family;
@@ -263,10 +278,9 @@ json_t *do_check_del(struct xlbd *d, const json_t *args)
 		xlb_err_set(&err, "an agent check is the VIP's: no backend");
 		ret = -EINVAL;
 	}
-	if (ret)
-		return op_fail(ret, &err);
-	if (xlb_model_copy(&next, &d->model))
-		return xlb_ctl_error(-ENOMEM, "out of memory");
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
 	if (agent)
 		return finish(d, &next, xlb_model_agent_del(&next, &key, &err),
 			      &err);
