@@ -169,8 +169,8 @@ static int parse_backends(const json_t *bs, const char *path,
 	return 0;
 }
 
-int xlb_model_vip_from_json(const json_t *j, const char *path,
-			    struct xlb_model *m, struct xlb_err *err)
+static int vip_from_json(const json_t *j, const char *path, struct xlb_model *m,
+			 struct xlb_err *err)
 {
 	static const char *const theirs[] = {"backends", NULL};
 	struct xlb_vip_cfg v = {0};
@@ -190,6 +190,21 @@ int xlb_model_vip_from_json(const json_t *j, const char *path,
 	snprintf(fpath, sizeof(fpath), "%s.backends", path);
 	return parse_backends(json_object_get(j, "backends"), fpath, m, &v.key,
 			      err);
+}
+
+int xlb_model_vips_from_json(const json_t *vips, struct xlb_model *m,
+			     struct xlb_err *err)
+{
+	char path[32];
+	int ret;
+
+	for (size_t i = 0; i < json_array_size(vips); i++) {
+		snprintf(path, sizeof(path), "vips[%zu]", i);
+		ret = vip_from_json(json_array_get(vips, i), path, m, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
@@ -217,10 +232,8 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 {
 	const json_t *g, *vips;
 	const char *key;
-	char path[32];
 	json_t *val;
 	__u64 seq;
-	size_t i;
 	int ret;
 
 	if (!json_is_object(j))
@@ -246,14 +259,8 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 	vips = json_object_get(j, "vips");
 	if (vips && !json_is_array(vips))
 		return xlb_err_path(err, "vips", "expected an array");
-	for (i = 0; i < json_array_size(vips); i++) {
-		snprintf(path, sizeof(path), "vips[%zu]", i);
-		ret = xlb_model_vip_from_json(json_array_get(vips, i), path, m,
-					      err);
-		if (ret)
-			return ret;
-	}
-	return xlb_model_validate(m, err);
+	ret = xlb_model_vips_from_json(vips, m, err);
+	return ret ? ret : xlb_model_validate(m, err);
 }
 
 int xlb_model_from_json(const json_t *j, struct xlb_model *m,

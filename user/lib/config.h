@@ -60,12 +60,13 @@ int xlb_model_from_json(const json_t *j, struct xlb_model *m,
 			struct xlb_err *err);
 
 /*
- * One object of a document into m, as the whole document's reader does
- * (for xlbd's journal, journal.h): a VIP with its backends is added to m
- * (path names it in errors: "vips[2]"); the global knobs replace m's.
+ * Parts of a document into m, as the whole document's reader does (for
+ * xlbd's journal, journal.h): each VIP of the array vips, with its
+ * backends, is added to m (errors name it: "vips[2]"); the global knobs
+ * replace m's.
  */
-int xlb_model_vip_from_json(const json_t *j, const char *path,
-			    struct xlb_model *m, struct xlb_err *err);
+int xlb_model_vips_from_json(const json_t *vips, struct xlb_model *m,
+			     struct xlb_err *err);
 int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
 			       struct xlb_err *err);
 

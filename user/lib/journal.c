@@ -105,7 +105,6 @@ static int record_apply(const json_t *rec, struct xlb_model *m,
 	const json_t *del = json_object_get(rec, "del");
 	const json_t *g = json_object_get(rec, "global");
 	struct xlb_vip_key k;
-	char path[32];
 	size_t i;
 	int ret;
 
@@ -129,13 +128,9 @@ static int record_apply(const json_t *rec, struct xlb_model *m,
 		if (xlb_model_vip(m, &k))
 			xlb_model_vip_del(m, &k, err);
 	}
-	for (i = 0; i < json_array_size(vips); i++) {
-		snprintf(path, sizeof(path), "vips[%zu]", i);
-		ret = xlb_model_vip_from_json(json_array_get(vips, i), path, m,
-					      err);
-		if (ret)
-			return ret;
-	}
+	ret = xlb_model_vips_from_json(vips, m, err);
+	if (ret)
+		return ret;
 	return g ? xlb_model_global_from_json(g, m, err) : 0;
 }
 
