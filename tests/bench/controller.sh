@@ -264,6 +264,27 @@ stop_xlbd() {
 	XLBD_PID=
 }
 
+# gen_hc_config FILE NVIPS NBACKENDS VIP [FIRST [GLOBAL]]: VIPs named as
+# by gen_config, each with the JSON members VIP, whose backends are
+# listeners of the "hc" namespace (hc_listeners): backend j of VIP i is
+# 198.18.(128+i%128).j. FIRST's members go to every VIP's first backend,
+# GLOBAL's to the global section.
+gen_hc_config() {
+	awk -v nv="$2" -v nb="$3" -v vx="$4" -v b1="${5:-}" -v gl="${6:-}" 'BEGIN {
+		printf "{%s\"vips\": [\n", gl == "" ? "" : "\"global\": {" gl "}, "
+		for (i = 0; i < nv; i++) {
+			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", %s, \"backends\": [",
+				int(i / 250) + 1, i % 250 + 1, vx
+			for (j = 1; j <= nb; j++)
+				printf "%s{\"addr\": \"198.18.%d.%d\"%s}",
+					(j > 1 ? ", " : ""), 128 + i % 128, j,
+					(j == 1 && b1 != "" ? ", " b1 : "")
+			printf "]}%s\n", (i < nv - 1 ? "," : "")
+		}
+		printf "]}\n"
+	}' >"$1"
+}
+
 # gen_config FILE NVIPS NBACKENDS: VIP i is 198.19.(i/250+1).(i%250+1):80
 # (so the first is 198.19.1.1); its backend j is 198.18.(101+i%150).j.
 gen_config() {
@@ -731,22 +752,10 @@ bench_failover_storm() {
 		record_error failover_storm_ms ms "no listeners (namespace hc)"
 		return
 	fi
-	awk -v nv="$STORM_VIPS" -v nb="$STORM_BACKENDS" 'BEGIN {
-		printf "{\"global\": {\"flap_count\": 0}, \"vips\": [\n"
-		for (i = 0; i < nv; i++) {
-			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", \"slow_start_ms\": 0, \"backends\": [",
-				int(i / 250) + 1, i % 250 + 1
-			for (j = 1; j <= nb; j++) {
-				printf "%s{\"addr\": \"198.18.%d.%d\"",
-					(j > 1 ? ", " : ""), 128 + i % 128, j
-				if (j == 1)
-					printf ", \"check\": {\"kind\": \"tcp\", \"tunnel\": false, \"port\": 81, \"interval_ms\": 50, \"timeout_ms\": 40, \"fall\": 1, \"rise\": 1}"
-				printf "}"
-			}
-			printf "]}%s\n", (i < nv - 1 ? "," : "")
-		}
-		printf "]}\n"
-	}' >"$cfg"
+	gen_hc_config "$cfg" "$STORM_VIPS" "$STORM_BACKENDS" \
+		'"slow_start_ms": 0' \
+		'"check": {"kind": "tcp", "tunnel": false, "port": 81, "interval_ms": 50, "timeout_ms": 40, "fall": 1, "rise": 1}' \
+		'"flap_count": 0'
 	start_xlbd
 	if ! apply_config "$cfg" >/dev/null; then
 		record_error failover_storm_ms ms \
@@ -842,18 +851,8 @@ bench_hc_cpu() {
 		record_error hc_cpu_percent_10k % "no listeners (namespace hc)"
 		return
 	fi
-	awk -v nv="$HC_VIPS" -v nb="$HC_BACKENDS" 'BEGIN {
-		printf "{\"vips\": [\n"
-		for (i = 0; i < nv; i++) {
-			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", \"check\": {\"kind\": \"tcp\", \"tunnel\": false, \"interval_ms\": 1000, \"timeout_ms\": 500}, \"backends\": [",
-				int(i / 250) + 1, i % 250 + 1
-			for (j = 1; j <= nb; j++)
-				printf "%s{\"addr\": \"198.18.%d.%d\"}",
-					(j > 1 ? ", " : ""), 128 + i % 128, j
-			printf "]}%s\n", (i < nv - 1 ? "," : "")
-		}
-		printf "]}\n"
-	}' >"$cfg"
+	gen_hc_config "$cfg" "$HC_VIPS" "$HC_BACKENDS" \
+		'"check": {"kind": "tcp", "tunnel": false, "interval_ms": 1000, "timeout_ms": 500}'
 	# First without the checks, then with them: backends that serve
 	# when they gain a check keep serving, where new ones would wait for
 	# rise good checks, and xlbd applies those changes one at a time.
@@ -948,18 +947,8 @@ bench_agent_cpu() {
 		record_error agent_cpu_percent_per_1k % "no agent (namespace hc)"
 		return
 	fi
-	awk -v nv="$AGENT_VIPS" -v nb="$AGENT_BACKENDS" 'BEGIN {
-		printf "{\"vips\": [\n"
-		for (i = 0; i < nv; i++) {
-			printf "  {\"vip\": \"198.19.%d.%d:80/tcp\", \"agent\": {\"kind\": \"agent\", \"interval_ms\": 1000, \"timeout_ms\": 500}, \"backends\": [",
-				int(i / 250) + 1, i % 250 + 1
-			for (j = 1; j <= nb; j++)
-				printf "%s{\"addr\": \"198.18.%d.%d\"}",
-					(j > 1 ? ", " : ""), 128 + i % 128, j
-			printf "]}%s\n", (i < nv - 1 ? "," : "")
-		}
-		printf "]}\n"
-	}' >"$cfg"
+	gen_hc_config "$cfg" "$AGENT_VIPS" "$AGENT_BACKENDS" \
+		'"agent": {"kind": "agent", "interval_ms": 1000, "timeout_ms": 500}'
 	start_xlbd
 	if ! apply_config "$cfg" >/dev/null; then
 		record_error agent_cpu_percent_per_1k % \
