@@ -15,14 +15,18 @@ pkgs=(
 	# view of glibc's headers asks for
 	make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev
 	zlib1g-dev bpftool gcc-multilib
-	# libraries of the userspace tools (JSON config, HTTP metrics)
-	libjansson-dev libmicrohttpd-dev
+	# libraries of the userspace tools (JSON config, HTTP metrics, HTTP
+	# client of etcd's JSON gateway)
+	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
 	# tests, demo and benchmarks: real servers and clients in namespaces
 	# (nginx's stream module is the backends' UDP service)
 	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light
 	libnginx-mod-stream curl wrk socat jq
 	# a real CPU hog on a backend (e2e of agent load reports)
 	stress-ng
+	# several balancers as one: routing (BIRD 2 announces VIPs, a router
+	# spreads flows by ECMP) and shared state (an etcd cluster)
+	bird2 etcd-server etcd-client
 )
 check_pkgs=(clang-format cppcheck)
 
