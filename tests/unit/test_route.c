@@ -17,9 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "bird.h"
+#include "clock.h"
 #include "route.h"
 
 #define TABLE 100
@@ -245,6 +250,128 @@ static void test_big_table(void **state)
 	xlb_route_close(r100);
 }
 
+/* A BIRD that learns table 100, as scripts/bird/balancer.conf does. */
+static const char bird_conf[] =
+	"router id 198.18.50.2;\n"
+	"protocol device {}\n"
+	"protocol kernel vips4 { kernel table 100; learn;\n"
+	"	ipv4 { import all; export none; }; }\n"
+	"protocol kernel vips6 { kernel table 100; learn;\n"
+	"	ipv6 { import all; export none; }; }\n";
+
+static char bird_dir[64];
+static pid_t bird_pid;
+
+static void bird_stop(void)
+{
+	char cmd[128];
+
+	if (bird_pid > 0) {
+		kill(bird_pid, SIGTERM);
+		waitpid(bird_pid, NULL, 0);
+		bird_pid = 0;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", bird_dir);
+	if (bird_dir[0] && system(cmd))
+		print_message("cannot remove %s\n", bird_dir);
+}
+
+/* BIRD in the test's namespace, its control socket up, or a skip. */
+static const char *bird_start(void)
+{
+	static char sock[96];
+	char conf[96], pidf[96];
+	FILE *f;
+
+	if (access("/usr/sbin/bird", X_OK)) {
+		print_message("skipped: /usr/sbin/bird is not installed\n");
+		skip();
+	}
+	strcpy(bird_dir, "/tmp/xlb-test-route.XXXXXX");
+	assert_non_null(mkdtemp(bird_dir));
+	snprintf(conf, sizeof(conf), "%s/bird.conf", bird_dir);
+	snprintf(sock, sizeof(sock), "%s/bird.ctl", bird_dir);
+	snprintf(pidf, sizeof(pidf), "%s/bird.pid", bird_dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs(bird_conf, f);
+	assert_int_equal(fclose(f), 0);
+	bird_pid = fork();
+	assert_true(bird_pid >= 0);
+	if (!bird_pid) {
+		execl("/usr/sbin/bird", "bird", "-f", "-s", sock, "-c", conf,
+		      "-P", pidf, (char *)NULL);
+		_exit(127);
+	}
+	for (__u64 end = xlb_now_ms() + 10000; xlb_now_ms() < end;) {
+		struct stat st;
+
+		if (!stat(sock, &st) && S_ISSOCK(st.st_mode))
+			return sock;
+		usleep(10000);
+	}
+	fail_msg("BIRD's control socket %s did not appear in 10 s", sock);
+	return NULL;
+}
+
+/* Polls BIRD until it reports want for a, for up to 10 s. */
+static void bird_wait_state(const char *sock, const struct xlb_route_entry *a,
+			    __u8 want)
+{
+	struct xlb_err err = {{0}};
+	__u8 st = XLB_BIRD_UNKNOWN;
+
+	for (__u64 end = xlb_now_ms() + 10000; xlb_now_ms() < end;) {
+		if (!xlb_bird_query(sock, a, 1, 1000, &st, &err) && st == want)
+			return;
+		usleep(10000);
+	}
+	fail_msg("BIRD says %s, not %s (%s)", xlb_bird_route_str(st),
+		 xlb_bird_route_str(want), err.msg);
+}
+
+/* What xlbd announces reaches BIRD's table and leaves it on withdraw. */
+static void test_bird_learns(void **state)
+{
+	struct xlb_route_entry v[] = {entry("198.19.0.1"),
+				      entry("2001:db8:100::1")};
+	struct xlb_route *r = open_table();
+	struct xlb_err err = {{0}};
+	const char *sock = bird_start();
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		bird_wait_state(sock, &v[i], XLB_BIRD_ABSENT);
+		assert_int_equal(
+			xlb_route_announce(r, v[i].family, &v[i].addr, &err),
+			0);
+		/* No BGP session up: in the table, exported nowhere. */
+		bird_wait_state(sock, &v[i], XLB_BIRD_PRESENT);
+		assert_int_equal(
+			xlb_route_withdraw(r, v[i].family, &v[i].addr, &err),
+			0);
+		bird_wait_state(sock, &v[i], XLB_BIRD_ABSENT);
+	}
+	bird_stop();
+	/* BIRD gone: UNKNOWN, and a why. */
+	{
+		__u8 st = XLB_BIRD_PRESENT;
+
+		assert_int_not_equal(xlb_bird_query(sock, v, 1, 500, &st, &err),
+				     0);
+		assert_int_equal(st, XLB_BIRD_UNKNOWN);
+		assert_non_null(strstr(err.msg, "BIRD at"));
+	}
+	xlb_route_close(r);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	bird_stop();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,7 +380,8 @@ int main(void)
 		cmocka_unit_test(test_bad_family),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_big_table),
+		cmocka_unit_test(test_bird_learns),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
