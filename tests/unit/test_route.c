@@ -188,6 +188,7 @@ static void test_sync(void **state)
 					  entry("198.19.0.2"),
 					  entry("2001:db8:100::1")};
 	struct xlb_route_entry want2[] = {entry("198.19.0.2"),
+					  entry("2001:db8:100::2"),
 					  entry("2001:db8:100::2")};
 	struct xlb_route *r = open_table();
 	struct xlb_err err = {{0}};
@@ -205,14 +206,14 @@ static void test_sync(void **state)
 	assert_int_equal(removed, 0);
 	assert_string_equal(listed(r, buf, sizeof(buf)),
 			    "198.19.0.1 198.19.0.2 2001:db8:100::1");
-	assert_int_equal(xlb_route_sync(r, want2, 2, &added, &removed, &err),
+	assert_int_equal(xlb_route_sync(r, want2, 3, &added, &removed, &err),
 			 0);
 	assert_int_equal(added, 1);
 	assert_int_equal(removed, 2);
 	assert_string_equal(listed(r, buf, sizeof(buf)),
 			    "198.19.0.2 2001:db8:100::2");
 	/* Again: nothing to do. */
-	assert_int_equal(xlb_route_sync(r, want2, 2, &added, &removed, &err),
+	assert_int_equal(xlb_route_sync(r, want2, 3, &added, &removed, &err),
 			 0);
 	assert_int_equal(added + removed, 0);
 	assert_int_equal(xlb_route_withdraw(r, o.family, &o.addr, &err), 0);

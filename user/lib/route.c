@@ -261,6 +261,9 @@ static void route_collect(struct nlmsghdr *nh, void *ctx)
 	struct route_list *l = ctx;
 	struct xlb_route_entry e, *v;
 
+	/* The table changed while the kernel dumped it: not a true list. */
+	if (nh->nlmsg_flags & NLM_F_DUMP_INTR)
+		l->ret = -EAGAIN;
 	if (l->ret || !route_parse(nh, l->table, &e))
 		return;
 	if (l->n == l->cap) {
@@ -287,11 +290,16 @@ int xlb_route_list(struct xlb_route *r, struct xlb_route_entry **out, size_t *n,
 		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 		.rt.rtm_family = AF_UNSPEC, /* both families in one dump */
 	};
-	int ret;
+	int ret = -EAGAIN;
 
-	ret = route_talk(r, &q.nh, route_collect, &l);
-	if (!ret)
-		ret = l.ret;
+	/* A dump the kernel marks interrupted is taken again. */
+	for (int i = 0; i < 5 && ret == -EAGAIN; i++) {
+		l.n = 0;
+		l.ret = 0;
+		ret = route_talk(r, &q.nh, route_collect, &l);
+		if (!ret)
+			ret = l.ret;
+	}
 	if (ret) {
 		free(l.v);
 		xlb_err_set(err, "listing routes of table %u: %s", r->table,
@@ -327,7 +335,8 @@ int xlb_route_sync(struct xlb_route *r, const struct xlb_route_entry *want,
 		return ret;
 	/* Announce first: a VIP moving between entries is never unrouted. */
 	for (size_t i = 0; i < n; i++) {
-		if (entry_in(&want[i], have, nhave))
+		if (entry_in(&want[i], have, nhave) ||
+		    entry_in(&want[i], want, i))
 			continue;
 		ret = xlb_route_announce(r, want[i].family, &want[i].addr,
 					 first ? &e2 : err);
