@@ -356,6 +356,14 @@ static int setup(void **state)
 	return 0;
 }
 
+/* A failed case leaves its socket behind: not in the shared /tmp. */
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(sock_path);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,5 +376,5 @@ int main(void)
 		cmocka_unit_test(test_query_failures),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
