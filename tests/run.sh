@@ -90,6 +90,8 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 	if [ -x tests/e2e/run.sh ]; then
 		run_suite "e2e" plain tests/e2e/run.sh
 	fi
+	# The example BIRD configs, in namespaces of their own.
+	run_suite "e2e/bird_configs" plain tests/e2e/bird_configs.sh
 fi
 
 echo
