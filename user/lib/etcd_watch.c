@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "etcd_priv.h"
@@ -23,6 +24,7 @@
 
 struct watch {
 	CURL *e;
+	curl_socket_t fd; /* the connection's, -1: none yet */
 	const char *ep;
 	xlb_etcd_watch_fn fn;
 	void *ctx;
@@ -99,9 +101,10 @@ static void on_result(struct watch *w, const json_t *r)
 			watch_end(w, -ESTALE);
 			return;
 		}
-		xlb_err_set(w->err, "watch: %s: cancelled by etcd: %s", w->ep,
-			    json_string_value(json_object_get(
-				    r, "cancel_reason")) ?: "no reason given");
+		xlb_err_set(
+			w->err, "watch: %s: cancelled by etcd: %s", w->ep,
+			json_string_value(json_object_get(r, "cancel_reason"))
+				?: "no reason given");
 		watch_end(w, -ECANCELED);
 		return;
 	}
@@ -223,9 +226,38 @@ static void transfer_done(struct watch *w, CURLcode cr, const char *why)
 						      : -ECONNRESET);
 }
 
+/* Keeps the socket (CURLINFO_ACTIVESOCKET has it only once done). */
+static int watch_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+	struct watch *w = ud;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		w->fd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
 /*
- * Between transfers' turns: the stop flag, the idle deadline, and a
- * progress request when the stream has been quiet for idle_ms / 3.
+ * Whether etcd closed the connection. curl (7.88) does not look for the
+ * end of the answer while the body it sends is paused: without this, a
+ * member killed under a quiet watch would show only at the next progress
+ * request.
+ */
+static bool peer_closed(struct watch *w)
+{
+	ssize_t r;
+	char b;
+
+	if (w->fd < 0)
+		return false;
+	/* 0: an orderly close; an error: a reset (a killed process). */
+	r = recv(w->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+/*
+ * Between transfers' turns: the stop flag, the idle deadline, the
+ * connection, and a progress request when the stream has been quiet for
+ * idle_ms / 3.
  */
 static void watch_tick(struct watch *w, unsigned idle_ms,
 		       const volatile int *stop)
@@ -241,6 +273,10 @@ static void watch_tick(struct watch *w, unsigned idle_ms,
 		xlb_err_set(w->err, "watch: %s: nothing for %u ms", w->ep,
 			    idle_ms);
 		watch_end(w, -ETIMEDOUT);
+	} else if (w->got && peer_closed(w)) {
+		xlb_err_set(w->err, "watch: %s: etcd closed the connection",
+			    w->ep);
+		watch_end(w, -ECONNRESET);
 	} else if (w->got && now - w->last_rx >= idle_ms / 3 &&
 		   now - w->last_ask >= idle_ms / 3) {
 		w->last_ask = now;
@@ -309,8 +345,9 @@ static int watch_at(struct xlb_etcd *c, size_t i, const json_t *req,
 {
 	/*
 	 * hasleader: etcd ends the stream when its member loses quorum,
-	 * instead of leaving it open and silent. Expect: no 100-continue
-	 * round trip before the chunked body.
+	 * instead of leaving it open and silent. curl's own "Expect:
+	 * 100-continue" stays: without it (curl 7.88) no answer is read
+	 * while the body is paused, open.
 	 */
 	struct curl_slist *h, *hdrs = NULL;
 	char why[CURL_ERROR_SIZE];
@@ -319,7 +356,6 @@ static int watch_at(struct xlb_etcd *c, size_t i, const json_t *req,
 	w->last_rx = w->last_ask = xlb_now_ms();
 	h = curl_slist_append(NULL, "Grpc-Metadata-hasleader: true");
 	hdrs = h ? curl_slist_append(h, "Transfer-Encoding: chunked") : NULL;
-	hdrs = hdrs ? curl_slist_append(hdrs, "Expect:") : NULL;
 	w->e = hdrs ? etcd_easy(c, i, "/v3/watch", tok, true, &hdrs, why)
 		    : NULL;
 	if (!w->e || watch_send(w, req)) {
@@ -331,6 +367,8 @@ static int watch_at(struct xlb_etcd *c, size_t i, const json_t *req,
 	curl_easy_setopt(w->e, CURLOPT_READDATA, w);
 	curl_easy_setopt(w->e, CURLOPT_WRITEFUNCTION, watch_write);
 	curl_easy_setopt(w->e, CURLOPT_WRITEDATA, w);
+	curl_easy_setopt(w->e, CURLOPT_SOCKOPTFUNCTION, watch_sockopt);
+	curl_easy_setopt(w->e, CURLOPT_SOCKOPTDATA, w);
 	watch_run(w, idle_ms, stop, why);
 out:
 	curl_easy_cleanup(w->e);
@@ -356,7 +394,7 @@ int xlb_etcd_watch(struct xlb_etcd *c, const char *prefix, int64_t start_rev,
 	/* Until one endpoint answers, the others get their turn. */
 	for (size_t k = 0; req && next && k < c->n_eps; k++) {
 		i = (first + k) % c->n_eps;
-		w = (struct watch){.fn = fn, .ctx = ctx, .err = err};
+		w = (struct watch){.fn = fn, .ctx = ctx, .err = err, .fd = -1};
 		w.compact_rev = compact_rev;
 		ret = etcd_token(c, i, false, &tok, &next, err);
 		if (!ret) {

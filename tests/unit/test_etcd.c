@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Unit tests of the etcd client (user/lib/etcd*.c) against a real,
+ * single-member etcd started in the test's own network namespace: what a
+ * caller checks of each call (values round-trip byte for byte, prefix
+ * boundaries, compare-and-put refusing a stale revision, leases, watch
+ * events in order, a compacted start, the stop flag, endpoint failover)
+ * and that a dead cluster makes calls fail in bounded time, never hang.
+ * Without root or without etcd every case that needs it is skipped.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "etcd.h"
+
+#define ETCD_BIN "/usr/bin/etcd"
+#define URL	 "http://127.0.0.1:23790"
+
+static char tmpdir[64], skip_why[256];
+static pid_t etcd_pid;
+static struct xlb_etcd *cli;
+
+/* Skips the case, saying why, when there is no etcd to talk to. */
+#define NEED_ETCD()                                                 \
+	do {                                                        \
+		if (skip_why[0]) {                                  \
+			print_message("skipped: %s\n", skip_why);   \
+			skip();                                     \
+		}                                                   \
+	} while (0)
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- the etcd under test ----------------------------------------------- */
+
+static void etcd_stop(void)
+{
+	char cmd[96];
+
+	if (etcd_pid > 0) {
+		kill(etcd_pid, SIGKILL);
+		waitpid(etcd_pid, NULL, 0);
+		etcd_pid = 0;
+	}
+	if (tmpdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd))
+			fprintf(stderr, "cannot remove %s\n", tmpdir);
+		tmpdir[0] = '\0';
+	}
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+	strcpy(ifr.ifr_name, "lo");
+	if (fd >= 0 && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void etcd_exec(void)
+{
+	char data[96], log[96];
+
+	snprintf(data, sizeof(data), "%s/data", tmpdir);
+	snprintf(log, sizeof(log), "%s/etcd.log", tmpdir);
+	if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+		_exit(126);
+	execl(ETCD_BIN, "etcd", "--name", "t", "--data-dir", data,
+	      "--listen-client-urls", URL, "--advertise-client-urls", URL,
+	      "--listen-peer-urls", "http://127.0.0.1:23800",
+	      "--initial-advertise-peer-urls", "http://127.0.0.1:23800",
+	      "--initial-cluster", "t=http://127.0.0.1:23800", "--log-level",
+	      "error", (char *)NULL);
+	_exit(127);
+}
+
+/* Starts etcd and waits until it answers; skip_why says why not. */
+static void etcd_start(void)
+{
+	struct xlb_etcd_opts o = {.endpoints = URL, .timeout_ms = 1000};
+	struct xlb_etcd_kvs kvs;
+	struct xlb_err err = {{0}};
+	__u64 end;
+
+	if (geteuid() != 0) {
+		snprintf(skip_why, sizeof(skip_why), "not root");
+		return;
+	}
+	if (access(ETCD_BIN, X_OK)) {
+		snprintf(skip_why, sizeof(skip_why), "no %s", ETCD_BIN);
+		return;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/xlb-test-etcd.XXXXXX");
+	if (unshare(CLONE_NEWNET) || lo_up() || !mkdtemp(tmpdir)) {
+		snprintf(skip_why, sizeof(skip_why),
+			 "no network namespace or temporary directory: %m");
+		tmpdir[0] = '\0';
+		return;
+	}
+	atexit(etcd_stop);
+	etcd_pid = fork();
+	if (etcd_pid == 0)
+		etcd_exec();
+	if (etcd_pid < 0 || xlb_etcd_new(&o, &cli, &err)) {
+		snprintf(skip_why, sizeof(skip_why), "cannot start etcd");
+		return;
+	}
+	for (end = xlb_now_ms() + 20000; xlb_now_ms() < end; sleep_ms(50)) {
+		if (!xlb_etcd_get(cli, "ready", false, &kvs, &err))
+			return;
+		if (waitpid(etcd_pid, NULL, WNOHANG) == etcd_pid)
+			break;
+	}
+	snprintf(skip_why, sizeof(skip_why),
+		 "etcd did not answer in 20 s (see %s/etcd.log): %.60s",
+		 tmpdir, err.msg);
+}
+
+/* ---- key-values -------------------------------------------------------- */
+
+static void test_put_get_binary(void **state)
+{
+	static const char val[] = {'a', '\0', 'b', (char)0xff, '\n'};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd_kvs kvs;
+	int64_t rev = 0;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_put(cli, "/t/pg/k", val, sizeof(val), 0,
+				      &rev, &err),
+			 0);
+	assert_true(rev > 0);
+	assert_int_equal(xlb_etcd_get(cli, "/t/pg/k", false, &kvs, &err), 0);
+	assert_int_equal(kvs.n, 1);
+	assert_string_equal(kvs.kv[0].key, "/t/pg/k");
+	assert_int_equal(kvs.kv[0].value_len, sizeof(val));
+	assert_memory_equal(kvs.kv[0].value, val, sizeof(val));
+	assert_int_equal(kvs.kv[0].value[sizeof(val)], '\0');
+	assert_int_equal(kvs.kv[0].mod_rev, rev);
+	assert_int_equal(kvs.kv[0].create_rev, rev);
+	assert_int_equal(kvs.kv[0].version, 1);
+	assert_int_equal(kvs.kv[0].lease, 0);
+	assert_true(kvs.revision >= rev);
+	xlb_etcd_kvs_free(&kvs);
+
+	/* Missing: no error, nothing, but still the store's revision. */
+	assert_int_equal(xlb_etcd_get(cli, "/t/pg/none", false, &kvs, &err),
+			 0);
+	assert_int_equal(kvs.n, 0);
+	assert_true(kvs.revision >= rev);
+	xlb_etcd_kvs_free(&kvs);
+
+	/* An empty value is a value (etcd leaves the field out). */
+	assert_int_equal(xlb_etcd_put(cli, "/t/pg/k", "", 0, 0, NULL, &err),
+			 0);
+	assert_int_equal(xlb_etcd_get(cli, "/t/pg/k", false, &kvs, &err), 0);
+	assert_int_equal(kvs.n, 1);
+	assert_int_equal(kvs.kv[0].value_len, 0);
+	assert_string_equal(kvs.kv[0].value, "");
+	assert_int_equal(kvs.kv[0].version, 2);
+	xlb_etcd_kvs_free(&kvs);
+}
+
+static void put_str(const char *key, const char *val)
+{
+	struct xlb_err err = {{0}};
+
+	if (xlb_etcd_put(cli, key, val, strlen(val), 0, NULL, &err))
+		fail_msg("put %s: %s", key, err.msg);
+}
+
+/* "/a/b/" holds "/a/b/..." only: not "/a/bx", not "/a/b" itself. */
+static void test_prefix_boundary(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_etcd_kvs kvs;
+
+	(void)state;
+	NEED_ETCD();
+	put_str("/t/px/a/b", "self");
+	put_str("/t/px/a/b/2", "two");
+	put_str("/t/px/a/b/1", "one");
+	put_str("/t/px/a/bx", "sibling");
+	put_str("/t/px/a/b0", "after '/'");
+	assert_int_equal(xlb_etcd_get(cli, "/t/px/a/b/", true, &kvs, &err), 0);
+	assert_int_equal(kvs.n, 2);
+	assert_string_equal(kvs.kv[0].key, "/t/px/a/b/1");
+	assert_string_equal(kvs.kv[0].value, "one");
+	assert_string_equal(kvs.kv[1].key, "/t/px/a/b/2");
+	xlb_etcd_kvs_free(&kvs);
+	/* Without prefix, the same key is one key: there is none. */
+	assert_int_equal(xlb_etcd_get(cli, "/t/px/a/b/", false, &kvs, &err),
+			 0);
+	assert_int_equal(kvs.n, 0);
+	xlb_etcd_kvs_free(&kvs);
+	/* A prefix ending in 0xff ranges up to the byte before it. */
+	put_str("/t/px/\xff\xff/k", "ff");
+	put_str("/t/py", "next");
+	assert_int_equal(xlb_etcd_get(cli, "/t/px/\xff", true, &kvs, &err), 0);
+	assert_int_equal(kvs.n, 1);
+	assert_string_equal(kvs.kv[0].value, "ff");
+	xlb_etcd_kvs_free(&kvs);
+}
+
+static void test_put_if(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_etcd_kvs kvs;
+	int64_t r1 = 0, r2 = 0, r3 = 0;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_put(cli, "/t/if/k", "v1", 2, 0, &r1, &err),
+			 0);
+	assert_int_equal(
+		xlb_etcd_put_if(cli, "/t/if/k", "v2", 2, r1, &r2, &err), 0);
+	assert_true(r2 > r1);
+	/* r1 is stale now: nothing written. */
+	assert_int_equal(
+		xlb_etcd_put_if(cli, "/t/if/k", "v3", 2, r1, NULL, &err),
+		-ECANCELED);
+	assert_non_null(strstr(err.msg, "nothing written"));
+	/* 0: "must not exist", and it does. */
+	assert_int_equal(xlb_etcd_put_if(cli, "/t/if/k", "v4", 2, 0, NULL, &err),
+			 -ECANCELED);
+	assert_int_equal(xlb_etcd_get(cli, "/t/if/k", false, &kvs, &err), 0);
+	assert_int_equal(kvs.n, 1);
+	assert_string_equal(kvs.kv[0].value, "v2");
+	assert_int_equal(kvs.kv[0].mod_rev, r2);
+	xlb_etcd_kvs_free(&kvs);
+	/* 0 on a missing key creates it. */
+	assert_int_equal(
+		xlb_etcd_put_if(cli, "/t/if/new", "n", 1, 0, &r3, &err), 0);
+	assert_int_equal(xlb_etcd_get(cli, "/t/if/new", false, &kvs, &err), 0);
+	assert_int_equal(kvs.n, 1);
+	assert_int_equal(kvs.kv[0].create_rev, r3);
+	xlb_etcd_kvs_free(&kvs);
+}
+
+static size_t count(const char *key, bool prefix)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_etcd_kvs kvs;
+	size_t n;
+
+	if (xlb_etcd_get(cli, key, prefix, &kvs, &err))
+		fail_msg("get %s: %s", key, err.msg);
+	n = kvs.n;
+	xlb_etcd_kvs_free(&kvs);
+	return n;
+}
+
+static void test_delete(void **state)
+{
+	struct xlb_err err = {{0}};
+	int64_t rev = 0;
+
+	(void)state;
+	NEED_ETCD();
+	put_str("/t/del/a", "1");
+	put_str("/t/del/b/1", "2");
+	put_str("/t/del/b/2", "3");
+	put_str("/t/del/bx", "4");
+	assert_int_equal(xlb_etcd_delete(cli, "/t/del/a", false, &rev, &err),
+			 0);
+	assert_true(rev > 0);
+	assert_int_equal(count("/t/del/a", false), 0);
+	assert_int_equal(xlb_etcd_delete(cli, "/t/del/b/", true, NULL, &err),
+			 0);
+	assert_int_equal(count("/t/del/b/", true), 0);
+	assert_int_equal(count("/t/del/bx", false), 1);
+	/* Nothing to delete is no error. */
+	assert_int_equal(
+		xlb_etcd_delete(cli, "/t/del/none", false, NULL, &err), 0);
+}
+
+static void test_lease(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_etcd_kvs kvs;
+	int64_t id = 0;
+	int ttl = 0;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_lease_grant(cli, 30, &id, &err), 0);
+	assert_true(id > 0);
+	assert_int_equal(xlb_etcd_put(cli, "/t/lease/k", "v", 1, id, NULL,
+				      &err),
+			 0);
+	assert_int_equal(xlb_etcd_get(cli, "/t/lease/k", false, &kvs, &err),
+			 0);
+	assert_int_equal(kvs.n, 1);
+	assert_int_equal(kvs.kv[0].lease, id);
+	xlb_etcd_kvs_free(&kvs);
+	assert_int_equal(xlb_etcd_lease_keepalive(cli, id, &ttl, &err), 0);
+	assert_int_equal(ttl, 30);
+	assert_int_equal(xlb_etcd_lease_revoke(cli, id, &err), 0);
+	assert_int_equal(count("/t/lease/k", false), 0);
+	assert_int_equal(xlb_etcd_lease_keepalive(cli, id, &ttl, &err),
+			 -ENOENT);
+	assert_non_null(strstr(err.msg, "expired"));
+	assert_int_equal(xlb_etcd_lease_revoke(cli, id, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "lease not found"));
+	/* A put under a lease that is gone is refused. */
+	assert_int_equal(xlb_etcd_put(cli, "/t/lease/k", "v", 1, id, NULL,
+				      &err),
+			 -ENOENT);
+}
+
+/* A lease left alone expires: its key goes, keep-alive says -ENOENT. */
+static void test_lease_expires(void **state)
+{
+	struct xlb_err err = {{0}};
+	int64_t id = 0;
+	__u64 end;
+	int ttl = 0;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_lease_grant(cli, 1, &id, &err), 0);
+	assert_int_equal(xlb_etcd_put(cli, "/t/exp/k", "v", 1, id, NULL,
+				      &err),
+			 0);
+	for (end = xlb_now_ms() + 15000;
+	     count("/t/exp/k", false) && xlb_now_ms() < end;)
+		sleep_ms(100);
+	assert_int_equal(count("/t/exp/k", false), 0);
+	assert_int_equal(xlb_etcd_lease_keepalive(cli, id, &ttl, &err),
+			 -ENOENT);
+}
+
+/* ---- watch ------------------------------------------------------------- */
+
+struct watcher {
+	pthread_t thread;
+	struct xlb_etcd *c;
+	const char *prefix;
+	int64_t start, compact_rev;
+	unsigned idle_ms;
+	volatile int stop;
+	size_t want;			/* events before the callback ends it */
+	struct xlb_etcd_event got[8];	/* copies: type, mod_rev */
+	char keys[8][32];
+	int64_t header_rev[8];
+	volatile size_t n;
+	volatile int done;
+	int ret;
+	struct xlb_err err;
+};
+
+static int on_events(void *ctx, const struct xlb_etcd_event *ev, size_t n,
+		     int64_t header_rev)
+{
+	struct watcher *w = ctx;
+
+	for (size_t i = 0; i < n && w->n < 8; i++) {
+		w->got[w->n].type = ev[i].type;
+		w->got[w->n].kv.mod_rev = ev[i].kv.mod_rev;
+		w->got[w->n].kv.value_len = ev[i].kv.value_len;
+		snprintf(w->keys[w->n], sizeof(w->keys[0]), "%s",
+			 ev[i].kv.key);
+		w->header_rev[w->n] = header_rev;
+		w->n++;
+	}
+	return w->n >= w->want ? 42 : 0;
+}
+
+static void *watch_thread(void *arg)
+{
+	struct watcher *w = arg;
+
+	w->ret = xlb_etcd_watch(w->c ? w->c : cli, w->prefix, w->start,
+				w->idle_ms, &w->stop, on_events, w,
+				&w->compact_rev, &w->err);
+	w->done = 1;
+	return NULL;
+}
+
+/* Waits up to ms for the watch to end; stops it (and fails) if not. */
+static void watch_join(struct watcher *w, unsigned ms)
+{
+	__u64 end = xlb_now_ms() + ms;
+
+	while (!w->done && xlb_now_ms() < end)
+		sleep_ms(10);
+	if (!w->done)
+		w->stop = 1;
+	pthread_join(w->thread, NULL);
+	if (w->ret == -EINTR && ms)
+		fail_msg("the watch did not end in %u ms (%zu events)", ms,
+			 w->n);
+}
+
+static void test_watch_events(void **state)
+{
+	struct watcher w = {.prefix = "/t/w/", .want = 4};
+	struct xlb_err err = {{0}};
+	int64_t r1, r2, r3, r4;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_put(cli, "/t/w/x", "1", 1, 0, &r1, &err), 0);
+	assert_int_equal(xlb_etcd_put(cli, "/t/w/y", "22", 2, 0, &r2, &err),
+			 0);
+	w.start = r1;
+	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w),
+			 0);
+	/* Some while the watch runs; a sibling it must not see. */
+	assert_int_equal(xlb_etcd_delete(cli, "/t/w/x", false, &r3, &err), 0);
+	put_str("/t/wx", "sibling");
+	assert_int_equal(xlb_etcd_put(cli, "/t/w/z", "333", 3, 0, &r4, &err),
+			 0);
+	watch_join(&w, 10000);
+	assert_int_equal(w.ret, 42);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.got[0].type, XLB_ETCD_PUT);
+	assert_string_equal(w.keys[0], "/t/w/x");
+	assert_int_equal(w.got[0].kv.mod_rev, r1);
+	assert_int_equal(w.got[0].kv.value_len, 1);
+	assert_int_equal(w.got[1].type, XLB_ETCD_PUT);
+	assert_string_equal(w.keys[1], "/t/w/y");
+	assert_int_equal(w.got[1].kv.mod_rev, r2);
+	assert_int_equal(w.got[2].type, XLB_ETCD_DELETE);
+	assert_string_equal(w.keys[2], "/t/w/x");
+	assert_int_equal(w.got[2].kv.mod_rev, r3);
+	assert_int_equal(w.got[3].type, XLB_ETCD_PUT);
+	assert_string_equal(w.keys[3], "/t/w/z");
+	assert_int_equal(w.got[3].kv.mod_rev, r4);
+	assert_int_equal(w.got[3].kv.value_len, 3);
+	for (size_t i = 0; i < w.n; i++)
+		assert_true(w.header_rev[i] >= w.got[i].kv.mod_rev);
+}
+
+static void test_watch_compacted(void **state)
+{
+	struct watcher w = {.prefix = "/t/c/", .want = 1};
+	struct xlb_err err = {{0}};
+	int64_t r1, r2;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_put(cli, "/t/c/k", "1", 1, 0, &r1, &err), 0);
+	assert_int_equal(xlb_etcd_put(cli, "/t/c/k", "2", 1, 0, &r2, &err), 0);
+	assert_int_equal(xlb_etcd_compact(cli, r2, &err), 0);
+	/* Compacting again below the compacted revision is refused. */
+	assert_int_equal(xlb_etcd_compact(cli, r1, &err), -ERANGE);
+	w.start = r1;
+	watch_thread(&w);
+	assert_int_equal(w.ret, -ESTALE);
+	assert_int_equal(w.compact_rev, r2);
+	assert_int_equal(w.n, 0);
+	assert_non_null(strstr(w.err.msg, "compacted"));
+}
+
+/*
+ * A quiet watch outlives its idle_ms (its progress requests are
+ * answered), and the stop flag ends it at once.
+ */
+static void test_watch_quiet_then_stop(void **state)
+{
+	struct watcher w = {.prefix = "/t/quiet/", .want = 1, .idle_ms = 600};
+	__u64 t0;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w),
+			 0);
+	/* The time under test: five idle periods without an event. */
+	sleep_ms(3000);
+	assert_false(w.done);
+	t0 = xlb_now_ms();
+	w.stop = 1;
+	watch_join(&w, 0);
+	assert_int_equal(w.ret, -EINTR);
+	assert_true(xlb_now_ms() - t0 < 1000);
+}
+
+/* ---- endpoints --------------------------------------------------------- */
+
+static void test_failover(void **state)
+{
+	struct xlb_etcd_opts o = {.endpoints = "http://127.0.0.1:1," URL};
+	struct xlb_err err = {{0}};
+	struct watcher w = {.prefix = "/t/fo/", .want = 1};
+	struct xlb_etcd *c;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	assert_string_equal(xlb_etcd_endpoint(c), "http://127.0.0.1:1");
+	assert_int_equal(xlb_etcd_put(c, "/t/fo/k", "v", 1, 0, &w.start, &err),
+			 0);
+	assert_string_equal(xlb_etcd_endpoint(c), URL);
+	/* The watch fails over the same way (a new client starts at 1). */
+	xlb_etcd_free(c);
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	w.c = c;
+	watch_thread(&w);
+	assert_int_equal(w.ret, 42);
+	assert_string_equal(w.keys[0], "/t/fo/k");
+	xlb_etcd_free(c);
+}
+
+/* No endpoint alive: calls fail naming them all, soon. */
+static void test_all_dead(void **state)
+{
+	struct xlb_etcd_opts o = {
+		.endpoints = "http://127.0.0.1:1,http://127.0.0.1:2",
+		.timeout_ms = 500};
+	struct watcher w = {.prefix = "/t/", .want = 1};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd_kvs kvs;
+	struct xlb_etcd *c;
+	__u64 t0;
+
+	(void)state;
+	NEED_ETCD(); /* for the namespace: port 1 refuses there */
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	t0 = xlb_now_ms();
+	assert_int_equal(xlb_etcd_get(c, "k", false, &kvs, &err),
+			 -ECONNREFUSED);
+	assert_true(xlb_now_ms() - t0 < 3000);
+	assert_non_null(strstr(err.msg, "http://127.0.0.1:1:"));
+	assert_non_null(strstr(err.msg, "http://127.0.0.1:2:"));
+	w.c = c;
+	watch_thread(&w);
+	assert_int_equal(w.ret, -ECONNREFUSED);
+	assert_non_null(strstr(w.err.msg, "http://127.0.0.1:2:"));
+	xlb_etcd_free(c);
+}
+
+static void test_new_bad(void **state)
+{
+	static const char *const bad[] = {
+		"",		    "ftp://x:1",       "http://",
+		"http://h",	    "http://h:0",      "http://h:99999",
+		"http://h:1/v3",   "h:2379",	       "http://:2379",
+		"http://a:1,ftp://b:2",
+	};
+	static const char *const good[] = {
+		"http://h:2379", "https://h:2379/", "http://[::1]:2379",
+		"http://a:1, http://b:2",
+	};
+	struct xlb_etcd_opts o = {0};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd *c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o.endpoints = bad[i];
+		err.msg[0] = '\0';
+		if (xlb_etcd_new(&o, &c, &err) != -EINVAL)
+			fail_msg("'%s' taken", bad[i]);
+		assert_null(c);
+		assert_true(strlen(err.msg) > 0);
+		print_message("%-22s %s\n", bad[i], err.msg);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		o.endpoints = good[i];
+		if (xlb_etcd_new(&o, &c, &err))
+			fail_msg("'%s' refused: %s", good[i], err.msg);
+		xlb_etcd_free(c);
+	}
+	o.endpoints = "http://h:1";
+	o.user = "root";
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "password"));
+}
+
+/* Last: etcd killed under a watch ends the watch, and calls fail. */
+static void test_killed_mid_watch(void **state)
+{
+	struct watcher w = {.prefix = "/t/kill/", .want = 2};
+	struct xlb_err err = {{0}};
+	int64_t rev;
+	__u64 t0;
+
+	(void)state;
+	NEED_ETCD();
+	assert_int_equal(xlb_etcd_put(cli, "/t/kill/a", "1", 1, 0, &w.start,
+				      &err),
+			 0);
+	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w),
+			 0);
+	/* The watch is up once it delivered the first event. */
+	for (t0 = xlb_now_ms(); !w.n && xlb_now_ms() < t0 + 5000;)
+		sleep_ms(10);
+	assert_int_equal(w.n, 1);
+	t0 = xlb_now_ms();
+	kill(etcd_pid, SIGKILL);
+	waitpid(etcd_pid, NULL, 0);
+	etcd_pid = 0;
+	/* Well before its idle_ms / 3 (5 s), when a progress request fails. */
+	watch_join(&w, 3000);
+	print_message("watch: %d after %llu ms: %s\n", w.ret,
+		      (unsigned long long)(xlb_now_ms() - t0), w.err.msg);
+	assert_true(w.ret < 0 && w.ret != -EINTR);
+	t0 = xlb_now_ms();
+	assert_true(xlb_etcd_put(cli, "/t/kill/b", "2", 1, 0, &rev, &err) < 0);
+	assert_true(xlb_now_ms() - t0 < 3000);
+	assert_non_null(strstr(err.msg, URL));
+}
+
+#define T(f) cmocka_unit_test(f)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_new_bad),
+		T(test_put_get_binary),
+		T(test_prefix_boundary),
+		T(test_put_if),
+		T(test_delete),
+		T(test_lease),
+		T(test_lease_expires),
+		T(test_watch_events),
+		T(test_watch_compacted),
+		T(test_watch_quiet_then_stop),
+		T(test_failover),
+		T(test_all_dead),
+		T(test_killed_mid_watch),
+	};
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	etcd_start();
+	if (skip_why[0])
+		fprintf(stderr, "etcd tests skipped: %s\n", skip_why);
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	xlb_etcd_free(cli);
+	return ret;
+}
