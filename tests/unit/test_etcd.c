@@ -38,12 +38,12 @@ static pid_t etcd_pid;
 static struct xlb_etcd *cli;
 
 /* Skips the case, saying why, when there is no etcd to talk to. */
-#define NEED_ETCD()                                                 \
-	do {                                                        \
-		if (skip_why[0]) {                                  \
-			print_message("skipped: %s\n", skip_why);   \
-			skip();                                     \
-		}                                                   \
+#define NEED_ETCD()                                                            \
+	do {                                                                   \
+		if (skip_why[0]) {                                             \
+			print_message("skipped: %s\n", skip_why);              \
+			skip();                                                \
+		}                                                              \
 	} while (0)
 
 static void sleep_ms(unsigned ms)
@@ -142,8 +142,8 @@ static void etcd_start(void)
 			break;
 	}
 	snprintf(skip_why, sizeof(skip_why),
-		 "etcd did not answer in 20 s (see %s/etcd.log): %.60s",
-		 tmpdir, err.msg);
+		 "etcd did not answer in 20 s (see %s/etcd.log): %.60s", tmpdir,
+		 err.msg);
 }
 
 /* ---- key-values -------------------------------------------------------- */
@@ -157,9 +157,9 @@ static void test_put_get_binary(void **state)
 
 	(void)state;
 	NEED_ETCD();
-	assert_int_equal(xlb_etcd_put(cli, "/t/pg/k", val, sizeof(val), 0,
-				      &rev, &err),
-			 0);
+	assert_int_equal(
+		xlb_etcd_put(cli, "/t/pg/k", val, sizeof(val), 0, &rev, &err),
+		0);
 	assert_true(rev > 0);
 	assert_int_equal(xlb_etcd_get(cli, "/t/pg/k", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 1);
@@ -175,15 +175,13 @@ static void test_put_get_binary(void **state)
 	xlb_etcd_kvs_free(&kvs);
 
 	/* Missing: no error, nothing, but still the store's revision. */
-	assert_int_equal(xlb_etcd_get(cli, "/t/pg/none", false, &kvs, &err),
-			 0);
+	assert_int_equal(xlb_etcd_get(cli, "/t/pg/none", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 0);
 	assert_true(kvs.revision >= rev);
 	xlb_etcd_kvs_free(&kvs);
 
 	/* An empty value is a value (etcd leaves the field out). */
-	assert_int_equal(xlb_etcd_put(cli, "/t/pg/k", "", 0, 0, NULL, &err),
-			 0);
+	assert_int_equal(xlb_etcd_put(cli, "/t/pg/k", "", 0, 0, NULL, &err), 0);
 	assert_int_equal(xlb_etcd_get(cli, "/t/pg/k", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 1);
 	assert_int_equal(kvs.kv[0].value_len, 0);
@@ -220,8 +218,7 @@ static void test_prefix_boundary(void **state)
 	assert_string_equal(kvs.kv[1].key, "/t/px/a/b/2");
 	xlb_etcd_kvs_free(&kvs);
 	/* Without prefix, the same key is one key: there is none. */
-	assert_int_equal(xlb_etcd_get(cli, "/t/px/a/b/", false, &kvs, &err),
-			 0);
+	assert_int_equal(xlb_etcd_get(cli, "/t/px/a/b/", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 0);
 	xlb_etcd_kvs_free(&kvs);
 	/* A prefix ending in 0xff ranges up to the byte before it. */
@@ -252,8 +249,9 @@ static void test_put_if(void **state)
 		-ECANCELED);
 	assert_non_null(strstr(err.msg, "nothing written"));
 	/* 0: "must not exist", and it does. */
-	assert_int_equal(xlb_etcd_put_if(cli, "/t/if/k", "v4", 2, 0, NULL, &err),
-			 -ECANCELED);
+	assert_int_equal(
+		xlb_etcd_put_if(cli, "/t/if/k", "v4", 2, 0, NULL, &err),
+		-ECANCELED);
 	assert_int_equal(xlb_etcd_get(cli, "/t/if/k", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 1);
 	assert_string_equal(kvs.kv[0].value, "v2");
@@ -301,8 +299,8 @@ static void test_delete(void **state)
 	assert_int_equal(count("/t/del/b/", true), 0);
 	assert_int_equal(count("/t/del/bx", false), 1);
 	/* Nothing to delete is no error. */
-	assert_int_equal(
-		xlb_etcd_delete(cli, "/t/del/none", false, NULL, &err), 0);
+	assert_int_equal(xlb_etcd_delete(cli, "/t/del/none", false, NULL, &err),
+			 0);
 }
 
 static void test_lease(void **state)
@@ -316,11 +314,9 @@ static void test_lease(void **state)
 	NEED_ETCD();
 	assert_int_equal(xlb_etcd_lease_grant(cli, 30, &id, &err), 0);
 	assert_true(id > 0);
-	assert_int_equal(xlb_etcd_put(cli, "/t/lease/k", "v", 1, id, NULL,
-				      &err),
-			 0);
-	assert_int_equal(xlb_etcd_get(cli, "/t/lease/k", false, &kvs, &err),
-			 0);
+	assert_int_equal(
+		xlb_etcd_put(cli, "/t/lease/k", "v", 1, id, NULL, &err), 0);
+	assert_int_equal(xlb_etcd_get(cli, "/t/lease/k", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 1);
 	assert_int_equal(kvs.kv[0].lease, id);
 	xlb_etcd_kvs_free(&kvs);
@@ -334,9 +330,9 @@ static void test_lease(void **state)
 	assert_int_equal(xlb_etcd_lease_revoke(cli, id, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "lease not found"));
 	/* A put under a lease that is gone is refused. */
-	assert_int_equal(xlb_etcd_put(cli, "/t/lease/k", "v", 1, id, NULL,
-				      &err),
-			 -ENOENT);
+	assert_int_equal(
+		xlb_etcd_put(cli, "/t/lease/k", "v", 1, id, NULL, &err),
+		-ENOENT);
 }
 
 /* A lease left alone expires: its key goes, keep-alive says -ENOENT. */
@@ -350,8 +346,7 @@ static void test_lease_expires(void **state)
 	(void)state;
 	NEED_ETCD();
 	assert_int_equal(xlb_etcd_lease_grant(cli, 1, &id, &err), 0);
-	assert_int_equal(xlb_etcd_put(cli, "/t/exp/k", "v", 1, id, NULL,
-				      &err),
+	assert_int_equal(xlb_etcd_put(cli, "/t/exp/k", "v", 1, id, NULL, &err),
 			 0);
 	for (end = xlb_now_ms() + 15000;
 	     count("/t/exp/k", false) && xlb_now_ms() < end;)
@@ -370,8 +365,8 @@ struct watcher {
 	int64_t start, compact_rev;
 	unsigned idle_ms;
 	volatile int stop;
-	size_t want;			/* events before the callback ends it */
-	struct xlb_etcd_event got[8];	/* copies: type, mod_rev */
+	size_t want;		      /* events before the callback ends it */
+	struct xlb_etcd_event got[8]; /* copies: type, mod_rev */
 	char keys[8][32];
 	int64_t header_rev[8];
 	volatile size_t n;
@@ -389,8 +384,7 @@ static int on_events(void *ctx, const struct xlb_etcd_event *ev, size_t n,
 		w->got[w->n].type = ev[i].type;
 		w->got[w->n].kv.mod_rev = ev[i].kv.mod_rev;
 		w->got[w->n].kv.value_len = ev[i].kv.value_len;
-		snprintf(w->keys[w->n], sizeof(w->keys[0]), "%s",
-			 ev[i].kv.key);
+		snprintf(w->keys[w->n], sizeof(w->keys[0]), "%s", ev[i].kv.key);
 		w->header_rev[w->n] = header_rev;
 		w->n++;
 	}
@@ -432,11 +426,9 @@ static void test_watch_events(void **state)
 	(void)state;
 	NEED_ETCD();
 	assert_int_equal(xlb_etcd_put(cli, "/t/w/x", "1", 1, 0, &r1, &err), 0);
-	assert_int_equal(xlb_etcd_put(cli, "/t/w/y", "22", 2, 0, &r2, &err),
-			 0);
+	assert_int_equal(xlb_etcd_put(cli, "/t/w/y", "22", 2, 0, &r2, &err), 0);
 	w.start = r1;
-	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w),
-			 0);
+	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
 	/* Some while the watch runs; a sibling it must not see. */
 	assert_int_equal(xlb_etcd_delete(cli, "/t/w/x", false, &r3, &err), 0);
 	put_str("/t/wx", "sibling");
@@ -495,8 +487,7 @@ static void test_watch_quiet_then_stop(void **state)
 
 	(void)state;
 	NEED_ETCD();
-	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w),
-			 0);
+	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
 	/* The time under test: five idle periods without an event. */
 	sleep_ms(3000);
 	assert_false(w.done);
@@ -564,13 +555,21 @@ static void test_all_dead(void **state)
 static void test_new_bad(void **state)
 {
 	static const char *const bad[] = {
-		"",		    "ftp://x:1",       "http://",
-		"http://h",	    "http://h:0",      "http://h:99999",
-		"http://h:1/v3",   "h:2379",	       "http://:2379",
+		"",
+		"ftp://x:1",
+		"http://",
+		"http://h",
+		"http://h:0",
+		"http://h:99999",
+		"http://h:1/v3",
+		"h:2379",
+		"http://:2379",
 		"http://a:1,ftp://b:2",
 	};
 	static const char *const good[] = {
-		"http://h:2379", "https://h:2379/", "http://[::1]:2379",
+		"http://h:2379",
+		"https://h:2379/",
+		"http://[::1]:2379",
 		"http://a:1, http://b:2",
 	};
 	struct xlb_etcd_opts o = {0};
@@ -609,11 +608,9 @@ static void test_killed_mid_watch(void **state)
 
 	(void)state;
 	NEED_ETCD();
-	assert_int_equal(xlb_etcd_put(cli, "/t/kill/a", "1", 1, 0, &w.start,
-				      &err),
-			 0);
-	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w),
-			 0);
+	assert_int_equal(
+		xlb_etcd_put(cli, "/t/kill/a", "1", 1, 0, &w.start, &err), 0);
+	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
 	/* The watch is up once it delivered the first event. */
 	for (t0 = xlb_now_ms(); !w.n && xlb_now_ms() < t0 + 5000;)
 		sleep_ms(10);
@@ -638,18 +635,12 @@ static void test_killed_mid_watch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_new_bad),
-		T(test_put_get_binary),
-		T(test_prefix_boundary),
-		T(test_put_if),
-		T(test_delete),
-		T(test_lease),
-		T(test_lease_expires),
-		T(test_watch_events),
-		T(test_watch_compacted),
-		T(test_watch_quiet_then_stop),
-		T(test_failover),
-		T(test_all_dead),
+		T(test_new_bad),	  T(test_put_get_binary),
+		T(test_prefix_boundary),  T(test_put_if),
+		T(test_delete),		  T(test_lease),
+		T(test_lease_expires),	  T(test_watch_events),
+		T(test_watch_compacted),  T(test_watch_quiet_then_stop),
+		T(test_failover),	  T(test_all_dead),
 		T(test_killed_mid_watch),
 	};
 	int ret;

@@ -119,10 +119,10 @@ int xlb_etcd_new(const struct xlb_etcd_opts *o, struct xlb_etcd **out,
 	pthread_mutex_init(&c->lock, NULL);
 	c->timeout_ms = o->timeout_ms ? o->timeout_ms : 2000;
 	ret = parse_endpoints(c, o->endpoints ? o->endpoints : "", err);
-	if (!ret && (!dup_opt(&c->cacert, o->cacert) ||
-		     !dup_opt(&c->cert, o->cert) || !dup_opt(&c->key, o->key) ||
-		     !dup_opt(&c->user, o->user) ||
-		     !dup_opt(&c->password, o->password)))
+	if (!ret &&
+	    (!dup_opt(&c->cacert, o->cacert) || !dup_opt(&c->cert, o->cert) ||
+	     !dup_opt(&c->key, o->key) || !dup_opt(&c->user, o->user) ||
+	     !dup_opt(&c->password, o->password)))
 		ret = -ENOMEM;
 	if (ret) {
 		if (ret == -ENOMEM)
@@ -282,8 +282,7 @@ void etcd_kv_clear(struct xlb_etcd_kv *kv)
 }
 
 /* A base64 field of j, decoded; "" when absent (etcd omits empties). */
-static int b64_field(const json_t *j, const char *name, char **out,
-		     size_t *len)
+static int b64_field(const json_t *j, const char *name, char **out, size_t *len)
 {
 	const json_t *v = json_object_get(j, name);
 
@@ -359,9 +358,8 @@ out:
 
 /* ---- HTTP -------------------------------------------------------------- */
 
-CURL *etcd_easy(struct xlb_etcd *c, size_t i, const char *path,
-		const char *tok, bool stream, struct curl_slist **hdrs,
-		char *errbuf)
+CURL *etcd_easy(struct xlb_etcd *c, size_t i, const char *path, const char *tok,
+		bool stream, struct curl_slist **hdrs, char *errbuf)
 {
 	char url[512], auth[1024];
 	struct curl_slist *h;
@@ -433,8 +431,8 @@ static int code_errno(int64_t code)
 	}
 }
 
-int etcd_answer_error(const char *ep, long status, const char *body,
-		      size_t len, struct xlb_err *err)
+int etcd_answer_error(const char *ep, long status, const char *body, size_t len,
+		      struct xlb_err *err)
 {
 	json_t *j = json_loadb(body, len, 0, NULL);
 	const json_t *m = json_object_get(j, "message");
@@ -513,7 +511,7 @@ static int http_post(struct xlb_etcd *c, size_t i, const char *path,
 	} else {
 		xlb_err_set(err, "%s: %s", c->eps[i],
 			    errbuf[0] ? errbuf : curl_easy_strerror(cr));
-		ret = u->nomem                          ? -ENOMEM
+		ret = u->nomem			       ? -ENOMEM
 		      : cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
 		      : cr == CURLE_COULDNT_CONNECT    ? -ECONNREFUSED
 						       : -EIO;
@@ -567,8 +565,8 @@ out:
 static int authenticate(struct xlb_etcd *c, size_t i, char **tok, bool *next,
 			struct xlb_err *err)
 {
-	json_t *req = json_pack("{ssss}", "name", c->user, "password",
-				c->password);
+	json_t *req =
+		json_pack("{ssss}", "name", c->user, "password", c->password);
 	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_t *resp = NULL;
 	const json_t *t;
@@ -598,8 +596,8 @@ out:
 	return ret;
 }
 
-int etcd_token(struct xlb_etcd *c, size_t i, bool renew, char **tok,
-	       bool *next, struct xlb_err *err)
+int etcd_token(struct xlb_etcd *c, size_t i, bool renew, char **tok, bool *next,
+	       struct xlb_err *err)
 {
 	int ret;
 
@@ -672,8 +670,8 @@ static int call_at(struct xlb_etcd *c, size_t i, const char *path,
 	return ret == -EKEYEXPIRED ? -EACCES : ret;
 }
 
-int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req,
-	      bool one, json_t **resp, struct xlb_err *err)
+int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
+	      json_t **resp, struct xlb_err *err)
 {
 	char *body = json_dumps(req, JSON_COMPACT), why[sizeof(err->msg)];
 	size_t first = etcd_first(c), i, len = 0;

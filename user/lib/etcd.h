@@ -98,8 +98,7 @@ int xlb_etcd_lease_grant(struct xlb_etcd *c, int ttl_s, int64_t *id,
 int xlb_etcd_lease_keepalive(struct xlb_etcd *c, int64_t id, int *ttl_s,
 			     struct xlb_err *err);
 /* -ENOENT when there is no such lease (any more). */
-int xlb_etcd_lease_revoke(struct xlb_etcd *c, int64_t id,
-			  struct xlb_err *err);
+int xlb_etcd_lease_revoke(struct xlb_etcd *c, int64_t id, struct xlb_err *err);
 /* For tests and operators; -ERANGE when rev is compacted already. */
 int xlb_etcd_compact(struct xlb_etcd *c, int64_t rev, struct xlb_err *err);
 

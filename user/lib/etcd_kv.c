@@ -72,7 +72,8 @@ static int kvs_parse(const json_t *resp, struct xlb_etcd_kvs *out,
 	for (; out->n < n; out->n++) {
 		if (etcd_kv_parse(json_array_get(kvs, out->n),
 				  &out->kv[out->n])) {
-			xlb_err_set(err, "get: a malformed key-value from etcd");
+			xlb_err_set(err,
+				    "get: a malformed key-value from etcd");
 			return -EIO;
 		}
 	}
@@ -86,8 +87,8 @@ int xlb_etcd_get(struct xlb_etcd *c, const char *key, bool prefix,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = call(c, "get", "/v3/kv/range", key_req(key, prefix), false,
-		   &resp, err);
+	ret = call(c, "get", "/v3/kv/range", key_req(key, prefix), false, &resp,
+		   err);
 	if (!ret)
 		ret = kvs_parse(resp, out, err);
 	if (ret)
@@ -104,9 +105,9 @@ static json_t *put_req(const char *key, const void *val, size_t len,
 	char *v = etcd_b64(val, len), num[24];
 
 	snprintf(num, sizeof(num), "%lld", (long long)lease);
-	if (req && (!v || json_object_set_new(req, "value", json_string(v)) ||
-		    (lease && json_object_set_new(req, "lease",
-						  json_string(num))))) {
+	if (req &&
+	    (!v || json_object_set_new(req, "value", json_string(v)) ||
+	     (lease && json_object_set_new(req, "lease", json_string(num))))) {
 		json_decref(req);
 		req = NULL;
 	}
@@ -120,8 +121,8 @@ int xlb_etcd_put(struct xlb_etcd *c, const char *key, const void *val,
 	json_t *resp = NULL;
 	int ret;
 
-	ret = call(c, "put", "/v3/kv/put", put_req(key, val, len, lease),
-		   false, &resp, err);
+	ret = call(c, "put", "/v3/kv/put", put_req(key, val, len, lease), false,
+		   &resp, err);
 	if (!ret)
 		header_rev(resp, rev);
 	json_decref(resp);
@@ -238,8 +239,7 @@ int xlb_etcd_lease_keepalive(struct xlb_etcd *c, int64_t id, int *ttl_s,
 	return ret;
 }
 
-int xlb_etcd_lease_revoke(struct xlb_etcd *c, int64_t id,
-			  struct xlb_err *err)
+int xlb_etcd_lease_revoke(struct xlb_etcd *c, int64_t id, struct xlb_err *err)
 {
 	json_t *resp = NULL;
 	int ret;

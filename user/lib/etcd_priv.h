@@ -50,18 +50,17 @@ int etcd_set_key(json_t *req, const char *key, bool prefix);
  * transfer. Unary handles time out after timeout_ms; streams never (the
  * caller watches them), but their connection does.
  */
-CURL *etcd_easy(struct xlb_etcd *c, size_t i, const char *path,
-		const char *tok, bool stream, struct curl_slist **hdrs,
-		char *errbuf);
+CURL *etcd_easy(struct xlb_etcd *c, size_t i, const char *path, const char *tok,
+		bool stream, struct curl_slist **hdrs, char *errbuf);
 /* The endpoint to try first, and the one that just answered. */
 size_t etcd_first(struct xlb_etcd *c);
 void etcd_answered(struct xlb_etcd *c, size_t i);
 /* A copy of the auth token for endpoint i, authenticating if need be. */
-int etcd_token(struct xlb_etcd *c, size_t i, bool renew, char **tok,
-	       bool *next, struct xlb_err *err);
+int etcd_token(struct xlb_etcd *c, size_t i, bool renew, char **tok, bool *next,
+	       struct xlb_err *err);
 /* The errno of an etcd (gRPC) error answer; err says etcd's message. */
-int etcd_answer_error(const char *ep, long status, const char *body,
-		      size_t len, struct xlb_err *err);
+int etcd_answer_error(const char *ep, long status, const char *body, size_t len,
+		      struct xlb_err *err);
 
 /*
  * One unary call: POSTs req to path on the endpoints in turn until one
@@ -69,7 +68,7 @@ int etcd_answer_error(const char *ep, long status, const char *body,
  * which the first object is wanted (lease keep-alive), that object
  * without its {"result": ...} wrapping.
  */
-int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req,
-	      bool one, json_t **resp, struct xlb_err *err);
+int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
+	      json_t **resp, struct xlb_err *err);
 
 #endif /* XLB_ETCD_PRIV_H */
