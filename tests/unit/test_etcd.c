@@ -598,6 +598,57 @@ static void test_new_bad(void **state)
 	assert_non_null(strstr(err.msg, "password"));
 }
 
+/* Runs etcdctl against the etcd under test; fails the case if it fails. */
+static void etcdctl(const char *args)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ETCDCTL_API=3 etcdctl --endpoints %s %s >/dev/null 2>&1", URL,
+		 args);
+	if (system(cmd))
+		fail_msg("etcdctl %s failed", args);
+}
+
+/*
+ * With auth on: a client with the password works, one without is
+ * refused, and one whose token etcd forgot authenticates again.
+ */
+static void test_auth(void **state)
+{
+	struct xlb_etcd_opts o = {
+		.endpoints = URL, .user = "root", .password = "pw"};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd *c, *bad;
+
+	(void)state;
+	NEED_ETCD();
+	if (access("/usr/bin/etcdctl", X_OK))
+		skip();
+	etcdctl("user add root --new-user-password pw");
+	etcdctl("user grant-role root root");
+	etcdctl("auth enable");
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	assert_int_equal(xlb_etcd_put(c, "/t/auth/k", "1", 1, 0, NULL, &err),
+			 0);
+	assert_true(xlb_etcd_put(cli, "/t/auth/k", "2", 1, 0, NULL, &err) < 0);
+	print_message("without a password: %s\n", err.msg);
+	/* Turning auth off and on drops every token etcd handed out. */
+	etcdctl("--user root:pw auth disable");
+	etcdctl("auth enable");
+	assert_int_equal(xlb_etcd_put(c, "/t/auth/k", "3", 1, 0, NULL, &err),
+			 0);
+	o.password = "wrong";
+	assert_int_equal(xlb_etcd_new(&o, &bad, &err), 0);
+	assert_true(xlb_etcd_put(bad, "/t/auth/k", "4", 1, 0, NULL, &err) < 0);
+	assert_non_null(strstr(err.msg, "authenticate"));
+	print_message("a wrong password: %s\n", err.msg);
+	etcdctl("--user root:pw auth disable");
+	assert_int_equal(count("/t/auth/k", false), 1);
+	xlb_etcd_free(bad);
+	xlb_etcd_free(c);
+}
+
 /* Last: etcd killed under a watch ends the watch, and calls fail. */
 static void test_killed_mid_watch(void **state)
 {
@@ -634,15 +685,24 @@ static void test_killed_mid_watch(void **state)
 
 int main(void)
 {
+	/* clang-format off: one case a line */
 	const struct CMUnitTest tests[] = {
-		T(test_new_bad),	  T(test_put_get_binary),
-		T(test_prefix_boundary),  T(test_put_if),
-		T(test_delete),		  T(test_lease),
-		T(test_lease_expires),	  T(test_watch_events),
-		T(test_watch_compacted),  T(test_watch_quiet_then_stop),
-		T(test_failover),	  T(test_all_dead),
+		T(test_new_bad),
+		T(test_put_get_binary),
+		T(test_prefix_boundary),
+		T(test_put_if),
+		T(test_delete),
+		T(test_lease),
+		T(test_lease_expires),
+		T(test_watch_events),
+		T(test_watch_compacted),
+		T(test_watch_quiet_then_stop),
+		T(test_failover),
+		T(test_all_dead),
+		T(test_auth),
 		T(test_killed_mid_watch),
 	};
+	/* clang-format on */
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
