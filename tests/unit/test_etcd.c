@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -524,6 +525,59 @@ static void test_failover(void **state)
 	xlb_etcd_free(c);
 }
 
+/*
+ * A member that takes the connection and never answers (a listener
+ * nobody accepts on): unary calls give up on it after timeout_ms and go
+ * on, the watch after idle_ms.
+ */
+static void test_silent_member(void **state)
+{
+	struct xlb_etcd_opts o = {.endpoints = "http://127.0.0.1:23799," URL,
+				  .timeout_ms = 500};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(23799),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct watcher w = {.prefix = "/t/silent/", .want = 1, .idle_ms = 500};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd *c;
+	int fd;
+	__u64 t0;
+
+	(void)state;
+	NEED_ETCD();
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	t0 = xlb_now_ms();
+	assert_int_equal(
+		xlb_etcd_put(c, "/t/silent/k", "v", 1, 0, &w.start, &err), 0);
+	assert_true(xlb_now_ms() - t0 < 2000);
+	assert_string_equal(xlb_etcd_endpoint(c), URL);
+	xlb_etcd_free(c);
+	/* A new client starts at the silent one again. */
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	w.c = c;
+	watch_thread(&w);
+	assert_int_equal(w.ret, 42);
+	xlb_etcd_free(c);
+	/* Alone, it is a timeout. */
+	o.endpoints = "http://127.0.0.1:23799";
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	assert_int_equal(xlb_etcd_lease_grant(c, 5, &w.start, &err),
+			 -ETIMEDOUT);
+	w = (struct watcher){.prefix = "/t/", .want = 1, .idle_ms = 500};
+	w.c = c;
+	t0 = xlb_now_ms();
+	watch_thread(&w);
+	assert_int_equal(w.ret, -ETIMEDOUT);
+	assert_true(xlb_now_ms() - t0 < 2000);
+	print_message("%s\n", w.err.msg);
+	xlb_etcd_free(c);
+	close(fd);
+}
+
 /* No endpoint alive: calls fail naming them all, soon. */
 static void test_all_dead(void **state)
 {
@@ -687,19 +741,13 @@ int main(void)
 {
 	/* clang-format off: one case a line */
 	const struct CMUnitTest tests[] = {
-		T(test_new_bad),
-		T(test_put_get_binary),
-		T(test_prefix_boundary),
-		T(test_put_if),
-		T(test_delete),
-		T(test_lease),
-		T(test_lease_expires),
-		T(test_watch_events),
-		T(test_watch_compacted),
-		T(test_watch_quiet_then_stop),
-		T(test_failover),
-		T(test_all_dead),
-		T(test_auth),
+		T(test_new_bad),	  T(test_put_get_binary),
+		T(test_prefix_boundary),  T(test_put_if),
+		T(test_delete),		  T(test_lease),
+		T(test_lease_expires),	  T(test_watch_events),
+		T(test_watch_compacted),  T(test_watch_quiet_then_stop),
+		T(test_failover),	  T(test_all_dead),
+		T(test_silent_member),	  T(test_auth),
 		T(test_killed_mid_watch),
 	};
 	/* clang-format on */
