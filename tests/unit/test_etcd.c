@@ -35,7 +35,6 @@
 #define URL	 "http://127.0.0.1:23790"
 
 static char tmpdir[64], skip_why[256];
-static pid_t etcd_pid;
 static struct xlb_etcd *cli;
 
 /* Skips the case, saying why, when there is no etcd to talk to. */
@@ -56,14 +55,19 @@ static void sleep_ms(unsigned ms)
 
 /* ---- the etcd under test ----------------------------------------------- */
 
+/* The members this test runs: 0 the single one, 1-3 a cluster of three. */
+static pid_t pids[4];
+
 static void etcd_stop(void)
 {
 	char cmd[96];
 
-	if (etcd_pid > 0) {
-		kill(etcd_pid, SIGKILL);
-		waitpid(etcd_pid, NULL, 0);
-		etcd_pid = 0;
+	for (int i = 0; i < 4; i++) {
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+			pids[i] = 0;
+		}
 	}
 	if (tmpdir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
@@ -71,6 +75,14 @@ static void etcd_stop(void)
 			fprintf(stderr, "cannot remove %s\n", tmpdir);
 		tmpdir[0] = '\0';
 	}
+}
+
+/* Kills member i and waits until it is gone. */
+static void etcd_kill(int i)
+{
+	kill(pids[i], SIGKILL);
+	waitpid(pids[i], NULL, 0);
+	pids[i] = 0;
 }
 
 static int lo_up(void)
@@ -88,30 +100,51 @@ static int lo_up(void)
 	return ret;
 }
 
-static void etcd_exec(void)
+/*
+ * Member i, named name, clients on port and peers on port + 10, in
+ * cluster ("name=peer URL,..."); its data and log under tmpdir.
+ */
+static void etcd_spawn(int i, const char *name, int port, const char *cluster)
 {
-	char data[96], log[96];
+	char data[96], log[96], url[32], peer[32];
 
-	snprintf(data, sizeof(data), "%s/data", tmpdir);
-	snprintf(log, sizeof(log), "%s/etcd.log", tmpdir);
+	pids[i] = fork();
+	if (pids[i])
+		return;
+	snprintf(data, sizeof(data), "%s/%s", tmpdir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", tmpdir, name);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", port + 10);
 	if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
 		_exit(126);
-	execl(ETCD_BIN, "etcd", "--name", "t", "--data-dir", data,
-	      "--listen-client-urls", URL, "--advertise-client-urls", URL,
-	      "--listen-peer-urls", "http://127.0.0.1:23800",
-	      "--initial-advertise-peer-urls", "http://127.0.0.1:23800",
-	      "--initial-cluster", "t=http://127.0.0.1:23800", "--log-level",
-	      "error", (char *)NULL);
+	execl(ETCD_BIN, "etcd", "--name", name, "--data-dir", data,
+	      "--listen-client-urls", url, "--advertise-client-urls", url,
+	      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+	      "--initial-cluster", cluster, "--log-level", "error",
+	      (char *)NULL);
 	_exit(127);
+}
+
+/* Polls c until a put goes through (a leader is elected), up to ms. */
+static int etcd_wait(struct xlb_etcd *c, int i, unsigned ms,
+		     struct xlb_err *err)
+{
+	__u64 end;
+
+	for (end = xlb_now_ms() + ms; xlb_now_ms() < end; sleep_ms(50)) {
+		if (!xlb_etcd_put(c, "ready", "", 0, 0, NULL, err))
+			return 0;
+		if (pids[i] <= 0 || waitpid(pids[i], NULL, WNOHANG) == pids[i])
+			break;
+	}
+	return -ETIMEDOUT;
 }
 
 /* Starts etcd and waits until it answers; skip_why says why not. */
 static void etcd_start(void)
 {
 	struct xlb_etcd_opts o = {.endpoints = URL, .timeout_ms = 1000};
-	struct xlb_etcd_kvs kvs;
 	struct xlb_err err = {{0}};
-	__u64 end;
 
 	if (geteuid() != 0) {
 		snprintf(skip_why, sizeof(skip_why), "not root");
@@ -129,22 +162,15 @@ static void etcd_start(void)
 		return;
 	}
 	atexit(etcd_stop);
-	etcd_pid = fork();
-	if (etcd_pid == 0)
-		etcd_exec();
-	if (etcd_pid < 0 || xlb_etcd_new(&o, &cli, &err)) {
+	etcd_spawn(0, "t", 23790, "t=http://127.0.0.1:23800");
+	if (pids[0] < 0 || xlb_etcd_new(&o, &cli, &err)) {
 		snprintf(skip_why, sizeof(skip_why), "cannot start etcd");
 		return;
 	}
-	for (end = xlb_now_ms() + 20000; xlb_now_ms() < end; sleep_ms(50)) {
-		if (!xlb_etcd_get(cli, "ready", false, &kvs, &err))
-			return;
-		if (waitpid(etcd_pid, NULL, WNOHANG) == etcd_pid)
-			break;
-	}
-	snprintf(skip_why, sizeof(skip_why),
-		 "etcd did not answer in 20 s (see %s/etcd.log): %.60s", tmpdir,
-		 err.msg);
+	if (etcd_wait(cli, 0, 20000, &err))
+		snprintf(skip_why, sizeof(skip_why),
+			 "etcd did not answer in 20 s (see %s/t.log): %.60s",
+			 tmpdir, err.msg);
 }
 
 /* ---- key-values -------------------------------------------------------- */
@@ -703,6 +729,55 @@ static void test_auth(void **state)
 	xlb_etcd_free(c);
 }
 
+/*
+ * Three members, two killed: the one left has no quorum. Its watch ends
+ * (hasleader: etcd closes it a few seconds later; without it the stream
+ * would stay open and silent, its progress requests answered), and
+ * writes fail within the client's timeout instead of hanging.
+ */
+static void test_quorum_loss(void **state)
+{
+	static const char cluster[] = "q0=http://127.0.0.1:23820,"
+				      "q1=http://127.0.0.1:23821,"
+				      "q2=http://127.0.0.1:23822";
+	struct xlb_etcd_opts o = {.endpoints = "http://127.0.0.1:23810",
+				  .timeout_ms = 1000};
+	struct watcher w = {.prefix = "/t/q/", .want = 2, .idle_ms = 60000};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd *c;
+	__u64 t0;
+
+	(void)state;
+	NEED_ETCD();
+	etcd_spawn(1, "q0", 23810, cluster);
+	etcd_spawn(2, "q1", 23811, cluster);
+	etcd_spawn(3, "q2", 23812, cluster);
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	if (etcd_wait(c, 1, 30000, &err))
+		fail_msg("the cluster of three did not elect a leader: %s",
+			 err.msg);
+	assert_int_equal(xlb_etcd_put(c, "/t/q/a", "1", 1, 0, &w.start, &err),
+			 0);
+	w.c = c;
+	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
+	for (t0 = xlb_now_ms(); !w.n && xlb_now_ms() < t0 + 5000;)
+		sleep_ms(10);
+	assert_int_equal(w.n, 1);
+	t0 = xlb_now_ms();
+	etcd_kill(2);
+	etcd_kill(3);
+	watch_join(&w, 15000);
+	print_message("watch: %d after %llu ms: %s\n", w.ret,
+		      (unsigned long long)(xlb_now_ms() - t0), w.err.msg);
+	assert_true(w.ret < 0 && w.ret != -EINTR);
+	t0 = xlb_now_ms();
+	assert_true(xlb_etcd_put(c, "/t/q/b", "2", 1, 0, NULL, &err) < 0);
+	assert_true(xlb_now_ms() - t0 < 3000);
+	print_message("put: %s\n", err.msg);
+	xlb_etcd_free(c);
+	etcd_kill(1);
+}
+
 /* Last: etcd killed under a watch ends the watch, and calls fail. */
 static void test_killed_mid_watch(void **state)
 {
@@ -721,9 +796,7 @@ static void test_killed_mid_watch(void **state)
 		sleep_ms(10);
 	assert_int_equal(w.n, 1);
 	t0 = xlb_now_ms();
-	kill(etcd_pid, SIGKILL);
-	waitpid(etcd_pid, NULL, 0);
-	etcd_pid = 0;
+	etcd_kill(0);
 	/* Well before its idle_ms / 3 (5 s), when a progress request fails. */
 	watch_join(&w, 3000);
 	print_message("watch: %d after %llu ms: %s\n", w.ret,
@@ -739,18 +812,27 @@ static void test_killed_mid_watch(void **state)
 
 int main(void)
 {
-	/* clang-format off: one case a line */
+	/* One case a line; the last one kills the single member. */
+	// clang-format off
 	const struct CMUnitTest tests[] = {
-		T(test_new_bad),	  T(test_put_get_binary),
-		T(test_prefix_boundary),  T(test_put_if),
-		T(test_delete),		  T(test_lease),
-		T(test_lease_expires),	  T(test_watch_events),
-		T(test_watch_compacted),  T(test_watch_quiet_then_stop),
-		T(test_failover),	  T(test_all_dead),
-		T(test_silent_member),	  T(test_auth),
+		T(test_new_bad),
+		T(test_put_get_binary),
+		T(test_prefix_boundary),
+		T(test_put_if),
+		T(test_delete),
+		T(test_lease),
+		T(test_lease_expires),
+		T(test_watch_events),
+		T(test_watch_compacted),
+		T(test_watch_quiet_then_stop),
+		T(test_failover),
+		T(test_all_dead),
+		T(test_silent_member),
+		T(test_auth),
+		T(test_quorum_loss),
 		T(test_killed_mid_watch),
 	};
-	/* clang-format on */
+	// clang-format on
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
