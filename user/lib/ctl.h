@@ -63,6 +63,11 @@
  */
 #define XLB_CTL_MAX_CLIENTS 16
 /*
+ * How long xlbd keeps a connection whose answer waits on something else
+ * (a cluster's edit: written to etcd, then applied from the watch).
+ */
+#define XLB_CTL_DEFER_MS 15000
+/*
  * How long a client waits for the answer: longer, because the daemon works
  * meanwhile (a config.apply of many VIPs builds and writes many rings).
  */

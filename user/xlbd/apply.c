@@ -43,19 +43,28 @@ static void set_deadline(struct xlbd *d)
 	d->tick_due_ms = next ? next + 1 : 0;
 }
 
+/* What follows a change of the maps: announcements, the cluster's view
+ * of this node. */
+static void settled(struct xlbd *d)
+{
+	xlbd_announce_sync(d);
+	xlbd_cluster_after_apply(d);
+}
+
 int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
 {
 	struct xlb_model eff;
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	ret = xlb_policy_effective(d->policy, &d->model, xlb_now_ms(), &eff);
+	ret = xlbd_effective(d, &d->model, xlb_now_ms(), &eff);
 	if (!ret && xlb_model_equal(&eff, &d->effective, true))
 		xlb_model_free(&eff);
 	else if (!ret)
 		ret = apply_effective(d, &eff, err);
 	pthread_mutex_unlock(&d->lock);
 	set_deadline(d);
+	settled(d);
 	return ret;
 }
 
@@ -203,7 +212,7 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	if (!ret) {
 		saved = true;
 		xlb_policy_sync(d->policy, next, d->restoring, xlb_now_ms());
-		ret = xlb_policy_effective(d->policy, next, xlb_now_ms(), &eff);
+		ret = xlbd_effective(d, next, xlb_now_ms(), &eff);
 		if (ret)
 			xlb_err_set(err, "out of memory");
 	}
@@ -224,6 +233,7 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	pthread_mutex_unlock(&d->lock);
 	d->checks_stale = true;
 	set_deadline(d);
+	settled(d);
 	/* tests/bench/controller.sh reads the daemon's share of an edit. */
 	xlb_log(LOG_INFO, "applied: %zu VIPs in %.3f ms (%.3f ms to save)",
 		d->model.n_vips, (xlb_now_ns() - t0) / 1e6, save_ns / 1e6);

@@ -23,6 +23,8 @@
 struct ctl_client {
 	int fd; /* -1: free slot */
 	bool answering;
+	bool deferred; /* its handler answers later (xlbd_ctl_answer) */
+	__u32 serial;  /* which connection of this slot: a late answer's */
 	char *buf; /* the request, then the answer */
 	size_t len, cap, sent;
 	__u64 deadline_ms;
@@ -35,6 +37,8 @@ struct xlbd_ctl {
 	int lfd, timer_fd;
 	struct xlb_watch listen_watch, timer_watch;
 	struct ctl_client clients[XLB_CTL_MAX_CLIENTS];
+	struct ctl_client *current; /* whose request is being handled */
+	__u32 serial;
 };
 
 static void client_close(struct ctl_client *c)
@@ -48,6 +52,7 @@ static void client_close(struct ctl_client *c)
 	c->buf = NULL;
 	c->len = c->cap = c->sent = 0;
 	c->answering = false;
+	c->deferred = false;
 }
 
 /* The timer fires at the earliest deadline of a connection, if any. */
@@ -119,10 +124,52 @@ static void client_request(struct ctl_client *c, size_t len)
 	if (ret) {
 		resp = xlb_ctl_error(ret, err.msg);
 	} else {
+		c->srv->current = c;
 		resp = xlbd_handle(c->srv->d, req);
+		c->srv->current = NULL;
 		json_decref(req);
 	}
+	if (!resp && c->deferred) {
+		/* Nothing to read or write until the answer: only a
+		 * hang-up (always reported) or the deadline ends it. */
+		struct epoll_event ev = {.events = 0, .data.ptr = &c->watch};
+
+		epoll_ctl(c->srv->d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		c->deadline_ms = xlb_now_ms() + XLB_CTL_DEFER_MS;
+		return;
+	}
+	client_answer(c, resp ? resp
+			      : xlb_ctl_error(-ENOMEM, "out of memory"));
+}
+
+__u64 xlbd_ctl_defer(struct xlbd *d)
+{
+	struct ctl_client *c = d->ctl ? d->ctl->current : NULL;
+
+	if (!c)
+		return 0;
+	c->deferred = true;
+	c->serial = ++d->ctl->serial ? d->ctl->serial : ++d->ctl->serial;
+	return (__u64)(c - d->ctl->clients) << 32 | c->serial;
+}
+
+void xlbd_ctl_answer(struct xlbd *d, __u64 token, json_t *resp)
+{
+	size_t slot = token >> 32;
+	struct ctl_client *c;
+
+	if (!d->ctl || !token || slot >= XLB_CTL_MAX_CLIENTS) {
+		json_decref(resp);
+		return;
+	}
+	c = &d->ctl->clients[slot];
+	if (c->fd < 0 || !c->deferred || c->serial != (__u32)token) {
+		json_decref(resp); /* the client gave up or was dropped */
+		return;
+	}
+	c->deferred = false;
 	client_answer(c, resp);
+	arm_timer(d->ctl);
 }
 
 /* Room for more of the request: doubling, up to the largest one. */
@@ -185,6 +232,8 @@ static void on_client(struct xlb_watch *w, uint32_t events)
 		return;
 	if (c->answering)
 		client_write(c);
+	else if (c->deferred)
+		client_close(c); /* hung up before its answer */
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		client_read(c);
 	arm_timer(c->srv);
@@ -248,8 +297,9 @@ static void on_timer(struct xlb_watch *w, uint32_t events)
 		if (c->fd < 0 || c->deadline_ms > now)
 			continue;
 		xlb_log(LOG_INFO, "control socket: dropping a client: %s",
-			c->answering ? "it did not read its answer"
-				     : "no request in time");
+			c->answering   ? "it did not read its answer"
+			: c->deferred ? "its answer did not come in time"
+				       : "no request in time");
 		client_close(c);
 	}
 	arm_timer(s);

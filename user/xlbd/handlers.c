@@ -88,6 +88,9 @@ static const struct op ops[] = {
 	{"check.show", vip_names, NULL, do_check_show},
 	{"config.apply", config_args, NULL, do_config_apply},
 	{"config.dump", no_args, NULL, do_config_dump},
+	{"cluster.status", no_args, NULL, do_cluster_status},
+	{"node.drain", no_args, NULL, do_node_drain},
+	{"node.undrain", no_args, NULL, do_node_undrain},
 };
 
 static bool op_takes(const struct op *op, const char *key)

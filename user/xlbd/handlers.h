@@ -31,6 +31,8 @@ json_t *do_backend_set(struct xlbd *d, const json_t *args);
 json_t *do_check_set(struct xlbd *d, const json_t *args);
 json_t *do_check_del(struct xlbd *d, const json_t *args);
 json_t *do_config_apply(struct xlbd *d, const json_t *args);
+json_t *do_node_drain(struct xlbd *d, const json_t *args);
+json_t *do_node_undrain(struct xlbd *d, const json_t *args);
 
 /* handlers_show.c */
 json_t *do_status(struct xlbd *d, const json_t *args);
@@ -40,5 +42,6 @@ json_t *do_backend_list(struct xlbd *d, const json_t *args);
 json_t *do_ring_show(struct xlbd *d, const json_t *args);
 json_t *do_check_show(struct xlbd *d, const json_t *args);
 json_t *do_config_dump(struct xlbd *d, const json_t *args);
+json_t *do_cluster_status(struct xlbd *d, const json_t *args);
 
 #endif /* XLBD_HANDLERS_H */

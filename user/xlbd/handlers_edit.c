@@ -57,6 +57,10 @@ static json_t *finish(struct xlbd *d, struct xlb_model *next, int ret,
 		xlb_model_free(next);
 		return op_fail(ret, err);
 	}
+	/* In a cluster the change goes to etcd; every node (this one too)
+	 * applies it from its watch. */
+	if (d->cl)
+		return xlbd_cluster_propose(d, next, err);
 	ret = xlbd_commit(d, next, err);
 	return ret ? op_fail(ret, err) : xlb_ctl_ok(NULL);
 }
@@ -303,4 +307,25 @@ json_t *do_config_apply(struct xlbd *d, const json_t *args)
 				     "argument 'config' must be an object");
 	ret = xlb_model_from_json(doc, &next, &err);
 	return finish(d, &next, ret, &err);
+}
+
+/* The node, not the model: nothing goes to etcd or the state file. */
+static json_t *drain(struct xlbd *d, bool drained)
+{
+	struct xlb_err err = {{0}};
+	int ret = xlbd_drain_set(d, drained, &err);
+
+	return ret ? op_fail(ret, &err) : xlb_ctl_ok(NULL);
+}
+
+json_t *do_node_drain(struct xlbd *d, const json_t *args)
+{
+	(void)args;
+	return drain(d, true);
+}
+
+json_t *do_node_undrain(struct xlbd *d, const json_t *args)
+{
+	(void)args;
+	return drain(d, false);
 }

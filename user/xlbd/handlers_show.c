@@ -27,23 +27,33 @@ json_t *do_status(struct xlbd *d, const json_t *args)
 	char mac[32];
 	size_t nb = 0;
 	const __u8 *m = xlb_dp_gw_mac(d->dp);
+	json_t *j;
 
 	(void)args;
 	for (size_t i = 0; i < d->model.n_vips; i++)
 		nb += d->model.vips[i].n_backends;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
 		 m[2], m[3], m[4], m[5]);
-	return xlb_ctl_ok(json_pack(
-		"{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-		"s:b, s:b}",
-		"version", XLB_VERSION, "interface", d->ifname, "ifindex",
-		xlb_dp_ifindex(d->dp), "xdp_mode", xlb_dp_xdp_mode(d->dp),
-		"prog_id", (json_int_t)xlb_dp_prog_id(d->dp), "pin_dir",
-		xlb_dp_pin_dir(d->dp), "state_file", d->state_path, "socket",
-		d->socket_path, "gateway_mac", mac, "vips",
-		(json_int_t)d->model.n_vips, "backends", (json_int_t)nb,
-		"uptime_s", (json_int_t)(time(NULL) - d->started), "adopted",
-		xlb_dp_adopted(d->dp), "unsaved", d->unsaved));
+	j = json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:I, "
+		      "s:I, s:I, s:b, s:b, s:b, s:s}",
+		      "version", XLB_VERSION, "interface", d->ifname, "ifindex",
+		      xlb_dp_ifindex(d->dp), "xdp_mode", xlb_dp_xdp_mode(d->dp),
+		      "prog_id", (json_int_t)xlb_dp_prog_id(d->dp), "pin_dir",
+		      xlb_dp_pin_dir(d->dp), "state_file", d->state_path,
+		      "socket", d->socket_path, "gateway_mac", mac, "vips",
+		      (json_int_t)d->model.n_vips, "backends", (json_int_t)nb,
+		      "uptime_s", (json_int_t)(time(NULL) - d->started),
+		      "adopted", xlb_dp_adopted(d->dp), "unsaved", d->unsaved,
+		      "drained", d->drained, "cluster",
+		      !d->cl			  ? "off"
+		      : xlbd_cluster_in_force(d) ? "cluster"
+						  : "own-view");
+	if (d->route) {
+		json_object_set_new(j, "route_table",
+				    json_integer(d->route_table));
+		json_object_set_new(j, "announce", xlbd_announce_status(d));
+	}
+	return xlb_ctl_ok(j);
 }
 
 json_t *do_vip_list(struct xlbd *d, const json_t *args)
@@ -314,4 +324,10 @@ json_t *do_config_dump(struct xlbd *d, const json_t *args)
 {
 	(void)args;
 	return xlb_ctl_ok(xlb_model_to_json(&d->model, false));
+}
+
+json_t *do_cluster_status(struct xlbd *d, const json_t *args)
+{
+	(void)args;
+	return xlb_ctl_ok(xlbd_cluster_status(d));
 }

@@ -204,6 +204,14 @@ static int serve_setup(struct xlbd *d, struct xlbd_opts *o,
 {
 	int ret;
 
+	/* Before the restore's commit: it announces what it may (a cluster
+	 * member nothing until it has joined), withdrawing what an earlier
+	 * run left. */
+	ret = xlbd_announce_open(d, err);
+	if (!ret)
+		ret = xlbd_cluster_start(d, &o->clo, err);
+	if (ret)
+		return ret;
 	/* The maps may already say all this: rewriting is harmless, and
 	 * restored backends keep serving until their checks say otherwise. */
 	d->restoring = true;
@@ -292,6 +300,10 @@ int main(int argc, char **argv)
 	xlbd_compact(&d, "stopping");
 
 out:
+	/* Withdrawn first: the router moves flows to the other nodes while
+	 * this one still serves them. */
+	xlbd_announce_stop(&d);
+	xlbd_cluster_stop(&d);
 	xlbd_metrics_stop(&d);
 	xlbd_ctl_stop(&d);
 	if (d.lfd >= 0) {

@@ -227,6 +227,64 @@ static void write_backends(FILE *f, struct xlbd *d)
 	}
 }
 
+/* One line of the cluster's: a gauge or counter without labels. */
+static void write_one(FILE *f, const char *name, const char *type,
+		      const char *help, unsigned long long v)
+{
+	metric_head(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, v);
+}
+
+/* Announcements and the cluster's view (when either is configured). */
+static void write_cluster(FILE *f, struct xlbd *d)
+{
+	const struct xlbd_cluster_stats *s = &d->cl_stats;
+	char a[64];
+
+	write_one(f, "xlb_node_drained", "gauge",
+		  "1 while the node is drained (xlb node drain).", d->drained);
+	if (d->route) {
+		metric_head(f, "xlb_vip_announced", "gauge",
+			    "1 while the VIP address is announced (a route "
+			    "in the table BIRD learns).");
+		for (size_t i = 0; i < d->n_ann; i++)
+			fprintf(f, "xlb_vip_announced{addr=\"%s\"} %d\n",
+				xlb_format_addr(&d->ann[i].addr,
+						d->ann[i].family, a, sizeof(a)),
+				d->ann[i].on);
+	}
+	if (!d->cl)
+		return;
+	write_one(f, "xlb_cluster_nodes", "gauge",
+		  "Members of the cluster this node sees (live leases).",
+		  s->members);
+	write_one(f, "xlb_cluster_generation", "gauge",
+		  "The etcd revision of the newest ring input applied.",
+		  s->generation);
+	write_one(f, "xlb_cluster_fingerprint_mismatch", "gauge",
+		  "VIPs whose ring differs from a member's of the same "
+		  "generation.",
+		  s->mismatch);
+	write_one(f, "xlb_cluster_etcd_up", "gauge",
+		  "1 while etcd is reachable (else: this node's own health "
+		  "view, edits refused).",
+		  s->etcd_up);
+	write_one(f, "xlb_cluster_joined", "gauge",
+		  "1 once this node's rings matched the others' (it may be "
+		  "announced).",
+		  s->joined);
+	write_one(f, "xlb_cluster_rejected_total", "counter",
+		  "Documents in etcd refused whole (unparseable, invalid, "
+		  "newer format).",
+		  s->rejected);
+	write_one(f, "xlb_cluster_resyncs_total", "counter",
+		  "Whole-state reads after a gap in the watch.", s->resyncs);
+	write_one(f, "xlb_cluster_nodes_lost_total", "counter",
+		  "Members whose lease ended (stopped, or 3 missed "
+		  "heartbeats).",
+		  s->lost);
+}
+
 /* The whole page, in a malloc'ed buffer. */
 static char *render(struct xlbd *d, size_t *len)
 {
@@ -251,6 +309,7 @@ static char *render(struct xlbd *d, size_t *len)
 		    "1 while the live state is not in the state file.");
 	fprintf(f, "xlb_state_unsaved %d\n", d->unsaved ? 1 : 0);
 	write_counters(f, d);
+	write_cluster(f, d);
 	write_vips(f, d);
 	write_backends(f, d);
 	pthread_mutex_unlock(&d->lock);

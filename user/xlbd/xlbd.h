@@ -39,7 +39,23 @@
 
 struct xlb_hc_tc;
 struct xlb_journal;
+struct xlb_route;
 struct xlbd_ctl;
+struct xlbd_cluster;
+
+/* What the metrics thread shows of the cluster (copied under lock). */
+struct xlbd_cluster_stats {
+	__u64 members, generation, mismatch, rejected, resyncs, lost;
+	bool etcd_up, joined;
+};
+
+/* One announced (or withheld) VIP address, for status (announce.c). */
+struct xlbd_ann {
+	union xlb_addr addr;
+	__u8 family;
+	bool on;
+	const char *why; /* static text: why not, or NULL */
+};
 
 struct xlbd {
 	struct xlb_dp *dp;
@@ -85,7 +101,33 @@ struct xlbd {
 	time_t started;
 	bool detach_on_exit;
 	struct MHD_Daemon *httpd;
+	/* cluster.c: a member of a cluster (NULL: a node on its own) */
+	struct xlbd_cluster *cl;
+	struct xlbd_cluster_stats cl_stats; /* under lock */
+	/* announce.c: VIP addresses as routes for BIRD (route NULL: none) */
+	struct xlb_route *route;
+	__u32 route_table;
+	const char *bird_socket;
+	bool keep_routes; /* on a graceful stop */
+	bool drained;	  /* xlb node drain: nothing announced */
+	bool stopping;
+	struct xlbd_ann *ann; /* under lock */
+	size_t n_ann;
+	size_t announced;
 };
+
+/* The cluster's options (xlbd --etcd ...); etcd NULL: no cluster. */
+struct xlbd_cluster_opts {
+	const char *etcd, *cluster, *node, *prefix;
+	const char *cacert, *cert, *key, *user, *password_file;
+	unsigned heartbeat_ms;
+	unsigned quorum; /* 0: a majority of the members */
+};
+
+#define XLBD_ETCD_PREFIX	  "/xlb/"
+#define XLBD_HEARTBEAT_MS_DEFAULT 1000
+/* Per etcd request and endpoint: a member that hangs is left quickly. */
+#define XLBD_ETCD_TIMEOUT_MS 1500
 
 /* options.c: what main needs beyond struct xlbd from the command line. */
 struct xlbd_opts {
@@ -94,6 +136,7 @@ struct xlbd_opts {
 	bool gw_given;
 	mode_t mode;
 	int verbosity; /* -v, -vv */
+	struct xlbd_cluster_opts clo;
 };
 
 /*
@@ -119,7 +162,17 @@ void xlbd_loop_free(struct xlbd *d);
 int xlbd_ctl_start(struct xlbd *d, int lfd, struct xlb_err *err);
 void xlbd_ctl_stop(struct xlbd *d);
 
-/* handlers.c: one control request in, one response out (new ref). */
+/*
+ * control.c: a handler whose answer comes later takes the request's
+ * token with defer and returns NULL; the answer goes with answer (resp
+ * consumed; dropped when the client is gone). The client is dropped when
+ * no answer came within XLB_CTL_DEFER_MS.
+ */
+__u64 xlbd_ctl_defer(struct xlbd *d);
+void xlbd_ctl_answer(struct xlbd *d, __u64 token, json_t *resp);
+
+/* handlers.c: one control request in, one response out (new ref); NULL
+ * when the handler deferred it. */
 json_t *xlbd_handle(struct xlbd *d, const json_t *req);
 
 /*
@@ -139,6 +192,43 @@ int xlbd_refresh(struct xlbd *d, struct xlb_err *err);
  * why is for the log. A failure is logged: the journal keeps them.
  */
 void xlbd_compact(struct xlbd *d, const char *why);
+
+/*
+ * cluster.c. start joins the cluster when o->etcd is set (else does
+ * nothing); stop leaves it (the lease revoked: the others see it go).
+ * in_force: etcd reachable and its state read, so the cluster's health
+ * view shapes the rings (else this node's own). effective is the model
+ * the maps get, from the cluster's view or the policy's. propose writes
+ * an edit to etcd and answers it once applied here (NULL: deferred) or
+ * refuses it (the error answer); next is consumed. after_apply hands
+ * this node's health view and advertisement to etcd. may_announce: why
+ * not, while joining.
+ */
+int xlbd_cluster_start(struct xlbd *d, const struct xlbd_cluster_opts *o,
+		       struct xlb_err *err);
+void xlbd_cluster_stop(struct xlbd *d);
+bool xlbd_cluster_in_force(const struct xlbd *d);
+int xlbd_effective(struct xlbd *d, const struct xlb_model *m, __u64 now_ms,
+		   struct xlb_model *out);
+json_t *xlbd_cluster_propose(struct xlbd *d, struct xlb_model *next,
+			     struct xlb_err *err);
+void xlbd_cluster_after_apply(struct xlbd *d);
+bool xlbd_cluster_may_announce(const struct xlbd *d, const char **why);
+json_t *xlbd_cluster_status(struct xlbd *d);
+
+/*
+ * announce.c: open takes the route table (d->route_table 0: no
+ * announcing). sync makes the table hold the addresses of the VIPs this
+ * node can serve now: its program attached, a serving backend (or
+ * all_down keep), not drained, joined to its cluster, not stopping;
+ * every change is one log line. stop withdraws them all unless
+ * keep_routes. status: each address, its state and BIRD's view.
+ */
+int xlbd_announce_open(struct xlbd *d, struct xlb_err *err);
+void xlbd_announce_sync(struct xlbd *d);
+void xlbd_announce_stop(struct xlbd *d);
+json_t *xlbd_announce_status(struct xlbd *d);
+int xlbd_drain_set(struct xlbd *d, bool drained, struct xlb_err *err);
 
 /* An agent check's id in the health engine: its backend's id, this set. */
 #define XLBD_AGENT_ID 0x80000000U
