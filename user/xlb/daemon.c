@@ -93,10 +93,47 @@ static void format_duration(unsigned long long s, char *buf, size_t len)
 		snprintf(buf, len, "%llus", s);
 }
 
+static const struct column announce_cols[] = {
+	{"ADDR", false},
+	{"STATE", false},
+	{"BIRD", false},
+	{"REASON", false},
+};
+
+/* The node's part in a cluster, and each VIP address it announces. */
+static void print_announce(const json_t *r)
+{
+	const json_t *v = json_object_get(r, "drained"), *list, *a;
+	size_t i;
+
+	if (json_is_boolean(v))
+		print_bool(PRINT_ANY, "drained", "drained:      %s\n",
+			   json_is_true(v));
+	print_jstring(PRINT_ANY, "cluster", "cluster:      %s\n", r);
+	print_juint(PRINT_ANY, "route_table", "route table:  %llu\n", r);
+	list = json_object_get(r, "announce");
+	if (!json_is_array(list))
+		return;
+	print_nl();
+	table_open("announce", false, announce_cols,
+		   sizeof(announce_cols) / sizeof(announce_cols[0]));
+	json_array_foreach(list, i, a)
+	{
+		row_open(NULL);
+		print_jstring(PRINT_ANY, "addr", NULL, a);
+		print_jstring(PRINT_ANY, "state", NULL, a);
+		print_jstring(PRINT_ANY, "bird", NULL, a);
+		print_jstring(PRINT_ANY, "reason", NULL, a);
+		row_close();
+	}
+	table_close();
+}
+
 /*
  * {"version", "interface", "ifindex", "xdp_mode", "prog_id", "pin_dir",
  *  "state_file", "socket", "gateway_mac", "vips", "backends", "uptime_s",
- *  "adopted"}
+ *  "adopted", "unsaved", "drained", "cluster", "route_table",
+ *  "announce": [{"addr", "state", "reason", "bird"}]}
  */
 static int do_status(int argc, char **argv)
 {
@@ -141,6 +178,7 @@ static int do_status(int argc, char **argv)
 		print_uint(PRINT_JSON, "uptime_s", NULL, json_integer_value(v));
 		print_string(PRINT_TEXT, NULL, "uptime:       %s\n", up);
 	}
+	print_announce(r);
 	json_decref(resp);
 	return 0;
 }
@@ -152,7 +190,13 @@ const struct object status_object = {
 		"       xlb status help\n"
 		"Shows xlbd's interface, XDP program, pin directory, state "
 		"file and\n"
-		"how many VIPs and backends it serves.\n",
+		"how many VIPs and backends it serves; whether it is drained, "
+		"its part\n"
+		"in a cluster, and with --route-table each VIP address: "
+		"announced or\n"
+		"withdrawn and why, and what BIRD says of it (--bird-socket): "
+		"in table,\n"
+		"exported, absent, or unknown.\n",
 };
 
 /*

@@ -26,7 +26,8 @@ struct cli cli = {
 
 static const struct object *const objects[] = {
 	&vip_object,	&backend_object, &stats_object, &ring_object,
-	&status_object, &config_object,	 &check_object,
+	&status_object, &config_object,	 &check_object,	  &cluster_object,
+	&node_object,
 };
 
 static const char usage_text[] =
@@ -34,7 +35,8 @@ static const char usage_text[] =
 	"       xlb help\n"
 	"       xlb --version\n"
 	"OBJECT := { vip | backend | check | stats | ring | status | "
-	"config }\n"
+	"config |\n"
+	"            cluster | node }\n"
 	"OPTIONS := { -j | --json }             print JSON\n"
 	"           { -s | --socket } PATH      xlbd's socket "
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"
