@@ -248,6 +248,10 @@ static void test_prefix_boundary(void **state)
 	assert_int_equal(xlb_etcd_get(cli, "/t/px/a/b/", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 0);
 	xlb_etcd_kvs_free(&kvs);
+	/* The empty prefix is every key. */
+	assert_int_equal(xlb_etcd_get(cli, "", true, &kvs, &err), 0);
+	assert_true(kvs.n >= 5);
+	xlb_etcd_kvs_free(&kvs);
 	/* A prefix ending in 0xff ranges up to the byte before it. */
 	put_str("/t/px/\xff\xff/k", "ff");
 	put_str("/t/py", "next");

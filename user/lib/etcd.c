@@ -31,6 +31,8 @@ static int check_endpoint(const char *ep, struct xlb_err *err)
 	char *end;
 	long p;
 
+	if (strlen(ep) > 256)
+		return xlb_err_path(err, ep, "longer than 256 bytes");
 	if (!strncmp(ep, "http://", 7))
 		h = ep + 7;
 	else if (!strncmp(ep, "https://", 8))
@@ -340,7 +342,9 @@ static char *range_end(const char *key)
 
 int etcd_set_key(json_t *req, const char *key, bool prefix)
 {
-	char *k = etcd_b64(key, strlen(key)), *e = NULL;
+	/* etcd wants a key: "every key" is the range from "\0" to "\0". */
+	size_t n = *key || !prefix ? strlen(key) : 1;
+	char *k = etcd_b64(key, n), *e = NULL;
 	int ret = -ENOMEM;
 
 	if (!k || (prefix && !(e = range_end(key))))
@@ -361,19 +365,23 @@ out:
 CURL *etcd_easy(struct xlb_etcd *c, size_t i, const char *path, const char *tok,
 		bool stream, struct curl_slist **hdrs, char *errbuf)
 {
-	char url[512], auth[1024];
+	char url[512], *auth = NULL;
 	struct curl_slist *h;
 	CURL *e = curl_easy_init();
 
 	if (!e)
 		return NULL;
+	/* Endpoints are checked shorter than url, paths are ours. */
 	snprintf(url, sizeof(url), "%s%s", c->eps[i], path);
 	h = curl_slist_append(*hdrs, "Content-Type: application/json");
 	*hdrs = h ? h : *hdrs;
 	if (h && tok) {
-		snprintf(auth, sizeof(auth), "Authorization: %s", tok);
-		h = curl_slist_append(*hdrs, auth);
+		/* JWT tokens run to hundreds of bytes: no fixed buffer. */
+		h = asprintf(&auth, "Authorization: %s", tok) < 0
+			    ? NULL
+			    : curl_slist_append(*hdrs, auth);
 		*hdrs = h ? h : *hdrs;
+		free(auth);
 	}
 	if (!h) {
 		curl_easy_cleanup(e);

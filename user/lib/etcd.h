@@ -70,8 +70,9 @@ void xlb_etcd_kvs_free(struct xlb_etcd_kvs *kvs);
 
 /*
  * Range: one key, or every key that starts with key (prefix=true; "/a/b/"
- * then holds "/a/b/c" but not "/a/bx"), one consistent read at one
- * revision. A missing key is n == 0, not an error.
+ * then holds "/a/b/c" but not "/a/bx"; "" every key), one consistent read
+ * at one revision, keys in byte order. A missing key is n == 0, not an
+ * error.
  */
 int xlb_etcd_get(struct xlb_etcd *c, const char *key, bool prefix,
 		 struct xlb_etcd_kvs *out, struct xlb_err *err);

@@ -162,6 +162,8 @@ static size_t watch_write(char *d, size_t sz, size_t n, void *ud)
 		memmove(w->in.p, w->in.p + k, w->in.len - k + 1);
 		w->in.len -= k;
 	}
+	/* A slow callback is not a quiet stream. */
+	w->last_rx = xlb_now_ms();
 	return w->end ? 0 : sz * n;
 }
 
