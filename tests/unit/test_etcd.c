@@ -702,6 +702,7 @@ static void test_auth(void **state)
 {
 	struct xlb_etcd_opts o = {
 		.endpoints = URL, .user = "root", .password = "pw"};
+	struct watcher w = {.prefix = "/t/auth/", .want = 1};
 	struct xlb_err err = {{0}};
 	struct xlb_etcd *c, *bad;
 
@@ -713,11 +714,19 @@ static void test_auth(void **state)
 	etcdctl("user grant-role root root");
 	etcdctl("auth enable");
 	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
-	assert_int_equal(xlb_etcd_put(c, "/t/auth/k", "1", 1, 0, NULL, &err),
-			 0);
+	assert_int_equal(
+		xlb_etcd_put(c, "/t/auth/k", "1", 1, 0, &w.start, &err), 0);
 	assert_true(xlb_etcd_put(cli, "/t/auth/k", "2", 1, 0, NULL, &err) < 0);
 	print_message("without a password: %s\n", err.msg);
 	/* Turning auth off and on drops every token etcd handed out. */
+	etcdctl("--user root:pw auth disable");
+	etcdctl("auth enable");
+	/* The watch first, then a put: each must authenticate again. */
+	w.c = c;
+	watch_thread(&w);
+	if (w.ret != 42)
+		fail_msg("watch: %d: %s", w.ret, w.err.msg);
+	assert_int_equal(w.got[0].kv.mod_rev, w.start);
 	etcdctl("--user root:pw auth disable");
 	etcdctl("auth enable");
 	assert_int_equal(xlb_etcd_put(c, "/t/auth/k", "3", 1, 0, NULL, &err),

@@ -130,6 +130,9 @@ typedef int (*xlb_etcd_watch_fn)(void *ctx, const struct xlb_etcd_event *ev,
  *   leader (the stream ends a few seconds after quorum loss) or nothing
  *   arrived for idle_ms (0: 15000); -ECONNREFUSED etc. when no endpoint
  *   took the watch;
+ * - -EACCES when etcd refused the user (a token it forgot is renewed
+ *   once, as for unary calls), -ECANCELED when it cancelled the watch
+ *   for another reason (err has etcd's);
  * - -EINTR when *stop (may be NULL) became nonzero, seen within 100 ms.
  * A quiet stream stays alive: the watch asks etcd for a progress
  * notification whenever nothing arrived for a third of idle_ms.
