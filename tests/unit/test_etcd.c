@@ -55,14 +55,17 @@ static void sleep_ms(unsigned ms)
 
 /* ---- the etcd under test ----------------------------------------------- */
 
-/* The members this test runs: 0 the single one, 1-3 a cluster of three. */
-static pid_t pids[4];
+/*
+ * The members this test runs: 0 the single one, 1-3 a cluster of three,
+ * 4 one that speaks TLS.
+ */
+static pid_t pids[5];
 
 static void etcd_stop(void)
 {
 	char cmd[96];
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (pids[i] > 0) {
 			kill(pids[i], SIGKILL);
 			waitpid(pids[i], NULL, 0);
@@ -102,26 +105,34 @@ static int lo_up(void)
 
 /*
  * Member i, named name, clients on port and peers on port + 10, in
- * cluster ("name=peer URL,..."); its data and log under tmpdir.
+ * cluster ("name=peer URL,..."); its data and log under tmpdir. With
+ * tls, clients speak https and show a certificate of tmpdir/tls's CA.
  */
-static void etcd_spawn(int i, const char *name, int port, const char *cluster)
+static void etcd_spawn(int i, const char *name, int port, const char *cluster,
+		       bool tls)
 {
-	char data[96], log[96], url[32], peer[32];
+	char data[96], log[96], url[32], peer[32], ca[96], crt[96], key[96];
 
 	pids[i] = fork();
 	if (pids[i])
 		return;
 	snprintf(data, sizeof(data), "%s/%s", tmpdir, name);
 	snprintf(log, sizeof(log), "%s/%s.log", tmpdir, name);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	snprintf(url, sizeof(url), "http%s://127.0.0.1:%d", tls ? "s" : "",
+		 port);
 	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", port + 10);
+	snprintf(ca, sizeof(ca), "%s/tls/ca.crt", tmpdir);
+	snprintf(crt, sizeof(crt), "%s/tls/server.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/tls/server.key", tmpdir);
 	if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
 		_exit(126);
+	/* Without tls the arguments end at its NULL. */
 	execl(ETCD_BIN, "etcd", "--name", name, "--data-dir", data,
 	      "--listen-client-urls", url, "--advertise-client-urls", url,
 	      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 	      "--initial-cluster", cluster, "--log-level", "error",
-	      (char *)NULL);
+	      tls ? "--client-cert-auth" : NULL, "--trusted-ca-file", ca,
+	      "--cert-file", crt, "--key-file", key, (char *)NULL);
 	_exit(127);
 }
 
@@ -162,7 +173,7 @@ static void etcd_start(void)
 		return;
 	}
 	atexit(etcd_stop);
-	etcd_spawn(0, "t", 23790, "t=http://127.0.0.1:23800");
+	etcd_spawn(0, "t", 23790, "t=http://127.0.0.1:23800", false);
 	if (pids[0] < 0 || xlb_etcd_new(&o, &cli, &err)) {
 		snprintf(skip_why, sizeof(skip_why), "cannot start etcd");
 		return;
@@ -762,9 +773,9 @@ static void test_quorum_loss(void **state)
 
 	(void)state;
 	NEED_ETCD();
-	etcd_spawn(1, "q0", 23810, cluster);
-	etcd_spawn(2, "q1", 23811, cluster);
-	etcd_spawn(3, "q2", 23812, cluster);
+	etcd_spawn(1, "q0", 23810, cluster, false);
+	etcd_spawn(2, "q1", 23811, cluster, false);
+	etcd_spawn(3, "q2", 23812, cluster, false);
 	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
 	if (etcd_wait(c, 1, 30000, &err))
 		fail_msg("the cluster of three did not elect a leader: %s",
@@ -789,6 +800,77 @@ static void test_quorum_loss(void **state)
 	print_message("put: %s\n", err.msg);
 	xlb_etcd_free(c);
 	etcd_kill(1);
+}
+
+/* A CA, and a server and a client certificate it signed, in tmpdir/tls. */
+static void make_certs(void)
+{
+	static const char gen[] =
+		"set -e; mkdir -p tls; cd tls; "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		"-nodes -days 1 -subj /CN=ca -keyout ca.key -out ca.crt; "
+		"printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage="
+		"serverAuth,clientAuth\\n' >ext; "
+		"for n in server client; do "
+		"openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		"-nodes -subj /CN=$n -keyout $n.key -out $n.csr; "
+		"openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key "
+		"-CAcreateserial -days 1 -extfile ext -out $n.crt; done";
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && (%s) >tls.log 2>&1", tmpdir,
+		 gen);
+	if (system(cmd))
+		fail_msg("cannot make certificates (see %s/tls.log)", tmpdir);
+}
+
+/*
+ * https with a CA file and a client certificate: calls and the watch
+ * work; without the client certificate etcd refuses, without the CA the
+ * client refuses etcd's certificate.
+ */
+static void test_tls(void **state)
+{
+	char ca[96], crt[96], key[96];
+	struct xlb_etcd_opts o = {.endpoints = "https://127.0.0.1:23830",
+				  .cacert = ca,
+				  .cert = crt,
+				  .key = key};
+	struct watcher w = {.prefix = "/t/tls/", .want = 1};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd *c;
+
+	(void)state;
+	NEED_ETCD();
+	if (access("/usr/bin/openssl", X_OK))
+		skip();
+	make_certs();
+	snprintf(ca, sizeof(ca), "%s/tls/ca.crt", tmpdir);
+	snprintf(crt, sizeof(crt), "%s/tls/client.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/tls/client.key", tmpdir);
+	etcd_spawn(4, "s", 23830, "s=http://127.0.0.1:23840", true);
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	if (etcd_wait(c, 4, 20000, &err))
+		fail_msg("etcd with TLS did not answer: %s", err.msg);
+	assert_int_equal(xlb_etcd_put(c, "/t/tls/k", "v", 1, 0, &w.start, &err),
+			 0);
+	w.c = c;
+	watch_thread(&w);
+	assert_int_equal(w.ret, 42);
+	xlb_etcd_free(c);
+	o.cert = o.key = NULL;
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	assert_true(xlb_etcd_put(c, "/t/tls/k", "v", 1, 0, NULL, &err) < 0);
+	print_message("no client certificate: %s\n", err.msg);
+	xlb_etcd_free(c);
+	o.cert = crt;
+	o.key = key;
+	o.cacert = NULL;
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	assert_true(xlb_etcd_put(c, "/t/tls/k", "v", 1, 0, NULL, &err) < 0);
+	print_message("no CA: %s\n", err.msg);
+	xlb_etcd_free(c);
+	etcd_kill(4);
 }
 
 /* Last: etcd killed under a watch ends the watch, and calls fail. */
@@ -843,6 +925,7 @@ int main(void)
 		T(test_silent_member),
 		T(test_auth),
 		T(test_quorum_loss),
+		T(test_tls),
 		T(test_killed_mid_watch),
 	};
 	// clang-format on
