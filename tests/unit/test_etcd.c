@@ -22,6 +22,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -116,6 +117,8 @@ static void etcd_spawn(int i, const char *name, int port, const char *cluster,
 	pids[i] = fork();
 	if (pids[i])
 		return;
+	/* A test killed before its atexit must not leave etcd behind. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	snprintf(data, sizeof(data), "%s/%s", tmpdir, name);
 	snprintf(log, sizeof(log), "%s/%s.log", tmpdir, name);
 	snprintf(url, sizeof(url), "http%s://127.0.0.1:%d", tls ? "s" : "",
