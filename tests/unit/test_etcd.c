@@ -414,8 +414,8 @@ struct watcher {
 	struct xlb_etcd_event got[8]; /* copies: type, mod_rev */
 	char keys[8][32];
 	int64_t header_rev[8];
-	volatile size_t n;
-	volatile int done;
+	size_t n; /* atomic: the test's thread polls them */
+	int done;
 	int ret;
 	struct xlb_err err;
 };
@@ -431,7 +431,8 @@ static int on_events(void *ctx, const struct xlb_etcd_event *ev, size_t n,
 		w->got[w->n].kv.value_len = ev[i].kv.value_len;
 		snprintf(w->keys[w->n], sizeof(w->keys[0]), "%s", ev[i].kv.key);
 		w->header_rev[w->n] = header_rev;
-		w->n++;
+		/* The test's thread polls n: the copies come first. */
+		__atomic_store_n(&w->n, w->n + 1, __ATOMIC_RELEASE);
 	}
 	return w->n >= w->want ? 42 : 0;
 }
@@ -443,7 +444,7 @@ static void *watch_thread(void *arg)
 	w->ret = xlb_etcd_watch(w->c ? w->c : cli, w->prefix, w->start,
 				w->idle_ms, &w->stop, on_events, w,
 				&w->compact_rev, &w->err);
-	w->done = 1;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -452,10 +453,11 @@ static void watch_join(struct watcher *w, unsigned ms)
 {
 	__u64 end = xlb_now_ms() + ms;
 
-	while (!w->done && xlb_now_ms() < end)
+	while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) &&
+	       xlb_now_ms() < end)
 		sleep_ms(10);
-	if (!w->done)
-		w->stop = 1;
+	if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
 	pthread_join(w->thread, NULL);
 	if (w->ret == -EINTR && ms)
 		fail_msg("the watch did not end in %u ms (%zu events)", ms,
@@ -535,9 +537,9 @@ static void test_watch_quiet_then_stop(void **state)
 	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
 	/* The time under test: five idle periods without an event. */
 	sleep_ms(3000);
-	assert_false(w.done);
+	assert_false(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
 	t0 = xlb_now_ms();
-	w.stop = 1;
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
 	watch_join(&w, 0);
 	assert_int_equal(w.ret, -EINTR);
 	assert_true(xlb_now_ms() - t0 < 1000);
@@ -787,7 +789,8 @@ static void test_quorum_loss(void **state)
 			 0);
 	w.c = c;
 	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
-	for (t0 = xlb_now_ms(); !w.n && xlb_now_ms() < t0 + 5000;)
+	for (t0 = xlb_now_ms(); !__atomic_load_n(&w.n, __ATOMIC_ACQUIRE) &&
+				xlb_now_ms() < t0 + 5000;)
 		sleep_ms(10);
 	assert_int_equal(w.n, 1);
 	t0 = xlb_now_ms();
@@ -890,7 +893,8 @@ static void test_killed_mid_watch(void **state)
 		xlb_etcd_put(cli, "/t/kill/a", "1", 1, 0, &w.start, &err), 0);
 	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
 	/* The watch is up once it delivered the first event. */
-	for (t0 = xlb_now_ms(); !w.n && xlb_now_ms() < t0 + 5000;)
+	for (t0 = xlb_now_ms(); !__atomic_load_n(&w.n, __ATOMIC_ACQUIRE) &&
+				xlb_now_ms() < t0 + 5000;)
 		sleep_ms(10);
 	assert_int_equal(w.n, 1);
 	t0 = xlb_now_ms();

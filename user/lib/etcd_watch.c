@@ -285,7 +285,8 @@ static void watch_tick(struct watch *w, unsigned idle_ms,
 	__u64 now = xlb_now_ms();
 	json_t *req;
 
-	if (stop && *stop) {
+	/* Atomic, not only volatile: set by another thread. */
+	if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) {
 		xlb_err_set(w->err, "watch: stopped");
 		watch_end(w, -EINTR);
 	} else if (now - w->last_rx >= idle_ms) {
