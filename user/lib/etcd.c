@@ -569,6 +569,13 @@ out:
 
 /* ---- calls ------------------------------------------------------------- */
 
+void etcd_why_add(struct etcd_whys *w, const struct xlb_err *err)
+{
+	if (err && w->len < sizeof(w->msg))
+		w->len += snprintf(w->msg + w->len, sizeof(w->msg) - w->len,
+				   "%s%s", w->len ? "; " : "", err->msg);
+}
+
 /* Asks endpoint i for a token: POST /v3/auth/authenticate. */
 static int authenticate(struct xlb_etcd *c, size_t i, char **tok, bool *next,
 			struct xlb_err *err)
@@ -681,8 +688,9 @@ static int call_at(struct xlb_etcd *c, size_t i, const char *path,
 int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
 	      json_t **resp, struct xlb_err *err)
 {
-	char *body = json_dumps(req, JSON_COMPACT), why[sizeof(err->msg)];
-	size_t first = etcd_first(c), i, len = 0;
+	char *body = json_dumps(req, JSON_COMPACT);
+	size_t first = etcd_first(c), i;
+	struct etcd_whys why = {.len = 0};
 	bool next = false;
 	int ret = -ENOMEM;
 
@@ -691,7 +699,6 @@ int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
 		xlb_err_set(err, "out of memory");
 		return -ENOMEM;
 	}
-	why[0] = '\0';
 	for (size_t k = 0; k < c->n_eps; k++) {
 		i = (first + k) % c->n_eps;
 		ret = call_at(c, i, path, body, one, resp, &next, err);
@@ -701,12 +708,10 @@ int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
 				etcd_answered(c, i);
 			break;
 		}
-		if (len < sizeof(why))
-			len += snprintf(why + len, sizeof(why) - len, "%s%s",
-					len ? "; " : "", err ? err->msg : "");
+		etcd_why_add(&why, err);
 	}
 	if (ret && next)
-		xlb_err_set(err, "no etcd endpoint answered: %s", why);
+		xlb_err_set(err, "no etcd endpoint answered: %s", why.msg);
 	free(body);
 	return ret;
 }

@@ -435,25 +435,24 @@ int xlb_etcd_watch(struct xlb_etcd *c, const char *prefix, int64_t start_rev,
 	struct watch proto = {.fn = fn, .ctx = ctx, .err = err, .fd = -1};
 	json_t *req = create_req(prefix, start_rev);
 	size_t first = etcd_first(c);
-	char why[sizeof(err->msg)];
+	struct etcd_whys why = {.len = 0};
 	bool next = true;
-	int ret = -ENOMEM, len = 0;
+	int ret = -ENOMEM;
 
-	why[0] = '\0';
 	proto.compact_rev = compact_rev;
 	idle_ms = idle_ms ? idle_ms : 15000;
 	/* Until one endpoint answers, the others get their turn. */
 	for (size_t k = 0; req && next && k < c->n_eps; k++) {
 		ret = watch_ep(c, (first + k) % c->n_eps, req, &proto, idle_ms,
 			       stop, &next);
-		if (next && len < (int)sizeof(why))
-			len += snprintf(why + len, sizeof(why) - len, "%s%s",
-					len ? "; " : "", err ? err->msg : "");
+		if (next)
+			etcd_why_add(&why, err);
 	}
 	if (!req)
 		xlb_err_set(err, "watch: out of memory");
 	else if (ret && next)
-		xlb_err_set(err, "watch: no etcd endpoint answered: %s", why);
+		xlb_err_set(err, "watch: no etcd endpoint answered: %s",
+			    why.msg);
 	json_decref(req);
 	return ret;
 }
