@@ -22,6 +22,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -55,14 +56,17 @@ static void sleep_ms(unsigned ms)
 
 /* ---- the etcd under test ----------------------------------------------- */
 
-/* The members this test runs: 0 the single one, 1-3 a cluster of three. */
-static pid_t pids[4];
+/*
+ * The members this test runs: 0 the single one, 1-3 a cluster of three,
+ * 4 one that speaks TLS.
+ */
+static pid_t pids[5];
 
 static void etcd_stop(void)
 {
 	char cmd[96];
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (pids[i] > 0) {
 			kill(pids[i], SIGKILL);
 			waitpid(pids[i], NULL, 0);
@@ -102,26 +106,36 @@ static int lo_up(void)
 
 /*
  * Member i, named name, clients on port and peers on port + 10, in
- * cluster ("name=peer URL,..."); its data and log under tmpdir.
+ * cluster ("name=peer URL,..."); its data and log under tmpdir. With
+ * tls, clients speak https and show a certificate of tmpdir/tls's CA.
  */
-static void etcd_spawn(int i, const char *name, int port, const char *cluster)
+static void etcd_spawn(int i, const char *name, int port, const char *cluster,
+		       bool tls)
 {
-	char data[96], log[96], url[32], peer[32];
+	char data[96], log[96], url[32], peer[32], ca[96], crt[96], key[96];
 
 	pids[i] = fork();
 	if (pids[i])
 		return;
+	/* A test killed before its atexit must not leave etcd behind. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	snprintf(data, sizeof(data), "%s/%s", tmpdir, name);
 	snprintf(log, sizeof(log), "%s/%s.log", tmpdir, name);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	snprintf(url, sizeof(url), "http%s://127.0.0.1:%d", tls ? "s" : "",
+		 port);
 	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", port + 10);
+	snprintf(ca, sizeof(ca), "%s/tls/ca.crt", tmpdir);
+	snprintf(crt, sizeof(crt), "%s/tls/server.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/tls/server.key", tmpdir);
 	if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
 		_exit(126);
+	/* Without tls the arguments end at its NULL. */
 	execl(ETCD_BIN, "etcd", "--name", name, "--data-dir", data,
 	      "--listen-client-urls", url, "--advertise-client-urls", url,
 	      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 	      "--initial-cluster", cluster, "--log-level", "error",
-	      (char *)NULL);
+	      tls ? "--client-cert-auth" : NULL, "--trusted-ca-file", ca,
+	      "--cert-file", crt, "--key-file", key, (char *)NULL);
 	_exit(127);
 }
 
@@ -162,7 +176,7 @@ static void etcd_start(void)
 		return;
 	}
 	atexit(etcd_stop);
-	etcd_spawn(0, "t", 23790, "t=http://127.0.0.1:23800");
+	etcd_spawn(0, "t", 23790, "t=http://127.0.0.1:23800", false);
 	if (pids[0] < 0 || xlb_etcd_new(&o, &cli, &err)) {
 		snprintf(skip_why, sizeof(skip_why), "cannot start etcd");
 		return;
@@ -247,6 +261,10 @@ static void test_prefix_boundary(void **state)
 	/* Without prefix, the same key is one key: there is none. */
 	assert_int_equal(xlb_etcd_get(cli, "/t/px/a/b/", false, &kvs, &err), 0);
 	assert_int_equal(kvs.n, 0);
+	xlb_etcd_kvs_free(&kvs);
+	/* The empty prefix is every key. */
+	assert_int_equal(xlb_etcd_get(cli, "", true, &kvs, &err), 0);
+	assert_true(kvs.n >= 5);
 	xlb_etcd_kvs_free(&kvs);
 	/* A prefix ending in 0xff ranges up to the byte before it. */
 	put_str("/t/px/\xff\xff/k", "ff");
@@ -396,8 +414,8 @@ struct watcher {
 	struct xlb_etcd_event got[8]; /* copies: type, mod_rev */
 	char keys[8][32];
 	int64_t header_rev[8];
-	volatile size_t n;
-	volatile int done;
+	size_t n; /* atomic: the test's thread polls them */
+	int done;
 	int ret;
 	struct xlb_err err;
 };
@@ -413,7 +431,8 @@ static int on_events(void *ctx, const struct xlb_etcd_event *ev, size_t n,
 		w->got[w->n].kv.value_len = ev[i].kv.value_len;
 		snprintf(w->keys[w->n], sizeof(w->keys[0]), "%s", ev[i].kv.key);
 		w->header_rev[w->n] = header_rev;
-		w->n++;
+		/* The test's thread polls n: the copies come first. */
+		__atomic_store_n(&w->n, w->n + 1, __ATOMIC_RELEASE);
 	}
 	return w->n >= w->want ? 42 : 0;
 }
@@ -425,7 +444,7 @@ static void *watch_thread(void *arg)
 	w->ret = xlb_etcd_watch(w->c ? w->c : cli, w->prefix, w->start,
 				w->idle_ms, &w->stop, on_events, w,
 				&w->compact_rev, &w->err);
-	w->done = 1;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -434,10 +453,11 @@ static void watch_join(struct watcher *w, unsigned ms)
 {
 	__u64 end = xlb_now_ms() + ms;
 
-	while (!w->done && xlb_now_ms() < end)
+	while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) &&
+	       xlb_now_ms() < end)
 		sleep_ms(10);
-	if (!w->done)
-		w->stop = 1;
+	if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
 	pthread_join(w->thread, NULL);
 	if (w->ret == -EINTR && ms)
 		fail_msg("the watch did not end in %u ms (%zu events)", ms,
@@ -517,9 +537,9 @@ static void test_watch_quiet_then_stop(void **state)
 	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
 	/* The time under test: five idle periods without an event. */
 	sleep_ms(3000);
-	assert_false(w.done);
+	assert_false(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
 	t0 = xlb_now_ms();
-	w.stop = 1;
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
 	watch_join(&w, 0);
 	assert_int_equal(w.ret, -EINTR);
 	assert_true(xlb_now_ms() - t0 < 1000);
@@ -698,6 +718,7 @@ static void test_auth(void **state)
 {
 	struct xlb_etcd_opts o = {
 		.endpoints = URL, .user = "root", .password = "pw"};
+	struct watcher w = {.prefix = "/t/auth/", .want = 1};
 	struct xlb_err err = {{0}};
 	struct xlb_etcd *c, *bad;
 
@@ -709,11 +730,19 @@ static void test_auth(void **state)
 	etcdctl("user grant-role root root");
 	etcdctl("auth enable");
 	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
-	assert_int_equal(xlb_etcd_put(c, "/t/auth/k", "1", 1, 0, NULL, &err),
-			 0);
+	assert_int_equal(
+		xlb_etcd_put(c, "/t/auth/k", "1", 1, 0, &w.start, &err), 0);
 	assert_true(xlb_etcd_put(cli, "/t/auth/k", "2", 1, 0, NULL, &err) < 0);
 	print_message("without a password: %s\n", err.msg);
 	/* Turning auth off and on drops every token etcd handed out. */
+	etcdctl("--user root:pw auth disable");
+	etcdctl("auth enable");
+	/* The watch first, then a put: each must authenticate again. */
+	w.c = c;
+	watch_thread(&w);
+	if (w.ret != 42)
+		fail_msg("watch: %d: %s", w.ret, w.err.msg);
+	assert_int_equal(w.got[0].kv.mod_rev, w.start);
 	etcdctl("--user root:pw auth disable");
 	etcdctl("auth enable");
 	assert_int_equal(xlb_etcd_put(c, "/t/auth/k", "3", 1, 0, NULL, &err),
@@ -749,9 +778,9 @@ static void test_quorum_loss(void **state)
 
 	(void)state;
 	NEED_ETCD();
-	etcd_spawn(1, "q0", 23810, cluster);
-	etcd_spawn(2, "q1", 23811, cluster);
-	etcd_spawn(3, "q2", 23812, cluster);
+	etcd_spawn(1, "q0", 23810, cluster, false);
+	etcd_spawn(2, "q1", 23811, cluster, false);
+	etcd_spawn(3, "q2", 23812, cluster, false);
 	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
 	if (etcd_wait(c, 1, 30000, &err))
 		fail_msg("the cluster of three did not elect a leader: %s",
@@ -760,7 +789,8 @@ static void test_quorum_loss(void **state)
 			 0);
 	w.c = c;
 	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
-	for (t0 = xlb_now_ms(); !w.n && xlb_now_ms() < t0 + 5000;)
+	for (t0 = xlb_now_ms(); !__atomic_load_n(&w.n, __ATOMIC_ACQUIRE) &&
+				xlb_now_ms() < t0 + 5000;)
 		sleep_ms(10);
 	assert_int_equal(w.n, 1);
 	t0 = xlb_now_ms();
@@ -778,6 +808,77 @@ static void test_quorum_loss(void **state)
 	etcd_kill(1);
 }
 
+/* A CA, and a server and a client certificate it signed, in tmpdir/tls. */
+static void make_certs(void)
+{
+	static const char gen[] =
+		"set -e; mkdir -p tls; cd tls; "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		"-nodes -days 1 -subj /CN=ca -keyout ca.key -out ca.crt; "
+		"printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage="
+		"serverAuth,clientAuth\\n' >ext; "
+		"for n in server client; do "
+		"openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		"-nodes -subj /CN=$n -keyout $n.key -out $n.csr; "
+		"openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key "
+		"-CAcreateserial -days 1 -extfile ext -out $n.crt; done";
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && (%s) >tls.log 2>&1", tmpdir,
+		 gen);
+	if (system(cmd))
+		fail_msg("cannot make certificates (see %s/tls.log)", tmpdir);
+}
+
+/*
+ * https with a CA file and a client certificate: calls and the watch
+ * work; without the client certificate etcd refuses, without the CA the
+ * client refuses etcd's certificate.
+ */
+static void test_tls(void **state)
+{
+	char ca[96], crt[96], key[96];
+	struct xlb_etcd_opts o = {.endpoints = "https://127.0.0.1:23830",
+				  .cacert = ca,
+				  .cert = crt,
+				  .key = key};
+	struct watcher w = {.prefix = "/t/tls/", .want = 1};
+	struct xlb_err err = {{0}};
+	struct xlb_etcd *c;
+
+	(void)state;
+	NEED_ETCD();
+	if (access("/usr/bin/openssl", X_OK))
+		skip();
+	make_certs();
+	snprintf(ca, sizeof(ca), "%s/tls/ca.crt", tmpdir);
+	snprintf(crt, sizeof(crt), "%s/tls/client.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/tls/client.key", tmpdir);
+	etcd_spawn(4, "s", 23830, "s=http://127.0.0.1:23840", true);
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	if (etcd_wait(c, 4, 20000, &err))
+		fail_msg("etcd with TLS did not answer: %s", err.msg);
+	assert_int_equal(xlb_etcd_put(c, "/t/tls/k", "v", 1, 0, &w.start, &err),
+			 0);
+	w.c = c;
+	watch_thread(&w);
+	assert_int_equal(w.ret, 42);
+	xlb_etcd_free(c);
+	o.cert = o.key = NULL;
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	assert_true(xlb_etcd_put(c, "/t/tls/k", "v", 1, 0, NULL, &err) < 0);
+	print_message("no client certificate: %s\n", err.msg);
+	xlb_etcd_free(c);
+	o.cert = crt;
+	o.key = key;
+	o.cacert = NULL;
+	assert_int_equal(xlb_etcd_new(&o, &c, &err), 0);
+	assert_true(xlb_etcd_put(c, "/t/tls/k", "v", 1, 0, NULL, &err) < 0);
+	print_message("no CA: %s\n", err.msg);
+	xlb_etcd_free(c);
+	etcd_kill(4);
+}
+
 /* Last: etcd killed under a watch ends the watch, and calls fail. */
 static void test_killed_mid_watch(void **state)
 {
@@ -792,7 +893,8 @@ static void test_killed_mid_watch(void **state)
 		xlb_etcd_put(cli, "/t/kill/a", "1", 1, 0, &w.start, &err), 0);
 	assert_int_equal(pthread_create(&w.thread, NULL, watch_thread, &w), 0);
 	/* The watch is up once it delivered the first event. */
-	for (t0 = xlb_now_ms(); !w.n && xlb_now_ms() < t0 + 5000;)
+	for (t0 = xlb_now_ms(); !__atomic_load_n(&w.n, __ATOMIC_ACQUIRE) &&
+				xlb_now_ms() < t0 + 5000;)
 		sleep_ms(10);
 	assert_int_equal(w.n, 1);
 	t0 = xlb_now_ms();
@@ -830,6 +932,7 @@ int main(void)
 		T(test_silent_member),
 		T(test_auth),
 		T(test_quorum_loss),
+		T(test_tls),
 		T(test_killed_mid_watch),
 	};
 	// clang-format on

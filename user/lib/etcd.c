@@ -31,6 +31,8 @@ static int check_endpoint(const char *ep, struct xlb_err *err)
 	char *end;
 	long p;
 
+	if (strlen(ep) > 256)
+		return xlb_err_path(err, ep, "longer than 256 bytes");
 	if (!strncmp(ep, "http://", 7))
 		h = ep + 7;
 	else if (!strncmp(ep, "https://", 8))
@@ -340,7 +342,9 @@ static char *range_end(const char *key)
 
 int etcd_set_key(json_t *req, const char *key, bool prefix)
 {
-	char *k = etcd_b64(key, strlen(key)), *e = NULL;
+	/* etcd wants a key: "every key" is the range from "\0" to "\0". */
+	size_t n = *key || !prefix ? strlen(key) : 1;
+	char *k = etcd_b64(key, n), *e = NULL;
 	int ret = -ENOMEM;
 
 	if (!k || (prefix && !(e = range_end(key))))
@@ -361,19 +365,23 @@ out:
 CURL *etcd_easy(struct xlb_etcd *c, size_t i, const char *path, const char *tok,
 		bool stream, struct curl_slist **hdrs, char *errbuf)
 {
-	char url[512], auth[1024];
+	char url[512], *auth = NULL;
 	struct curl_slist *h;
 	CURL *e = curl_easy_init();
 
 	if (!e)
 		return NULL;
+	/* Endpoints are checked shorter than url, paths are ours. */
 	snprintf(url, sizeof(url), "%s%s", c->eps[i], path);
 	h = curl_slist_append(*hdrs, "Content-Type: application/json");
 	*hdrs = h ? h : *hdrs;
 	if (h && tok) {
-		snprintf(auth, sizeof(auth), "Authorization: %s", tok);
-		h = curl_slist_append(*hdrs, auth);
+		/* JWT tokens run to hundreds of bytes: no fixed buffer. */
+		h = asprintf(&auth, "Authorization: %s", tok) < 0
+			    ? NULL
+			    : curl_slist_append(*hdrs, auth);
 		*hdrs = h ? h : *hdrs;
+		free(auth);
 	}
 	if (!h) {
 		curl_easy_cleanup(e);
@@ -561,6 +569,13 @@ out:
 
 /* ---- calls ------------------------------------------------------------- */
 
+void etcd_why_add(struct etcd_whys *w, const struct xlb_err *err)
+{
+	if (err && w->len < sizeof(w->msg))
+		w->len += snprintf(w->msg + w->len, sizeof(w->msg) - w->len,
+				   "%s%s", w->len ? "; " : "", err->msg);
+}
+
 /* Asks endpoint i for a token: POST /v3/auth/authenticate. */
 static int authenticate(struct xlb_etcd *c, size_t i, char **tok, bool *next,
 			struct xlb_err *err)
@@ -673,8 +688,9 @@ static int call_at(struct xlb_etcd *c, size_t i, const char *path,
 int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
 	      json_t **resp, struct xlb_err *err)
 {
-	char *body = json_dumps(req, JSON_COMPACT), why[sizeof(err->msg)];
-	size_t first = etcd_first(c), i, len = 0;
+	char *body = json_dumps(req, JSON_COMPACT);
+	size_t first = etcd_first(c), i;
+	struct etcd_whys why = {.len = 0};
 	bool next = false;
 	int ret = -ENOMEM;
 
@@ -683,7 +699,6 @@ int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
 		xlb_err_set(err, "out of memory");
 		return -ENOMEM;
 	}
-	why[0] = '\0';
 	for (size_t k = 0; k < c->n_eps; k++) {
 		i = (first + k) % c->n_eps;
 		ret = call_at(c, i, path, body, one, resp, &next, err);
@@ -693,12 +708,10 @@ int etcd_call(struct xlb_etcd *c, const char *path, const json_t *req, bool one,
 				etcd_answered(c, i);
 			break;
 		}
-		if (len < sizeof(why))
-			len += snprintf(why + len, sizeof(why) - len, "%s%s",
-					len ? "; " : "", err ? err->msg : "");
+		etcd_why_add(&why, err);
 	}
 	if (ret && next)
-		xlb_err_set(err, "no etcd endpoint answered: %s", why);
+		xlb_err_set(err, "no etcd endpoint answered: %s", why.msg);
 	free(body);
 	return ret;
 }

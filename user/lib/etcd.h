@@ -70,8 +70,9 @@ void xlb_etcd_kvs_free(struct xlb_etcd_kvs *kvs);
 
 /*
  * Range: one key, or every key that starts with key (prefix=true; "/a/b/"
- * then holds "/a/b/c" but not "/a/bx"), one consistent read at one
- * revision. A missing key is n == 0, not an error.
+ * then holds "/a/b/c" but not "/a/bx"; "" every key), one consistent read
+ * at one revision, keys in byte order. A missing key is n == 0, not an
+ * error.
  */
 int xlb_etcd_get(struct xlb_etcd *c, const char *key, bool prefix,
 		 struct xlb_etcd_kvs *out, struct xlb_err *err);
@@ -129,6 +130,9 @@ typedef int (*xlb_etcd_watch_fn)(void *ctx, const struct xlb_etcd_event *ev,
  *   leader (the stream ends a few seconds after quorum loss) or nothing
  *   arrived for idle_ms (0: 15000); -ECONNREFUSED etc. when no endpoint
  *   took the watch;
+ * - -EACCES when etcd refused the user (a token it forgot is renewed
+ *   once, as for unary calls), -ECANCELED when it cancelled the watch
+ *   for another reason (err has etcd's);
  * - -EINTR when *stop (may be NULL) became nonzero, seen within 100 ms.
  * A quiet stream stays alive: the watch asks etcd for a progress
  * notification whenever nothing arrived for a third of idle_ms.

@@ -62,6 +62,15 @@ int etcd_token(struct xlb_etcd *c, size_t i, bool renew, char **tok, bool *next,
 int etcd_answer_error(const char *ep, long status, const char *body, size_t len,
 		      struct xlb_err *err);
 
+/* Why each endpoint failed, for "no etcd endpoint answered: ...". */
+struct etcd_whys {
+	char msg[sizeof(((struct xlb_err *)0)->msg)];
+	size_t len;
+};
+
+/* Adds err's message (the last endpoint's failure). */
+void etcd_why_add(struct etcd_whys *w, const struct xlb_err *err);
+
 /*
  * One unary call: POSTs req to path on the endpoints in turn until one
  * answers, *resp is its JSON object. one: the answer is a stream of

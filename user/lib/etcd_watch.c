@@ -82,12 +82,30 @@ out:
 	return ret;
 }
 
+/*
+ * The errno of a cancelled watch: etcd says why in a gRPC error's text
+ * ("rpc error: code = Unauthenticated desc = ..."). A forgotten token
+ * has its own, so that the watch authenticates again.
+ */
+static int cancel_errno(const char *why)
+{
+	if (!why)
+		return -ECANCELED;
+	if (strstr(why, "invalid auth token"))
+		return -EKEYEXPIRED;
+	if (strstr(why, "code = Unauthenticated") ||
+	    strstr(why, "code = PermissionDenied"))
+		return -EACCES;
+	return -ECANCELED;
+}
+
 /* A result: events for the callback, or the watch cancelled. */
 static void on_result(struct watch *w, const json_t *r)
 {
 	int64_t hrev = etcd_int(json_object_get(r, "header"), "revision");
 	const json_t *evs = json_object_get(r, "events");
 	int64_t crev = etcd_int(r, "compact_revision");
+	const char *why;
 	int ret;
 
 	if (json_is_true(json_object_get(r, "canceled"))) {
@@ -101,11 +119,10 @@ static void on_result(struct watch *w, const json_t *r)
 			watch_end(w, -ESTALE);
 			return;
 		}
-		xlb_err_set(
-			w->err, "watch: %s: cancelled by etcd: %s", w->ep,
-			json_string_value(json_object_get(r, "cancel_reason"))
-				?: "no reason given");
-		watch_end(w, -ECANCELED);
+		why = json_string_value(json_object_get(r, "cancel_reason"));
+		xlb_err_set(w->err, "watch: %s: cancelled by etcd: %s", w->ep,
+			    why ?: "no reason given");
+		watch_end(w, cancel_errno(why));
 		return;
 	}
 	if (!json_array_size(evs))
@@ -162,6 +179,8 @@ static size_t watch_write(char *d, size_t sz, size_t n, void *ud)
 		memmove(w->in.p, w->in.p + k, w->in.len - k + 1);
 		w->in.len -= k;
 	}
+	/* A slow callback is not a quiet stream. */
+	w->last_rx = xlb_now_ms();
 	return w->end ? 0 : sz * n;
 }
 
@@ -266,7 +285,8 @@ static void watch_tick(struct watch *w, unsigned idle_ms,
 	__u64 now = xlb_now_ms();
 	json_t *req;
 
-	if (stop && *stop) {
+	/* Atomic, not only volatile: set by another thread. */
+	if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) {
 		xlb_err_set(w->err, "watch: stopped");
 		watch_end(w, -EINTR);
 	} else if (now - w->last_rx >= idle_ms) {
@@ -376,44 +396,63 @@ out:
 	return w->ret;
 }
 
-int xlb_etcd_watch(struct xlb_etcd *c, const char *prefix, int64_t start_rev,
-		   unsigned idle_ms, const volatile int *stop,
-		   xlb_etcd_watch_fn fn, void *ctx, int64_t *compact_rev,
-		   struct xlb_err *err)
+/*
+ * The watch on endpoint i with a fresh struct watch, authenticating
+ * again once if etcd forgot the token. *next when another endpoint may
+ * do better.
+ */
+static int watch_ep(struct xlb_etcd *c, size_t i, const json_t *req,
+		    struct watch *proto, unsigned idle_ms,
+		    const volatile int *stop, bool *next)
 {
-	json_t *req = create_req(prefix, start_rev);
-	size_t first = etcd_first(c), i;
-	char why[sizeof(err->msg)];
 	struct watch w;
-	bool next = true;
-	char *tok = NULL;
-	int ret = -ENOMEM, len = 0;
+	char *tok;
+	int ret;
 
-	why[0] = '\0';
-	idle_ms = idle_ms ? idle_ms : 15000;
-	/* Until one endpoint answers, the others get their turn. */
-	for (size_t k = 0; req && next && k < c->n_eps; k++) {
-		i = (first + k) % c->n_eps;
-		w = (struct watch){.fn = fn, .ctx = ctx, .err = err, .fd = -1};
-		w.compact_rev = compact_rev;
-		ret = etcd_token(c, i, false, &tok, &next, err);
-		if (!ret) {
-			ret = watch_at(c, i, req, tok, &w, idle_ms, stop);
-			next = !w.got && ret != -EINTR && ret != -ENOMEM;
-		}
+	for (int tries = 0; tries < 2; tries++) {
+		w = *proto;
+		ret = etcd_token(c, i, tries > 0, &tok, next, w.err);
+		if (ret)
+			break;
+		ret = watch_at(c, i, req, tok, &w, idle_ms, stop);
+		*next = !w.got && ret != -EINTR && ret != -ENOMEM;
 		free(tok);
 		etcd_buf_free(&w.in);
 		etcd_buf_free(&w.out);
 		if (w.got)
 			etcd_answered(c, i);
-		if (next && len < (int)sizeof(why))
-			len += snprintf(why + len, sizeof(why) - len, "%s%s",
-					len ? "; " : "", err ? err->msg : "");
+		if (ret != -EKEYEXPIRED)
+			break;
+	}
+	return ret == -EKEYEXPIRED ? -EACCES : ret;
+}
+
+int xlb_etcd_watch(struct xlb_etcd *c, const char *prefix, int64_t start_rev,
+		   unsigned idle_ms, const volatile int *stop,
+		   xlb_etcd_watch_fn fn, void *ctx, int64_t *compact_rev,
+		   struct xlb_err *err)
+{
+	struct watch proto = {.fn = fn, .ctx = ctx, .err = err, .fd = -1};
+	json_t *req = create_req(prefix, start_rev);
+	size_t first = etcd_first(c);
+	struct etcd_whys why = {.len = 0};
+	bool next = true;
+	int ret = -ENOMEM;
+
+	proto.compact_rev = compact_rev;
+	idle_ms = idle_ms ? idle_ms : 15000;
+	/* Until one endpoint answers, the others get their turn. */
+	for (size_t k = 0; req && next && k < c->n_eps; k++) {
+		ret = watch_ep(c, (first + k) % c->n_eps, req, &proto, idle_ms,
+			       stop, &next);
+		if (next)
+			etcd_why_add(&why, err);
 	}
 	if (!req)
 		xlb_err_set(err, "watch: out of memory");
 	else if (ret && next)
-		xlb_err_set(err, "watch: no etcd endpoint answered: %s", why);
+		xlb_err_set(err, "watch: no etcd endpoint answered: %s",
+			    why.msg);
 	json_decref(req);
 	return ret;
 }
