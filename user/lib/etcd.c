@@ -395,6 +395,12 @@ CURL *etcd_easy(struct xlb_etcd *c, size_t i, const char *path, const char *tok,
 	/* Threads: no SIGALRM for DNS timeouts. */
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	/*
+	 * etcd is spoken to directly: an http_proxy in xlbd's environment
+	 * (set for a package manager, say) must not reroute the cluster's
+	 * state through a proxy, or fail it there.
+	 */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	/*
 	 * A dead member must not eat the whole budget before the next
 	 * endpoint gets its turn: connecting gets half of it.
 	 */
