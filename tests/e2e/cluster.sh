@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# The end-to-end tests of several balancers as one: a router spreading
+# flows over three balancers by ECMP (routes learned by BGP from each
+# balancer's BIRD, failures detected by BFD), an etcd cluster on the
+# balancers, real clients and servers (tests/e2e/cluster_lib.sh draws
+# the bed and lists its helpers).
+#   tests/e2e/cluster.sh [TEST...]  all tests, or only these
+#   V=1 tests/e2e/cluster.sh        also show every test's commands and output
+# Prints "PASS name", "FAIL name: reason" or "SKIP name: why" per test, then
+# "N passed, N failed[, N skipped]"; exits 1 when a test failed.
+#
+# Like run.sh it re-executes itself in new mount, network and PID
+# namespaces with its own bpffs, /run/netns and scratch tmpfs, so that
+# nothing it starts (BIRD, etcd, xlbd, nginx) outlives it or sees the
+# host's. The bed is built once; before each test cluster_ready brings it
+# back to three balancers announcing the same VIPs and a healthy etcd.
+# shellcheck source-path=SCRIPTDIR
+set -u
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+
+ALL_TESTS="ecmp_spreads same_backend_any_node kill_node_detected
+	etcd_cluster_healthy"
+
+summary() { # passed failed skipped
+	if [ "$3" -gt 0 ]; then
+		echo "$1 passed, $2 failed, $3 skipped"
+	else
+		echo "$1 passed, $2 failed"
+	fi
+}
+
+if [ -z "${XLB_E2E_INNER:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP cluster: needs root (network namespaces, XDP)"
+		summary 0 0 1
+		exit 0
+	fi
+	export XLB_E2E_INNER=$$
+	exec unshare --mount --net --pid --fork --mount-proc \
+		--kill-child=SIGTERM --propagation private "$0" "$@"
+fi
+
+# ---- inside the namespaces from here on ----
+
+mount -t bpf bpf /sys/fs/bpf || { echo "FAIL setup: cannot mount bpffs"; summary 0 1 0; exit 1; }
+mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
+# Not over /tmp: the checkout may live there. etcd preallocates a 64 MB
+# WAL per member here.
+SCRATCH=$(mktemp -d /run/xlb-scratch.XXXXXX) && mount -t tmpfs -o mode=1777 tmpfs "$SCRATCH"
+export TMPDIR=$SCRATCH
+W=$(mktemp -d "$SCRATCH"/xlb-cluster.XXXXXX)
+chmod 755 "$W" # nginx workers (www-data) read the files served from here
+mkdir -p "$W/log"
+export XLB_BIN=$BUILD/bin XDP_PASS_OBJ=$BUILD/bpf/veth_pass.bpf.o
+# shellcheck disable=SC2034 # topo.sh's
+TOPO_PREFIX=cl${XLB_E2E_INNER}-
+# shellcheck source=../../scripts/topo.sh
+. "$ROOT/scripts/topo.sh"
+# shellcheck source=lib.sh
+. "$E2E_DIR/lib.sh"
+# shellcheck source=cluster_lib.sh
+. "$E2E_DIR/cluster_lib.sh"
+
+BIG_SIZE=2097152 # topo_nginx's /big
+
+cleanup() {
+	local i
+
+	trap - EXIT INT TERM
+	for i in 1 2 3 4; do lb_env "$i" xlbd_stop TERM; done
+	topo_down >/dev/null 2>&1
+	umount -l "$SCRATCH" 2>/dev/null
+	rmdir "$SCRATCH" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+for f in "$XLB_BIN/xlbd" "$XLB_BIN/xlb" "$XLB_BIN/xlb-agent" "$XDP_PASS_OBJ"; do
+	if [ ! -e "$f" ]; then
+		echo "FAIL setup: $f is missing (run 'make all')"
+		summary 0 1 0
+		exit 1
+	fi
+done
+for t in curl nginx ethtool nsenter jq bird birdc etcd etcdctl; do
+	if ! command -v "$t" >/dev/null; then
+		echo "FAIL setup: $t is not installed (run 'make deps')"
+		summary 0 1 0
+		exit 1
+	fi
+done
+
+# ---- the tests ----
+
+# lb_tx N: packets balancer N encapsulated to the IPv4 backends.
+lb_tx() {
+	lb_env "$1" counter tx_ipip
+}
+
+# tx_all: "N1 N2 N3", lb_tx of each serving balancer.
+tx_all() {
+	local i out=""
+
+	for i in $(seq "$CLUSTER_NODES"); do out="$out${out:+ }$(lb_tx "$i")"; done
+	echo "$out"
+}
+
+# All three balancers announce: the router has a route with three next
+# hops, and 300 new connections from one client all succeed, spread so
+# that each balancer carries more than a tenth of them.
+t_ecmp_spreads() {
+	local before after got total i d sum=0 bad=""
+	local -a b a
+
+	run in_ns rt ip route show exact "$VIP4"
+	[ "$(router_nexthops "$VIP4")" -eq 3 ] ||
+		fail "the router has $(router_nexthops "$VIP4") next hops for $VIP4, not 3"
+	[ "$(router_nexthops "$VIP6")" -eq 3 ] ||
+		fail "the router has $(router_nexthops "$VIP6") next hops for $VIP6, not 3"
+	before=$(tx_all)
+	got=$(http_answers "http://$VIP4" 300 | grep -x 'b[0-9]' | tally)
+	after=$(tx_all)
+	echo "answers: $got"
+	total=$(($(count_of b1 "$got") + $(count_of b2 "$got") + $(count_of b3 "$got")))
+	[ "$total" -eq 300 ] || fail "$total of 300 connections answered ($got)"
+	read -r -a b <<<"$before"
+	read -r -a a <<<"$after"
+	for i in 0 1 2; do sum=$((sum + a[i] - b[i])); done
+	for i in 0 1 2; do
+		d=$((a[i] - b[i]))
+		echo "lb$((i + 1)): $d of $sum packets ($((100 * d / sum))%)"
+		[ $((10 * d)) -gt "$sum" ] || bad="$bad lb$((i + 1))=$((100 * d / sum))%"
+	done
+	[ -z "$bad" ] || fail "a balancer carried 10% or less:$bad"
+}
+
+# fingerprint N VIP: N's ring fingerprint of VIP.
+fingerprint() {
+	lb_env "$1" xlb -j ring show "$2" | jq -r .fingerprint
+}
+
+# carrier BEFORE MIN: the balancer whose lb_tx grew by MIN packets or more
+# since BEFORE (tx_all), if exactly one did.
+carrier() {
+	local -a b a
+	local i c=""
+
+	read -r -a b <<<"$1"
+	read -r -a a <<<"$(tx_all)"
+	for i in "${!a[@]}"; do
+		if [ $((a[i] - b[i])) -ge "$2" ]; then
+			[ -z "$c" ] || return 1
+			c=$((i + 1))
+		fi
+	done
+	[ -n "$c" ] && echo "$c"
+}
+
+# Every balancer builds the same ring, so a flow may change balancer: a
+# download keeps flowing, from the same backend, when the balancer that
+# carried it withdraws the VIP and the router moves it to another.
+t_same_backend_any_node() {
+	local v f i port=40123 pid before c p x rc size moved
+
+	for v in "$VIP4:80/tcp" "[$VIP6]:80/tcp"; do
+		f=$(fingerprint 1 "$v")
+		case $f in "" | null) fail "no fingerprint for $v on lb1" ;; esac
+		for i in 2 3; do
+			[ "$(fingerprint "$i" "$v")" = "$f" ] ||
+				fail "lb$i's ring of $v differs: $(fingerprint "$i" "$v") vs lb1's $f"
+		done
+		echo "$v: fingerprint $f on lb1, lb2, lb3"
+	done
+
+	# 2 MiB at 256 KB/s: 8 s, time to see it, move it and see it move.
+	# The client sends few packets (GRO: an ACK per aggregate), some ten
+	# a second.
+	before=$(tx_all)
+	rm -f "$W/dl"
+	in_ns cl curl -sS --max-time 60 --limit-rate 256K --local-port "$port" \
+		-o "$W/dl" "http://$VIP4/big" 2>"$W/dl.err" &
+	pid=$!
+	wait_for 20 carrier "$before" 8 >/dev/null ||
+		fail "no single balancer carried the download: $before -> $(tx_all)"
+	c=$(carrier "$before" 8)
+	p=$(router_path "$port")
+	x=$(head -1 "$W/dl")
+	echo "the download (client port $port) goes through lb$c (the router's hash says $p) to $x"
+	[ "$p" = "lb$c" ] || fail "the counters say lb$c, the router's FIB $p"
+	size=$(stat -c %s "$W/dl" 2>/dev/null || echo 0)
+	echo "$size bytes downloaded when lb$c withdraws"
+	[ "$size" -lt $((BIG_SIZE / 2)) ] ||
+		fail "$size of $BIG_SIZE bytes already downloaded: too late to test a move"
+	run lb_withdraw "$c"
+	wait_for 20 nexthops_are "$VIP4" 2 ||
+		fail "the router still has $(router_nexthops "$VIP4") next hops after lb$c withdrew"
+	p=$(router_path "$port")
+	echo "the router now sends it to $p"
+	before=$(tx_all)
+	wait_for 20 carrier "$before" 5 >/dev/null ||
+		fail "the download is carried by none after the withdrawal: $before -> $(tx_all)"
+	moved=$(carrier "$before" 5)
+	echo "lb$moved carries it now"
+	[ "$moved" != "$c" ] || fail "lb$c still carries the download after withdrawing"
+	[ "lb$moved" = "$p" ] || fail "lb$moved carries it, the router's FIB says $p"
+	wait "$pid"
+	rc=$?
+	size=$(stat -c %s "$W/dl" 2>/dev/null || echo 0)
+	echo "download: curl exit $rc, $size bytes from $(head -1 "$W/dl")"
+	[ "$rc" -eq 0 ] || fail "the download broke (curl exit $rc: $(oneline <"$W/dl.err"))"
+	[ "$size" -eq "$BIG_SIZE" ] || fail "the download got $size of $BIG_SIZE bytes"
+}
+
+# new_conns_loop SECONDS OUT: short connections one after the other from
+# the client for SECONDS, each bounded to 1 s; "START_MS END_MS OK|FAIL"
+# per connection in OUT.
+new_conns_loop() {
+	# shellcheck disable=SC2016 # expanded by bash -c
+	in_ns cl timeout $(($1 + 10)) bash -c '
+		ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+		end=$(($(ms) + $1 * 1000))
+		while [ "$(ms)" -lt "$end" ]; do
+			s=$(ms)
+			if curl -s -o /dev/null --connect-timeout 1 --max-time 1 \
+				-H "Connection: close" "http://$2/"; then r=OK; else r=FAIL; fi
+			echo "$s $(ms) $r"
+		done' _ "$1" "$VIP4" >"$2"
+}
+
+# fail_stretch FILE: from new_conns_loop lines (several loops' merged),
+# "LONGEST FIRST LAST": the longest run of failed connections in start
+# order, from the start of its first to the end of its last (ms), and the
+# start times of the first and last failed connection (0 if none).
+fail_stretch() {
+	sort -n "$1" | awk '
+		$3 == "FAIL" {
+			if (!first) first = $1
+			last = $1
+			if (!run) run = $1
+			if ($2 - run > worst) worst = $2 - run
+			next
+		}
+		{ run = 0 }
+		END { printf "%d %d %d\n", worst, first, last }'
+}
+
+# Killing one balancer's BIRD and xlbd and detaching its XDP program (a
+# dead host: xlbd's program outlives xlbd by design) takes it out of the
+# router's FIB within BFD's detection time; held connections through the
+# others keep flowing, those through the dead one continue through the
+# others to the same backend, and new connections fail only until the
+# router knows. lb1 dies: Linux divides the hash range in order, so some
+# flows of a survivor move to the other survivor too.
+t_kill_node_detected() {
+	local k=1 r0 r1 ports t0 t1 det on_k cont=0 broke=0 i p was now
+	local moved=0 other_broke=0 worst first last j
+	local -a loops=()
+	local -A via
+
+	hold_open kill 30
+	r0=$HELD
+	ports=$(hold_round kill ports) || fail "hold.sh failed"
+	# Which balancer carries each held connection, by the router's hash.
+	while read -r i p; do
+		[ "$p" = - ] && fail "held connection $i has no port"
+		via[$i]=$(router_path "$p")
+	done <<<"$ports"
+	echo "held connections by balancer: $(printf '%s\n' "${via[@]}" | sort | uniq -c | tr -s ' \n' ' ')"
+	on_k=$(printf '%s\n' "${via[@]}" | grep -cx "lb$k")
+	[ "$on_k" -gt 0 ] || fail "no held connection went through lb$k: nothing to test"
+
+	for j in 1 2; do
+		new_conns_loop 6 "$W/loop$j" &
+		loops+=($!)
+	done
+	# The loops run on three balancers for a moment (polled on their
+	# output) before the kill.
+	wait_for 20 sh -c "[ \$(cat '$W'/loop? | grep -c OK) -ge 20 ]" ||
+		fail "new connections do not succeed before the kill"
+	fib_watch "$W/fib" || fail "ip monitor does not report route changes"
+	lb_kill "$k"
+	t0=$LB_KILLED_MS
+	lb_xdp_off "$k"
+	wait_for 30 nexthops_are "$VIP4" 2 ||
+		fail "the router still has $(router_nexthops "$VIP4") next hops 30 s after lb$k died"
+	fib_watch_stop
+	t1=$(fib_change_ms "$W/fib" "$VIP4") || fail "ip monitor saw no change of $VIP4"
+	det=$((t1 - t0))
+	echo "detection: the router's route to $VIP4 changed $det ms after lb$k died:"
+	grep -A3 -F " $VIP4 " "$W/fib" | head -4
+
+	r1=$(hold_round kill after) || fail "hold.sh failed"
+	hold_close
+	wait "${loops[@]}"
+	for i in "${!via[@]}"; do
+		was=$(echo "$r0" | awk -v i="$i" '$1 == i { print $2 }')
+		now=$(echo "$r1" | awk -v i="$i" '$1 == i { print $2 }')
+		if [ "${via[$i]}" = "lb$k" ]; then
+			if [ "$now" = "$was" ]; then cont=$((cont + 1)); else broke=$((broke + 1)); fi
+			continue
+		fi
+		[ "$now" = "$was" ] || other_broke=$((other_broke + 1))
+		p=$(echo "$ports" | awk -v i="$i" '$1 == i { print $2 }')
+		[ "$(router_path "$p")" = "${via[$i]}" ] || moved=$((moved + 1))
+	done
+	echo "held connections through lb$k: $cont continued, $broke broke (of $on_k)"
+	echo "held connections through the others: $other_broke of $((30 - on_k)) broke; $moved of them moved to the other survivor"
+
+	cat "$W"/loop? >"$W/loop"
+	read -r worst first last <<<"$(fail_stretch "$W/loop")"
+	echo "new connections: $(grep -c OK "$W/loop") ok, $(grep -c FAIL "$W/loop") failed; longest failing stretch $worst ms"
+	if [ "$first" -gt 0 ]; then
+		echo "failed connections began from $((first - t0)) to $((last - t0)) ms after the kill"
+		[ $((last - t1)) -le 500 ] ||
+			fail "a new connection begun $((last - t1)) ms after the router knew failed"
+	fi
+	[ "$other_broke" -eq 0 ] ||
+		fail "$other_broke held connections through the surviving balancers broke"
+	[ "$broke" -eq 0 ] ||
+		fail "$broke of the $on_k held connections through lb$k broke ($cont continued)"
+	[ "$worst" -le $((det + 1000)) ] ||
+		fail "new connections failed for $worst ms, detection took $det ms"
+}
+
+# etcd_put_get KEY VALUE ENDPOINTS: a put then a linearizable get through
+# these members returns VALUE.
+etcd_put_get() {
+	etcdctl_rt --endpoints="$3" put "$1" "$2" >/dev/null 2>&1 &&
+		[ "$(etcdctl_rt --endpoints="$3" get --print-value-only "$1" 2>/dev/null)" = "$2" ]
+}
+
+# The three members answer healthy; with one killed the other two still
+# take writes and answer reads; restarted, it rejoins and has the writes
+# made while it was away.
+t_etcd_cluster_healthy() {
+	local k=3 t0 ms
+
+	echo "etcd was healthy $(cat "$W/etcd_up_ms") ms after its start"
+	run etcdctl_rt --endpoints="$(etcd_endpoints)" endpoint health ||
+		fail "not every member is healthy"
+	[ "$(etcdctl_rt --endpoints="$(etcd_endpoints)" member list | grep -c started)" -eq 3 ] ||
+		fail "the cluster does not list 3 started members"
+	etcd_kill "$k"
+	etcd_healthy "$k" && fail "member $k still answers after kill -9"
+	wait_for 30 etcd_put_get /xlb/e2e/while-down "v$$" "$(etcd_endpoints 1 2)" ||
+		fail "no put/get through members 1 and 2 with member $k down"
+	echo "put/get through members 1 and 2 works with member $k down"
+	t0=$(now_ms)
+	etcd_start "$k"
+	wait_for 60 etcd_healthy || fail "member $k did not rejoin"
+	ms=$(($(now_ms) - t0))
+	echo "member $k healthy again $ms ms after its restart"
+	[ "$(etcdctl_rt --endpoints="$(etcd_endpoints "$k")" get --print-value-only /xlb/e2e/while-down)" = "v$$" ] ||
+		fail "member $k does not have the write made while it was down"
+	run etcdctl_rt --endpoints="$(etcd_endpoints)" endpoint status
+}
+
+# ---- the runner ----
+
+if ! cluster_up >"$W/log/setup" 2>&1; then
+	echo "FAIL setup: the cluster did not come up:"
+	tail -20 "$W/log/setup" | sed 's/^/    | /'
+	summary 0 1 0
+	exit 1
+fi
+[ "${V:-0}" = 1 ] && sed 's/^/    | /' "$W/log/setup"
+
+passed=0 failed=0 skipped=0
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+# shellcheck disable=SC2086 # a list of names
+[ $# -gt 0 ] || set -- $ALL_TESTS
+for name in "$@"; do
+	if ! declare -F "t_$name" >/dev/null 2>&1; then
+		echo "FAIL $name: no such test (tests: $(echo "$ALL_TESTS" | tr -s '\n\t' '  '))"
+		failed=$((failed + 1))
+		continue
+	fi
+	log=$W/log/$name
+	rm -f "$W/reason"
+	(
+		cluster_ready || fail "the cluster is not back to three balancers"
+		"t_$name"
+	) >"$log" 2>&1 &
+	tpid=$!
+	(sleep "$TEST_TIMEOUT" && kill -0 "$tpid" 2>/dev/null &&
+		echo "timed out after ${TEST_TIMEOUT}s" >"$W/reason" &&
+		kill -TERM "$tpid") &
+	wpid=$!
+	wait "$tpid"
+	rc=$?
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	reason=$(cat "$W/reason" 2>/dev/null)
+	case $rc in
+	0)
+		echo "PASS $name"
+		passed=$((passed + 1))
+		;;
+	77)
+		echo "SKIP $name: $reason"
+		skipped=$((skipped + 1))
+		;;
+	*)
+		echo "FAIL $name: ${reason:-exit $rc}"
+		failed=$((failed + 1))
+		;;
+	esac
+	if [ "${V:-0}" = 1 ]; then
+		sed 's/^/    | /' "$log"
+	elif [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		tail -8 "$log" | sed 's/^/    | /'
+	fi
+done
+
+summary "$passed" "$failed" "$skipped"
+[ "$failed" -eq 0 ]
