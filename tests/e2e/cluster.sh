@@ -24,7 +24,7 @@ BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 
 ALL_TESTS="ecmp_spreads same_backend_any_node kill_node_detected
-	etcd_cluster_healthy"
+	bfd_detects_silent_node etcd_cluster_healthy"
 
 summary() { # passed failed skipped
 	if [ "$3" -gt 0 ]; then
@@ -292,7 +292,7 @@ t_kill_node_detected() {
 	t1=$(fib_change_ms "$W/fib" "$VIP4") || fail "ip monitor saw no change of $VIP4"
 	det=$((t1 - t0))
 	echo "detection: the router's route to $VIP4 changed $det ms after lb$k died:"
-	grep -A3 -F " $VIP4 " "$W/fib" | head -4
+	grep -a -A3 -F " $VIP4 " "$W/fib" | head -4
 
 	r1=$(hold_round kill after) || fail "hold.sh failed"
 	hold_close
@@ -325,6 +325,31 @@ t_kill_node_detected() {
 		fail "$broke of the $on_k held connections through lb$k broke ($cont continued)"
 	[ "$worst" -le $((det + 1000)) ] ||
 		fail "new connections failed for $worst ms, detection took $det ms"
+}
+
+# A balancer whose BIRD stops without a word (a hung or powered-off host:
+# no FIN on the BGP session, which a kill -9 sends) leaves the router's
+# FIB within BFD's time, not BGP's hold time (240 s).
+t_bfd_detects_silent_node() {
+	local k=3 t1 det
+
+	fib_watch "$W/fib" || fail "ip monitor does not report route changes"
+	lb_freeze "$k"
+	wait_for 30 nexthops_are "$VIP4" 2 || {
+		lb_thaw "$k"
+		fail "the router still has $(router_nexthops "$VIP4") next hops 30 s after lb$k's BIRD froze"
+	}
+	fib_watch_stop
+	lb_thaw "$k"
+	t1=$(fib_change_ms "$W/fib" "$VIP4") || fail "ip monitor saw no change of $VIP4"
+	det=$((t1 - LB_FROZEN_MS))
+	echo "detection: the router's route to $VIP4 changed $det ms after lb$k's BIRD froze"
+	birdc_in rt show protocols "lb$k"
+	# BFD 50 ms x 3 is 150 ms; a busy machine may add some.
+	[ "$det" -le 1000 ] || fail "a silent balancer was detected after $det ms (BFD: $((BFD_MS * BFD_MULT)) ms)"
+	# Back: the session comes up again and the VIP is announced.
+	wait_for 60 nexthops_are "$VIP4" 3 ||
+		fail "lb$k did not come back after its BIRD resumed"
 }
 
 # etcd_put_get KEY VALUE ENDPOINTS: a put then a linearizable get through

@@ -26,6 +26,8 @@
 #   lb_kill N               kill -9 of N's BIRD and xlbd (its XDP program
 #                           stays attached: xlbd's crash drops nothing)
 #   lb_xdp_off N            detach N's XDP program: with lb_kill, a dead host
+#   lb_freeze N / lb_thaw N SIGSTOP / SIGCONT N's BIRD: a silent node, whose
+#                           BGP session stays open (only BFD can tell)
 #   lb_announce N / lb_withdraw N
 #                           add / delete N's blackhole routes of the VIPs
 #   lb_env N CMD...         run a lib.sh helper against N's xlbd (xlb,
@@ -38,6 +40,9 @@
 #   bgp_up N                the router's session with N is Established
 #   router_nexthops VIP     how many next hops the router's FIB has for
 #                           VIP (0: no route)
+#   fib_watch OUT, fib_watch_stop, fib_change_ms OUT VIP
+#                           record the router's route changes stamped with
+#                           their time (ip -ts monitor); when VIP's changed
 #   router_path SPORT [VIP] the balancer ("lbN") the router sends a TCP
 #                           flow from the client's port SPORT to VIP:80
 #   etcd_start N            etcd member N (lb1..lb3's namespace, client
@@ -314,7 +319,7 @@ fib_watch_hears() {
 
 	in_ns rt ip route add 198.19.255.255/32 via 198.18.10.2 2>/dev/null
 	sleep 0.05
-	grep -q -F " 198.19.255.255 " "$1" && rc=0
+	grep -a -q -F " 198.19.255.255 " "$1" && rc=0
 	in_ns rt ip route del 198.19.255.255/32 2>/dev/null
 	return $rc
 }
@@ -330,7 +335,7 @@ fib_watch_stop() {
 fib_change_ms() {
 	local ts sec
 
-	ts=$(grep -m1 -F " $2 " "$1" | sed -n 's/^\[\([^]]*\)\].*/\1/p')
+	ts=$(grep -a -m1 -F " $2 " "$1" | sed -n 's/^\[\([^]]*\)\].*/\1/p')
 	[ -n "$ts" ] || return 1
 	sec=$(date -d "${ts%.*}" +%s) || return 1
 	ts=${ts#*.}000000
@@ -388,6 +393,25 @@ lb_kill() {
 	kill -9 ${b:+"$b"} ${x:+"$x"} 2>/dev/null
 	bird_kill "lb$1"
 	lb_env "$1" xlbd_stop KILL
+}
+
+# lb_freeze N: N's BIRD stops (SIGSTOP) without closing anything: its BGP
+# session stays open and only BFD can tell the router. lb_thaw N resumes
+# it. LB_FROZEN_MS: when.
+lb_freeze() {
+	local b=""
+
+	read -r b <"$W/bird-lb$1.pid"
+	# shellcheck disable=SC2034 # the caller's
+	LB_FROZEN_MS=$(now_ms)
+	kill -STOP "$b"
+}
+
+lb_thaw() {
+	local b=""
+
+	read -r b <"$W/bird-lb$1.pid"
+	kill -CONT "$b"
 }
 
 # lb_xdp_off N: detach N's XDP program; after lb_kill, N is a dead host
