@@ -533,6 +533,8 @@ cluster_ready() {
 	local i n=$CLUSTER_NODES
 
 	for i in $(seq "$n"); do
+		# A test may have left its BIRD frozen (lb_freeze).
+		bird_alive "lb$i" && lb_thaw "$i"
 		in_ns "lb$i" ip link show dev eth0 | grep -q 'prog/xdp' ||
 			lb_env "$i" xlbd_stop KILL
 		lb_start "$i" || return 1
