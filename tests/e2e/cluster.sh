@@ -161,6 +161,25 @@ carrier() {
 	[ -n "$c" ] && echo "$c"
 }
 
+# slow_download URL OUT PORT: URL from the client's port PORT into OUT, read
+# 16 KiB at a time every 50 ms (some 200 KB/s at most, slower on a busy
+# machine): with the client's small receive buffer the flow stays on the
+# wire that long. Not curl --limit-rate: it lets the first 2 MB through
+# at full speed when curl is slow to check. Exits with curl's status
+# (errors in OUT.err).
+slow_download() {
+	rm -f "$2"
+	: >"$2"
+	# shellcheck disable=SC2016 # expanded by bash -c
+	in_ns cl timeout 90 bash -c '
+		set -o pipefail
+		curl -sS --max-time 80 --local-port "$3" "$1" 2>"$2.err" |
+			while n=$(dd bs=16384 count=1 iflag=fullblock status=none |
+				tee -a "$2" | wc -c) && [ "$n" -gt 0 ]; do
+				sleep 0.05
+			done' _ "$1" "$2" "$3"
+}
+
 # Every balancer builds the same ring, so a flow may change balancer: a
 # download keeps flowing, from the same backend, when the balancer that
 # carried it withdraws the VIP and the router moves it to another.
@@ -180,17 +199,13 @@ t_same_backend_any_node() {
 	# A client port of our own, below the ephemeral range (probe_ports),
 	# so that the router can tell which balancer it hashes to.
 	port=$((20000 + RANDOM % 10000))
-	# 2 MiB at 200 KB/s: 10 s, time to see it, move it and see it move.
-	# The client sends few packets (window updates as curl reads), a few
-	# a second; no other traffic goes to the VIP meanwhile.
 	before=$(tx_all)
-	rm -f "$W/dl"
-	in_ns cl curl -sS --max-time 60 --limit-rate 200K --local-port "$port" \
-		-o "$W/dl" "http://$VIP4/big" 2>"$W/dl.err" &
+	slow_download "http://$VIP4/big" "$W/dl" "$port" &
 	pid=$!
 	wait_for 20 carrier "$before" 2 >/dev/null ||
 		fail "no single balancer carried the download: $before -> $(tx_all)"
 	c=$(carrier "$before" 2)
+	wait_for 20 grep -q . "$W/dl" || fail "the download did not start"
 	p=$(router_path "$port")
 	x=$(head -1 "$W/dl")
 	echo "the download (client port $port) goes through lb$c (the router's hash says $p) to $x"
@@ -214,8 +229,8 @@ t_same_backend_any_node() {
 	wait "$pid"
 	rc=$?
 	size=$(stat -c %s "$W/dl" 2>/dev/null || echo 0)
-	echo "download: curl exit $rc, $size bytes from $(head -1 "$W/dl")"
-	[ "$rc" -eq 0 ] || fail "the download broke (curl exit $rc: $(oneline <"$W/dl.err"))"
+	echo "download: exit $rc, $size bytes from $(head -1 "$W/dl")"
+	[ "$rc" -eq 0 ] || fail "the download broke (exit $rc: $(oneline <"$W/dl.err"))"
 	[ "$size" -eq "$BIG_SIZE" ] || fail "the download got $size of $BIG_SIZE bytes"
 }
 
