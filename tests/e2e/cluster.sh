@@ -234,21 +234,29 @@ t_same_backend_any_node() {
 	[ "$size" -eq "$BIG_SIZE" ] || fail "the download got $size of $BIG_SIZE bytes"
 }
 
-# new_conns_loop SECONDS OUT: short connections one after the other from
-# the client for SECONDS, each connect bounded to 0.5 s (a lost SYN is not
-# sent again sooner: the first retransmission waits 1 s); "START_MS END_MS
-# OK|FAIL" per connection in OUT.
+# new_conns_loop SECONDS OUT PORT...: short connections one after the
+# other from the client for SECONDS, each from the next of these client
+# ports, its connect bounded to 0.5 s (a lost SYN is not sent again
+# sooner: the first retransmission waits 1 s); "START_MS END_MS OK|FAIL"
+# per connection in OUT, BUSY when the port could not be bound (TIME_WAIT
+# of an earlier run).
 new_conns_loop() {
+	local secs=$1 out=$2
+
+	shift 2
 	# shellcheck disable=SC2016 # expanded by bash -c
-	in_ns cl timeout $(($1 + 10)) bash -c '
+	in_ns cl timeout $((secs + 10)) bash -c '
 		ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-		end=$(($(ms) + $1 * 1000))
-		while [ "$(ms)" -lt "$end" ]; do
+		end=$(($(ms) + $1 * 1000)) vip=$2
+		shift 2
+		for port in "$@"; do
+			[ "$(ms)" -lt "$end" ] || break
 			s=$(ms)
-			if curl -s -o /dev/null --connect-timeout 0.5 --max-time 1 \
-				-H "Connection: close" "http://$2/"; then r=OK; else r=FAIL; fi
+			curl -s -o /dev/null --connect-timeout 0.5 --max-time 1 \
+				--local-port "$port" -H "Connection: close" "http://$vip/"
+			case $? in 0) r=OK ;; 45) r=BUSY ;; *) r=FAIL ;; esac
 			echo "$s $(ms) $r"
-		done' _ "$1" "$VIP4" >"$2"
+		done' _ "$secs" "$VIP4" "$@" >"$out"
 }
 
 # fail_stretch FILE: from new_conns_loop lines (several loops' merged),
@@ -262,24 +270,30 @@ fail_stretch() {
 			last = $1
 			if (!run) run = $1
 			if ($2 - run > worst) worst = $2 - run
-			next
 		}
-		{ run = 0 }
+		$3 == "OK" { run = 0 }
 		END { printf "%.0f %.0f %.0f\n", worst, first, last }'
 }
 
-# conns_start: two new_conns_loop for 6 s in the background (pids in
-# CONNS), returning once 20 connections succeeded.
+# conns_start N: two new_conns_loop for 6 s in the background (pids in
+# CONNS), from client ports the router sends to balancer N (ports_via):
+# each of them fails while N is gone and the router does not know.
+# Returns once 20 connections succeeded.
 conns_start() {
-	local j
+	local ports
 
+	ports=$(ports_via "$1" 300)
+	[ "$(echo "$ports" | grep -c .)" -ge 100 ] ||
+		fail "only $(echo "$ports" | grep -c .) client ports go through lb$1"
 	CONNS=()
 	rm -f "$W"/loop?
-	for j in 1 2; do
-		new_conns_loop 6 "$W/loop$j" &
-		CONNS+=($!)
-	done
-	wait_for 20 sh -c "[ \$(cat '$W'/loop? | grep -c OK) -ge 20 ]" ||
+	# shellcheck disable=SC2046 # lists of ports
+	new_conns_loop 6 "$W/loop1" $(echo "$ports" | sed -n 'p;n') &
+	CONNS+=($!)
+	# shellcheck disable=SC2046
+	new_conns_loop 6 "$W/loop2" $(echo "$ports" | sed -n 'n;p') &
+	CONNS+=($!)
+	wait_for 20 sh -c "[ \$(cat '$W'/loop? 2>/dev/null | grep -c OK) -ge 20 ]" ||
 		fail "new connections do not succeed"
 }
 
@@ -327,7 +341,7 @@ t_kill_node_detected() {
 	on_k=$(printf '%s\n' "${via[@]}" | grep -cx "lb$k")
 	[ "$on_k" -gt 0 ] || fail "no held connection went through lb$k: nothing to test"
 
-	conns_start
+	conns_start "$k"
 	fib_watch "$W/fib" || fail "ip monitor does not report route changes"
 	lb_kill "$k"
 	t0=$LB_KILLED_MS
@@ -370,7 +384,7 @@ t_kill_node_detected() {
 t_bfd_detects_silent_node() {
 	local k=3 t1 det
 
-	conns_start
+	conns_start "$k"
 	fib_watch "$W/fib" || fail "ip monitor does not report route changes"
 	lb_freeze "$k"
 	lb_xdp_off "$k"

@@ -45,6 +45,8 @@
 #                           their time (ip -ts monitor); when VIP's changed
 #   router_path SPORT [VIP] the balancer ("lbN") the router sends a TCP
 #                           flow from the client's port SPORT to VIP:80
+#   ports_via N COUNT       COUNT client ports (30000..32767) whose flows to
+#                           VIP4:80 the router sends to lbN now
 #   etcd_start N            etcd member N (lb1..lb3's namespace, client
 #                           2379, peer 2380, data in scratch)
 #   etcd_kill N             kill -9 of member N
@@ -352,6 +354,27 @@ router_path() {
 	in_ns rt ip route get "$vip" from "$src" iif r-cl ipproto tcp \
 		sport "$1" dport 80 |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { sub("^r-", "", $(i + 1)); print $(i + 1); exit } }'
+}
+
+# ports_via N COUNT: COUNT client ports from 30000 up (below the ephemeral
+# range: no other connection takes them) whose TCP flows to VIP4:80 the
+# router now sends to balancer N, one a line. One `ip -batch` for them
+# all: its answers come in the order of the questions.
+ports_via() {
+	local q
+
+	for ((q = 30000; q < 32768; q++)); do
+		echo "route get $VIP4 from $CLIENT4 iif r-cl ipproto tcp sport $q dport 80"
+	done | in_ns rt ip -batch - 2>/dev/null | awk -v want="r-lb$1" -v n="$2" '
+		BEGIN { p = 30000 }
+		/^[^ \t]/ {
+			for (i = 1; i < NF; i++)
+				if ($i == "dev" && $(i + 1) == want) {
+					print p
+					if (++k >= n) exit
+				}
+			p++
+		}'
 }
 
 # ---- balancers ----
