@@ -326,7 +326,7 @@ conns_check() {
 # flows of a survivor move to the other survivor too.
 t_kill_node_detected() {
 	local k=1 r0 r1 ports t0 t1 det on_k cont=0 broke=0 i p was now
-	local moved=0 other_broke=0
+	local moved=0 other_broke=0 toff
 	local -A via
 
 	hold_open kill 30
@@ -343,9 +343,12 @@ t_kill_node_detected() {
 
 	conns_start "$k"
 	fib_watch "$W/fib" || fail "ip monitor does not report route changes"
+	# The host dies: its data path, then its processes (the other order
+	# would leave the router a moment to move the flows first).
+	toff=$(now_ms)
+	lb_xdp_off "$k"
 	lb_kill "$k"
 	t0=$LB_KILLED_MS
-	lb_xdp_off "$k"
 	wait_for 30 nexthops_are "$VIP4" 2 ||
 		fail "the router still has $(router_nexthops "$VIP4") next hops 30 s after lb$k died"
 	fib_watch_stop
@@ -370,7 +373,7 @@ t_kill_node_detected() {
 	echo "held connections through lb$k: $cont continued, $broke broke (of $on_k)"
 	echo "held connections through the others: $other_broke of $((30 - on_k)) broke; $moved of them moved to the other survivor"
 
-	conns_check "$t0" "$t1"
+	conns_check "$toff" "$t1"
 	[ "$other_broke" -eq 0 ] ||
 		fail "$other_broke held connections through the surviving balancers broke"
 	[ "$broke" -eq 0 ] ||
@@ -382,12 +385,13 @@ t_kill_node_detected() {
 # the router's FIB within BFD's time, not BGP's hold time (240 s); new
 # connections fail only until then.
 t_bfd_detects_silent_node() {
-	local k=3 t1 det
+	local k=3 t1 det toff
 
 	conns_start "$k"
 	fib_watch "$W/fib" || fail "ip monitor does not report route changes"
-	lb_freeze "$k"
+	toff=$(now_ms)
 	lb_xdp_off "$k"
+	lb_freeze "$k"
 	xdp_on "lb$k" && fail "lb$k's XDP program is still attached"
 	wait_for 30 nexthops_are "$VIP4" 2 ||
 		fail "the router still has $(router_nexthops "$VIP4") next hops 30 s after lb$k's BIRD froze"
@@ -398,7 +402,7 @@ t_bfd_detects_silent_node() {
 	birdc_in rt show protocols "lb$k"
 	# lb$k stays silent until the loops are done: back, it would be
 	# announced again while its data path is still off.
-	conns_check "$LB_FROZEN_MS" "$t1"
+	conns_check "$toff" "$t1"
 	lb_thaw "$k"
 	# BFD 50 ms x 3 is 150 ms; a busy machine may add some.
 	[ "$det" -le 1000 ] || fail "a silent balancer was detected after $det ms (BFD: $((BFD_MS * BFD_MULT)) ms)"
