@@ -64,22 +64,26 @@ topo_xdp_pass() {
 	in_ns "$1" ip link set dev "$2" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
 }
 
-topo_up() {
-	local i names="cl rt lb"
+# topo_ns NAME: a namespace with lo up and no duplicate address detection
+# (addresses are usable at once).
+topo_ns() {
+	ip netns add "$(ns "$1")"
+	in_ns "$1" ip link set lo up
+	topo_sysctl "$1" net.ipv6.conf.all.accept_dad=0
+	topo_sysctl "$1" net.ipv6.conf.default.accept_dad=0
+}
 
-	for i in $(seq 1 "$TOPO_BACKENDS"); do names="$names b$i"; done
-	for n in $names; do
-		ip netns add "$(ns "$n")"
-		in_ns "$n" ip link set lo up
-		topo_sysctl "$n" net.ipv6.conf.all.accept_dad=0
-		topo_sysctl "$n" net.ipv6.conf.default.accept_dad=0
-	done
+# topo_router: the router forwards, and does not filter by reverse path:
+# replies come from the VIPs, which it routes elsewhere.
+topo_router() {
 	topo_sysctl rt net.ipv4.ip_forward=1
 	topo_sysctl rt net.ipv6.conf.all.forwarding=1
-	# Replies come from the VIPs, which the router routes elsewhere.
 	topo_sysctl rt net.ipv4.conf.all.rp_filter=0
 	topo_sysctl rt net.ipv4.conf.default.rp_filter=0
+}
 
+# topo_client: the client namespace's link to the router.
+topo_client() {
 	topo_link cl eth0 rt r-cl 1500
 	in_ns cl ip addr add "$CLIENT4/24" dev eth0
 	in_ns cl ip addr add "$CLIENT6/64" dev eth0 nodad
@@ -91,6 +95,36 @@ topo_up() {
 	in_ns cl ethtool -K eth0 tx off >/dev/null
 	in_ns cl ip route add default via 198.18.10.1
 	in_ns cl ip -6 route add default via 2001:db8:10::1
+}
+
+# topo_backend I: backend I's link to the router, its underlay addresses
+# (backend_addr) and the VIPs on lo.
+topo_backend() {
+	local i=$1
+
+	topo_link "b$i" eth0 rt "r-b$i" 1600
+	in_ns "b$i" ip addr add "$(backend_addr "$i")/24" dev eth0
+	in_ns "b$i" ip addr add "$(backend_addr "$i" 6)/64" dev eth0 nodad
+	in_ns rt ip addr add "198.18.3$i.1/24" dev "r-b$i"
+	in_ns rt ip addr add "2001:db8:3$i::1/64" dev "r-b$i" nodad
+	in_ns "b$i" ip route add default via "198.18.3$i.1"
+	in_ns "b$i" ip -6 route add default via "2001:db8:3$i::1"
+	in_ns "b$i" ip addr add "$VIP4/32" dev lo
+	in_ns "b$i" ip addr add "$VIP6/128" dev lo
+	# Decapsulated packets arrive on eth0 for an address on lo.
+	topo_sysctl "b$i" net.ipv4.conf.all.rp_filter=0
+	topo_sysctl "b$i" net.ipv4.conf.eth0.rp_filter=0
+}
+
+topo_up() {
+	local i names="cl rt lb"
+
+	for i in $(seq 1 "$TOPO_BACKENDS"); do names="$names b$i"; done
+	for n in $names; do
+		topo_ns "$n"
+	done
+	topo_router
+	topo_client
 
 	topo_link lb eth0 rt r-lb 1600
 	in_ns lb ip addr add "$LB4/24" dev eth0
@@ -104,18 +138,7 @@ topo_up() {
 	topo_xdp_pass rt r-lb
 
 	for i in $(seq 1 "$TOPO_BACKENDS"); do
-		topo_link "b$i" eth0 rt "r-b$i" 1600
-		in_ns "b$i" ip addr add "$(backend_addr "$i")/24" dev eth0
-		in_ns "b$i" ip addr add "$(backend_addr "$i" 6)/64" dev eth0 nodad
-		in_ns rt ip addr add "198.18.3$i.1/24" dev "r-b$i"
-		in_ns rt ip addr add "2001:db8:3$i::1/64" dev "r-b$i" nodad
-		in_ns "b$i" ip route add default via "198.18.3$i.1"
-		in_ns "b$i" ip -6 route add default via "2001:db8:3$i::1"
-		in_ns "b$i" ip addr add "$VIP4/32" dev lo
-		in_ns "b$i" ip addr add "$VIP6/128" dev lo
-		# Decapsulated packets arrive on eth0 for an address on lo.
-		topo_sysctl "b$i" net.ipv4.conf.all.rp_filter=0
-		topo_sysctl "b$i" net.ipv4.conf.eth0.rp_filter=0
+		topo_backend "$i"
 	done
 }
 

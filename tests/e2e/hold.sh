@@ -7,7 +7,8 @@
 # "ROUND I bK" (backend K answered on connection I) or "ROUND I broken"
 # (reset, closed, or no answer within the round's 15 s: a connection that
 # moved to a backend that does not know it is reset), then "done ROUND".
-# "quit" or end of input closes everything. Run in the client namespace
+# "quit" or end of input closes everything; "ports" sends nothing and
+# prints "ports I PORT" (the client port of connection I, "-" if broken). Run in the client namespace
 # by lib.sh; a broken path costs seconds, not minutes: after one failed
 # connect no more are tried, and a round's answers share one deadline.
 addr=$1 port=$2 n=$3
@@ -47,8 +48,33 @@ broken() {
 	fds[$1]=broken
 }
 
+# port_of FD: the local port of the TCP socket on FD, from /proc/net/tcp*
+# (this namespace's).
+port_of() {
+	local ino sl laddr rest i
+
+	ino=$(readlink "/proc/$$/fd/$1") || return 1
+	ino=${ino#socket:[}
+	ino=${ino%]}
+	# shellcheck disable=SC2034 # the columns before the inode
+	while read -r sl laddr rest; do
+		read -r -a i <<<"$rest"
+		[ "${i[7]}" = "$ino" ] && { echo $((16#${laddr##*:})); return 0; }
+	done < <(cat /proc/net/tcp /proc/net/tcp6)
+	return 1
+}
+
 while read -r round; do
 	[ "$round" = quit ] && break
+	if [ "$round" = ports ]; then
+		for ((i = 0; i < n; i++)); do
+			p=-
+			[ "${fds[i]}" != broken ] && p=$(port_of "${fds[i]}")
+			echo "ports $i ${p:--}"
+		done
+		echo "done ports"
+		continue
+	fi
 	if [ "$round" = open ]; then
 		for ((i = 0; i < n; i++)); do
 			fds[i]=broken

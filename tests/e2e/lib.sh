@@ -45,9 +45,15 @@ xdp_on() {
 	in_ns "$1" ip link show dev eth0 | grep -q 'prog/xdp'
 }
 
+# The daemon the helpers below talk to. cluster.sh points them at one of
+# its balancers by setting these for one call (lb_env).
 SOCK=$W/xlbd.sock
 METRICS_PORT=9120
 XLBD_PIDFILE=$W/xlbd.pid
+XLBD_NS=lb
+XLBD_STATE_DIR=$W/state
+XLBD_LOG=$W/xlbd.log
+XLBD_PIN_DIR= # xlbd's default
 
 # A test's verdicts: the reason goes to run.sh through a file, since each
 # test runs in a subshell. 77 is "skipped", as in automake.
@@ -70,7 +76,7 @@ run() {
 }
 
 xlb() {
-	"$XLB_BIN/xlb" -s "$SOCK" "$@"
+	"$XLB_BIN/xlb" -s "$SOCK" ${XLBD_PIN_DIR:+--pin-dir "$XLBD_PIN_DIR"} "$@"
 }
 
 # xlbd_up_or_gone: xlbd answers on its socket, or has exited.
@@ -85,15 +91,16 @@ xlbd_start() {
 
 	# nsenter itself becomes xlbd, so $! is the daemon's pid. Disowned:
 	# killing it must not make the shell that started it report it.
-	nsenter --net="/run/netns/$(ns lb)" "$XLB_BIN/xlbd" -i eth0 \
-		--state-dir "$W/state" -s "$SOCK" \
-		--metrics "127.0.0.1:$METRICS_PORT" >>"$W/xlbd.log" 2>&1 &
+	nsenter --net="/run/netns/$(ns "$XLBD_NS")" "$XLB_BIN/xlbd" -i eth0 \
+		--state-dir "$XLBD_STATE_DIR" -s "$SOCK" \
+		${XLBD_PIN_DIR:+--pin-dir "$XLBD_PIN_DIR"} \
+		--metrics "127.0.0.1:$METRICS_PORT" >>"$XLBD_LOG" 2>&1 &
 	echo $! >"$XLBD_PIDFILE"
 	disown $!
 	wait_for 30 xlbd_up_or_gone
 	xlb status >/dev/null 2>&1 && return 0
 	echo "xlbd did not come up; its log:" >&2
-	tail -5 "$W/xlbd.log" >&2
+	tail -5 "$XLBD_LOG" >&2
 	return 1
 }
 
