@@ -24,7 +24,9 @@ BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 
 ALL_TESTS="ecmp_spreads same_backend_any_node kill_node_detected
-	bfd_detects_silent_node etcd_cluster_healthy"
+	bfd_detects_silent_node etcd_cluster_healthy edit_applied_everywhere
+	fourth_joins backend_fails_everywhere etcd_bad_config watch_gap_resync
+	etcd_loses_members"
 
 summary() { # passed failed skipped
 	if [ "$3" -gt 0 ]; then
@@ -65,6 +67,8 @@ TOPO_PREFIX=cl${XLB_E2E_INNER}-
 . "$E2E_DIR/lib.sh"
 # shellcheck source=cluster_lib.sh
 . "$E2E_DIR/cluster_lib.sh"
+# shellcheck source=cluster_cases.sh
+. "$E2E_DIR/cluster_cases.sh"
 
 BIG_SIZE=2097152 # topo_nginx's /big
 

@@ -11,9 +11,12 @@
 #                      └─(1600)── b1, b2, b3 (as in topo.sh)
 #
 # The router learns the VIPs (VIP4/32, VIP6/128) only by BGP from the
-# balancers. A balancer announces a VIP by a blackhole route in its
-# kernel table 100, which its BIRD learns and exports (lb_announce), and
-# withdraws it by deleting that route (lb_withdraw).
+# balancers. Each balancer's xlbd is a member of the cluster "e2e"
+# (--etcd, heartbeat 500 ms) and announces the VIPs it can serve as
+# blackhole routes in kernel table 100 (--route-table), which its BIRD
+# learns and exports; `xlb node drain` withdraws them (lb_withdraw),
+# `undrain` announces them again (lb_announce). The config lives in
+# etcd: an edit made on any node reaches all.
 #
 # Helpers (N is a balancer, 1..4; every wait polls with a deadline):
 #   cluster_up              the whole bed: namespaces, router BIRD, lb1..lb3
@@ -21,15 +24,17 @@
 #   cluster_ready           back to that state after a test (restarts what
 #                           a test killed, re-applies the VIPs, re-announces)
 #   lb_start N              BIRD and xlbd of N up, N's BGP session
-#                           established, the suite's VIPs applied (not
-#                           announced)
+#                           established, N joined the cluster (its rings
+#                           equal the others'; XLBD_ETCD: other endpoints)
 #   lb_kill N               kill -9 of N's BIRD and xlbd (its XDP program
 #                           stays attached: xlbd's crash drops nothing)
 #   lb_xdp_off N            detach N's XDP program: with lb_kill, a dead host
 #   lb_freeze N / lb_thaw N SIGSTOP / SIGCONT N's BIRD: a silent node, whose
 #                           BGP session stays open (only BFD can tell)
 #   lb_announce N / lb_withdraw N
-#                           add / delete N's blackhole routes of the VIPs
+#                           xlb node undrain / drain on N (without xlbd:
+#                           N's routes deleted by hand)
+#   lb_joined N, lb_xlbd_up N
 #   lb_env N CMD...         run a lib.sh helper against N's xlbd (xlb,
 #                           xlbd_start, xlbd_stop, counter, vip_with, ...)
 #   lb_addr N [6]           N's underlay address
@@ -89,6 +94,9 @@ lb_env() {
 	SOCK=$d/xlbd.sock XLBD_PIDFILE=$d/xlbd.pid XLBD_NS=lb$n \
 		XLBD_STATE_DIR=$d/state XLBD_LOG=$d/xlbd.log \
 		XLBD_PIN_DIR=/sys/fs/bpf/xlb-lb$n METRICS_PORT=$((9120 + n)) \
+		XLBD_EXTRA="--etcd ${XLBD_ETCD:-$(etcd_endpoints)} --cluster e2e
+			--node lb$n --route-table 100 --bird-socket $(bird_sock "lb$n")
+			--heartbeat 500" \
 		"$@"
 }
 
@@ -400,7 +408,21 @@ lb_start() {
 	}
 	lb_env "$n" xlb status >/dev/null 2>&1 || lb_env "$n" xlbd_start ||
 		return 1
-	lb_env "$n" xlb config apply "$CLUSTER_CONF" >/dev/null
+	# The config comes from etcd: the node has it once it joined.
+	wait_for 60 lb_joined "$n" || {
+		echo "lb$n did not join the cluster: $(lb_env "$n" xlb cluster status 2>&1 | head -3)" >&2
+		return 1
+	}
+}
+
+# lb_joined N: N's xlbd read the cluster's state and its rings match.
+lb_joined() {
+	[ "$(lb_env "$1" xlb -j cluster status 2>/dev/null | jq -r .joined)" = true ]
+}
+
+# lb_xlbd_up N: N's xlbd answers.
+lb_xlbd_up() {
+	lb_env "$1" xlb status >/dev/null 2>&1
 }
 
 # lb_kill N: N's BIRD and xlbd die (kill -9, both signals sent at once,
@@ -444,11 +466,13 @@ lb_xdp_off() {
 }
 
 lb_announce() {
-	in_ns "lb$1" ip route replace blackhole "$VIP4/32" table 100 &&
-		in_ns "lb$1" ip -6 route replace blackhole "$VIP6/128" table 100
+	lb_env "$1" xlb node undrain >/dev/null
 }
 
+# Without an xlbd to drain, its routes are deleted by hand (a killed
+# xlbd leaves them: they outlive it by design).
 lb_withdraw() {
+	lb_xlbd_up "$1" && lb_env "$1" xlb node drain >/dev/null && return 0
 	in_ns "lb$1" ip route del blackhole "$VIP4/32" table 100 2>/dev/null
 	in_ns "lb$1" ip -6 route del blackhole "$VIP6/128" table 100 2>/dev/null
 	return 0
@@ -555,6 +579,9 @@ cluster_up() {
 cluster_ready() {
 	local i n=$CLUSTER_NODES
 
+	# etcd first: a starting xlbd joins through it.
+	for i in 1 2 3; do etcd_alive "$i" || etcd_start "$i"; done
+	wait_for 60 etcd_healthy || { echo "etcd is not healthy" >&2; return 1; }
 	for i in $(seq "$n"); do
 		# A test may have left its BIRD frozen (lb_freeze).
 		bird_alive "lb$i" && lb_thaw "$i"
@@ -568,7 +595,8 @@ cluster_ready() {
 		bird_kill "lb$i"
 		lb_env "$i" xlbd_stop TERM
 	done
-	for i in 1 2 3; do etcd_alive "$i" || etcd_start "$i"; done
+	# The suite's VIPs, whatever a test left: one edit, every node.
+	lb_env 1 xlb config apply "$CLUSTER_CONF" >/dev/null || return 1
 	if ! wait_for 60 nexthops_are "$VIP4" "$n" ||
 		! wait_for 60 nexthops_are "$VIP6" "$n"; then
 		echo "the router has $(router_nexthops "$VIP4") next hops for $VIP4, $(router_nexthops "$VIP6") for $VIP6, not $n" >&2

@@ -86,6 +86,8 @@ xlbd_up_or_gone() {
 
 # xlbd in the balancer namespace, with our state dir, socket and metrics
 # port; waits until it answers on its socket.
+# XLBD_EXTRA: more options, words split on spaces (the cluster's).
+# shellcheck disable=SC2086 # XLBD_EXTRA is a list of words
 xlbd_start() {
 	local i
 
@@ -94,7 +96,8 @@ xlbd_start() {
 	nsenter --net="/run/netns/$(ns "$XLBD_NS")" "$XLB_BIN/xlbd" -i eth0 \
 		--state-dir "$XLBD_STATE_DIR" -s "$SOCK" \
 		${XLBD_PIN_DIR:+--pin-dir "$XLBD_PIN_DIR"} \
-		--metrics "127.0.0.1:$METRICS_PORT" >>"$XLBD_LOG" 2>&1 &
+		--metrics "127.0.0.1:$METRICS_PORT" ${XLBD_EXTRA:-} \
+		>>"$XLBD_LOG" 2>&1 &
 	echo $! >"$XLBD_PIDFILE"
 	disown $!
 	wait_for 30 xlbd_up_or_gone

@@ -152,6 +152,7 @@ static int do_cluster_status(int argc, char **argv)
 		print_juint(PRINT_ANY, "generation", "generation:   %llu", r);
 		print_juint(PRINT_ANY, "config_revision",
 			    " (config revision %llu)\n", r);
+		print_juint(PRINT_JSON, "config_applied_unix_ms", NULL, r);
 		print_bool(PRINT_ANY, "joined", "joined:       %s\n",
 			   json_is_true(json_object_get(r, "joined")));
 		print_juint(PRINT_ANY, "members", "members:      %llu", r);

@@ -14,10 +14,20 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "config.h"
 #include "ctl.h"
 #include "cluster_priv.h"
+
+/* Wall-clock milliseconds: when, for operators comparing nodes. */
+static __u64 unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Log lines of events that may repeat: the 1st, 2nd, 4th, 8th... */
 static bool worth_logging(__u64 n)
@@ -225,6 +235,7 @@ static void apply_config(struct xlbd *d, const char *buf, size_t len,
 		return;
 	}
 	c->config_rev = rev;
+	c->config_applied_unix_ms = unix_ms();
 	xlb_log(LOG_NOTICE, "cluster: applied the config of revision %lld",
 		(long long)rev);
 }
@@ -904,6 +915,10 @@ json_t *xlbd_cluster_status(struct xlbd *d)
 		      nodes, "vips", vips_json(d));
 	if (!c->etcd_up && c->etcd_error[0])
 		json_object_set_new(j, "etcd_error", json_string(c->etcd_error));
+	if (c->config_applied_unix_ms)
+		json_object_set_new(
+			j, "config_applied_unix_ms",
+			json_integer((json_int_t)c->config_applied_unix_ms));
 	if (c->last_reject[0])
 		json_object_set_new(j, "last_rejected",
 				    json_string(c->last_reject));
