@@ -24,9 +24,10 @@ BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 
 ALL_TESTS="ecmp_spreads same_backend_any_node kill_node_detected
-	bfd_detects_silent_node etcd_cluster_healthy edit_applied_everywhere
+	bfd_detects_silent_node etcd_cluster_healthy status_shows_announcement
+	edit_applied_everywhere
 	fourth_joins backend_fails_everywhere etcd_bad_config watch_gap_resync
-	etcd_loses_members"
+	etcd_loses_members cluster_options_refused"
 
 summary() { # passed failed skipped
 	if [ "$3" -gt 0 ]; then

@@ -313,3 +313,78 @@ t_watch_gap_resync() {
 	must lb_env 1 xlb config apply "$CLUSTER_CONF"
 	wait_for 20 fps_equal "$v" 1 2 3 || fail "rings differ at the end"
 }
+
+# ann_is N ADDR STATE BIRD: node N's status says ADDR is STATE (announced
+# or withdrawn) and BIRD reports it as BIRD.
+ann_is() {
+	lb_env "$1" xlb -j status |
+		jq -e --arg a "$2" --arg s "$3" --arg b "$4" \
+			'.announce[] | select(.addr == $a) | .state == $s and .bird == $b' \
+			>/dev/null
+}
+
+# xlb status shows each VIP address as announced, as BIRD has it (in its
+# table and exported to the router); drained, the node withdraws both
+# and says why, BIRD has dropped them, and the router has one next hop
+# less; undrained, all comes back.
+t_status_shows_announcement() {
+	wait_for 20 ann_is 2 "$VIP4" announced exported ||
+		fail "lb2 does not show $VIP4 announced and exported: $(lb_env 2 xlb -j status | jq -c .announce)"
+	ann_is 2 "$VIP6" announced exported || fail "lb2 does not show $VIP6 exported"
+	run lb_env 2 xlb status
+	must lb_env 2 xlb node drain
+	wait_for 20 nexthops_are "$VIP4" 2 || fail "the router still uses lb2 after its drain"
+	wait_for 20 ann_is 2 "$VIP4" withdrawn absent ||
+		fail "lb2 drained does not show $VIP4 withdrawn and absent: $(lb_env 2 xlb -j status | jq -c .announce)"
+	lb_env 2 xlb -j status | jq -e '.drained and (.announce[0].reason == "drained")' >/dev/null ||
+		fail "lb2's status does not say it is drained"
+	run lb_env 2 xlb status
+	must lb_env 2 xlb node undrain
+	wait_for 20 nexthops_are "$VIP4" 3 || fail "the router does not use lb2 again after undrain"
+	wait_for 20 ann_is 2 "$VIP4" announced exported || fail "lb2 undrained does not announce $VIP4"
+}
+
+# xlbd_refuses WHY ARGS...: xlbd (in lb4's namespace, whose eth0 is free)
+# exits 2 with a message containing WHY before touching anything.
+xlbd_refuses() {
+	local why=$1 rc
+
+	shift
+	in_ns lb4 timeout 10 "$XLB_BIN/xlbd" -i eth0 --metrics off \
+		--state-dir "$W/refused-state" -s "$W/refused.sock" "$@" \
+		>"$W/refused.out" 2>&1
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "xlbd $* exited $rc, not 2: $(oneline <"$W/refused.out")"
+	grep -q -- "$why" "$W/refused.out" ||
+		fail "xlbd $*: no '$why' in: $(oneline <"$W/refused.out")"
+	xdp_on lb4 && fail "xlbd $* attached a program before refusing"
+	return 0
+}
+
+# Bad options of announcing and of the cluster are usage errors, said
+# before anything is touched; bad CLI arguments too.
+t_cluster_options_refused() {
+	local e
+
+	# A stopped xlbd leaves its program attached (by design): lb4's
+	# from fourth_joins goes, so that a refusal is seen touching nothing.
+	lb_xdp_off 4
+	xdp_on lb4 && fail "lb4's XDP program is still attached"
+	e=$(etcd_endpoints 1)
+	xlbd_refuses "needs --cluster" --etcd "$e"
+	xlbd_refuses "need --etcd" --cluster c --node n
+	xlbd_refuses "--node" --etcd "$e" --cluster c --node 'a b'
+	xlbd_refuses "--cluster" --etcd "$e" --cluster 'x/y' --node n
+	xlbd_refuses "kernel's own" --route-table 254
+	xlbd_refuses "--route-table" --route-table 0
+	xlbd_refuses "--heartbeat" --etcd "$e" --cluster c --node n --heartbeat 5
+	xlbd_refuses "--health-quorum" --etcd "$e" --cluster c --node n --health-quorum none
+	xlbd_refuses "go together" --etcd "$e" --cluster c --node n --etcd-user u
+	for a in "node drain now" "node" "node bogus" "cluster status x" "cluster bogus"; do
+		# shellcheck disable=SC2086 # the words of a command
+		lb_env 1 xlb $a >"$W/cli.out" 2>&1
+		e=$?
+		[ "$e" -eq 2 ] || fail "xlb $a exited $e, not 2: $(oneline <"$W/cli.out")"
+	done
+	echo "9 bad xlbd options and 5 bad commands refused as usage errors"
+}
