@@ -79,7 +79,9 @@ static void test_ids_and_keys(void **state)
 	assert_int_equal(xlb_cluster_id_check("node", "a/b", NULL), -EINVAL);
 	assert_int_equal(xlb_cluster_id_check("node", "a b", NULL), -EINVAL);
 	assert_int_equal(
-		xlb_cluster_id_check("node", "x234567890123456789012345678901234567890123456789012345678901234",
+		xlb_cluster_id_check("node",
+				     "x2345678901234567890123456789012345678901"
+				     "23456789012345678901234",
 				     NULL),
 		-EINVAL);
 	assert_int_equal(xlb_cluster_key_kind("/xlb/c/", "/xlb/c/config", &id),
@@ -93,9 +95,8 @@ static void test_ids_and_keys(void **state)
 		XLB_CKEY_NODE);
 	assert_string_equal(id, "lb2");
 	/* Another cluster's keys, odd names and unknown keys are not ours. */
-	assert_int_equal(
-		xlb_cluster_key_kind("/xlb/c/", "/xlb/c2/config", &id),
-		XLB_CKEY_OTHER);
+	assert_int_equal(xlb_cluster_key_kind("/xlb/c/", "/xlb/c2/config", &id),
+			 XLB_CKEY_OTHER);
 	assert_int_equal(
 		xlb_cluster_key_kind("/xlb/c/", "/xlb/c/nodes/a/b", &id),
 		XLB_CKEY_OTHER);
@@ -118,9 +119,8 @@ static void test_config_round_trip(void **state)
 	/* Ids are each node's own: never in the shared document. */
 	assert_null(strstr(doc, "\"id\""));
 	assert_null(strstr(doc, "vip_id"));
-	assert_int_equal(xlb_cluster_config_decode(doc, strlen(doc), &back,
-						   &err),
-			 0);
+	assert_int_equal(
+		xlb_cluster_config_decode(doc, strlen(doc), &back, &err), 0);
 	assert_true(xlb_model_equal(&m, &back, false));
 	free(doc);
 	xlb_model_free(&m);
@@ -133,9 +133,9 @@ static void test_config_refused_whole(void **state)
 		"",
 		"not json",
 		"[]",
-		"{\"config\": {}}",			/* no format */
+		"{\"config\": {}}",		       /* no format */
 		"{\"format\": \"1\", \"config\": {}}", /* not an integer */
-		"{\"format\": 1}",			/* no config */
+		"{\"format\": 1}",		       /* no config */
 		"{\"format\": 1, \"config\": []}",
 		"{\"format\": 1, \"config\": {\"vips\": [{\"vip\": "
 		"\"198.19.0.1:80/tcp\", \"backends\": [{\"addr\": "
@@ -148,9 +148,8 @@ static void test_config_refused_whole(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&err, 0, sizeof(err));
-		assert_int_equal(xlb_cluster_config_decode(bad[i],
-							   strlen(bad[i]), &m,
-							   &err),
+		assert_int_equal(xlb_cluster_config_decode(
+					 bad[i], strlen(bad[i]), &m, &err),
 				 -EINVAL);
 		assert_true(err.msg[0] != '\0');
 		assert_int_equal(m.n_vips, 0);
@@ -159,9 +158,9 @@ static void test_config_refused_whole(void **state)
 	static const char newer[] = "{\"format\": 2, \"config\": {}}";
 
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(xlb_cluster_config_decode(newer, strlen(newer), &m,
-						   &err),
-			 -EPROTO);
+	assert_int_equal(
+		xlb_cluster_config_decode(newer, strlen(newer), &m, &err),
+		-EPROTO);
 	assert_non_null(strstr(err.msg, "newer"));
 }
 
@@ -177,9 +176,8 @@ static void test_health_doc(void **state)
 	in[1] = bk("[2001:db8:100::1]:80/tcp", "2001:db8:31::2");
 	doc = xlb_cluster_health_encode(in, 2);
 	assert_non_null(doc);
-	assert_int_equal(xlb_cluster_health_decode(doc, strlen(doc), &out, &n,
-						   &err),
-			 0);
+	assert_int_equal(
+		xlb_cluster_health_decode(doc, strlen(doc), &out, &n, &err), 0);
 	assert_int_equal(n, 2);
 	free(doc);
 	free(out);
@@ -243,21 +241,23 @@ static void test_advert_doc(void **state)
 	free(doc);
 	static const char *const bad[] = {
 		"{\"format\": 1}",
-		"{\"format\": 1, \"generation\": -1, \"seq\": 0, \"started\": 0, "
+		"{\"format\": 1, \"generation\": -1, \"seq\": 0, \"started\": "
+		"0, "
 		"\"joined\": true, \"announced\": true, \"own_view\": false, "
 		"\"version\": \"x\", \"fingerprints\": {}}",
-		"{\"format\": 1, \"generation\": 1, \"seq\": 0, \"started\": 0, "
+		"{\"format\": 1, \"generation\": 1, \"seq\": 0, \"started\": "
+		"0, "
 		"\"joined\": true, \"announced\": true, \"own_view\": false, "
 		"\"version\": \"x\", \"fingerprints\": {\"198.19.0.1:80/tcp\": "
 		"\"xyz\"}}",
-		"{\"format\": 1, \"generation\": 1, \"seq\": 0, \"started\": 0, "
+		"{\"format\": 1, \"generation\": 1, \"seq\": 0, \"started\": "
+		"0, "
 		"\"joined\": true, \"announced\": true, \"own_view\": false, "
 		"\"version\": \"x\", \"fingerprints\": {\"bad\": \"12\"}}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(xlb_cluster_advert_decode(bad[i],
-							   strlen(bad[i]), &b,
-							   &err),
+		assert_int_equal(xlb_cluster_advert_decode(
+					 bad[i], strlen(bad[i]), &b, &err),
 				 -EINVAL);
 }
 

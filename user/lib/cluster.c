@@ -132,10 +132,10 @@ static json_t *bk_json(const struct xlb_cluster_bk *b)
 {
 	char vip[80], addr[64];
 
-	return json_pack("{s:s, s:s}", "vip",
-			 xlb_format_vip(&b->vip, vip, sizeof(vip)), "backend",
-			 xlb_format_addr(&b->addr, b->family, addr,
-					 sizeof(addr)));
+	return json_pack(
+		"{s:s, s:s}", "vip", xlb_format_vip(&b->vip, vip, sizeof(vip)),
+		"backend",
+		xlb_format_addr(&b->addr, b->family, addr, sizeof(addr)));
 }
 
 static int bk_cmp(const void *pa, const void *pb)
@@ -192,17 +192,21 @@ int xlb_cluster_health_decode(const char *buf, size_t len,
 		return ret;
 	a = json_object_get(j, "down");
 	if (!json_is_array(a) || json_array_size(a) > XLB_MAX_BACKENDS) {
-		ret = xlb_err_path(err, "down", "missing, or not an array of "
-						"at most %d backends",
+		ret = xlb_err_path(err, "down",
+				   "missing, or not an array of "
+				   "at most %d backends",
 				   XLB_MAX_BACKENDS);
 		goto out;
 	}
 	*down = calloc(json_array_size(a) + 1, sizeof(**down));
 	ret = *down ? 0 : -ENOMEM;
-	for (i = 0; !ret && i < json_array_size(a); i++)
-		if (bk_decode(json_array_get(a, i), &(*down)[i], err))
+	for (i = 0; !ret && i < json_array_size(a); i++) {
+		struct xlb_err why = {{0}};
+
+		if (bk_decode(json_array_get(a, i), &(*down)[i], &why))
 			ret = xlb_err_path(err, "down", "[%zu]: %s", i,
-					   err ? err->msg : "");
+					   why.msg);
+	}
 	if (ret) {
 		free(*down);
 		*down = NULL;
@@ -221,8 +225,7 @@ static json_t *fps_json(const struct xlb_cluster_advert *a)
 	char vip[80], fp[24];
 
 	for (size_t i = 0; o && i < a->n_fp; i++) {
-		snprintf(fp, sizeof(fp), "%016" PRIx64,
-			 (uint64_t)a->fp[i].fp);
+		snprintf(fp, sizeof(fp), "%016" PRIx64, (uint64_t)a->fp[i].fp);
 		json_object_set_new(
 			o, xlb_format_vip(&a->fp[i].vip, vip, sizeof(vip)),
 			json_string(fp));
@@ -264,10 +267,10 @@ static int fps_decode(const json_t *o, struct xlb_cluster_advert *a,
 	{
 		struct xlb_cluster_fp *f = &a->fp[a->n_fp];
 		const char *s = json_string_value(v);
+		struct xlb_err why = {{0}};
 
-		if (xlb_parse_vip(k, &f->vip, err))
-			return xlb_err_path(err, "fingerprints", "%s",
-					    err ? err->msg : "");
+		if (xlb_parse_vip(k, &f->vip, &why))
+			return xlb_err_path(err, "fingerprints", "%s", why.msg);
 		errno = 0;
 		f->fp = s ? strtoull(s, &end, 16) : 0;
 		if (!s || !*s || *end || errno || strlen(s) > 16)
@@ -292,12 +295,11 @@ int xlb_cluster_advert_decode(const char *buf, size_t len,
 	ret = doc_load(buf, len, &j, err);
 	if (ret)
 		return ret;
-	if (json_unpack_ex(j, &je, 0,
-			   "{s:I, s:I, s:I, s:b, s:b, s:b, s:s, s:o}",
-			   "generation", &gen, "seq", &seq, "started", &started,
-			   "joined", &joined, "announced", &announced,
-			   "own_view", &own, "version", &version,
-			   "fingerprints", &fps) ||
+	if (json_unpack_ex(
+		    j, &je, 0, "{s:I, s:I, s:I, s:b, s:b, s:b, s:s, s:o}",
+		    "generation", &gen, "seq", &seq, "started", &started,
+		    "joined", &joined, "announced", &announced, "own_view",
+		    &own, "version", &version, "fingerprints", &fps) ||
 	    gen < 0) {
 		ret = xlb_err_path(err, "advertisement", "%s",
 				   gen < 0 ? "generation < 0" : je.text);
@@ -449,10 +451,10 @@ int xlb_cluster_effective(const struct xlb_model *m, const __u8 *down,
 			struct xlb_backend_cfg *b = &v->backends[j];
 
 			if (b->state == XLB_BACKEND_UP && down[b->id])
-				b->state = v->on_check_down ==
-							   XLB_CHECK_DOWN_MOVE
-						   ? XLB_BACKEND_DOWN
-						   : XLB_BACKEND_DRAIN;
+				b->state =
+					v->on_check_down == XLB_CHECK_DOWN_MOVE
+						? XLB_BACKEND_DOWN
+						: XLB_BACKEND_DRAIN;
 		}
 	}
 	return ret;

@@ -34,8 +34,7 @@
 #define XLB_CLUSTER_ID_MAX 63
 
 /* Node and cluster names: [A-Za-z0-9._-], 1..XLB_CLUSTER_ID_MAX. */
-int xlb_cluster_id_check(const char *what, const char *id,
-			 struct xlb_err *err);
+int xlb_cluster_id_check(const char *what, const char *id, struct xlb_err *err);
 
 enum xlb_cluster_key {
 	XLB_CKEY_OTHER = 0,
@@ -82,11 +81,11 @@ struct xlb_cluster_fp {
 
 struct xlb_cluster_advert {
 	__s64 generation;
-	__u64 seq;	 /* heartbeats since start */
-	__s64 started;	 /* unix time */
-	bool joined;	 /* its rings matched the others' once */
-	bool announced;	 /* it announces at least one VIP */
-	bool own_view;	 /* etcd was unreachable: its own health view */
+	__u64 seq;	/* heartbeats since start */
+	__s64 started;	/* unix time */
+	bool joined;	/* its rings matched the others' once */
+	bool announced; /* it announces at least one VIP */
+	bool own_view;	/* etcd was unreachable: its own health view */
 	char version[32];
 	size_t n_fp;
 	struct xlb_cluster_fp *fp; /* sorted by VIP key */
@@ -102,7 +101,7 @@ void xlb_cluster_advert_free(struct xlb_cluster_advert *a);
 
 struct xlb_cluster_member {
 	char id[XLB_CLUSTER_ID_MAX + 1];
-	bool has_health;	    /* health/ID exists: a member */
+	bool has_health;	     /* health/ID exists: a member */
 	struct xlb_cluster_bk *down; /* its own view, sorted */
 	size_t n_down;
 	bool has_advert;

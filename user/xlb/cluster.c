@@ -11,9 +11,9 @@
 #include "xlb.h"
 
 static const struct column node_cols[] = {
-	{"NODE", false},      {"GENERATION", true}, {"HEARTBEAT_AGE_MS", true},
-	{"JOINED", false},    {"ANNOUNCED", false}, {"VIEW", false},
-	{"DOWN_SEEN", true},  {"VERSION", false},
+	{"NODE", false},     {"GENERATION", true}, {"HEARTBEAT_AGE_MS", true},
+	{"JOINED", false},   {"ANNOUNCED", false}, {"VIEW", false},
+	{"DOWN_SEEN", true}, {"VERSION", false},
 };
 
 static const struct column vip_cols[] = {
@@ -59,7 +59,9 @@ static void print_nodes(const json_t *r)
 			print_bool(PRINT_JSON, "own_view", NULL,
 				   json_is_true(own));
 		print_string(PRINT_TEXT, NULL, "%s",
-			     !own ? "-" : json_is_true(own) ? "own" : "cluster");
+			     !own		 ? "-"
+			     : json_is_true(own) ? "own"
+						 : "cluster");
 		print_juint(PRINT_ANY, "down_seen", NULL, n);
 		print_jstring(PRINT_ANY, "version", NULL, n);
 		row_close();
@@ -92,8 +94,10 @@ static void print_seen(const json_t *seen)
 			buf + off, sizeof(buf) - off, "%s%s (%lld votes%s)",
 			i ? ", " : "",
 			json_string_value(json_object_get(b, "backend")),
-			(long long)json_integer_value(json_object_get(b, "votes")),
-			json_is_true(json_object_get(b, "down")) ? ", down" : "");
+			(long long)json_integer_value(
+				json_object_get(b, "votes")),
+			json_is_true(json_object_get(b, "down")) ? ", down"
+								 : "");
 
 		if (n < 0 || (size_t)n >= sizeof(buf) - off)
 			break;
@@ -163,8 +167,8 @@ static int do_cluster_status(int argc, char **argv)
 		print_juint(PRINT_ANY, "resyncs", "  resyncs: %llu", r);
 		print_juint(PRINT_ANY, "nodes_lost", "  nodes lost: %llu\n", r);
 		print_juint(PRINT_JSON, "heartbeat_ms", NULL, r);
-		print_jstring(PRINT_ANY, "last_rejected",
-			      "last rejected: %s\n", r);
+		print_jstring(PRINT_ANY, "last_rejected", "last rejected: %s\n",
+			      r);
 		print_nodes(r);
 		print_vips(r);
 	}

@@ -25,9 +25,9 @@ struct cli cli = {
 };
 
 static const struct object *const objects[] = {
-	&vip_object,	&backend_object, &stats_object, &ring_object,
-	&status_object, &config_object,	 &check_object,	  &cluster_object,
-	&node_object,
+	&vip_object,   &backend_object, &stats_object,
+	&ring_object,  &status_object,	&config_object,
+	&check_object, &cluster_object, &node_object,
 };
 
 static const char usage_text[] =

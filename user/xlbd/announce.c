@@ -39,14 +39,18 @@ int xlbd_announce_open(struct xlbd *d, struct xlb_err *err)
 	drain_path(d, path, sizeof(path));
 	d->drained = !access(path, F_OK);
 	if (d->drained)
-		xlb_log(LOG_NOTICE, "drained (%s exists): no VIP is announced "
-				    "until xlb node undrain", path);
+		xlb_log(LOG_NOTICE,
+			"drained (%s exists): no VIP is announced "
+			"until xlb node undrain",
+			path);
 	if (!d->route_table)
 		return 0;
 	ret = xlb_route_open(d->route_table, &d->route, err);
 	if (!ret)
-		xlb_log(LOG_NOTICE, "announcing servable VIPs as routes in "
-				    "table %u", d->route_table);
+		xlb_log(LOG_NOTICE,
+			"announcing servable VIPs as routes in "
+			"table %u",
+			d->route_table);
 	return ret;
 }
 
@@ -133,7 +137,7 @@ void xlbd_announce_sync(struct xlbd *d)
 	for (size_t i = 0; i < n; i++)
 		if (ann[i].on)
 			want[k++] = (struct xlb_route_entry){ann[i].family,
-							      ann[i].addr};
+							     ann[i].addr};
 	if (xlb_route_sync(d->route, want, k, NULL, NULL, &err))
 		xlb_log(LOG_ERR, "announcing: %s", err.msg);
 	log_changes(d->ann, d->n_ann, ann, n);
@@ -199,10 +203,11 @@ json_t *xlbd_announce_status(struct xlbd *d)
 			       state, &err);
 	for (size_t i = 0; state && i < d->n_ann; i++) {
 		const struct xlbd_ann *x = &d->ann[i];
-		json_t *j = json_pack("{s:s, s:s}", "addr",
-				      xlb_format_addr(&x->addr, x->family, addr,
-						      sizeof(addr)),
-				      "state", x->on ? "announced" : "withdrawn");
+		json_t *j =
+			json_pack("{s:s, s:s}", "addr",
+				  xlb_format_addr(&x->addr, x->family, addr,
+						  sizeof(addr)),
+				  "state", x->on ? "announced" : "withdrawn");
 
 		if (x->why)
 			json_object_set_new(j, "reason", json_string(x->why));

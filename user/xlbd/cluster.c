@@ -167,7 +167,8 @@ static void publish(struct xlbd *d)
 	ad.joined = c->joined;
 	ad.announced = d->announced > 0;
 	ad.own_view = !xlbd_cluster_in_force(d);
-	health_new = health && (!c->last_health || strcmp(health, c->last_health));
+	health_new =
+		health && (!c->last_health || strcmp(health, c->last_health));
 	pthread_mutex_lock(&c->mu);
 	if (health_new) {
 		free(c->health_doc);
@@ -201,7 +202,8 @@ void xlbd_cluster_after_apply(struct xlbd *d)
 		publish(d);
 }
 
-/* ---- what the watch saw --------------------------------------------------- */
+/* ---- what the watch saw ---------------------------------------------------
+ */
 
 /* The config document at rev: applied, or refused with nothing changed. */
 static void apply_config(struct xlbd *d, const char *buf, size_t len,
@@ -428,13 +430,15 @@ static bool on_events_msg(struct xlbd *d, struct cl_msg *m)
 	return rings;
 }
 
-/* ---- edits ---------------------------------------------------------------- */
+/* ---- edits ----------------------------------------------------------------
+ */
 
 static void answer(struct xlbd *d, __u64 token, int ret, const char *msg)
 {
 	if (token)
 		xlbd_ctl_answer(d, token,
-				ret ? xlb_ctl_error(ret, msg) : xlb_ctl_ok(NULL));
+				ret ? xlb_ctl_error(ret, msg)
+				    : xlb_ctl_ok(NULL));
 }
 
 json_t *xlbd_cluster_propose(struct xlbd *d, struct xlb_model *next,
@@ -450,7 +454,8 @@ json_t *xlbd_cluster_propose(struct xlbd *d, struct xlb_model *next,
 			    "node serves the last state it applied "
 			    "(generation %lld) and takes changes again when "
 			    "etcd is back",
-			    c->etcd_error[0] ? c->etcd_error : "not reached yet",
+			    c->etcd_error[0] ? c->etcd_error
+					     : "not reached yet",
 			    (long long)c->generation);
 		ret = -EAGAIN;
 	}
@@ -462,8 +467,10 @@ json_t *xlbd_cluster_propose(struct xlbd *d, struct xlb_model *next,
 	xlb_model_free(next);
 	pthread_mutex_lock(&c->mu);
 	if (!ret && c->n_jobs >= CL_MAX_JOBS) {
-		xlb_err_set(err, "nothing changed: %d edits are already on "
-				 "their way to etcd", CL_MAX_JOBS);
+		xlb_err_set(err,
+			    "nothing changed: %d edits are already on "
+			    "their way to etcd",
+			    CL_MAX_JOBS);
 		ret = -EBUSY;
 	}
 	if (!ret) {
@@ -548,8 +555,9 @@ static void set_up(struct xlbd *d, bool up, const char *why)
 		return;
 	c->etcd_up = up;
 	if (up)
-		xlb_log(LOG_NOTICE, "cluster: etcd is reachable (%s): the "
-				    "cluster's health view is in force",
+		xlb_log(LOG_NOTICE,
+			"cluster: etcd is reachable (%s): the "
+			"cluster's health view is in force",
 			xlb_etcd_endpoint(c->etcd));
 	else
 		xlb_log(LOG_ERR,
@@ -702,8 +710,8 @@ static int cl_keys(struct xlbd_cluster *c, const struct xlbd_cluster_opts *o,
 		 o->node);
 	c->node = o->node;
 	c->quorum = o->quorum;
-	c->heartbeat_ms = o->heartbeat_ms ? o->heartbeat_ms
-					  : XLBD_HEARTBEAT_MS_DEFAULT;
+	c->heartbeat_ms =
+		o->heartbeat_ms ? o->heartbeat_ms : XLBD_HEARTBEAT_MS_DEFAULT;
 	/* etcd counts TTLs in seconds: 3 heartbeats, rounded up. */
 	c->ttl_s = (3 * c->heartbeat_ms + 999) / 1000;
 	if (c->ttl_s < 2)
@@ -810,9 +818,9 @@ static json_t *fp_json(const struct xlb_cluster_fp *fp, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(hex, sizeof(hex), "%016" PRIx64, (uint64_t)fp[i].fp);
-		json_object_set_new(o,
-				    xlb_format_vip(&fp[i].vip, vip, sizeof(vip)),
-				    json_string(hex));
+		json_object_set_new(
+			o, xlb_format_vip(&fp[i].vip, vip, sizeof(vip)),
+			json_string(hex));
 	}
 	return o;
 }
@@ -824,14 +832,17 @@ static json_t *member_json(const struct xlbd_cluster *c,
 	json_t *j = json_pack("{s:s, s:b, s:b}", "node", mb->id, "self", self,
 			      "member", mb->has_health);
 
-	json_object_set_new(j, "down_seen", json_integer((json_int_t)mb->n_down));
+	json_object_set_new(j, "down_seen",
+			    json_integer((json_int_t)mb->n_down));
 	if (!mb->has_advert)
 		return j;
 	json_object_set_new(j, "generation",
 			    json_integer((json_int_t)mb->ad.generation));
-	json_object_set_new(j, "heartbeat_age_ms",
-			    json_integer((json_int_t)(xlb_now_ms() - mb->seen_ms)));
-	json_object_set_new(j, "heartbeats", json_integer((json_int_t)mb->ad.seq));
+	json_object_set_new(
+		j, "heartbeat_age_ms",
+		json_integer((json_int_t)(xlb_now_ms() - mb->seen_ms)));
+	json_object_set_new(j, "heartbeats",
+			    json_integer((json_int_t)mb->ad.seq));
 	json_object_set_new(j, "joined", json_boolean(mb->ad.joined));
 	json_object_set_new(j, "announced", json_boolean(mb->ad.announced));
 	json_object_set_new(j, "own_view", json_boolean(mb->ad.own_view));
@@ -864,22 +875,24 @@ static json_t *vips_json(struct xlbd *d)
 			if (!votes[b->id])
 				continue;
 			json_array_append_new(
-				q, json_pack("{s:s, s:i, s:b}", "backend",
-					     xlb_format_addr(&b->addr, b->family,
-							     addr, sizeof(addr)),
-					     "votes", votes[b->id], "down",
-					     down[b->id]));
+				q,
+				json_pack("{s:s, s:i, s:b}", "backend",
+					  xlb_format_addr(&b->addr, b->family,
+							  addr, sizeof(addr)),
+					  "votes", votes[b->id], "down",
+					  down[b->id]));
 		}
 		snprintf(hex, sizeof(hex), "%016" PRIx64, (uint64_t)fp);
 		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:b, s:o}", "vip",
-				     xlb_format_vip(&v->key, vip, sizeof(vip)),
-				     "fingerprint", hex, "agree",
-				     !xlb_cluster_mismatch(
-					     &c->view, c->node, c->generation,
-					     &(struct xlb_cluster_fp){v->key, fp},
-					     1),
-				     "seen_down", q));
+			a,
+			json_pack("{s:s, s:s, s:b, s:o}", "vip",
+				  xlb_format_vip(&v->key, vip, sizeof(vip)),
+				  "fingerprint", hex, "agree",
+				  !xlb_cluster_mismatch(
+					  &c->view, c->node, c->generation,
+					  &(struct xlb_cluster_fp){v->key, fp},
+					  1),
+				  "seen_down", q));
 	}
 	free(down);
 	free(votes);
@@ -914,7 +927,8 @@ json_t *xlbd_cluster_status(struct xlbd *d)
 		      "heartbeat_ms", (json_int_t)c->heartbeat_ms, "nodes",
 		      nodes, "vips", vips_json(d));
 	if (!c->etcd_up && c->etcd_error[0])
-		json_object_set_new(j, "etcd_error", json_string(c->etcd_error));
+		json_object_set_new(j, "etcd_error",
+				    json_string(c->etcd_error));
 	if (c->config_applied_unix_ms)
 		json_object_set_new(
 			j, "config_applied_unix_ms",

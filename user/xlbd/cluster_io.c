@@ -110,8 +110,8 @@ static int on_events(void *ctx, const struct xlb_etcd_event *ev, size_t n,
 		e->rev = ev[i].kv.mod_rev;
 		e->key = strdup(ev[i].kv.key);
 		e->len = ev[i].kv.value ? ev[i].kv.value_len : 0;
-		e->value = dup_bytes(ev[i].kv.value ? ev[i].kv.value : "",
-				     e->len);
+		e->value =
+			dup_bytes(ev[i].kv.value ? ev[i].kv.value : "", e->len);
 		m->n = i + 1;
 		if (!e->key || !e->value) {
 			cl_msg_free(m);

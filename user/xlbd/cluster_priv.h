@@ -73,8 +73,8 @@ struct xlbd_cluster {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* the writer's: work, or stop */
 	struct cl_msg *head, **tail;
-	int efd; /* readable while head is not NULL */
-	char *health_doc;    /* to write, NULL: written */
+	int efd;		      /* readable while head is not NULL */
+	char *health_doc;	      /* to write, NULL: written */
 	struct xlb_cluster_advert ad; /* the writer's copy, seq its own */
 	bool ad_dirty;		      /* changed: written before the beat */
 	struct cl_job jobs[CL_MAX_JOBS];
@@ -93,10 +93,10 @@ struct xlbd_cluster {
 	struct xlb_watch ev_watch;
 	struct xlb_cluster_view view;
 	bool etcd_up, have_snapshot, joined;
-	int64_t config_rev; /* mod_revision of the config applied */
+	int64_t config_rev;	      /* mod_revision of the config applied */
 	__u64 config_applied_unix_ms; /* when (wall clock), for status */
-	int64_t generation; /* the newest ring input applied */
-	char *last_health;  /* the health document last handed over */
+	int64_t generation;	      /* the newest ring input applied */
+	char *last_health;	      /* the health document last handed over */
 	struct xlb_cluster_fp *fp;
 	size_t n_fp;
 	size_t mismatch;

@@ -25,7 +25,7 @@ struct ctl_client {
 	bool answering;
 	bool deferred; /* its handler answers later (xlbd_ctl_answer) */
 	__u32 serial;  /* which connection of this slot: a late answer's */
-	char *buf; /* the request, then the answer */
+	char *buf;     /* the request, then the answer */
 	size_t len, cap, sent;
 	__u64 deadline_ms;
 	struct xlb_watch watch;
@@ -138,8 +138,7 @@ static void client_request(struct ctl_client *c, size_t len)
 		c->deadline_ms = xlb_now_ms() + XLB_CTL_DEFER_MS;
 		return;
 	}
-	client_answer(c, resp ? resp
-			      : xlb_ctl_error(-ENOMEM, "out of memory"));
+	client_answer(c, resp ? resp : xlb_ctl_error(-ENOMEM, "out of memory"));
 }
 
 __u64 xlbd_ctl_defer(struct xlbd *d)
@@ -297,9 +296,9 @@ static void on_timer(struct xlb_watch *w, uint32_t events)
 		if (c->fd < 0 || c->deadline_ms > now)
 			continue;
 		xlb_log(LOG_INFO, "control socket: dropping a client: %s",
-			c->answering   ? "it did not read its answer"
+			c->answering  ? "it did not read its answer"
 			: c->deferred ? "its answer did not come in time"
-				       : "no request in time");
+				      : "no request in time");
 		client_close(c);
 	}
 	arm_timer(s);

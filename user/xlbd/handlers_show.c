@@ -45,9 +45,9 @@ json_t *do_status(struct xlbd *d, const json_t *args)
 		      "uptime_s", (json_int_t)(time(NULL) - d->started),
 		      "adopted", xlb_dp_adopted(d->dp), "unsaved", d->unsaved,
 		      "drained", d->drained, "cluster",
-		      !d->cl			  ? "off"
+		      !d->cl			 ? "off"
 		      : xlbd_cluster_in_force(d) ? "cluster"
-						  : "own-view");
+						 : "own-view");
 	if (d->route) {
 		json_object_set_new(j, "route_table",
 				    json_integer(d->route_table));

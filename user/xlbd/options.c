@@ -116,8 +116,10 @@ static int parse_cluster_opt(int opt, const char *arg, struct xlbd *d,
 		if (opt_uint("route-table", arg, 1, 0xffffffffUL, &v))
 			return -EINVAL;
 		if (v >= 253 && v <= 255) {
-			xlb_log(LOG_ERR, "--route-table: %lu is one of the "
-					 "kernel's own tables (253-255)", v);
+			xlb_log(LOG_ERR,
+				"--route-table: %lu is one of the "
+				"kernel's own tables (253-255)",
+				v);
 			return -EINVAL;
 		}
 		d->route_table = v;
@@ -166,9 +168,9 @@ static int parse_cluster_opt(int opt, const char *arg, struct xlbd *d,
 static int check_cluster_opts(const struct xlbd_cluster_opts *c)
 {
 	struct xlb_err err = {{0}};
-	bool any = c->cluster || c->node || c->prefix || c->cacert ||
-		   c->cert || c->key || c->user || c->password_file ||
-		   c->heartbeat_ms || c->quorum;
+	bool any = c->cluster || c->node || c->prefix || c->cacert || c->cert ||
+		   c->key || c->user || c->password_file || c->heartbeat_ms ||
+		   c->quorum;
 
 	if (!c->etcd && any) {
 		xlb_log(LOG_ERR, "the cluster's options need --etcd");
