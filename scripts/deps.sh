@@ -18,6 +18,10 @@ pkgs=(
 	# libraries of the userspace tools (JSON config, HTTP metrics, HTTP
 	# client of etcd's JSON gateway)
 	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
+	# readiness and reload under systemd (sd_notify)
+	libsystemd-dev
+	# the manual pages' source format
+	scdoc
 	# tests, demo and benchmarks: real servers and clients in namespaces
 	# (nginx's stream module is the backends' UDP service)
 	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light
@@ -27,6 +31,8 @@ pkgs=(
 	# several balancers as one: routing (BIRD 2 announces VIPs, a router
 	# spreads flows by ECMP) and shared state (an etcd cluster)
 	bird2 etcd-server etcd-client
+	# the dashboards' alert rules checked against a real Prometheus
+	prometheus
 )
 check_pkgs=(clang-format cppcheck)
 
