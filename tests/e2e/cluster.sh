@@ -29,39 +29,14 @@ ALL_TESTS="ecmp_spreads same_backend_any_node kill_node_detected
 	fourth_joins backend_fails_everywhere etcd_bad_config watch_gap_resync
 	etcd_loses_members cluster_options_refused"
 
-summary() { # passed failed skipped
-	if [ "$3" -gt 0 ]; then
-		echo "$1 passed, $2 failed, $3 skipped"
-	else
-		echo "$1 passed, $2 failed"
-	fi
-}
-
-if [ -z "${XLB_E2E_INNER:-}" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "SKIP cluster: needs root (network namespaces, XDP)"
-		summary 0 0 1
-		exit 0
-	fi
-	export XLB_E2E_INNER=$$
-	exec unshare --mount --net --pid --fork --mount-proc \
-		--kill-child=SIGTERM --propagation private "$0" "$@"
-fi
+# shellcheck source=runner.sh
+. "$E2E_DIR/runner.sh"
+runner_enter cluster "$0" "$@"
 
 # ---- inside the namespaces from here on ----
 
-mount -t bpf bpf /sys/fs/bpf || { echo "FAIL setup: cannot mount bpffs"; summary 0 1 0; exit 1; }
-mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
-# Not over /tmp: the checkout may live there. etcd preallocates a 64 MB
-# WAL per member here.
-SCRATCH=$(mktemp -d /run/xlb-scratch.XXXXXX) && mount -t tmpfs -o mode=1777 tmpfs "$SCRATCH"
-export TMPDIR=$SCRATCH
-W=$(mktemp -d "$SCRATCH"/xlb-cluster.XXXXXX)
-chmod 755 "$W" # nginx workers (www-data) read the files served from here
-mkdir -p "$W/log"
-export XLB_BIN=$BUILD/bin XDP_PASS_OBJ=$BUILD/bpf/veth_pass.bpf.o
-# shellcheck disable=SC2034 # topo.sh's
-TOPO_PREFIX=cl${XLB_E2E_INNER}-
+# etcd preallocates a 64 MB WAL per member in the scratch tmpfs.
+runner_mounts cl
 # shellcheck source=../../scripts/topo.sh
 . "$ROOT/scripts/topo.sh"
 # shellcheck source=lib.sh
@@ -79,26 +54,12 @@ cleanup() {
 	trap - EXIT INT TERM
 	for i in 1 2 3 4; do lb_env "$i" xlbd_stop TERM; done
 	topo_down >/dev/null 2>&1
-	umount -l "$SCRATCH" 2>/dev/null
-	rmdir "$SCRATCH" 2>/dev/null
+	runner_unmount
 }
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 130' INT TERM
 
-for f in "$XLB_BIN/xlbd" "$XLB_BIN/xlb" "$XLB_BIN/xlb-agent" "$XDP_PASS_OBJ"; do
-	if [ ! -e "$f" ]; then
-		echo "FAIL setup: $f is missing (run 'make all')"
-		summary 0 1 0
-		exit 1
-	fi
-done
-for t in curl nginx ethtool nsenter jq bird birdc etcd etcdctl; do
-	if ! command -v "$t" >/dev/null; then
-		echo "FAIL setup: $t is not installed (run 'make deps')"
-		summary 0 1 0
-		exit 1
-	fi
-done
+runner_require curl nginx ethtool nsenter jq bird birdc etcd etcdctl
 
 # ---- the tests ----
 
@@ -241,8 +202,9 @@ t_same_backend_any_node() {
 
 # new_conns_loop SECONDS OUT PORT...: short connections one after the
 # other from the client for SECONDS, each from the next of these client
-# ports, its connect bounded to 0.5 s (a lost SYN is not sent again
-# sooner: the first retransmission waits 1 s); "START_MS END_MS OK|FAIL"
+# ports, its connect bounded to 0.9 s (below the first retransmission
+# of a lost SYN, at 1 s, and above what a busy machine takes to connect
+# through a live node); "START_MS END_MS OK|FAIL"
 # per connection in OUT, BUSY when the port could not be bound (TIME_WAIT
 # of an earlier run).
 new_conns_loop() {
@@ -257,7 +219,7 @@ new_conns_loop() {
 		for port in "$@"; do
 			[ "$(ms)" -lt "$end" ] || break
 			s=$(ms)
-			curl -s -o /dev/null --connect-timeout 0.5 --max-time 1 \
+			curl -s -o /dev/null --connect-timeout 0.9 --max-time 2 \
 				--local-port "$port" -H "Connection: close" "http://$vip/"
 			case $? in 0) r=OK ;; 45) r=BUSY ;; *) r=FAIL ;; esac
 			echo "$s $(ms) $r"
@@ -280,10 +242,11 @@ fail_stretch() {
 		END { printf "%.0f %.0f %.0f\n", worst, first, last }'
 }
 
-# conns_start N: two new_conns_loop for 6 s in the background (pids in
+# conns_start N: two new_conns_loop for 10 s in the background (pids in
 # CONNS), from client ports the router sends to balancer N (ports_via):
 # each of them fails while N is gone and the router does not know.
-# Returns once 20 connections succeeded.
+# Returns once 10 connections succeeded (a busy machine starts curl
+# slowly: the loops run long enough to outlast the failure anyway).
 conns_start() {
 	local ports
 
@@ -293,20 +256,20 @@ conns_start() {
 	CONNS=()
 	rm -f "$W"/loop?
 	# shellcheck disable=SC2046 # lists of ports
-	new_conns_loop 6 "$W/loop1" $(echo "$ports" | sed -n 'p;n') &
+	new_conns_loop 10 "$W/loop1" $(echo "$ports" | sed -n 'p;n') &
 	CONNS+=($!)
 	# shellcheck disable=SC2046
-	new_conns_loop 6 "$W/loop2" $(echo "$ports" | sed -n 'n;p') &
+	new_conns_loop 10 "$W/loop2" $(echo "$ports" | sed -n 'n;p') &
 	CONNS+=($!)
-	wait_for 20 sh -c "[ \$(cat '$W'/loop? 2>/dev/null | grep -c OK) -ge 20 ]" ||
+	wait_for 20 sh -c "[ \$(cat '$W'/loop? 2>/dev/null | grep -c OK) -ge 10 ]" ||
 		fail "new connections do not succeed"
 }
 
 # conns_check T0 T1: waits for the loops of conns_start; prints how many
 # failed and the longest failing stretch after a node failed at T0 and
-# the router knew at T1 (ms); fails if a connection begun well after T1
-# failed or a stretch outlasted the detection by more than a second
-# (the connection's own bound).
+# the router knew at T1 (ms); fails if a connection begun a second after
+# T1 failed or a stretch outlasted the detection by more than 1.5 s (the
+# connection's own bound, and a busy machine's slack).
 conns_check() {
 	local worst first last
 
@@ -316,9 +279,9 @@ conns_check() {
 	echo "new connections: $(grep -c OK "$W/loop") ok, $(grep -c FAIL "$W/loop") failed; longest failing stretch $worst ms"
 	[ "$first" -gt 0 ] || return 0
 	echo "failed connections began from $((first - $1)) to $((last - $1)) ms after the failure"
-	[ $((last - $2)) -le 500 ] ||
+	[ $((last - $2)) -le 1000 ] ||
 		fail "a new connection begun $((last - $2)) ms after the router knew failed"
-	[ "$worst" -le $(($2 - $1 + 1000)) ] ||
+	[ "$worst" -le $(($2 - $1 + 1500)) ] ||
 		fail "new connections failed for $worst ms, detection took $(($2 - $1)) ms"
 }
 
@@ -357,7 +320,8 @@ t_kill_node_detected() {
 	wait_for 30 nexthops_are "$VIP4" 2 ||
 		fail "the router still has $(router_nexthops "$VIP4") next hops 30 s after lb$k died"
 	fib_watch_stop
-	t1=$(fib_change_ms "$W/fib" "$VIP4") || fail "ip monitor saw no change of $VIP4"
+	t1=$(fib_change_ms "$W/fib" "$VIP4" "$t0") ||
+		fail "ip monitor saw no change of $VIP4 after lb$k died"
 	det=$((t1 - t0))
 	echo "detection: the router's route to $VIP4 changed $det ms after lb$k died:"
 	grep -a -A3 -F " $VIP4 " "$W/fib" | head -4
@@ -401,7 +365,8 @@ t_bfd_detects_silent_node() {
 	wait_for 30 nexthops_are "$VIP4" 2 ||
 		fail "the router still has $(router_nexthops "$VIP4") next hops 30 s after lb$k's BIRD froze"
 	fib_watch_stop
-	t1=$(fib_change_ms "$W/fib" "$VIP4") || fail "ip monitor saw no change of $VIP4"
+	t1=$(fib_change_ms "$W/fib" "$VIP4" "$LB_FROZEN_MS") ||
+		fail "ip monitor saw no change of $VIP4 after lb$k froze"
 	det=$((t1 - LB_FROZEN_MS))
 	echo "detection: the router's route to $VIP4 changed $det ms after lb$k's BIRD froze"
 	birdc_in rt show protocols "lb$k"
@@ -451,60 +416,10 @@ t_etcd_cluster_healthy() {
 
 # ---- the runner ----
 
-if ! cluster_up >"$W/log/setup" 2>&1; then
-	echo "FAIL setup: the cluster did not come up:"
-	tail -20 "$W/log/setup" | sed 's/^/    | /'
-	summary 0 1 0
-	exit 1
-fi
-[ "${V:-0}" = 1 ] && sed 's/^/    | /' "$W/log/setup"
+runner_setup "the cluster" cluster_up
 
-passed=0 failed=0 skipped=0
-TEST_TIMEOUT=${TEST_TIMEOUT:-300}
-# shellcheck disable=SC2086 # a list of names
-[ $# -gt 0 ] || set -- $ALL_TESTS
-for name in "$@"; do
-	if ! declare -F "t_$name" >/dev/null 2>&1; then
-		echo "FAIL $name: no such test (tests: $(echo "$ALL_TESTS" | tr -s '\n\t' '  '))"
-		failed=$((failed + 1))
-		continue
-	fi
-	log=$W/log/$name
-	rm -f "$W/reason"
-	(
-		cluster_ready || fail "the cluster is not back to three balancers"
-		"t_$name"
-	) >"$log" 2>&1 &
-	tpid=$!
-	(sleep "$TEST_TIMEOUT" && kill -0 "$tpid" 2>/dev/null &&
-		echo "timed out after ${TEST_TIMEOUT}s" >"$W/reason" &&
-		kill -TERM "$tpid") &
-	wpid=$!
-	wait "$tpid"
-	rc=$?
-	kill "$wpid" 2>/dev/null
-	wait "$wpid" 2>/dev/null
-	reason=$(cat "$W/reason" 2>/dev/null)
-	case $rc in
-	0)
-		echo "PASS $name"
-		passed=$((passed + 1))
-		;;
-	77)
-		echo "SKIP $name: $reason"
-		skipped=$((skipped + 1))
-		;;
-	*)
-		echo "FAIL $name: ${reason:-exit $rc}"
-		failed=$((failed + 1))
-		;;
-	esac
-	if [ "${V:-0}" = 1 ]; then
-		sed 's/^/    | /' "$log"
-	elif [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-		tail -8 "$log" | sed 's/^/    | /'
-	fi
-done
+before_test() {
+	cluster_ready || fail "the cluster is not back to three balancers"
+}
 
-summary "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+runner_run before_test "$@"
