@@ -45,9 +45,10 @@
 #   bgp_up N                the router's session with N is Established
 #   router_nexthops VIP     how many next hops the router's FIB has for
 #                           VIP (0: no route)
-#   fib_watch OUT, fib_watch_stop, fib_change_ms OUT VIP
+#   fib_watch OUT, fib_watch_stop, fib_change_ms OUT VIP [SINCE]
 #                           record the router's route changes stamped with
 #                           their time (ip -ts monitor); when VIP's changed
+#                           (first at or after SINCE, ms)
 #   router_path SPORT [VIP] the balancer ("lbN") the router sends a TCP
 #                           flow from the client's port SPORT to VIP:80
 #   ports_via N COUNT       COUNT client ports (30000..32767) whose flows to
@@ -343,13 +344,17 @@ fib_watch_stop() {
 # fib_change_ms OUT VIP: the time (ms since the epoch) of the first change
 # fib_watch saw to the route of VIP; 1 if none.
 fib_change_ms() {
-	local ts sec
+	local ts sec ms
 
-	ts=$(grep -a -m1 -F " $2 " "$1" | sed -n 's/^\[\([^]]*\)\].*/\1/p')
-	[ -n "$ts" ] || return 1
-	sec=$(date -d "${ts%.*}" +%s) || return 1
-	ts=${ts#*.}000000
-	echo $((sec * 1000 + 10#${ts:0:3}))
+	# The first change at or after SINCE: a busy machine may still be
+	# settling an earlier one (a session of another node that flapped).
+	while read -r ts; do
+		sec=$(date -d "${ts%.*}" +%s) || return 1
+		ts=${ts#*.}000000
+		ms=$((sec * 1000 + 10#${ts:0:3}))
+		[ "$ms" -ge "${3:-0}" ] && { echo "$ms"; return 0; }
+	done < <(grep -a -F " $2 " "$1" | sed -n 's/^\[\([^]]*\)\].*/\1/p')
+	return 1
 }
 
 # router_path SPORT [VIP]: the balancer the router's FIB picks for a TCP

@@ -5,7 +5,7 @@
 #   bash hold.sh ADDR PORT N  <commands  >answers
 # The first round ("open") opens the connections. Per round it prints
 # "ROUND I bK" (backend K answered on connection I) or "ROUND I broken"
-# (reset, closed, or no answer within the round's 15 s: a connection that
+# (reset, closed, or no answer within the round's 30 s: a connection that
 # moved to a backend that does not know it is reset), then "done ROUND".
 # "quit" or end of input closes everything; "ports" sends nothing and
 # prints "ports I PORT" (the client port of connection I, "-" if broken). Run in the client namespace
@@ -34,7 +34,10 @@ answer() {
 	"HTTP/1.1 200"*) ;;
 	*) return 1 ;;
 	esac
-	while read -r -t "$(left)" -u "$fd" line; do
+	# A read that times out has consumed part of a line: the connection
+	# is out of step from then on, so it is broken, never half-read.
+	while :; do
+		read -r -t "$(left)" -u "$fd" line || return 1
 		[ "${line%$'\r'}" = "" ] && break
 	done
 	read -r -t "$(left)" -u "$fd" line || return 1
@@ -87,7 +90,7 @@ while read -r round; do
 		printf 'GET / HTTP/1.1\r\nHost: xlb\r\n\r\n' >&"${fds[i]}" ||
 			broken "$i"
 	done 2>/dev/null
-	deadline=$((${EPOCHREALTIME/./} + 15000000))
+	deadline=$((${EPOCHREALTIME/./} + 30000000))
 	for ((i = 0; i < n; i++)); do
 		if [ "${fds[i]}" != broken ] && b=$(answer "${fds[i]}"); then
 			echo "$round $i $b"

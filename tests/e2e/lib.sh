@@ -259,7 +259,7 @@ hold_round() {
 	local name=$1 round=$2 i
 
 	echo "$round" >&"$HOLD_FD"
-	wait_for 30 grep -q "^done $round\$" "$W/$name.out" 2>/dev/null ||
+	wait_for 60 grep -q "^done $round\$" "$W/$name.out" 2>/dev/null ||
 		{ echo "hold.sh did not finish round $round" >&2; return 1; }
 	awk -v r="$round" '$1 == r { print $2, $3 }' "$W/$name.out"
 }
