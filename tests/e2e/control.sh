@@ -9,29 +9,47 @@
 # kill -9 xlbd while a load generator runs and new connections keep
 # coming, restart it with the same arguments: no request fails, the
 # desired state is the same, the counters go on from where they were.
+# answered: new connections of the kill9 load answered by a backend so
+# far; answered_more N K: at least K more than N.
+answered() {
+	grep -cx 'b[0-9]' "$W/loop.out"
+}
+
+answered_more() {
+	[ "$(answered)" -ge $(($1 + $2)) ]
+}
+
 t_xlbd_kill9_restart() {
 	local dump0 dump1 prog0 s0 s1 wpid lpid bad rounds=0
 
 	vip_with "$VIP4:80/tcp" "${B4[@]}"
 	dump0=$(xlb config dump) || fail "config dump failed"
 	prog0=$(xlb status | awk '/^program id:/ { print $3 }')
-	in_ns cl timeout 30 wrk -t 2 -c 20 -d 6s "http://$VIP4/" \
-		>"$W/wrk.out" 2>&1 &
-	wpid=$!
-	# New connections throughout, 100 at a time, bounded in count and
-	# time (the flow table must not be the only thing that works).
+	# Load until the restarted daemon has been seen serving (a busy
+	# machine restarts it slowly), at most a minute: wrk in 2-second
+	# runs of keep-alive connections, each reporting, and new
+	# connections, 100 at a time, until told to stop.
+	rm -f "$W/stop" "$W/wrk.out"
 	(
-		end=$((SECONDS + 7))
-		for _ in $(seq 100); do
-			[ $SECONDS -lt $end ] || break
+		end=$((SECONDS + 60))
+		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
+			in_ns cl timeout 30 wrk -t 2 -c 20 -d 2s "http://$VIP4/"
+		done
+	) >>"$W/wrk.out" 2>&1 &
+	wpid=$!
+	(
+		end=$((SECONDS + 60))
+		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
 			http_answers "http://$VIP4" 100 --parallel-max 10
 		done
 	) >"$W/loop.out" 2>&1 &
 	lpid=$!
-	sleep 1.5
+	wait_for 30 answered_more 0 100 || fail "no load before the kill"
 	s0=$(xlb stats) || fail "xlb stats failed before the kill"
 	run xlbd_stop KILL
-	sleep 1
+	n=$(answered)
+	wait_for 30 answered_more "$n" 100 ||
+		fail "new connections stopped with xlbd down"
 	# Monitoring works while the daemon is away.
 	xlb stats >/dev/null || fail "xlb stats failed while xlbd was down"
 	xlb status >/dev/null 2>&1 && fail "xlb status answered while xlbd was down"
@@ -40,6 +58,10 @@ t_xlbd_kill9_restart() {
 	if ! kill -0 "$wpid" || ! kill -0 "$lpid"; then
 		fail "the load ended before xlbd was back: nothing was tested"
 	fi
+	n=$(answered)
+	wait_for 30 answered_more "$n" 100 ||
+		fail "new connections stopped after the restart"
+	touch "$W/stop"
 	xlb status | grep -E '^(program id|adopted):'
 	# The restarted daemon adopts the running program: no re-attach.
 	xlb status | grep -q '^adopted: *yes' ||
@@ -50,6 +72,8 @@ t_xlbd_kill9_restart() {
 	wait "$lpid"
 	cat "$W/wrk.out"
 	grep -q 'requests in' "$W/wrk.out" || fail "wrk did not run: $(tail -1 "$W/wrk.out")"
+	[ "$(grep -c 'requests in' "$W/wrk.out")" -eq "$(grep -c '^Running' "$W/wrk.out")" ] ||
+		fail "a wrk run did not finish: $(grep -E 'Running|requests in' "$W/wrk.out" | oneline)"
 	grep -E 'Socket errors|Non-2xx' "$W/wrk.out" &&
 		fail "wrk saw errors: $(grep -E 'Socket errors|Non-2xx' "$W/wrk.out" | tr '\n' ' ')"
 	rounds=$(grep -cx 'b[0-9]' "$W/loop.out")
