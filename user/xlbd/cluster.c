@@ -234,6 +234,7 @@ static void apply_config(struct xlbd *d, const char *buf, size_t len,
 			"what this node has: %s",
 			(long long)rev, err.msg);
 		c->config_rev = rev; /* refused once is enough */
+		c->refused_rev = rev;
 		return;
 	}
 	c->config_rev = rev;
@@ -528,7 +529,9 @@ static void settle_pending(struct xlbd *d)
 	for (size_t i = 0; i < c->n_pending; i++) {
 		struct cl_pending *p = &c->pending[i];
 
-		if (c->config_rev >= p->rev)
+		if (p->rev == c->refused_rev)
+			answer(d, p->token, -EINVAL, c->last_reject);
+		else if (c->config_rev >= p->rev)
 			answer(d, p->token, 0, NULL);
 		else if (now >= p->deadline_ms)
 			answer(d, p->token, -ETIMEDOUT,

@@ -95,6 +95,7 @@ struct xlbd_cluster {
 	bool etcd_up, have_snapshot, joined;
 	int64_t config_rev;	      /* mod_revision of the config applied */
 	__u64 config_applied_unix_ms; /* when (wall clock), for status */
+	int64_t refused_rev;	      /* the last config this node refused */
 	int64_t generation;	      /* the newest ring input applied */
 	char *last_health;	      /* the health document last handed over */
 	struct xlb_cluster_fp *fp;
