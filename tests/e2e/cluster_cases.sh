@@ -171,7 +171,7 @@ t_fourth_joins() {
 	log=$(lb_dir 4)/xlbd.log
 	j=$(grep -n 'cluster: joined' "$log" | head -1 | cut -d: -f1)
 	a=$(grep -n "announcing $VIP4" "$log" | head -1 | cut -d: -f1)
-	[ -n "$j" ] && [ -n "$a" ] || fail "lb4's log has no join or no announcement"
+	{ [ -n "$j" ] && [ -n "$a" ]; } || fail "lb4's log has no join or no announcement"
 	[ "$j" -lt "$a" ] || fail "lb4 announced before its rings matched (log lines $a, $j)"
 	grep -E 'cluster: (read the whole|joined)|announcing' "$log" | head -3
 	fps_equal "$VIP4:80/tcp" 1 2 3 4 || fail "lb4's ring differs"
