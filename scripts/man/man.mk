@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# The manuals: scripts/man/*.scd through scdoc into $(BUILD)/man. A line
+# "@schema OBJECT@" in a page is replaced by that object's keys as the
+# field tables of libxlb describe them (tests/docs/schema_dump --scd), so
+# xlb.json.5 cannot drift from the reader. tests/docs/check.sh checks the
+# pages against the programs' own help.
+
+SCDOC ?= scdoc
+MAN_SRCS := $(wildcard scripts/man/*.scd)
+MAN_PAGES := $(patsubst scripts/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+SCHEMA_DUMP := $(BUILD)/tests/schema_dump
+
+.PHONY: man
+all: man
+man: $(MAN_PAGES)
+
+$(SCHEMA_DUMP): $(BUILD)/obj/tests/docs/schema_dump.o $(LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Every page depends on the dump tool: it is small, and a page without a
+# marker only pays for its link once.
+$(BUILD)/man/%: scripts/man/%.scd $(SCHEMA_DUMP)
+	$(call msg,SCDOC,$@)
+	@mkdir -p $(@D)
+	$(Q)awk -v dump='$(SCHEMA_DUMP)' \
+		'/^@schema [a-z]+@$$/ { o = $$2; sub(/@$$/, "", o); \
+			fflush(); if (system(dump " --scd " o)) exit 1; next } { print }' \
+		$< > $@.scd
+	$(Q)$(SCDOC) < $@.scd > $@
+	@rm -f $@.scd
