@@ -182,6 +182,8 @@ static void range_text(const struct xlb_field *f, char *buf, size_t len)
 		snprintf(buf, len, "at most %zu bytes", f->size - 1);
 	else if (f->type == XLB_FT_ENUM)
 		enum_words(f, buf, len);
+	else if (f->type == XLB_FT_FLAGS)
+		snprintf(buf, len, "comma-separated");
 	else if (f->type == XLB_FT_BOOL)
 		snprintf(buf, len, "true, false");
 }
@@ -220,13 +222,16 @@ static void dump_scd(const struct defaults *d, const struct xlb_schema *s)
 		range_text(f, range, sizeof(range));
 		printf("*%s* (%s", f->json, type_name(d, s, f, def));
 		if (range[0])
-			printf("; %s", range);
+			printf("; %s%s",
+			       f->type == XLB_FT_ENUM ? "one of " : "", range);
 		if (f->unit)
 			printf("; unit %s", f->unit);
 		if (f->flags & XLB_FF_ID)
 			printf("; state files only");
 		else if (f->flags & XLB_FF_REQUIRED)
 			printf("; required");
+		else if (def[0] == '{')
+			printf("; default: each key's own");
 		else
 			printf("; default %s", def);
 		printf(")\n\t%s.", f->help);
