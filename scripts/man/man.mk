@@ -2,7 +2,8 @@
 # The manuals: scripts/man/*.scd through scdoc into $(BUILD)/man. A line
 # "@schema OBJECT@" in a page is replaced by that object's keys as the
 # field tables of libxlb describe them (tests/docs/schema_dump --scd), so
-# xlb.json.5 cannot drift from the reader; "@include FILE@" by the file,
+# xlb.json.5 cannot drift from the reader; "@options OBJECT@" by the CLI
+# options the table makes (xlb.8); "@include FILE@" by the file,
 # indented (the example config, which the tests load). tests/docs/check.sh checks the
 # pages against the programs' own help.
 
@@ -26,8 +27,9 @@ $(BUILD)/man/%: scripts/man/%.scd $(SCHEMA_DUMP) scripts/man/man.mk
 	$(call msg,SCDOC,$@)
 	@mkdir -p $(@D)
 	$(Q)awk -v dump='$(SCHEMA_DUMP)' \
-		'/^@schema [a-z]+@$$/ { o = $$2; sub(/@$$/, "", o); \
-			fflush(); if (system(dump " --scd " o)) exit 1; next } \
+		'/^@(schema|options) [a-z]+@$$/ { o = $$2; sub(/@$$/, "", o); \
+			m = $$1 == "@schema" ? " --scd " : " --scd-opts "; \
+			fflush(); if (system(dump m o)) exit 1; next } \
 		/^@include [^ ]+@$$/ { f = $$2; sub(/@$$/, "", f); \
 			n = 0; while ((r = (getline l < f)) > 0) { print "\t" l; n++ } \
 			if (r < 0 || !n) { print f ": cannot read" > "/dev/stderr"; exit 1 } \

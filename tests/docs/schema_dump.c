@@ -8,6 +8,7 @@
  *                               ("vips[].backends[].weight"), from the
  *                               writer itself, top-level keys included
  *   schema_dump --scd OBJECT    the object's keys as scdoc, for xlb.json.5
+ *   schema_dump --scd-opts OBJECT  its CLI options as scdoc, for xlb.8
  *   schema_dump --check FILE    loads FILE with xlbd's own reader
  * A field's default is what the reader gives a document without the key
  * (a minimal document parsed here), never a number written twice.
@@ -244,6 +245,37 @@ static void dump_scd(const struct defaults *d, const struct xlb_schema *s)
 	}
 }
 
+/* The options of xlb OBJECT that the table makes, as `OBJECT help`. */
+static void dump_scd_opts(const struct defaults *d, const struct xlb_schema *s)
+{
+	char range[256];
+
+	for (size_t k = 0; k < s->n_fields; k++) {
+		const struct xlb_field *f = &s->fields[k];
+		char *def;
+
+		if (!f->opt)
+			continue;
+		def = default_text(d, s, f);
+		range_text(f, range, sizeof(range));
+		if (f->neg)
+			printf("*--%s*, *--%s*\n", f->opt, f->neg);
+		else if (f->type == XLB_FT_BOOL)
+			printf("*--%s*\n", f->opt);
+		else
+			printf("*--%s* _%s_\n", f->opt, f->arg ? f->arg : "X");
+		printf("\t%s", f->help);
+		if (range[0] && f->type == XLB_FT_UINT)
+			printf(" (%s%s%s)", range, f->unit ? " " : "",
+			       f->unit ? f->unit : "");
+		printf(". Key *%s*", f->json);
+		if (!(f->flags & XLB_FF_REQUIRED))
+			printf(", default %s", def);
+		printf(".\n\n");
+		free(def);
+	}
+}
+
 /* Every key path of j, arrays as "[]", each once. */
 static void walk(const json_t *j, const char *path)
 {
@@ -302,7 +334,7 @@ static int check_file(const char *path)
 static int usage(void)
 {
 	fprintf(stderr, "Usage: schema_dump [--keys | --scd OBJECT | "
-			"--check FILE]\n");
+			"--scd-opts OBJECT | --check FILE]\n");
 	return 2;
 }
 
@@ -320,13 +352,17 @@ int main(int argc, char **argv)
 		ret = 0;
 	} else if (argc == 2 && !strcmp(argv[1], "--keys")) {
 		ret = dump_keys(&d);
-	} else if (argc == 3 && !strcmp(argv[1], "--scd")) {
+	} else if (argc == 3 && (!strcmp(argv[1], "--scd") ||
+				 !strcmp(argv[1], "--scd-opts"))) {
 		ret = -ENOENT;
 		for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]);
 		     i++) {
 			if (strcmp(schemas[i]->object, argv[2]))
 				continue;
-			dump_scd(&d, schemas[i]);
+			if (!strcmp(argv[1], "--scd"))
+				dump_scd(&d, schemas[i]);
+			else
+				dump_scd_opts(&d, schemas[i]);
 			ret = 0;
 		}
 		if (ret)
