@@ -164,6 +164,13 @@ check "xlb.8 schema options" "$X8" $(cut -f3 "$tmp/schema.tsv" |
 check "xlbd.8 options" "$XD8" $("$BIN/xlbd" --help 2>&1 | options_of)
 # shellcheck disable=SC2046
 check "xlb-agent.8 options" "$XA8" $("$BIN/xlb-agent" --help 2>&1 | options_of)
+# The agent's config keys: the lists its reader accepts (only_keys and
+# the metrics a profile weighs), from its source.
+# shellcheck disable=SC2046
+check "xlb-agent.8 config keys" "$XA8" $(awk \
+	'/(keys|metric_keys)\[\] = \{/,/NULL\};/' user/agent/config.c |
+	grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
+
 # The signals each program handles: those its event loop blocks to
 # read them (sigaddset(&mask, SIG...)), from its source.
 signals_of() {
