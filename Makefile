@@ -213,9 +213,12 @@ help:
 	@echo '  fuzz           the full fuzz corpus (FUZZ_COUNT, FUZZ_ARGS)'
 	@echo '  bench          benchmarks; figures in $(BUILD)/bench/*.json'
 	@echo '  demo           the network-namespace demo'
+	@echo '  man            the manuals (scdoc) in $(BUILD)/man'
 	@echo '  check          clang-format and static analysis'
 	@echo '  deps           install missing Debian packages'
 	@echo '  clean          remove $(BUILD)'
 	@echo 'Variables: V=1 (show commands), CLANG, BPFTOOL, CC, BUILD'
+
+include scripts/man/man.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

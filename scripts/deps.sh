@@ -20,8 +20,9 @@ pkgs=(
 	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
 	# readiness and reload under systemd (sd_notify)
 	libsystemd-dev
-	# the manual pages' source format
-	scdoc
+	# the manual pages' source format, and what renders them (the docs
+	# suite reads them as man and groff do)
+	scdoc groff-base man-db
 	# tests, demo and benchmarks: real servers and clients in namespaces
 	# (nginx's stream module is the backends' UDP service)
 	libcmocka-dev iproute2 xdp-tools util-linux ethtool nginx-light

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs xlb's test suites and adds their results into one closing line,
 # "N passed, N failed[, N skipped]". Exit 0 only when nothing failed.
-#   tests/run.sh [all|unit|bpf|fuzz|e2e]     V=1 shows every case
+#   tests/run.sh [all|unit|bpf|fuzz|docs|e2e]     V=1 shows every case
 # Prints one line per suite with its counts and time, and the failures as
 # they happen. A suite that crashes or prints no summary of its own counts
 # as one failure, so a broken runner can never look green.
@@ -85,6 +85,10 @@ fi
 if [ "$what" = all ] || [ "$what" = fuzz ]; then
 	# A fast subset with a fixed seed; `make fuzz` runs the full corpus.
 	run_suite "fuzz" plain "$BUILD/tests/fuzz" --seed 1 --count 20000
+fi
+if [ "$what" = all ] || [ "$what" = docs ]; then
+	# The manuals against the programs' help and the field tables.
+	run_suite "docs" plain tests/docs/check.sh
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
 	if [ -x tests/e2e/run.sh ]; then
