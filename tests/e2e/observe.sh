@@ -29,9 +29,10 @@ flows_of_client() {
 # each; count, --backend, --limit and -j agree; a deleted VIP's flows are
 # no more listed; bad arguments are usage errors.
 t_flow_list_shows_held() {
-	local v="$VIP4:80/tcp" want got n b addr on_b rc arg
+	local v="$VIP4:80/tcp" want got n b addr on_b rc arg t0 age
 
 	vip_with "$v" "${B4[@]}"
+	t0=$(now_ms)
 	hold_open flows 12
 	want=$(held_ports flows)
 	echo "held (port backend): $(echo "$want" | oneline)"
@@ -63,6 +64,11 @@ t_flow_list_shows_held() {
 		"\(.client | split(":") | last) \(.backend)"' |
 		sed 's/ 198\.18\.3\([0-9]\)\.2$/ b\1/' | sort -n)
 	[ "$got" = "$want" ] || fail "flow list -j differs from the held connections: $(echo "$got" | oneline)"
+	# An age is since the flow's last packet: after the first was sent.
+	age=$(xlb -j flow list "$v" | jq '[.flows[].age_ms] | max')
+	echo "oldest age ${age} ms, $(($(now_ms) - t0)) ms since opening"
+	[ "$age" -le $(($(now_ms) - t0 + 100)) ] ||
+		fail "a flow is ${age} ms old, the connections are $(($(now_ms) - t0)) ms old"
 
 	# The pins answer with xlbd down (it leaves the program and maps).
 	xlbd_stop TERM
