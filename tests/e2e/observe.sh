@@ -144,6 +144,13 @@ t_top_shows_rates() {
 	[ "$n" -eq 2 ] || fail "piped xlb top --count 2 printed $n blocks"
 	grep -q -- "-> ${B4[2]} .*drain" "$W/top.txt" || fail "the drained backend's line says no drain"
 
+	# xlbd down: the counters still come, each backend id under VIP "-".
+	xlbd_stop TERM
+	n=$(xlb -j top --count 1 --interval 100 |
+		jq -r '[.rows[] | select(.vip == "-" and .backend == "'"${B4[2]}"'" and .state == "drain")] | length')
+	xlbd_start || fail "xlbd did not come back"
+	[ "$n" = 1 ] || fail "with xlbd down, top shows ${B4[2]} draining $n times, not once"
+
 	for arg in "--interval 5" "--interval x" "--count 0" "extra"; do
 		# shellcheck disable=SC2086 # the words of one case
 		xlb top $arg >/dev/null 2>&1
