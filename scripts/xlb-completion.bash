@@ -37,7 +37,8 @@ _xlb_field_opts()
 _xlb_takes_value()
 {
 	case $1 in
-	-s | --socket | --pin-dir | --watch | --backend)
+	-s | --socket | --pin-dir | --watch | --backend | --limit | --interval | \
+		--count)
 		return 0
 		;;
 	--*)
@@ -77,12 +78,14 @@ _xlb()
 	_init_completion -n = || return
 
 	local global_opts='-j --json -s --socket --pin-dir -v --verbose -h --help --version'
-	local objects='vip backend check stats ring status config help'
+	local objects='vip backend check stats flow top ring status config help'
 	local -A commands=(
 		[vip]='add del delete list ls show set help'
 		[backend]='add del delete set list ls show help'
 		[check]='set del delete show list ls help'
 		[stats]='vip backend help'
+		[flow]='list ls show count help'
+		[top]='help'
 		[ring]='show help'
 		[status]='help'
 		[config]='apply dump help'
@@ -173,7 +176,7 @@ _xlb()
 		COMPREPLY=($(compgen -W "$(_xlb_backends "$vip")" -- "$cur"))
 		return
 		;;
-	--watch)
+	--watch | --limit | --interval | --count)
 		return
 		;;
 	esac
@@ -256,6 +259,26 @@ _xlb()
 			fi
 			;;
 		esac
+		;;
+	flow)
+		case $command in
+		list | ls | show)
+			opts='--backend --limit'
+			((npos == 0)) && first=vip
+			;;
+		count) ((npos == 0)) && first=vip ;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[flow]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	top)
+		opts='--interval --count'
+		if [[ -z $command && $cur != -* ]]; then
+			COMPREPLY=($(compgen -W "${commands[top]}" -- "$cur"))
+			return
+		fi
 		;;
 	ring)
 		case $command in

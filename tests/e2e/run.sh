@@ -35,7 +35,7 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	second_xlbd_refused options_checked_first config_note_and_stats_pins
 	failed_save_changes_nothing journal_kill9_keeps_edit
 	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
-	agent_check_cli balance_bytes"
+	agent_check_cli balance_bytes flow_list_shows_held top_shows_rates"
 
 # shellcheck source=runner.sh
 . "$E2E_DIR/runner.sh"
@@ -58,6 +58,8 @@ runner_mounts e2e
 . "$E2E_DIR/daemon.sh"
 # shellcheck source=feedback.sh
 . "$E2E_DIR/feedback.sh"
+# shellcheck source=observe.sh
+. "$E2E_DIR/observe.sh"
 
 cleanup() {
 	trap - EXIT INT TERM

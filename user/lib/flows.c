@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* The flow table from userspace (see flows.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -91,7 +93,7 @@ static __u32 log2_u32(__u32 v)
 	return s;
 }
 
-static int map_table(int fd, __u32 value_size, int ncpus, void **addr,
+static int map_table(int fd, __u32 value_size, int ncpus, int prot, void **addr,
 		     size_t *len, __u32 *shift)
 {
 	struct bpf_map_info info = {0};
@@ -108,14 +110,14 @@ static int map_table(int fd, __u32 value_size, int ncpus, void **addr,
 	if ((__u32)ncpus << *shift != info.max_entries)
 		return -EPROTO;
 	*len = (size_t)info.max_entries * value_size;
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, *len, prot, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	*addr = p;
 	return 0;
 }
 
-int xlb_flows_open(struct xlb_flows *t, int fd4, int fd6)
+static int flows_open(struct xlb_flows *t, int fd4, int fd6, int prot)
 {
 	int err;
 
@@ -123,14 +125,47 @@ int xlb_flows_open(struct xlb_flows *t, int fd4, int fd6)
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0)
 		return t->ncpus ? t->ncpus : -EINVAL;
-	err = map_table(fd4, sizeof(struct xlb_flow_bucket4), t->ncpus,
+	err = map_table(fd4, sizeof(struct xlb_flow_bucket4), t->ncpus, prot,
 			(void **)&t->b4, &t->len4, &t->shift4);
 	err = err
 		      ?: map_table(fd6, sizeof(struct xlb_flow_bucket6),
-				   t->ncpus, (void **)&t->b6, &t->len6,
+				   t->ncpus, prot, (void **)&t->b6, &t->len6,
 				   &t->shift6);
 	if (err)
 		xlb_flows_close(t);
+	return err;
+}
+
+int xlb_flows_open(struct xlb_flows *t, int fd4, int fd6)
+{
+	return flows_open(t, fd4, fd6, PROT_READ | PROT_WRITE);
+}
+
+/*
+ * The kernel maps no map through a read-only fd (bpf_map_mmap refuses
+ * one, PROT_READ or not), so these fds are read-write; the mapping is
+ * PROT_READ and cannot become writable (no VM_MAYWRITE), which is what
+ * keeps the reader from writing. The fds go once mapped.
+ */
+int xlb_flows_open_pinned(struct xlb_flows *t, const char *pin_dir)
+{
+	char p4[512], p6[512];
+	int fd4, fd6, err;
+
+	snprintf(p4, sizeof(p4), "%s/flows4", pin_dir);
+	snprintf(p6, sizeof(p6), "%s/flows6", pin_dir);
+	fd4 = bpf_obj_get(p4);
+	if (fd4 < 0)
+		return -errno;
+	fd6 = bpf_obj_get(p6);
+	if (fd6 < 0) {
+		err = -errno;
+		goto close4;
+	}
+	err = flows_open(t, fd4, fd6, PROT_READ);
+	close(fd6);
+close4:
+	close(fd4);
 	return err;
 }
 
@@ -281,4 +316,75 @@ __u64 xlb_flows_clear(struct xlb_flows *t, __u32 backend_id)
 				n++;
 			}
 	return n;
+}
+
+/*
+ * A way as the data path compares it: in use (proto set) and flags 0. The
+ * copy is taken first, so a way the data path rewrites meanwhile is judged
+ * by what was copied, never by a mix of two reads.
+ */
+static bool seen_valid(const struct xlb_flow_entry *e)
+{
+	return e->proto && !e->flags;
+}
+
+static int walk4(const struct xlb_flows *t, xlb_flows_walk_fn fn, void *ctx)
+{
+	size_t n4 = t->b4 ? t->len4 / sizeof(*t->b4) : 0;
+	struct xlb_flow_seen s;
+	int ret;
+
+	for (size_t i = 0; i < n4; i++)
+		for (int w = 0; w < XLB_FLOW_WAYS4; w++) {
+			struct xlb_flow_way4 c = t->b4[i].way[w];
+
+			if (!seen_valid(&c.e))
+				continue;
+			memset(&s, 0, sizeof(s));
+			s.key.family = XLB_AF_INET;
+			s.key.src.v4 = c.saddr;
+			s.key.dst.v4 = c.daddr;
+			s.key.sport = c.sport;
+			s.key.dport = c.dport;
+			s.key.proto = c.e.proto;
+			s.e = c.e;
+			s.cpu = i >> t->shift4;
+			ret = fn(&s, ctx);
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
+static int walk6(const struct xlb_flows *t, xlb_flows_walk_fn fn, void *ctx)
+{
+	size_t n6 = t->b6 ? t->len6 / sizeof(*t->b6) : 0;
+	struct xlb_flow_seen s;
+	int ret;
+
+	for (size_t i = 0; i < n6; i++)
+		for (int w = 0; w < XLB_FLOW_WAYS6; w++) {
+			struct xlb_flow_way6 c = t->b6[i].way[w];
+
+			if (!seen_valid(&c.e))
+				continue;
+			memset(&s, 0, sizeof(s));
+			s.key.family = XLB_AF_INET6;
+			memcpy(s.key.src.v6, c.saddr, 16);
+			memcpy(s.key.dst.v6, c.daddr, 16);
+			s.key.sport = c.sport;
+			s.key.dport = c.dport;
+			s.key.proto = c.e.proto;
+			s.e = c.e;
+			s.cpu = i >> t->shift6;
+			ret = fn(&s, ctx);
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
+int xlb_flows_walk(const struct xlb_flows *t, xlb_flows_walk_fn fn, void *ctx)
+{
+	return walk4(t, fn, ctx) ?: walk6(t, fn, ctx);
 }

@@ -42,6 +42,12 @@ int xlb_flows_set_coherent(struct bpf_object *obj, bool coherent);
  * learns their geometry from their max_entries. 0 or -errno.
  */
 int xlb_flows_open(struct xlb_flows *t, int fd4, int fd6);
+/*
+ * The tables pinned under pin_dir, mapped read-only: for readers
+ * (`xlb flow list`), which must never change what the data path holds.
+ * Only the walk below and xlb_flows_get/count may be used on them.
+ */
+int xlb_flows_open_pinned(struct xlb_flows *t, const char *pin_dir);
 void xlb_flows_close(struct xlb_flows *t);
 
 /* The entry of key on cpu, copied into e (e may be NULL). */
@@ -61,5 +67,22 @@ __u64 xlb_flows_count(const struct xlb_flows *t);
  * another CPU sees the way whole or empty. Returns the ways emptied.
  */
 __u64 xlb_flows_clear(struct xlb_flows *t, __u32 backend_id);
+
+/* One way in use, as a reader saw it. */
+struct xlb_flow_seen {
+	struct xlb_flow_key key;
+	struct xlb_flow_entry e;
+	__u32 cpu; /* whose part of the table holds it */
+};
+
+typedef int (*xlb_flows_walk_fn)(const struct xlb_flow_seen *s, void *ctx);
+/*
+ * Calls fn for every way in use (proto set, flags 0: what the data path
+ * compares), IPv4 then IPv6, from a copy of each way: no writes, no
+ * locks, no syscalls, so it never slows or changes the data path. A way
+ * rewritten during the copy may be seen in either state. Stops at fn's
+ * first non-zero return and returns it.
+ */
+int xlb_flows_walk(const struct xlb_flows *t, xlb_flows_walk_fn fn, void *ctx);
 
 #endif /* XLB_FLOWS_H */

@@ -25,18 +25,17 @@ struct cli cli = {
 };
 
 static const struct object *const objects[] = {
-	&vip_object,   &backend_object, &stats_object,
-	&ring_object,  &status_object,	&config_object,
-	&check_object, &cluster_object, &node_object,
+	&vip_object,	&backend_object, &stats_object, &ring_object,
+	&status_object, &config_object,	 &check_object, &cluster_object,
+	&node_object,	&flow_object,	 &top_object,
 };
 
 static const char usage_text[] =
 	"Usage: xlb [OPTIONS] OBJECT { COMMAND | help } [ARGS]\n"
 	"       xlb help\n"
 	"       xlb --version\n"
-	"OBJECT := { vip | backend | check | stats | ring | status | "
-	"config |\n"
-	"            cluster | node }\n"
+	"OBJECT := { vip | backend | check | stats | flow | top | ring |\n"
+	"            status | config | cluster | node }\n"
 	"OPTIONS := { -j | --json }             print JSON\n"
 	"           { -s | --socket } PATH      xlbd's socket "
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"

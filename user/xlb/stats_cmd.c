@@ -413,13 +413,24 @@ static void pin_dir_of_daemon(void)
 	json_decref(resp);
 }
 
+int open_pins(struct xlb_pins *pins)
+{
+	struct xlb_err err = {{0}};
+	int ret;
+
+	pin_dir_of_daemon();
+	ret = xlb_pins_open(cli.pin_dir, pins, &err);
+	if (ret)
+		return fail(ret, "%s", err.msg);
+	return 0;
+}
+
 static int run_stats(enum scope scope, int argc, char **argv)
 {
 	static const char *const vip_names[] = {"VIP"};
 	static const char *const addr_names[] = {"ADDR"};
 	struct opt opts[] = {{"--watch", NULL, false}};
 	struct view v = {.scope = scope};
-	struct xlb_err err = {{0}};
 	struct sample s = {0};
 	unsigned long secs = 0;
 	size_t n;
@@ -442,10 +453,9 @@ static int run_stats(enum scope scope, int argc, char **argv)
 	if (ret)
 		return ret;
 
-	pin_dir_of_daemon();
-	ret = xlb_pins_open(cli.pin_dir, &v.pins, &err);
+	ret = open_pins(&v.pins);
 	if (ret)
-		return fail(ret, "%s", err.msg);
+		return ret;
 	if (secs) {
 		ret = watch(&v, secs);
 	} else {

@@ -54,7 +54,7 @@ struct object {
 
 extern const struct object vip_object, backend_object, stats_object,
 	ring_object, status_object, config_object, check_object, cluster_object,
-	node_object;
+	node_object, flow_object, top_object;
 
 /*
  * A command's options (--name VALUE or --name=VALUE, anywhere among its
@@ -103,6 +103,12 @@ int call_xlbd_vip_opt(const char *op, int argc, char **argv, json_t **resp);
  */
 void backends_open(const json_t *list, const struct column *cols,
 		   size_t n_cols);
+/*
+ * stats_cmd.c: the pinned maps, read-only (those of the daemon -s names
+ * when it answers and --pin-dir is not given); a failure is recorded.
+ */
+struct xlb_pins;
+int open_pins(struct xlb_pins *pins);
 /* The "result" of a response (borrowed). */
 json_t *result_of(json_t *resp);
 

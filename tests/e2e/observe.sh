@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# shellcheck shell=bash
+# Seeing what the balancer holds and does: `xlb flow` (the flow tables
+# read from the pins) and `xlb top` (rates per VIP and backend). Sourced
+# by run.sh after lib.sh and traffic.sh (B4).
+
+# held_ports NAME: "PORT bK" for each connection held by hold.sh NAME,
+# from its first round ($HELD) and its "ports" answer.
+held_ports() {
+	local ports
+
+	ports=$(hold_round "$1" ports) || fail "hold.sh did not give its ports"
+	join <(echo "$ports" | sort) <(echo "$HELD" | sort) |
+		awk '{ print $2, $3 }' | sort -n
+}
+
+# flows_of_client VIP: "PORT bK" for each flow `xlb flow list VIP` shows
+# from the client, the backend address turned into its name (198.18.32.2
+# is b2), as hold.sh names them.
+flows_of_client() {
+	xlb flow list "$1" | awk -v c="$CLIENT4" '
+		$1 ~ /^[A-Z]+$/ { for (i = 1; i <= NF; i++) k[$i] = i; next }
+		{ split($k["CLIENT"], a, ":") }
+		a[1] == c { b = $k["BACKEND"]; sub(/^198\.18\.3/, "b", b)
+			sub(/\.2$/, "", b); print a[2], b }' | sort -n
+}
+
+# Held connections are listed, exactly, with the backend that answers
+# each; count, --backend, --limit and -j agree; a deleted VIP's flows are
+# no more listed; bad arguments are usage errors.
+t_flow_list_shows_held() {
+	local v="$VIP4:80/tcp" want got n b addr on_b rc arg t0 age
+
+	vip_with "$v" "${B4[@]}"
+	t0=$(now_ms)
+	hold_open flows 12
+	want=$(held_ports flows)
+	echo "held (port backend): $(echo "$want" | oneline)"
+	[ "$(echo "$want" | grep -c ' b[123]$')" -eq 12 ] ||
+		fail "hold.sh gave no port for every connection: $(echo "$want" | oneline)"
+	run xlb flow list "$v"
+	got=$(flows_of_client "$v")
+	[ "$got" = "$want" ] ||
+		fail "flow list is not the held connections: got $(echo "$got" | oneline) want $(echo "$want" | oneline)"
+	run xlb flow count
+	n=$(xlb flow count | cell FLOWS "$v") || fail "flow count has no row for $v"
+	[ "$n" -eq 12 ] || fail "flow count says $n flows for $v, 12 are held"
+	n=$(xlb -j flow count "$v" | jq -r '.total')
+	[ "$n" = 12 ] || fail "flow count -j $v says total $n, 12 are held"
+
+	b=$(echo "$want" | awk 'NR == 1 { print $2 }')
+	addr=198.18.3${b#b}.2
+	on_b=$(echo "$want" | awk -v b="$b" '$2 == b' | wc -l)
+	run xlb flow list "$v" --backend "$addr"
+	got=$(xlb -j flow list "$v" --backend "$addr" |
+		jq -r '[.flows[] | select(.backend == "'"$addr"'")] | length')
+	n=$(xlb -j flow list "$v" --backend "$addr" | jq -r '.flows | length')
+	if [ "$n" -ne "$on_b" ] || [ "$got" -ne "$on_b" ]; then
+		fail "--backend $addr lists $n flows ($got of them its own), $on_b are held on $b"
+	fi
+	n=$(xlb -j flow list --limit 5 | jq -r '.flows | length')
+	[ "$n" -eq 5 ] || fail "--limit 5 listed $n flows"
+	got=$(xlb -j flow list "$v" | jq -r '.flows[] | select(.client | startswith("'"$CLIENT4"':")) |
+		"\(.client | split(":") | last) \(.backend)"' |
+		sed 's/ 198\.18\.3\([0-9]\)\.2$/ b\1/' | sort -n)
+	[ "$got" = "$want" ] || fail "flow list -j differs from the held connections: $(echo "$got" | oneline)"
+	# An age is since the flow's last packet: after the first was sent.
+	age=$(xlb -j flow list "$v" | jq '[.flows[].age_ms] | max')
+	echo "oldest age ${age} ms, $(($(now_ms) - t0)) ms since opening"
+	[ "$age" -le $(($(now_ms) - t0 + 100)) ] ||
+		fail "a flow is ${age} ms old, the connections are $(($(now_ms) - t0)) ms old"
+
+	# The pins answer with xlbd down (it leaves the program and maps).
+	xlbd_stop TERM
+	n=$(xlb flow count | cell FLOWS "$v")
+	xlbd_start || fail "xlbd did not come back"
+	[ "$n" = 12 ] || fail "with xlbd down, flow count says '$n' flows for $v, 12 are held"
+
+	hold_close
+	must xlb vip del "$v"
+	run xlb flow list
+	n=$(xlb -j flow list | jq -r '[.flows[] | select(.vip == "'"$v"'")] | length')
+	[ "$n" -eq 0 ] || fail "$n flows of the deleted VIP $v are still listed"
+	n=$(xlb -j flow count | jq -r '.total')
+	[ "$n" -eq 0 ] || fail "flow count says $n flows with no VIP left"
+
+	for arg in "198.19.0.1:80" "--limit 0" "--limit abc" "--bogus" \
+		"$v $v"; do
+		# shellcheck disable=SC2086 # the words of one case
+		xlb flow list $arg >/dev/null 2>&1
+		rc=$?
+		[ "$rc" -eq 2 ] || fail "xlb flow list $arg exited $rc, not 2"
+	done
+	xlb flow count --backend 198.18.31.2 >/dev/null 2>&1
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "xlb flow count --backend exited $rc, not 2"
+	xlb flow list "[$VIP6]:80/tcp" >/dev/null 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] || fail "flow list of a VIP not in the maps exited $rc, not 1"
+}
+
+# top_max JSONLINES KEY-FILTER: the largest packets_per_s over the
+# screens of the rows the jq filter selects ("-" when none).
+top_max() {
+	jq -rs "[.[].rows[] | select($2) | .packets_per_s] | max // \"-\"" <"$1"
+}
+
+# Under a loop of new connections, top shows packets/s for the VIP and
+# for each backend that answered, none for a drained one; piped, one block
+# per screen; -j, one object per screen; bad arguments are usage errors.
+t_top_shows_rates() {
+	local v="$VIP4:80/tcp" pid b addr max n rc arg
+
+	vip_with "$v" "${B4[@]}"
+	must xlb backend set "$v" "${B4[2]}" --state drain
+	rm -f "$W/top.stop"
+	(while [ ! -e "$W/top.stop" ]; do http_answers "http://$VIP4" 20; done) \
+		>"$W/top.answers" 2>/dev/null &
+	pid=$!
+	wait_for 30 grep -q '^b' "$W/top.answers" ||
+		{ touch "$W/top.stop"; fail "no answer from $VIP4"; }
+	xlb -j top --count 3 --interval 500 >"$W/top.json"
+	rc=$?
+	xlb top --count 2 --interval 500 >"$W/top.txt"
+	touch "$W/top.stop"
+	wait "$pid"
+	cat "$W/top.txt"
+	[ "$rc" -eq 0 ] || fail "xlb -j top exited $rc"
+	n=$(jq -s length <"$W/top.json") || fail "xlb -j top printed no JSON: $(oneline <"$W/top.json")"
+	[ "$n" -eq 3 ] || fail "xlb -j top --count 3 printed $n objects"
+	max=$(top_max "$W/top.json" ".vip == \"$v\" and (has(\"backend\") | not)")
+	echo "VIP $v: at most $max packets/s"
+	awk "BEGIN { exit !(\"$max\" + 0 > 0) }" || fail "top shows no packets/s for $v ($max)"
+	while read -r b; do
+		addr=198.18.3${b#b}.2
+		max=$(top_max "$W/top.json" ".backend == \"$addr\"")
+		echo "$b ($addr): at most $max packets/s"
+		[ "$b" != b3 ] || fail "drained b3 answered new connections"
+		awk "BEGIN { exit !(\"$max\" + 0 > 0) }" || fail "top shows no packets/s for $b, which answered ($max)"
+	done < <(grep -x 'b[0-9]' "$W/top.answers" | sort -u)
+	max=$(top_max "$W/top.json" ".backend == \"${B4[2]}\"")
+	[ "$max" = 0 ] || fail "top shows $max packets/s for the drained ${B4[2]}"
+	n=$(grep -c '^xlb top ' "$W/top.txt")
+	[ "$n" -eq 2 ] || fail "piped xlb top --count 2 printed $n blocks"
+	grep -q -- "-> ${B4[2]} .*drain" "$W/top.txt" || fail "the drained backend's line says no drain"
+
+	# xlbd down: the counters still come, each backend id under VIP "-".
+	xlbd_stop TERM
+	n=$(xlb -j top --count 1 --interval 100 |
+		jq -r '[.rows[] | select(.vip == "-" and .backend == "'"${B4[2]}"'" and .state == "drain")] | length')
+	xlbd_start || fail "xlbd did not come back"
+	[ "$n" = 1 ] || fail "with xlbd down, top shows ${B4[2]} draining $n times, not once"
+
+	for arg in "--interval 5" "--interval x" "--count 0" "extra"; do
+		# shellcheck disable=SC2086 # the words of one case
+		xlb top $arg >/dev/null 2>&1
+		rc=$?
+		[ "$rc" -eq 2 ] || fail "xlb top $arg exited $rc, not 2"
+	done
+}
