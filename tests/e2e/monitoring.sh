@@ -4,8 +4,9 @@
 # name only metrics xlbd exports, so do the dashboard's queries (which
 # must also parse as PromQL), and a real Prometheus scraping the test's
 # xlbd fires BackendDown when a backend's nginx stops and resolves it
-# when it comes back, and VipNoServingBackend (and nothing else) when
-# the operator drains every backend. Sourced by run.sh after lib.sh,
+# when it comes back, VipNoServingBackend (and nothing else) when the
+# operator drains every backend, DropsByReasonRising when a client sends
+# to a VIP without backends. Sourced by run.sh after lib.sh,
 # traffic.sh (B4) and health.sh (QUICK, on_exit, wait_health); each
 # t_NAME runs in its own subshell after xlb_reset.
 
@@ -264,4 +265,23 @@ t_prometheus_alert_fires() {
 	echo "alerts: $a"
 	[ "$(jq '[.[] | select(.a != "VipNoServingBackend")] | length' <<<"$a")" = 0 ] ||
 		fail "other alerts than VipNoServingBackend with every backend drained: $a"
+
+	# A UDP VIP without backends, and a client sending to it: its drops
+	# go over 10/s.
+	must xlb vip add "$VIP4:80/udp"
+	t0=$(now_ms)
+	wait_for 60 mon_drops_firing ||
+		fail "DropsByReasonRising not firing 60 s after drops began: $(mon_alerts_brief); $(xlb stats | grep drop_ | oneline)"
+	echo "DropsByReasonRising firing $(($(now_ms) - t0)) ms after drops began:" \
+		"$(mon_prom_api /api/v1/alerts | jq -r '.data.alerts[] |
+			select(.labels.alertname == "DropsByReasonRising") | .annotations.summary')"
+}
+
+# mon_drops_firing: sends 1000 UDP datagrams from the client to VIP4:80
+# (a UDP VIP without backends), then whether DropsByReasonRising fires.
+mon_drops_firing() {
+	# shellcheck disable=SC2016 # expanded by bash -c
+	in_ns cl timeout 10 bash -c 'for i in {1..1000}; do echo x >"/dev/udp/$0/80"; done' "$VIP4"
+	mon_prom_api /api/v1/alerts | jq -e '.data.alerts[] |
+		select(.labels.alertname == "DropsByReasonRising" and .state == "firing")' >/dev/null
 }
