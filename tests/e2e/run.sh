@@ -35,7 +35,8 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	second_xlbd_refused options_checked_first config_note_and_stats_pins
 	failed_save_changes_nothing journal_kill9_keeps_edit
 	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
-	agent_check_cli balance_bytes flow_list_shows_held top_shows_rates"
+	agent_check_cli balance_bytes flow_list_shows_held top_shows_rates
+	prometheus_rules_and_dashboard prometheus_alert_fires"
 
 # shellcheck source=runner.sh
 . "$E2E_DIR/runner.sh"
@@ -60,6 +61,8 @@ runner_mounts e2e
 . "$E2E_DIR/feedback.sh"
 # shellcheck source=observe.sh
 . "$E2E_DIR/observe.sh"
+# shellcheck source=monitoring.sh
+. "$E2E_DIR/monitoring.sh"
 
 cleanup() {
 	trap - EXIT INT TERM
