@@ -27,7 +27,7 @@ endif
 endif
 
 ARCH := $(shell uname -m)
-PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl
+PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
