@@ -35,7 +35,8 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	second_xlbd_refused options_checked_first config_note_and_stats_pins
 	failed_save_changes_nothing journal_kill9_keeps_edit
 	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
-	agent_check_cli balance_bytes"
+	agent_check_cli balance_bytes
+	install_layout unit_exec_start_notify"
 
 summary() { # passed failed skipped
 	if [ "$3" -gt 0 ]; then
@@ -88,6 +89,8 @@ TOPO_PREFIX=e2e${XLB_E2E_INNER}-
 . "$E2E_DIR/daemon.sh"
 # shellcheck source=feedback.sh
 . "$E2E_DIR/feedback.sh"
+# shellcheck source=install.sh
+. "$E2E_DIR/install.sh"
 
 cleanup() {
 	trap - EXIT INT TERM

@@ -4,9 +4,12 @@
  * once the balancer is attached, the state applied and the control
  * socket serves; STATUS= lines; RELOADING=1 and STOPPING=1) and SIGHUP's
  * reload of --config. sd_notify does nothing without NOTIFY_SOCKET, so
- * xlbd run by hand or by another supervisor is unchanged.
+ * xlbd run by hand or by another supervisor is unchanged. Every message
+ * ends with a newline (systemd skips empty lines): a reader that joins
+ * datagrams, as socat does, still sees one assignment per line.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <jansson.h>
@@ -17,8 +20,8 @@
 void xlbd_notify_ready(struct xlbd *d)
 {
 	d->status_vips = d->model.n_vips;
-	sd_notifyf(0, "READY=1\nSTATUS=serving %zu VIPs on %s", d->model.n_vips,
-		   d->ifname);
+	sd_notifyf(0, "READY=1\nSTATUS=serving %zu VIPs on %s\n",
+		   d->model.n_vips, d->ifname);
 }
 
 /* systemctl status shows the count the CLI's edits leave. */
@@ -27,14 +30,14 @@ void xlbd_notify_status(struct xlbd *d)
 	if (d->status_vips == d->model.n_vips)
 		return;
 	d->status_vips = d->model.n_vips;
-	sd_notifyf(0, "STATUS=serving %zu VIPs on %s", d->model.n_vips,
+	sd_notifyf(0, "STATUS=serving %zu VIPs on %s\n", d->model.n_vips,
 		   d->ifname);
 }
 
 void xlbd_notify_stopping(struct xlbd *d)
 {
 	(void)d;
-	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping\n");
 }
 
 /*
@@ -44,8 +47,17 @@ void xlbd_notify_stopping(struct xlbd *d)
  */
 static void notify_reloading(struct xlbd *d)
 {
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s\n",
 		   (unsigned long long)xlb_now_ns() / 1000, d->config);
+}
+
+/* Every reload error names the file, once (the parser's do already). */
+static void config_err(struct xlb_err *err, const char *path)
+{
+	char why[sizeof(err->msg)];
+
+	snprintf(why, sizeof(why), "%s", err->msg);
+	xlb_err_set(err, "%s: %s", path, why);
 }
 
 /*
@@ -64,6 +76,8 @@ static int reload_apply(struct xlbd *d, struct xlb_err *err)
 	xlb_model_free(&m);
 	if (ret == -ENOENT)
 		xlb_err_set(err, "%s does not exist", d->config);
+	if (ret && !strstr(err->msg, d->config))
+		config_err(err, d->config);
 	if (ret)
 		return ret;
 	doc = json_load_file(d->config, JSON_REJECT_DUPLICATES, &jerr);
@@ -81,9 +95,11 @@ static int reload_apply(struct xlbd *d, struct xlb_err *err)
 		return 0;
 	}
 	ret = json_is_true(json_object_get(resp, "ok")) ? 0 : -EINVAL;
-	if (ret)
+	if (ret) {
 		xlb_err_set(err, "%s",
 			    json_string_value(json_object_get(resp, "error")));
+		config_err(err, d->config);
+	}
 	json_decref(resp);
 	return ret;
 }
@@ -102,9 +118,9 @@ void xlbd_reload(struct xlbd *d)
 	notify_reloading(d);
 	if (reload_apply(d, &err))
 		xlb_log(LOG_ERR,
-			"reloading %s: %s: nothing changed, still serving "
-			"the running configuration",
-			d->config, err.msg);
+			"reload: %s: nothing changed, still serving the "
+			"running configuration",
+			err.msg);
 	else
 		xlb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config,
 			d->model.n_vips);
