@@ -37,39 +37,39 @@ install_units_verify() {
 }
 
 t_install_layout() {
-	local root=$W/root f p out version left
+	local dest=$W/root f p out version left
 
-	rm -rf "$root"
-	install_make "$root" install || fail "make install failed"
+	rm -rf "$dest"
+	install_make "$dest" install || fail "make install failed"
 	for f in $INSTALL_FILES; do
-		[ -f "$root/$f" ] || echo "$f" >>"$W/install.missing"
+		[ -f "$dest/$f" ] || echo "$f" >>"$W/install.missing"
 	done
 	for f in "$BUILD"/man/*.8 "$BUILD"/man/*.5; do
 		[ -e "$f" ] || continue
-		[ -f "$root/usr/share/man/man${f##*.}/${f##*/}" ] ||
+		[ -f "$dest/usr/share/man/man${f##*.}/${f##*/}" ] ||
 			echo "man page ${f##*/}" >>"$W/install.missing"
 	done
 	[ -s "$W/install.missing" ] &&
 		fail "not installed: $(tr '\n' ' ' <"$W/install.missing")"
-	grep -q '^ExecStart=/usr/sbin/xlbd ' "$root/lib/systemd/system/xlbd.service" ||
+	grep -q '^ExecStart=/usr/sbin/xlbd ' "$dest/lib/systemd/system/xlbd.service" ||
 		fail "the installed unit does not start /usr/sbin/xlbd"
-	install_units_verify "$root/lib/systemd/system" ||
+	install_units_verify "$dest/lib/systemd/system" ||
 		fail "systemd-analyze verify finds unknown options in the units"
 
 	version=$(sed -n 's/^#define XLB_VERSION "\(.*\)"$/\1/p' "$ROOT/user/lib/version.h")
 	for p in xlbd xlb xlb-agent; do
-		[ -x "$root/usr/sbin/$p" ] || fail "$p is not executable"
-		out=$("$root/usr/sbin/$p" --version) || fail "$p --version failed"
+		[ -x "$dest/usr/sbin/$p" ] || fail "$p is not executable"
+		out=$("$dest/usr/sbin/$p" --version) || fail "$p --version failed"
 		echo "$p --version: $out"
 		[ "$out" = "$p $version" ] || fail "$p --version says '$out', not '$p $version'"
 	done
 
-	install_make "$root" uninstall || fail "make uninstall failed"
-	left=$(find "$root" ! -type d)
+	install_make "$dest" uninstall || fail "make uninstall failed"
+	left=$(find "$dest" ! -type d)
 	[ -z "$left" ] || fail "left after uninstall: $(echo "$left" | head -5 | tr '\n' ' ')"
 	# Directories xlb alone had are gone too; shared ones may stay.
-	[ ! -e "$root/usr/share/doc/xlb" ] || fail "uninstall left usr/share/doc/xlb"
-	rm -rf "$root"
+	[ ! -e "$dest/usr/share/doc/xlb" ] || fail "uninstall left usr/share/doc/xlb"
+	rm -rf "$dest"
 }
 
 # unit_argv UNIT ENVFILE: ExecStart of UNIT as systemd expands it with
@@ -84,6 +84,7 @@ unit_argv() {
 		# shellcheck disable=SC1090 # the test's own file
 		. "$2"
 		for w in $line; do
+			# shellcheck disable=SC2016 # the unit's text, not ours
 			case $w in
 			/usr/sbin/*) echo "$XLB_BIN/${w#/usr/sbin/}" ;;
 			'${'*'}')
@@ -149,8 +150,9 @@ t_unit_exec_start_notify() {
 	EOF
 	mapfile -t argv < <(unit_argv "$ROOT/scripts/systemd/xlbd.service" "$u/default")
 	echo "ExecStart: ${argv[*]}"
-	[ "${argv[1]}" = --interface ] && [ "${argv[2]}" = eth0 ] ||
+	if [ "${argv[1]}" != --interface ] || [ "${argv[2]}" != eth0 ]; then
 		fail "ExecStart did not expand to --interface eth0: ${argv[*]}"
+	fi
 
 	socat -u "UNIX-RECV:$u/notify.sock" - >"$u/notify.log" 2>&1 &
 	on_exit kill $!
