@@ -86,9 +86,14 @@ static int reload_apply(struct xlbd *d, struct xlb_err *err)
 			    jerr.column, jerr.text);
 		return -EINVAL;
 	}
-	args = json_pack("{s:o}", "config", doc);
-	resp = args ? do_config_apply(d, args) : NULL;
+	args = json_pack("{s:o}", "config", doc); /* doc is args' now */
+	if (!args) {
+		xlb_err_set(err, "%s: out of memory", d->config);
+		return -ENOMEM;
+	}
+	resp = do_config_apply(d, args);
 	json_decref(args);
+	/* A cluster member answers once etcd took it: no one waits here. */
 	if (!resp) {
 		xlb_log(LOG_NOTICE, "reload: %s proposed to the cluster",
 			d->config);
