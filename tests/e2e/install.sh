@@ -39,6 +39,10 @@ install_units_verify() {
 t_install_layout() {
 	local dest=$W/root f p out version left
 
+	# install depends on all: on a stale tree it would relink the
+	# programs the other tests are running.
+	make -C "$ROOT" --no-print-directory -q BUILD="$BUILD" all ||
+		fail "the build is not up to date: run 'make all' first"
 	rm -rf "$dest"
 	install_make "$dest" install || fail "make install failed"
 	for f in $INSTALL_FILES; do
