@@ -19,7 +19,7 @@ endif
 # A fresh machine lacks packages: say so, and how to get them, instead of
 # failing deep in the compiler (gnu/stubs-32.h not found). Goals that
 # install them first (test, bench, demo, deps) or need none pass.
-ifneq ($(filter-out deps test bench demo check clean help,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out deps test bench demo check clean help uninstall,$(or $(MAKECMDGOALS),all)),)
 DEPS_MISSING := $(shell scripts/deps.sh --missing)
 ifneq ($(DEPS_MISSING),)
 $(error missing packages: $(DEPS_MISSING); run 'make deps' (as root) first)
@@ -27,7 +27,7 @@ endif
 endif
 
 ARCH := $(shell uname -m)
-PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl
+PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -80,9 +80,38 @@ BENCH_BPF_OBJS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BIN := $(BUILD)/tests/bench
 
+# make install: where each part goes, under $(DESTDIR). The programs
+# (the CLI too) go in sbin, as ipvsadm and bpftool do: each needs root or
+# CAP_BPF and CAP_NET_ADMIN (the CLI reads the pinned maps and talks to
+# a 0600 socket). The BPF objects are compiled into the programs
+# (skeletons): nothing is loaded from disk, so none is installed. Units
+# go where Debian's systemd looks for a package's (/lib/systemd/system)
+# when PREFIX is /usr, else under the prefix.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+DOCDIR ?= $(DATADIR)/doc/xlb
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/systemd/system
+UNITS := $(wildcard scripts/systemd/*.service)
+EXAMPLES := scripts/xlb-agent.example.json $(wildcard scripts/examples/*) \
+	$(wildcard scripts/systemd/*.default)
+# Built by the man pages' own rule when their tools are there; whatever
+# exists is installed.
+MAN8 := $(wildcard $(BUILD)/man/*.8)
+MAN5 := $(wildcard $(BUILD)/man/*.5)
+# What install puts, by destination; uninstall removes exactly these.
+INSTALLED := $(patsubst $(BUILD)/bin/%,$(SBINDIR)/%,$(PROGS)) \
+	$(BASHCOMPDIR)/xlb $(DOCDIR)/LICENSE \
+	$(addprefix $(DOCDIR)/examples/,$(notdir $(EXAMPLES))) \
+	$(addprefix $(UNITDIR)/,$(notdir $(UNITS))) \
+	$(addprefix $(MANDIR)/man8/,$(notdir $(MAN8))) \
+	$(addprefix $(MANDIR)/man5/,$(notdir $(MAN5)))
+
 .DELETE_ON_ERROR:
 .PHONY: all bpf test test-unit test-bpf test-e2e fuzz bench demo check \
-	deps clean help
+	deps clean help install uninstall
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(PROGS)
 
@@ -199,6 +228,29 @@ demo: deps
 check:
 	$(Q)scripts/check.sh
 
+# The units name /usr/sbin: rewritten for another SBINDIR.
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR)
+	$(Q)install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0644 scripts/xlb-completion.bash $(DESTDIR)$(BASHCOMPDIR)/xlb
+	$(Q)install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/LICENSE
+	$(Q)install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)for u in $(UNITS); do \
+		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	$(if $(MAN8),$(Q)install -d $(DESTDIR)$(MANDIR)/man8 && \
+		install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	$(if $(MAN5),$(Q)install -d $(DESTDIR)$(MANDIR)/man5 && \
+		install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+
+# Only the files, and the directories that were only xlb's when empty.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
@@ -216,8 +268,12 @@ help:
 	@echo '  man            the manuals (scdoc) in $(BUILD)/man'
 	@echo '  check          clang-format and static analysis'
 	@echo '  deps           install missing Debian packages'
+	@echo '  install        programs, units, completion, examples, man pages'
+	@echo '                 into $$(DESTDIR)$$(PREFIX) (PREFIX=/usr/local)'
+	@echo '  uninstall      remove exactly what install put there'
 	@echo '  clean          remove $(BUILD)'
-	@echo 'Variables: V=1 (show commands), CLANG, BPFTOOL, CC, BUILD'
+	@echo 'Variables: V=1 (show commands), CLANG, BPFTOOL, CC, BUILD,'
+	@echo '  PREFIX, DESTDIR (and SBINDIR, DOCDIR, MANDIR, UNITDIR...)'
 
 include scripts/man/man.mk
 

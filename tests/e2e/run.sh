@@ -36,7 +36,8 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	failed_save_changes_nothing journal_kill9_keeps_edit
 	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
 	agent_check_cli balance_bytes flow_list_shows_held top_shows_rates
-	prometheus_rules_and_dashboard prometheus_alert_fires"
+	prometheus_rules_and_dashboard prometheus_alert_fires
+	install_layout unit_exec_start_notify"
 
 # shellcheck source=runner.sh
 . "$E2E_DIR/runner.sh"
@@ -63,6 +64,8 @@ runner_mounts e2e
 . "$E2E_DIR/observe.sh"
 # shellcheck source=monitoring.sh
 . "$E2E_DIR/monitoring.sh"
+# shellcheck source=install.sh
+. "$E2E_DIR/install.sh"
 
 cleanup() {
 	trap - EXIT INT TERM

@@ -24,7 +24,13 @@ static void on_signal(struct xlb_watch *w, uint32_t events)
 	(void)events;
 	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* systemctl reload: in the loop, between requests, like an edit. */
+	if (si.ssi_signo == SIGHUP) {
+		xlbd_reload(d);
+		return;
+	}
 	xlb_log(LOG_NOTICE, "%s: stopping", strsignal(si.ssi_signo));
+	xlbd_notify_stopping(d);
 	d->stop = true;
 }
 
@@ -129,6 +135,7 @@ static void settle(struct xlbd *d)
 	if (d->tick_due_ms != d->tick_armed_ms)
 		timer_arm(d->tick_fd, d->tick_due_ms, &d->tick_armed_ms);
 	journal_settle(d);
+	xlbd_notify_status(d);
 }
 
 static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
@@ -147,6 +154,7 @@ int xlbd_loop_init(struct xlbd *d)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -295,6 +295,9 @@ int main(int argc, char **argv)
 	}
 	xlb_log(LOG_NOTICE, "serving %zu VIPs; control socket %s",
 		d.model.n_vips, d.socket_path);
+	/* Attached, state applied, socket listening: systemd may start
+	 * what is ordered after us. */
+	xlbd_notify_ready(&d);
 	ret = xlbd_loop_run(&d);
 	/* A clean stop leaves everything in the state file. */
 	xlbd_compact(&d, "stopping");

@@ -207,7 +207,7 @@ static int parse_opt(int opt, const char *arg, struct xlbd *d,
 		o->dpo.ifname = d->ifname = arg;
 		return 0;
 	case 'c':
-		o->config = arg;
+		o->config = d->config = arg;
 		return 0;
 	case 'S':
 		o->state_dir = arg;

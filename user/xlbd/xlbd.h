@@ -95,6 +95,8 @@ struct xlbd {
 	int metrics_fd;		     /* bound before the NIC is touched */
 	struct sockaddr_storage metrics_ss;
 	const char *socket_path;
+	const char *config; /* --config: what SIGHUP re-reads (NULL: none) */
+	size_t status_vips; /* notify.c: the VIPs the last STATUS= said */
 	const char *metrics_addr; /* NULL: no metrics */
 	char state_path[300];
 	char journal_path[300];
@@ -154,6 +156,19 @@ int xlbd_opts_parse(int argc, char **argv, struct xlbd *d, struct xlbd_opts *o);
 int xlbd_loop_init(struct xlbd *d);
 int xlbd_loop_run(struct xlbd *d);
 void xlbd_loop_free(struct xlbd *d);
+
+/*
+ * notify.c: systemd's sd_notify(3), a no-op without NOTIFY_SOCKET.
+ * ready: READY=1 and a STATUS= line; status: a new STATUS= line when
+ * the number of VIPs changed; stopping: STOPPING=1. reload
+ * (SIGHUP) re-reads d->config and applies it as `xlb config apply`
+ * does, keeping everything when it is bad (the error logged), then says
+ * READY=1 again; without --config it only logs.
+ */
+void xlbd_notify_ready(struct xlbd *d);
+void xlbd_notify_status(struct xlbd *d);
+void xlbd_notify_stopping(struct xlbd *d);
+void xlbd_reload(struct xlbd *d);
 
 /*
  * control.c: serves the control socket lfd (listening) from the event
