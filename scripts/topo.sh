@@ -23,7 +23,9 @@ TOPO_PREFIX=${TOPO_PREFIX:-xlb$$-}
 TOPO_BACKENDS=${TOPO_BACKENDS:-3}
 VIP4=198.19.0.1
 VIP6=2001:db8:100::1
+# shellcheck disable=SC2034 # the tests' and the demo's (topo_routed makes them)
 CLIENT4=198.18.10.2
+# shellcheck disable=SC2034
 CLIENT6=2001:db8:10::2
 LB4=198.18.20.2
 LB6=2001:db8:20::2
@@ -82,19 +84,29 @@ topo_router() {
 	topo_sysctl rt net.ipv4.conf.default.rp_filter=0
 }
 
+# topo_routed NAME NET MTU: NAME's eth0 linked to the router's r-NAME,
+# NAME 198.18.NET.2/24 and 2001:db8:NET::2/64, the router .1 and ::1 on
+# its side and NAME's default routes through them: every host of the
+# topologies hangs off the router this way.
+topo_routed() {
+	local n=$1 net=$2
+
+	topo_link "$n" eth0 rt "r-$n" "$3"
+	in_ns "$n" ip addr add "198.18.$net.2/24" dev eth0
+	in_ns "$n" ip addr add "2001:db8:$net::2/64" dev eth0 nodad
+	in_ns rt ip addr add "198.18.$net.1/24" dev "r-$n"
+	in_ns rt ip addr add "2001:db8:$net::1/64" dev "r-$n" nodad
+	in_ns "$n" ip route add default via "198.18.$net.1"
+	in_ns "$n" ip -6 route add default via "2001:db8:$net::1"
+}
+
 # topo_client: the client namespace's link to the router.
 topo_client() {
-	topo_link cl eth0 rt r-cl 1500
-	in_ns cl ip addr add "$CLIENT4/24" dev eth0
-	in_ns cl ip addr add "$CLIENT6/64" dev eth0 nodad
-	in_ns rt ip addr add 198.18.10.1/24 dev r-cl
-	in_ns rt ip addr add 2001:db8:10::1/64 dev r-cl nodad
+	topo_routed cl 10 1500
 	# veth hands on TCP/UDP checksums unfinished (offload); the XDP
 	# programs on the way turn the frame into one whose checksum nobody
 	# will finish. A real client's NIC computes it: make ours do so too.
 	in_ns cl ethtool -K eth0 tx off >/dev/null
-	in_ns cl ip route add default via 198.18.10.1
-	in_ns cl ip -6 route add default via 2001:db8:10::1
 }
 
 # topo_backend I: backend I's link to the router, its underlay addresses
@@ -102,13 +114,7 @@ topo_client() {
 topo_backend() {
 	local i=$1
 
-	topo_link "b$i" eth0 rt "r-b$i" 1600
-	in_ns "b$i" ip addr add "$(backend_addr "$i")/24" dev eth0
-	in_ns "b$i" ip addr add "$(backend_addr "$i" 6)/64" dev eth0 nodad
-	in_ns rt ip addr add "198.18.3$i.1/24" dev "r-b$i"
-	in_ns rt ip addr add "2001:db8:3$i::1/64" dev "r-b$i" nodad
-	in_ns "b$i" ip route add default via "198.18.3$i.1"
-	in_ns "b$i" ip -6 route add default via "2001:db8:3$i::1"
+	topo_routed "b$i" "3$i" 1600 # backend_addr's
 	in_ns "b$i" ip addr add "$VIP4/32" dev lo
 	in_ns "b$i" ip addr add "$VIP6/128" dev lo
 	# Decapsulated packets arrive on eth0 for an address on lo.
@@ -126,13 +132,7 @@ topo_up() {
 	topo_router
 	topo_client
 
-	topo_link lb eth0 rt r-lb 1600
-	in_ns lb ip addr add "$LB4/24" dev eth0
-	in_ns lb ip addr add "$LB6/64" dev eth0 nodad
-	in_ns rt ip addr add 198.18.20.1/24 dev r-lb
-	in_ns rt ip addr add 2001:db8:20::1/64 dev r-lb nodad
-	in_ns lb ip route add default via 198.18.20.1
-	in_ns lb ip -6 route add default via 2001:db8:20::1
+	topo_routed lb 20 1600 # LB4, LB6
 	in_ns rt ip route add 198.19.0.0/16 via "$LB4"
 	in_ns rt ip -6 route add 2001:db8:100::/48 via "$LB6"
 	topo_xdp_pass rt r-lb

@@ -114,13 +114,7 @@ cluster_lb_link() {
 	local n=$1
 
 	cluster_ns "lb$n"
-	topo_link "lb$n" eth0 rt "r-lb$n" 1600
-	in_ns "lb$n" ip addr add "$(lb_addr "$n")/24" dev eth0
-	in_ns "lb$n" ip addr add "$(lb_addr "$n" 6)/64" dev eth0 nodad
-	in_ns rt ip addr add "198.18.2$n.1/24" dev "r-lb$n"
-	in_ns rt ip addr add "2001:db8:2$n::1/64" dev "r-lb$n" nodad
-	in_ns "lb$n" ip route add default via "198.18.2$n.1"
-	in_ns "lb$n" ip -6 route add default via "2001:db8:2$n::1"
+	topo_routed "lb$n" "2$n" 1600 # lb_addr's
 	# xlbd sends encapsulated packets back out with XDP_TX.
 	topo_xdp_pass rt "r-lb$n"
 	mkdir -p "$(lb_dir "$n")"
