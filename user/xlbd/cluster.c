@@ -630,7 +630,7 @@ static void on_msgs(struct xlb_watch *w, uint32_t events)
 	struct xlbd *d = c->d;
 	struct xlb_err err = {{0}};
 	struct cl_msg *list, *m;
-	bool rings = false;
+	bool rings = false, was_joined = c->joined;
 	uint64_t n;
 
 	(void)events;
@@ -646,13 +646,17 @@ static void on_msgs(struct xlb_watch *w, uint32_t events)
 		rings |= handle(d, m);
 		cl_msg_free(m);
 	}
+	/* A refresh (and a commit of the config) announces and publishes
+	 * what it changed itself; a join is announced here. Most batches
+	 * are the others' heartbeats: they change neither. */
 	if (rings && xlbd_refresh(d, &err))
 		xlb_log(LOG_ERR, "cluster: applying the cluster's view: %s",
 			err.msg);
 	check_join(d);
 	settle_pending(d);
-	xlbd_announce_sync(d);
-	publish(d);
+	if (c->joined != was_joined)
+		xlbd_announce_sync(d);
+	publish(d); /* writes nothing unless the advertisement changed */
 	pthread_mutex_lock(&d->lock);
 	d->cl_stats = (struct xlbd_cluster_stats){
 		.members = xlb_cluster_members(&c->view),
