@@ -23,16 +23,6 @@ static const struct column vip_cols[] = {
 	{"SEEN_DOWN", false},
 };
 
-static void jbool(const char *key, const json_t *o)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (json_is_boolean(v))
-		print_bool(PRINT_ANY, key, NULL, json_is_true(v));
-	else
-		print_string(PRINT_TEXT, NULL, "%s", "-");
-}
-
 static void print_nodes(const json_t *r)
 {
 	const json_t *list = json_object_get(r, "nodes"), *n;
@@ -53,11 +43,9 @@ static void print_nodes(const json_t *r)
 			   json_is_true(json_object_get(n, "member")));
 		print_juint(PRINT_ANY, "generation", NULL, n);
 		print_juint(PRINT_ANY, "heartbeat_age_ms", NULL, n);
-		jbool("joined", n);
-		jbool("announced", n);
-		if (json_is_boolean(own))
-			print_bool(PRINT_JSON, "own_view", NULL,
-				   json_is_true(own));
+		print_jbool(PRINT_ANY, "joined", NULL, n);
+		print_jbool(PRINT_ANY, "announced", NULL, n);
+		print_jbool(PRINT_JSON, "own_view", NULL, n);
 		print_string(PRINT_TEXT, NULL, "%s",
 			     !own		 ? "-"
 			     : json_is_true(own) ? "own"
@@ -119,7 +107,7 @@ static void print_vips(const json_t *r)
 		row_open(NULL);
 		print_jstring(PRINT_ANY, "vip", NULL, v);
 		print_jstring(PRINT_ANY, "fingerprint", NULL, v);
-		jbool("agree", v);
+		print_jbool(PRINT_ANY, "agree", NULL, v);
 		print_seen(json_object_get(v, "seen_down"));
 		row_close();
 	}
@@ -157,8 +145,7 @@ static int do_cluster_status(int argc, char **argv)
 		print_juint(PRINT_ANY, "config_revision",
 			    " (config revision %llu)\n", r);
 		print_juint(PRINT_JSON, "config_applied_unix_ms", NULL, r);
-		print_bool(PRINT_ANY, "joined", "joined:       %s\n",
-			   json_is_true(json_object_get(r, "joined")));
+		print_jbool(PRINT_ANY, "joined", "joined:       %s\n", r);
 		print_juint(PRINT_ANY, "members", "members:      %llu", r);
 		print_juint(PRINT_ANY, "quorum", " (health quorum %llu)\n", r);
 		print_juint(PRINT_ANY, "fingerprint_mismatch",

@@ -103,12 +103,10 @@ static const struct column announce_cols[] = {
 /* The node's part in a cluster, and each VIP address it announces. */
 static void print_announce(const json_t *r)
 {
-	const json_t *v = json_object_get(r, "drained"), *list, *a;
+	const json_t *list, *a;
 	size_t i;
 
-	if (json_is_boolean(v))
-		print_bool(PRINT_ANY, "drained", "drained:      %s\n",
-			   json_is_true(v));
+	print_jbool(PRINT_ANY, "drained", "drained:      %s\n", r);
 	print_jstring(PRINT_ANY, "cluster", "cluster:      %s\n", r);
 	print_juint(PRINT_ANY, "route_table", "route table:  %llu\n", r);
 	list = json_object_get(r, "announce");
@@ -154,10 +152,7 @@ static int do_status(int argc, char **argv)
 	print_nl();
 	print_jstring(PRINT_ANY, "xdp_mode", "xdp mode:     %s\n", r);
 	print_juint(PRINT_ANY, "prog_id", "program id:   %llu\n", r);
-	v = json_object_get(r, "adopted");
-	if (json_is_boolean(v))
-		print_bool(PRINT_ANY, "adopted", "adopted:      %s\n",
-			   json_is_true(v));
+	print_jbool(PRINT_ANY, "adopted", "adopted:      %s\n", r);
 	print_jstring(PRINT_ANY, "gateway_mac", "gateway mac:  %s\n", r);
 	print_jstring(PRINT_ANY, "pin_dir", "pin dir:      %s\n", r);
 	print_jstring(PRINT_ANY, "state_file", "state file:   %s", r);
@@ -166,8 +161,7 @@ static int do_status(int argc, char **argv)
 	if (json_is_true(v))
 		print_text(
 			" (UNSAVED: the live state differs; see xlbd's log)");
-	if (json_is_boolean(v))
-		print_bool(PRINT_JSON, "unsaved", NULL, json_is_true(v));
+	print_jbool(PRINT_JSON, "unsaved", NULL, r);
 	print_nl();
 	print_jstring(PRINT_ANY, "socket", "socket:       %s\n", r);
 	print_juint(PRINT_ANY, "vips", "vips:         %llu\n", r);

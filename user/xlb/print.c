@@ -241,6 +241,17 @@ void print_jstring(enum print_type t, const char *key, const char *fmt,
 		print_missing(t);
 }
 
+void print_jbool(enum print_type t, const char *key, const char *fmt,
+		 const json_t *obj)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_boolean(v))
+		print_bool(t, key, fmt, json_is_true(v));
+	else
+		print_missing(t);
+}
+
 void print_juint(enum print_type t, const char *key, const char *fmt,
 		 const json_t *obj)
 {

@@ -60,6 +60,8 @@ void print_jstring(enum print_type t, const char *key, const char *fmt,
 		   const json_t *obj);
 void print_juint(enum print_type t, const char *key, const char *fmt,
 		 const json_t *obj);
+void print_jbool(enum print_type t, const char *key, const char *fmt,
+		 const json_t *obj);
 void print_jfloat(enum print_type t, const char *key, const char *fmt,
 		  const json_t *obj);
 
