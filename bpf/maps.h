@@ -12,6 +12,7 @@
 #include <xlb/types.h>
 #include <xlb/counters.h>
 #include <xlb/flow.h>
+#include <xlb/nat.h>
 #include "maps_shared.h"
 
 /* VIP (address, port, proto) -> id, flags, ring size, encapsulation. */
@@ -134,5 +135,47 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xlb_flow_rate);
 } flow_rate SEC(".maps");
+
+/*
+ * Full-NAT (include/xlb/nat.h): a connection's two entries, created
+ * together here and removed together by xlbd; preallocated, so an insert
+ * never allocates on the way of a packet.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_NAT);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_nat_fwd);
+} nat_fwd SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_NAT);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_nat_rev);
+} nat_rev SEC(".maps");
+
+/* Sub-pool id -> its address and ports and how many are handed out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_SUBPOOLS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xlb_nat_subpool);
+} nat_subpools SEC(".maps");
+
+/* Pool id -> the sub-pools this CPU allocates from, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_POOLS);
+	__type(key, __u32);
+	__type(value, struct xlb_nat_cpu);
+} nat_cpu SEC(".maps");
+
+/* Hints for xlbd: a sub-pool running low, a pool exhausted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XLB_NAT_EVENTS_BYTES);
+} nat_events SEC(".maps");
 
 #endif /* XLB_MAPS_H */

@@ -125,7 +125,8 @@ struct xlb_vip {
 	__u32 ring_size;
 	__u8 encap;	/* enum xlb_encap */
 	__u8 ring_half; /* 0 or 1: the half of the ring in force */
-	__u8 pad[2];
+	__u8 mode;	/* enum xlb_vip_mode (xlb/nat.h): DSR or NAT */
+	__u8 pool_id;	/* NAT: the client-NAT pool; DSR: 0 */
 };
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip size");
 

@@ -112,6 +112,10 @@ void xlb_model_init(struct xlb_model *m)
 	m->global.flap_count = XLB_FLAP_COUNT_DEFAULT;
 	m->global.flap_window_ms = XLB_FLAP_WINDOW_MS_DEFAULT;
 	m->global.flap_hold_ms = XLB_FLAP_HOLD_MS_DEFAULT;
+	m->global.nat_tcp_timeout_ms = XLB_NAT_TCP_TIMEOUT_MS_DEFAULT;
+	m->global.nat_tcp_closing_ms = XLB_NAT_TCP_CLOSING_MS_DEFAULT;
+	m->global.nat_udp_timeout_ms = XLB_NAT_UDP_TIMEOUT_MS_DEFAULT;
+	m->global.nat_linger_ms = XLB_NAT_LINGER_MS_DEFAULT;
 }
 
 void xlb_vip_free_backends(struct xlb_vip_cfg *v)
@@ -129,6 +133,7 @@ void xlb_model_free(struct xlb_model *m)
 	for (size_t i = 0; i < m->n_vips; i++)
 		xlb_vip_free_backends(&m->vips[i]);
 	free(m->vips);
+	free(m->pools);
 	xlb_model_init(m);
 }
 
@@ -180,6 +185,13 @@ int xlb_model_copy(struct xlb_model *dst, const struct xlb_model *src)
 				goto err_nomem;
 		}
 	}
+	if (src->n_pools) {
+		c.pools = calloc(src->n_pools, sizeof(*c.pools));
+		if (!c.pools)
+			goto err_nomem;
+		memcpy(c.pools, src->pools, src->n_pools * sizeof(*c.pools));
+		c.n_pools = src->n_pools;
+	}
 	*dst = c;
 	return 0;
 
@@ -201,7 +213,11 @@ bool xlb_global_equal(const struct xlb_global_cfg *a,
 	       a->udp_timeout_ms == b->udp_timeout_ms &&
 	       a->flap_count == b->flap_count &&
 	       a->flap_window_ms == b->flap_window_ms &&
-	       a->flap_hold_ms == b->flap_hold_ms;
+	       a->flap_hold_ms == b->flap_hold_ms &&
+	       a->nat_tcp_timeout_ms == b->nat_tcp_timeout_ms &&
+	       a->nat_tcp_closing_ms == b->nat_tcp_closing_ms &&
+	       a->nat_udp_timeout_ms == b->nat_udp_timeout_ms &&
+	       a->nat_linger_ms == b->nat_linger_ms;
 }
 
 /* Strings compared up to their NUL: what follows it is not the value. */
@@ -248,7 +264,8 @@ bool xlb_vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 	    a->on_check_down != b->on_check_down ||
 	    !xlb_check_equal(&a->agent, &b->agent) ||
 	    a->balance != b->balance ||
-	    a->balance_window_ms != b->balance_window_ms)
+	    a->balance_window_ms != b->balance_window_ms ||
+	    a->mode != b->mode || !STR_EQ(a, b, pool))
 		return false;
 	for (size_t i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i], with_ids))
@@ -264,7 +281,28 @@ bool xlb_model_equal(const struct xlb_model *a, const struct xlb_model *b,
 	for (size_t i = 0; i < a->n_vips; i++)
 		if (!xlb_vip_equal(&a->vips[i], &b->vips[i], with_ids))
 			return false;
+	if (a->n_pools != b->n_pools)
+		return false;
+	for (size_t i = 0; i < a->n_pools; i++)
+		if (!xlb_pool_equal(&a->pools[i], &b->pools[i], with_ids))
+			return false;
 	return true;
+}
+
+bool xlb_pool_equal(const struct xlb_pool_cfg *a, const struct xlb_pool_cfg *b,
+		    bool with_ids)
+{
+	/* subpool_ports is chosen once by xlbd: it is part of the layout. */
+	return STR_EQ(a, b, name) && a->family == b->family &&
+	       !memcmp(&a->first, &b->first, sizeof(a->first)) &&
+	       !memcmp(&a->last, &b->last, sizeof(a->last)) &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       a->refill_percent == b->refill_percent &&
+	       (!with_ids ||
+		(a->subpool_ports == b->subpool_ports &&
+		 a->pool_id == b->pool_id &&
+		 a->subpool_base == b->subpool_base &&
+		 a->n_subpools == b->n_subpools));
 }
 
 /* ---- look-ups ---------------------------------------------------------- */

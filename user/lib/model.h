@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <xlb/types.h>
+#include <xlb/nat.h>
 
 #include "err.h"
 #include "text.h"
@@ -138,6 +139,35 @@ struct xlb_backend_cfg {
 	struct xlb_check_cfg *check;
 };
 
+/*
+ * Full-NAT (xlb/nat.h). A client-NAT pool is a range of addresses of one
+ * family and a range of ports; xlbd cuts it into sub-pools of
+ * subpool_ports ports of one address, numbered from subpool_base in
+ * address-major order, and hands them to CPUs. Its name is what a `nat`
+ * VIP names.
+ */
+#define XLB_POOL_NAMELEN		  32 /* with the NUL: 1 .. 31 chars */
+#define XLB_POOL_PORT_LO_DEFAULT	  1024
+#define XLB_POOL_PORT_HI_DEFAULT	  65535
+#define XLB_POOL_REFILL_PERCENT_DEFAULT	  25
+#define XLB_NAT_TCP_TIMEOUT_MS_DEFAULT	  900000 /* established: 15 min */
+#define XLB_NAT_TCP_CLOSING_MS_DEFAULT	  120000 /* one FIN seen: 2 min */
+#define XLB_NAT_UDP_TIMEOUT_MS_DEFAULT	  300000 /* 5 min */
+#define XLB_NAT_LINGER_MS_DEFAULT	  10000	 /* after both FINs or RST */
+
+struct xlb_pool_cfg {
+	char name[XLB_POOL_NAMELEN]; /* [A-Za-z0-9_.-], 1 .. 31 */
+	__u8 family;		     /* XLB_AF_INET or XLB_AF_INET6 */
+	union xlb_addr first, last;  /* inclusive, unicast, first <= last */
+	__u16 port_lo, port_hi;	     /* host order, 1 .. 65535, lo <= hi */
+	/* Ports per sub-pool; 0 in a request: chosen by xlbd (then kept). */
+	__u32 subpool_ports;
+	__u8 refill_percent; /* refill below this % of a sub-pool; 1 .. 90 */
+	__u32 pool_id;	     /* 1 .. XLB_MAX_POOLS-1; 0 until allocated */
+	/* Its sub-pools' ids: subpool_base .. + n_subpools - 1; 0 until set. */
+	__u32 subpool_base, n_subpools;
+};
+
 struct xlb_vip_cfg {
 	struct xlb_vip_key key; /* addr, port (network order), proto, family */
 	__u32 flags;		/* XLB_VIP_F_* */
@@ -152,6 +182,8 @@ struct xlb_vip_cfg {
 	struct xlb_check_cfg agent;
 	__u8 balance;		 /* XLB_BALANCE_* classes; 0 = off */
 	__u32 balance_window_ms; /* 0 = XLB_BALANCE_WINDOW_MS_DEFAULT */
+	__u8 mode;		 /* enum xlb_vip_mode: DSR (default) or NAT */
+	char pool[XLB_POOL_NAMELEN]; /* NAT: its pool's name; DSR: "" */
 	size_t n_backends;
 	struct xlb_backend_cfg *backends; /* kept sorted by (family, addr) */
 };
@@ -174,6 +206,12 @@ struct xlb_global_cfg {
 	__u32 flap_count;     /* 0 = no damping, .. 16; default 4 */
 	__u32 flap_window_ms; /* 100 .. 86400000; default 60000 */
 	__u32 flap_hold_ms;   /* 100 .. 86400000; default 30000 */
+	/* Full-NAT entries' idle timeouts and the linger after a close. */
+	__u32 nat_tcp_timeout_ms; /* established TCP */
+	__u32 nat_tcp_closing_ms; /* TCP after one FIN */
+	__u32 nat_udp_timeout_ms; /* UDP */
+	__u32 nat_linger_ms; /* after both FINs or an RST; also the wait
+				before a sub-pool's ports are reused */
 };
 
 struct xlb_model {
@@ -181,6 +219,8 @@ struct xlb_model {
 	size_t n_vips;
 	struct xlb_vip_cfg
 		*vips; /* kept sorted by key (family, addr, port, proto) */
+	size_t n_pools;
+	struct xlb_pool_cfg *pools; /* kept sorted by name */
 };
 
 /*
@@ -197,6 +237,9 @@ bool xlb_vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 		   bool with_ids);
 bool xlb_global_equal(const struct xlb_global_cfg *a,
 		      const struct xlb_global_cfg *b);
+/* Pools compare by their settings; with_ids adds the sub-pool layout. */
+bool xlb_pool_equal(const struct xlb_pool_cfg *a, const struct xlb_pool_cfg *b,
+		    bool with_ids);
 
 /* Look-ups: NULL when absent. */
 struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,
