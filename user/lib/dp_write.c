@@ -118,6 +118,23 @@ static void filter_add(struct xlb_vip_filter *f, const union xlb_addr *a)
 	f->bits[bit / 64] |= 1ULL << (bit % 64);
 }
 
+/*
+ * Every address of a pool. Its addresses differ only in their last 32
+ * bits (the model's rule), which are counted through in host order.
+ */
+static void filter_add_pool(struct xlb_vip_filter *f,
+			    const struct xlb_pool_cfg *p)
+{
+	int w = p->family == XLB_AF_INET ? 0 : 3;
+	__u32 lo = ntohl(p->first.v6[w]), hi = ntohl(p->last.v6[w]);
+	union xlb_addr a = p->first;
+
+	for (__u64 x = lo; x <= hi; x++) {
+		a.v6[w] = htonl((__u32)x);
+		filter_add(f, &a);
+	}
+}
+
 static int write_filter(struct xlb_dp *dp, const struct xlb_model *a,
 			const struct xlb_model *b)
 {
@@ -129,6 +146,11 @@ static int write_filter(struct xlb_dp *dp, const struct xlb_model *a,
 		filter_add(&f, &a->vips[i].key.addr);
 	for (size_t i = 0; b && i < b->n_vips; i++)
 		filter_add(&f, &b->vips[i].key.addr);
+	/* Replies to NAT addresses must reach the program's NAT lookup. */
+	for (size_t i = 0; a && i < a->n_pools; i++)
+		filter_add_pool(&f, &a->pools[i]);
+	for (size_t i = 0; b && i < b->n_pools; i++)
+		filter_add_pool(&f, &b->pools[i]);
 	return bpf_map_update_elem(dp->filter_fd, &zero, &f, BPF_ANY) ? -errno
 								      : 0;
 }
@@ -269,11 +291,17 @@ static int write_vips(struct xlb_dp *dp, const struct xlb_model *cur,
 			.ring_size = v->ring_size,
 			.encap = v->encap,
 			.ring_half = xlb_dp_ring_half(dp, v->vip_id),
+			.mode = v->mode,
 		};
+		const struct xlb_pool_cfg *pool =
+			v->mode == XLB_VIP_MODE_NAT ? xlb_model_pool(next, v->pool)
+						    : NULL;
 		struct xlb_vip_info info = {.key = v->key, .vip = val};
 		struct xlb_vip_info *w = &dp->vip_written[v->vip_id];
 		struct xlb_vip none = {0};
 
+		val.pool_id = pool ? pool->pool_id : 0;
+		info.vip.pool_id = val.pool_id;
 		/* A ring flip is these two updates; most VIPs are as they
 		 * were, and 3 syscalls each added up over many. */
 		if (!memcmp(w, &info, sizeof(info)))

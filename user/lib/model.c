@@ -316,6 +316,15 @@ struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,
 	return found ? &m->vips[i] : NULL;
 }
 
+struct xlb_pool_cfg *xlb_model_pool(const struct xlb_model *m,
+				    const char *name)
+{
+	for (size_t i = 0; i < m->n_pools; i++)
+		if (!strncmp(m->pools[i].name, name, XLB_POOL_NAMELEN))
+			return &m->pools[i];
+	return NULL;
+}
+
 struct xlb_backend_cfg *xlb_vip_backend(const struct xlb_vip_cfg *v,
 					const union xlb_addr *addr, __u8 family)
 {

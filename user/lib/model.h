@@ -244,6 +244,9 @@ bool xlb_pool_equal(const struct xlb_pool_cfg *a, const struct xlb_pool_cfg *b,
 /* Look-ups: NULL when absent. */
 struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,
 				  const struct xlb_vip_key *key);
+/* The pool called name, or NULL. */
+struct xlb_pool_cfg *xlb_model_pool(const struct xlb_model *m,
+				    const char *name);
 struct xlb_backend_cfg *xlb_vip_backend(const struct xlb_vip_cfg *v,
 					const union xlb_addr *addr,
 					__u8 family);
