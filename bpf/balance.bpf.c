@@ -29,7 +29,10 @@
 #include "csum.h"
 #include "encap.h"
 #include "maps.h"
+#include "pkt.h"
+#include "ring.h"
 #include "flow.h"
+#include "nat.h"
 #include <xlb/hash.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -39,42 +42,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* ICMPv6 neighbour discovery: router solicitation .. redirect (RFC 4861). */
 #define ICMPV6_ND_FIRST 133
 #define ICMPV6_ND_LAST	137
-
-#define PKT_SYN (1 << 0)
-#define PKT_ACK (1 << 1)
-#define PKT_RST (1 << 2)
-
-/* What the parsers learnt about the packet. */
-struct pkt {
-	struct xlb_flow_key key;
-	__u32 l2_len;
-	__u32 ip_len;
-	__u8 tos;
-	__u8 tcp_flags; /* PKT_* */
-	__u8 df;	/* IPv4 "don't fragment" */
-	__u8 icmp_err;	/* an ICMP error keyed by the packet it quotes */
-};
-
-/* Returned by the parsers: the packet is for a VIP, call forward(). */
-#define XLB_FORWARD (-1)
-
-static __always_inline void count_event(__u32 id)
-{
-	struct xlb_counter *c = bpf_map_lookup_elem(&counters, &id);
-
-	if (c)
-		c->packets++;
-}
-
-static __always_inline void count_stat(void *map, __u32 id, __u32 bytes)
-{
-	struct xlb_counter *c = bpf_map_lookup_elem(map, &id);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
-}
 
 /* Is the destination's bit set in the VIP pre-filter? */
 static __always_inline bool filter_has(__u32 folded)
@@ -146,49 +113,6 @@ static __always_inline bool vip_info_matches(const struct xlb_vip_info *vi,
 	       !(vi->vip.flags & XLB_VIP_F_NO_FLOW_TABLE);
 }
 
-/*
- * The backend for a new pick: the ring slot of the hash, or the next slots
- * when its backend is not up, in the half of the ring in force (the walk
- * wraps inside it). Returns the backend id, or 0 with *cnt set.
- */
-static __always_inline __u32 ring_pick(const struct xlb_vip *vip, __u32 hash,
-				       struct xlb_backend **bep, bool *skipped,
-				       __u32 *cnt)
-{
-	__u32 vip_id = vip->vip_id, size = vip->ring_size, slot, base, idx;
-	struct xlb_backend *be;
-	void *ring;
-	__u32 *id;
-
-	ring = bpf_map_lookup_elem(&rings, &vip_id);
-	if (!ring || !size) {
-		*cnt = XLB_CNT_DROP_NO_RING;
-		return 0;
-	}
-	/* Read once: the controller flips it while we run. */
-	base = vip->ring_half ? size : 0;
-	slot = hash % size;
-	for (int i = 0; i <= XLB_REPICK_TRIES; i++) {
-		idx = base + slot;
-		id = bpf_map_lookup_elem(ring, &idx);
-		if (!id) {
-			/* ring_size larger than the ring: a controller bug. */
-			*cnt = XLB_CNT_DROP_NO_RING;
-			return 0;
-		}
-		if (*id != XLB_BACKEND_NONE) {
-			be = bpf_map_lookup_elem(&backends, id);
-			if (be && be->state == XLB_BACKEND_UP) {
-				*bep = be;
-				*skipped = i > 0;
-				return *id;
-			}
-		}
-		slot = slot + 1 == size ? 0 : slot + 1;
-	}
-	*cnt = XLB_CNT_DROP_NO_BACKEND;
-	return 0;
-}
 
 /* May a flow not yet in the table be inserted now (per-CPU rate limit)? */
 static __always_inline bool insert_allowed(const struct xlb_config *cfg,
@@ -214,11 +138,6 @@ static __always_inline bool insert_allowed(const struct xlb_config *cfg,
 	return true;
 }
 
-static __always_inline bool flow_backend_ok(const struct xlb_backend *be)
-{
-	return be &&
-	       (be->state == XLB_BACKEND_UP || be->state == XLB_BACKEND_DRAIN);
-}
 
 /*
  * The backend of a TCP/UDP packet to a VIP, keeping the flow table's
@@ -392,7 +311,7 @@ static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
 static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 				   __u32 frame_len, __u32 *cnt)
 {
-	bool icmp_err = p->icmp_err;
+	__u8 icmp_err = p->icmp_err;
 	struct xlb_vip_info *vi;
 	struct xlb_backend *be = NULL;
 	struct xlb_flow_entry *f = NULL;
@@ -435,8 +354,10 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	if (!vip)
 		vip = vip_lookup(p);
 	if (!vip) {
-		*cnt = icmp_err ? XLB_CNT_DROP_ICMP : XLB_CNT_PASS_NON_VIP;
-		return icmp_err ? XDP_DROP : XDP_PASS;
+		if (!icmp_err) /* maybe a reply to a NAT address */
+			return nat_reply(ctx, p, cnt);
+		*cnt = XLB_CNT_DROP_ICMP;
+		return XDP_DROP;
 	}
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg) {
@@ -448,6 +369,13 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	hash = vip->flags & (XLB_VIP_F_NO_SPORT | XLB_VIP_F_DPORT_ONLY)
 		       ? xlb_flow_hash(&p->key, vip->flags)
 		       : fhash;
+	if (vip->mode == XLB_VIP_MODE_NAT)
+		return icmp_err ? nat_icmp_in(ctx, p, cnt)
+				: nat_forward(ctx, p, vip, hash, cnt);
+	if (icmp_err == ICMP_ERR_OTHER) {
+		*cnt = XLB_CNT_DROP_ICMP;
+		return XDP_DROP;
+	}
 	if (icmp_err)
 		id = pick_backend_quiet(p, vip, hash, fhash, &be, cnt);
 	else
@@ -507,7 +435,8 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 		p->key.dport = th->dest;
 		p->tcp_flags = (th->syn ? PKT_SYN : 0) |
 			       (th->ack ? PKT_ACK : 0) |
-			       (th->rst ? PKT_RST : 0);
+			       (th->rst ? PKT_RST : 0) |
+			       (th->fin ? PKT_FIN : 0);
 		return 0;
 	}
 	/* 8 <= UDP length <= IP payload (shorter is legal: RFC 768). */
@@ -566,7 +495,19 @@ static __always_inline int icmp_err_key(struct pkt *p, void *inner,
 	return 0;
 }
 
-/* ICMP and ICMPv6 to a VIP address. */
+/*
+ * Errors about a packet (RFC 792, RFC 4443): destination unreachable
+ * (with "fragmentation needed"), time exceeded, parameter problem, and
+ * ICMPv6's "packet too big".
+ */
+static __always_inline bool icmp_is_error(bool v6, int type)
+{
+	if (v6)
+		return type >= ICMPV6_DEST_UNREACH && type <= ICMPV6_PARAMPROB;
+	return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+	       type == ICMP_PARAMETERPROB;
+}
+
 /*
  * The folded checksum of len bytes at offset off of the frame, seed added:
  * 0 when the stretch carries a valid checksum, -1 when it cannot be read.
@@ -621,11 +562,19 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
 	__u16 old;
 	int type;
 
-	if (!is_vip_addr(p)) {
+	bool vip_addr = is_vip_addr(p);
+
+	type = parse_icmphdr(nh, data_end, &ich);
+	if (!vip_addr) {
+		/* An error about a NAT connection comes to a NAT address. */
+		if (type >= 0 && p->ip_len >= hlen + sizeof(*ich) &&
+		    icmp_is_error(v6, type) &&
+		    !icmp_err_key(p, ich + 1, data_end,
+				  p->ip_len - hlen - sizeof(*ich)))
+			return nat_icmp_out(ctx, p, cnt);
 		*cnt = XLB_CNT_PASS_NON_VIP;
 		return XDP_PASS;
 	}
-	type = parse_icmphdr(nh, data_end, &ich);
 	if (type < 0 || p->ip_len < hlen + sizeof(*ich)) {
 		*cnt = XLB_CNT_DROP_MALFORMED;
 		return XDP_DROP;
@@ -672,15 +621,18 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
 		return XDP_TX;
 	}
 
-	if ((v6 && type == ICMPV6_PKT_TOOBIG) ||
-	    (!v6 && type == ICMP_DEST_UNREACH &&
-	     ich->code == ICMP_FRAG_NEEDED)) {
+	/* DSR forwards "too big" only; full-NAT translates every error. */
+	if (icmp_is_error(v6, type)) {
 		if (icmp_err_key(p, ich + 1, data_end,
 				 p->ip_len - hlen - sizeof(*ich)) < 0) {
 			*cnt = XLB_CNT_DROP_ICMP;
 			return XDP_DROP;
 		}
-		p->icmp_err = 1;
+		p->icmp_err = (v6 && type == ICMPV6_PKT_TOOBIG) ||
+					      (!v6 && type == ICMP_DEST_UNREACH &&
+					       ich->code == ICMP_FRAG_NEEDED)
+				      ? ICMP_ERR_PTB
+				      : ICMP_ERR_OTHER;
 		return XLB_FORWARD;
 	}
 

@@ -138,14 +138,17 @@ struct {
 
 /*
  * Full-NAT (include/xlb/nat.h): a connection's two entries, created
- * together here and removed together by xlbd; preallocated, so an insert
- * never allocates on the way of a packet.
+ * together by the program and removed together by xlbd. Not
+ * preallocated: a million entries of both would pin some 300 MB whether
+ * a pool exists or not; the kernel's per-CPU element caches keep an
+ * insert cheap.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XLB_MAX_NAT);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_nat_fwd);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } nat_fwd SEC(".maps");
 
 struct {
@@ -153,6 +156,7 @@ struct {
 	__uint(max_entries, XLB_MAX_NAT);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_nat_rev);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } nat_rev SEC(".maps");
 
 /* Sub-pool id -> its address and ports and how many are handed out. */
@@ -171,6 +175,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xlb_nat_cpu);
 } nat_cpu SEC(".maps");
+
+/*
+ * A new NAT connection's two entries are built here, not on the stack:
+ * the program's frames together must stay within 512 bytes. One element
+ * per CPU; an XDP program never runs twice at once on a CPU.
+ */
+struct nat_scratch {
+	struct xlb_nat_fwd fwd;
+	struct xlb_flow_key rev;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat_scratch);
+} nat_scratch SEC(".maps");
 
 /* Hints for xlbd: a sub-pool running low, a pool exhausted. */
 struct {

@@ -38,8 +38,6 @@
 	X(TX_NAT, "tx_nat")		/* full-NAT: client -> backend */      \
 	X(TX_NAT_REPLY, "tx_nat_reply") /* full-NAT: backend -> client */      \
 	X(TX_NAT_ICMP, "tx_nat_icmp")	/* ICMP error about a NAT flow */      \
-	X(PASS_NAT_NO_ENTRY, "pass_nat_no_entry") /* to a NAT address, no  \
-						     connection: kernel */     \
 	X(DROP_NAT_POOL_EXHAUSTED, "drop_nat_pool_exhausted") /* no port */    \
 	X(DROP_NAT_NO_ENTRY, "drop_nat_no_entry") /* TCP, not a SYN, no    \
 						     NAT entry */              \
