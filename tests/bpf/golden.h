@@ -168,6 +168,8 @@ void set_config(struct tc *t, const struct xlb_config *c);
 /* vips entry {addr, port, proto} and its filter bit. */
 void add_vip(struct tc *t, const char *addr, __u16 port, __u8 proto,
 	     __u32 vip_id, __u32 flags, __u32 ring_size, __u8 encap);
+/* Every vips entry of vip_id (and its vip_info) in that mode and pool. */
+void set_vip_mode(struct tc *t, __u32 vip_id, __u8 mode, __u8 pool_id);
 /* The VIP-address entry (ICMP / ICMPv6, port 0) and its filter bit. */
 void add_vip_addr(struct tc *t, const char *addr);
 void set_filter_bit(struct tc *t, const char *addr);
@@ -293,7 +295,8 @@ struct golden_case {
 };
 
 extern const struct golden_case cases_encap[], cases_flow[], cases_parse[],
-	cases_icmp[], cases_decap[], cases_hash[], cases_ring[], cases_rules[];
+	cases_icmp[], cases_decap[], cases_hash[], cases_ring[], cases_rules[],
+	cases_nat[];
 
 /* Addresses the cases share (documentation ranges only). */
 #define VIP4  "198.19.0.1"

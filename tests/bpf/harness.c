@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "golden.h"
+#include <xlb/nat.h>
 #include "harness.h"
 #include "balance.skel.h"
 #include "decap.skel.h"
@@ -101,6 +102,17 @@ int reset_balance(void)
 	err = err
 		      ?: zero_array(H.flow_rate, 1,
 				    sizeof(struct xlb_flow_rate), true);
+	/* An object built before full-NAT has none of these maps. */
+	if (H.nat_fwd < 0)
+		return err;
+	err = err ?: clear_hash(H.nat_fwd, sizeof(struct xlb_flow_key));
+	err = err ?: clear_hash(H.nat_rev, sizeof(struct xlb_flow_key));
+	err = err
+		      ?: zero_array(H.nat_subpools, GOLDEN_SUBPOOLS,
+				    sizeof(struct xlb_nat_subpool), false);
+	err = err
+		      ?: zero_array(H.nat_cpu, GOLDEN_POOLS,
+				    sizeof(struct xlb_nat_cpu), true);
 	return err;
 }
 
@@ -194,6 +206,11 @@ static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.vip_stats = map_fd(obj, "vip_stats");
 	H.backend_stats = map_fd(obj, "backend_stats");
 	H.flow_rate = map_fd(obj, "flow_rate");
+	H.nat_fwd = map_fd(obj, "nat_fwd");
+	H.nat_rev = map_fd(obj, "nat_rev");
+	H.nat_subpools = map_fd(obj, "nat_subpools");
+	H.nat_cpu = map_fd(obj, "nat_cpu");
+	H.nat_events = map_fd(obj, "nat_events");
 	/* Another build's object may count fewer (or more) ids. */
 	H.ncounters = m ? bpf_map__max_entries(m) : XLB_CNT_MAX;
 	return xlb_flows_open(&H.flows, map_fd(obj, "flows4"),

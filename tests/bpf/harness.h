@@ -23,6 +23,7 @@ struct harness {
 	int bal_prog;
 	int vips, vip_info, rings, backends, config, filter, counters;
 	int vip_stats, backend_stats, flow_rate;
+	int nat_fwd, nat_rev, nat_subpools, nat_cpu, nat_events;
 	struct xlb_flows flows; /* flows4 and flows6, mapped */
 	__u32 ncounters;	/* entries of counters: XLB_CNT_MAX for ours */
 	/* rings entries written since the last reset (each costs an RCU
@@ -49,6 +50,13 @@ int harness_load(const char *balance_obj);
 void harness_unload(void);
 /* libbpf's messages: warnings, everything with H.verbose. */
 int harness_print(enum libbpf_print_level level, const char *fmt, va_list ap);
+
+/*
+ * Sub-pool and pool ids below these are the ones golden cases use; only
+ * they are zeroed between cases (65536 sub-pools each time would be slow).
+ */
+#define GOLDEN_SUBPOOLS 16
+#define GOLDEN_POOLS	8
 
 /* Puts every map of the program back to empty / zero. */
 int reset_balance(void);

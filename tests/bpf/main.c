@@ -340,7 +340,7 @@ extern const struct golden_case cases_hc[];
 
 static const struct golden_case *const tables[] = {
 	cases_hash, cases_encap, cases_flow, cases_ring,  cases_parse,
-	cases_icmp, cases_decap, cases_hc,   cases_rules,
+	cases_icmp, cases_decap, cases_hc,   cases_rules, cases_nat,
 };
 
 int main(int argc, char **argv)

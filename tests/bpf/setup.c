@@ -104,6 +104,19 @@ void add_vip(struct tc *t, const char *addr, __u16 port, __u8 proto,
 	set_filter_bit(t, addr);
 }
 
+void set_vip_mode(struct tc *t, __u32 vip_id, __u8 mode, __u8 pool_id)
+{
+	for (int i = 0; i < t->nvips; i++) {
+		if (t->vval[i].vip_id != vip_id ||
+		    t->vkey[i].proto == IPPROTO_ICMP ||
+		    t->vkey[i].proto == IPPROTO_ICMPV6)
+			continue;
+		t->vval[i].mode = mode;
+		t->vval[i].pool_id = pool_id;
+		write_vip(t, &t->vkey[i], &t->vval[i]);
+	}
+}
+
 void add_vip_addr(struct tc *t, const char *addr)
 {
 	struct xlb_vip_key k = {0};
