@@ -33,6 +33,7 @@
 #include <xlb/counters.h>
 #include <xlb/hash.h>
 #include <xlb/decap.h>
+#include <xlb/nat.h>
 #include "balance.skel.h"
 #include "decap.skel.h"
 #include "bench_harness.skel.h"
@@ -56,6 +57,13 @@
 #define VIP_ID4	   1
 #define VIP_ID6	   2
 #define VIP_IDGUE  3
+#define VIP_IDNAT  4
+#define RINGS_PER_BAL 4
+/* A full-NAT VIP and the address of its pool (one sub-pool, every CPU). */
+#define VIP_NAT	 "198.19.0.3"
+#define NAT4	 "198.18.200.1"
+#define NAT_POOL 1
+#define NAT_SP	 1
 /* Backend ids: 1..16 IPv4 198.18.1.x, 17..32 IPv6 2001:db8:2::x. */
 #define BE4_FIRST 1
 #define BE6_FIRST (BE4_FIRST + N_BACKENDS)
@@ -103,7 +111,7 @@ struct dp {
 	struct bench_harness *h;
 	int harness_fd, pass_fd, target_fd, dcounters_fd;
 	int cpu; /* the CPU the process is pinned to */
-	int rings[3 * N_BAL];
+	int rings[RINGS_PER_BAL * N_BAL];
 	struct xlb_vip_filter filter; /* as written to vip_filter */
 	int ncpus;
 	struct xlb_counter *percpu; /* ncpus values, for reading counters */
@@ -125,6 +133,7 @@ struct scenario {
 	int len_delta;		  /* output length minus input length */
 	bool new_flows;		  /* harness writes a new source per packet */
 	bool many;		  /* harness picks sources from order[] */
+	bool to_client;		  /* XDP_TX back to CLIENT4 (a NAT reply) */
 	int bal;		  /* BAL_TABLE or BAL_LRU */
 	struct expect_cnt cnt[4]; /* the counters that move; all others stay */
 	int n_cnt;
@@ -603,6 +612,49 @@ static int prepare_decap(struct dp *dp, struct bench_frame *f)
 	return 0;
 }
 
+/* A map of the scenario's balancer by name (those without a struct bal fd). */
+static int bal_map(struct dp *dp, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(dp->cur->obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+/* An established full-NAT connection: the client's next packet. */
+static int prepare_nat_hit(struct dp *dp, struct bench_frame *f)
+{
+	frame_tcp4(f, CLIENT4, VIP_NAT, CLIENT_PORT, VIP_PORT, TCPF_SYN);
+	if (balance_once(dp, f, XDP_TX))
+		return -EPROTO;
+	frame_tcp4(f, CLIENT4, VIP_NAT, CLIENT_PORT, VIP_PORT, TCPF_ACK);
+	return 0;
+}
+
+/* The backend's reply on that connection, to the NAT address and port. */
+static int prepare_nat_reply(struct dp *dp, struct bench_frame *f)
+{
+	struct xlb_flow_key k = {.sport = htons(CLIENT_PORT),
+				 .dport = htons(VIP_PORT),
+				 .proto = IPPROTO_TCP,
+				 .family = XLB_AF_INET};
+	char be[INET_ADDRSTRLEN], nat[INET_ADDRSTRLEN];
+	struct xlb_nat_fwd e;
+	int err = prepare_nat_hit(dp, f);
+
+	if (err)
+		return err;
+	addr_of(AF_INET, CLIENT4, &k.src);
+	addr_of(AF_INET, VIP_NAT, &k.dst);
+	if (bpf_map_lookup_elem(bal_map(dp, "nat_fwd"), &k, &e)) {
+		fprintf(stderr, "xlb: bench: nat_reply: no connection\n");
+		return -EPROTO;
+	}
+	inet_ntop(AF_INET, &e.backend.v4, be, sizeof(be));
+	inet_ntop(AF_INET, &e.nat_addr.v4, nat, sizeof(nat));
+	frame_tcp4(f, be, nat, VIP_PORT, ntohs(e.nat_port), TCPF_ACK);
+	return 0;
+}
+
 static const struct scenario scenarios[] = {
 	{
 		.name = "nonvip_pass",
@@ -704,6 +756,23 @@ static const struct scenario scenarios[] = {
 		.check = check_full_table,
 	},
 	{
+		.name = "nat_flow_hit",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.cnt = {{XLB_CNT_TX_NAT, 1}},
+		.n_cnt = 1,
+		.prepare = prepare_nat_hit,
+	},
+	{
+		.name = "nat_reply_hit",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.to_client = true,
+		.cnt = {{XLB_CNT_TX_NAT_REPLY, 1}},
+		.n_cnt = 1,
+		.prepare = prepare_nat_reply,
+	},
+	{
 		.name = "decap",
 		.target = TARGET_DECAP,
 		.action = XDP_PASS,
@@ -747,6 +816,27 @@ bad:
 	fprintf(stderr,
 		"xlb: bench: %s: output is not a tunnel to a backend via the "
 		"gateway\n",
+		s->name);
+	return -EPROTO;
+}
+
+/* A NAT reply goes to the gateway toward CLIENT4, from VIP_NAT. */
+static int check_to_client(const struct scenario *s,
+			   const struct bench_frame *out)
+{
+	static const __u8 gw_mac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x01};
+	const struct ethhdr *eth = (const void *)out->data;
+	union xlb_addr cli, vip;
+
+	addr_of(AF_INET, CLIENT4, &cli);
+	addr_of(AF_INET, VIP_NAT, &vip);
+	if (out->len >= ETH_HLEN + 20 && !memcmp(eth->h_dest, gw_mac, ETH_ALEN) &&
+	    eth->h_proto == htons(ETH_P_IP) &&
+	    !memcmp(out->data + ETH_HLEN + 12, &vip.v4, 4) &&
+	    !memcmp(out->data + ETH_HLEN + 16, &cli.v4, 4))
+		return 0;
+	fprintf(stderr, "xlb: bench: %s: output is not VIP -> client via the "
+			"gateway\n",
 		s->name);
 	return -EPROTO;
 }
@@ -805,7 +895,9 @@ static int verify(struct dp *dp, const struct scenario *s,
 			s->name, out.len, f->len, s->len_delta);
 		return -EPROTO;
 	}
-	if (s->action == XDP_TX && check_tx(s, &out))
+	if (s->action == XDP_TX && !s->to_client && check_tx(s, &out))
+		return -EPROTO;
+	if (s->to_client && check_to_client(s, &out))
 		return -EPROTO;
 	if (s->action == XDP_PASS && s->target == TARGET_BALANCE &&
 	    memcmp(out.data, f->data, f->len)) {
@@ -1018,6 +1110,52 @@ static int add_vip(struct dp *dp, int af, const char *addr, __u32 vip_id,
 	return 0;
 }
 
+/*
+ * VIP_NAT in full-NAT mode with pool NAT_POOL: one sub-pool of every
+ * port from 1024 of NAT4, in the first slot of every CPU (the bench runs
+ * on one), and NAT4 in the filter for the replies.
+ */
+static int configure_nat(struct dp *dp, struct xlb_vip_filter *filter)
+{
+	struct xlb_vip_key k = {.port = htons(VIP_PORT),
+				.proto = IPPROTO_TCP,
+				.family = XLB_AF_INET};
+	struct xlb_nat_subpool sp = {.port_first = 1024,
+				     .count = 65535 - 1024 + 1,
+				     .low_at = 0xffff,
+				     .family = XLB_AF_INET,
+				     .pool_id = NAT_POOL};
+	struct xlb_vip_info info;
+	struct xlb_nat_cpu *pc;
+	__u32 id = VIP_IDNAT, key = NAT_SP, bit;
+	int err;
+
+	addr_of(AF_INET, VIP_NAT, &k.addr);
+	addr_of(AF_INET, NAT4, &sp.addr);
+	if (bpf_map_lookup_elem(dp->cur->vip_info, &id, &info))
+		return -errno;
+	info.vip.mode = XLB_VIP_MODE_NAT;
+	info.vip.pool_id = NAT_POOL;
+	err = update(dp->cur->vips, &k, &info.vip, "vips (nat)");
+	err = err ?: update(dp->cur->vip_info, &id, &info, "vip_info (nat)");
+	err = err
+		      ?: update(bal_map(dp, "nat_subpools"), &key, &sp,
+				"nat_subpools");
+	if (err)
+		return err;
+	pc = calloc(dp->ncpus, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	for (int c = 0; c < dp->ncpus; c++)
+		pc[c].subpool[0] = NAT_SP;
+	key = NAT_POOL;
+	err = update(bal_map(dp, "nat_cpu"), &key, pc, "nat_cpu");
+	free(pc);
+	bit = xlb_filter_bit(&sp.addr);
+	filter->bits[bit / 64] |= 1ULL << (bit % 64);
+	return err;
+}
+
 /* The balancer's maps as the scenarios expect them. */
 static int configure_balancer(struct dp *dp)
 {
@@ -1066,7 +1204,7 @@ static int configure_balancer(struct dp *dp)
 			return err;
 	}
 
-	rings = &dp->rings[3 * (dp->cur - dp->b)];
+	rings = &dp->rings[RINGS_PER_BAL * (dp->cur - dp->b)];
 	err = make_ring(dp, VIP_ID4, BE4_FIRST, N_BACKENDS, &rings[0]);
 	if (!err)
 		err = make_ring(dp, VIP_ID6, BE6_FIRST, N_BACKENDS, &rings[1]);
@@ -1082,6 +1220,14 @@ static int configure_balancer(struct dp *dp)
 	if (!err)
 		err = add_vip(dp, AF_INET, VIP_GUE, VIP_IDGUE, XLB_ENCAP_GUE,
 			      filter);
+	if (!err)
+		err = make_ring(dp, VIP_IDNAT, BE4_FIRST, N_BACKENDS,
+				&rings[3]);
+	if (!err)
+		err = add_vip(dp, AF_INET, VIP_NAT, VIP_IDNAT,
+			      XLB_ENCAP_DEFAULT, filter);
+	if (!err)
+		err = configure_nat(dp, filter);
 	if (err)
 		return err;
 	return update(dp->cur->filter, &zero, filter, "vip_filter");
@@ -1207,7 +1353,7 @@ static int load(struct dp *dp)
 
 static void unload(struct dp *dp)
 {
-	for (int i = 3 * N_BAL - 1; i >= 0; i--)
+	for (int i = RINGS_PER_BAL * N_BAL - 1; i >= 0; i--)
 		if (dp->rings[i] > 0)
 			close(dp->rings[i]);
 	for (int i = 0; i < N_BAL; i++)
