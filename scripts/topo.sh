@@ -5,6 +5,7 @@
 # 198.18.0.0/16, VIPs 198.19.0.0/16, IPv6 2001:db8::/32.
 #
 #   client ──(1500)── router ──(1600)── balancer (xlbd, XDP xlb_balance)
+#                                        (and full-NAT pools 198.18.200/24)
 #                      │   └─(1600)── b1 ┐ backends: xlb-agent (XDP decap),
 #                      ├─────(1600)── b2 ├ nginx and a UDP service bound
 #                      └─────(1600)── b3 ┘ to the VIPs on lo
@@ -29,6 +30,9 @@ CLIENT4=198.18.10.2
 CLIENT6=2001:db8:10::2
 LB4=198.18.20.2
 LB6=2001:db8:20::2
+# Where full-NAT pools take their addresses: routed to the balancer.
+NAT_NET4=198.18.200.0/24
+NAT_NET6=2001:db8:200::/64
 
 ns() { echo "${TOPO_PREFIX}$1"; }
 
@@ -120,6 +124,9 @@ topo_backend() {
 	# Decapsulated packets arrive on eth0 for an address on lo.
 	topo_sysctl "b$i" net.ipv4.conf.all.rp_filter=0
 	topo_sysctl "b$i" net.ipv4.conf.eth0.rp_filter=0
+	# Full-NAT replies pass the balancer's XDP program: their checksums
+	# must be whole when they leave (as topo_client says).
+	in_ns "b$i" ethtool -K eth0 tx off >/dev/null
 }
 
 topo_up() {
@@ -135,6 +142,9 @@ topo_up() {
 	topo_routed lb 20 1600 # LB4, LB6
 	in_ns rt ip route add 198.19.0.0/16 via "$LB4"
 	in_ns rt ip -6 route add 2001:db8:100::/48 via "$LB6"
+	# The client-NAT pools of full-NAT VIPs are the balancer's too.
+	in_ns rt ip route add "$NAT_NET4" via "$LB4"
+	in_ns rt ip -6 route add "$NAT_NET6" via "$LB6"
 	topo_xdp_pass rt r-lb
 
 	for i in $(seq 1 "$TOPO_BACKENDS"); do

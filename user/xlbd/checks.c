@@ -22,7 +22,12 @@ static void make_target(struct xlbd *d, const struct xlb_vip_cfg *v,
 	t->id = b->id;
 	t->cfg = *c;
 	t->port = c->port ? c->port : ntohs(v->key.port);
-	if (c->tunnel) {
+	/*
+	 * A full-NAT backend is reached at its own address, which is where
+	 * a plain check goes: it has no tunnel to check, and the balancer's
+	 * own sockets never pass its XDP program.
+	 */
+	if (c->tunnel && v->mode != XLB_VIP_MODE_NAT) {
 		t->family = v->key.family;
 		t->dst = v->key.addr;
 		t->mark = XLB_HC_MARK(b->id, encap == XLB_ENCAP_GUE);
