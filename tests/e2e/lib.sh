@@ -241,14 +241,16 @@ probe_ports() {
 
 # hold_start NAME ADDR N: N connections to be held open from the client by
 # hold.sh, driven through the fifo $W/NAME.in; its answers go to
-# $W/NAME.out. The first hold_round, "open", opens them. Not in a $(...):
+# $W/NAME.out; HOLD_CPU=N pins it to CPU N. The first hold_round, "open",
+# opens them. Not in a $(...):
 # the fifo's writing end must stay open in the caller.
 hold_start() {
 	local name=$1
 
 	rm -f "$W/$name.in" "$W/$name.out"
 	mkfifo "$W/$name.in"
-	in_ns cl timeout 600 bash "$E2E_DIR/hold.sh" "$2" 80 "$3" \
+	in_ns cl ${HOLD_CPU:+taskset -c "$HOLD_CPU"} \
+		timeout 600 bash "$E2E_DIR/hold.sh" "$2" 80 "$3" \
 		<"$W/$name.in" >"$W/$name.out" 2>&1 &
 	exec {HOLD_FD}>"$W/$name.in"
 }

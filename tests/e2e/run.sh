@@ -37,7 +37,9 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
 	agent_check_cli balance_bytes flow_list_shows_held top_shows_rates
 	prometheus_rules_and_dashboard prometheus_alert_fires
-	install_layout unit_exec_start_notify"
+	install_layout unit_exec_start_notify
+	nat_http_v4 nat_http_v6 nat_tiny_pool nat_kill9_under_wrk
+	nat_health_check"
 
 # shellcheck source=runner.sh
 . "$E2E_DIR/runner.sh"
@@ -58,6 +60,8 @@ runner_mounts e2e
 . "$E2E_DIR/health.sh"
 # shellcheck source=daemon.sh
 . "$E2E_DIR/daemon.sh"
+# shellcheck source=nat.sh
+. "$E2E_DIR/nat.sh"
 # shellcheck source=feedback.sh
 . "$E2E_DIR/feedback.sh"
 # shellcheck source=observe.sh
