@@ -264,7 +264,9 @@ DEB_JOBS ?= 2
 deb:
 	$(Q)v=$$(dpkg-parsechangelog -l scripts/debian/changelog -S Version) && \
 		[ "$$v" = "$(XLB_VERSION)" ] || { echo "make deb: scripts/debian/changelog's newest entry is $$v, user/lib/version.h says $(XLB_VERSION): add a changelog entry (dch -c scripts/debian/changelog -v $(XLB_VERSION))" >&2; exit 1; }
-	$(Q)git diff --quiet HEAD -- 2>/dev/null || \
+	$(Q)git rev-parse --verify -q HEAD >/dev/null || \
+		{ echo "make deb: it packages a git checkout's HEAD; this tree is none" >&2; exit 1; }
+	$(Q)git diff --quiet HEAD -- || \
 		echo "make deb: uncommitted changes are not packaged (it packages HEAD)" >&2
 	$(call msg,DEB,$(BUILD)/xlb_$(XLB_VERSION)_$(DEB_ARCH).deb)
 	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/xlb-$(XLB_VERSION)
