@@ -111,7 +111,7 @@ INSTALLED := $(patsubst $(BUILD)/bin/%,$(SBINDIR)/%,$(PROGS)) \
 
 .DELETE_ON_ERROR:
 .PHONY: all bpf test test-unit test-bpf test-e2e fuzz bench demo check \
-	deps clean help install uninstall
+	deps clean help install uninstall deb
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(PROGS)
 
@@ -251,6 +251,35 @@ uninstall:
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	$(Q)rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
+# make deb: the Debian package of the committed tree (git archive HEAD,
+# so what is packaged is a commit, not whatever the working tree holds),
+# built by debhelper with scripts/debian as its debian/ in
+# $(BUILD)/deb/xlb-VERSION, left in $(BUILD)/xlb_VERSION_ARCH.deb. It
+# compiles everything again, with Debian's hardening flags (about 30 s
+# on two cores). user/lib/version.h is the version; the changelog's
+# newest entry must name it.
+XLB_VERSION = $(shell sed -n 's/^\#define XLB_VERSION "\(.*\)"$$/\1/p' user/lib/version.h)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB_JOBS ?= 2
+deb:
+	$(Q)v=$$(dpkg-parsechangelog -l scripts/debian/changelog -S Version) && \
+		[ "$$v" = "$(XLB_VERSION)" ] || { echo "make deb: scripts/debian/changelog's newest entry is $$v, user/lib/version.h says $(XLB_VERSION): add a changelog entry (dch -c scripts/debian/changelog -v $(XLB_VERSION))" >&2; exit 1; }
+	$(Q)git rev-parse --verify -q HEAD >/dev/null || \
+		{ echo "make deb: it packages a git checkout's HEAD; this tree is none" >&2; exit 1; }
+	$(Q)git diff --quiet HEAD -- || \
+		echo "make deb: uncommitted changes are not packaged (it packages HEAD)" >&2
+	$(call msg,DEB,$(BUILD)/xlb_$(XLB_VERSION)_$(DEB_ARCH).deb)
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/xlb-$(XLB_VERSION)
+	$(Q)git archive --format=tar HEAD | tar -x -C $(BUILD)/deb/xlb-$(XLB_VERSION)
+	$(Q)cp -r $(BUILD)/deb/xlb-$(XLB_VERSION)/scripts/debian \
+		$(BUILD)/deb/xlb-$(XLB_VERSION)/debian
+	$(Q)cd $(BUILD)/deb/xlb-$(XLB_VERSION) && \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		DEB_BUILD_OPTIONS="parallel=$(DEB_JOBS) $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -30 ../build.log; echo "make deb: failed, see $(BUILD)/deb/build.log" >&2; exit 1; }
+	$(Q)mv $(BUILD)/deb/xlb_$(XLB_VERSION)_$(DEB_ARCH).deb $(BUILD)/
+
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
@@ -263,7 +292,8 @@ help:
 	@echo '  test-bpf       golden-packet tests of the BPF programs'
 	@echo '  test-e2e       end-to-end tests in network namespaces'
 	@echo '  fuzz           the full fuzz corpus (FUZZ_COUNT, FUZZ_ARGS)'
-	@echo '  bench          benchmarks; figures in $(BUILD)/bench/*.json'
+	@echo '  bench          benchmarks; figures in $(BUILD)/bench/*.json,'
+	@echo '                 their picture in $(BUILD)/bench/bench.svg'
 	@echo '  demo           the network-namespace demo'
 	@echo '  man            the manuals (scdoc) in $(BUILD)/man'
 	@echo '  check          clang-format and static analysis'
@@ -271,6 +301,7 @@ help:
 	@echo '  install        programs, units, completion, examples, man pages'
 	@echo '                 into $$(DESTDIR)$$(PREFIX) (PREFIX=/usr/local)'
 	@echo '  uninstall      remove exactly what install put there'
+	@echo '  deb            Debian package of HEAD: $(BUILD)/xlb_VERSION_ARCH.deb'
 	@echo '  clean          remove $(BUILD)'
 	@echo 'Variables: V=1 (show commands), CLANG, BPFTOOL, CC, BUILD,'
 	@echo '  PREFIX, DESTDIR (and SBINDIR, DOCDIR, MANDIR, UNITDIR...)'

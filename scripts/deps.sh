@@ -34,6 +34,9 @@ pkgs=(
 	bird2 etcd-server etcd-client
 	# the dashboards' alert rules checked against a real Prometheus
 	prometheus
+	# make deb (debhelper's dh; dpkg-buildpackage; no fakeroot, the
+	# package's rules need no root) and make bench's picture
+	debhelper dpkg-dev gnuplot-nox
 )
 check_pkgs=(clang-format cppcheck)
 

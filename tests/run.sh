@@ -96,6 +96,8 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 	fi
 	# The example BIRD configs, in namespaces of their own.
 	run_suite "e2e/bird_configs" plain tests/e2e/bird_configs.sh
+	# The Debian package installed and purged in a throwaway overlay.
+	run_suite "e2e/deb" plain tests/e2e/deb.sh
 	# Several balancers as one: BIRD, ECMP, etcd, four xlbd members.
 	run_suite "e2e/cluster" plain tests/e2e/cluster.sh
 fi
