@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 
 #include "nat_pool.h"
@@ -555,6 +556,45 @@ static void test_adopt_restart(void **state)
 	world_close(&w);
 }
 
+/* ---- entries' timeouts --------------------------------------------------- */
+
+static void test_idle(void **state)
+{
+	struct xlb_global_cfg g = {
+		.nat_tcp_timeout_ms = 900000,
+		.nat_tcp_closing_ms = 120000,
+		.nat_udp_timeout_ms = 300000,
+		.nat_linger_ms = 10000,
+	};
+	struct xlb_flow_key k = {.proto = IPPROTO_TCP};
+	struct xlb_nat_fwd v = {.stamp = 0xfffffff0U}; /* wraps below */
+	struct xlb_nat_timeouts t;
+	__u32 sec = ((__u64)1000000000) >> XLB_FLOW_STAMP_SHIFT;
+
+	(void)state;
+	xlb_nat_timeouts_of(&g, &t);
+	assert_int_equal(t.linger, 9536); /* 10 s in 1.05 ms units */
+	/* Established: 15 minutes. */
+	assert_false(xlb_nat_idle(&k, &v, v.stamp + 899 * sec, &t));
+	assert_true(xlb_nat_idle(&k, &v, v.stamp + 901 * sec, &t));
+	/* One FIN: 2 minutes; either side's. */
+	v.flags = XLB_NAT_F_FIN_BACKEND;
+	assert_false(xlb_nat_idle(&k, &v, v.stamp + 119 * sec, &t));
+	assert_true(xlb_nat_idle(&k, &v, v.stamp + 121 * sec, &t));
+	/* Both FINs, or an RST: the linger. */
+	v.flags = XLB_NAT_F_CLOSED;
+	assert_false(xlb_nat_idle(&k, &v, v.stamp + 9 * sec, &t));
+	assert_true(xlb_nat_idle(&k, &v, v.stamp + 11 * sec, &t));
+	v.flags = XLB_NAT_F_RST;
+	assert_true(xlb_nat_idle(&k, &v, v.stamp + 11 * sec, &t));
+	/* UDP: its own timeout, whatever the flags say. */
+	k.proto = IPPROTO_UDP;
+	assert_false(xlb_nat_idle(&k, &v, v.stamp + 299 * sec, &t));
+	assert_true(xlb_nat_idle(&k, &v, v.stamp + 301 * sec, &t));
+	/* Stamped after our clock read: fresh, not 52 days old. */
+	assert_false(xlb_nat_idle(&k, &v, v.stamp - 1, &t));
+}
+
 /* ---- simulation ---------------------------------------------------------- */
 
 #define SIM_ADDRS  2
@@ -696,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_no_steal_touched),
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_adopt_restart),
+		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_simulation),
 	};
 

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -572,4 +573,38 @@ void xlb_nat_alloc_ports(const struct xlb_nat_alloc *a, __u64 *free,
 	}
 	*free = f;
 	*used = total - f;
+}
+
+/* ---- entries ------------------------------------------------------------- */
+
+static __u32 ms_units(__u32 ms)
+{
+	return ((__u64)ms * 1000000) >> XLB_FLOW_STAMP_SHIFT;
+}
+
+void xlb_nat_timeouts_of(const struct xlb_global_cfg *g,
+			 struct xlb_nat_timeouts *t)
+{
+	t->tcp = ms_units(g->nat_tcp_timeout_ms);
+	t->closing = ms_units(g->nat_tcp_closing_ms);
+	t->linger = ms_units(g->nat_linger_ms);
+	t->udp = ms_units(g->nat_udp_timeout_ms);
+}
+
+bool xlb_nat_idle(const struct xlb_flow_key *k, const struct xlb_nat_fwd *v,
+		  __u32 now, const struct xlb_nat_timeouts *t)
+{
+	__s32 age = (__s32)(now - v->stamp);
+	__u32 limit = t->udp;
+
+	if (k->proto == IPPROTO_TCP) {
+		if ((v->flags & XLB_NAT_F_RST) ||
+		    (v->flags & XLB_NAT_F_CLOSED) == XLB_NAT_F_CLOSED)
+			limit = t->linger;
+		else if (v->flags & XLB_NAT_F_CLOSED)
+			limit = t->closing;
+		else
+			limit = t->tcp;
+	}
+	return age > 0 && (__u32)age > limit;
 }

@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <xlb/flow.h>
 #include <xlb/nat.h>
 
 #include "model.h"
@@ -148,5 +149,26 @@ bool xlb_nat_subpool_close(struct xlb_nat_subpool *sp);
 /* Ports of the pool that CPUs may still hand out, and those that not. */
 void xlb_nat_alloc_ports(const struct xlb_nat_alloc *a, __u64 *free,
 			 __u64 *used);
+
+/* ---- entries ------------------------------------------------------------- */
+
+/* NAT entries' idle timeouts in stamp units (xlb/flow.h). */
+struct xlb_nat_timeouts {
+	__u32 tcp;     /* established */
+	__u32 closing; /* one FIN seen */
+	__u32 linger;  /* both FINs, or an RST */
+	__u32 udp;
+};
+
+void xlb_nat_timeouts_of(const struct xlb_global_cfg *g,
+			 struct xlb_nat_timeouts *t);
+/*
+ * Whether the entry (k, v) has been idle past its timeout at now (stamp
+ * units, CLOCK_MONOTONIC_COARSE as the data path stamps). Ages are
+ * modulo 2^32; a stamp after now (the data path wrote it after our clock
+ * read) is not idle.
+ */
+bool xlb_nat_idle(const struct xlb_flow_key *k, const struct xlb_nat_fwd *v,
+		  __u32 now, const struct xlb_nat_timeouts *t);
 
 #endif /* XLB_NAT_POOL_H */

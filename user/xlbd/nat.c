@@ -159,17 +159,12 @@ static __u32 stamp_now(void)
 	       XLB_FLOW_STAMP_SHIFT;
 }
 
-static __u32 ms_units(__u32 ms)
-{
-	return ((__u64)ms * 1000000) >> XLB_FLOW_STAMP_SHIFT;
-}
-
 struct sweep {
 	struct xlbd *d;
 	const struct xlb_vip_cfg **vip; /* by id: the NAT VIPs in force */
-	__u32 now;
-	__u32 linger, closing, tcp, udp; /* stamp units */
-	__u32 only_lo, only_hi;		 /* remove every entry of these */
+	__u32 now;			/* stamp units */
+	struct xlb_nat_timeouts t;
+	__u32 only_lo, only_hi; /* remove every entry of these */
 	__u64 removed;
 };
 
@@ -181,8 +176,6 @@ static const char *why_remove(const struct sweep *s,
 		v->vip_id < XLB_MAX_VIPS ? s->vip[v->vip_id] : NULL;
 	const struct xlb_backend *be =
 		xlb_dp_backend_written(s->d->dp, v->backend_id);
-	__s32 age = (__s32)(s->now - v->stamp);
-	__u32 limit = s->udp;
 
 	if (s->only_hi)
 		return v->subpool >= s->only_lo && v->subpool < s->only_hi
@@ -196,17 +189,7 @@ static const char *why_remove(const struct sweep *s,
 	if (!be || !be->family || be->state == XLB_BACKEND_DOWN ||
 	    memcmp(&be->addr, &v->backend, sizeof(v->backend)))
 		return "backend down or gone";
-	if (k->proto == IPPROTO_TCP) {
-		if ((v->flags & XLB_NAT_F_RST) ||
-		    (v->flags & XLB_NAT_F_CLOSED) == XLB_NAT_F_CLOSED)
-			limit = s->linger;
-		else if (v->flags & XLB_NAT_F_CLOSED)
-			limit = s->closing;
-		else
-			limit = s->tcp;
-	}
-	/* A stamp just after our clock read is not old. */
-	return age > 0 && (__u32)age > limit ? "idle" : NULL;
+	return xlb_nat_idle(k, v, s->now, &s->t) ? "idle" : NULL;
 }
 
 static int sweep_one(const struct xlb_flow_key *k, const struct xlb_nat_fwd *v,
@@ -245,10 +228,7 @@ static int sweep_walk(struct xlbd *d, struct sweep *s)
 		if (m->vips[i].mode == XLB_VIP_MODE_NAT &&
 		    m->vips[i].vip_id < XLB_MAX_VIPS)
 			s->vip[m->vips[i].vip_id] = &m->vips[i];
-	s->linger = ms_units(g->nat_linger_ms);
-	s->closing = ms_units(g->nat_tcp_closing_ms);
-	s->tcp = ms_units(g->nat_tcp_timeout_ms);
-	s->udp = ms_units(g->nat_udp_timeout_ms);
+	xlb_nat_timeouts_of(g, &s->t);
 	s->now = stamp_now();
 	memset(d->nat->live, 0, XLB_MAX_SUBPOOLS * sizeof(*d->nat->live));
 	ret = xlb_dp_nat_walk(d->dp, sweep_one, s);
