@@ -132,8 +132,11 @@ int xlb_dp_nat_delete(struct xlb_dp *dp, const struct xlb_flow_key *k,
 	/* The request's side first: nothing new hangs off the reply's. */
 	if (bpf_map_delete_elem(dp->nat_fwd_fd, k))
 		ret = -errno;
+	if (ret && ret != -ENOENT)
+		return ret;
+	/* A reply's entry the data path failed to make is no error. */
 	xlb_nat_rev_key(k, v, &rk);
-	if (bpf_map_delete_elem(dp->nat_rev_fd, &rk) && !ret)
+	if (bpf_map_delete_elem(dp->nat_rev_fd, &rk) && errno != ENOENT && !ret)
 		ret = -errno;
 	return ret;
 }

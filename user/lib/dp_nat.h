@@ -39,7 +39,10 @@ int xlb_dp_nat_get(struct xlb_dp *dp, const struct xlb_flow_key *k,
  */
 void xlb_nat_rev_key(const struct xlb_flow_key *k, const struct xlb_nat_fwd *v,
 		     struct xlb_flow_key *rk);
-/* Removes the connection's two entries: 0 or -errno (-ENOENT: gone). */
+/*
+ * Removes the connection's two entries: 0, -ENOENT when nat_fwd held no
+ * k (the reply's entry is removed all the same), or -errno.
+ */
 int xlb_dp_nat_delete(struct xlb_dp *dp, const struct xlb_flow_key *k,
 		      const struct xlb_nat_fwd *v);
 /* The nat_events ring's fd (for ring_buffer__new). */

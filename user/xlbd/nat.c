@@ -198,16 +198,21 @@ static int sweep_one(const struct xlb_flow_key *k, const struct xlb_nat_fwd *v,
 	struct sweep *s = ctx;
 	struct xlbd_nat *n = s->d->nat;
 	struct xlb_nat_fwd again;
+	int ret;
 
 	if (why_remove(s, k, v)) {
 		/* A packet may have refreshed it since the batch was read. */
 		if (xlb_dp_nat_get(s->d->dp, k, &again))
 			return 0;
 		v = &again;
-		if (why_remove(s, k, v) && !xlb_dp_nat_delete(s->d->dp, k, v)) {
-			s->removed++;
+		ret = why_remove(s, k, v) ? xlb_dp_nat_delete(s->d->dp, k, v)
+					  : 1;
+		s->removed += !ret;
+		if (ret < 0 && ret != -ENOENT)
+			xlb_log(LOG_WARNING, "removing a NAT entry: %s",
+				strerror(-ret));
+		if (!ret || ret == -ENOENT)
 			return 0;
-		}
 	}
 	if (v->subpool < XLB_MAX_SUBPOOLS)
 		n->live[v->subpool]++;
