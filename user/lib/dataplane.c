@@ -230,11 +230,18 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 		goto err_skel;
 	}
 	learn_backend_ids(dp);
+	ret = xlb_dp_nat_open(dp);
+	if (ret) {
+		xlb_err_set(err, "mapping nat_subpools: %s", strerror(-ret));
+		goto err_xdp;
+	}
 	ret = xlb_dp_rings_open(dp, err);
 	if (ret)
-		goto err_xdp;
+		goto err_nat;
 	return 0;
 
+err_nat:
+	xlb_dp_nat_close(dp);
 err_xdp:
 	xlb_flows_close(&dp->flows);
 	/* What we attached goes; what we adopted stays as it was. */
@@ -391,6 +398,7 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 void xlb_dp_close(struct xlb_dp *dp, bool detach)
 {
 	xlb_flows_close(&dp->flows);
+	xlb_dp_nat_close(dp);
 	xlb_dp_rings_close(dp);
 	xlb_xdp_close(&dp->xdp, detach && dp->skel);
 	xlb_balance__destroy(dp->skel);

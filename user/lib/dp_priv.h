@@ -65,6 +65,9 @@ struct xlb_dp {
 	/* What vip_info holds per id (its vips entry says the same), so
 	 * unchanged VIPs are not rewritten; family 0: not known. */
 	struct xlb_vip_info vip_written[XLB_MAX_VIPS];
+	/* Full-NAT (dp_nat.c): its maps, the sub-pools mapped. */
+	int nat_fwd_fd, nat_rev_fd, nat_subpools_fd, nat_cpu_fd, nat_events_fd;
+	struct xlb_nat_subpool *nat_subpools;
 };
 
 /*
@@ -87,5 +90,9 @@ void xlb_dp_rings_commit(struct xlb_dp *dp);
 void xlb_dp_rings_abort(struct xlb_dp *dp, bool flipping);
 /* Forgets id's ring (its map stays wherever it is). */
 void xlb_dp_ring_drop(struct xlb_dp *dp, __u32 id);
+
+/* dp_nat.c: the NAT maps' fds and the sub-pools' mapping, at open. */
+int xlb_dp_nat_open(struct xlb_dp *dp);
+void xlb_dp_nat_close(struct xlb_dp *dp);
 
 #endif /* XLB_DP_PRIV_H */

@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include "journal.h"
+#include "nat.h"
 #include "xlbd.h"
 
 static void on_signal(struct xlb_watch *w, uint32_t events)
@@ -138,8 +139,8 @@ static void settle(struct xlbd *d)
 	xlbd_notify_status(d);
 }
 
-static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
-		     void (*fn)(struct xlb_watch *, uint32_t))
+int xlbd_watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
+		   void (*fn)(struct xlb_watch *, uint32_t))
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
 
@@ -150,6 +151,7 @@ static int watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
 int xlbd_loop_init(struct xlbd *d)
 {
 	sigset_t mask;
+	int ret;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -165,9 +167,9 @@ int xlbd_loop_init(struct xlbd *d)
 		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->epfd < 0 || d->sfd < 0 || d->tick_fd < 0 || d->compact_fd < 0)
 		return -errno;
-	if (watch_add(d, d->sfd, &d->sig_watch, on_signal) ||
-	    watch_add(d, d->tick_fd, &d->tick_watch, on_tick) ||
-	    watch_add(d, d->compact_fd, &d->compact_watch, on_compact))
+	if (xlbd_watch_add(d, d->sfd, &d->sig_watch, on_signal) ||
+	    xlbd_watch_add(d, d->tick_fd, &d->tick_watch, on_tick) ||
+	    xlbd_watch_add(d, d->compact_fd, &d->compact_watch, on_compact))
 		return -errno;
 	d->policy = calloc(1, sizeof(*d->policy));
 	d->targets = calloc(XLB_MAX_BACKENDS, sizeof(*d->targets));
@@ -177,11 +179,13 @@ int xlbd_loop_init(struct xlbd *d)
 	d->hc = xlb_hc_new(d->epfd, xlbd_on_result, d);
 	if (!d->hc)
 		return -ENOMEM;
-	return xlbd_feedback_init(d);
+	ret = xlbd_feedback_init(d);
+	return ret ? ret : xlbd_nat_init(d);
 }
 
 void xlbd_loop_free(struct xlbd *d)
 {
+	xlbd_nat_free(d);
 	xlbd_feedback_free(d);
 	xlb_hc_free(d->hc);
 	free(d->policy);

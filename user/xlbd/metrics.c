@@ -5,8 +5,9 @@
  * requests it did not expect). GET /metrics returns the text format:
  * global counters by name, per-VIP and per-backend packets and bytes,
  * backend weights (configured and effective, with the agent's and the
- * share loop's factors) and states, and each ring's fingerprint, read straight
- * from the maps under the daemon's lock.
+ * share loop's factors) and states, each ring's fingerprint, read straight
+ * from the maps under the daemon's lock, and the client-NAT pools' ports
+ * and sub-pools as xlbd's NAT side last copied them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xlb/counters.h>
+#include "nat.h"
 #include "stats.h"
 #include "xlbd.h"
 
@@ -285,6 +287,59 @@ static void write_cluster(FILE *f, struct xlbd *d)
 		  s->lost);
 }
 
+/* Client-NAT pools: ports, sub-pools, refills (nat.c's copy). */
+static void write_nat(FILE *f, struct xlbd *d)
+{
+	const struct xlb_model *m = &d->model;
+
+	if (!m->n_pools)
+		return;
+	metric_head(f, "xlb_nat_pool_ports", "gauge",
+		    "Ports of a pool CPUs may hand out (free) and the rest "
+		    "(used: held by connections or draining).");
+	metric_head(f, "xlb_nat_subpools", "gauge",
+		    "Sub-pools of a pool by state (free, cpu, draining).");
+	metric_head(f, "xlb_nat_refills_total", "counter",
+		    "Sub-pools handed to a CPU below its threshold.");
+	metric_head(f, "xlb_nat_reclaims_total", "counter",
+		    "Drained sub-pools taken back whole into their pool.");
+	metric_head(f, "xlb_nat_entries", "gauge",
+		    "NAT connections of a pool, at the last sweep.");
+	metric_head(f, "xlb_nat_refill_latency_seconds", "gauge",
+		    "From a CPU's need (event or tick) to its new slot "
+		    "written, last refill.");
+	for (size_t i = 0; i < m->n_pools; i++) {
+		const char *name = m->pools[i].name;
+		const struct xlbd_nat_stats *st =
+			xlbd_nat_stats(d, m->pools[i].pool_id);
+
+		if (!st)
+			continue;
+		fprintf(f,
+			"xlb_nat_pool_ports{pool=\"%s\",state=\"free\"} "
+			"%llu\n",
+			name, (unsigned long long)st->ports_free);
+		fprintf(f,
+			"xlb_nat_pool_ports{pool=\"%s\",state=\"used\"} "
+			"%llu\n",
+			name, (unsigned long long)st->ports_used);
+		for (unsigned int k = 0; k < 3; k++)
+			fprintf(f,
+				"xlb_nat_subpools{pool=\"%s\",state=\"%s\"} "
+				"%llu\n",
+				name, xlbd_nat_state_name(k),
+				(unsigned long long)st->subpools[k]);
+		fprintf(f, "xlb_nat_refills_total{pool=\"%s\"} %llu\n", name,
+			(unsigned long long)st->refills);
+		fprintf(f, "xlb_nat_reclaims_total{pool=\"%s\"} %llu\n", name,
+			(unsigned long long)st->reclaims);
+		fprintf(f, "xlb_nat_entries{pool=\"%s\"} %llu\n", name,
+			(unsigned long long)st->entries);
+		fprintf(f, "xlb_nat_refill_latency_seconds{pool=\"%s\"} %.6f\n",
+			name, st->refill_latency_us / 1e6);
+	}
+}
+
 /* The whole page, in a malloc'ed buffer. */
 static char *render(struct xlbd *d, size_t *len)
 {
@@ -312,6 +367,7 @@ static char *render(struct xlbd *d, size_t *len)
 	write_cluster(f, d);
 	write_vips(f, d);
 	write_backends(f, d);
+	write_nat(f, d);
 	pthread_mutex_unlock(&d->lock);
 	if (fclose(f)) {
 		free(buf);

@@ -42,6 +42,7 @@ struct xlb_journal;
 struct xlb_route;
 struct xlbd_ctl;
 struct xlbd_cluster;
+struct xlbd_nat;
 
 /* What the metrics thread shows of the cluster (copied under lock). */
 struct xlbd_cluster_stats {
@@ -116,6 +117,7 @@ struct xlbd {
 	struct xlbd_ann *ann; /* under lock */
 	size_t n_ann;
 	size_t announced;
+	struct xlbd_nat *nat; /* nat.c: pools' allocators, the sweeper */
 };
 
 /* The cluster's options (xlbd --etcd ...); etcd NULL: no cluster. */
@@ -156,6 +158,9 @@ int xlbd_opts_parse(int argc, char **argv, struct xlbd *d, struct xlbd_opts *o);
 int xlbd_loop_init(struct xlbd *d);
 int xlbd_loop_run(struct xlbd *d);
 void xlbd_loop_free(struct xlbd *d);
+/* loop.c: fd into the loop's epoll set, fn called when it is readable. */
+int xlbd_watch_add(struct xlbd *d, int fd, struct xlb_watch *w,
+		   void (*fn)(struct xlb_watch *, uint32_t));
 
 /*
  * notify.c: systemd's sd_notify(3), a no-op without NOTIFY_SOCKET.
