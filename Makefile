@@ -274,7 +274,7 @@ deb:
 	$(Q)cp -r $(BUILD)/deb/xlb-$(XLB_VERSION)/scripts/debian \
 		$(BUILD)/deb/xlb-$(XLB_VERSION)/debian
 	$(Q)cd $(BUILD)/deb/xlb-$(XLB_VERSION) && \
-		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD \
 		DEB_BUILD_OPTIONS="parallel=$(DEB_JOBS) $(DEB_BUILD_OPTIONS)" \
 		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 		{ tail -30 ../build.log; echo "make deb: failed, see $(BUILD)/deb/build.log" >&2; exit 1; }
