@@ -113,7 +113,6 @@ static __always_inline bool vip_info_matches(const struct xlb_vip_info *vi,
 	       !(vi->vip.flags & XLB_VIP_F_NO_FLOW_TABLE);
 }
 
-
 /* May a flow not yet in the table be inserted now (per-CPU rate limit)? */
 static __always_inline bool insert_allowed(const struct xlb_config *cfg,
 					   __u64 *now)
@@ -137,7 +136,6 @@ static __always_inline bool insert_allowed(const struct xlb_config *cfg,
 	rl->inserts++;
 	return true;
 }
-
 
 /*
  * The backend of a TCP/UDP packet to a VIP, keeping the flow table's
@@ -433,10 +431,9 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 			return -1;
 		p->key.sport = th->source;
 		p->key.dport = th->dest;
-		p->tcp_flags = (th->syn ? PKT_SYN : 0) |
-			       (th->ack ? PKT_ACK : 0) |
-			       (th->rst ? PKT_RST : 0) |
-			       (th->fin ? PKT_FIN : 0);
+		p->tcp_flags =
+			(th->syn ? PKT_SYN : 0) | (th->ack ? PKT_ACK : 0) |
+			(th->rst ? PKT_RST : 0) | (th->fin ? PKT_FIN : 0);
 		return 0;
 	}
 	/* 8 <= UDP length <= IP payload (shorter is legal: RFC 768). */
@@ -628,11 +625,12 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct pkt *p,
 			*cnt = XLB_CNT_DROP_ICMP;
 			return XDP_DROP;
 		}
-		p->icmp_err = (v6 && type == ICMPV6_PKT_TOOBIG) ||
-					      (!v6 && type == ICMP_DEST_UNREACH &&
-					       ich->code == ICMP_FRAG_NEEDED)
-				      ? ICMP_ERR_PTB
-				      : ICMP_ERR_OTHER;
+		p->icmp_err =
+			(v6 && type == ICMPV6_PKT_TOOBIG) ||
+					(!v6 && type == ICMP_DEST_UNREACH &&
+					 ich->code == ICMP_FRAG_NEEDED)
+				? ICMP_ERR_PTB
+				: ICMP_ERR_OTHER;
 		return XLB_FORWARD;
 	}
 

@@ -67,8 +67,7 @@ static __always_inline __u16 csum_apply(__u16 check, __u64 d)
 }
 
 /* A change of address of the family (IPv4 in v6[0]) into d. */
-static __always_inline __u64 csum_chg_addr(__u64 d, bool v6,
-					   const __be32 *old,
+static __always_inline __u64 csum_chg_addr(__u64 d, bool v6, const __be32 *old,
 					   const union xlb_addr *new)
 {
 	d = csum_chg32(d, old[0], new->v6[0]);
@@ -353,9 +352,10 @@ static __always_inline bool nat_backend_ok(const struct xlb_nat_fwd *f)
  * sub-pools, the reply's entry and then the request's. Returns the
  * entry, or NULL with *cnt set.
  */
-static __always_inline struct xlb_nat_fwd *
-nat_open(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
-	 __u32 stamp, __u32 *cnt)
+static __always_inline struct xlb_nat_fwd *nat_open(const struct pkt *p,
+						    const struct xlb_vip *vip,
+						    __u32 hash, __u32 stamp,
+						    __u32 *cnt)
 {
 	struct xlb_backend *be = NULL;
 	struct nat_scratch *sc;
@@ -493,8 +493,7 @@ static __noinline int nat_reply(struct xdp_md *ctx, const struct pkt *p,
 		*cnt = XLB_CNT_DROP_INTERNAL;
 		return XDP_DROP;
 	}
-	nat_track(f, p, XLB_NAT_F_FIN_BACKEND,
-		  xlb_flow_stamp(flow_clock_ns()));
+	nat_track(f, p, XLB_NAT_F_FIN_BACKEND, xlb_flow_stamp(flow_clock_ns()));
 	rw.src = r->fwd.dst;
 	rw.dst = r->fwd.src;
 	rw.sport = r->fwd.dport;

@@ -34,15 +34,15 @@
 	X(DROP_INTERNAL, "drop_internal") /* adjust_head/tail failed */        \
 	X(DROP_IP_VERSION, "drop_ip_version") /* version != EtherType's */     \
 	X(DROP_ICMP_CSUM, "drop_icmp_csum")   /* echo request, bad checksum */ \
-	X(DROP_ICMP_SRC, "drop_icmp_src")     /* ICMP to a non-unicast source */ \
-	X(TX_NAT, "tx_nat")		/* full-NAT: client -> backend */      \
-	X(TX_NAT_REPLY, "tx_nat_reply") /* full-NAT: backend -> client */      \
-	X(TX_NAT_ICMP, "tx_nat_icmp")	/* ICMP error about a NAT flow */      \
+	X(DROP_ICMP_SRC, "drop_icmp_src") /* ICMP to a non-unicast source */   \
+	X(TX_NAT, "tx_nat")		  /* full-NAT: client -> backend */    \
+	X(TX_NAT_REPLY, "tx_nat_reply")	  /* full-NAT: backend -> client */    \
+	X(TX_NAT_ICMP, "tx_nat_icmp")	  /* ICMP error about a NAT flow */    \
 	X(DROP_NAT_POOL_EXHAUSTED, "drop_nat_pool_exhausted") /* no port */    \
-	X(DROP_NAT_NO_ENTRY, "drop_nat_no_entry") /* TCP, not a SYN, no    \
-						     NAT entry */              \
+	X(DROP_NAT_NO_ENTRY, "drop_nat_no_entry")     /* TCP, not a SYN, no    \
+							 NAT entry */          \
 	X(DROP_NAT_TABLE_FULL, "drop_nat_table_full") /* nat_fwd full */       \
-	X(DROP_NAT_BACKEND_DOWN, "drop_nat_backend_down") /* its backend   \
+	X(DROP_NAT_BACKEND_DOWN, "drop_nat_backend_down") /* its backend       \
 							     is down */
 
 #define XLB_EVENT_COUNTERS(X)                                                  \
@@ -52,7 +52,7 @@
 	X(FLOW_INSERT_LIMITED, "flow_insert_limited") /* over the rate */      \
 	X(FLOW_UDP_EXPIRED, "flow_udp_expired") /* idle UDP flow re-hashed */  \
 	X(FAILOVER_REPICK, "failover_repick") /* backend down, picked again */ \
-	X(ICMP_PTB_FORWARDED, "icmp_ptb_forwarded") /* PTB sent to backend */ \
+	X(ICMP_PTB_FORWARDED, "icmp_ptb_forwarded") /* PTB sent to backend */  \
 	X(NAT_INSERT, "nat_insert") /* a NAT connection's entries made */      \
 	X(NAT_REOPEN, "nat_reopen") /* a SYN reopened a closed entry */
 

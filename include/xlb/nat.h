@@ -66,6 +66,13 @@ enum xlb_vip_mode {
  * The data path sends an XLB_NAT_EV_LOW event when it hands out port
  * index low_at (count minus the pool's threshold).
  */
+/*
+ * `next` of a sub-pool in the pool, held by no CPU: far above any count,
+ * so no port of it is ever taken, and a restarted xlbd tells it from a
+ * used-up one (whose next is about count) without counting entries.
+ */
+#define XLB_NAT_NEXT_FREE 0x80000000U
+
 struct xlb_nat_subpool {
 	union xlb_addr addr;
 	__u16 port_first; /* host order */

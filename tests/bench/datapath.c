@@ -53,11 +53,11 @@
 #define DECAP_HOST "198.18.1.1"
 #define LB_SRC4	   "198.18.255.7"
 
-#define N_BACKENDS 16
-#define VIP_ID4	   1
-#define VIP_ID6	   2
-#define VIP_IDGUE  3
-#define VIP_IDNAT  4
+#define N_BACKENDS    16
+#define VIP_ID4	      1
+#define VIP_ID6	      2
+#define VIP_IDGUE     3
+#define VIP_IDNAT     4
 #define RINGS_PER_BAL 4
 /* A full-NAT VIP and the address of its pool (one sub-pool, every CPU). */
 #define VIP_NAT	 "198.19.0.3"
@@ -830,13 +830,15 @@ static int check_to_client(const struct scenario *s,
 
 	addr_of(AF_INET, CLIENT4, &cli);
 	addr_of(AF_INET, VIP_NAT, &vip);
-	if (out->len >= ETH_HLEN + 20 && !memcmp(eth->h_dest, gw_mac, ETH_ALEN) &&
+	if (out->len >= ETH_HLEN + 20 &&
+	    !memcmp(eth->h_dest, gw_mac, ETH_ALEN) &&
 	    eth->h_proto == htons(ETH_P_IP) &&
 	    !memcmp(out->data + ETH_HLEN + 12, &vip.v4, 4) &&
 	    !memcmp(out->data + ETH_HLEN + 16, &cli.v4, 4))
 		return 0;
-	fprintf(stderr, "xlb: bench: %s: output is not VIP -> client via the "
-			"gateway\n",
+	fprintf(stderr,
+		"xlb: bench: %s: output is not VIP -> client via the "
+		"gateway\n",
 		s->name);
 	return -EPROTO;
 }

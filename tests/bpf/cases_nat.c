@@ -18,8 +18,8 @@
 #include "golden.h"
 #include "harness.h"
 
-#define NAT4 "198.18.100.1"
-#define NAT6 "2001:db8:100::1"
+#define NAT4  "198.18.100.1"
+#define NAT6  "2001:db8:100::1"
 #define PORT0 5000 /* the first port of sub-pool 1 */
 
 static const char *astr(const union xlb_addr *a, __u8 family, char *buf)
@@ -205,7 +205,8 @@ static void conn(struct tc *t, const char *vip, const char *cli, __u8 proto)
 	}
 	if (f.backend_id != be || ntohs(f.nat_port) != PORT0 ||
 	    f.subpool != 1 || f.vip_id != 1 || f.flags)
-		fail(t, "nat_fwd: backend %u port %u subpool %u vip %u "
+		fail(t,
+		     "nat_fwd: backend %u port %u subpool %u vip %u "
 		     "flags %u",
 		     f.backend_id, ntohs(f.nat_port), f.subpool, f.vip_id,
 		     f.flags);
@@ -285,8 +286,7 @@ static void tcp4_vlan(struct tc *t)
 			  .tci = 7};
 
 	setup(t, VIP4, TCP);
-	client_tx(t, "syn", &syn, ring_backend(t, &syn), PORT0,
-		  EV(NAT_INSERT));
+	client_tx(t, "syn", &syn, ring_backend(t, &syn), PORT0, EV(NAT_INSERT));
 	syn.flags = F_ACK;
 	backend_reply(t, "reply", &syn, ring_backend(t, &syn), PORT0, F_ACK);
 }
@@ -620,10 +620,17 @@ static void icmp_in(struct tc *t, const char *vip, const char *cli,
 {
 	bool v6 = strchr(vip, ':') != NULL;
 	const char *nat = v6 ? NAT6 : NAT4;
-	struct pkt syn = {.src = cli, .dst = vip, .proto = proto,
-			  .flags = F_SYN, .payload = 40};
-	struct pkt sent = {.src = vip, .dst = cli, .proto = proto,
-			   .sport = 80, .dport = 40000, .payload = 40};
+	struct pkt syn = {.src = cli,
+			  .dst = vip,
+			  .proto = proto,
+			  .flags = F_SYN,
+			  .payload = 40};
+	struct pkt sent = {.src = vip,
+			   .dst = cli,
+			   .proto = proto,
+			   .sport = 80,
+			   .dport = 40000,
+			   .payload = 40};
 	struct pkt orig = sent;
 	char bs[INET6_ADDRSTRLEN];
 	struct frame in, want;
@@ -674,13 +681,16 @@ static void icmp_in6_udp_unreach(struct tc *t)
  * (NAT address -> backend) goes to the client from the VIP, about the
  * client's own packet (client -> VIP).
  */
-static void icmp_out(struct tc *t, const char *vip, const char *cli,
-		     __u8 proto, __u8 type, __u8 code, __u32 quote)
+static void icmp_out(struct tc *t, const char *vip, const char *cli, __u8 proto,
+		     __u8 type, __u8 code, __u32 quote)
 {
 	bool v6 = strchr(vip, ':') != NULL;
 	const char *nat = v6 ? NAT6 : NAT4;
-	struct pkt syn = {.src = cli, .dst = vip, .proto = proto,
-			  .flags = F_SYN, .payload = 40};
+	struct pkt syn = {.src = cli,
+			  .dst = vip,
+			  .proto = proto,
+			  .flags = F_SYN,
+			  .payload = 40};
 	struct pkt sent = syn, orig = syn;
 	char bs[INET6_ADDRSTRLEN];
 	struct frame in, want;
@@ -724,10 +734,10 @@ static void icmp_out6_unreach(struct tc *t)
  * kernel's. */
 static void icmp_no_entry(struct tc *t)
 {
-	struct pkt sent = {.src = VIP4, .dst = CLI4, .sport = 80,
-			   .dport = 40000};
-	struct pkt to_be = {.src = NAT4, .dst = BE4, .sport = PORT0,
-			    .dport = 80};
+	struct pkt sent = {
+		.src = VIP4, .dst = CLI4, .sport = 80, .dport = 40000};
+	struct pkt to_be = {
+		.src = NAT4, .dst = BE4, .sport = PORT0, .dport = 80};
 	struct frame f;
 
 	setup(t, VIP4, TCP);
@@ -754,8 +764,8 @@ static void echo(struct tc *t)
 /* A DSR VIP still drops the errors it never forwarded. */
 static void dsr_time_exceeded(struct tc *t)
 {
-	struct pkt sent = {.src = VIP4, .dst = CLI4, .sport = 80,
-			   .dport = 40000};
+	struct pkt sent = {
+		.src = VIP4, .dst = CLI4, .sport = 80, .dport = 40000};
 	struct frame f;
 
 	setup13(t, TCP, 0);

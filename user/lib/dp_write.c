@@ -294,8 +294,9 @@ static int write_vips(struct xlb_dp *dp, const struct xlb_model *cur,
 			.mode = v->mode,
 		};
 		const struct xlb_pool_cfg *pool =
-			v->mode == XLB_VIP_MODE_NAT ? xlb_model_pool(next, v->pool)
-						    : NULL;
+			v->mode == XLB_VIP_MODE_NAT
+				? xlb_model_pool(next, v->pool)
+				: NULL;
 		struct xlb_vip_info info = {.key = v->key, .vip = val};
 		struct xlb_vip_info *w = &dp->vip_written[v->vip_id];
 		struct xlb_vip none = {0};

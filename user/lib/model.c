@@ -298,11 +298,10 @@ bool xlb_pool_equal(const struct xlb_pool_cfg *a, const struct xlb_pool_cfg *b,
 	       !memcmp(&a->last, &b->last, sizeof(a->last)) &&
 	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       a->refill_percent == b->refill_percent &&
-	       (!with_ids ||
-		(a->subpool_ports == b->subpool_ports &&
-		 a->pool_id == b->pool_id &&
-		 a->subpool_base == b->subpool_base &&
-		 a->n_subpools == b->n_subpools));
+	       (!with_ids || (a->subpool_ports == b->subpool_ports &&
+			      a->pool_id == b->pool_id &&
+			      a->subpool_base == b->subpool_base &&
+			      a->n_subpools == b->n_subpools));
 }
 
 /* ---- look-ups ---------------------------------------------------------- */
@@ -316,8 +315,7 @@ struct xlb_vip_cfg *xlb_model_vip(const struct xlb_model *m,
 	return found ? &m->vips[i] : NULL;
 }
 
-struct xlb_pool_cfg *xlb_model_pool(const struct xlb_model *m,
-				    const char *name)
+struct xlb_pool_cfg *xlb_model_pool(const struct xlb_model *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_pools; i++)
 		if (!strncmp(m->pools[i].name, name, XLB_POOL_NAMELEN))

@@ -146,14 +146,14 @@ struct xlb_backend_cfg {
  * address-major order, and hands them to CPUs. Its name is what a `nat`
  * VIP names.
  */
-#define XLB_POOL_NAMELEN		  32 /* with the NUL: 1 .. 31 chars */
-#define XLB_POOL_PORT_LO_DEFAULT	  1024
-#define XLB_POOL_PORT_HI_DEFAULT	  65535
-#define XLB_POOL_REFILL_PERCENT_DEFAULT	  25
-#define XLB_NAT_TCP_TIMEOUT_MS_DEFAULT	  900000 /* established: 15 min */
-#define XLB_NAT_TCP_CLOSING_MS_DEFAULT	  120000 /* one FIN seen: 2 min */
-#define XLB_NAT_UDP_TIMEOUT_MS_DEFAULT	  300000 /* 5 min */
-#define XLB_NAT_LINGER_MS_DEFAULT	  10000	 /* after both FINs or RST */
+#define XLB_POOL_NAMELEN		32 /* with the NUL: 1 .. 31 chars */
+#define XLB_POOL_PORT_LO_DEFAULT	1024
+#define XLB_POOL_PORT_HI_DEFAULT	65535
+#define XLB_POOL_REFILL_PERCENT_DEFAULT 25
+#define XLB_NAT_TCP_TIMEOUT_MS_DEFAULT	900000 /* established: 15 min */
+#define XLB_NAT_TCP_CLOSING_MS_DEFAULT	120000 /* one FIN seen: 2 min */
+#define XLB_NAT_UDP_TIMEOUT_MS_DEFAULT	300000 /* 5 min */
+#define XLB_NAT_LINGER_MS_DEFAULT	10000  /* after both FINs or RST */
 
 struct xlb_pool_cfg {
 	char name[XLB_POOL_NAMELEN]; /* [A-Za-z0-9_.-], 1 .. 31 */
@@ -210,8 +210,8 @@ struct xlb_global_cfg {
 	__u32 nat_tcp_timeout_ms; /* established TCP */
 	__u32 nat_tcp_closing_ms; /* TCP after one FIN */
 	__u32 nat_udp_timeout_ms; /* UDP */
-	__u32 nat_linger_ms; /* after both FINs or an RST; also the wait
-				before a sub-pool's ports are reused */
+	__u32 nat_linger_ms;	  /* after both FINs or an RST; also the wait
+				     before a sub-pool's ports are reused */
 };
 
 struct xlb_model {

@@ -42,12 +42,6 @@
 #define XLB_NAT_QUARANTINE_MS 1000
 /* The smallest sub-pool the layout chooses (a pool may still be smaller). */
 #define XLB_NAT_SUBPOOL_PORTS_MIN 8
-/*
- * `next` of a free sub-pool: far above any count, so the data path never
- * takes a port of it, and a restart tells it from a used-up one (whose
- * next is about count) without asking the entries.
- */
-#define XLB_NAT_NEXT_FREE 0x80000000U
 /* Sub-pools per CPU the chosen size aims for (see nat_pool.c). */
 #define XLB_NAT_SUBPOOLS_PER_CPU 4
 
