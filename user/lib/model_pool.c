@@ -130,7 +130,7 @@ static int validate_name(const char *name, struct xlb_err *err)
 
 static int validate_addresses(const struct xlb_pool_cfg *p, struct xlb_err *err)
 {
-	char fs[XLB_ADDR_STRLEN], ls[XLB_ADDR_STRLEN];
+	char rs[2 * XLB_ADDR_STRLEN];
 	const char *why;
 	__u64 n;
 
@@ -139,8 +139,7 @@ static int validate_addresses(const struct xlb_pool_cfg *p, struct xlb_err *err)
 			    p->family);
 		return -EINVAL;
 	}
-	xlb_format_addr(&p->first, p->family, fs, sizeof(fs));
-	xlb_format_addr(&p->last, p->family, ls, sizeof(ls));
+	xlb_format_addr_range(&p->first, &p->last, p->family, rs, sizeof(rs));
 	if (p->family == XLB_AF_INET &&
 	    (p->first.v6[1] || p->first.v6[2] || p->first.v6[3] ||
 	     p->last.v6[1] || p->last.v6[2] || p->last.v6[3])) {
@@ -149,28 +148,28 @@ static int validate_addresses(const struct xlb_pool_cfg *p, struct xlb_err *err)
 	}
 	if (!same_prefix(&p->first, &p->last, p->family)) {
 		xlb_err_set(err,
-			    "addresses %s-%s: an IPv6 range lies in one /96 "
+			    "addresses %s: an IPv6 range lies in one /96 "
 			    "(its first 96 bits alike)",
-			    fs, ls);
+			    rs);
 		return -EINVAL;
 	}
 	if (low32(&p->first, p->family) > low32(&p->last, p->family)) {
-		xlb_err_set(err, "addresses %s-%s: the first is after the last",
-			    fs, ls);
+		xlb_err_set(err, "addresses %s: the first is after the last",
+			    rs);
 		return -EINVAL;
 	}
 	why = range_unusable(p);
 	if (why) {
 		xlb_err_set(err,
-			    "addresses %s-%s hold an address that is %s: "
+			    "addresses %s hold an address that is %s: "
 			    "expected unicast addresses",
-			    fs, ls, why);
+			    rs, why);
 		return -EINVAL;
 	}
 	n = (__u64)low32(&p->last, p->family) - low32(&p->first, p->family) + 1;
 	if (n > XLB_POOL_ADDRS_MAX) {
-		xlb_err_set(err, "addresses %s-%s: %llu addresses, at most %u",
-			    fs, ls, (unsigned long long)n, XLB_POOL_ADDRS_MAX);
+		xlb_err_set(err, "addresses %s: %llu addresses, at most %u", rs,
+			    (unsigned long long)n, XLB_POOL_ADDRS_MAX);
 		return -EINVAL;
 	}
 	return 0;
