@@ -72,7 +72,8 @@ static const struct xlb_field pool_fields[] = {
 	 .type = XLB_FT_STR,
 	 POOL(name),
 	 .flags = XLB_FF_REQUIRED,
-	 .help = "what a nat VIP names; 1..31 of A-Z a-z 0-9 _ . -"},
+	 .help = "what a nat VIP names: 1..31 letters, digits, dots, dashes or "
+		 "underscores"},
 	{.json = "addresses",
 	 .type = XLB_FT_CUSTOM,
 	 POOL(first),
