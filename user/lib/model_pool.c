@@ -325,9 +325,11 @@ int xlb_model_pools_validate(const struct xlb_model *m, struct xlb_err *err)
 		}
 		if (p->pool_id)
 			ids[p->pool_id / 64] |= 1ULL << (p->pool_id % 64);
-		if (pool_conflicts(m, p, i, err))
-			return -EINVAL;
 	}
+	/* Once each is known whole and once: what lies between them. */
+	for (size_t i = 0; i < m->n_pools; i++)
+		if (pool_conflicts(m, &m->pools[i], i, err))
+			return -EINVAL;
 	for (size_t i = 0; i < m->n_vips; i++)
 		if (vip_pool_check(m, &m->vips[i], err))
 			return -EINVAL;
