@@ -62,6 +62,15 @@ static int do_vip_add(int argc, char **argv)
 	ret = vip_args(argc, argv, &v, &args, &given);
 	if (ret)
 		return ret;
+	/* A new VIP's mode and pool go together (set may add one later). */
+	if (v.mode == XLB_VIP_MODE_NAT && !v.pool[0])
+		ret = usage_err("--mode nat needs --pool NAME (xlb pool help)");
+	else if (v.mode == XLB_VIP_MODE_DSR && v.pool[0])
+		ret = usage_err("--pool is for --mode nat");
+	if (ret) {
+		json_decref(args);
+		return ret;
+	}
 	ret = call_xlbd("vip.add", args, &resp);
 	json_decref(resp);
 	/* As parsed: the operator sees what the text was taken to mean. */

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * `xlb pool` and `xlb vip --mode/--pool` as an operator types them, with
+ * no daemon behind the socket: what the CLI refuses itself (exit 2 and
+ * why, before asking xlbd) and what it lets through to xlbd (exit 1:
+ * xlbd unreachable), so every rule the CLI checks has a case on each
+ * side. The rules themselves are test_model's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+extern char **environ;
+
+struct rig {
+	char dir[64], out[128], sock[128], bin[256];
+};
+
+static int setup(void **state)
+{
+	struct rig *g = calloc(1, sizeof(*g));
+	const char *build = getenv("BUILD");
+
+	snprintf(g->dir, sizeof(g->dir), "/tmp/xlb-pool-cli-XXXXXX");
+	assert_non_null(mkdtemp(g->dir));
+	snprintf(g->out, sizeof(g->out), "%s/out", g->dir);
+	/* Nobody listens there: a request that passes the CLI fails, 1. */
+	snprintf(g->sock, sizeof(g->sock), "%s/none.sock", g->dir);
+	snprintf(g->bin, sizeof(g->bin), "%s/bin/xlb", build ? build : "build");
+	if (access(g->bin, X_OK))
+		fail_msg("%s: %s (make all first)", g->bin, strerror(errno));
+	*state = g;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct rig *g = *state;
+
+	unlink(g->out);
+	rmdir(g->dir);
+	free(g);
+	return 0;
+}
+
+/*
+ * Runs xlb -s SOCK ARGS... (NULL-ended), its stdout and stderr into
+ * g->out; its exit status, and what it printed in buf.
+ */
+static int run(struct rig *g, char *buf, size_t len, ...)
+{
+	char *argv[24] = {g->bin, "-s", g->sock};
+	posix_spawn_file_actions_t fa;
+	int n = 3, st;
+	va_list ap;
+	pid_t pid;
+	FILE *f;
+	size_t got;
+
+	va_start(ap, len);
+	while (n < 23 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, g->out,
+					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	assert_int_equal(posix_spawn(&pid, g->bin, &fa, NULL, argv, environ),
+			 0);
+	posix_spawn_file_actions_destroy(&fa);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	f = fopen(g->out, "r");
+	assert_non_null(f);
+	got = fread(buf, 1, len - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The CLI refused it itself, saying want. */
+#define REFUSED(g, want, ...)                                                  \
+	do {                                                                   \
+		char out_[1024];                                               \
+		int st_ = run(g, out_, sizeof(out_), __VA_ARGS__, NULL);       \
+		if (st_ != 2 || !strstr(out_, want))                           \
+			fail_msg("exit %d, want 2 and '%s': %s", st_, want,    \
+				 out_);                                        \
+	} while (0)
+
+/* The CLI took it and asked xlbd (which is not there). */
+#define ASKED(g, ...)                                                          \
+	do {                                                                   \
+		char out_[1024];                                               \
+		int st_ = run(g, out_, sizeof(out_), __VA_ARGS__, NULL);       \
+		if (st_ != 1 || !strstr(out_, "cannot reach xlbd"))            \
+			fail_msg("exit %d, want 1 (xlbd asked): %s", st_,      \
+				 out_);                                        \
+	} while (0)
+
+static void test_pool_add(void **state)
+{
+	struct rig *g = *state;
+
+	ASKED(g, "pool", "add", "nat1", "198.18.2.0-198.18.2.15");
+	ASKED(g, "pool", "add", "nat1", "198.18.2.1", "--ports", "2000-2999",
+	      "--subpool-ports", "500", "--refill-percent", "90");
+	ASKED(g, "pool", "add", "n.6_x-y", "2001:db8:5::1-2001:db8:5::ff");
+
+	REFUSED(g, "missing NAME", "pool", "add");
+	REFUSED(g, "missing FIRST[-LAST]", "pool", "add", "nat1");
+	REFUSED(g, "unexpected argument", "pool", "add", "nat1", "198.18.2.1",
+		"198.18.2.2");
+	REFUSED(g, "bad pool name 'a b'", "pool", "add", "a b", "198.18.2.1");
+	REFUSED(g, "longer than 31", "pool", "add",
+		"abcdefghijklmnopqrstuvwxyz012345", "198.18.2.1");
+	REFUSED(g, "mixes IPv4 and IPv6", "pool", "add", "p",
+		"198.18.2.1-2001:db8::1");
+	REFUSED(g, "bad address", "pool", "add", "p", "198.18.2");
+	REFUSED(g, "first is after the last", "pool", "add", "p",
+		"198.18.2.9-198.18.2.1");
+	REFUSED(g, "loopback", "pool", "add", "p", "127.0.0.1");
+	REFUSED(g, "one /96", "pool", "add", "p", "2001:db8::1-2001:db8:1::1");
+	REFUSED(g, "at most 65536", "pool", "add", "p", "10.0.0.0-10.1.0.0");
+	REFUSED(g, "--ports: bad port range", "pool", "add", "p", "198.18.2.1",
+		"--ports", "0-10");
+	REFUSED(g, "ports 20-10", "pool", "add", "p", "198.18.2.1", "--ports",
+		"20-10");
+	REFUSED(g, "--refill-percent", "pool", "add", "p", "198.18.2.1",
+		"--refill-percent", "91");
+	REFUSED(g, "subpool_ports 2000 is more than", "pool", "add", "p",
+		"198.18.2.1", "--ports", "1000-1999", "--subpool-ports",
+		"2000");
+	REFUSED(g, "unknown option", "pool", "add", "p", "198.18.2.1",
+		"--pool-id", "3");
+}
+
+static void test_pool_other_commands(void **state)
+{
+	struct rig *g = *state;
+	char out[2048];
+
+	ASKED(g, "pool", "del", "nat1");
+	ASKED(g, "pool", "delete", "nat1");
+	ASKED(g, "pool", "show", "nat1");
+	ASKED(g, "pool", "list");
+	ASKED(g, "pool", "ls");
+	ASKED(g, "pool");
+	ASKED(g, "-j", "pool", "list");
+	REFUSED(g, "missing NAME", "pool", "del");
+	REFUSED(g, "bad pool name", "pool", "show", "a/b");
+	REFUSED(g, "unexpected argument", "pool", "list", "x");
+	REFUSED(g, "unknown command 'set'", "pool", "set", "p");
+
+	/* The help: the grammar and the options the table makes. */
+	assert_int_equal(run(g, out, sizeof(out), "pool", "help", NULL), 0);
+	assert_non_null(strstr(out, "xlb pool add NAME FIRST[-LAST]"));
+	assert_non_null(strstr(out, "--ports LO-HI"));
+	assert_non_null(strstr(out, "--subpool-ports N"));
+	assert_non_null(strstr(out, "--refill-percent P"));
+	assert_int_equal(run(g, out, sizeof(out), "help", NULL), 0);
+	assert_non_null(strstr(out, "pool"));
+}
+
+static void test_vip_mode(void **state)
+{
+	struct rig *g = *state;
+
+	ASKED(g, "vip", "add", "198.19.0.1:80/tcp", "--mode", "nat", "--pool",
+	      "nat1");
+	ASKED(g, "vip", "add", "198.19.0.1:80/tcp", "--mode", "dsr");
+	ASKED(g, "vip", "set", "198.19.0.1:80/tcp", "--mode", "dsr");
+	ASKED(g, "vip", "set", "198.19.0.1:80/tcp", "--pool", "nat2");
+	REFUSED(g, "--mode nat needs --pool", "vip", "add", "198.19.0.1:80/tcp",
+		"--mode", "nat");
+	REFUSED(g, "--pool is for --mode nat", "vip", "add",
+		"198.19.0.1:80/tcp", "--pool", "nat1");
+	REFUSED(g, "unknown mode 'snat'", "vip", "add", "198.19.0.1:80/tcp",
+		"--mode", "snat");
+	REFUSED(g, "--pool: longer than 31", "vip", "set", "198.19.0.1:80/tcp",
+		"--pool", "abcdefghijklmnopqrstuvwxyz012345");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pool_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_other_commands, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vip_mode, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
