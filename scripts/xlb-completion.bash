@@ -13,6 +13,14 @@ _xlb_vips()
 	xlb "${sock[@]}" vip list 2>/dev/null | awk 'NR > 1 { print $1 }'
 }
 
+# The pools' names, from `xlb pool list`.
+_xlb_pools()
+{
+	local sock=()
+	[[ -n $_xlb_socket ]] && sock=(-s "$_xlb_socket")
+	xlb "${sock[@]}" pool list 2>/dev/null | awk 'NR > 1 { print $1 }'
+}
+
 # The backends of VIP $1, from `xlb backend list VIP`.
 _xlb_backends()
 {
@@ -43,7 +51,7 @@ _xlb_takes_value()
 		;;
 	--*)
 		xlb vip help 2>/dev/null; xlb backend help 2>/dev/null
-		xlb check help 2>/dev/null
+		xlb check help 2>/dev/null; xlb pool help 2>/dev/null
 		;;
 	*)
 		return 1
@@ -78,11 +86,12 @@ _xlb()
 	_init_completion -n = || return
 
 	local global_opts='-j --json -s --socket --pin-dir -v --verbose -h --help --version'
-	local objects='vip backend check stats flow top ring status config help'
+	local objects='vip backend check pool stats flow top ring status config help'
 	local -A commands=(
 		[vip]='add del delete list ls show set help'
 		[backend]='add del delete set list ls show help'
 		[check]='set del delete show list ls help'
+		[pool]='add del delete list ls show help'
 		[stats]='vip backend help'
 		[flow]='list ls show count help'
 		[top]='help'
@@ -162,6 +171,14 @@ _xlb()
 		COMPREPLY=($(compgen -W 'none bytes packets bytes,packets' -- "$cur"))
 		return
 		;;
+	--mode)
+		COMPREPLY=($(compgen -W 'dsr nat' -- "$cur"))
+		return
+		;;
+	--pool)
+		COMPREPLY=($(compgen -W "$(_xlb_pools)" -- "$cur"))
+		return
+		;;
 	--backend)
 		# The VIP is the first word after COMMAND that is no option.
 		local k vip=''
@@ -230,6 +247,16 @@ _xlb()
 		show | list | ls) ((npos == 0)) && first=vip ;;
 		'')
 			COMPREPLY=($(compgen -W "${commands[check]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	pool)
+		case $command in
+		add) opts=$(_xlb_field_opts pool) ;;
+		del | delete | show) ((npos == 0)) && first=pool ;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[pool]}" -- "$cur"))
 			return
 			;;
 		esac
@@ -312,6 +339,8 @@ _xlb()
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 	elif [[ $first == vip ]]; then
 		COMPREPLY=($(compgen -W "$(_xlb_vips)" -- "$cur"))
+	elif [[ $first == pool ]]; then
+		COMPREPLY=($(compgen -W "$(_xlb_pools)" -- "$cur"))
 	fi
 } &&
 	complete -F _xlb xlb

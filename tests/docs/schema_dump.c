@@ -22,15 +22,15 @@
 #include "schema.h"
 
 static const struct xlb_schema *const schemas[] = {
-	&xlb_global_schema,
-	&xlb_vip_schema,
-	&xlb_backend_schema,
-	&xlb_check_schema,
+	&xlb_global_schema, &xlb_vip_schema,  &xlb_backend_schema,
+	&xlb_check_schema,  &xlb_pool_schema,
 };
 
 /* The smallest document: every key it lacks takes the reader's default. */
-static const char minimal[] = "{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
-			      " \"backends\": [{\"addr\": \"198.18.31.2\"}]}]}";
+static const char minimal[] =
+	"{\"pools\": [{\"name\": \"p\", \"addresses\": \"198.18.2.1\"}],"
+	" \"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
+	" \"backends\": [{\"addr\": \"198.18.31.2\"}]}]}";
 
 /*
  * A document with every optional part (what may be null, a backend's own
@@ -38,6 +38,9 @@ static const char minimal[] = "{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
  */
 static const char full[] = "{\"global\": {\"source_v4\": \"198.18.21.0/24\","
 			   " \"source_v6\": \"2001:db8:21::/64\"},"
+			   " \"pools\": [{\"name\": \"p\","
+			   " \"addresses\": \"198.18.2.1\","
+			   " \"subpool_ports\": 1024}],"
 			   " \"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
 			   " \"agent\": {\"kind\": \"agent\"},"
 			   " \"backends\": [{\"addr\": \"198.18.31.2\","
@@ -93,6 +96,8 @@ static const void *model_obj(const struct xlb_model *m,
 		return &m->vips[0];
 	if (s == &xlb_backend_schema)
 		return &m->vips[0].backends[0];
+	if (s == &xlb_pool_schema)
+		return &m->pools[0];
 	return check;
 }
 

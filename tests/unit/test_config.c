@@ -109,6 +109,45 @@ static void add_checks(struct xlb_model *m)
 }
 
 /* A model that uses every feature, every global knob off its default. */
+/*
+ * Two pools, one with every setting and its layout, one with the
+ * defaults, and a nat VIP through the first.
+ */
+static void add_pools(struct xlb_model *m)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_pool_cfg p;
+	struct xlb_vip_key k = vkey("198.19.0.7:80/tcp");
+	struct xlb_vip_cfg *v;
+
+	xlb_pool_init(&p);
+	snprintf(p.name, sizeof(p.name), "nat4");
+	assert_int_equal(xlb_parse_addr_range("198.18.5.0-198.18.5.3", &p.first,
+					      &p.last, &p.family, &err),
+			 0);
+	p.port_lo = 2000;
+	p.port_hi = 2999;
+	p.subpool_ports = 500;
+	p.refill_percent = 10;
+	p.pool_id = 2;
+	p.subpool_base = 1;
+	p.n_subpools = 8;
+	assert_int_equal(xlb_model_pool_add(m, &p, &err), 0);
+	xlb_pool_init(&p);
+	snprintf(p.name, sizeof(p.name), "nat6");
+	assert_int_equal(xlb_parse_addr_range("2001:db8:5::1-2001:db8:5::2",
+					      &p.first, &p.last, &p.family,
+					      &err),
+			 0);
+	p.pool_id = 1;
+	assert_int_equal(xlb_model_pool_add(m, &p, &err), 0);
+	add_vip(m, "198.19.0.7:80/tcp", 0, XLB_ENCAP_DEFAULT, 0, 9);
+	v = xlb_model_vip(m, &k);
+	v->mode = XLB_VIP_MODE_NAT;
+	snprintf(v->pool, sizeof(v->pool), "nat4");
+	add_backend(m, "198.19.0.7:80/tcp", "198.18.1.7", 1, XLB_BACKEND_UP, 9);
+}
+
 static void build_full(struct xlb_model *m)
 {
 	struct xlb_err err = {{0}};
@@ -146,7 +185,10 @@ static void build_full(struct xlb_model *m)
 	g->flap_count = 0;
 	g->flap_window_ms = 10000;
 	g->flap_hold_ms = 5000;
+	g->nat_tcp_timeout_ms = 60000;
+	g->nat_linger_ms = 0;
 	add_checks(m);
+	add_pools(m);
 	assert_int_equal(xlb_model_validate(m, &err), 0);
 }
 
@@ -282,8 +324,13 @@ static void test_output_format(void **state)
 				   "    \"udp_timeout_ms\": 30000,\n"
 				   "    \"flap_count\": 4,\n"
 				   "    \"flap_window_ms\": 60000,\n"
-				   "    \"flap_hold_ms\": 30000\n"
+				   "    \"flap_hold_ms\": 30000,\n"
+				   "    \"nat_tcp_timeout_ms\": 900000,\n"
+				   "    \"nat_tcp_closing_ms\": 120000,\n"
+				   "    \"nat_udp_timeout_ms\": 300000,\n"
+				   "    \"nat_linger_ms\": 10000\n"
 				   "  },\n"
+				   "  \"pools\": [],\n"
 				   "  \"vips\": [\n"
 				   "    {\n"
 				   "      \"vip\": \"[2001:db8::1]:443/udp\",\n"
@@ -312,6 +359,8 @@ static void test_output_format(void **state)
 				   "      \"agent\": null,\n"
 				   "      \"balance\": \"none\",\n"
 				   "      \"balance_window_ms\": 0,\n"
+				   "      \"mode\": \"dsr\",\n"
+				   "      \"pool\": \"\",\n"
 				   "      \"backends\": [\n"
 				   "        {\n"
 				   "          \"addr\": \"198.18.1.1\",\n"
@@ -352,8 +401,22 @@ static void test_every_option(void **state)
 		"  \"source_v6\": \"2001:db8:ff::/64\","
 		"  \"flow_rate_limit\": 100000, \"udp_timeout_ms\": 0,"
 		"  \"flap_count\": 0, \"flap_window_ms\": 10000,"
-		"  \"flap_hold_ms\": 5000 },"
+		"  \"flap_hold_ms\": 5000, \"nat_tcp_timeout_ms\": 60000,"
+		"  \"nat_linger_ms\": 0 },"
+		"  \"pools\": ["
+		"  { \"name\": \"nat6\","
+		"    \"addresses\": \"2001:db8:5::1-2001:db8:5::2\","
+		"    \"pool_id\": 1 },"
+		"  { \"name\": \"nat4\", \"addresses\": "
+		"\"198.18.5.0-198.18.5.3\","
+		"    \"ports\": \"2000-2999\", \"subpool_ports\": 500,"
+		"    \"refill_percent\": 10, \"pool_id\": 2,"
+		"    \"subpool_base\": 1, \"n_subpools\": 8 } ],"
 		"  \"vips\": ["
+		"  { \"vip\": \"198.19.0.7:80/tcp\", \"vip_id\": 9,"
+		"    \"mode\": \"nat\", \"pool\": \"nat4\","
+		"    \"backends\": [ { \"addr\": \"198.18.1.7\", \"id\": 9 } ] "
+		"},"
 		"  { \"vip\": \"198.19.0.1:80/tcp\", \"flags\": \"no-sport\","
 		"    \"encap\": \"default\", \"vip_id\": 1,"
 		"    \"check\": { \"kind\": \"http\", \"tunnel\": false,"
@@ -563,6 +626,42 @@ static void test_malformed(void **state)
 		{"{\"global\": {\"udp_timeout_ms\": 4294967296}}",
 		 "global.udp_timeout_ms: "},
 		{"{\"vips\": {}}", "vips: expected an array"},
+		{"{\"pools\": {}}", "pools: expected an array"},
+		{"{\"pools\": [1]}", "pools[0]: expected an object"},
+		{"{\"pools\": [{\"addresses\": \"198.18.2.1\"}]}",
+		 "pools[0]: missing key 'name'"},
+		{"{\"pools\": [{\"name\": \"p\", \"addresses\": "
+		 "\"198.18.2\"}]}",
+		 "pools[0].addresses: bad address"},
+		{"{\"pools\": [{\"name\": \"p\", \"addresses\": \"198.18.2.1\","
+		 " \"port\": \"1-2\"}]}",
+		 "pools[0]: unknown key 'port'"},
+		{"{\"pools\": [{\"name\": \"p\", \"addresses\": \"198.18.2.1\","
+		 " \"ports\": 80}]}",
+		 "pools[0].ports: expected a string"},
+		{"{\"pools\": [{\"name\": \"p q\", \"addresses\": "
+		 "\"198.18.2.1\"}]}",
+		 "pools[0]: bad pool name 'p q'"},
+		{"{\"pools\": [{\"name\": \"p\", \"addresses\": "
+		 "\"198.18.2.1\"},"
+		 " {\"name\": \"p\", \"addresses\": \"198.18.2.2\"}]}",
+		 "pools[1]: pool p already exists"},
+		{"{\"pools\": [{\"name\": \"p\", \"addresses\": \"198.18.2.1\","
+		 " \"refill_percent\": 95}]}",
+		 "pools[0].refill_percent: 95 out of range 1..90"},
+		{"{\"pools\": [{\"name\": \"p\", \"addresses\": "
+		 "\"198.19.0.1\"}],"
+		 " \"vips\": [{\"vip\": \"198.19.0.1:80/tcp\"}]}",
+		 "pool p: its addresses hold VIP 198.19.0.1:80/tcp"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", \"mode\": "
+		 "\"nat\","
+		 " \"pool\": \"x\"}]}",
+		 "VIP 198.19.0.1:80/tcp: unknown pool x"},
+		{"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", \"mode\": "
+		 "\"fast\"}]}",
+		 "vips[0].mode: unknown mode 'fast'"},
+		{"{\"global\": {\"nat_tcp_timeout_ms\": 10}}",
+		 "global.nat_tcp_timeout_ms: 10 out of range"},
 		{"{\"vips\": [1]}", "vips[0]: expected an object"},
 		{"{\"vips\": [{}]}", "vips[0]: missing key 'vip'"},
 		{"{\"vips\": [{\"vip\": 80}]}", "vips[0].vip: expected a"},
@@ -975,6 +1074,65 @@ static void test_agent_and_balance(void **state)
 	}
 }
 
+/* Pools: read before VIPs, written in name order, ids in state only. */
+static void test_pools(void **state)
+{
+	static const char doc[] =
+		"{\"vips\": [{\"vip\": \"198.19.0.1:80/tcp\", \"mode\": "
+		"\"nat\","
+		" \"pool\": \"b\", \"backends\": [{\"addr\": "
+		"\"198.18.1.1\"}]}],"
+		" \"pools\": [{\"name\": \"b\", \"addresses\": \"198.18.2.1\"},"
+		" {\"name\": \"a\", \"addresses\": "
+		"\"2001:db8:5::1-2001:db8:5::8\","
+		" \"ports\": \"80\", \"subpool_ports\": 1}]}";
+	struct xlb_err err = {{0}};
+	struct xlb_model m;
+	json_t *j, *pools, *p;
+	(void)state;
+
+	j = json_loads(doc, 0, NULL);
+	assert_non_null(j);
+	if (xlb_model_from_json(j, &m, &err))
+		fail_msg("pools after the VIP naming one: %s", err.msg);
+	json_decref(j);
+	assert_int_equal(m.n_pools, 2);
+	assert_string_equal(m.pools[0].name, "a");
+	assert_int_equal(m.pools[0].port_lo, 80);
+	assert_int_equal(m.pools[0].port_hi, 80);
+	/* Defaults of what the document leaves out. */
+	assert_int_equal(m.pools[1].port_lo, XLB_POOL_PORT_LO_DEFAULT);
+	assert_int_equal(m.pools[1].port_hi, XLB_POOL_PORT_HI_DEFAULT);
+	assert_int_equal(m.pools[1].refill_percent,
+			 XLB_POOL_REFILL_PERCENT_DEFAULT);
+	assert_int_equal(m.vips[0].mode, XLB_VIP_MODE_NAT);
+	assert_string_equal(m.vips[0].pool, "b");
+
+	j = xlb_model_to_json(&m, false);
+	pools = json_object_get(j, "pools");
+	assert_int_equal(json_array_size(pools), 2);
+	p = json_array_get(pools, 0);
+	assert_string_equal(json_string_value(json_object_get(p, "addresses")),
+			    "2001:db8:5::1-2001:db8:5::8");
+	assert_string_equal(json_string_value(json_object_get(p, "ports")),
+			    "80-80");
+	assert_int_equal(
+		json_integer_value(json_object_get(p, "subpool_ports")), 1);
+	assert_null(json_object_get(p, "pool_id"));
+	/* Not chosen yet: not written. */
+	p = json_array_get(pools, 1);
+	assert_null(json_object_get(p, "subpool_ports"));
+	assert_string_equal(json_string_value(json_object_get(p, "addresses")),
+			    "198.18.2.1");
+	json_decref(j);
+	j = xlb_model_to_json(&m, true);
+	p = json_array_get(json_object_get(j, "pools"), 1);
+	assert_non_null(json_object_get(p, "pool_id"));
+	assert_non_null(json_object_get(p, "n_subpools"));
+	json_decref(j);
+	xlb_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -989,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_save_failures),
 		cmocka_unit_test(test_save_keeps_mode),
+		cmocka_unit_test(test_pools),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

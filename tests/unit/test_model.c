@@ -1632,6 +1632,387 @@ static void test_check_copy_deep(void **state)
 	xlb_model_free(&a);
 }
 
+/* ---- client-NAT pools -------------------------------------------------- */
+
+static struct xlb_pool_cfg mkpool(const char *name, const char *addrs)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_pool_cfg p;
+
+	xlb_pool_init(&p);
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	if (xlb_parse_addr_range(addrs, &p.first, &p.last, &p.family, &err))
+		fail_msg("cannot parse addresses '%s': %s", addrs, err.msg);
+	return p;
+}
+
+static void add_pool(struct xlb_model *m, const char *name, const char *addrs)
+{
+	struct xlb_pool_cfg p = mkpool(name, addrs);
+	struct xlb_err err = {{0}};
+
+	if (xlb_model_pool_add(m, &p, &err))
+		fail_msg("cannot add pool %s: %s", name, err.msg);
+}
+
+/* A pool alone: refused with a message holding want, or accepted. */
+static void pool_bad(struct xlb_pool_cfg p, const char *want)
+{
+	struct xlb_err err = {{0}};
+
+	if (xlb_pool_validate(&p, &err) != -EINVAL)
+		fail_msg("pool %s accepted, want '%s'", p.name, want);
+	assert_msg_has(&err, want);
+}
+
+static void pool_ok(struct xlb_pool_cfg p)
+{
+	struct xlb_err err = {{0}};
+
+	if (xlb_pool_validate(&p, &err))
+		fail_msg("pool %s refused: %s", p.name, err.msg);
+}
+
+static void test_pool_text(void **state)
+{
+	struct xlb_err err = {{0}};
+	union xlb_addr a, b;
+	char buf[2 * XLB_ADDR_STRLEN];
+	__u16 lo, hi;
+	__u8 fam, mode;
+	(void)state;
+
+	assert_int_equal(xlb_parse_addr_range("198.18.2.0-198.18.2.15", &a, &b,
+					      &fam, &err),
+			 0);
+	assert_int_equal(fam, XLB_AF_INET);
+	assert_string_equal(
+		xlb_format_addr_range(&a, &b, fam, buf, sizeof(buf)),
+		"198.18.2.0-198.18.2.15");
+	assert_int_equal(
+		xlb_parse_addr_range("2001:db8::1", &a, &b, &fam, &err), 0);
+	assert_int_equal(fam, XLB_AF_INET6);
+	/* One address is written as one. */
+	assert_string_equal(
+		xlb_format_addr_range(&a, &b, fam, buf, sizeof(buf)),
+		"2001:db8::1");
+	assert_int_equal(xlb_parse_addr_range("198.18.2.1-2001:db8::1", &a, &b,
+					      &fam, &err),
+			 -EINVAL);
+	assert_msg_has(&err, "mixes IPv4 and IPv6");
+	assert_int_equal(
+		xlb_parse_addr_range("198.18.2.1-", &a, &b, &fam, &err),
+		-EINVAL);
+	assert_int_equal(xlb_parse_addr_range("", &a, &b, &fam, &err), -EINVAL);
+
+	assert_int_equal(xlb_parse_port_range("1024-65535", &lo, &hi, &err), 0);
+	assert_int_equal(lo, 1024);
+	assert_int_equal(hi, 65535);
+	assert_int_equal(xlb_parse_port_range("80", &lo, &hi, &err), 0);
+	assert_int_equal(lo, 80);
+	assert_int_equal(hi, 80);
+	assert_int_equal(xlb_parse_port_range("0-10", &lo, &hi, &err), -EINVAL);
+	assert_int_equal(xlb_parse_port_range("1-65536", &lo, &hi, &err),
+			 -EINVAL);
+	assert_int_equal(xlb_parse_port_range("5-", &lo, &hi, &err), -EINVAL);
+	assert_int_equal(xlb_parse_port_range("-5", &lo, &hi, &err), -EINVAL);
+
+	assert_int_equal(xlb_parse_vip_mode("nat", &mode, &err), 0);
+	assert_int_equal(mode, XLB_VIP_MODE_NAT);
+	assert_int_equal(xlb_parse_vip_mode("dsr", &mode, &err), 0);
+	assert_int_equal(mode, XLB_VIP_MODE_DSR);
+	assert_int_equal(xlb_parse_vip_mode("snat", &mode, &err), -EINVAL);
+	assert_string_equal(xlb_vip_mode_name(XLB_VIP_MODE_NAT), "nat");
+}
+
+/* Each rule of one pool: a case refused for its reason, one accepted. */
+static void test_pool_rules(void **state)
+{
+	struct xlb_pool_cfg p;
+	(void)state;
+
+	/* Names. */
+	pool_ok(mkpool("nat-1_a.b", "198.18.2.1"));
+	pool_bad(mkpool("", "198.18.2.1"), "empty pool name");
+	pool_bad(mkpool("a b", "198.18.2.1"), "bad pool name 'a b'");
+	pool_bad(mkpool("a/b", "198.18.2.1"), "bad pool name");
+	p = mkpool("x", "198.18.2.1");
+	memset(p.name, 'a', sizeof(p.name));
+	pool_bad(p, "longer than 31");
+	memset(p.name, 'a', sizeof(p.name) - 1);
+	p.name[sizeof(p.name) - 1] = '\0';
+	pool_ok(p);
+
+	/* Order of the range. */
+	pool_bad(mkpool("p", "198.18.2.9-198.18.2.1"),
+		 "first is after the last");
+	pool_ok(mkpool("p", "198.18.2.1-198.18.2.9"));
+
+	/* Unicast, IPv4: every address of the range. */
+	pool_bad(mkpool("p", "0.0.0.1"), "0.0.0.0/8");
+	pool_bad(mkpool("p", "127.0.0.1"), "loopback");
+	pool_bad(mkpool("p", "126.255.255.250-127.0.0.1"), "loopback");
+	pool_bad(mkpool("p", "224.0.0.1"), "multicast");
+	pool_bad(mkpool("p", "240.0.0.1"), "reserved or broadcast");
+	pool_bad(mkpool("p", "255.255.255.255"), "broadcast");
+	pool_ok(mkpool("p", "126.255.0.0-126.255.255.255"));
+	pool_ok(mkpool("p", "223.255.255.255"));
+
+	/* Unicast, IPv6; and one /96. */
+	pool_bad(mkpool("p", "::"), "unspecified");
+	pool_bad(mkpool("p", "::-::5"), "unspecified");
+	pool_bad(mkpool("p", "::1"), "loopback");
+	pool_bad(mkpool("p", "ff02::1-ff02::5"), "multicast");
+	pool_bad(mkpool("p", "::ffff:127.0.0.1"), "loopback");
+	pool_ok(mkpool("p", "::2-::9"));
+	pool_bad(mkpool("p", "2001:db8::1-2001:db8:0:0:1::1"), "one /96");
+	pool_ok(mkpool("p", "2001:db8::1:0:0-2001:db8::1:0:ffff"));
+	pool_bad(mkpool("p", "2001:db8::1:0:0-2001:db8::1:1:0"),
+		 "65537 addresses");
+
+	/* At most 65536 addresses. */
+	pool_bad(mkpool("p", "10.0.0.0-10.1.0.0"),
+		 "65537 addresses, at most 65536");
+	pool_ok(mkpool("p", "10.0.0.0-10.0.255.255"));
+
+	/* Ports. */
+	p = mkpool("p", "198.18.2.1");
+	p.port_lo = 0;
+	pool_bad(p, "ports 0-65535");
+	p.port_lo = 2000;
+	p.port_hi = 1999;
+	pool_bad(p, "ports 2000-1999");
+	p.port_hi = 2000;
+	pool_ok(p);
+	p.port_lo = 1;
+	p.port_hi = 65535;
+	pool_ok(p);
+
+	/* Sub-pools and their refill. */
+	p.port_lo = 1000;
+	p.port_hi = 1999;
+	p.subpool_ports = 1001;
+	pool_bad(p, "subpool_ports 1001 is more than the 1000 ports");
+	p.subpool_ports = 1000;
+	pool_ok(p);
+	p.refill_percent = 0;
+	pool_bad(p, "refill_percent 0 out of range 1..90");
+	p.refill_percent = 91;
+	pool_bad(p, "refill_percent 91");
+	p.refill_percent = 90;
+	pool_ok(p);
+
+	/* Layout ids. */
+	p.pool_id = XLB_MAX_POOLS;
+	pool_bad(p, "pool_id");
+	p.pool_id = XLB_MAX_POOLS - 1;
+	pool_ok(p);
+	p.subpool_base = XLB_MAX_SUBPOOLS - 10;
+	p.n_subpools = 11;
+	pool_bad(p, "beyond the last id");
+	p.n_subpools = 10;
+	pool_ok(p);
+
+	/* IPv4 with stray upper words would never match. */
+	p = mkpool("p", "198.18.2.1");
+	p.last.v6[2] = 1;
+	pool_bad(p, "non-zero upper words");
+	p = mkpool("p", "198.18.2.1");
+	p.family = 7;
+	pool_bad(p, "family 7");
+}
+
+static void test_pool_edits(void **state)
+{
+	struct xlb_vip_key k = vkey("198.19.0.1:80/tcp");
+	struct xlb_err err = {{0}};
+	struct xlb_pool_cfg p;
+	struct xlb_model m;
+	char name[16];
+	(void)state;
+
+	xlb_model_init(&m);
+	add_pool(&m, "p2", "198.18.2.0-198.18.2.15");
+	add_pool(&m, "p1", "198.18.3.0-198.18.3.15");
+	/* Kept in name order. */
+	assert_int_equal(m.n_pools, 2);
+	assert_string_equal(m.pools[0].name, "p1");
+	assert_string_equal(m.pools[1].name, "p2");
+	assert_ptr_equal(xlb_model_pool(&m, "p2"), &m.pools[1]);
+	assert_null(xlb_model_pool_get(&m, "p3", &err));
+	assert_msg_has(&err, "unknown pool p3");
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+
+	/* A name taken, an id taken, addresses shared, a bad pool. */
+	p = mkpool("p1", "198.18.4.1");
+	EXPECT_REJECT(&m, -EEXIST, xlb_model_pool_add(&m, &p, &err));
+	assert_msg_has(&err, "pool p1 already exists");
+	m.pools[0].pool_id = 5;
+	p = mkpool("p3", "198.18.4.1");
+	p.pool_id = 5;
+	EXPECT_REJECT(&m, -EEXIST, xlb_model_pool_add(&m, &p, &err));
+	assert_msg_has(&err, "pool_id 5 of pool p3 is already used by pool p1");
+	p = mkpool("p3", "198.18.2.15-198.18.2.20");
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_pool_add(&m, &p, &err));
+	assert_msg_has(&err, "pool p3: its addresses overlap pool p2's");
+	p = mkpool("p3", "198.18.2.16-198.18.2.20");
+	assert_int_equal(xlb_model_pool_add(&m, &p, &err), 0);
+	p = mkpool("p4", "127.0.0.1");
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_pool_add(&m, &p, &err));
+	assert_msg_has(&err, "loopback");
+
+	/* A pool holding a VIP's address, either way round. */
+	add_vip(&m, "198.19.0.1:80/tcp", 0);
+	p = mkpool("p4", "198.19.0.0-198.19.0.9");
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_pool_add(&m, &p, &err));
+	assert_msg_has(&err,
+		       "pool p4: its addresses hold VIP 198.19.0.1:80/tcp");
+	add_vip(&m, "198.18.2.5:80/tcp", 0);
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err,
+		       "pool p2: its addresses hold VIP 198.18.2.5:80/tcp");
+	assert_int_equal(xlb_model_vip_del(&m, &(struct xlb_vip_key){0}, &err),
+			 -ENOENT);
+	{
+		struct xlb_vip_key k2 = vkey("198.18.2.5:80/tcp");
+
+		assert_int_equal(xlb_model_vip_del(&m, &k2, &err), 0);
+	}
+
+	/* A pool a VIP names stays; once the VIP is gone it goes. */
+	snprintf(m.vips[0].pool, sizeof(m.vips[0].pool), "p1");
+	m.vips[0].mode = XLB_VIP_MODE_NAT;
+	add_backend(&m, "198.19.0.1:80/tcp", "198.18.31.2");
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	EXPECT_REJECT(&m, -EBUSY, xlb_model_pool_del(&m, "p1", &err));
+	assert_string_equal(err.msg,
+			    "pool p1 is used by VIP 198.19.0.1:80/tcp");
+	EXPECT_REJECT(&m, -ENOENT, xlb_model_pool_del(&m, "p9", &err));
+	assert_msg_has(&err, "unknown pool p9");
+	assert_int_equal(xlb_model_pool_del(&m, "p2", &err), 0);
+	assert_int_equal(xlb_model_vip_del(&m, &k, &err), 0);
+	assert_int_equal(xlb_model_pool_del(&m, "p1", &err), 0);
+	assert_int_equal(xlb_model_pool_del(&m, "p3", &err), 0);
+	assert_int_equal(m.n_pools, 0);
+	assert_null(m.pools);
+
+	/* At most XLB_MAX_POOLS - 1. */
+	for (unsigned int i = 0; i < XLB_MAX_POOLS - 1; i++) {
+		char addr[32];
+
+		snprintf(name, sizeof(name), "p%u", i);
+		snprintf(addr, sizeof(addr), "10.0.%u.1", i);
+		add_pool(&m, name, addr);
+	}
+	p = mkpool("last", "10.1.0.1");
+	EXPECT_REJECT(&m, -ENOSPC, xlb_model_pool_add(&m, &p, &err));
+	assert_msg_has(&err, "too many pools (limit 63)");
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	xlb_model_free(&m);
+}
+
+/* The rules between a VIP and its pool, and between pools. */
+static void test_pool_vips(void **state)
+{
+	struct xlb_vip_cfg v = {.key = vkey("198.19.0.1:80/tcp")};
+	struct xlb_err err = {{0}};
+	struct xlb_pool_cfg tmp;
+	struct xlb_model m;
+	(void)state;
+
+	xlb_model_init(&m);
+	add_pool(&m, "v4", "198.18.2.0-198.18.2.15");
+	add_pool(&m, "v6", "2001:db8:2::1-2001:db8:2::ff");
+
+	/* A VIP's mode alone: nat names a pool, dsr none. */
+	v.mode = XLB_VIP_MODE_NAT;
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_add(&m, &v, &err));
+	assert_msg_has(&err, "mode nat needs a pool");
+	v.mode = XLB_VIP_MODE_DSR;
+	snprintf(v.pool, sizeof(v.pool), "v4");
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_add(&m, &v, &err));
+	assert_msg_has(&err,
+		       "pool v4 is for mode nat: a dsr VIP takes no pool");
+	v.mode = 2;
+	EXPECT_REJECT(&m, -EINVAL, xlb_model_vip_add(&m, &v, &err));
+	assert_msg_has(&err, "unknown mode 2");
+	v.mode = XLB_VIP_MODE_NAT;
+	assert_int_equal(xlb_model_vip_add(&m, &v, &err), 0);
+	add_backend(&m, "198.19.0.1:80/tcp", "198.18.31.2");
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+
+	/* The pool must be there... */
+	snprintf(m.vips[0].pool, sizeof(m.vips[0].pool), "v9");
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "VIP 198.19.0.1:80/tcp: unknown pool v9");
+	/* ...of the VIP's family... */
+	snprintf(m.vips[0].pool, sizeof(m.vips[0].pool), "v6");
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "pool v6 is of the other family");
+	/* ...and of each backend's. */
+	snprintf(m.vips[0].pool, sizeof(m.vips[0].pool), "v4");
+	add_backend(&m, "198.19.0.1:80/tcp", "2001:db8:31::2");
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "backend 2001:db8:31::2 is not of its pool v4's "
+			     "family");
+	/* A dsr VIP mixes families as it always did. */
+	m.vips[0].mode = XLB_VIP_MODE_DSR;
+	m.vips[0].pool[0] = '\0';
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+
+	/* Pools as a document may hold them: order, ids, overlaps. */
+	tmp = m.pools[0];
+	m.pools[0] = m.pools[1];
+	m.pools[1] = tmp;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "pools out of order at v4");
+	m.pools[1] = m.pools[0];
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "pool v6 listed twice");
+	m.pools[0] = tmp;
+	m.pools[0].pool_id = m.pools[1].pool_id = 3;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "pool_id 3 of pool v6 used twice");
+	m.pools[1].pool_id = 4;
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	m.pools[1].family = XLB_AF_INET;
+	m.pools[1].first = m.pools[0].last;
+	m.pools[1].last = m.pools[0].last;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "overlap");
+	xlb_model_free(&m);
+}
+
+static void test_nat_timeouts(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model m;
+	(void)state;
+
+	xlb_model_init(&m);
+	assert_int_equal(m.global.nat_tcp_timeout_ms,
+			 XLB_NAT_TCP_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	m.global.nat_tcp_timeout_ms = 999;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "nat_tcp_timeout_ms 999 out of range");
+	m.global.nat_tcp_timeout_ms = 1000;
+	m.global.nat_tcp_closing_ms = XLB_NAT_TIMEOUT_MS_MAX + 1;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "nat_tcp_closing_ms");
+	m.global.nat_tcp_closing_ms = XLB_NAT_TIMEOUT_MS_MAX;
+	m.global.nat_udp_timeout_ms = 0;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "nat_udp_timeout_ms 0");
+	m.global.nat_udp_timeout_ms = 1000;
+	m.global.nat_linger_ms = XLB_NAT_LINGER_MS_MAX + 1;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "nat_linger_ms");
+	m.global.nat_linger_ms = 0;
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	xlb_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1666,6 +2047,11 @@ int main(void)
 		cmocka_unit_test(test_global_set),
 		cmocka_unit_test(test_check_add_copies),
 		cmocka_unit_test(test_check_copy_deep),
+		cmocka_unit_test(test_pool_text),
+		cmocka_unit_test(test_pool_rules),
+		cmocka_unit_test(test_pool_edits),
+		cmocka_unit_test(test_pool_vips),
+		cmocka_unit_test(test_nat_timeouts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,10 +20,8 @@
 #include "schema.h"
 
 static const struct xlb_schema *const schemas[] = {
-	&xlb_check_schema,
-	&xlb_vip_schema,
-	&xlb_backend_schema,
-	&xlb_global_schema,
+	&xlb_check_schema,  &xlb_vip_schema,  &xlb_backend_schema,
+	&xlb_global_schema, &xlb_pool_schema,
 };
 
 #define N_SCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
@@ -57,7 +55,42 @@ static void defaults(const struct xlb_schema *s, void *obj)
 		xlb_model_init(&m);
 		memcpy(obj, &m.global, sizeof(m.global));
 		xlb_model_free(&m);
+	} else if (s == &xlb_pool_schema) {
+		struct xlb_pool_cfg *p = obj;
+		struct xlb_err err = {{0}};
+
+		xlb_pool_init(p);
+		snprintf(p->name, sizeof(p->name), "p1");
+		assert_int_equal(xlb_parse_addr_range("198.18.2.1", &p->first,
+						      &p->last, &p->family,
+						      &err),
+				 0);
 	}
+}
+
+/*
+ * A CUSTOM field with a CLI option: a value other than the default, as
+ * its option's text (its JSON is the same string). A new one needs its
+ * sample here, or test_cli_matches_json fails.
+ */
+static const struct {
+	const char *json, *text;
+} custom_samples[] = {
+	{"ports", "2000-2999"},
+};
+
+static json_t *custom_value(const struct xlb_field *f, char *text, size_t len)
+{
+	for (size_t i = 0;
+	     i < sizeof(custom_samples) / sizeof(custom_samples[0]); i++) {
+		if (strcmp(custom_samples[i].json, f->json))
+			continue;
+		snprintf(text, len, "%s", custom_samples[i].text);
+		return json_string(text);
+	}
+	fail_msg("%s: a CUSTOM option without a sample in test_schema.c",
+		 f->json);
+	return NULL;
 }
 
 static const char *field_at(const void *obj, const struct xlb_field *f)
@@ -105,7 +138,7 @@ static json_t *other_value(const struct xlb_field *f, const void *dflt,
 		snprintf(text, len, "no-sport,dport-only");
 		return json_string(text);
 	case XLB_FT_CUSTOM:
-		break;
+		return custom_value(f, text, len);
 	}
 	return NULL;
 }
@@ -160,7 +193,8 @@ static void test_tables_well_formed(void **state)
 				assert_int_equal(f->size, 4);
 				break;
 			case XLB_FT_CUSTOM:
-				assert_true(f->decode && f->encode && !f->opt);
+				/* Its option's text is its JSON string. */
+				assert_true(f->decode && f->encode);
 				break;
 			}
 			/* Kinds mean something for checks only. */
@@ -336,6 +370,87 @@ static void test_unknown_key(void **state)
 	json_decref(j);
 }
 
+/* subpool_ports is written only once chosen: 0 is "xlbd chooses". */
+static void test_nonzero_omitted(void **state)
+{
+	unsigned char obj[OBJ_MAX];
+	struct xlb_pool_cfg *p = (void *)obj;
+	json_t *j = json_object();
+
+	(void)state;
+	defaults(&xlb_pool_schema, obj);
+	assert_int_equal(xlb_schema_encode(&xlb_pool_schema, p, -1, true, j),
+			 0);
+	assert_null(json_object_get(j, "subpool_ports"));
+	assert_non_null(json_object_get(j, "refill_percent"));
+	p->subpool_ports = 1024;
+	assert_int_equal(xlb_schema_encode(&xlb_pool_schema, p, -1, true, j),
+			 0);
+	assert_int_equal(
+		json_integer_value(json_object_get(j, "subpool_ports")), 1024);
+	json_decref(j);
+}
+
+/* A CUSTOM option takes its text; one without an option refuses it. */
+static void test_custom_option_text(void **state)
+{
+	const struct xlb_field *ports =
+		xlb_schema_field(&xlb_pool_schema, "ports");
+	const struct xlb_field *addrs =
+		xlb_schema_field(&xlb_pool_schema, "addresses");
+	struct xlb_err err = {{0}};
+	unsigned char obj[OBJ_MAX];
+	struct xlb_pool_cfg p, before;
+
+	(void)state;
+	defaults(&xlb_pool_schema, obj);
+	memcpy(&p, obj, sizeof(p));
+	assert_int_equal(xlb_field_from_text(ports, "100-200", false, &p, &err),
+			 0);
+	assert_int_equal(p.port_lo, 100);
+	assert_int_equal(p.port_hi, 200);
+	assert_int_equal(xlb_field_from_text(ports, "8080", false, &p, &err),
+			 0);
+	assert_int_equal(p.port_lo, 8080);
+	assert_int_equal(p.port_hi, 8080);
+	before = p;
+	assert_int_equal(xlb_field_from_text(ports, "0-5", false, &p, &err),
+			 -EINVAL);
+	/* From text: the bare why, no document path. */
+	assert_string_equal(err.msg, "bad port range '0-5': expected LO-HI, "
+				     "each 1..65535");
+	assert_memory_equal(&p, &before, sizeof(p));
+	assert_int_equal(
+		xlb_field_from_text(addrs, "198.18.2.1", false, &p, &err),
+		-EINVAL);
+	assert_memory_equal(&p, &before, sizeof(p));
+}
+
+/* A pool without its addresses is no pool. */
+static void test_pool_required(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_pool_cfg p;
+	json_t *j = json_pack("{s:s}", "name", "p1");
+
+	(void)state;
+	xlb_pool_init(&p);
+	assert_int_equal(xlb_schema_decode(&xlb_pool_schema, j, "pools[0]",
+					   NULL, &p, NULL, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "pools[0]: missing key 'addresses'");
+	json_decref(j);
+	j = json_pack("{s:s, s:s}", "name", "p1", "addresses",
+		      "198.18.2.1-2001:db8::1");
+	assert_int_equal(xlb_schema_decode(&xlb_pool_schema, j, "pools[0]",
+					   NULL, &p, NULL, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg,
+			    "pools[0].addresses: address range "
+			    "'198.18.2.1-2001:db8::1' mixes IPv4 and IPv6");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +459,9 @@ int main(void)
 		cmocka_unit_test(test_cli_matches_json),
 		cmocka_unit_test(test_bad_values_refused),
 		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_nonzero_omitted),
+		cmocka_unit_test(test_custom_option_text),
+		cmocka_unit_test(test_pool_required),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

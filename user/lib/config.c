@@ -79,22 +79,34 @@ err:
 	return NULL;
 }
 
+json_t *xlb_pool_to_json(const struct xlb_pool_cfg *p, bool with_ids)
+{
+	return encode(&xlb_pool_schema, p, with_ids);
+}
+
 json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids)
 {
-	json_t *vips = json_array();
+	json_t *vips = json_array(), *pools = json_array();
 
-	if (!vips)
-		return NULL;
-	for (size_t i = 0; i < m->n_vips; i++) {
+	if (!vips || !pools)
+		goto err;
+	for (size_t i = 0; i < m->n_vips; i++)
 		if (json_array_append_new(
-			    vips, xlb_vip_to_json(&m->vips[i], with_ids))) {
-			json_decref(vips);
-			return NULL;
-		}
-	}
+			    vips, xlb_vip_to_json(&m->vips[i], with_ids)))
+			goto err;
+	for (size_t i = 0; i < m->n_pools; i++)
+		if (json_array_append_new(
+			    pools, xlb_pool_to_json(&m->pools[i], with_ids)))
+			goto err;
 	/* "o" takes over the references, also when json_pack fails. */
-	return json_pack("{s:o, s:o}", "global", xlb_global_to_json(&m->global),
-			 "vips", vips);
+	return json_pack("{s:o, s:o, s:o}", "global",
+			 xlb_global_to_json(&m->global), "pools", pools, "vips",
+			 vips);
+
+err:
+	json_decref(vips);
+	json_decref(pools);
+	return NULL;
 }
 
 json_t *xlb_global_to_json(const struct xlb_global_cfg *g)
@@ -207,6 +219,39 @@ int xlb_model_vips_from_json(const json_t *vips, struct xlb_model *m,
 	return 0;
 }
 
+static int pool_from_json(const json_t *j, const char *path,
+			  struct xlb_model *m, struct xlb_err *err)
+{
+	struct xlb_pool_cfg p;
+	int ret;
+
+	xlb_pool_init(&p);
+	ret = xlb_schema_decode(&xlb_pool_schema, j, path, NULL, &p, NULL, err);
+	if (ret)
+		return ret;
+	ret = xlb_model_pool_add(m, &p, err);
+	if (ret)
+		err_prefix(err, path);
+	return ret;
+}
+
+int xlb_model_pools_from_json(const json_t *pools, struct xlb_model *m,
+			      struct xlb_err *err)
+{
+	char path[32];
+	int ret;
+
+	if (pools && !json_is_array(pools))
+		return xlb_err_path(err, "pools", "expected an array");
+	for (size_t i = 0; i < json_array_size(pools); i++) {
+		snprintf(path, sizeof(path), "pools[%zu]", i);
+		ret = pool_from_json(json_array_get(pools, i), path, m, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
 			       struct xlb_err *err)
 {
@@ -243,7 +288,7 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 		(void)val;
 		/* A state file applied as a config: its sequence is moot. */
 		if (strcmp(key, "global") && strcmp(key, "vips") &&
-		    strcmp(key, "journal_seq"))
+		    strcmp(key, "pools") && strcmp(key, "journal_seq"))
 			return xlb_err_path(err, "top level",
 					    "unknown key '%s'", key);
 	}
@@ -256,6 +301,10 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 		if (ret)
 			return ret;
 	}
+	/* Before the VIPs: a VIP names its pool, the reverse never. */
+	ret = xlb_model_pools_from_json(json_object_get(j, "pools"), m, err);
+	if (ret)
+		return ret;
 	vips = json_object_get(j, "vips");
 	if (vips && !json_is_array(vips))
 		return xlb_err_path(err, "vips", "expected an array");

@@ -24,13 +24,20 @@
  *         "backends": [ { "addr": "198.18.1.1", "weight": 1,
  *                         "state": "up", "id": 1 },
  *                       { "addr": "198.18.1.2",
- *                         "check": { "kind": "tcp", "port": 22 } } ] } ]
+ *                         "check": { "kind": "tcp", "port": 22 } } ] } ],
+ *     "pools": [ { "name": "nat1", "addresses": "198.18.2.0-198.18.2.15",
+ *                  "ports": "1024-65535", "subpool_ports": 1024,
+ *                  "refill_percent": 25, "pool_id": 1,
+ *                  "subpool_base": 1, "n_subpools": 1008 } ]
  *   }
  *
  * Every key but "vip", "addr" and a check's "kind" is optional (defaults
  * as in model.h; a check's "timeout_ms" defaults to 90% of its interval,
  * at most 2000). A VIP's "check" is inherited by every backend without a
  * "check" of its own; a backend's own check of kind "none" exempts it.
+ * Pools (client-NAT, for VIPs of "mode": "nat" naming one in "pool") are
+ * kept in name order and read before the VIPs, whatever the document's
+ * order; "subpool_ports" is written only once chosen (not 0).
  * "source_v4": null (or absent) means no prefix: xlbd then uses the
  * interface's own address as the outer source;
  * unknown keys are errors, so a typo never silently means "default".
@@ -51,6 +58,7 @@
 json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids);
 json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids);
 json_t *xlb_global_to_json(const struct xlb_global_cfg *g);
+json_t *xlb_pool_to_json(const struct xlb_pool_cfg *p, bool with_ids);
 /*
  * Builds *m (initialised here) from j and validates it. On error *m is
  * left initialised and empty and err says what and where
@@ -69,6 +77,9 @@ int xlb_model_vips_from_json(const json_t *vips, struct xlb_model *m,
 			     struct xlb_err *err);
 int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
 			       struct xlb_err *err);
+/* Each pool of the array pools (NULL: none) added to m ("pools[1]"). */
+int xlb_model_pools_from_json(const json_t *pools, struct xlb_model *m,
+			      struct xlb_err *err);
 
 /* Read a file: -ENOENT when missing, -EINVAL with err when malformed. */
 int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err);

@@ -13,11 +13,12 @@
  *
  * Operations and their args (strings use the text.h forms):
  *   status            {}                     -> daemon facts
- *   vip.add           {vip, flags?, encap?, ring_size?}
+ *   vip.add           {vip, flags?, encap?, ring_size?, mode?, pool?, ...}
  *   vip.del           {vip}
  *   vip.list          {}                     -> {"vips": [vip objects]}
  *   vip.show          {vip}                  -> vip object with backends
- *   vip.set           {vip, all_down?, on_check_down?, slow_start_ms?}
+ *   vip.set           {vip, all_down?, on_check_down?, slow_start_ms?,
+ *                      mode?, pool?, ...} (mode dsr without pool: no pool)
  *                     (at least one)
  *   backend.add       {vip, addr, weight?, state?}
  *   backend.del       {vip, addr}
@@ -38,6 +39,14 @@
  *                     "backend" (absent for the VIP's own), "kind",
  *                     "tunnel", "port", ..., "exec_cmd"}]}: every VIP's
  *                     own check (kind "none" too), then its backends' own
+ *   pool.add          {name, addresses, ports?, subpool_ports?,
+ *                      refill_percent?}   a client-NAT pool
+ *   pool.del          {name}                 refused while a VIP names it
+ *   pool.list         {}                     -> {"pools": [pool objects]}
+ *   pool.show         {name}                 -> pool object: its config.h
+ *                     keys with ids, then what xlbd's allocator adds
+ *                     ("subpools", "cpus", "refills", "reclaims",
+ *                     "exhausted", "entries")
  *   config.apply      {config: <config.h document>}
  *   config.dump       {}                     -> config.h document (no ids)
  * A request is applied whole or not at all.

@@ -335,6 +335,29 @@ int xlb_model_global_set(struct xlb_model *m, const struct xlb_global_cfg *g,
 int xlb_model_agent_del(struct xlb_model *m, const struct xlb_vip_key *vip,
 			struct xlb_err *err);
 
+/*
+ * Client-NAT pools. pool_init gives a pool's defaults (ports 1024-65535,
+ * refill 25%, no layout). pool_add validates p and copies it in name
+ * order: -EEXIST for a name or pool_id taken, -EINVAL for addresses in
+ * another pool or holding a VIP. pool_del refuses (-EBUSY) a pool a VIP
+ * names. Whether a nat VIP's pool is there and of its family is the
+ * whole model's rule (xlb_model_validate): a VIP may come before its
+ * pool in an edit sequence.
+ */
+#define XLB_POOL_ADDRS_MAX     65536
+#define XLB_NAT_TIMEOUT_MS_MIN 1000
+#define XLB_NAT_TIMEOUT_MS_MAX 86400000 /* a day */
+#define XLB_NAT_LINGER_MS_MAX  3600000
+void xlb_pool_init(struct xlb_pool_cfg *p);
+int xlb_pool_validate(const struct xlb_pool_cfg *p, struct xlb_err *err);
+int xlb_model_pool_add(struct xlb_model *m, const struct xlb_pool_cfg *p,
+		       struct xlb_err *err);
+int xlb_model_pool_del(struct xlb_model *m, const char *name,
+		       struct xlb_err *err);
+/* The pool called name, or NULL with err "unknown pool NAME". */
+struct xlb_pool_cfg *xlb_model_pool_get(const struct xlb_model *m,
+					const char *name, struct xlb_err *err);
+
 /* Whole-model validation (limits, primes, duplicates, ranges, order). */
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
 

@@ -38,4 +38,11 @@ int xlb_backend_own_check_validate(const struct xlb_vip_cfg *v,
 int xlb_global_cfg_validate(const struct xlb_global_cfg *g,
 			    struct xlb_err *err);
 
+/*
+ * The pools of the model (model_pool.c): each alone, their order, ids
+ * and limit, no address in two pools or in a pool and a VIP, and each
+ * nat VIP's pool there and of its family and of its backends'.
+ */
+int xlb_model_pools_validate(const struct xlb_model *m, struct xlb_err *err);
+
 #endif /* XLB_MODEL_PRIV_H */

@@ -270,6 +270,33 @@ static int validate_feedback(const struct xlb_vip_cfg *v, struct xlb_err *err)
 	return 0;
 }
 
+/*
+ * A VIP's mode alone: a nat VIP names a pool, a dsr VIP none (a name
+ * that does nothing would mislead). Whether the pool is there and fits
+ * is the whole model's rule (model_pool.c).
+ */
+static int validate_mode(const struct xlb_vip_cfg *v, struct xlb_err *err)
+{
+	if (v->mode != XLB_VIP_MODE_DSR && v->mode != XLB_VIP_MODE_NAT) {
+		xlb_err_set(err, "unknown mode %u: expected dsr or nat",
+			    v->mode);
+		return -EINVAL;
+	}
+	if (validate_str("pool", v->pool, sizeof(v->pool), err))
+		return -EINVAL;
+	if (v->mode == XLB_VIP_MODE_NAT && !v->pool[0]) {
+		xlb_err_set(err, "mode nat needs a pool (pool)");
+		return -EINVAL;
+	}
+	if (v->mode == XLB_VIP_MODE_DSR && v->pool[0]) {
+		xlb_err_set(err,
+			    "pool %s is for mode nat: a dsr VIP takes no pool",
+			    v->pool);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Everything about a VIP but its backends and the uniqueness of its id. */
 int xlb_vip_cfg_validate(const struct xlb_vip_cfg *v, struct xlb_err *err)
 {
@@ -332,6 +359,8 @@ int xlb_vip_cfg_validate(const struct xlb_vip_cfg *v, struct xlb_err *err)
 		return -EINVAL;
 	}
 	if (validate_feedback(v, err))
+		return -EINVAL;
+	if (validate_mode(v, err))
 		return -EINVAL;
 	return validate_ring_size(v->ring_size, v->n_backends, err);
 }
@@ -426,6 +455,34 @@ static int validate_source(const char *name, const union xlb_addr *a,
 	return 0;
 }
 
+static int validate_nat_ms(const char *name, __u32 ms, __u32 min, __u32 max,
+			   struct xlb_err *err)
+{
+	if (ms >= min && ms <= max)
+		return 0;
+	xlb_err_set(err, "%s %u out of range %u..%u", name, ms, min, max);
+	return -EINVAL;
+}
+
+/* Full-NAT's timeouts: an entry forgotten at once would break its flow. */
+static int validate_nat_timeouts(const struct xlb_global_cfg *g,
+				 struct xlb_err *err)
+{
+	if (validate_nat_ms("nat_tcp_timeout_ms", g->nat_tcp_timeout_ms,
+			    XLB_NAT_TIMEOUT_MS_MIN, XLB_NAT_TIMEOUT_MS_MAX,
+			    err) ||
+	    validate_nat_ms("nat_tcp_closing_ms", g->nat_tcp_closing_ms,
+			    XLB_NAT_TIMEOUT_MS_MIN, XLB_NAT_TIMEOUT_MS_MAX,
+			    err) ||
+	    validate_nat_ms("nat_udp_timeout_ms", g->nat_udp_timeout_ms,
+			    XLB_NAT_TIMEOUT_MS_MIN, XLB_NAT_TIMEOUT_MS_MAX,
+			    err) ||
+	    validate_nat_ms("nat_linger_ms", g->nat_linger_ms, 0,
+			    XLB_NAT_LINGER_MS_MAX, err))
+		return -EINVAL;
+	return 0;
+}
+
 int xlb_global_cfg_validate(const struct xlb_global_cfg *g, struct xlb_err *err)
 {
 	if (g->encap != XLB_ENCAP_IPIP && g->encap != XLB_ENCAP_GUE) {
@@ -474,7 +531,7 @@ int xlb_global_cfg_validate(const struct xlb_global_cfg *g, struct xlb_err *err)
 			    g->flap_hold_ms, XLB_FLAP_MS_MIN, XLB_FLAP_MS_MAX);
 		return -EINVAL;
 	}
-	return 0;
+	return validate_nat_timeouts(g, err);
 }
 
 /* ---- whole-model validation -------------------------------------------- */
@@ -581,6 +638,7 @@ int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err)
 			goto out;
 		}
 	}
+	ret = xlb_model_pools_validate(m, err);
 out:
 	free(backend_ids);
 	return ret;

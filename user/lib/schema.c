@@ -199,6 +199,21 @@ int xlb_field_from_json(const struct xlb_field *f, const json_t *v,
 	return xlb_schema_err(err, path, "unknown field type");
 }
 
+/* A CUSTOM option's text is the string its JSON would be. */
+static int custom_from_text(const struct xlb_field *f, const char *text,
+			    void *obj, struct xlb_err *err)
+{
+	json_t *j = json_string(text);
+	int ret;
+
+	if (!j)
+		return xlb_schema_err(err, NULL, "'%s' is not UTF-8 text",
+				      text);
+	ret = f->decode(f, j, NULL, obj, err);
+	json_decref(j);
+	return ret;
+}
+
 int xlb_field_from_text(const struct xlb_field *f, const char *text, bool neg,
 			void *obj, struct xlb_err *err)
 {
@@ -221,6 +236,8 @@ int xlb_field_from_text(const struct xlb_field *f, const char *text, bool neg,
 	case XLB_FT_ENUM:
 		return set_named(obj, f, text, NULL, err);
 	case XLB_FT_CUSTOM:
+		if (f->opt)
+			return custom_from_text(f, text, obj, err);
 		break;
 	}
 	return xlb_schema_err(err, NULL, "%s: not an option", f->json);
@@ -302,7 +319,8 @@ int xlb_schema_encode(const struct xlb_schema *s, const void *obj, int kind,
 		const struct xlb_field *f = &s->fields[i];
 
 		if ((kind >= 0 && !xlb_field_applies(f, kind)) ||
-		    (!with_ids && (f->flags & XLB_FF_ID)))
+		    (!with_ids && (f->flags & XLB_FF_ID)) ||
+		    ((f->flags & XLB_FF_NONZERO) && !get_uint(obj, f)))
 			continue;
 		if (json_object_set_new(out, f->json,
 					xlb_field_to_json(f, obj)))

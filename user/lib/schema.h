@@ -41,6 +41,8 @@ typedef json_t *(*xlb_field_encode_fn)(const struct xlb_field *f,
 /* xlb_field.flags */
 #define XLB_FF_REQUIRED 0x1 /* a document without it is refused */
 #define XLB_FF_ID	0x2 /* a map id: written in state files only */
+/* A UINT written only when not 0 (0: "not chosen yet", the default). */
+#define XLB_FF_NONZERO 0x4
 
 /* A bit per check kind, for xlb_field.kinds. */
 #define XLB_KIND_BIT(k) (1u << (k))
@@ -55,6 +57,7 @@ struct xlb_field {
 	 * CLI option without its dashes ("interval" is --interval); NULL: not
 	 * an option. neg is a switch that sets a BOOL field false ("plain"
 	 * for "tunnel"); the option of a BOOL field is a switch setting it.
+	 * A CUSTOM field's option text is decoded as the JSON string it is.
 	 */
 	const char *opt;
 	const char *neg;
@@ -74,7 +77,7 @@ struct xlb_field {
 };
 
 struct xlb_schema {
-	const char *object; /* "check", "vip", "backend", "global" */
+	const char *object; /* "check", "vip", "backend", "global", "pool" */
 	const struct xlb_field *fields;
 	size_t n_fields;
 	size_t obj_size; /* sizeof the struct the offsets are in */
@@ -84,6 +87,8 @@ extern const struct xlb_schema xlb_check_schema;
 extern const struct xlb_schema xlb_vip_schema;
 extern const struct xlb_schema xlb_backend_schema;
 extern const struct xlb_schema xlb_global_schema;
+/* A client-NAT pool (schema_pool.c). */
+extern const struct xlb_schema xlb_pool_schema;
 
 /* Sets err to "PATH: why" (the bare why when path is NULL); -EINVAL. */
 int xlb_schema_err(struct xlb_err *err, const char *path, const char *fmt, ...)
@@ -127,7 +132,8 @@ int xlb_schema_decode(const struct xlb_schema *s, const json_t *j,
 /*
  * Sets every field of obj into the JSON object out, in the table's order;
  * ID fields only with with_ids; with a check kind (kind >= 0), only the
- * fields that apply to it (the kind itself included).
+ * fields that apply to it (the kind itself included). A NONZERO field
+ * at 0 is left out.
  */
 int xlb_schema_encode(const struct xlb_schema *s, const void *obj, int kind,
 		      bool with_ids, json_t *out);

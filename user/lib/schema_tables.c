@@ -418,6 +418,21 @@ static const struct xlb_field vip_fields[] = {
 	 .unit = "ms",
 	 .arg = "MS",
 	 .help = "the window shares are measured over; 0 = 10000"},
+	{.json = "mode",
+	 .opt = "mode",
+	 .type = XLB_FT_ENUM,
+	 VIP(mode),
+	 .parse = xlb_parse_vip_mode,
+	 .name = xlb_vip_mode_name,
+	 .arg = "dsr|nat",
+	 .help = "dsr: encapsulate, backends answer clients directly; nat: "
+		 "full-NAT through its pool"},
+	{.json = "pool",
+	 .opt = "pool",
+	 .type = XLB_FT_STR,
+	 VIP(pool),
+	 .arg = "NAME",
+	 .help = "the client-NAT pool of a nat VIP (its family); \"\" for dsr"},
 };
 
 /* A backend but its own check (which the model allocates). */
@@ -525,6 +540,35 @@ static const struct xlb_field global_fields[] = {
 	 .max = XLB_FLAP_MS_MAX,
 	 .unit = "ms",
 	 .help = "how long a flapping backend is held down"},
+	{.json = "nat_tcp_timeout_ms",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(nat_tcp_timeout_ms),
+	 .min = XLB_NAT_TIMEOUT_MS_MIN,
+	 .max = XLB_NAT_TIMEOUT_MS_MAX,
+	 .unit = "ms",
+	 .help = "idle time after which an established full-NAT TCP "
+		 "connection is forgotten"},
+	{.json = "nat_tcp_closing_ms",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(nat_tcp_closing_ms),
+	 .min = XLB_NAT_TIMEOUT_MS_MIN,
+	 .max = XLB_NAT_TIMEOUT_MS_MAX,
+	 .unit = "ms",
+	 .help = "the same once one side sent a FIN"},
+	{.json = "nat_udp_timeout_ms",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(nat_udp_timeout_ms),
+	 .min = XLB_NAT_TIMEOUT_MS_MIN,
+	 .max = XLB_NAT_TIMEOUT_MS_MAX,
+	 .unit = "ms",
+	 .help = "idle time after which a full-NAT UDP flow is forgotten"},
+	{.json = "nat_linger_ms",
+	 .type = XLB_FT_UINT,
+	 GLOBAL(nat_linger_ms),
+	 .max = XLB_NAT_LINGER_MS_MAX,
+	 .unit = "ms",
+	 .help = "how long a closed or reset connection's port stays held, "
+		 "and a used-up sub-pool waits before reuse"},
 };
 
 #define SCHEMA(obj, f, type)                                                   \

@@ -501,3 +501,110 @@ const char *xlb_check_down_name(__u8 on_check_down)
 		       ? check_down_names[on_check_down]
 		       : "unknown";
 }
+
+static const char *const vip_mode_names[] = {
+	[XLB_VIP_MODE_DSR] = "dsr",
+	[XLB_VIP_MODE_NAT] = "nat",
+};
+
+int xlb_parse_vip_mode(const char *s, __u8 *mode, struct xlb_err *err)
+{
+	int i = name_index(vip_mode_names, 0, XLB_VIP_MODE_NAT + 1, s);
+
+	if (i >= 0) {
+		*mode = i;
+		return 0;
+	}
+	xlb_err_set(err, "unknown mode '%s': expected dsr or nat", s ? s : "");
+	return -EINVAL;
+}
+
+const char *xlb_vip_mode_name(__u8 mode)
+{
+	return mode <= XLB_VIP_MODE_NAT ? vip_mode_names[mode] : "unknown";
+}
+
+int xlb_parse_addr_range(const char *s, union xlb_addr *first,
+			 union xlb_addr *last, __u8 *family,
+			 struct xlb_err *err)
+{
+	char buf[2 * XLB_ADDR_STRLEN];
+	union xlb_addr a, b;
+	const char *dash;
+	__u8 fa, fb;
+
+	if (!s || !*s) {
+		xlb_err_set(err, "empty address range");
+		return -EINVAL;
+	}
+	/* No address form has a dash: the first one splits the range. */
+	dash = strchr(s, '-');
+	if (!dash) {
+		if (xlb_parse_addr(s, &a, &fa, err))
+			return -EINVAL;
+		*first = *last = a;
+		*family = fa;
+		return 0;
+	}
+	if ((size_t)(dash - s) >= sizeof(buf)) {
+		xlb_err_set(err, "bad address range '%s'", s);
+		return -EINVAL;
+	}
+	memcpy(buf, s, dash - s);
+	buf[dash - s] = '\0';
+	if (xlb_parse_addr(buf, &a, &fa, err) ||
+	    xlb_parse_addr(dash + 1, &b, &fb, err))
+		return -EINVAL;
+	if (fa != fb) {
+		xlb_err_set(err, "address range '%s' mixes IPv4 and IPv6", s);
+		return -EINVAL;
+	}
+	*first = a;
+	*last = b;
+	*family = fa;
+	return 0;
+}
+
+const char *xlb_format_addr_range(const union xlb_addr *first,
+				  const union xlb_addr *last, __u8 family,
+				  char *buf, size_t len)
+{
+	char fs[XLB_ADDR_STRLEN], ls[XLB_ADDR_STRLEN];
+
+	xlb_format_addr(first, family, fs, sizeof(fs));
+	if (!memcmp(first, last, sizeof(*first)))
+		snprintf(buf, len, "%s", fs);
+	else
+		snprintf(buf, len, "%s-%s", fs,
+			 xlb_format_addr(last, family, ls, sizeof(ls)));
+	return buf;
+}
+
+int xlb_parse_port_range(const char *s, __u16 *lo, __u16 *hi,
+			 struct xlb_err *err)
+{
+	char buf[16];
+	unsigned long a, b;
+	const char *dash = s ? strchr(s, '-') : NULL;
+
+	if (!dash) {
+		if (xlb_parse_uint(s, 1, 65535, &a, NULL))
+			goto bad;
+		*lo = *hi = a;
+		return 0;
+	}
+	if ((size_t)(dash - s) >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, dash - s);
+	buf[dash - s] = '\0';
+	if (xlb_parse_uint(buf, 1, 65535, &a, NULL) ||
+	    xlb_parse_uint(dash + 1, 1, 65535, &b, NULL))
+		goto bad;
+	*lo = a;
+	*hi = b;
+	return 0;
+bad:
+	xlb_err_set(err, "bad port range '%s': expected LO-HI, each 1..65535",
+		    s ? s : "");
+	return -EINVAL;
+}

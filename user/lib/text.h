@@ -50,6 +50,21 @@ const char *xlb_all_down_name(__u8 all_down);
 int xlb_parse_check_down(const char *s, __u8 *on_check_down,
 			 struct xlb_err *err);
 const char *xlb_check_down_name(__u8 on_check_down);
+/*
+ * Full-NAT. VIP modes: "dsr", "nat". A pool's addresses: "FIRST-LAST" or
+ * one address, both of one family (formatted as one address when first
+ * equals last); its ports: "LO-HI" or one port, each 1..65535.
+ */
+int xlb_parse_vip_mode(const char *s, __u8 *mode, struct xlb_err *err);
+const char *xlb_vip_mode_name(__u8 mode);
+int xlb_parse_addr_range(const char *s, union xlb_addr *first,
+			 union xlb_addr *last, __u8 *family,
+			 struct xlb_err *err);
+const char *xlb_format_addr_range(const union xlb_addr *first,
+				  const union xlb_addr *last, __u8 family,
+				  char *buf, size_t len);
+int xlb_parse_port_range(const char *s, __u16 *lo, __u16 *hi,
+			 struct xlb_err *err);
 /* Strict unsigned integer in [min, max]; rejects signs, junk, overflow. */
 int xlb_parse_uint(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out, struct xlb_err *err);

@@ -27,15 +27,15 @@ struct cli cli = {
 static const struct object *const objects[] = {
 	&vip_object,	&backend_object, &stats_object, &ring_object,
 	&status_object, &config_object,	 &check_object, &cluster_object,
-	&node_object,	&flow_object,	 &top_object,
+	&node_object,	&flow_object,	 &top_object,	&pool_object,
 };
 
 static const char usage_text[] =
 	"Usage: xlb [OPTIONS] OBJECT { COMMAND | help } [ARGS]\n"
 	"       xlb help\n"
 	"       xlb --version\n"
-	"OBJECT := { vip | backend | check | stats | flow | top | ring |\n"
-	"            status | config | cluster | node }\n"
+	"OBJECT := { vip | backend | check | pool | stats | flow | top |\n"
+	"            ring | status | config | cluster | node }\n"
 	"OPTIONS := { -j | --json }             print JSON\n"
 	"           { -s | --socket } PATH      xlbd's socket "
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"

@@ -183,6 +183,17 @@ void print_uint(enum print_type t, const char *key, const char *fmt,
 	}
 }
 
+void print_int(enum print_type t, const char *key, const char *fmt,
+	       long long val)
+{
+	if (json_on) {
+		if (t & PRINT_JSON)
+			add(key, json_integer((json_int_t)val));
+	} else if (t & PRINT_TEXT) {
+		text_vout(fmt, "%lld", val);
+	}
+}
+
 void print_float(enum print_type t, const char *key, const char *fmt,
 		 double val)
 {
@@ -259,6 +270,17 @@ void print_juint(enum print_type t, const char *key, const char *fmt,
 
 	if (json_is_integer(v) && json_integer_value(v) >= 0)
 		print_uint(t, key, fmt, json_integer_value(v));
+	else
+		print_missing(t);
+}
+
+void print_jint(enum print_type t, const char *key, const char *fmt,
+		const json_t *obj)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v))
+		print_int(t, key, fmt, json_integer_value(v));
 	else
 		print_missing(t);
 }

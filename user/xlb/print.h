@@ -43,6 +43,9 @@ void print_string(enum print_type t, const char *key, const char *fmt,
 		  const char *val);
 void print_uint(enum print_type t, const char *key, const char *fmt,
 		unsigned long long val);
+/* Signed: for values where -1 means none (a sub-pool's CPU). */
+void print_int(enum print_type t, const char *key, const char *fmt,
+	       long long val);
 void print_float(enum print_type t, const char *key, const char *fmt,
 		 double val);
 void print_bool(enum print_type t, const char *key, const char *fmt, bool val);
@@ -62,6 +65,8 @@ void print_juint(enum print_type t, const char *key, const char *fmt,
 		 const json_t *obj);
 void print_jbool(enum print_type t, const char *key, const char *fmt,
 		 const json_t *obj);
+void print_jint(enum print_type t, const char *key, const char *fmt,
+		const json_t *obj);
 void print_jfloat(enum print_type t, const char *key, const char *fmt,
 		  const json_t *obj);
 

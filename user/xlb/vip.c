@@ -4,7 +4,8 @@
  * object from xlbd is the config.h one with its ids and the ring's
  * fingerprint:
  *   {"vip", "flags", "encap", "ring_size", "vip_id", "check",
- *    "all_down", "on_check_down", "slow_start_ms", "fingerprint",
+ *    "all_down", "on_check_down", "slow_start_ms", "mode", "pool",
+ *    "fingerprint",
  *    "backends": [{"addr", "weight", "state", "id", "check"?}]}
  */
 #include <errno.h>
@@ -61,6 +62,15 @@ static int do_vip_add(int argc, char **argv)
 	ret = vip_args(argc, argv, &v, &args, &given);
 	if (ret)
 		return ret;
+	/* A new VIP's mode and pool go together (set may add one later). */
+	if (v.mode == XLB_VIP_MODE_NAT && !v.pool[0])
+		ret = usage_err("--mode nat needs --pool NAME (xlb pool help)");
+	else if (v.mode == XLB_VIP_MODE_DSR && v.pool[0])
+		ret = usage_err("--pool is for --mode nat");
+	if (ret) {
+		json_decref(args);
+		return ret;
+	}
 	ret = call_xlbd("vip.add", args, &resp);
 	json_decref(resp);
 	/* As parsed: the operator sees what the text was taken to mean. */
@@ -138,7 +148,7 @@ static void print_vip_backends_json(const json_t *v)
 static const struct column vip_cols[] = {
 	{"VIP", false},	  {"ID", true},		  {"FLAGS", false},
 	{"ENCAP", false}, {"RING", true},	  {"BACKENDS", true},
-	{"CHECK", false}, {"FINGERPRINT", false},
+	{"CHECK", false}, {"FINGERPRINT", false}, {"MODE", false},
 };
 
 /* The kind of a VIP object's own check, or "-" from an older xlbd. */
@@ -175,6 +185,22 @@ static void print_vip_feedback(const json_t *v)
 	print_juint(PRINT_JSON, "balance_window_ms", NULL, v);
 }
 
+/* "dsr", or "nat:POOL"; "-" from an xlbd that knows no modes. */
+static void print_vip_mode(const json_t *v)
+{
+	const char *mode = json_string_value(json_object_get(v, "mode"));
+	const char *pool = json_string_value(json_object_get(v, "pool"));
+	char buf[64];
+
+	if (mode && pool && pool[0])
+		snprintf(buf, sizeof(buf), "%s:%s", mode, pool);
+	else
+		snprintf(buf, sizeof(buf), "%s", mode ? mode : "-");
+	print_string(PRINT_TEXT, NULL, NULL, buf);
+	print_jstring(PRINT_JSON, "mode", NULL, v);
+	print_jstring(PRINT_JSON, "pool", NULL, v);
+}
+
 static int do_vip_list(int argc, char **argv)
 {
 	json_t *resp, *vips, *v;
@@ -201,6 +227,7 @@ static int do_vip_list(int argc, char **argv)
 			   json_array_size(json_object_get(v, "backends")));
 		print_string(PRINT_TEXT, NULL, NULL, check_kind(v));
 		print_jstring(PRINT_ANY, "fingerprint", NULL, v);
+		print_vip_mode(v);
 		print_check_json("check", json_object_get(v, "check"));
 		print_jstring(PRINT_JSON, "all_down", NULL, v);
 		print_jstring(PRINT_JSON, "on_check_down", NULL, v);
@@ -239,6 +266,10 @@ static int do_vip_show(int argc, char **argv)
 	print_jstring(PRINT_ANY, "encap", "encap:        %s\n", v);
 	print_juint(PRINT_ANY, "ring_size", "ring size:    %llu\n", v);
 	print_jstring(PRINT_ANY, "fingerprint", "fingerprint:  %s\n", v);
+	print_jstring(PRINT_ANY, "mode", "mode:         %s\n", v);
+	if (json_string_length(json_object_get(v, "pool")))
+		print_jstring(PRINT_TEXT, "pool", "pool:         %s\n", v);
+	print_jstring(PRINT_JSON, "pool", NULL, v);
 	if (json_object_get(v, "check"))
 		print_text("check:        %s (see 'xlb check show %s')\n",
 			   check_kind(v), vip);
@@ -301,6 +332,9 @@ const struct object vip_object = {
 		"PROTO := { tcp | udp }\n"
 		"FLAGS := { none | FLAG[,FLAG...] }\n"
 		"FLAG := { no-sport | no-flow-table | dport-only }\n"
+		"--mode nat: full-NAT through --pool NAME (xlb pool help), "
+		"for backends\n"
+		"    that cannot decapsulate; set --mode dsr to leave it\n"
 		"on-check-down keep: a backend its checks take down leaves the "
 		"ring and\n"
 		"    its established flows stay; move: they re-pick on their "

@@ -2,7 +2,8 @@
 /*
  * The CLI's shared pieces: global options, the object/command tables,
  * argument parsing, errors and the call to xlbd. Each object lives in its
- * own file (vip.c, backend.c, check.c, stats_cmd.c, daemon.c): its table.
+ * own file (vip.c, backend.c, check.c, pool.c, stats_cmd.c, daemon.c): its
+ * table.
  *
  * Commands return 0 or a negative errno, after recording why with
  * usage_err() (bad syntax or value: exit 2) or fail() (exit 1); main()
@@ -54,7 +55,7 @@ struct object {
 
 extern const struct object vip_object, backend_object, stats_object,
 	ring_object, status_object, config_object, check_object, cluster_object,
-	node_object, flow_object, top_object;
+	node_object, flow_object, top_object, pool_object;
 
 /*
  * A command's options (--name VALUE or --name=VALUE, anywhere among its

@@ -61,6 +61,9 @@ int arg_vip(const json_t *args, struct xlb_vip_key *key, struct xlb_err *err)
 const char *const vip_names[] = {"vip", NULL};
 const char *const backend_names[] = {"vip", "addr", NULL};
 const char *const check_names[] = {"vip", "backend", NULL};
+/* A pool's name and addresses are its table's, but no options. */
+const char *const pool_names[] = {"name", "addresses", NULL};
+static const char *const pool_name[] = {"name", NULL};
 /* "kind": "agent" deletes the VIP's agent check, not its health check. */
 static const char *const check_del_names[] = {"vip", "backend", "kind", NULL};
 
@@ -91,6 +94,10 @@ static const struct op ops[] = {
 	{"cluster.status", no_args, NULL, do_cluster_status},
 	{"node.drain", no_args, NULL, do_node_drain},
 	{"node.undrain", no_args, NULL, do_node_undrain},
+	{"pool.add", pool_names, &xlb_pool_schema, do_pool_add},
+	{"pool.del", pool_name, NULL, do_pool_del},
+	{"pool.list", no_args, NULL, do_pool_list},
+	{"pool.show", pool_name, NULL, do_pool_show},
 };
 
 static bool op_takes(const struct op *op, const char *key)

@@ -14,6 +14,7 @@
 extern const char *const vip_names[];
 extern const char *const backend_names[];
 extern const char *const check_names[];
+extern const char *const pool_names[];
 
 /* An error response: err's message, else the errno's. */
 json_t *op_fail(int ret, const struct xlb_err *err);
@@ -33,6 +34,8 @@ json_t *do_check_del(struct xlbd *d, const json_t *args);
 json_t *do_config_apply(struct xlbd *d, const json_t *args);
 json_t *do_node_drain(struct xlbd *d, const json_t *args);
 json_t *do_node_undrain(struct xlbd *d, const json_t *args);
+json_t *do_pool_add(struct xlbd *d, const json_t *args);
+json_t *do_pool_del(struct xlbd *d, const json_t *args);
 
 /* handlers_show.c */
 json_t *do_status(struct xlbd *d, const json_t *args);
@@ -43,5 +46,7 @@ json_t *do_ring_show(struct xlbd *d, const json_t *args);
 json_t *do_check_show(struct xlbd *d, const json_t *args);
 json_t *do_config_dump(struct xlbd *d, const json_t *args);
 json_t *do_cluster_status(struct xlbd *d, const json_t *args);
+json_t *do_pool_list(struct xlbd *d, const json_t *args);
+json_t *do_pool_show(struct xlbd *d, const json_t *args);
 
 #endif /* XLBD_HANDLERS_H */

@@ -215,6 +215,10 @@ json_t *do_vip_set(struct xlbd *d, const json_t *args)
 	v = xlb_model_vip_get(&next, &key, &err);
 	ret = v ? set_fields(&xlb_vip_schema, args, vip_names, v, &err)
 		: -ENOENT;
+	/* Back to dsr: its pool goes too, unless named (and refused). */
+	if (!ret && v->mode == XLB_VIP_MODE_DSR &&
+	    !json_object_get(args, "pool"))
+		v->pool[0] = '\0';
 	return finish(d, &next, ret, &err);
 }
 
@@ -307,6 +311,40 @@ json_t *do_config_apply(struct xlbd *d, const json_t *args)
 				     "argument 'config' must be an object");
 	ret = xlb_model_from_json(doc, &next, &err);
 	return finish(d, &next, ret, &err);
+}
+
+/*
+ * A pool from its table: name and addresses required, the rest the
+ * defaults; its layout is xlbd's to give (the op takes no ids).
+ */
+json_t *do_pool_add(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_pool_cfg p;
+	struct xlb_model next;
+	json_t *answer;
+	int ret, n;
+
+	xlb_pool_init(&p);
+	ret = args_decode(&xlb_pool_schema, args, NULL, &p, &n, &err);
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
+	return finish(d, &next, xlb_model_pool_add(&next, &p, &err), &err);
+}
+
+json_t *do_pool_del(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model next;
+	const char *name;
+	json_t *answer;
+	int ret = arg_str(args, "name", true, &name, &err);
+
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
+	return finish(d, &next, xlb_model_pool_del(&next, name, &err), &err);
 }
 
 /* The node, not the model: nothing goes to etcd or the state file. */

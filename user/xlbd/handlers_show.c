@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "handlers.h"
+#include "nat.h"
 
 static json_t *vip_json(struct xlbd *d, const struct xlb_vip_cfg *v)
 {
@@ -330,4 +331,50 @@ json_t *do_cluster_status(struct xlbd *d, const json_t *args)
 {
 	(void)args;
 	return xlb_ctl_ok(xlbd_cluster_status(d));
+}
+
+/* A pool as in the state file, and what the allocator says of it now. */
+static json_t *pool_json(struct xlbd *d, const struct xlb_pool_cfg *p)
+{
+	json_t *j = xlb_pool_to_json(p, true);
+
+	if (j && xlbd_nat_pool_json(d, p, j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+json_t *do_pool_list(struct xlbd *d, const json_t *args)
+{
+	json_t *list = json_array();
+
+	(void)args;
+	for (size_t i = 0; list && i < d->model.n_pools; i++) {
+		if (json_array_append_new(list,
+					  pool_json(d, &d->model.pools[i]))) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	if (!list)
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return xlb_ctl_ok(json_pack("{s:o}", "pools", list));
+}
+
+json_t *do_pool_show(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_pool_cfg *p;
+	const char *name;
+	json_t *j;
+	int ret = arg_str(args, "name", true, &name, &err);
+
+	if (ret)
+		return op_fail(ret, &err);
+	p = xlb_model_pool_get(&d->model, name, &err);
+	if (!p)
+		return op_fail(-ENOENT, &err);
+	j = pool_json(d, p);
+	return j ? xlb_ctl_ok(j) : xlb_ctl_error(-ENOMEM, "out of memory");
 }
