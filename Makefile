@@ -27,7 +27,8 @@ endif
 endif
 
 ARCH := $(shell uname -m)
-PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl libsystemd
+PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl libsystemd \
+	openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
