@@ -173,7 +173,8 @@ $(BUILD)/tests/unit/test_agent%: $(BUILD)/obj/tests/unit/test_agent%.o \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
 
 # It runs the agent as an operator would.
-$(BUILD)/tests/unit/test_agent_cli: | $(BUILD)/bin/xlb-agent
+$(BUILD)/tests/unit/test_agent_cli $(BUILD)/tests/unit/test_agent_addrs: \
+		| $(BUILD)/bin/xlb-agent
 
 $(GOLDEN_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(GOLDEN_SRCS)) $(LIB) $(BPF_OBJS)
 	$(call msg,LD,$@)
