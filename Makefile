@@ -27,7 +27,8 @@ endif
 endif
 
 ARCH := $(shell uname -m)
-PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl libsystemd
+PKGS := libbpf libxdp libelf zlib jansson libmicrohttpd libcurl libsystemd \
+	openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -172,7 +173,8 @@ $(BUILD)/tests/unit/test_agent%: $(BUILD)/obj/tests/unit/test_agent%.o \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lm
 
 # It runs the agent as an operator would.
-$(BUILD)/tests/unit/test_agent_cli: | $(BUILD)/bin/xlb-agent
+$(BUILD)/tests/unit/test_agent_cli $(BUILD)/tests/unit/test_agent_addrs: \
+		| $(BUILD)/bin/xlb-agent
 
 $(GOLDEN_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(GOLDEN_SRCS)) $(LIB) $(BPF_OBJS)
 	$(call msg,LD,$@)

@@ -18,6 +18,8 @@ pkgs=(
 	# libraries of the userspace tools (JSON config, HTTP metrics, HTTP
 	# client of etcd's JSON gateway)
 	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
+	# HTTPS health checks (TLS on the checker's own non-blocking sockets)
+	libssl-dev
 	# readiness and reload under systemd (sd_notify)
 	libsystemd-dev
 	# the manual pages' source format, and what renders them (the docs

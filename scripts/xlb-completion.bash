@@ -130,7 +130,7 @@ _xlb()
 
 	# Values of options, wherever they are.
 	case $prev in
-	-s | --socket)
+	-s | --socket | --ca)
 		_filedir
 		return
 		;;
@@ -156,7 +156,7 @@ _xlb()
 		return
 		;;
 	--kind)
-		COMPREPLY=($(compgen -W 'tcp http udp exec agent none' -- "$cur"))
+		COMPREPLY=($(compgen -W 'tcp http https udp exec agent none' -- "$cur"))
 		return
 		;;
 	--all-down)

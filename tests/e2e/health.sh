@@ -442,6 +442,97 @@ t_http_body_check() {
 		fail "last check of $addr '$(bfield "$v" "$addr" CHECK)', not 'HTTP 200'"
 }
 
+# tls_cert NAME: a self-signed certificate for backend.test (its own CA)
+# in $W/tls-NAME.crt and its key in $W/tls-NAME.key.
+tls_cert() {
+	[ -s "$W/tls-$1.crt" ] && return 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$W/tls-$1.key" -out "$W/tls-$1.crt" -days 2 \
+		-subj /CN=backend.test -addext subjectAltName=DNS:backend.test \
+		2>/dev/null
+}
+
+# https_nginx I NAME: backend I serves "bI" over TLS on port 443 with the
+# certificate NAME (beside its plain nginx, which it leaves alone).
+https_nginx() {
+	local dir=$W/nginx-tls-b$1
+
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+daemon on;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	uwsgi_temp_path $dir/uwsgi;
+	scgi_temp_path $dir/scgi;
+	server {
+		listen 443 ssl;
+		ssl_certificate $W/tls-$2.crt;
+		ssl_certificate_key $W/tls-$2.key;
+		location / { return 200 "b$1\n"; }
+	}
+}
+EOF
+	in_ns "b$1" nginx -c "$dir/nginx.conf"
+}
+
+https_nginx_stop() {
+	local pid
+
+	pid=$(cat "$W/nginx-tls-b$1/nginx.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	wait_for 20 gone "$pid" || fail "the TLS nginx on b$1 did not stop"
+	rm -f "$W/nginx-tls-b$1/nginx.pid"
+}
+
+# 4d. https through the tunnel: nginx with TLS on every backend, checked
+# with SNI and verification against the test's own CA; b3 then presents a
+# certificate of another CA (the handshake fails: down), and without
+# --verify the same certificate is fine again (up).
+t_https_check() {
+	local a i v=$VIP4:443/tcp addr=198.18.33.2 ca=$W/tls-good.crt
+	# A TLS handshake is more than a connect: no tight timeout.
+	local -a slow=(--interval 1000 --timeout 800 --fall 2 --rise 2)
+
+	command -v openssl >/dev/null || skip "no openssl(1)"
+	nginx -V 2>&1 | grep -q with-http_ssl_module || skip "nginx without TLS"
+	{ tls_cert good && tls_cert other; } || fail "openssl req failed"
+	for i in 1 2 3; do
+		on_exit https_nginx_stop "$i"
+		https_nginx "$i" good || fail "the TLS nginx did not start on b$i"
+	done
+	vip_with "$v" "${B4[@]}"
+	must xlb check set "$v" --kind https --sni backend.test --verify \
+		--ca "$ca" --body b "${slow[@]}"
+	for a in "${B4[@]}"; do wait_health "$v" "$a" up 20; done
+	xlb check show "$v" | grep -q 'sni backend.test verify' ||
+		fail "check show lacks the TLS settings: $(xlb check show "$v" | oneline)"
+
+	https_nginx_stop 3
+	https_nginx 3 other || fail "the TLS nginx did not start again on b3"
+	wait_health "$v" "$addr" down 20
+	echo "check: $(bfield "$v" "$addr" CHECK)"
+	case $(bfield "$v" "$addr" CHECK) in
+	"handshake: "*) ;;
+	*) fail "last check of $addr '$(bfield "$v" "$addr" CHECK)', not a failed handshake" ;;
+	esac
+	{ health_is "$v" 198.18.31.2 up && health_is "$v" 198.18.32.2 up; } ||
+		fail "another backend went down too: $(xlb backend list "$v" | oneline)"
+	[ "$(slots "$v" "$addr")" -eq 0 ] || fail "$addr still has slots"
+
+	# Not verified (the default), the other CA's certificate passes.
+	must xlb check set "$v" --kind https --sni backend.test --body b "${slow[@]}"
+	wait_health "$v" "$addr" up 20
+	[ "$(bfield "$v" "$addr" CHECK)" = ok ] ||
+		fail "last check of $addr '$(bfield "$v" "$addr" CHECK)', not 'ok'"
+}
+
 # udp_answers N: one datagram to VIP4:5353 from each of N client sockets,
 # one after the other -> the answers, "none" for a missing one.
 udp_answers() {

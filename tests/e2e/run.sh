@@ -28,7 +28,7 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	restart_halves_disagree cli_commands cli_json cli_bad_inputs metrics
 	agent_detach failover_new_connections tunnel_check_catches_missing_vip
 	tunnel_check_catches_missing_decap recovery_slow_start exec_check
-	http_body_check udp_check check_bad_inputs operator_wins all_down_keep
+	http_body_check https_check udp_check check_bad_inputs operator_wins all_down_keep
 	new_backend_waits_for_rise restart_keeps_health health_reporting
 	flap_held_down
 	vip_add_addresses check_down_keep_or_move control_slow_clients

@@ -351,7 +351,10 @@ static void test_output_format(void **state)
 				   "        \"http_body\": \"\",\n"
 				   "        \"udp_send\": \"\",\n"
 				   "        \"udp_expect\": \"\",\n"
-				   "        \"exec_cmd\": \"\"\n"
+				   "        \"exec_cmd\": \"\",\n"
+				   "        \"tls_sni\": \"\",\n"
+				   "        \"tls_verify\": false,\n"
+				   "        \"tls_ca\": \"\"\n"
 				   "      },\n"
 				   "      \"all_down\": \"drop\",\n"
 				   "      \"on_check_down\": \"keep\",\n"
@@ -550,15 +553,15 @@ static void test_check_output(void **state)
 	/* Sorted: 198.19.0.1/udp (port 0) comes first. */
 	v = json_array_get(json_object_get(j, "vips"), 1);
 	c = json_object_get(v, "check");
-	assert_int_equal(json_object_size(c), 13);
+	assert_int_equal(json_object_size(c), 16);
 	text = json_dumps(c, JSON_COMPACT);
 	assert_string_equal(
-		text,
-		"{\"kind\":\"http\",\"tunnel\":false,\"port\":8080,"
-		"\"interval_ms\":2000,\"timeout_ms\":300,\"rise\":1,"
-		"\"fall\":5,\"http_path\":\"/health?deep=1\","
-		"\"http_status\":204,\"http_body\":\"\\\"ok\\\"\","
-		"\"udp_send\":\"\",\"udp_expect\":\"\",\"exec_cmd\":\"\"}");
+		text, "{\"kind\":\"http\",\"tunnel\":false,\"port\":8080,"
+		      "\"interval_ms\":2000,\"timeout_ms\":300,\"rise\":1,"
+		      "\"fall\":5,\"http_path\":\"/health?deep=1\","
+		      "\"http_status\":204,\"http_body\":\"\\\"ok\\\"\","
+		      "\"udp_send\":\"\",\"udp_expect\":\"\",\"exec_cmd\":\"\","
+		      "\"tls_sni\":\"\",\"tls_verify\":false,\"tls_ca\":\"\"}");
 	free(text);
 	assert_string_equal(json_string_value(json_object_get(v, "all_down")),
 			    "keep");

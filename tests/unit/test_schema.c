@@ -25,7 +25,7 @@ static const struct xlb_schema *const schemas[] = {
 };
 
 #define N_SCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
-#define OBJ_MAX	  2048
+#define OBJ_MAX	  4096
 
 /* An object of the schema's kind with the model's defaults. */
 static void defaults(const struct xlb_schema *s, void *obj)

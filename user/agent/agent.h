@@ -298,9 +298,13 @@ void agent_server_free(struct agent_server *s);
  * Serves load reports until SIGTERM or SIGINT: samples on a timer, runs
  * the hooks, answers clients; SIGHUP re-reads config_path (NULL: none, the
  * defaults stay), SIGUSR1 logs the counters. cfg becomes the loop's; port
- * (non-zero) overrides the config's listen_port. 0 or -errno.
+ * (non-zero) overrides the config's listen_port. watch (NULL: none) adds
+ * its fds to the loop's epoll set, their data.ptr an xlb_watch (the decap
+ * interface's address events); its failure is logged, not fatal. Tells
+ * systemd READY=1 once it serves. 0 or -errno.
  */
+typedef int (*agent_watch_fn)(void *arg, int epfd);
 int agent_loop_run(struct agent_cfg *cfg, const char *config_path,
-		   unsigned port);
+		   unsigned port, agent_watch_fn watch, void *watch_arg);
 
 #endif /* XLB_AGENT_H */

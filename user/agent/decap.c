@@ -2,15 +2,24 @@
 /*
  * Attaches the decapsulation program to the backend's interface and
  * tells it which of the host's addresses accept tunnels; detaches it on
- * the way out.
+ * the way out. The interface's addresses are followed over rtnetlink
+ * (RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR): each batch of events
+ * changes the interface's set, and the table is written again only when
+ * the set it holds (that one and --address's) changed. A lost event
+ * (ENOBUFS) is made good by reading every address again.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <xdp/libxdp.h>
@@ -20,36 +29,63 @@
 #include "loader.h"
 #include "log.h"
 
-struct agent_decap {
-	struct xlb_decap *skel;
-	struct xlb_xdp xdp;
-	const char *ifname;
-	__u32 active; /* decap_active's word: the table in force */
-	bool retired; /* the other table was in force once */
-};
-
 /* The addresses that accept tunnels, before they go into the table. */
 struct addr_set {
 	struct xlb_decap_key key[XLB_MAX_DECAP_ADDRS];
 	int n;
 };
 
-static void add_addr(struct addr_set *s, const union xlb_addr *a, __u8 family)
+struct agent_decap {
+	struct xlb_decap *skel;
+	struct xlb_xdp xdp;
+	const char *ifname;
+	unsigned int ifindex;
+	__u32 active; /* decap_active's word: the table in force */
+	bool retired; /* the other table was in force once */
+	/* --address's, kept whatever the interface does. */
+	union xlb_addr extra[AGENT_MAX_EXTRA];
+	__u8 extra_family[AGENT_MAX_EXTRA];
+	int n_extra;
+	struct addr_set ifs;   /* the interface's addresses now */
+	struct addr_set table; /* what the table in force holds */
+	struct xlb_watch nl_w;
+	int nlfd; /* rtnetlink, address groups; -1 until watched */
+	int epfd;
+};
+
+static int find_addr(const struct addr_set *s, const struct xlb_decap_key *k)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!memcmp(&s->key[i], k, sizeof(*k)))
+			return i;
+	return -1;
+}
+
+/* 1 when a is new to s, 0 when it was there, -ENOSPC when s is full. */
+static int add_addr(struct addr_set *s, const union xlb_addr *a, __u8 family)
 {
 	struct xlb_decap_key key = {.addr = *a, .family = family};
 	char buf[XLB_ADDR_STRLEN];
 
-	xlb_format_addr(a, family, buf, sizeof(buf));
-	for (int i = 0; i < s->n; i++)
-		if (!memcmp(&s->key[i], &key, sizeof(key)))
-			return;
+	if (find_addr(s, &key) >= 0)
+		return 0;
 	if (s->n == XLB_MAX_DECAP_ADDRS) {
+		xlb_format_addr(a, family, buf, sizeof(buf));
 		xlb_log(LOG_ERR, "adding %s: more than %d addresses", buf,
 			XLB_MAX_DECAP_ADDRS);
-		return;
+		return -ENOSPC;
 	}
 	s->key[s->n++] = key;
-	xlb_log(LOG_INFO, "accepting tunnels to %s", buf);
+	return 1;
+}
+
+static void del_addr(struct addr_set *s, const union xlb_addr *a, __u8 family)
+{
+	struct xlb_decap_key key = {.addr = *a, .family = family};
+	int i = find_addr(s, &key);
+
+	if (i >= 0)
+		s->key[i] = s->key[--s->n];
 }
 
 /* Every address of the interface accepts tunnels. */
@@ -133,13 +169,58 @@ fail:
 	return err;
 }
 
+/* Logs what s adds to or takes from the table in force. */
+static void log_changes(const struct agent_decap *d, const struct addr_set *s)
+{
+	char buf[XLB_ADDR_STRLEN];
+
+	for (int i = 0; i < s->n; i++) {
+		if (find_addr(&d->table, &s->key[i]) >= 0)
+			continue;
+		xlb_format_addr(&s->key[i].addr, s->key[i].family, buf,
+				sizeof(buf));
+		xlb_log(LOG_INFO, "accepting tunnels to %s", buf);
+	}
+	for (int i = 0; i < d->table.n; i++) {
+		if (find_addr(s, &d->table.key[i]) >= 0)
+			continue;
+		xlb_format_addr(&d->table.key[i].addr, d->table.key[i].family,
+				buf, sizeof(buf));
+		xlb_log(LOG_INFO, "no longer accepting tunnels to %s", buf);
+	}
+}
+
+/*
+ * The interface's addresses and --address's into the table, when that
+ * changes what it holds (the change set first, then the write).
+ */
+static int apply(struct agent_decap *d, bool force)
+{
+	struct addr_set s = d->ifs;
+	bool same;
+	int err;
+
+	for (int i = 0; i < d->n_extra; i++)
+		add_addr(&s, &d->extra[i], d->extra_family[i]);
+	same = s.n == d->table.n;
+	for (int i = 0; same && i < s.n; i++)
+		same = find_addr(&d->table, &s.key[i]) >= 0;
+	if (same && !force)
+		return s.n;
+	log_changes(d, &s);
+	err = publish(d, &s);
+	if (err)
+		return err;
+	d->table = s;
+	return s.n;
+}
+
 /* Writes the decap config and the addresses that accept tunnels. */
 static int configure(struct agent_decap *d, const struct agent_decap_opts *o)
 {
 	struct xlb_decap_config cfg = {0};
-	struct addr_set s = {.n = 0};
 	__u32 zero = 0;
-	int err;
+	int err, n;
 
 	cfg.gue_port = htons(o->gue_port);
 	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.decap_config), &zero,
@@ -148,23 +229,134 @@ static int configure(struct agent_decap *d, const struct agent_decap_opts *o)
 		xlb_log(LOG_ERR, "writing config: %s", strerror(-err));
 		return err;
 	}
-	err = add_if_addrs(&s, o->ifname);
+	err = add_if_addrs(&d->ifs, o->ifname);
 	if (err) {
 		xlb_log(LOG_ERR, "reading the addresses of %s: %s", o->ifname,
 			strerror(-err));
 		return err;
 	}
-	for (int i = 0; i < o->n_extra; i++)
-		add_addr(&s, &o->extra[i], o->extra_family[i]);
-	err = publish(d, &s);
-	if (err)
-		return err;
-	if (!s.n)
+	memcpy(d->extra, o->extra, sizeof(d->extra));
+	memcpy(d->extra_family, o->extra_family, sizeof(d->extra_family));
+	d->n_extra = o->n_extra;
+	n = apply(d, true);
+	if (!n)
 		xlb_log(LOG_WARNING,
 			"warning: no address accepts tunnels yet "
 			"(%s has none; use --address)",
 			o->ifname);
-	return s.n;
+	return n;
+}
+
+/* ---- following the interface's addresses ------------------------------ */
+
+/* One event: only the decap interface's addresses accept tunnels. */
+static void on_rtaddr(void *ctx, const struct agent_rtaddr *ev)
+{
+	struct agent_decap *d = ctx;
+
+	if ((unsigned int)ev->ifindex != d->ifindex)
+		return;
+	if (ev->add)
+		add_addr(&d->ifs, &ev->addr, ev->family);
+	else
+		del_addr(&d->ifs, &ev->addr, ev->family);
+}
+
+/* Reads every address of the interface again, as at start. */
+static int resync(struct agent_decap *d)
+{
+	struct addr_set s = {.n = 0};
+	int err = add_if_addrs(&s, d->ifname);
+
+	if (err) {
+		xlb_log(LOG_ERR, "reading the addresses of %s: %s", d->ifname,
+			strerror(-err));
+		return err;
+	}
+	d->ifs = s;
+	return 0;
+}
+
+/* What the kernel's events say, once recv says EAGAIN; then the table. */
+static void on_netlink(struct xlb_watch *w, uint32_t events)
+{
+	struct agent_decap *d = container_of(w, struct agent_decap, nl_w);
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct sockaddr_nl from;
+	socklen_t flen;
+	bool lost = false;
+	ssize_t n;
+	int ret;
+
+	(void)events;
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(d->nlfd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &flen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* The socket overflowed: events were lost. */
+				lost = true;
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				xlb_log(LOG_ERR, "rtnetlink: %s",
+					strerror(errno));
+			break;
+		}
+		/* Only the kernel speaks for the addresses. */
+		if (flen != sizeof(from) || from.nl_pid != 0)
+			continue;
+		ret = agent_rtaddr_parse(buf, n, on_rtaddr, d);
+		if (ret < 0) {
+			xlb_log(LOG_WARNING, "rtnetlink: %s; reading again",
+				strerror(-ret));
+			lost = true;
+		}
+	}
+	if (lost) {
+		xlb_log(LOG_NOTICE,
+			"rtnetlink events lost: reading the "
+			"addresses of %s again",
+			d->ifname);
+		if (resync(d))
+			return;
+	}
+	apply(d, false);
+}
+
+int agent_decap_watch(struct agent_decap *d, int epfd)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+	};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->nl_w};
+	int size = 1 << 20, err;
+
+	d->nlfd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			 NETLINK_ROUTE);
+	if (d->nlfd < 0)
+		return -errno;
+	/* Room for a burst (a whole /64 of addresses, a flush). */
+	setsockopt(d->nlfd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(d->nlfd, (struct sockaddr *)&sa, sizeof(sa)))
+		goto fail;
+	d->nl_w.fn = on_netlink;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, d->nlfd, &ev))
+		goto fail;
+	d->epfd = epfd;
+	/* What changed between start and subscribing. */
+	if (!resync(d))
+		apply(d, false);
+	return 0;
+fail:
+	err = -errno;
+	close(d->nlfd);
+	d->nlfd = -1;
+	return err;
 }
 
 struct agent_decap *agent_decap_attach(const struct agent_decap_opts *o)
@@ -179,6 +371,8 @@ struct agent_decap *agent_decap_attach(const struct agent_decap_opts *o)
 		return NULL;
 	}
 	d->ifname = o->ifname;
+	d->nlfd = -1;
+	d->ifindex = if_nametoindex(o->ifname);
 	d->skel = xlb_decap__open();
 	if (!d->skel) {
 		xlb_log(LOG_ERR, "opening decap object: %s", strerror(errno));
@@ -212,6 +406,10 @@ void agent_decap_detach(struct agent_decap *d)
 {
 	if (!d)
 		return;
+	if (d->nlfd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->nlfd, NULL);
+		close(d->nlfd);
+	}
 	xlb_xdp_close(&d->xdp, true);
 	xlb_log(LOG_NOTICE, "decap detached from %s", d->ifname);
 	xlb_decap__destroy(d->skel);

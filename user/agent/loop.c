@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "agent.h"
 #include "clock.h"
@@ -241,7 +242,7 @@ static int setup(struct agent *a)
 }
 
 int agent_loop_run(struct agent_cfg *cfg, const char *config_path,
-		   unsigned port)
+		   unsigned port, agent_watch_fn watch, void *watch_arg)
 {
 	struct agent a = {
 		.epfd = -1,
@@ -256,13 +257,23 @@ int agent_loop_run(struct agent_cfg *cfg, const char *config_path,
 	if (ret)
 		goto out;
 	a.port = agent_server_port(a.server);
+	if (watch && (ret = watch(watch_arg, a.epfd))) {
+		xlb_log(LOG_WARNING,
+			"not following address changes: %s; the addresses "
+			"seen at start stay",
+			strerror(-ret));
+		ret = 0;
+	}
 	log_cfg(&a, "serving load reports, config");
+	sd_notifyf(0, "READY=1\nSTATUS=serving load reports on port %u\n",
+		   a.port);
 	sample(&a, xlb_now_ms());
 	a.next_sample_ms = xlb_now_ms() + FIRST_SAMPLE_MS;
 	while (!a.stop && !ret)
 		ret = pass(&a);
 	if (ret)
 		xlb_log(LOG_ERR, "epoll_wait: %s", strerror(-ret));
+	sd_notify(0, "STOPPING=1\n");
 	log_counters(&a);
 out:
 	agent_server_free(a.server);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <systemd/sd-daemon.h>
 #include "agent.h"
 #include "decap.h"
 #include "loader.h"
@@ -144,13 +146,54 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	return 0;
 }
 
-/* Without reports: wait for SIGTERM or SIGINT, as the agent always did. */
-static void wait_for_stop(void)
+static int watch_decap(void *arg, int epfd)
 {
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	while (!stop)
-		pause();
+	return agent_decap_watch(arg, epfd);
+}
+
+/*
+ * Without reports: follow the interface's addresses until SIGTERM or
+ * SIGINT. The signals are blocked but inside epoll_pwait, so one that
+ * comes between the test of stop and the wait is not slept through.
+ */
+static int decap_only(struct agent_decap *d)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct epoll_event evs[8];
+	sigset_t mask, old;
+	int epfd, n, ret = 0;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0 || (ret = agent_decap_watch(d, epfd)))
+		xlb_log(LOG_WARNING,
+			"not following address changes: %s; the addresses "
+			"seen at start stay",
+			strerror(epfd < 0 ? errno : -ret));
+	sd_notify(0, "READY=1\nSTATUS=decapsulating\n");
+	while (!stop) {
+		n = epfd < 0 ? -1 : epoll_pwait(epfd, evs, 8, -1, &old);
+		if (n < 0 && (epfd < 0 || errno != EINTR)) {
+			/* Decap goes on without us: keep it until told. */
+			while (!stop)
+				sigsuspend(&old);
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct xlb_watch *w = evs[i].data.ptr;
+
+			w->fn(w, evs[i].events);
+		}
+	}
+	sd_notify(0, "STOPPING=1\n");
+	if (epfd >= 0)
+		close(epfd);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -185,9 +228,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (cfg)
-		ret = agent_loop_run(cfg, o.config, o.port);
+		ret = agent_loop_run(cfg, o.config, o.port,
+				     decap ? watch_decap : NULL, decap);
 	else
-		wait_for_stop();
+		ret = decap_only(decap);
 	agent_decap_detach(decap);
 	return ret ? 1 : 0;
 }

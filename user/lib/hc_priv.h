@@ -2,8 +2,9 @@
 /*
  * The health checker's insides, shared by its files and no one else:
  * health.c schedules checks (slots, id map, timer heap, the engine's
- * lifecycle), hc_probe.c runs one probe of a check (TCP, HTTP, UDP,
- * exec) to a verdict, hc_spec.c turns a target into what probes use.
+ * lifecycle), hc_probe.c runs one probe of a check (TCP, HTTP, HTTPS,
+ * UDP, exec) to a verdict, hc_tls.c adds TLS to an HTTPS probe's socket,
+ * hc_spec.c turns a target into what probes use.
  */
 #ifndef XLB_HC_PRIV_H
 #define XLB_HC_PRIV_H
@@ -11,6 +12,8 @@
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <openssl/ssl.h>
 
 #include "health.h"
 
@@ -35,6 +38,7 @@
 enum hc_phase {
 	HC_IDLE,    /* no probe running */
 	HC_CONNECT, /* TCP, HTTP: connect() in flight */
+	HC_TLS,	    /* HTTPS: the TLS handshake in flight */
 	HC_SEND,    /* HTTP: request partly sent */
 	HC_RECV,    /* HTTP, UDP: waiting for the answer */
 	HC_WAIT,    /* exec: the child runs */
@@ -68,6 +72,10 @@ struct hc_spec {
 	__u8 hdr_state;
 	__u8 carry_len;
 	char line[32]; /* HTTP: the start of the status line */
+	/* HTTPS: the shared context, NULL when it could not be made. */
+	struct hc_tls_ctx *tls;
+	const char *tls_sni;  /* "" = no SNI */
+	const char *tls_fail; /* why tls is NULL */
 	union {
 		struct {
 			const char *out;
@@ -94,6 +102,7 @@ struct hc_check {
 	__u32 id;
 	__u32 heap_pos; /* in e->heap; the next free slot while free */
 	int fd;		/* socket or pidfd of the running probe, or -1 */
+	SSL *ssl;	/* HTTPS: the running probe's TLS, once connected */
 	pid_t pid;	/* exec: the running child, 0 once reaped */
 	__u8 kind;
 	__u8 phase;
@@ -138,6 +147,7 @@ struct xlb_hc {
 	__u64 armed; /* absolute expiry the timerfd holds, 0 = none */
 	posix_spawnattr_t spawn_attr;
 	posix_spawn_file_actions_t spawn_fa;
+	struct hc_tls_ctx *tls; /* HTTPS contexts in use (hc_tls.c) */
 	/* Receive buffer, with room in front for the body carry-over. */
 	char rx[XLB_CHECK_STRLEN + HC_RX_MAX];
 };
@@ -174,6 +184,29 @@ void hc_on_probe(struct xlb_watch *w, uint32_t events);
 void hc_reap_all(struct xlb_hc *e);
 
 /* hc_spec.c: builds what the probes of t need; 0 or -EINVAL, -ENOMEM. */
-int hc_spec_new(const struct hc_target *t, struct hc_spec **out);
+int hc_spec_new(struct xlb_hc *e, const struct hc_target *t,
+		struct hc_spec **out);
+/* Frees sp (NULL is fine) and drops its TLS context. */
+void hc_spec_free(struct xlb_hc *e, struct hc_spec *sp);
+
+/* hc_tls.c: TLS on an HTTPS probe's socket. */
+/*
+ * The context for c's verify and CA file, shared and counted; 0, or a
+ * negative errno with why (for the operator) set.
+ */
+int hc_tls_ctx_get(struct xlb_hc *e, const struct xlb_check_cfg *c,
+		   struct hc_tls_ctx **out, char *why, size_t len);
+void hc_tls_ctx_put(struct xlb_hc *e, struct hc_tls_ctx *t);
+/* Puts TLS on s's connected socket: 0, or -1 once the probe has ended. */
+int hc_tls_begin(struct hc_check *s);
+/* Advances the handshake: 1 done, 0 wait for the fd, -1 probe ended. */
+int hc_tls_handshake(struct hc_check *s);
+/* As send and recv: -1 with errno EAGAIN to wait, EPROTO for TLS. */
+ssize_t hc_tls_send(struct hc_check *s, const void *buf, size_t len);
+ssize_t hc_tls_recv(struct hc_check *s, void *buf, size_t len);
+/* strerror(err), or OpenSSL's reason for EPROTO. */
+const char *hc_tls_strerror(const struct hc_check *s, int err);
+/* Frees the running probe's TLS. */
+void hc_tls_end(struct hc_check *s);
 
 #endif /* XLB_HC_PRIV_H */

@@ -2,7 +2,9 @@
 /*
  * The health checker's probes (see hc_priv.h): one probe of a check, from
  * its start to its verdict. TCP connects; HTTP connects, sends its
- * request and judges the status line and the body; UDP sends a datagram
+ * request and judges the status line and the body; HTTPS is HTTP with a
+ * TLS handshake between the connect and the request (hc_tls.c), on the
+ * same socket, so through the tunnel alike; UDP sends a datagram
  * and judges the answer; exec runs a command and judges its exit. Every
  * step reads until EAGAIN or a verdict and trusts no event mask, so a
  * stale event (see health.c) does nothing.
@@ -91,6 +93,8 @@ void hc_probe_stop(struct hc_check *s)
 	if (s->kind == XLB_CHECK_EXEC) {
 		exec_stop(s);
 	} else if (s->fd >= 0) {
+		if (s->ssl)
+			hc_tls_end(s);
 		/*
 		 * RST, not FIN: 10 000 probes a second must not leave as many
 		 * TIME_WAIT sockets behind.
@@ -230,6 +234,21 @@ static void http_eof(struct hc_check *s)
 	hc_probe_end(s, false, "body lacks '%.80s'", sp->sock.match);
 }
 
+/* recv, or SSL_read once TLS is on; errors as recv's (hc_tls_recv). */
+static ssize_t probe_recv(struct hc_check *s, void *buf, size_t len)
+{
+	if (s->ssl)
+		return hc_tls_recv(s, buf, len);
+	return recv(s->fd, buf, len, MSG_DONTWAIT);
+}
+
+static ssize_t probe_send(struct hc_check *s, const void *buf, size_t len)
+{
+	if (s->ssl)
+		return hc_tls_send(s, buf, len);
+	return send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void http_recv(struct hc_check *s)
 {
 	struct hc_spec *sp = s->spec;
@@ -237,13 +256,13 @@ static void http_recv(struct hc_check *s)
 	ssize_t n;
 
 	for (;;) {
-		n = recv(s->fd, buf, HC_RX_MAX - sp->rx_len, MSG_DONTWAIT);
+		n = probe_recv(s, buf, HC_RX_MAX - sp->rx_len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				hc_probe_end(s, false, "recv: %s",
-					     strerror(errno));
+					     hc_tls_strerror(s, errno));
 			return;
 		}
 		if (n == 0) {
@@ -334,19 +353,29 @@ static void tcp_step(struct hc_check *s)
 			hc_probe_end(s, true, "ok");
 			return;
 		}
+		if (s->kind == XLB_CHECK_HTTPS) {
+			if (hc_tls_begin(s))
+				return;
+			s->phase = HC_TLS;
+		} else {
+			s->phase = HC_SEND;
+		}
+	}
+	if (s->phase == HC_TLS) {
+		if (hc_tls_handshake(s) <= 0)
+			return;
 		s->phase = HC_SEND;
 	}
 	if (s->phase == HC_SEND) {
 		while (sp->out_done < sp->out_len) {
-			n = send(s->fd, sp->sock.out + sp->out_done,
-				 sp->out_len - sp->out_done,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			n = probe_send(s, sp->sock.out + sp->out_done,
+				       sp->out_len - sp->out_done);
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
 				if (errno != EAGAIN && errno != EWOULDBLOCK)
 					hc_probe_end(s, false, "send: %s",
-						     strerror(errno));
+						     hc_tls_strerror(s, errno));
 				return;
 			}
 			sp->out_done += n;
@@ -429,6 +458,11 @@ static void sock_start(struct hc_check *s)
 	ssize_t n;
 	int fd;
 
+	/* A CA file that could not be read: every probe says why. */
+	if (sp->tls_fail) {
+		hc_probe_end(s, false, "%s", sp->tls_fail);
+		return;
+	}
 	fd = socket(sp->addr.sa.sa_family,
 		    (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
 			    SOCK_CLOEXEC,

@@ -2,7 +2,8 @@
 /*
  * A check's target in the shape its probes use (see hc_priv.h): the
  * socket address, the HTTP request or UDP payload and the text to look
- * for, or the exec command's argv and environment, in one allocation.
+ * for, or the exec command's argv and environment, in one allocation;
+ * an HTTPS check's TLS context besides.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,7 +43,8 @@ static bool path_ok(const char *path)
 static int http_request(const struct hc_target *t, char *req, size_t size)
 {
 	const struct xlb_check_cfg *c = &t->cfg;
-	char host[XLB_ADDR_STRLEN + 8], a[XLB_ADDR_STRLEN];
+	bool https = c->kind == XLB_CHECK_HTTPS;
+	char host[XLB_CHECK_CMDLEN + 8], a[XLB_ADDR_STRLEN];
 	const char *path = c->http_path[0] ? c->http_path : "/";
 	int n;
 
@@ -51,10 +53,17 @@ static int http_request(const struct hc_target *t, char *req, size_t size)
 	    !path_ok(path))
 		return -EINVAL;
 	xlb_format_addr(&t->dst, t->family, a, sizeof(a));
-	/* RFC 7230 Host: brackets for IPv6, the port unless 80. */
-	snprintf(host, sizeof(host), t->family == XLB_AF_INET6 ? "[%s]" : "%s",
-		 a);
-	if (t->port != 80)
+	/*
+	 * RFC 7230 Host: brackets for IPv6, the port unless the scheme's.
+	 * The SNI when there is one: a virtual host answers for its name.
+	 */
+	if (https && c->tls_sni[0])
+		snprintf(host, sizeof(host), "%.*s", XLB_CHECK_CMDLEN - 1,
+			 c->tls_sni);
+	else
+		snprintf(host, sizeof(host),
+			 t->family == XLB_AF_INET6 ? "[%s]" : "%s", a);
+	if (t->port != (https ? 443 : 80))
 		snprintf(host + strlen(host), sizeof(host) - strlen(host),
 			 ":%u", t->port);
 	n = snprintf(req, size,
@@ -105,7 +114,7 @@ static bool target_ok(const struct hc_target *t)
 {
 	const struct xlb_check_cfg *c = &t->cfg;
 
-	if (c->kind < XLB_CHECK_TCP || c->kind > XLB_CHECK_AGENT ||
+	if (c->kind < XLB_CHECK_TCP || c->kind >= XLB_CHECK_KIND_MAX ||
 	    !c->interval_ms || !c->timeout_ms)
 		return false;
 	if (c->kind == XLB_CHECK_EXEC)
@@ -116,19 +125,31 @@ static bool target_ok(const struct hc_target *t)
 	       t->port;
 }
 
-int hc_spec_new(const struct hc_target *t, struct hc_spec **out)
+void hc_spec_free(struct xlb_hc *e, struct hc_spec *sp)
+{
+	if (!sp)
+		return;
+	hc_tls_ctx_put(e, sp->tls);
+	free(sp);
+}
+
+int hc_spec_new(struct xlb_hc *e, const struct hc_target *t,
+		struct hc_spec **out)
 {
 	const struct xlb_check_cfg *c = &t->cfg;
-	size_t out_len = 0, match_len = 0, size;
+	size_t out_len = 0, match_len = 0, sni_len = 0, size;
 	const char *out_str = "", *match = "";
 	bool sock = c->kind != XLB_CHECK_EXEC;
+	bool https = c->kind == XLB_CHECK_HTTPS;
+	char req[768], why[96] = "", *p;
 	struct hc_spec *sp;
-	char req[512], *p;
 	int n;
 
-	if (!target_ok(t))
+	if (!target_ok(t) ||
+	    strnlen(c->tls_sni, sizeof(c->tls_sni)) >= sizeof(c->tls_sni) ||
+	    strnlen(c->tls_ca, sizeof(c->tls_ca)) >= sizeof(c->tls_ca))
 		return -EINVAL;
-	if (c->kind == XLB_CHECK_HTTP) {
+	if (c->kind == XLB_CHECK_HTTP || https) {
 		n = http_request(t, req, sizeof(req));
 		if (n < 0)
 			return n;
@@ -147,14 +168,18 @@ int hc_spec_new(const struct hc_target *t, struct hc_spec **out)
 		out_str = req;
 		out_len = n;
 	}
+	if (https)
+		sni_len = strlen(c->tls_sni);
 	if (sock)
 		/*
 		 * out, match and the carry-over (match_len - 1 at most), or
-		 * an agent's reply (its limit and one byte to see past it).
+		 * an agent's reply (its limit and one byte to see past it);
+		 * HTTPS: the SNI and why there is no TLS context.
 		 */
 		size = out_len + 1 + 2 * (match_len + 1) +
 		       (c->kind == XLB_CHECK_AGENT ? XLB_AGENT_REPLY_MAX + 2
-						   : 0);
+						   : 0) +
+		       (https ? sni_len + 1 + sizeof(why) : 0);
 	else
 		size = sizeof("sh") + sizeof("-c") + sizeof(c->exec_cmd) +
 		       sizeof(HC_ENV_PATH) + sizeof(t->env_backend) +
@@ -174,6 +199,16 @@ int hc_spec_new(const struct hc_target *t, struct hc_spec **out)
 		p = sp->data;
 		sp->sock.out = put(&p, out_str, out_len);
 		sp->sock.match = put(&p, match, match_len);
+		if (https) {
+			sp->tls_sni = put(&p, c->tls_sni, sni_len);
+			/*
+			 * A CA file that cannot be read fails the probes
+			 * with the reason, where the operator looks, rather
+			 * than refusing a check the model found valid.
+			 */
+			if (hc_tls_ctx_get(e, c, &sp->tls, why, sizeof(why)))
+				sp->tls_fail = put(&p, why, strlen(why));
+		}
 		sp->sock.carry = p;
 	} else {
 		spec_exec(sp, t);

@@ -190,14 +190,14 @@ int xlb_hc_set(struct xlb_hc *e, const struct hc_target *t)
 	__u32 idx;
 	int ret;
 
-	ret = hc_spec_new(t, &sp);
+	ret = hc_spec_new(e, t, &sp);
 	if (ret)
 		return ret;
 	m = map_find(e, t->id);
 	if (m) {
 		s = hc_slot_at(e, m->slot);
 		hc_probe_stop(s);
-		free(s->spec);
+		hc_spec_free(e, s->spec);
 	} else {
 		ret = map_reserve(e);
 		if (!ret)
@@ -205,7 +205,7 @@ int xlb_hc_set(struct xlb_hc *e, const struct hc_target *t)
 		if (!ret)
 			ret = slot_alloc(e, &idx);
 		if (ret) {
-			free(sp);
+			hc_spec_free(e, sp);
 			return ret;
 		}
 		s = hc_slot_at(e, idx);
@@ -240,7 +240,7 @@ void xlb_hc_del(struct xlb_hc *e, __u32 id)
 	hc_probe_stop(s);
 	hc_heap_remove(e, s->heap_pos);
 	map_remove(e, m);
-	free(s->spec);
+	hc_spec_free(e, s->spec);
 	s->spec = NULL;
 	s->heap_pos = e->free_slot;
 	e->free_slot = idx;
@@ -331,7 +331,7 @@ void xlb_hc_free(struct xlb_hc *e)
 		struct hc_check *s = hc_slot_at(e, i);
 
 		hc_probe_stop(s);
-		free(s->spec);
+		hc_spec_free(e, s->spec);
 	}
 	hc_reap_all(e);
 	for (__u32 i = 0; i < e->n_chunks; i++)

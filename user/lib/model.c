@@ -236,7 +236,8 @@ bool xlb_check_equal(const struct xlb_check_cfg *a,
 	       a->fall == b->fall && a->http_status == b->http_status &&
 	       STR_EQ(a, b, http_path) && STR_EQ(a, b, http_body) &&
 	       STR_EQ(a, b, udp_send) && STR_EQ(a, b, udp_expect) &&
-	       STR_EQ(a, b, exec_cmd);
+	       STR_EQ(a, b, exec_cmd) && a->tls_verify == b->tls_verify &&
+	       STR_EQ(a, b, tls_sni) && STR_EQ(a, b, tls_ca);
 }
 
 static bool backend_equal(const struct xlb_backend_cfg *a,

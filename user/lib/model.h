@@ -39,9 +39,10 @@ enum xlb_check_kind {
 	 * `agent` slot; it never takes a backend down by failing.
 	 */
 	XLB_CHECK_AGENT,
+	XLB_CHECK_HTTPS, /* http over TLS: SNI, optional verification */
 };
 
-#define XLB_CHECK_KIND_MAX (XLB_CHECK_AGENT + 1)
+#define XLB_CHECK_KIND_MAX (XLB_CHECK_HTTPS + 1)
 /* The agent port when an agent check names none (HAProxy users' habit). */
 #define XLB_AGENT_PORT_DEFAULT 5555
 /* The longest agent reply line, its newline included; longer is malformed. */
@@ -95,6 +96,17 @@ struct xlb_check_cfg {
 	char udp_expect[XLB_CHECK_STRLEN]; /* substring; "" = any answer */
 	/* Run with /bin/sh -c; environment XLB_BACKEND, XLB_VIP, XLB_PORT. */
 	char exec_cmd[XLB_CHECK_CMDLEN];
+	/*
+	 * HTTPS: the name sent as SNI ("" = none, as HAProxy's check-sni
+	 * unset; with tls_verify also the name the certificate must carry),
+	 * whether the certificate chain is verified (0, the default: a
+	 * health check asks "does it answer", and backends mostly carry
+	 * certificates for the service name, not their own address), and
+	 * the CA file to verify with ("" = the system's store).
+	 */
+	__u8 tls_verify;
+	char tls_sni[XLB_CHECK_STRLEN];
+	char tls_ca[XLB_CHECK_STRLEN];
 };
 
 /* What a VIP does when every backend is down (xlb_vip_cfg.all_down). */

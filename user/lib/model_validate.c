@@ -110,11 +110,43 @@ static int validate_str(const char *name, const char *s, size_t size,
 
 #define VALIDATE_STR(c, f, err) validate_str(#f, (c)->f, sizeof((c)->f), err)
 
+/*
+ * HTTPS: the SNI is a host name (no space, no control character: it goes
+ * into the handshake as it is), the CA file an absolute path (xlbd's
+ * working directory is no one's business).
+ */
+static int validate_tls(const struct xlb_check_cfg *c, struct xlb_err *err)
+{
+	for (const char *p = c->tls_sni; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '/') {
+			xlb_err_set(err, "tls_sni '%s' is no host name",
+				    c->tls_sni);
+			return -EINVAL;
+		}
+	}
+	if (c->tls_verify > 1) {
+		xlb_err_set(err, "tls_verify %u: expected 0 or 1",
+			    c->tls_verify);
+		return -EINVAL;
+	}
+	if (c->tls_ca[0] && c->tls_ca[0] != '/') {
+		xlb_err_set(err, "tls_ca '%s' must be an absolute path",
+			    c->tls_ca);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* What a check's kind needs beyond the fields every kind shares. */
 static int validate_kind_needs(const struct xlb_check_cfg *c,
 			       struct xlb_err *err)
 {
 	switch (c->kind) {
+	case XLB_CHECK_HTTPS:
+		if (validate_tls(c, err))
+			return -EINVAL;
+		/* The rest is an HTTP check's. */
+		__attribute__((fallthrough));
 	case XLB_CHECK_HTTP:
 		if (c->http_status < 100 || c->http_status > 599) {
 			xlb_err_set(err, "http_status %u out of range 100..599",
@@ -160,13 +192,15 @@ int xlb_check_validate(const struct xlb_check_cfg *c, struct xlb_err *err)
 	if (c->kind >= XLB_CHECK_KIND_MAX) {
 		xlb_err_set(err,
 			    "unknown check kind %u: expected none, tcp, http, "
-			    "udp, exec or agent",
+			    "https, udp, exec or agent",
 			    c->kind);
 		return -EINVAL;
 	}
 	if (VALIDATE_STR(c, http_path, err) ||
 	    VALIDATE_STR(c, http_body, err) || VALIDATE_STR(c, udp_send, err) ||
-	    VALIDATE_STR(c, udp_expect, err) || VALIDATE_STR(c, exec_cmd, err))
+	    VALIDATE_STR(c, udp_expect, err) ||
+	    VALIDATE_STR(c, exec_cmd, err) || VALIDATE_STR(c, tls_sni, err) ||
+	    VALIDATE_STR(c, tls_ca, err))
 		return -EINVAL;
 	/* No check: the rest is never used, so never a reason to refuse. */
 	if (c->kind == XLB_CHECK_NONE)
@@ -219,7 +253,7 @@ int xlb_vip_check_validate(const struct xlb_vip_key *k,
 	/* The kinds that open a socket to the port; exec only gets it. */
 	if (!k->port && !c->port &&
 	    (c->kind == XLB_CHECK_TCP || c->kind == XLB_CHECK_HTTP ||
-	     c->kind == XLB_CHECK_UDP)) {
+	     c->kind == XLB_CHECK_UDP || c->kind == XLB_CHECK_HTTPS)) {
 		xlb_err_set(err,
 			    "VIP %s has no port: a %s check needs a port of "
 			    "its own",

@@ -48,7 +48,7 @@ typedef json_t *(*xlb_field_encode_fn)(const struct xlb_field *f,
 #define XLB_KIND_BIT(k) (1u << (k))
 #define XLB_KINDS_SOCK                                                         \
 	(XLB_KIND_BIT(XLB_CHECK_TCP) | XLB_KIND_BIT(XLB_CHECK_HTTP) |          \
-	 XLB_KIND_BIT(XLB_CHECK_UDP))
+	 XLB_KIND_BIT(XLB_CHECK_UDP) | XLB_KIND_BIT(XLB_CHECK_HTTPS))
 #define XLB_KINDS_ANY (XLB_KINDS_SOCK | XLB_KIND_BIT(XLB_CHECK_EXEC))
 
 struct xlb_field {

@@ -18,6 +18,7 @@
 #define BACKEND(m)	    FIELD(struct xlb_backend_cfg, m)
 #define GLOBAL(m)	    FIELD(struct xlb_global_cfg, m)
 #define HTTP		    XLB_KIND_BIT(XLB_CHECK_HTTP)
+#define HTTPS		    XLB_KIND_BIT(XLB_CHECK_HTTPS)
 #define UDP		    XLB_KIND_BIT(XLB_CHECK_UDP)
 #define EXEC		    XLB_KIND_BIT(XLB_CHECK_EXEC)
 #define AGENT		    XLB_KIND_BIT(XLB_CHECK_AGENT)
@@ -221,8 +222,8 @@ static const struct xlb_field check_fields[] = {
 	 .name = xlb_check_kind_name,
 	 .flags = XLB_FF_REQUIRED,
 	 .arg = "KIND",
-	 .help = "tcp, http, udp, exec or none; agent: the VIP's load "
-		 "reports"},
+	 .help = "tcp, http, https, udp, exec or none; agent: the VIP's "
+		 "load reports"},
 	{.json = "tunnel",
 	 .opt = "tunnel",
 	 .neg = "plain",
@@ -283,7 +284,7 @@ static const struct xlb_field check_fields[] = {
 	 .opt = "path",
 	 .type = XLB_FT_STR,
 	 CHECK(http_path),
-	 .kinds = HTTP,
+	 .kinds = HTTP | HTTPS,
 	 .arg = "PATH",
 	 .help = "the path to GET"},
 	{.json = "http_status",
@@ -292,14 +293,14 @@ static const struct xlb_field check_fields[] = {
 	 CHECK(http_status),
 	 .min = 100,
 	 .max = 599,
-	 .kinds = HTTP,
+	 .kinds = HTTP | HTTPS,
 	 .arg = "CODE",
 	 .help = "the status a healthy backend answers"},
 	{.json = "http_body",
 	 .opt = "body",
 	 .type = XLB_FT_STR,
 	 CHECK(http_body),
-	 .kinds = HTTP,
+	 .kinds = HTTP | HTTPS,
 	 .arg = "TEXT",
 	 .help = "text the body must contain; empty = any body"},
 	{.json = "udp_send",
@@ -324,6 +325,30 @@ static const struct xlb_field check_fields[] = {
 	 .arg = "CMD",
 	 .help = "/bin/sh -c CMD with XLB_BACKEND, XLB_VIP, XLB_PORT; exit 0 "
 		 "= healthy"},
+	{.json = "tls_sni",
+	 .opt = "sni",
+	 .type = XLB_FT_STR,
+	 CHECK(tls_sni),
+	 .kinds = HTTPS,
+	 .arg = "NAME",
+	 .help = "server name sent in the TLS handshake (and verified "
+		 "with --verify); empty = none"},
+	{.json = "tls_verify",
+	 .opt = "verify",
+	 .neg = "no-verify",
+	 .type = XLB_FT_BOOL,
+	 CHECK(tls_verify),
+	 .kinds = HTTPS,
+	 .help = "verify the backend's certificate (default: not, as "
+		 "HAProxy's checks)"},
+	{.json = "tls_ca",
+	 .opt = "ca",
+	 .type = XLB_FT_STR,
+	 CHECK(tls_ca),
+	 .kinds = HTTPS,
+	 .arg = "FILE",
+	 .help = "CA certificates (PEM) to verify with; empty = the system's "
+		 "store"},
 };
 
 /* A VIP but its backends (config.c adds them one by one to the model). */

@@ -427,9 +427,10 @@ const char *xlb_state_name(__u8 state)
 }
 
 static const char *const check_kind_names[XLB_CHECK_KIND_MAX] = {
-	[XLB_CHECK_NONE] = "none", [XLB_CHECK_TCP] = "tcp",
-	[XLB_CHECK_HTTP] = "http", [XLB_CHECK_UDP] = "udp",
-	[XLB_CHECK_EXEC] = "exec", [XLB_CHECK_AGENT] = "agent",
+	[XLB_CHECK_NONE] = "none",   [XLB_CHECK_TCP] = "tcp",
+	[XLB_CHECK_HTTP] = "http",   [XLB_CHECK_UDP] = "udp",
+	[XLB_CHECK_EXEC] = "exec",   [XLB_CHECK_AGENT] = "agent",
+	[XLB_CHECK_HTTPS] = "https",
 };
 
 int xlb_parse_check_kind(const char *s, __u8 *kind, struct xlb_err *err)
@@ -441,8 +442,8 @@ int xlb_parse_check_kind(const char *s, __u8 *kind, struct xlb_err *err)
 		return 0;
 	}
 	xlb_err_set(err,
-		    "unknown check kind '%s': expected none, tcp, http, udp, "
-		    "exec or agent",
+		    "unknown check kind '%s': expected none, tcp, http, https, "
+		    "udp, exec or agent",
 		    s ? s : "");
 	return -EINVAL;
 }

@@ -24,9 +24,9 @@
  * Prefixes: "198.18.0.0/24". Flags: comma-separated names
  * "no-sport,no-flow-table,dport-only" ("" or "none" = 0). Encap: "default",
  * "ipip", "gue". States: "up", "drain", "down". Check kinds: "none",
- * "tcp", "http", "udp", "exec", "agent". All down: "drop", "keep". On check
- * down: "keep", "move". Parsers return 0 or -EINVAL with err set; formatters
- * return the buffer.
+ * "tcp", "http", "udp", "exec", "agent", "https". All down: "drop", "keep". On
+ * check down: "keep", "move". Parsers return 0 or -EINVAL with err set;
+ * formatters return the buffer.
  */
 int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family,
 		   struct xlb_err *err);

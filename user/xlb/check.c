@@ -10,7 +10,7 @@
  *   {"checks": [{"vip", "backend" (a backend's own only), "kind",
  *     "tunnel", "port", "interval_ms", "timeout_ms", "rise", "fall",
  *     "http_path", "http_status", "http_body", "udp_send", "udp_expect",
- *     "exec_cmd"}]}
+ *     "exec_cmd", "tls_sni", "tls_verify", "tls_ca"}]}
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,8 +45,8 @@ static int check_opts(const struct field_opts *fo,
 
 	xlb_check_init(&c);
 	if (!kind)
-		return usage_err("missing --kind (tcp, http, udp, exec, agent "
-				 "or none)");
+		return usage_err("missing --kind (tcp, http, https, udp, exec, "
+				 "agent or none)");
 	if (xlb_parse_check_kind(kind, &c.kind, &err))
 		return usage_err("--kind: %s", err.msg);
 	if (field_opts_apply(fo, c.kind, &c, args, &given))
@@ -59,6 +59,11 @@ static int check_opts(const struct field_opts *fo,
 	if (field_opt(fo, "--path") && c.http_path[0] != '/')
 		return usage_err("--path: '%s' must start with '/'",
 				 c.http_path);
+	if (field_opt(fo, "--ca") && c.tls_ca[0] != '/')
+		return usage_err("--ca: '%s' must be an absolute path",
+				 c.tls_ca);
+	if (field_opt(fo, "--ca") && !c.tls_verify)
+		return usage_err("--ca is for --verify");
 	if (c.kind == XLB_CHECK_EXEC && !c.exec_cmd[0])
 		return usage_err("--kind exec needs --cmd");
 	if (c.kind == XLB_CHECK_UDP && !c.udp_send[0])
@@ -177,6 +182,7 @@ static void check_test(const json_t *c, char *buf, size_t len)
 	const char *send = json_string_value(json_object_get(c, "udp_send"));
 	const char *exp = json_string_value(json_object_get(c, "udp_expect"));
 	const char *cmd = json_string_value(json_object_get(c, "exec_cmd"));
+	const char *sni = json_string_value(json_object_get(c, "tls_sni"));
 	json_int_t status =
 		json_integer_value(json_object_get(c, "http_status"));
 
@@ -185,10 +191,15 @@ static void check_test(const json_t *c, char *buf, size_t len)
 		return;
 	if (!strcmp(kind, "tcp"))
 		snprintf(buf, len, "connect");
-	else if (!strcmp(kind, "http"))
-		snprintf(buf, len, "GET %s -> %lld%s%s%s", path ? path : "?",
-			 (long long)status, body && *body ? " '" : "",
-			 body && *body ? body : "", body && *body ? "'" : "");
+	else if (!strcmp(kind, "http") || !strcmp(kind, "https"))
+		snprintf(buf, len, "GET %s -> %lld%s%s%s%s%s%s",
+			 path ? path : "?", (long long)status,
+			 body && *body ? " '" : "", body && *body ? body : "",
+			 body && *body ? "'" : "", sni && *sni ? " sni " : "",
+			 sni && *sni ? sni : "",
+			 json_is_true(json_object_get(c, "tls_verify"))
+				 ? " verify"
+				 : "");
 	else if (!strcmp(kind, "udp"))
 		snprintf(buf, len, "send '%s'%s%s%s", send ? send : "",
 			 exp && *exp ? " expect '" : "", exp ? exp : "",
@@ -229,7 +240,7 @@ static void print_check_row(const json_t *c)
 	const char *kind = json_string_value(json_object_get(c, "kind"));
 	bool none = !kind || !strcmp(kind, "none");
 	bool net = kind && (!strcmp(kind, "tcp") || !strcmp(kind, "http") ||
-			    !strcmp(kind, "udp"));
+			    !strcmp(kind, "https") || !strcmp(kind, "udp"));
 	bool agent = kind && !strcmp(kind, "agent");
 	char test[XLB_CHECK_CMDLEN + 32];
 	const char *via;
@@ -315,11 +326,16 @@ const struct object check_object = {
 		"the VIP's;\n"
 		"        without --backend: the VIP's, inherited by its "
 		"backends\n"
-		"KIND := { tcp | http | udp | exec | agent | none }\n"
+		"KIND := { tcp | http | https | udp | exec | agent | none }\n"
 		"    tcp   connect\n"
 		"    http  GET PATH (default /), expect STATUS (default 200) "
 		"and TEXT\n"
 		"          in the body (--body)\n"
+		"    https http over TLS: SNI NAME (--sni, default none); the "
+		"certificate\n"
+		"          verified only with --verify (by --ca FILE, default "
+		"the system's\n"
+		"          store; with --sni it must name NAME)\n"
 		"    udp   send TEXT (--send), expect an answer holding TEXT "
 		"(--expect)\n"
 		"    exec  /bin/sh -c CMD exits 0; environment XLB_BACKEND, "
