@@ -66,6 +66,13 @@ static void model_of(const char *doc, struct xlb_model *m)
 #define VIP_A "\"vip\": \"198.19.0.1:80/tcp\", \"vip_id\": 1"
 #define VIP_B "\"vip\": \"198.19.0.2:80/tcp\", \"vip_id\": 2"
 #define VIP_C "\"vip\": \"198.19.0.3:53/udp\", \"vip_id\": 3"
+#define VIP_D                                                                  \
+	"\"vip\": \"198.19.0.4:80/tcp\", \"vip_id\": 4, \"mode\": \"nat\", "   \
+	"\"pool\": \"p1\""
+#define POOL_P                                                                 \
+	"{\"name\": \"p1\", \"addresses\": \"198.18.200.1-198.18.200.2\", "    \
+	"\"subpool_ports\": 1024, \"pool_id\": 1, \"subpool_base\": 1, "       \
+	"\"n_subpools\": 126}"
 #define BS_A  "{\"addr\": \"198.18.1.1\", \"id\": 1}, "
 #define BS_A2 "{\"addr\": \"198.18.1.2\", \"id\": 2}"
 static const char *const docs[] = {
@@ -81,6 +88,17 @@ static const char *const docs[] = {
 	" {" VIP_C ", \"backends\": [{\"addr\": \"198.18.3.1\", \"id\": 4,"
 	" \"check\": {\"kind\": \"udp\", \"udp_send\": \"x\"}}]}]}",
 	/* 3: a backend of A goes */
+	"{\"global\": {\"ttl\": 9}, \"vips\": [{" VIP_A
+	", \"backends\": [" BS_A2 "]}, {" VIP_C
+	", \"backends\": [{\"addr\": \"198.18.3.1\", \"id\": 4,"
+	" \"check\": {\"kind\": \"udp\", \"udp_send\": \"x\"}}]}]}",
+	/* 4: a client-NAT pool and a VIP in nat mode taking its ports */
+	"{\"global\": {\"ttl\": 9}, \"pools\": [" POOL_P "], \"vips\": [{" VIP_A
+	", \"backends\": [" BS_A2 "]}, {" VIP_C
+	", \"backends\": [{\"addr\": \"198.18.3.1\", \"id\": 4,"
+	" \"check\": {\"kind\": \"udp\", \"udp_send\": \"x\"}}]}, {" VIP_D
+	", \"backends\": [{\"addr\": \"198.18.4.1\", \"id\": 5}]}]}",
+	/* 5: both go again */
 	"{\"global\": {\"ttl\": 9}, \"vips\": [{" VIP_A
 	", \"backends\": [" BS_A2 "]}, {" VIP_C
 	", \"backends\": [{\"addr\": \"198.18.3.1\", \"id\": 4,"

@@ -27,12 +27,38 @@ struct xlb_journal {
 
 /* ---- one record -------------------------------------------------------- */
 
+/* Do two models hold the same pools, layouts included? */
+static bool pools_equal(const struct xlb_model *a, const struct xlb_model *b)
+{
+	if (a->n_pools != b->n_pools)
+		return false;
+	for (size_t i = 0; i < a->n_pools; i++)
+		if (!xlb_pool_equal(&a->pools[i], &b->pools[i], true))
+			return false;
+	return true;
+}
+
+/* Every pool of m, with ids: a record's "pools" (a few dozen at most). */
+static json_t *pools_json(const struct xlb_model *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < m->n_pools; i++)
+		if (json_array_append_new(
+			    a, xlb_pool_to_json(&m->pools[i], true))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 /* The record of cur -> next as JSON, or NULL with *empty when equal. */
 static json_t *record_of(const struct xlb_model *cur,
 			 const struct xlb_model *next, __u64 seq, bool *empty)
 {
 	json_t *rec = json_object(), *vips = json_array(), *del = json_array();
 	char vs[XLB_VIP_STRLEN];
+	bool same_pools;
 
 	*empty = false;
 	if (!rec || !vips || !del)
@@ -56,11 +82,15 @@ static json_t *record_of(const struct xlb_model *cur,
 		if (json_array_append_new(del, json_string(vs)))
 			goto err;
 	}
+	same_pools = pools_equal(cur, next);
 	if (!json_array_size(vips) && !json_array_size(del) &&
-	    xlb_global_equal(&cur->global, &next->global)) {
+	    xlb_global_equal(&cur->global, &next->global) && same_pools) {
 		*empty = true;
 		goto err;
 	}
+	/* A pool changed: the record holds all of them, as they are now. */
+	if (!same_pools && json_object_set_new(rec, "pools", pools_json(next)))
+		goto err;
 	if (json_object_set_new(rec, "seq", json_integer(seq)))
 		goto err;
 	if (!xlb_global_equal(&cur->global, &next->global) &&
@@ -95,8 +125,9 @@ static int vip_key_of(const json_t *s, struct xlb_vip_key *k,
 
 /*
  * Applies one record (its seq checked by the caller) to m: every VIP it
- * names goes, then its VIPs come back as written, so ids never collide
- * half-way; then the global knobs.
+ * names goes, then its pools replace m's (when it has them), then its
+ * VIPs come back as written, so ids never collide half-way; then the
+ * global knobs. The whole model is validated after the replay.
  */
 static int record_apply(const json_t *rec, struct xlb_model *m,
 			struct xlb_err *err)
@@ -104,6 +135,7 @@ static int record_apply(const json_t *rec, struct xlb_model *m,
 	const json_t *vips = json_object_get(rec, "vips");
 	const json_t *del = json_object_get(rec, "del");
 	const json_t *g = json_object_get(rec, "global");
+	const json_t *pools = json_object_get(rec, "pools");
 	struct xlb_vip_key k;
 	size_t i;
 	int ret;
@@ -127,6 +159,14 @@ static int record_apply(const json_t *rec, struct xlb_model *m,
 			return ret;
 		if (xlb_model_vip(m, &k))
 			xlb_model_vip_del(m, &k, err);
+	}
+	if (pools) {
+		free(m->pools);
+		m->pools = NULL;
+		m->n_pools = 0;
+		ret = xlb_model_pools_from_json(pools, m, err);
+		if (ret)
+			return ret;
 	}
 	ret = xlb_model_vips_from_json(vips, m, err);
 	if (ret)
