@@ -128,40 +128,57 @@ t_nat_tiny_pool() {
 	xlb pool show tiny
 }
 
-# kill -9 xlbd while wrk opens a new connection per request through the
-# NAT VIP, restart it: no request fails, connections keep their entries.
+# kill -9 xlbd under load through the NAT VIP, restart it: no request
+# fails. wrk in 2-second runs of keep-alive connections and new
+# connections from curl, 100 at a time, go on while xlbd is away: new
+# connections take ports from what the CPUs hold (xlbd keeps their slots
+# full while the pool has plenty: the headroom), established ones keep
+# their entries, and the restarted xlbd adopts every sub-pool as it is.
 t_nat_kill9_under_wrk() {
-	local wpid n
+	local wpid lpid n bad
 
 	nat_vip "$NVIP4:80/tcp" p4 "$NPOOL4" "${B4[@]}"
-	rm -f "$W/stop" "$W/wrk.out"
+	rm -f "$W/stop" "$W/wrk.out" "$W/loop.out"
 	(
 		end=$((SECONDS + 60))
 		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
-			in_ns cl timeout 30 wrk -t 2 -c 20 -d 2s \
-				-H 'Connection: close' "http://$NVIP4/"
+			in_ns cl timeout 30 wrk -t 2 -c 20 -d 2s "http://$NVIP4/"
 		done
 	) >>"$W/wrk.out" 2>&1 &
 	wpid=$!
-	wait_for 30 grep -q 'requests in' "$W/wrk.out" ||
-		fail "no load before the kill"
+	(
+		end=$((SECONDS + 60))
+		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
+			http_answers "http://$NVIP4" 100 --parallel-max 10
+		done
+	) >"$W/loop.out" 2>&1 &
+	lpid=$!
+	wait_for 30 answered_more 0 100 || fail "no load before the kill"
+	xlb pool show p4 | sed -n '1,/^$/p'
 	run xlbd_stop KILL
-	n=$(grep -c 'requests in' "$W/wrk.out")
-	wait_for 30 test "$(grep -c 'requests in' "$W/wrk.out")" -gt "$n" ||
-		fail "wrk stopped with xlbd down"
+	n=$(answered)
+	wait_for 30 answered_more "$n" 200 ||
+		fail "new connections stopped with xlbd down"
 	run xlbd_start || fail "xlbd did not restart"
-	n=$(grep -c 'requests in' "$W/wrk.out")
-	wait_for 30 test "$(grep -c 'requests in' "$W/wrk.out")" -gt "$n" ||
-		fail "wrk stopped after the restart"
+	if ! kill -0 "$wpid" || ! kill -0 "$lpid"; then
+		fail "the load ended before xlbd was back: nothing was tested"
+	fi
+	n=$(answered)
+	wait_for 30 answered_more "$n" 100 ||
+		fail "new connections stopped after the restart"
 	touch "$W/stop"
-	kill -0 "$wpid" 2>/dev/null || fail "the load ended before xlbd was back"
 	wait "$wpid"
+	wait "$lpid"
 	cat "$W/wrk.out"
+	grep -q 'requests in' "$W/wrk.out" || fail "wrk did not run: $(tail -1 "$W/wrk.out")"
 	[ "$(grep -c 'requests in' "$W/wrk.out")" -eq "$(grep -c '^Running' "$W/wrk.out")" ] ||
 		fail "a wrk run did not finish"
 	grep -E 'Socket errors|Non-2xx' "$W/wrk.out" &&
 		fail "wrk saw errors: $(grep -E 'Socket errors|Non-2xx' "$W/wrk.out" | oneline)"
-	xlb pool show p4
+	bad=$(grep -vx 'b[0-9]' "$W/loop.out" | head -3)
+	echo "new connections: $(answered) answered"
+	[ -z "$bad" ] || fail "new connections failed: $(echo "$bad" | oneline)"
+	xlb pool show p4 | sed -n '1,/^$/p'
 }
 
 # A NAT backend's check reaches it at its own address (no tunnel):

@@ -407,6 +407,56 @@ static void test_reclaim_whole_and_linger(void **state)
 	world_close(&w);
 }
 
+/*
+ * Headroom for a controller that is away: with plenty of free sub-pools
+ * every slot of a CPU is filled, and the data path then goes on through
+ * all of them with no refill at all; a pool with no more free sub-pools
+ * than CPUs keeps them for refills at the threshold.
+ */
+static void test_top_up_headroom(void **state)
+{
+	struct xlb_pool_cfg p = pool4("big", "198.18.9.1", "198.18.9.1", 1024,
+				      1024 + 16 * 16 - 1);
+	struct world w;
+	struct port pt;
+	int got = 0, n = 0;
+
+	(void)state;
+	p.subpool_ports = 16; /* 16 sub-pools on 2 CPUs */
+	world_open(&w, p);
+	xlb_nat_alloc_adopt(&w.a, NULL, w.now);
+	flush(&w);
+	for (int r = 0; r < XLB_NAT_SLOTS; r++)
+		for (int c = 0; c < NCPU; c++)
+			got += xlb_nat_alloc_top_up(&w.a, c, w.now);
+	flush(&w);
+	assert_int_equal(got, NCPU * (XLB_NAT_SLOTS - 1));
+	assert_int_equal(w.a.topups, got);
+	assert_int_equal(w.a.refills, 0);
+	for (int s = 0; s < XLB_NAT_SLOTS; s++)
+		assert_int_not_equal(w.map[0].subpool[s], 0);
+	assert_int_equal(xlb_nat_alloc_cpu_free(&w.a, 0), XLB_NAT_SLOTS * 16);
+	/* xlbd away: CPU 0 hands out all it holds, each port once. */
+	while (take(&w, 0, &pt))
+		n++;
+	assert_int_equal(n, XLB_NAT_SLOTS * 16);
+	/* Full slots: nothing more to top up, whatever is free. */
+	assert_int_equal(xlb_nat_alloc_top_up(&w.a, 0, w.now), 0);
+
+	/* A tiny pool: 8 sub-pools, 2 CPUs, 6 free: topped up while more
+	 * than 2 stay free, then kept for refills. */
+	world_close(&w);
+	world_open(&w, pool4("tiny", "198.18.9.1", "198.18.9.1", 1024, 1087));
+	xlb_nat_alloc_adopt(&w.a, NULL, w.now);
+	flush(&w);
+	got = 0;
+	for (int r = 0; r < XLB_NAT_SLOTS; r++)
+		for (int c = 0; c < NCPU; c++)
+			got += xlb_nat_alloc_top_up(&w.a, c, w.now);
+	assert_int_equal(got, 8 - NCPU - NCPU);
+	world_close(&w);
+}
+
 static void test_steal_untouched(void **state)
 {
 	struct xlb_pool_cfg p =
@@ -732,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_layout_no_room),
 		cmocka_unit_test(test_alloc_refill),
 		cmocka_unit_test(test_reclaim_whole_and_linger),
+		cmocka_unit_test(test_top_up_headroom),
 		cmocka_unit_test(test_steal_untouched),
 		cmocka_unit_test(test_no_steal_touched),
 		cmocka_unit_test(test_exhaustion),

@@ -482,6 +482,37 @@ static bool steal(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms)
 	return false;
 }
 
+/* Free sub-pools of the pool that may be handed out now. */
+static __u32 ready_free(const struct xlb_nat_alloc *a, __u64 now_ms)
+{
+	__u32 n = 0;
+
+	for (__u32 i = 0; i < a->cfg.n_subpools; i++) {
+		const struct xlb_nat_sp *sp = &a->sp[i];
+
+		n += sp->state == XLB_NAT_SP_FREE &&
+		     (!sp->left_ms ||
+		      now_ms >= sp->left_ms + XLB_NAT_QUARANTINE_MS);
+	}
+	return n;
+}
+
+int xlb_nat_alloc_top_up(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms)
+{
+	int s = c < a->ncpus ? empty_slot(a, c) : -1;
+	bool any;
+	long i;
+
+	if (s < 0 || ready_free(a, now_ms) <= a->ncpus)
+		return 0;
+	i = pick_free(a, now_ms, &any);
+	if (i < 0)
+		return 0;
+	hand_out(a, i, c, s);
+	a->topups++;
+	return 1;
+}
+
 int xlb_nat_alloc_refill(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms)
 {
 	bool active = a->want[c], any;

@@ -98,6 +98,7 @@ struct xlb_nat_alloc {
 	bool *dirty;		 /* ncpus: cpu[] changed since written */
 	bool *want;		 /* ncpus: the data path asked (an event) */
 	__u64 refills, reclaims, steals;
+	__u64 topups; /* slots filled for headroom, not at the threshold */
 };
 
 int xlb_nat_alloc_init(struct xlb_nat_alloc *a, const struct xlb_pool_cfg *p,
@@ -127,6 +128,14 @@ void xlb_nat_alloc_hint(struct xlb_nat_alloc *a, unsigned int c);
  * 1 when c got a sub-pool, else 0.
  */
 int xlb_nat_alloc_refill(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms);
+/*
+ * Headroom for a controller that is away (restarting, stopped, slow):
+ * the data path hands out only the ports its CPUs hold, so while the
+ * pool has more free sub-pools than CPUs, an empty slot of c gets one
+ * (one per call; refills at the threshold come first, and a pool with
+ * few sub-pools keeps them for those). 1 when c got a sub-pool, else 0.
+ */
+int xlb_nat_alloc_top_up(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms);
 /*
  * A count of live entries per sub-pool of the pool (live[i] for id
  * subpool_base + i), made by a sweep that began at started_ms.

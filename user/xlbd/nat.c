@@ -98,6 +98,9 @@ static void pool_refill(struct xlbd *d, struct nat_pool *np)
 		    (np->a.want[c] || xlb_nat_alloc_cpu_free(&np->a, c) < t))
 			np->wait_ns[c] = now;
 		got[c] = xlb_nat_alloc_refill(&np->a, c, now / 1000000);
+		/* Headroom for when xlbd is away; not a refill, not timed. */
+		if (!got[c])
+			xlb_nat_alloc_top_up(&np->a, c, now / 1000000);
 	}
 	if (pool_write(d, np))
 		return;
@@ -584,6 +587,7 @@ int xlbd_nat_pool_json(struct xlbd *d, const struct xlb_pool_cfg *p,
 	ret |= json_set(obj, "refills", json_integer(np->a.refills));
 	ret |= json_set(obj, "reclaims", json_integer(np->a.reclaims));
 	ret |= json_set(obj, "steals", json_integer(np->a.steals));
+	ret |= json_set(obj, "topups", json_integer(np->a.topups));
 	ret |= json_set(obj, "entries", json_integer(np->entries));
 	ret |= json_set(obj, "refill_latency_us_last",
 			json_integer(np->lat_last_us));
