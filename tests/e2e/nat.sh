@@ -73,24 +73,16 @@ nat_wrk() {
 	echo "connections/s through the NAT: $(awk '/^Requests\/sec/ { print $2 }' "$W/wrk.out")"
 }
 
-# pool_figures POOL: what the pool's allocator did, on one line.
-pool_figures() {
-	xlb -j pool show "$1" | jq -c '{refills, topups, steals, reclaims,
-		refill_latency_us_last, refill_latency_us_max, entries}'
-}
-
 t_nat_http_v4() {
 	nat_vip "$NVIP4:80/tcp" p4 "$NPOOL4" "${B4[@]}"
 	nat_http "http://$NVIP4" 60
 	nat_wrk "http://$NVIP4/" 5
-	pool_figures p4
 }
 
 t_nat_http_v6() {
 	nat_vip "[$NVIP6]:80/tcp" p6 "$NPOOL6" "${B6[@]}"
 	nat_http "http://[$NVIP6]" 60
 	nat_wrk "http://[$NVIP6]/" 5
-	pool_figures p6
 }
 
 # pool_used POOL N: the pool's sub-pools hand out N ports in all.
@@ -118,7 +110,6 @@ t_nat_tiny_pool() {
 	echo "$held" | grep -qv ' b[123]$' &&
 		fail "64 connections of a 64-port pool did not all open: $(echo "$held" | grep -v ' b[123]$' | oneline)"
 	xlb pool show tiny
-	pool_figures tiny
 	r=$(in_ns cl taskset -c 0 curl -sS -g --connect-timeout 3 --max-time 5 \
 		"http://$NVIP4/" 2>&1) &&
 		fail "a 65th connection was answered: $r"
