@@ -13,6 +13,7 @@
 #include <xlb/counters.h>
 #include <xlb/flow.h>
 #include <xlb/nat.h>
+#include <xlb/trace.h>
 #include "maps_shared.h"
 
 /* VIP (address, port, proto) -> id, flags, ring size, encapsulation. */
@@ -198,5 +199,40 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, XLB_NAT_EVENTS_BYTES);
 } nat_events SEC(".maps");
+
+/*
+ * `xlb trace` (include/xlb/trace.h): its switch and filters, one element
+ * the CLI writes. The data path reads only `on` while it is 0.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_trace_cfg);
+} trace_cfg SEC(".maps");
+
+/*
+ * A traced packet's record is built here, not on the stack (the frames'
+ * 512 bytes are spent), with the count behind 1-in-N sampling and the
+ * records the ring had no room for. Per CPU; the CLI zeroes it.
+ */
+struct trace_scratch {
+	struct xlb_trace_event ev;
+	__u32 seen;  /* matching packets, for sampling */
+	__u32 armed; /* ev holds this packet's arriving frame */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct trace_scratch);
+} trace_scratch SEC(".maps");
+
+/* Captured packets, read by `xlb trace`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XLB_TRACE_RING_BYTES);
+} trace_events SEC(".maps");
 
 #endif /* XLB_MAPS_H */
