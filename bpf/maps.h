@@ -213,20 +213,13 @@ struct {
 
 /*
  * A traced packet's record is built here, not on the stack (the frames'
- * 512 bytes are spent), with the count behind 1-in-N sampling and the
- * records the ring had no room for. Per CPU; the CLI zeroes it.
+ * 512 bytes are spent). Per CPU; the CLI zeroes it when a trace starts.
  */
-struct trace_scratch {
-	struct xlb_trace_event ev;
-	__u32 seen;  /* matching packets, for sampling */
-	__u32 armed; /* ev holds this packet's arriving frame */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct trace_scratch);
+	__type(value, struct xlb_trace_scratch);
 } trace_scratch SEC(".maps");
 
 /* Captured packets, read by `xlb trace`. */

@@ -73,4 +73,19 @@ _Static_assert(sizeof(struct xlb_trace_event) ==
 		       40 + XLB_TRACE_SNAP + XLB_TRACE_OUT_SNAP,
 	       "xlb_trace_event size");
 
+/*
+ * trace_scratch[0], per CPU: the record of the packet being traced, the
+ * count behind 1-in-N sampling, and whether ev holds this packet's
+ * arriving frame (a switch flipped on mid-packet must not send another
+ * packet's bytes). The records lost on this CPU travel in ev.lost.
+ */
+struct xlb_trace_scratch {
+	struct xlb_trace_event ev;
+	__u32 seen;  /* matching packets, for sampling */
+	__u32 armed; /* set at entry, cleared at exit */
+};
+_Static_assert(sizeof(struct xlb_trace_scratch) ==
+		       sizeof(struct xlb_trace_event) + 8,
+	       "xlb_trace_scratch size");
+
 #endif /* XLB_TRACE_H */
