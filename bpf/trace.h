@@ -126,7 +126,8 @@ __noinline int xlb_trace_in(struct xdp_md *ctx)
 __noinline int xlb_trace_out(struct xdp_md *ctx, __u32 action, __u32 reason)
 {
 	__u32 zero = 0, len;
-	struct xlb_trace_scratch *sc = bpf_map_lookup_elem(&trace_scratch, &zero);
+	struct xlb_trace_scratch *sc =
+		bpf_map_lookup_elem(&trace_scratch, &zero);
 	struct xlb_trace_cfg *tc = bpf_map_lookup_elem(&trace_cfg, &zero);
 	struct trace_dst d;
 	void *data, *data_end;

@@ -55,6 +55,12 @@ static void put_opt(struct xlb_pcap *p, uint16_t code, const void *v,
 	put(p, zero, pad4(len) - len);
 }
 
+/* The end of a block's options. */
+static void put_opt_end(struct xlb_pcap *p)
+{
+	put32(p, NG_OPT_END);
+}
+
 static uint32_t opt_len(uint32_t len)
 {
 	return 4 + pad4(len);
@@ -76,7 +82,7 @@ static void ng_header(struct xlb_pcap *p, const char *app)
 	put32(p, 0xFFFFFFFFU);
 	if (app_len)
 		put_opt(p, NG_SHB_USERAPPL, app, app_len);
-	put_opt(p, NG_OPT_END, NULL, 0);
+	put_opt_end(p);
 	put32(p, shb);
 
 	put32(p, NG_IDB);
@@ -85,7 +91,7 @@ static void ng_header(struct xlb_pcap *p, const char *app)
 	put16(p, 0);
 	put32(p, p->snaplen);
 	put_opt(p, NG_IF_TSRESOL, &tsresol, 1);
-	put_opt(p, NG_OPT_END, NULL, 0);
+	put_opt_end(p);
 	put32(p, idb);
 }
 
@@ -144,7 +150,7 @@ int xlb_pcap_write(struct xlb_pcap *p, uint64_t ts_ns, const void *data,
 	put(p, zero, pad4(caplen) - caplen);
 	if (clen) {
 		put_opt(p, NG_OPT_COMMENT, comment, clen);
-		put_opt(p, NG_OPT_END, NULL, 0);
+		put_opt_end(p);
 	}
 	put32(p, len);
 	return ferror(p->f) ? -EIO : 0;
