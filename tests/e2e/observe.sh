@@ -182,7 +182,7 @@ trace_on() {
 # While curl makes requests to a VIP, `xlb trace -c 20 -w FILE VIP`
 # writes a pcapng that tshark reads: 20 packets from the client to the
 # VIP, each with a tx_* verdict and the backend in its comment; then the
-# switch is off. A running trace prints one line per packet, refuses a
+# switch is off; -j gives one object per packet. A running trace prints one line per packet, refuses a
 # second one, and turns the switch off on SIGINT. A verdict filter keeps
 # only that verdict; bad arguments are usage errors.
 t_trace_writes_pcap() {
@@ -212,6 +212,13 @@ t_trace_writes_pcap() {
 	n=$(awk -v c="$CLIENT4" -v d="$VIP4" '$1 == c && $2 == d && $3 == 80 &&
 		$4 ~ /^tx_[a-z0-9]+$/ && $5 == "->" && $6 ~ /^198\.18\.3[0-9]\.2$/' "$W/t.fields" | wc -l)
 	[ "$n" -eq 20 ] || { touch "$W/trace.stop"; fail "$n of 20 packets are client -> VIP:80 with tx_* -> backend: $(oneline <"$W/t.fields")"; }
+
+	# -j: one object per packet, through the same calls as the lines.
+	timeout 60 "${cli[@]}" -j trace -c 3 "$v" >"$W/t.json" 2>/dev/null
+	n=$(jq -rs --arg c "$CLIENT4" '[.[] | select(.src == $c and
+		(.verdict | startswith("tx_")) and (.backend | startswith("198.18.3")))] |
+		length' <"$W/t.json")
+	[ "$n" = 3 ] || { touch "$W/trace.stop"; fail "xlb -j trace -c 3 gave $n of 3 objects: $(oneline <"$W/t.json")"; }
 
 	# Lines, until SIGINT; a second trace meanwhile is refused.
 	"${cli[@]}" trace "$VIP4" >"$W/t.lines" 2>"$W/t.lines.err" &
