@@ -33,6 +33,7 @@
 #include "ring.h"
 #include "flow.h"
 #include "nat.h"
+#include "trace.h"
 #include <xlb/hash.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -761,15 +762,23 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct pkt *p,
 SEC("xdp")
 int xlb_balance(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 frame_len = data_end - data;
-	__u32 cnt = XLB_CNT_PASS_UNPARSED;
-	struct hdr_cursor nh = {.pos = data};
+	void *data, *data_end;
+	__u32 frame_len, cnt = XLB_CNT_PASS_UNPARSED;
+	struct hdr_cursor nh;
 	struct ethhdr *eth;
 	struct pkt p;
 	int proto, action = XDP_PASS;
 
+	/*
+	 * The frame as it arrived, while `xlb trace` runs (trace.h); first,
+	 * so that nothing of ours has to live across the call.
+	 */
+	if (trace_on())
+		xlb_trace_in(ctx);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	frame_len = data_end - data;
+	nh.pos = data;
 	proto = parse_ethhdr(&nh, data_end, &eth);
 	if (proto == bpf_htons(ETH_P_IP))
 		action = handle_ipv4(ctx, &p, &nh, data, data_end, eth, &cnt);
@@ -780,5 +789,7 @@ int xlb_balance(struct xdp_md *ctx)
 		action = forward(ctx, &p, frame_len, &cnt);
 	/* The one exit: count the verdict. */
 	count_stat(&counters, cnt, frame_len);
+	if (trace_on())
+		xlb_trace_out(ctx, action, cnt);
 	return action;
 }

@@ -13,6 +13,7 @@
 #include <xlb/counters.h>
 #include <xlb/flow.h>
 #include <xlb/nat.h>
+#include <xlb/trace.h>
 #include "maps_shared.h"
 
 /* VIP (address, port, proto) -> id, flags, ring size, encapsulation. */
@@ -198,5 +199,33 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, XLB_NAT_EVENTS_BYTES);
 } nat_events SEC(".maps");
+
+/*
+ * `xlb trace` (include/xlb/trace.h): its switch and filters, one element
+ * the CLI writes. The data path reads only `on` while it is 0.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_trace_cfg);
+} trace_cfg SEC(".maps");
+
+/*
+ * A traced packet's record is built here, not on the stack (the frames'
+ * 512 bytes are spent). Per CPU; the CLI zeroes it when a trace starts.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_trace_scratch);
+} trace_scratch SEC(".maps");
+
+/* Captured packets, read by `xlb trace`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XLB_TRACE_RING_BYTES);
+} trace_events SEC(".maps");
 
 #endif /* XLB_MAPS_H */

@@ -36,6 +36,8 @@ pkgs=(
 	bird2 etcd-server etcd-client
 	# the dashboards' alert rules checked against a real Prometheus
 	prometheus
+	# `xlb trace` capture files read back by a real dissector (e2e)
+	tshark
 	# make deb (debhelper's dh; dpkg-buildpackage; no fakeroot, the
 	# package's rules need no root) and make bench's picture
 	debhelper dpkg-dev gnuplot-nox
@@ -75,6 +77,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether non-root may capture: no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	debconf-set-selections
 apt-get update -qq
 # Packaged servers (nginx) must not start on the host: the tests run their
 # own inside namespaces. policy-rc.d tells the maintainer scripts so.

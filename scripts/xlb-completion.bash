@@ -46,7 +46,7 @@ _xlb_takes_value()
 {
 	case $1 in
 	-s | --socket | --pin-dir | --watch | --backend | --limit | --interval | \
-		--count)
+		--count | -c | -w | --write | --reason | --sample)
 		return 0
 		;;
 	--*)
@@ -86,7 +86,7 @@ _xlb()
 	_init_completion -n = || return
 
 	local global_opts='-j --json -s --socket --pin-dir -v --verbose -h --help --version'
-	local objects='vip backend check pool stats flow top ring status config help'
+	local objects='vip backend check pool stats flow top trace ring status config help'
 	local -A commands=(
 		[vip]='add del delete list ls show set help'
 		[backend]='add del delete set list ls show help'
@@ -95,6 +95,7 @@ _xlb()
 		[stats]='vip backend help'
 		[flow]='list ls show count help'
 		[top]='help'
+		[trace]='help'
 		[ring]='show help'
 		[status]='help'
 		[config]='apply dump help'
@@ -193,7 +194,17 @@ _xlb()
 		COMPREPLY=($(compgen -W "$(_xlb_backends "$vip")" -- "$cur"))
 		return
 		;;
-	--watch | --limit | --interval | --count)
+	-w | --write)
+		_filedir
+		return
+		;;
+	--reason)
+		# The verdict counters, as `xlb stats` names them.
+		COMPREPLY=($(compgen -W "$(xlb stats 2>/dev/null |
+			awk '$1 ~ /^(tx|pass|drop)_/ { print $1 }')" -- "$cur"))
+		return
+		;;
+	--watch | --limit | --interval | --count | -c | --sample)
 		return
 		;;
 	esac
@@ -304,6 +315,14 @@ _xlb()
 		opts='--interval --count'
 		if [[ -z $command && $cur != -* ]]; then
 			COMPREPLY=($(compgen -W "${commands[top]}" -- "$cur"))
+			return
+		fi
+		;;
+	trace)
+		# No commands: the first word is the filter, a VIP or more.
+		opts='--backend --reason --sample -c --count -w --write --stop'
+		if [[ -z $command && $cur != -* ]]; then
+			COMPREPLY=($(compgen -W "${commands[trace]} $(_xlb_vips)" -- "$cur"))
 			return
 		fi
 		;;

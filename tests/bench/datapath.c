@@ -34,6 +34,7 @@
 #include <xlb/hash.h>
 #include <xlb/decap.h>
 #include <xlb/nat.h>
+#include <xlb/trace.h>
 #include "balance.skel.h"
 #include "decap.skel.h"
 #include "bench_harness.skel.h"
@@ -116,9 +117,21 @@ struct dp {
 	int ncpus;
 	struct xlb_counter *percpu; /* ncpus values, for reading counters */
 	const struct bench_opts *o;
+	struct ring_buffer *trace_rb; /* trace_events, while a trace runs */
+	__u64 trace_records;	      /* read from it */
 };
 
 enum dp_target { TARGET_BALANCE, TARGET_DECAP };
+
+/*
+ * `xlb trace` running during a scenario (bpf/trace.h): off, as in
+ * production; on with a VIP filter the packets miss (what a trace costs
+ * the rest of the traffic); on with one they match, 1 in TRACE_SAMPLE
+ * recorded (the ring, drained between chunks, never overflows: a chunk
+ * records fewer than it holds).
+ */
+enum dp_trace { TRACE_OFF, TRACE_MISS, TRACE_SAMPLED };
+#define TRACE_SAMPLE 1024
 
 /* A counter and how much it must rise per packet. */
 struct expect_cnt {
@@ -129,12 +142,13 @@ struct expect_cnt {
 struct scenario {
 	const char *name;
 	enum dp_target target;
-	__u32 action;		  /* expected XDP verdict */
-	int len_delta;		  /* output length minus input length */
-	bool new_flows;		  /* harness writes a new source per packet */
-	bool many;		  /* harness picks sources from order[] */
-	bool to_client;		  /* XDP_TX back to CLIENT4 (a NAT reply) */
-	int bal;		  /* BAL_TABLE or BAL_LRU */
+	__u32 action;	/* expected XDP verdict */
+	int len_delta;	/* output length minus input length */
+	bool new_flows; /* harness writes a new source per packet */
+	bool many;	/* harness picks sources from order[] */
+	bool to_client; /* XDP_TX back to CLIENT4 (a NAT reply) */
+	int bal;	/* BAL_TABLE or BAL_LRU */
+	enum dp_trace trace;
 	struct expect_cnt cnt[4]; /* the counters that move; all others stay */
 	int n_cnt;
 	/* Builds the frame and puts the maps in the scenario's state. */
@@ -674,6 +688,35 @@ static const struct scenario scenarios[] = {
 		.prepare = prepare_tcp_hit,
 	},
 	{
+		.name = "nonvip_pass_trace_miss",
+		.target = TARGET_BALANCE,
+		.action = XDP_PASS,
+		.trace = TRACE_MISS,
+		.cnt = {{XLB_CNT_PASS_NON_VIP, 1}},
+		.n_cnt = 1,
+		.prepare = prepare_nonvip,
+	},
+	{
+		.name = "tcp_flow_hit_trace_miss",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.trace = TRACE_MISS,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_HIT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_tcp_hit,
+	},
+	{
+		.name = "tcp_flow_hit_trace_1in1k",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.trace = TRACE_SAMPLED,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_HIT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_tcp_hit,
+	},
+	{
 		.name = "tcp_syn_insert",
 		.target = TARGET_BALANCE,
 		.action = XDP_TX,
@@ -917,6 +960,73 @@ static int verify(struct dp *dp, const struct scenario *s,
 	return check_counters(s, before, after, 1);
 }
 
+static int update(int fd, const void *k, const void *v, const char *what);
+
+static int trace_count(void *ctx, void *data, size_t len)
+{
+	struct dp *dp = ctx;
+
+	(void)data;
+	(void)len;
+	dp->trace_records++;
+	return 0;
+}
+
+/* Empties trace_events (outside the timed runs). */
+static int trace_drain(struct dp *dp)
+{
+	return dp->trace_rb && ring_buffer__consume(dp->trace_rb) < 0 ? -EIO
+								      : 0;
+}
+
+/*
+ * The scenario's trace: the switch, a filter of VIP4 (every scenario
+ * traced sends to VIP4 or to NONVIP4) or of an address nothing is sent to,
+ * and the ring's reader. Off: nothing to do, the maps stay as they are.
+ */
+static int trace_start(struct dp *dp, const struct scenario *s)
+{
+	struct xlb_trace_cfg c = {
+		.on = 1, .match = XLB_TRACE_M_VIP, .vip_family = XLB_AF_INET};
+	__u32 zero = 0;
+	int err;
+
+	if (s->trace == TRACE_OFF)
+		return 0;
+	addr_of(AF_INET, s->trace == TRACE_MISS ? "198.19.99.99" : VIP4,
+		&c.vip);
+	if (s->trace == TRACE_SAMPLED)
+		c.sample = TRACE_SAMPLE;
+	dp->trace_rb = ring_buffer__new(bal_map(dp, "trace_events"),
+					trace_count, dp, NULL);
+	if (!dp->trace_rb)
+		return -errno;
+	err = trace_drain(dp);
+	dp->trace_records = 0;
+	return err ?: update(bal_map(dp, "trace_cfg"), &zero, &c, "trace_cfg");
+}
+
+/* Off again. Did the packets give records exactly when they match? */
+static int trace_stop(struct dp *dp, const struct scenario *s)
+{
+	struct xlb_trace_cfg off = {0};
+	__u32 zero = 0;
+	int err;
+
+	if (s->trace == TRACE_OFF)
+		return 0;
+	err = update(bal_map(dp, "trace_cfg"), &zero, &off, "trace_cfg");
+	err = err ?: trace_drain(dp);
+	if (!err && (s->trace == TRACE_MISS) != !dp->trace_records) {
+		fprintf(stderr, "xlb: bench: %s: %llu trace records\n", s->name,
+			(unsigned long long)dp->trace_records);
+		err = -EPROTO;
+	}
+	ring_buffer__free(dp->trace_rb);
+	dp->trace_rb = NULL;
+	return err;
+}
+
 /*
  * Packets per chunk. This VM's speed shifts by up to 2x for seconds at a
  * time (host noise, invisible from inside), so a measurement alternates
@@ -951,6 +1061,9 @@ static int measure(struct dp *dp, const struct scenario *s,
 			err = set_target(dp, prog_fd);
 		if (!err)
 			err = timed_run(dp, f, chunk, s->action, &c_ns, kns);
+		if (err)
+			break;
+		err = trace_drain(dp);
 		if (err)
 			break;
 		sum += c_ns * chunk;
@@ -990,6 +1103,8 @@ static int run_scenario(struct dp *dp, const struct scenario *s,
 			  : bpf_program__fd(dp->dec->progs.xlb_decap);
 
 	err = s->prepare(dp, &f);
+	if (!err)
+		err = trace_start(dp, s);
 	if (err)
 		goto fail;
 	set_frame_many(dp, &f, s->new_flows, s->many);
@@ -1033,6 +1148,8 @@ fail:
 	if (!err)
 		err = -EPROTO;
 out:
+	if (trace_stop(dp, s) && !err)
+		err = -EIO;
 	free(ns);
 	free(floor_ns);
 	free(ratios);

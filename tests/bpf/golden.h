@@ -296,7 +296,7 @@ struct golden_case {
 
 extern const struct golden_case cases_encap[], cases_flow[], cases_parse[],
 	cases_icmp[], cases_decap[], cases_hash[], cases_ring[], cases_rules[],
-	cases_nat[];
+	cases_nat[], cases_trace[];
 
 /* Addresses the cases share (documentation ranges only). */
 #define VIP4  "198.19.0.1"

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "golden.h"
 #include <xlb/nat.h>
+#include <xlb/trace.h>
 #include "harness.h"
 #include "balance.skel.h"
 #include "decap.skel.h"
@@ -68,6 +69,37 @@ static int zero_array(int fd, __u32 n, __u32 vsize, bool percpu)
 	return err;
 }
 
+static int discard(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
+/* Tracing off, its scratch zeroed and its ring read empty. */
+static int reset_trace(void)
+{
+	struct ring_buffer *rb;
+	int err = 0;
+
+	err = err
+		      ?: zero_array(H.trace_cfg, 1,
+				    sizeof(struct xlb_trace_cfg), false);
+	err = err
+		      ?: zero_array(H.trace_scratch, 1,
+				    sizeof(struct xlb_trace_scratch), true);
+	if (err)
+		return err;
+	rb = ring_buffer__new(H.trace_events, discard, NULL, NULL);
+	if (!rb)
+		return -errno;
+	if (ring_buffer__consume(rb) < 0)
+		err = -EIO;
+	ring_buffer__free(rb);
+	return err;
+}
+
 int reset_balance(void)
 {
 	int err = 0;
@@ -102,7 +134,9 @@ int reset_balance(void)
 	err = err
 		      ?: zero_array(H.flow_rate, 1,
 				    sizeof(struct xlb_flow_rate), true);
-	/* An object built before full-NAT has none of these maps. */
+	/* An object built before tracing or full-NAT lacks their maps. */
+	if (H.trace_cfg >= 0)
+		err = err ?: reset_trace();
 	if (H.nat_fwd < 0)
 		return err;
 	err = err ?: clear_hash(H.nat_fwd, sizeof(struct xlb_flow_key));
@@ -211,6 +245,9 @@ static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.nat_subpools = map_fd(obj, "nat_subpools");
 	H.nat_cpu = map_fd(obj, "nat_cpu");
 	H.nat_events = map_fd(obj, "nat_events");
+	H.trace_cfg = map_fd(obj, "trace_cfg");
+	H.trace_scratch = map_fd(obj, "trace_scratch");
+	H.trace_events = map_fd(obj, "trace_events");
 	/* Another build's object may count fewer (or more) ids. */
 	H.ncounters = m ? bpf_map__max_entries(m) : XLB_CNT_MAX;
 	return xlb_flows_open(&H.flows, map_fd(obj, "flows4"),

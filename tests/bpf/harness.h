@@ -24,6 +24,7 @@ struct harness {
 	int vips, vip_info, rings, backends, config, filter, counters;
 	int vip_stats, backend_stats, flow_rate;
 	int nat_fwd, nat_rev, nat_subpools, nat_cpu, nat_events;
+	int trace_cfg, trace_scratch, trace_events; /* `xlb trace` */
 	struct xlb_flows flows; /* flows4 and flows6, mapped */
 	__u32 ncounters;	/* entries of counters: XLB_CNT_MAX for ours */
 	/* rings entries written since the last reset (each costs an RCU

@@ -339,8 +339,9 @@ int flow_count(struct tc *t)
 extern const struct golden_case cases_hc[];
 
 static const struct golden_case *const tables[] = {
-	cases_hash, cases_encap, cases_flow, cases_ring,  cases_parse,
-	cases_icmp, cases_decap, cases_hc,   cases_rules, cases_nat,
+	cases_hash,  cases_encap, cases_flow,  cases_ring,
+	cases_parse, cases_icmp,  cases_decap, cases_hc,
+	cases_rules, cases_nat,	  cases_trace,
 };
 
 int main(int argc, char **argv)

@@ -172,3 +172,90 @@ t_top_shows_rates() {
 		[ "$rc" -eq 2 ] || fail "xlb top $arg exited $rc, not 2"
 	done
 }
+
+# trace_on: the switch of the pinned trace_cfg map (1 on, 0 off).
+trace_on() {
+	bpftool -j map lookup pinned "${XLBD_PIN_DIR:-/sys/fs/bpf/xlb}/trace_cfg" \
+		key 0 0 0 0 | jq -r '.formatted.value.on'
+}
+
+# While curl makes requests to a VIP, `xlb trace -c 20 -w FILE VIP`
+# writes a pcapng that tshark reads: 20 packets from the client to the
+# VIP, each with a tx_* verdict and the backend in its comment; then the
+# switch is off; -j gives one object per packet. A running trace prints one line per packet, refuses a
+# second one, and turns the switch off on SIGINT. A verdict filter keeps
+# only that verdict; bad arguments are usage errors.
+t_trace_writes_pcap() {
+	local v="$VIP4:80/tcp" pid tpid rc n arg f="$W/t.pcapng"
+	# The CLI as xlb() runs it, as a command for timeout and &.
+	local -a cli=("$XLB_BIN/xlb" -s "$SOCK"
+		${XLBD_PIN_DIR:+--pin-dir "$XLBD_PIN_DIR"})
+
+	command -v tshark >/dev/null || skip "no tshark (scripts/deps.sh)"
+	vip_with "$v" "${B4[@]}"
+	[ "$(trace_on)" = 0 ] || fail "tracing is on before any trace: $(trace_on)"
+	rm -f "$W/trace.stop"
+	(while [ ! -e "$W/trace.stop" ]; do http_answers "http://$VIP4" 10; done) \
+		>/dev/null 2>&1 &
+	pid=$!
+	run timeout 60 "${cli[@]}" trace -c 20 -w "$f" "$v"
+	rc=$?
+	[ "$rc" -eq 0 ] || { touch "$W/trace.stop"; fail "xlb trace -c 20 exited $rc"; }
+	[ "$(trace_on)" = 0 ] || { touch "$W/trace.stop"; fail "tracing still on after -c 20"; }
+	tshark -r "$f" -T fields -E separator=' ' -e ip.src -e ip.dst \
+		-e tcp.dstport -e frame.comment >"$W/t.fields" 2>"$W/t.err"
+	rc=$?
+	head -3 "$W/t.fields"
+	[ "$rc" -eq 0 ] || { touch "$W/trace.stop"; fail "tshark cannot read $f: $(oneline <"$W/t.err")"; }
+	n=$(wc -l <"$W/t.fields")
+	[ "$n" -eq 20 ] || { touch "$W/trace.stop"; fail "tshark read $n packets, want 20"; }
+	n=$(awk -v c="$CLIENT4" -v d="$VIP4" '$1 == c && $2 == d && $3 == 80 &&
+		$4 ~ /^tx_[a-z0-9]+$/ && $5 == "->" && $6 ~ /^198\.18\.3[0-9]\.2$/' "$W/t.fields" | wc -l)
+	[ "$n" -eq 20 ] || { touch "$W/trace.stop"; fail "$n of 20 packets are client -> VIP:80 with tx_* -> backend: $(oneline <"$W/t.fields")"; }
+
+	# -j: one object per packet, through the same calls as the lines.
+	timeout 60 "${cli[@]}" -j trace -c 3 "$v" >"$W/t.json" 2>/dev/null
+	n=$(jq -rs --arg c "$CLIENT4" '[.[] | select(.src == $c and
+		(.verdict | startswith("tx_")) and (.backend | startswith("198.18.3")))] |
+		length' <"$W/t.json")
+	[ "$n" = 3 ] || { touch "$W/trace.stop"; fail "xlb -j trace -c 3 gave $n of 3 objects: $(oneline <"$W/t.json")"; }
+
+	# Lines, until SIGINT; a second trace meanwhile is refused.
+	"${cli[@]}" trace "$VIP4" >"$W/t.lines" 2>"$W/t.lines.err" &
+	tpid=$!
+	wait_for 30 grep -q . "$W/t.lines" ||
+		{ touch "$W/trace.stop"; kill -INT "$tpid"; fail "a running trace printed nothing"; }
+	xlb trace -c 1 >/dev/null 2>"$W/t.second"
+	rc=$?
+	cat "$W/t.second"
+	kill -INT "$tpid"
+	wait_for 30 gone "$tpid" || fail "xlb trace did not end on SIGINT"
+	wait "$tpid"
+	n=$?
+	touch "$W/trace.stop"
+	wait "$pid"
+	head -3 "$W/t.lines"
+	{ [ "$rc" -eq 1 ] && grep -q "another xlb trace runs (pid $tpid)" "$W/t.second"; } ||
+		fail "a second trace was not refused (exit $rc): $(oneline <"$W/t.second")"
+	[ "$n" -eq 0 ] || fail "xlb trace ended by SIGINT exited $n"
+	[ "$(trace_on)" = 0 ] || fail "tracing still on after SIGINT"
+	n=$(grep -cv -E "^[0-9:.]+ tx_[a-z0-9]+ $CLIENT4:[0-9]+ > $VIP4:80 tcp \[[SFPR.]+\] len [0-9]+ -> 198\.18\.3[0-9]\.2 cpu [0-9]+$" "$W/t.lines")
+	[ "$n" -eq 0 ] || fail "$n lines are not client > VIP tx -> backend: $(grep -v -E "tx_" "$W/t.lines" | oneline)"
+
+	# A verdict filter: no packet is dropped here, so nothing comes.
+	timeout 3 "${cli[@]}" trace drop_fragment -c 1 >"$W/t.drop"
+	rc=$?
+	{ [ "$rc" -eq 124 ] && [ ! -s "$W/t.drop" ]; } || fail "a trace of drop_fragment exited $rc with: $(oneline <"$W/t.drop")"
+	[ "$(trace_on)" = 0 ] || fail "tracing still on after SIGTERM"
+
+	for arg in "--count 0" "-c 1 --count 1" "--sample x" "--reason bogus" \
+		"$v $v" "198.19.0.1:80" "--stop -c 1"; do
+		# shellcheck disable=SC2086 # the words of one case
+		xlb trace $arg >/dev/null 2>&1
+		rc=$?
+		[ "$rc" -eq 2 ] || fail "xlb trace $arg exited $rc, not 2"
+	done
+	xlb trace 198.18.99.99 >/dev/null 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] || fail "a trace of an address neither VIP nor backend exited $rc, not 1"
+}

@@ -36,6 +36,7 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	failed_save_changes_nothing journal_kill9_keeps_edit
 	agent_cpu_hog agent_stale agent_haproxy_style agent_malformed
 	agent_check_cli balance_bytes flow_list_shows_held top_shows_rates
+	trace_writes_pcap
 	prometheus_rules_and_dashboard prometheus_alert_fires
 	install_layout unit_exec_start_notify
 	nat_http_v4 nat_http_v6 nat_tiny_pool nat_kill9_under_wrk

@@ -28,6 +28,7 @@ static const struct object *const objects[] = {
 	&vip_object,	&backend_object, &stats_object, &ring_object,
 	&status_object, &config_object,	 &check_object, &cluster_object,
 	&node_object,	&flow_object,	 &top_object,	&pool_object,
+	&trace_object,
 };
 
 static const char usage_text[] =
@@ -35,7 +36,7 @@ static const char usage_text[] =
 	"       xlb help\n"
 	"       xlb --version\n"
 	"OBJECT := { vip | backend | check | pool | stats | flow | top |\n"
-	"            ring | status | config | cluster | node }\n"
+	"            trace | ring | status | config | cluster | node }\n"
 	"OPTIONS := { -j | --json }             print JSON\n"
 	"           { -s | --socket } PATH      xlbd's socket "
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"
@@ -271,8 +272,11 @@ static int run_object(const struct object *obj, int argc, char **argv)
 			xlb_schema_help(obj->options, stdout);
 		return 0;
 	}
-	/* An option or nothing after the object: its default command. */
-	if (argc == 0 || argv[0][0] == '-') {
+	/*
+	 * An option or nothing after the object, or any argument of an
+	 * object without commands (`xlb trace VIP`): its default command.
+	 */
+	if (argc == 0 || argv[0][0] == '-' || (obj->dflt && !obj->cmds)) {
 		if (!obj->dflt)
 			return usage_err("missing command");
 		return obj->dflt(argc, argv);
