@@ -506,6 +506,20 @@ static __noinline int nat_reply(struct xdp_md *ctx, const struct pkt *p,
 	return XDP_TX;
 }
 
+/* Sends a translated ICMP error on its way (nat_icmp_rewrite), counted. */
+static __always_inline int
+nat_icmp_send(struct xdp_md *ctx, const struct pkt *p,
+	      const struct nat_rw *outer, const struct nat_rw *inner,
+	      const struct xlb_config *cfg, __u32 *cnt)
+{
+	if (nat_icmp_rewrite(ctx, p, outer, inner, cfg)) {
+		*cnt = XLB_CNT_DROP_INTERNAL;
+		return XDP_DROP;
+	}
+	*cnt = XLB_CNT_TX_NAT_ICMP;
+	return XDP_TX;
+}
+
 /*
  * An ICMP error to a NAT VIP about what the client got from it (p keyed
  * by the client's flow): to the backend, as if about its own reply.
@@ -529,12 +543,7 @@ static __noinline int nat_icmp_in(struct xdp_md *ctx, const struct pkt *p,
 	inner.sport = p->key.dport;
 	inner.dst = f->nat_addr;
 	inner.dport = f->nat_port;
-	if (nat_icmp_rewrite(ctx, p, &outer, &inner, cfg)) {
-		*cnt = XLB_CNT_DROP_INTERNAL;
-		return XDP_DROP;
-	}
-	*cnt = XLB_CNT_TX_NAT_ICMP;
-	return XDP_TX;
+	return nat_icmp_send(ctx, p, &outer, &inner, cfg, cnt);
 }
 
 /*
@@ -563,12 +572,7 @@ static __noinline int nat_icmp_out(struct xdp_md *ctx, const struct pkt *p,
 		.sport = r->fwd.sport,
 		.dport = r->fwd.dport,
 	};
-	if (nat_icmp_rewrite(ctx, p, &outer, &inner, cfg)) {
-		*cnt = XLB_CNT_DROP_INTERNAL;
-		return XDP_DROP;
-	}
-	*cnt = XLB_CNT_TX_NAT_ICMP;
-	return XDP_TX;
+	return nat_icmp_send(ctx, p, &outer, &inner, cfg, cnt);
 }
 
 #endif /* XLB_BPF_NAT_H */

@@ -83,7 +83,7 @@ const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
 	return buf;
 }
 
-static const char *proto_name(__u8 proto, char *buf, size_t len)
+const char *xlb_proto_name(__u8 proto, char *buf, size_t len)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -231,7 +231,7 @@ int xlb_parse_vip(const char *s, struct xlb_vip_key *k, struct xlb_err *err)
 const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len)
 {
 	char as[XLB_ADDR_STRLEN], pn[8];
-	const char *proto = proto_name(k->proto, pn, sizeof(pn));
+	const char *proto = xlb_proto_name(k->proto, pn, sizeof(pn));
 	bool v6 = k->family == XLB_AF_INET6;
 
 	xlb_format_addr(&k->addr, k->family, as, sizeof(as));

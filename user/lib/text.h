@@ -16,6 +16,9 @@
 #define XLB_VIP_STRLEN	64
 #define XLB_ADDR_STRLEN 48
 
+/* A protocol's name: "tcp", "udp", "icmp", "icmpv6", else its number. */
+const char *xlb_proto_name(__u8 proto, char *buf, size_t len);
+
 /*
  * Text forms. Addresses: "198.19.0.1", "2001:db8::1". VIPs:
  * "198.19.0.1:80/tcp", "[2001:db8::1]:443/udp", port-less

@@ -96,22 +96,6 @@ static void parse_l34(const __u8 *f, __u32 len, struct l34 *r)
 		r->icmp_type = f[l4];
 }
 
-static const char *proto_str(__u8 proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmp6";
-	}
-	snprintf(buf, len, "proto-%u", proto);
-	return buf;
-}
-
 /* TCP flags as tcpdump writes them: "S", "S.", "P.", "F.", "R". */
 static void flags_str(__u8 fl, char *buf)
 {
@@ -226,7 +210,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		print_string(PRINT_JSON, "src", NULL, src);
 		print_string(PRINT_JSON, "dst", NULL, dst);
 		print_string(PRINT_ANY, "proto", " %s",
-			     proto_str(in.proto, pb, sizeof(pb)));
+			     xlb_proto_name(in.proto, pb, sizeof(pb)));
 		if (ports) {
 			print_uint(PRINT_JSON, "sport", NULL, in.sport);
 			print_uint(PRINT_JSON, "dport", NULL, in.dport);
