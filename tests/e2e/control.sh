@@ -19,57 +19,38 @@ answered_more() {
 	[ "$(answered)" -ge $(($1 + $2)) ]
 }
 
-t_xlbd_kill9_restart() {
-	local dump0 dump1 prog0 s0 s1 wpid lpid bad rounds=0
-
-	vip_with "$VIP4:80/tcp" "${B4[@]}"
-	dump0=$(xlb config dump) || fail "config dump failed"
-	prog0=$(xlb status | awk '/^program id:/ { print $3 }')
-	# Load until the restarted daemon has been seen serving (a busy
-	# machine restarts it slowly), at most a minute: wrk in 2-second
-	# runs of keep-alive connections, each reporting, and new
-	# connections, 100 at a time, until told to stop.
-	rm -f "$W/stop" "$W/wrk.out"
+# kill9_load URLBASE: load until the restarted daemon has been seen
+# serving (a busy machine restarts it slowly), at most a minute: wrk in
+# 2-second runs of keep-alive connections, each reporting ($W/wrk.out),
+# and new connections, 100 at a time ($W/loop.out), until $W/stop
+# exists. Sets WPID and LPID.
+kill9_load() {
+	rm -f "$W/stop" "$W/wrk.out" "$W/loop.out"
 	(
 		end=$((SECONDS + 60))
 		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
-			in_ns cl timeout 30 wrk -t 2 -c 20 -d 2s "http://$VIP4/"
+			in_ns cl timeout 30 wrk -t 2 -c 20 -d 2s "$1/"
 		done
 	) >>"$W/wrk.out" 2>&1 &
-	wpid=$!
+	WPID=$!
 	(
 		end=$((SECONDS + 60))
 		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
-			http_answers "http://$VIP4" 100 --parallel-max 10
+			http_answers "$1" 100 --parallel-max 10
 		done
 	) >"$W/loop.out" 2>&1 &
-	lpid=$!
-	wait_for 30 answered_more 0 100 || fail "no load before the kill"
-	s0=$(xlb stats) || fail "xlb stats failed before the kill"
-	run xlbd_stop KILL
-	n=$(answered)
-	wait_for 30 answered_more "$n" 100 ||
-		fail "new connections stopped with xlbd down"
-	# Monitoring works while the daemon is away.
-	xlb stats >/dev/null || fail "xlb stats failed while xlbd was down"
-	xlb status >/dev/null 2>&1 && fail "xlb status answered while xlbd was down"
-	run xlbd_start || fail "xlbd did not restart"
-	s1=$(xlb stats) || fail "xlb stats failed after the restart"
-	if ! kill -0 "$wpid" || ! kill -0 "$lpid"; then
-		fail "the load ended before xlbd was back: nothing was tested"
-	fi
-	n=$(answered)
-	wait_for 30 answered_more "$n" 100 ||
-		fail "new connections stopped after the restart"
+	LPID=$!
+}
+
+# kill9_load_clean: stops the load, waits for it, and fails the test on
+# any wrk run that did not finish or saw an error, and on any new
+# connection that failed; prints what it saw.
+kill9_load_clean() {
+	local rounds bad
+
 	touch "$W/stop"
-	xlb status | grep -E '^(program id|adopted):'
-	# The restarted daemon adopts the running program: no re-attach.
-	xlb status | grep -q '^adopted: *yes' ||
-		fail "the restarted xlbd did not adopt the running balancer"
-	[ "$(xlb status | awk '/^program id:/ { print $3 }')" = "$prog0" ] ||
-		fail "the XDP program changed across the restart"
-	wait "$wpid"
-	wait "$lpid"
+	wait "$WPID"
+	wait "$LPID"
 	cat "$W/wrk.out"
 	grep -q 'requests in' "$W/wrk.out" || fail "wrk did not run: $(tail -1 "$W/wrk.out")"
 	[ "$(grep -c 'requests in' "$W/wrk.out")" -eq "$(grep -c '^Running' "$W/wrk.out")" ] ||
@@ -81,6 +62,39 @@ t_xlbd_kill9_restart() {
 	echo "new connections answered: $rounds"
 	[ -z "$bad" ] || fail "new connections failed around the restart: $bad"
 	[ "$rounds" -ge 100 ] || fail "only $rounds new connections made"
+}
+
+t_xlbd_kill9_restart() {
+	local dump0 dump1 prog0 s0 s1 bad
+
+	vip_with "$VIP4:80/tcp" "${B4[@]}"
+	dump0=$(xlb config dump) || fail "config dump failed"
+	prog0=$(xlb status | awk '/^program id:/ { print $3 }')
+	kill9_load "http://$VIP4"
+	wait_for 30 answered_more 0 100 || fail "no load before the kill"
+	s0=$(xlb stats) || fail "xlb stats failed before the kill"
+	run xlbd_stop KILL
+	n=$(answered)
+	wait_for 30 answered_more "$n" 100 ||
+		fail "new connections stopped with xlbd down"
+	# Monitoring works while the daemon is away.
+	xlb stats >/dev/null || fail "xlb stats failed while xlbd was down"
+	xlb status >/dev/null 2>&1 && fail "xlb status answered while xlbd was down"
+	run xlbd_start || fail "xlbd did not restart"
+	s1=$(xlb stats) || fail "xlb stats failed after the restart"
+	if ! kill -0 "$WPID" || ! kill -0 "$LPID"; then
+		fail "the load ended before xlbd was back: nothing was tested"
+	fi
+	n=$(answered)
+	wait_for 30 answered_more "$n" 100 ||
+		fail "new connections stopped after the restart"
+	kill9_load_clean
+	xlb status | grep -E '^(program id|adopted):'
+	# The restarted daemon adopts the running program: no re-attach.
+	xlb status | grep -q '^adopted: *yes' ||
+		fail "the restarted xlbd did not adopt the running balancer"
+	[ "$(xlb status | awk '/^program id:/ { print $3 }')" = "$prog0" ] ||
+		fail "the XDP program changed across the restart"
 	dump1=$(xlb config dump) || fail "config dump failed after the restart"
 	[ "$dump0" = "$dump1" ] || fail "config dump differs after the restart: $(diff <(echo "$dump0") <(echo "$dump1") | head -5 | tr '\n' ' ')"
 	# Every counter (packets and bytes) after the restart >= before.

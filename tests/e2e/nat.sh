@@ -30,35 +30,6 @@ nat_vip() {
 	done
 }
 
-# nat_http URLBASE N: N requests on new connections all answered, by every
-# backend, each way through the NAT (both counters moved for each).
-nat_http() {
-	local base=$1 n=$2 got total b f0 f1 r0 r1
-
-	f0=$(counter tx_nat) || fail "no counter tx_nat in xlb stats"
-	r0=$(counter tx_nat_reply) || fail "no counter tx_nat_reply"
-	got=$(http_each "$base" "$n" | grep -x 'b[0-9]' | tally)
-	echo "answers: $got"
-	total=0
-	for b in b1 b2 b3; do
-		total=$((total + $(count_of $b "$got")))
-	done
-	[ "$total" -eq "$n" ] ||
-		fail "$total of $n requests to $base answered ($got)"
-	for b in b1 b2 b3; do
-		[ "$(count_of $b "$got")" -gt 0 ] ||
-			fail "$b never answered in $n requests ($got)"
-	done
-	f1=$(counter tx_nat)
-	r1=$(counter tx_nat_reply)
-	echo "tx_nat: $f0 -> $f1, tx_nat_reply: $r0 -> $r1"
-	# At least SYN, request and FIN of every connection, each way.
-	[ $((f1 - f0)) -ge $((3 * n)) ] ||
-		fail "tx_nat grew by $((f1 - f0)) for $n connections"
-	[ $((r1 - r0)) -ge $((3 * n)) ] ||
-		fail "tx_nat_reply grew by $((r1 - r0)) for $n connections"
-}
-
 # nat_wrk URL SECONDS: wrk with a new connection per request (so its
 # requests/s are connections/s through the NAT); fails on any error and
 # prints the rate.
@@ -75,13 +46,13 @@ nat_wrk() {
 
 t_nat_http_v4() {
 	nat_vip "$NVIP4:80/tcp" p4 "$NPOOL4" "${B4[@]}"
-	nat_http "http://$NVIP4" 60
+	http_check "http://$NVIP4" 60 tx_nat tx_nat_reply
 	nat_wrk "http://$NVIP4/" 5
 }
 
 t_nat_http_v6() {
 	nat_vip "[$NVIP6]:80/tcp" p6 "$NPOOL6" "${B6[@]}"
-	nat_http "http://[$NVIP6]" 60
+	http_check "http://[$NVIP6]" 60 tx_nat tx_nat_reply
 	nat_wrk "http://[$NVIP6]/" 5
 }
 
@@ -135,50 +106,25 @@ t_nat_tiny_pool() {
 # full while the pool has plenty: the headroom), established ones keep
 # their entries, and the restarted xlbd adopts every sub-pool as it is.
 t_nat_kill9_under_wrk() {
-	local wpid lpid n bad
+	local n
 
 	nat_vip "$NVIP4:80/tcp" p4 "$NPOOL4" "${B4[@]}"
-	rm -f "$W/stop" "$W/wrk.out" "$W/loop.out"
-	(
-		end=$((SECONDS + 60))
-		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
-			in_ns cl timeout 30 wrk -t 2 -c 20 -d 2s "http://$NVIP4/"
-		done
-	) >>"$W/wrk.out" 2>&1 &
-	wpid=$!
-	(
-		end=$((SECONDS + 60))
-		while [ ! -e "$W/stop" ] && [ $SECONDS -lt $end ]; do
-			http_answers "http://$NVIP4" 100 --parallel-max 10
-		done
-	) >"$W/loop.out" 2>&1 &
-	lpid=$!
+	kill9_load "http://$NVIP4"
 	wait_for 30 answered_more 0 100 || fail "no load before the kill"
-	xlb pool show p4 | sed -n '1,/^$/p'
+	pool_figures p4
 	run xlbd_stop KILL
 	n=$(answered)
 	wait_for 30 answered_more "$n" 200 ||
 		fail "new connections stopped with xlbd down"
 	run xlbd_start || fail "xlbd did not restart"
-	if ! kill -0 "$wpid" || ! kill -0 "$lpid"; then
+	if ! kill -0 "$WPID" || ! kill -0 "$LPID"; then
 		fail "the load ended before xlbd was back: nothing was tested"
 	fi
 	n=$(answered)
 	wait_for 30 answered_more "$n" 100 ||
 		fail "new connections stopped after the restart"
-	touch "$W/stop"
-	wait "$wpid"
-	wait "$lpid"
-	cat "$W/wrk.out"
-	grep -q 'requests in' "$W/wrk.out" || fail "wrk did not run: $(tail -1 "$W/wrk.out")"
-	[ "$(grep -c 'requests in' "$W/wrk.out")" -eq "$(grep -c '^Running' "$W/wrk.out")" ] ||
-		fail "a wrk run did not finish"
-	grep -E 'Socket errors|Non-2xx' "$W/wrk.out" &&
-		fail "wrk saw errors: $(grep -E 'Socket errors|Non-2xx' "$W/wrk.out" | oneline)"
-	bad=$(grep -vx 'b[0-9]' "$W/loop.out" | head -3)
-	echo "new connections: $(answered) answered"
-	[ -z "$bad" ] || fail "new connections failed: $(echo "$bad" | oneline)"
-	xlb pool show p4 | sed -n '1,/^$/p'
+	kill9_load_clean
+	pool_figures p4
 }
 
 # A NAT backend's check reaches it at its own address (no tunnel):

@@ -9,12 +9,17 @@ B4=(198.18.31.2 198.18.32.2 198.18.33.2)
 B6=(2001:db8:31::2 2001:db8:32::2 2001:db8:33::2)
 BIG_SIZE=2097152 # topo_nginx's /big
 
-# http_check URLBASE N COUNTER: N requests on new connections all answered,
-# by every backend, and sent with the encapsulation COUNTER counts.
+# http_check URLBASE N COUNTER...: N requests on new connections all
+# answered, by every backend, and each COUNTER (the encapsulation's, or
+# both ways of full-NAT) grew by at least SYN, request and FIN of each.
 http_check() {
-	local base=$1 n=$2 cnt=$3 before after got total b
+	local base=$1 n=$2 cnt got total b after
+	local -A before
 
-	before=$(counter "$cnt") || fail "no counter $cnt in xlb stats"
+	shift 2
+	for cnt in "$@"; do
+		before[$cnt]=$(counter "$cnt") || fail "no counter $cnt in xlb stats"
+	done
 	got=$(http_each "$base" "$n" | grep -x 'b[0-9]' | tally)
 	echo "answers: $got"
 	total=0
@@ -27,11 +32,12 @@ http_check() {
 		[ "$(count_of $b "$got")" -gt 0 ] ||
 			fail "$b never answered in $n requests ($got)"
 	done
-	after=$(counter "$cnt")
-	echo "$cnt: $before -> $after"
-	# At least SYN, request and FIN of every connection.
-	[ $((after - before)) -ge $((3 * n)) ] ||
-		fail "$cnt grew by $((after - before)) for $n connections"
+	for cnt in "$@"; do
+		after=$(counter "$cnt")
+		echo "$cnt: ${before[$cnt]} -> $after"
+		[ $((after - before[$cnt])) -ge $((3 * n)) ] ||
+			fail "$cnt grew by $((after - before[$cnt])) for $n connections"
+	done
 }
 
 t_http_v4() {
