@@ -503,7 +503,8 @@ int xlb_nat_alloc_top_up(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms)
 	bool any;
 	long i;
 
-	if (s < 0 || ready_free(a, now_ms) <= a->ncpus)
+	/* Only from plenty: enough for every CPU's slots with some left. */
+	if (s < 0 || ready_free(a, now_ms) <= a->ncpus * XLB_NAT_SLOTS)
 		return 0;
 	i = pick_free(a, now_ms, &any);
 	if (i < 0)

@@ -131,9 +131,11 @@ int xlb_nat_alloc_refill(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms);
 /*
  * Headroom for a controller that is away (restarting, stopped, slow):
  * the data path hands out only the ports its CPUs hold, so while the
- * pool has more free sub-pools than CPUs, an empty slot of c gets one
- * (one per call; refills at the threshold come first, and a pool with
- * few sub-pools keeps them for those). 1 when c got a sub-pool, else 0.
+ * pool has more free sub-pools than all CPUs' slots, an empty slot of c
+ * gets one (one per call; refills at the threshold come first, and a
+ * smaller pool keeps its sub-pools for those and for steals, which a
+ * CPU holding several untouched ones would make slow). 1 when c got a
+ * sub-pool, else 0.
  */
 int xlb_nat_alloc_top_up(struct xlb_nat_alloc *a, unsigned int c, __u64 now_ms);
 /*
