@@ -48,17 +48,20 @@ t_nat_http_v4() {
 	nat_vip "$NVIP4:80/tcp" p4 "$NPOOL4" "${B4[@]}"
 	http_check "http://$NVIP4" 60 tx_nat tx_nat_reply
 	nat_wrk "http://$NVIP4/" 5
+	pool_figures p4
 }
 
 t_nat_http_v6() {
 	nat_vip "[$NVIP6]:80/tcp" p6 "$NPOOL6" "${B6[@]}"
 	http_check "http://[$NVIP6]" 60 tx_nat tx_nat_reply
 	nat_wrk "http://[$NVIP6]/" 5
+	pool_figures p6
 }
 
-# pool_used POOL N: the pool's sub-pools hand out N ports in all.
-pool_used() {
-	[ "$(xlb -j pool show "$1" | jq '[.subpools[].used] | add')" -ge "$2" ]
+# pool_figures POOL: what the pool's allocator did, on one line.
+pool_figures() {
+	xlb -j pool show "$1" | jq -c '{refills, topups, steals, reclaims,
+		refill_latency_us_last, refill_latency_us_max, entries}'
 }
 
 # One address x 64 ports: 64 connections held open from one CPU of the
@@ -81,6 +84,7 @@ t_nat_tiny_pool() {
 	echo "$held" | grep -qv ' b[123]$' &&
 		fail "64 connections of a 64-port pool did not all open: $(echo "$held" | grep -v ' b[123]$' | oneline)"
 	xlb pool show tiny
+	pool_figures tiny
 	r=$(in_ns cl taskset -c 0 curl -sS -g --connect-timeout 3 --max-time 5 \
 		"http://$NVIP4/" 2>&1) &&
 		fail "a 65th connection was answered: $r"
