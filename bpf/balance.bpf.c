@@ -206,6 +206,7 @@ pick:
 	if (syn)
 		flow_other(&p->key, fhash, true);
 	count_event(XLB_CNT_FLOW_INSERT);
+	count_new_flow(vip->vip_id, id);
 	return id;
 }
 

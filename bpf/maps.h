@@ -228,4 +228,20 @@ struct {
 	__uint(max_entries, XLB_TRACE_RING_BYTES);
 } trace_events SEC(".maps");
 
+/* VIP id -> flows it started (flow-table or NAT inserts), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vip_flows SEC(".maps");
+
+/* backend id -> flows sent to it (flow-table or NAT inserts), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} backend_flows SEC(".maps");
+
 #endif /* XLB_MAPS_H */

@@ -410,6 +410,7 @@ static __always_inline struct xlb_nat_fwd *nat_open(const struct pkt *p,
 		return f;
 	}
 	count_event(XLB_CNT_NAT_INSERT);
+	count_new_flow(sc->fwd.vip_id, sc->fwd.backend_id);
 	return bpf_map_lookup_elem(&nat_fwd, &p->key);
 }
 

@@ -52,4 +52,20 @@ static __always_inline void count_stat(void *map, __u32 id, __u32 bytes)
 	}
 }
 
+/*
+ * A flow that just got its table entry: one more for its VIP and its
+ * backend. Only at inserts, never on a flow hit, so `xlb top` can show
+ * new flows per second.
+ */
+static __always_inline void count_new_flow(__u32 vip_id, __u32 backend_id)
+{
+	__u64 *n = bpf_map_lookup_elem(&vip_flows, &vip_id);
+
+	if (n)
+		(*n)++;
+	n = bpf_map_lookup_elem(&backend_flows, &backend_id);
+	if (n)
+		(*n)++;
+}
+
 #endif /* XLB_PKT_H */

@@ -535,6 +535,27 @@ static void syn_forgets_other_cpu(struct tc *t)
 		fail(t, "the other CPU kept its copy of the flow");
 }
 
+/*
+ * A SYN starts a flow: one more for its VIP and its backend on this CPU
+ * (`xlb top`'s NEW/S). The flow's next packet, a hit, is not a new flow.
+ */
+static void new_flow_counted(struct tc *t)
+{
+	struct pkt syn = {.src = CLI4, .dst = VIP4, .flags = F_SYN};
+	struct pkt ack = {.src = CLI4, .dst = VIP4, .payload = 10};
+	struct xlb_flow_key k = pkt_key(&ack);
+	struct frame f;
+	__u32 be;
+
+	setup13(t, TCP, 0);
+	expect_new_flows(t, "before", 1, 1001, 0);
+	be = tx_ring(t, "syn", &syn, EV(FLOW_INSERT));
+	expect_new_flows(t, "syn", 1, be, 1);
+	build(&f, &ack);
+	expect_tx(t, "ack", &f, &k, be, EV(FLOW_HIT));
+	expect_new_flows(t, "ack", 1, be, 1);
+}
+
 const struct golden_case cases_flow[] = {
 	{"flow_ack_miss_inserts", "ACK without entry: miss, insert",
 	 PROG_BALANCE, ack_miss},
@@ -584,5 +605,7 @@ const struct golden_case cases_flow[] = {
 	 PROG_BALANCE, other_cpu_entry},
 	{"flow_syn_forgets_other_cpu", "SYN empties other CPUs' copies",
 	 PROG_BALANCE, syn_forgets_other_cpu},
+	{"flow_new_flow_counted", "SYN counts a new flow, a hit does not",
+	 PROG_BALANCE, new_flow_counted},
 	{0},
 };

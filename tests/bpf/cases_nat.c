@@ -502,6 +502,28 @@ static void syn_again(struct tc *t)
 	client_tx(t, "syn again", &syn, be, PORT0, 0);
 }
 
+/*
+ * A connection's first packet is a new flow of its VIP and backend on this
+ * CPU (`xlb top`'s NEW/S); its next packets, and the reply, are not.
+ */
+static void new_flow_counted(struct tc *t)
+{
+	struct pkt syn = {.src = CLI4, .dst = VIP4, .flags = F_SYN};
+	struct pkt data = syn;
+	__u32 be;
+
+	setup(t, VIP4, TCP);
+	be = ring_backend(t, &syn);
+	expect_new_flows(t, "before", 1, be, 0);
+	client_tx(t, "first packet", &syn, be, PORT0, EV(NAT_INSERT));
+	expect_new_flows(t, "first packet", 1, be, 1);
+	data.flags = F_ACK | F_PSH;
+	data.payload = 100;
+	client_tx(t, "data", &data, be, PORT0, 0);
+	backend_reply(t, "reply", &data, be, PORT0, F_ACK);
+	expect_new_flows(t, "data and reply", 1, be, 1);
+}
+
 /* The stamp follows use, at most every XLB_FLOW_REFRESH units. */
 static void stamp_refresh(struct tc *t)
 {
@@ -804,6 +826,8 @@ const struct golden_case cases_nat[] = {
 	 syn_again},
 	{"nat_stamp_refresh", "a reply refreshes the stamp", PROG_BALANCE,
 	 stamp_refresh},
+	{"nat_new_flow_counted", "first packet counts a new flow, once",
+	 PROG_BALANCE, new_flow_counted},
 	{"nat_backend_down", "drain goes on, down drops, new goes elsewhere",
 	 PROG_BALANCE, backend_down},
 	{"nat_backend_replaced", "backend id of another host: dropped",

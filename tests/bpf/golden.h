@@ -279,6 +279,12 @@ const struct xlb_vip *vip1(struct tc *t, const struct xlb_flow_key *k);
 void expect_flow(struct tc *t, const struct xlb_flow_key *k, __u32 backend);
 void expect_no_flow(struct tc *t, const struct xlb_flow_key *k);
 int flow_count(struct tc *t);
+/*
+ * This CPU's count of new flows of VIP vip_id and of backend must both be
+ * want (vip_flows, backend_flows): what `xlb top` shows as NEW/S.
+ */
+void expect_new_flows(struct tc *t, const char *what, __u32 vip_id,
+		      __u32 backend, __u64 want);
 
 /* ---- decap setup ---- */
 void decap_add_addr(struct tc *t, const char *addr);

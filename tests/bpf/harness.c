@@ -134,6 +134,15 @@ int reset_balance(void)
 	err = err
 		      ?: zero_array(H.flow_rate, 1,
 				    sizeof(struct xlb_flow_rate), true);
+	/* An object built before them lacks the new-flow counts. */
+	if (H.vip_flows >= 0)
+		err = err
+			      ?: zero_array(H.vip_flows, XLB_MAX_VIPS,
+					    sizeof(__u64), true);
+	if (H.backend_flows >= 0)
+		err = err
+			      ?: zero_array(H.backend_flows, XLB_MAX_BACKENDS,
+					    sizeof(__u64), true);
 	/* An object built before tracing or full-NAT lacks their maps. */
 	if (H.trace_cfg >= 0)
 		err = err ?: reset_trace();
@@ -240,6 +249,8 @@ static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.vip_stats = map_fd(obj, "vip_stats");
 	H.backend_stats = map_fd(obj, "backend_stats");
 	H.flow_rate = map_fd(obj, "flow_rate");
+	H.vip_flows = map_fd(obj, "vip_flows");
+	H.backend_flows = map_fd(obj, "backend_flows");
 	H.nat_fwd = map_fd(obj, "nat_fwd");
 	H.nat_rev = map_fd(obj, "nat_rev");
 	H.nat_subpools = map_fd(obj, "nat_subpools");

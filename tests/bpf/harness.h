@@ -23,6 +23,7 @@ struct harness {
 	int bal_prog;
 	int vips, vip_info, rings, backends, config, filter, counters;
 	int vip_stats, backend_stats, flow_rate;
+	int vip_flows, backend_flows; /* new flows per VIP / backend id */
 	int nat_fwd, nat_rev, nat_subpools, nat_cpu, nat_events;
 	int trace_cfg, trace_scratch, trace_events; /* `xlb trace` */
 	struct xlb_flows flows; /* flows4 and flows6, mapped */

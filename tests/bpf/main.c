@@ -335,6 +335,31 @@ int flow_count(struct tc *t)
 	return (int)xlb_flows_count(&H.flows);
 }
 
+/* Entry id of a per-CPU __u64 array on the run's CPU; ~0 when unread. */
+static __u64 flows_here(int fd, __u32 id)
+{
+	__u64 *v = calloc(H.ncpus, sizeof(*v)), n = ~0ULL;
+
+	if (v && !bpf_map_lookup_elem(fd, &id, v))
+		n = v[H.cpu];
+	free(v);
+	return n;
+}
+
+void expect_new_flows(struct tc *t, const char *what, __u32 vip_id,
+		      __u32 backend, __u64 want)
+{
+	__u64 v = flows_here(H.vip_flows, vip_id);
+	__u64 b = flows_here(H.backend_flows, backend);
+
+	if (v != want)
+		fail(t, "%s: vip_flows[%u] %llu, want %llu", what, vip_id,
+		     (unsigned long long)v, (unsigned long long)want);
+	if (b != want)
+		fail(t, "%s: backend_flows[%u] %llu, want %llu", what, backend,
+		     (unsigned long long)b, (unsigned long long)want);
+}
+
 /* The health-check tunnel's cases (TC egress), in cases_hc.c. */
 extern const struct golden_case cases_hc[];
 

@@ -115,13 +115,16 @@ t_flow_list_shows_held() {
 
 # top_max JSONLINES KEY-FILTER: the largest packets_per_s over the
 # screens of the rows the jq filter selects ("-" when none).
+# top_max FILE SELECT [FIELD]: the largest FIELD (packets_per_s) of the
+# rows SELECT picks over every screen of FILE ("-" when none has it).
 top_max() {
-	jq -rs "[.[].rows[] | select($2) | .packets_per_s] | max // \"-\"" <"$1"
+	jq -rs "[.[].rows[] | select($2) | .${3:-packets_per_s}] | max // \"-\"" <"$1"
 }
 
-# Under a loop of new connections, top shows packets/s for the VIP and
-# for each backend that answered, none for a drained one; piped, one block
-# per screen; -j, one object per screen; bad arguments are usage errors.
+# Under a loop of new connections, top shows packets/s and new flows/s for
+# the VIP and packets/s for each backend that answered, none for a drained
+# one; piped, one block per screen; -j, one object per screen; bad
+# arguments are usage errors.
 t_top_shows_rates() {
 	local v="$VIP4:80/tcp" pid b addr max n rc arg
 
@@ -145,6 +148,9 @@ t_top_shows_rates() {
 	max=$(top_max "$W/top.json" ".vip == \"$v\" and (has(\"backend\") | not)")
 	echo "VIP $v: at most $max packets/s"
 	awk "BEGIN { exit !(\"$max\" + 0 > 0) }" || fail "top shows no packets/s for $v ($max)"
+	max=$(top_max "$W/top.json" ".vip == \"$v\" and (has(\"backend\") | not)" new_flows_per_s)
+	echo "VIP $v: at most $max new flows/s"
+	awk "BEGIN { exit !(\"$max\" + 0 > 0) }" || fail "top shows no new flows/s for $v ($max)"
 	while read -r b; do
 		addr=198.18.3${b#b}.2
 		max=$(top_max "$W/top.json" ".backend == \"$addr\"")
@@ -157,6 +163,8 @@ t_top_shows_rates() {
 	n=$(grep -c '^xlb top ' "$W/top.txt")
 	[ "$n" -eq 2 ] || fail "piped xlb top --count 2 printed $n blocks"
 	grep -q -- "-> ${B4[2]} .*drain" "$W/top.txt" || fail "the drained backend's line says no drain"
+	grep "^$v " "$W/top.txt" | awk '$NF !~ /^[0-9.]+$/ { exit 1 }' ||
+		fail "the piped VIP line's NEW/S is not a number"
 
 	# xlbd down: the counters still come, each backend id under VIP "-".
 	xlbd_stop TERM

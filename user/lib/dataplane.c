@@ -174,6 +174,8 @@ static void get_map_fds(struct xlb_dp *dp)
 	dp->counters_fd = bpf_map__fd(dp->skel->maps.counters);
 	dp->vip_stats_fd = bpf_map__fd(dp->skel->maps.vip_stats);
 	dp->backend_stats_fd = bpf_map__fd(dp->skel->maps.backend_stats);
+	dp->vip_flows_fd = bpf_map__fd(dp->skel->maps.vip_flows);
+	dp->backend_flows_fd = bpf_map__fd(dp->skel->maps.backend_flows);
 }
 
 int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
@@ -450,6 +452,10 @@ int xlb_dp_map_fd(const struct xlb_dp *dp, enum xlb_dp_map map)
 		return dp->vip_stats_fd;
 	case XLB_DP_BACKEND_STATS:
 		return dp->backend_stats_fd;
+	case XLB_DP_VIP_FLOWS:
+		return dp->vip_flows_fd;
+	case XLB_DP_BACKEND_FLOWS:
+		return dp->backend_flows_fd;
 	}
 	return -EINVAL;
 }

@@ -24,6 +24,8 @@ enum xlb_dp_map {
 	XLB_DP_COUNTERS,
 	XLB_DP_VIP_STATS,
 	XLB_DP_BACKEND_STATS,
+	XLB_DP_VIP_FLOWS,
+	XLB_DP_BACKEND_FLOWS,
 };
 
 struct xlb_dp_opts {

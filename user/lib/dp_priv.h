@@ -42,6 +42,7 @@ struct xlb_dp {
 	int vips_fd, vip_info_fd, rings_fd, backends_fd, config_fd, filter_fd;
 	struct xlb_flows flows; /* flows4 and flows6, mapped */
 	int counters_fd, vip_stats_fd, backend_stats_fd;
+	int vip_flows_fd, backend_flows_fd;
 	/* Last table built per VIP id: for `ring show` and metrics. */
 	__u64 fingerprint[XLB_MAX_VIPS];
 	__u32 slots[XLB_MAX_BACKENDS]; /* slots held, per backend id */

@@ -26,6 +26,7 @@
 #define ENOTSUPP 524 /* the kernel's, seen by userspace */
 #endif
 
+/* Its values are struct xlb_counter or smaller (the __u64 of *_flows). */
 static int zero_percpu(int fd, __u32 id)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -219,7 +220,9 @@ static int write_backends(struct xlb_dp *dp, const struct xlb_changes *cs,
 
 		ret = 0;
 		if (cb->zero_stats)
-			ret = zero_percpu(dp->backend_stats_fd, cb->id);
+			ret = zero_percpu(dp->backend_stats_fd, cb->id)
+				      ?: zero_percpu(dp->backend_flows_fd,
+						     cb->id);
 		if (!ret && cb->write &&
 		    bpf_map_update_elem(dp->backends_fd, &cb->id, &cb->entry,
 					BPF_ANY))
@@ -237,7 +240,9 @@ static int write_backends(struct xlb_dp *dp, const struct xlb_changes *cs,
 		o->in_use = o->ever_used = 1;
 	}
 	for (size_t i = 0; i < cs->n_zero_vips; i++) {
-		ret = zero_percpu(dp->vip_stats_fd, cs->zero_vips[i]);
+		ret = zero_percpu(dp->vip_stats_fd, cs->zero_vips[i])
+			      ?: zero_percpu(dp->vip_flows_fd,
+					     cs->zero_vips[i]);
 		if (ret) {
 			xlb_err_set(err, "clearing VIP stats: %s",
 				    strerror(-ret));

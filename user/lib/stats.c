@@ -43,6 +43,8 @@ static const struct map_spec maps[] = {
 	PIN(vip_stats, PERCPU_ARRAY, sizeof(__u32), sizeof(struct xlb_counter)),
 	PIN(backend_stats, PERCPU_ARRAY, sizeof(__u32),
 	    sizeof(struct xlb_counter)),
+	PIN(vip_flows, PERCPU_ARRAY, sizeof(__u32), sizeof(__u64)),
+	PIN(backend_flows, PERCPU_ARRAY, sizeof(__u32), sizeof(__u64)),
 };
 
 static int *pin_fd(struct xlb_pins *p, const struct map_spec *s)
@@ -152,6 +154,26 @@ int xlb_counter_sum(int percpu_map_fd, __u32 id, struct xlb_counter *out)
 			out->bytes += v[i].bytes;
 		}
 	}
+	free(v);
+	return ret;
+}
+
+int xlb_flows_sum(int percpu_map_fd, __u32 id, __u64 *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *v;
+	int ret;
+
+	*out = 0;
+	if (ncpus < 0)
+		return ncpus;
+	v = calloc(ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ret = bpf_map_lookup_elem(percpu_map_fd, &id, v);
+	if (!ret)
+		for (int i = 0; i < ncpus; i++)
+			*out += v[i];
 	free(v);
 	return ret;
 }

@@ -20,6 +20,7 @@
 struct xlb_pins {
 	int vips, rings, backends, flows4, flows6, config;
 	int counters, vip_stats, backend_stats;
+	int vip_flows, backend_flows;
 };
 
 /*
@@ -36,6 +37,12 @@ void xlb_pins_close(struct xlb_pins *p);
  * struct xlb_counter (counters, vip_stats, backend_stats). 0 or -errno.
  */
 int xlb_counter_sum(int percpu_map_fd, __u32 id, struct xlb_counter *out);
+
+/*
+ * Sum over all possible CPUs of entry id of a PERCPU_ARRAY whose value is
+ * a __u64 (vip_flows, backend_flows: flows started). 0 or -errno.
+ */
+int xlb_flows_sum(int percpu_map_fd, __u32 id, __u64 *out);
 
 /*
  * All global counters, indexed by enum xlb_counter_id; *rx gets the sum

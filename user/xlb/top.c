@@ -7,10 +7,9 @@
  * samples over the time between them. Which backend serves which VIP,
  * with its name, state and weight, comes from xlbd (`backend list`) when
  * it answers; without it the backends map gives each id's address and
- * state, under no VIP.
- *
- * New flows per second exist only in all (the flow_insert counter): no
- * map counts them per VIP or backend, so those cells say "-".
+ * state, under no VIP. New flows per second come from vip_flows and
+ * backend_flows (flows started per id); the header's total is the
+ * flow_insert and nat_insert counters.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +33,7 @@ struct top_row {
 	long weight; /* -1: unknown (xlbd down) */
 	__u32 id;    /* vip_id or backend id */
 	struct xlb_counter c;
+	__u64 flows; /* started: vip_flows or backend_flows */
 };
 
 struct top_sample {
@@ -88,6 +88,8 @@ static int add_named(struct top_sample *s, const struct xlb_pins *p,
 		r->id = json_integer_value(json_object_get(b, "id"));
 		if (xlb_counter_sum(p->backend_stats, r->id, &r->c))
 			memset(&r->c, 0, sizeof(r->c));
+		if (xlb_flows_sum(p->backend_flows, r->id, &r->flows))
+			r->flows = 0;
 	}
 	return 0;
 }
@@ -114,7 +116,9 @@ static int add_unnamed(struct top_sample *s, const struct xlb_pins *p)
 			 list[i].val.state < 4 ? state_names[list[i].val.state]
 					       : "?");
 		r->id = list[i].id;
-		ret = xlb_counter_sum(p->backend_stats, r->id, &r->c);
+		ret = xlb_counter_sum(p->backend_stats, r->id, &r->c)
+			      ?: xlb_flows_sum(p->backend_flows, r->id,
+					       &r->flows);
 	}
 	free(list);
 	return ret;
@@ -145,7 +149,10 @@ static int top_sample(struct top_sample *s, const struct xlb_pins *p)
 	s->n = 0;
 	clock_gettime(CLOCK_MONOTONIC, &s->t);
 	ret = xlb_counters_read(p->counters, cnt, NULL);
-	s->flow_inserts = ret ? 0 : cnt[XLB_CNT_FLOW_INSERT].packets;
+	/* All the flows started: what the rows' NEW/S count, summed. */
+	s->flow_inserts = ret ? 0
+			      : cnt[XLB_CNT_FLOW_INSERT].packets +
+					  cnt[XLB_CNT_NAT_INSERT].packets;
 	ret = ret ?: xlb_vips_read(p->vips, &vips, &n);
 	if (ret) {
 		json_decref(resp);
@@ -160,7 +167,8 @@ static int top_sample(struct top_sample *s, const struct xlb_pins *p)
 		}
 		xlb_format_vip(&vips[i].key, r->vip, sizeof(r->vip));
 		r->id = vips[i].val.vip_id;
-		ret = xlb_counter_sum(p->vip_stats, r->id, &r->c);
+		ret = xlb_counter_sum(p->vip_stats, r->id, &r->c)
+			      ?: xlb_flows_sum(p->vip_flows, r->id, &r->flows);
 		if (!ret && list)
 			ret = add_named(s, p, r->vip, list);
 	}
@@ -200,6 +208,7 @@ static void top_row_print(const struct top_row *r, const struct top_row *p,
 			  double dt)
 {
 	struct xlb_counter pc = p ? p->c : r->c;
+	__u64 pflows = p ? p->flows : r->flows;
 	char name[XLB_ADDR_STRLEN + 8];
 
 	row_open(NULL);
@@ -224,8 +233,8 @@ static void top_row_print(const struct top_row *r, const struct top_row *p,
 		    per_s(r->c.packets, pc.packets, dt));
 	print_float(PRINT_ANY, "bits_per_s", "%.0f",
 		    8 * per_s(r->c.bytes, pc.bytes, dt));
-	/* No per-VIP or per-backend count of new flows exists. */
-	print_string(PRINT_TEXT, NULL, NULL, "-");
+	print_float(PRINT_ANY, "new_flows_per_s", "%.1f",
+		    per_s(r->flows, pflows, dt));
 	row_close();
 }
 
@@ -351,8 +360,9 @@ const struct object top_object = {
 		"the pinned maps (--pin-dir); names, states and weights from "
 		"xlbd when it\n"
 		"answers (else each backend id of the maps, under VIP '-').\n"
-		"NEW/S is '-': new flows are counted in all only (the header "
-		"line).\n"
+		"NEW/S counts flows started (flow table or NAT entries made); "
+		"the header\n"
+		"line's new flows/s is all of them.\n"
 		"--interval MS   between screens, 10..3600000 (default 1000)\n"
 		"--count N       stop after N screens (default: until "
 		"interrupted)\n",

@@ -3,9 +3,10 @@
  * Prometheus metrics over HTTP, served by libmicrohttpd from its own
  * thread (a well-kept HTTP server beats a hand-written one at parsing
  * requests it did not expect). GET /metrics returns the text format:
- * global counters by name, per-VIP and per-backend packets and bytes,
- * backend weights (configured and effective, with the agent's and the
- * share loop's factors) and states, each ring's fingerprint, read straight
+ * global counters by name, per-VIP and per-backend packets, bytes and
+ * new flows, backend weights (configured and effective, with the agent's
+ * and the share loop's factors) and states, each ring's fingerprint, read
+ * straight
  * from the maps under the daemon's lock, and the client-NAT pools' ports
  * and sub-pools as xlbd's NAT side last copied them.
  */
@@ -71,22 +72,30 @@ static void write_vips(FILE *f, struct xlbd *d)
 	char vip[XLB_VIP_STRLEN];
 	const struct xlb_model *m = &d->model;
 	struct xlb_counter c;
+	__u64 flows;
 
 	metric_head(f, "xlb_vip_packets_total", "counter",
 		    "Packets sent to a VIP's backends.");
 	metric_head(f, "xlb_vip_bytes_total", "counter",
 		    "Bytes sent to a VIP's backends (as received).");
+	metric_head(f, "xlb_vip_new_flows_total", "counter",
+		    "Flows a VIP started (flow-table or NAT entries made).");
 	for (size_t i = 0; i < m->n_vips; i++) {
 		const struct xlb_vip_cfg *v = &m->vips[i];
 
 		if (xlb_counter_sum(xlb_dp_map_fd(d->dp, XLB_DP_VIP_STATS),
 				    v->vip_id, &c))
 			continue;
+		if (xlb_flows_sum(xlb_dp_map_fd(d->dp, XLB_DP_VIP_FLOWS),
+				  v->vip_id, &flows))
+			flows = 0;
 		xlb_format_vip(&v->key, vip, sizeof(vip));
 		fprintf(f, "xlb_vip_packets_total{vip=\"%s\"} %llu\n", vip,
 			(unsigned long long)c.packets);
 		fprintf(f, "xlb_vip_bytes_total{vip=\"%s\"} %llu\n", vip,
 			(unsigned long long)c.bytes);
+		fprintf(f, "xlb_vip_new_flows_total{vip=\"%s\"} %llu\n", vip,
+			(unsigned long long)flows);
 	}
 	metric_head(f, "xlb_ring_fingerprint_info", "gauge",
 		    "Fingerprint of the VIP's Maglev table; equal on every "
@@ -151,16 +160,22 @@ static void write_backend(FILE *f, struct xlbd *d, const struct xlb_vip_cfg *v,
 	const char *lbl = "vip=\"%s\",backend=\"%s\"";
 	char addr[XLB_ADDR_STRLEN], labels[160];
 	struct xlb_counter c;
+	__u64 flows;
 
 	xlb_format_addr(&b->addr, b->family, addr, sizeof(addr));
 	snprintf(labels, sizeof(labels), lbl, vip, addr);
 	if (xlb_counter_sum(xlb_dp_map_fd(d->dp, XLB_DP_BACKEND_STATS), b->id,
 			    &c))
 		memset(&c, 0, sizeof(c));
+	if (xlb_flows_sum(xlb_dp_map_fd(d->dp, XLB_DP_BACKEND_FLOWS), b->id,
+			  &flows))
+		flows = 0;
 	fprintf(f, "xlb_backend_packets_total{%s} %llu\n", labels,
 		(unsigned long long)c.packets);
 	fprintf(f, "xlb_backend_bytes_total{%s} %llu\n", labels,
 		(unsigned long long)c.bytes);
+	fprintf(f, "xlb_backend_new_flows_total{%s} %llu\n", labels,
+		(unsigned long long)flows);
 	fprintf(f, "xlb_backend_weight{%s} %u\n", labels, b->weight);
 	fprintf(f, "xlb_backend_ring_slots{%s} %u\n", labels,
 		xlb_dp_slots(d->dp, b->id));
@@ -206,6 +221,8 @@ static void write_backends(FILE *f, struct xlbd *d)
 		    "Packets sent to a backend of a VIP.");
 	metric_head(f, "xlb_backend_bytes_total", "counter",
 		    "Bytes sent to a backend of a VIP (as received).");
+	metric_head(f, "xlb_backend_new_flows_total", "counter",
+		    "Flows sent to a backend of a VIP (entries made).");
 	metric_head(f, "xlb_backend_weight", "gauge",
 		    "Configured weight of a backend in a VIP.");
 	metric_head(f, "xlb_backend_ring_slots", "gauge",
