@@ -116,9 +116,14 @@ static void print_pool_config_json(const json_t *p)
 static void print_pool_counters(const json_t *p)
 {
 	print_juint(PRINT_ANY, "refills", "refills:        %llu\n", p);
+	print_juint(PRINT_ANY, "topups", "top-ups:        %llu\n", p);
+	print_juint(PRINT_ANY, "steals", "steals:         %llu\n", p);
 	print_juint(PRINT_ANY, "reclaims", "reclaims:       %llu\n", p);
 	print_juint(PRINT_ANY, "exhausted", "exhausted:      %llu\n", p);
 	print_juint(PRINT_ANY, "entries", "entries:        %llu\n", p);
+	print_juint(PRINT_ANY, "refill_latency_us_last",
+		    "refill latency: %llu us last", p);
+	print_juint(PRINT_ANY, "refill_latency_us_max", ", %llu us max\n", p);
 }
 
 static int do_pool_list(int argc, char **argv)
