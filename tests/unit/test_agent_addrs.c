@@ -2,10 +2,10 @@
 /*
  * xlb-agent follows its interface's addresses: the binary runs in a
  * network namespace of the test's own (unshare), on one end of a veth
- * pair (generic XDP; no dummy module needed), and the test reads the decap table the program reads
- * (found from the agent's prog id, as bpftool would) while it adds and
- * removes addresses with ip(8). Added ones appear, removed ones go,
- * another interface's never come, --address stays; once with decap
+ * pair (generic XDP; no dummy module needed), and the test reads the decap
+ * table the program reads (found from the agent's prog id, as bpftool would)
+ * while it adds and removes addresses with ip(8). Added ones appear, removed
+ * ones go, another interface's never come, --address stays; once with decap
  * alone and once with load reports too (the two loops). It also says
  * READY=1 to NOTIFY_SOCKET. Needs root; skipped without it.
  */
@@ -127,8 +127,8 @@ static int teardown(void **state)
 		system("ip link del " IF " >/dev/null 2>&1;"
 		       "ip addr del 198.18.78.1/32 dev lo >/dev/null 2>&1");
 		in_netns = system("ip link add " IF " type veth peer name " IF
-				  "p && ip link set " IF " up && ip link set " IF
-				  "p up") == 0;
+				  "p && ip link set " IF
+				  " up && ip link set " IF "p up") == 0;
 	}
 	return 0;
 }
@@ -243,12 +243,10 @@ static bool in_table(struct rig *g, const char *addr)
 	struct xlb_err err;
 	__u32 zero = 0, active, k;
 
-	assert_int_equal(xlb_parse_addr(addr, &key.addr, &key.family, &err),
-			 0);
+	assert_int_equal(xlb_parse_addr(addr, &key.addr, &key.family, &err), 0);
 	assert_int_equal(bpf_map_lookup_elem(g->active_fd, &zero, &active), 0);
-	k = key.family == XLB_AF_INET6
-		    ? xlb_decap_bucket6(key.addr.v6, active)
-		    : xlb_decap_bucket4(key.addr.v4, active);
+	k = key.family == XLB_AF_INET6 ? xlb_decap_bucket6(key.addr.v6, active)
+				       : xlb_decap_bucket4(key.addr.v4, active);
 	k += (active & 1) * XLB_DECAP_BUCKETS;
 	assert_int_equal(bpf_map_lookup_elem(g->addrs_fd, &k, &b), 0);
 	for (int w = 0; w < XLB_DECAP_WAYS; w++)
@@ -282,10 +280,10 @@ static void follows(struct rig *g, bool reports)
 	if (reports)
 		start(g, "--interface", IF, "--xdp-mode", "generic",
 		      "--address", "198.18.79.9", "--agent-port", "15555", "-v",
-		      NULL);
+		      (char *)NULL);
 	else
 		start(g, "--interface", IF, "--xdp-mode", "generic",
-		      "--address", "198.18.79.9", "-v", NULL);
+		      "--address", "198.18.79.9", "-v", (char *)NULL);
 	wait_ready(g);
 	find_maps(g);
 	assert_true(in_table(g, "198.18.77.1"));

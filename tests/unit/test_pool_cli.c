@@ -159,7 +159,8 @@ static void has(const char *text, const char *want)
 #define REFUSED(g, want, ...)                                                  \
 	do {                                                                   \
 		char out_[1024];                                               \
-		int st_ = run(g, out_, sizeof(out_), __VA_ARGS__, NULL);       \
+		int st_ =                                                      \
+			run(g, out_, sizeof(out_), __VA_ARGS__, (char *)NULL); \
 		if (st_ != 2 || !strstr(out_, want))                           \
 			fail_msg("exit %d, want 2 and '%s': %s", st_, want,    \
 				 out_);                                        \
@@ -169,7 +170,8 @@ static void has(const char *text, const char *want)
 #define ASKED(g, ...)                                                          \
 	do {                                                                   \
 		char out_[1024];                                               \
-		int st_ = run(g, out_, sizeof(out_), __VA_ARGS__, NULL);       \
+		int st_ =                                                      \
+			run(g, out_, sizeof(out_), __VA_ARGS__, (char *)NULL); \
 		if (st_ != 1 || !strstr(out_, "cannot reach xlbd"))            \
 			fail_msg("exit %d, want 1 (xlbd asked): %s", st_,      \
 				 out_);                                        \
@@ -230,12 +232,13 @@ static void test_pool_other_commands(void **state)
 	REFUSED(g, "unknown command 'set'", "pool", "set", "p");
 
 	/* The help: the grammar and the options the table makes. */
-	assert_int_equal(run(g, out, sizeof(out), "pool", "help", NULL), 0);
+	assert_int_equal(run(g, out, sizeof(out), "pool", "help", (char *)NULL),
+			 0);
 	assert_non_null(strstr(out, "xlb pool add NAME FIRST[-LAST]"));
 	assert_non_null(strstr(out, "--ports LO-HI"));
 	assert_non_null(strstr(out, "--subpool-ports N"));
 	assert_non_null(strstr(out, "--refill-percent P"));
-	assert_int_equal(run(g, out, sizeof(out), "help", NULL), 0);
+	assert_int_equal(run(g, out, sizeof(out), "help", (char *)NULL), 0);
 	assert_non_null(strstr(out, "pool"));
 }
 
@@ -288,7 +291,8 @@ static void test_pool_requests(void **state)
 	assert_int_equal(ask(g, "{\"ok\": true, \"result\": null}", req,
 			     sizeof(req), out, sizeof(out), "pool", "add",
 			     "nat1", "198.18.2.0-198.18.2.15", "--ports",
-			     "2000-2999", "--refill-percent", "10", NULL),
+			     "2000-2999", "--refill-percent", "10",
+			     (char *)NULL),
 			 0);
 	has(req, "\"op\":\"pool.add\"");
 	has(req, "\"name\":\"nat1\"");
@@ -298,7 +302,7 @@ static void test_pool_requests(void **state)
 	has(out, "added pool nat1");
 
 	assert_int_equal(ask(g, full, req, sizeof(req), out, sizeof(out),
-			     "pool", "show", "nat1", NULL),
+			     "pool", "show", "nat1", (char *)NULL),
 			 0);
 	has(req, "\"op\":\"pool.show\"");
 	has(out, "addresses:      198.18.2.0-198.18.2.15");
@@ -310,7 +314,7 @@ static void test_pool_requests(void **state)
 	/* A sub-pool no CPU holds: "-" in text... */
 	has(out, " 2  198.18.2.0  2048-3071    -  free      0  1024\n");
 	assert_int_equal(ask(g, full, req, sizeof(req), out, sizeof(out), "-j",
-			     "pool", "show", "nat1", NULL),
+			     "pool", "show", "nat1", (char *)NULL),
 			 0);
 	/* ...-1 in JSON. */
 	has(out, "\"cpu\":-1");
@@ -319,7 +323,7 @@ static void test_pool_requests(void **state)
 
 	/* Without run-time members (an allocator that adds none yet). */
 	assert_int_equal(ask(g, bare, req, sizeof(req), out, sizeof(out),
-			     "pool", "show", "nat1", NULL),
+			     "pool", "show", "nat1", (char *)NULL),
 			 0);
 	has(out, "sub-pool ports: not chosen yet");
 	assert_null(strstr(out, "refills"));
