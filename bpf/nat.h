@@ -18,8 +18,9 @@
  * - an entry whose backend is down (or whose id now names another
  *   address) drops its packets (nat_backend_down) until xlbd's sweep
  *   removes it; the next new connection is hashed to a live backend;
- * - no port left on this CPU: the new connection is dropped and counted
- *   (nat_pool_exhausted), an existing one is never touched;
+ * - no port left on this CPU: one of another CPU's sub-pools; none on
+ *   any: the new connection is dropped and counted (nat_pool_exhausted),
+ *   an existing one is never touched;
  * - a packet to a NAT address without an entry goes to the kernel;
  * - TTLs are left as they are: the balancer is the connection's end
  *   toward the client, as in DSR mode.
@@ -37,6 +38,14 @@
 
 #ifndef EEXIST
 #define EEXIST 17 /* what a BPF_NOEXIST update of a taken key returns */
+#endif
+
+/*
+ * CPUs a new connection looks through when its own has no port left (a
+ * bound for the verifier; machines with more CPUs look at the first 64).
+ */
+#ifndef XLB_NAT_PROBE_CPUS
+#define XLB_NAT_PROBE_CPUS 64
 #endif
 
 /* Offsets of the TCP and UDP checksums in their headers. */
@@ -283,18 +292,16 @@ static __always_inline void nat_event(__u32 kind, __u32 pool_id, __u32 sp)
 }
 
 /*
- * A port of this CPU's sub-pools of the pool into f (address, port,
- * sub-pool). Returns 0, or -1 when none is left.
+ * A port of the first of the sub-pools nc holds that has one left (one
+ * atomic add on its `next`, so two CPUs never get the same port) into f
+ * (address, port, sub-pool). 0, or -1 when none is left.
  */
-static __always_inline int nat_alloc(__u32 pool_id, struct xlb_nat_fwd *f)
+static __always_inline int nat_take(const struct xlb_nat_cpu *nc,
+				    __u32 pool_id, struct xlb_nat_fwd *f)
 {
 	struct xlb_nat_subpool *sp;
-	struct xlb_nat_cpu *nc;
 	__u32 id, idx;
 
-	nc = bpf_map_lookup_elem(&nat_cpu, &pool_id);
-	if (!nc)
-		return -1;
 	for (int i = 0; i < XLB_NAT_SLOTS; i++) {
 		id = nc->subpool[i];
 		if (!id)
@@ -313,7 +320,38 @@ static __always_inline int nat_alloc(__u32 pool_id, struct xlb_nat_fwd *f)
 		f->subpool = id;
 		return 0;
 	}
+	return -1;
+}
+
+/*
+ * A port of this CPU's sub-pools of the pool into f, this CPU's scratch
+ * entry; when they are used up, one of another CPU's (the same atomic
+ * add: only the cache line is shared), so the pool's ports serve
+ * wherever connections arrive, also while xlbd is late or away, and a
+ * connection is refused only when no CPU holds a port. Either way xlbd
+ * hears of it (EXHAUSTED: this CPU wants another sub-pool). 0, or -1.
+ */
+static __always_inline int nat_alloc(__u32 pool_id, struct xlb_nat_fwd *f)
+{
+	__u32 self = bpf_get_smp_processor_id();
+	struct xlb_nat_cpu *nc;
+
+	nc = bpf_map_lookup_elem(&nat_cpu, &pool_id);
+	if (!nc)
+		return -1;
+	if (!nat_take(nc, pool_id, f))
+		return 0;
 	nat_event(XLB_NAT_EV_EXHAUSTED, pool_id, 0);
+	/* A plain bounded loop: bpf_loop's callback frame would not fit. */
+	for (__u32 c = 0; c < XLB_NAT_PROBE_CPUS && c < xlb_flow_ncpus; c++) {
+		if (c == self)
+			continue;
+		nc = bpf_map_lookup_percpu_elem(&nat_cpu, &pool_id, c);
+		if (!nc)
+			break;
+		if (!nat_take(nc, pool_id, f))
+			return 0;
+	}
 	return -1;
 }
 

@@ -389,10 +389,15 @@ static void low_then_exhausted(struct tc *t)
 	client_tx(t, "first goes on", &a, ring_backend(t, &a), PORT0, 0);
 }
 
-/* Another CPU's sub-pools are not this CPU's: none here, none taken. */
+/*
+ * This CPU holds no port, another CPU does: the connection takes one of
+ * the other's (and xlbd hears this CPU is out); with none anywhere it
+ * is dropped.
+ */
 static void other_cpus_pool(struct tc *t)
 {
 	struct pkt a = {.src = CLI4, .dst = VIP4, .flags = F_SYN};
+	struct pkt b = a;
 	struct xlb_nat_subpool sp;
 	struct frame f;
 	__u32 id = 1;
@@ -400,7 +405,7 @@ static void other_cpus_pool(struct tc *t)
 	if (other_cpu() < 0)
 		return; /* one CPU: nothing to tell apart */
 	setup(t, VIP4, TCP);
-	put_subpool(t, 1, 1, NAT4, 0, 4, 0, 3, 0, false);
+	put_subpool(t, 1, 1, NAT4, 0, 1, 0, 3, 0, false);
 	{
 		/* setup() gave this CPU sub-pool 1: take it back. */
 		struct xlb_nat_cpu *pc = calloc(H.ncpus, sizeof(*pc));
@@ -413,12 +418,14 @@ static void other_cpus_pool(struct tc *t)
 		bpf_map_update_elem(H.nat_cpu, &key, pc, BPF_ANY);
 		free(pc);
 	}
-	build(&f, &a);
-	expect_drop(t, "no sub-pool here", &f, XLB_CNT_DROP_NAT_POOL_EXHAUSTED,
-		    0);
-	if (bpf_map_lookup_elem(H.nat_subpools, &id, &sp) || sp.next)
-		fail(t, "the other CPU's sub-pool was touched (next %u)",
-		     sp.next);
+	client_tx(t, "another CPU's port", &a, ring_backend(t, &a), PORT0,
+		  EV(NAT_INSERT));
+	if (bpf_map_lookup_elem(H.nat_subpools, &id, &sp) || sp.next != 1)
+		fail(t, "the other CPU's sub-pool: next %u, want 1", sp.next);
+	/* Its one port is gone: none anywhere now. */
+	b.sport = 41001;
+	build(&f, &b);
+	expect_drop(t, "none anywhere", &f, XLB_CNT_DROP_NAT_POOL_EXHAUSTED, 0);
 }
 
 /* ---- no entry ---- */
@@ -814,7 +821,7 @@ const struct golden_case cases_nat[] = {
 	 second_slot},
 	{"nat_low_then_exhausted", "threshold hint, then no port: dropped",
 	 PROG_BALANCE, low_then_exhausted},
-	{"nat_other_cpus_pool", "another CPU's sub-pool is not taken",
+	{"nat_other_cpus_pool", "none here: another CPU's port, then none",
 	 PROG_BALANCE, other_cpus_pool},
 	{"nat_tcp_no_entry", "TCP without an entry, not a SYN: dropped",
 	 PROG_BALANCE, tcp_no_entry},
