@@ -94,8 +94,14 @@ static void pool_refill(struct xlbd *d, struct nat_pool *np)
 	bool *got = np->got;
 
 	for (int c = 0; c < d->nat->ncpus; c++) {
-		if (!np->wait_ns[c] &&
-		    (np->a.want[c] || xlb_nat_alloc_cpu_free(&np->a, c) < t))
+		/*
+		 * Timed from when the CPU's free ports fall below the
+		 * threshold: a hint about one sub-pool of a CPU that holds
+		 * others with ports (top-ups) asks for nothing yet.
+		 */
+		if (xlb_nat_alloc_cpu_free(&np->a, c) >= t)
+			np->wait_ns[c] = 0;
+		else if (!np->wait_ns[c])
 			np->wait_ns[c] = now;
 		got[c] = xlb_nat_alloc_refill(&np->a, c, now / 1000000);
 		/* Headroom for when xlbd is away; not a refill, not timed. */
