@@ -1771,9 +1771,9 @@ static void test_pool_rules(void **state)
 		 "65537 addresses");
 
 	/* At most 65536 addresses. */
-	pool_bad(mkpool("p", "10.0.0.0-10.1.0.0"),
+	pool_bad(mkpool("p", "198.18.0.0-198.19.0.0"),
 		 "65537 addresses, at most 65536");
-	pool_ok(mkpool("p", "10.0.0.0-10.0.255.255"));
+	pool_ok(mkpool("p", "198.18.0.0-198.18.255.255"));
 
 	/* Ports. */
 	p = mkpool("p", "198.18.2.1");
@@ -1901,10 +1901,10 @@ static void test_pool_edits(void **state)
 		char addr[32];
 
 		snprintf(name, sizeof(name), "p%u", i);
-		snprintf(addr, sizeof(addr), "10.0.%u.1", i);
+		snprintf(addr, sizeof(addr), "198.18.%u.1", i);
 		add_pool(&m, name, addr);
 	}
-	p = mkpool("last", "10.1.0.1");
+	p = mkpool("last", "198.18.200.1");
 	EXPECT_REJECT(&m, -ENOSPC, xlb_model_pool_add(&m, &p, &err));
 	assert_msg_has(&err, "too many pools (limit 63)");
 	assert_int_equal(xlb_model_validate(&m, &err), 0);

@@ -200,7 +200,8 @@ static void test_pool_add(void **state)
 		"198.18.2.9-198.18.2.1");
 	REFUSED(g, "loopback", "pool", "add", "p", "127.0.0.1");
 	REFUSED(g, "one /96", "pool", "add", "p", "2001:db8::1-2001:db8:1::1");
-	REFUSED(g, "at most 65536", "pool", "add", "p", "10.0.0.0-10.1.0.0");
+	REFUSED(g, "at most 65536", "pool", "add", "p",
+		"198.18.0.0-198.19.0.0");
 	REFUSED(g, "--ports: bad port range", "pool", "add", "p", "198.18.2.1",
 		"--ports", "0-10");
 	REFUSED(g, "ports 20-10", "pool", "add", "p", "198.18.2.1", "--ports",
