@@ -296,8 +296,8 @@ static __always_inline void nat_event(__u32 kind, __u32 pool_id, __u32 sp)
  * atomic add on its `next`, so two CPUs never get the same port) into f
  * (address, port, sub-pool). 0, or -1 when none is left.
  */
-static __always_inline int nat_take(const struct xlb_nat_cpu *nc,
-				    __u32 pool_id, struct xlb_nat_fwd *f)
+static __always_inline int nat_take(const struct xlb_nat_cpu *nc, __u32 pool_id,
+				    struct xlb_nat_fwd *f)
 {
 	struct xlb_nat_subpool *sp;
 	__u32 id, idx;
@@ -328,8 +328,9 @@ static __always_inline int nat_take(const struct xlb_nat_cpu *nc,
  * entry; when they are used up, one of another CPU's (the same atomic
  * add: only the cache line is shared), so the pool's ports serve
  * wherever connections arrive, also while xlbd is late or away, and a
- * connection is refused only when no CPU holds a port. Either way xlbd
- * hears of it (EXHAUSTED: this CPU wants another sub-pool). 0, or -1.
+ * connection is refused only when no CPU holds a port. xlbd hears of
+ * either: LOW with no sub-pool (this CPU wants one), EXHAUSTED (a
+ * connection refused). 0, or -1.
  */
 static __always_inline int nat_alloc(__u32 pool_id, struct xlb_nat_fwd *f)
 {
@@ -341,7 +342,6 @@ static __always_inline int nat_alloc(__u32 pool_id, struct xlb_nat_fwd *f)
 		return -1;
 	if (!nat_take(nc, pool_id, f))
 		return 0;
-	nat_event(XLB_NAT_EV_EXHAUSTED, pool_id, 0);
 	/* A plain bounded loop: bpf_loop's callback frame would not fit. */
 	for (__u32 c = 0; c < XLB_NAT_PROBE_CPUS && c < xlb_flow_ncpus; c++) {
 		if (c == self)
@@ -349,9 +349,13 @@ static __always_inline int nat_alloc(__u32 pool_id, struct xlb_nat_fwd *f)
 		nc = bpf_map_lookup_percpu_elem(&nat_cpu, &pool_id, c);
 		if (!nc)
 			break;
-		if (!nat_take(nc, pool_id, f))
+		if (!nat_take(nc, pool_id, f)) {
+			/* Served; this CPU wants a sub-pool of its own. */
+			nat_event(XLB_NAT_EV_LOW, pool_id, 0);
 			return 0;
+		}
 	}
+	nat_event(XLB_NAT_EV_EXHAUSTED, pool_id, 0);
 	return -1;
 }
 

@@ -135,15 +135,17 @@ _Static_assert(sizeof(struct xlb_nat_rev) == 40, "xlb_nat_rev size");
 
 /* nat_events records (a ring buffer): hints that wake xlbd. */
 enum xlb_nat_event_kind {
-	XLB_NAT_EV_LOW = 1,	  /* a sub-pool crossed its threshold */
-	XLB_NAT_EV_EXHAUSTED = 2, /* a new connection found no port */
+	/* A sub-pool crossed its threshold, or (subpool 0) the CPU's are
+	 * used up and it took a port of another CPU's. */
+	XLB_NAT_EV_LOW = 1,
+	XLB_NAT_EV_EXHAUSTED = 2, /* a new connection found no port anywhere */
 };
 
 struct xlb_nat_event {
 	__u32 kind; /* enum xlb_nat_event_kind */
 	__u32 cpu;
 	__u32 pool_id;
-	__u32 subpool; /* EV_LOW: the one that crossed; else 0 */
+	__u32 subpool; /* EV_LOW: the one that crossed (0: all used up) */
 };
 _Static_assert(sizeof(struct xlb_nat_event) == 16, "xlb_nat_event size");
 /* Bytes of the nat_events ring (a power of two, a multiple of pages). */

@@ -400,6 +400,7 @@ static void other_cpus_pool(struct tc *t)
 	struct pkt b = a;
 	struct xlb_nat_subpool sp;
 	struct frame f;
+	struct evs e;
 	__u32 id = 1;
 
 	if (other_cpu() < 0)
@@ -418,14 +419,22 @@ static void other_cpus_pool(struct tc *t)
 		bpf_map_update_elem(H.nat_cpu, &key, pc, BPF_ANY);
 		free(pc);
 	}
+	read_events(t, &e); /* drain what earlier cases left */
 	client_tx(t, "another CPU's port", &a, ring_backend(t, &a), PORT0,
 		  EV(NAT_INSERT));
 	if (bpf_map_lookup_elem(H.nat_subpools, &id, &sp) || sp.next != 1)
 		fail(t, "the other CPU's sub-pool: next %u, want 1", sp.next);
+	/* xlbd hears this CPU wants a sub-pool; nothing was refused. */
+	read_events(t, &e);
+	if (e.n != 1 || e.ev[0].kind != XLB_NAT_EV_LOW || e.ev[0].subpool)
+		fail(t, "want one LOW event without a sub-pool, got %d", e.n);
 	/* Its one port is gone: none anywhere now. */
 	b.sport = 41001;
 	build(&f, &b);
 	expect_drop(t, "none anywhere", &f, XLB_CNT_DROP_NAT_POOL_EXHAUSTED, 0);
+	read_events(t, &e);
+	if (e.n != 1 || e.ev[0].kind != XLB_NAT_EV_EXHAUSTED)
+		fail(t, "want one EXHAUSTED event, got %d", e.n);
 }
 
 /* ---- no entry ---- */

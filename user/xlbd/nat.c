@@ -39,6 +39,8 @@ struct nat_pool {
 	bool *got;	/* per CPU: scratch of a refill pass */
 	__u64 lat_last_us, lat_max_us;
 	__u64 entries; /* live entries, last sweep */
+	/* Connections refused for want of a port (events: lost ones not). */
+	__u64 exhausted;
 };
 
 struct xlbd_nat {
@@ -326,6 +328,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	np = &d->nat->pool[ev->pool_id];
 	if (!np->on || ev->cpu >= (__u32)d->nat->ncpus)
 		return 0;
+	if (ev->kind == XLB_NAT_EV_EXHAUSTED)
+		np->exhausted++;
 	/* The refill's latency counts from here. */
 	if (!np->wait_ns[ev->cpu])
 		np->wait_ns[ev->cpu] = xlb_now_ns();
@@ -594,6 +598,7 @@ int xlbd_nat_pool_json(struct xlbd *d, const struct xlb_pool_cfg *p,
 	ret |= json_set(obj, "reclaims", json_integer(np->a.reclaims));
 	ret |= json_set(obj, "steals", json_integer(np->a.steals));
 	ret |= json_set(obj, "topups", json_integer(np->a.topups));
+	ret |= json_set(obj, "exhausted", json_integer(np->exhausted));
 	ret |= json_set(obj, "entries", json_integer(np->entries));
 	ret |= json_set(obj, "refill_latency_us_last",
 			json_integer(np->lat_last_us));
