@@ -222,7 +222,7 @@ __noinline int xlb_flow_other4(__u32 off, const struct xlb_flow_way4 *nw,
 		/* The owner may have rewritten it since the compare. */
 		if (w.saddr != nw->saddr || w.daddr != nw->daddr ||
 		    w.sport != nw->sport || w.dport != nw->dport ||
-		    w.e.proto != nw->e.proto || w.e.flags)
+		    w.e.proto != nw->e.proto)
 			return -1;
 		return xlb_flow_insert4((cpu << xlb_flow_shift4) | off, &w, 0);
 	}
@@ -271,7 +271,7 @@ __noinline int xlb_flow_other6(__u32 off, const struct xlb_flow_way6 *nw,
 		    w.daddr[0] != nw->daddr[0] || w.daddr[1] != nw->daddr[1] ||
 		    w.daddr[2] != nw->daddr[2] || w.daddr[3] != nw->daddr[3] ||
 		    w.sport != nw->sport || w.dport != nw->dport ||
-		    w.e.proto != nw->e.proto || w.e.flags)
+		    w.e.proto != nw->e.proto)
 			return -1;
 		return xlb_flow_insert6((cpu << xlb_flow_shift6) | off, &w, 0);
 	}

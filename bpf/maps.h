@@ -14,6 +14,7 @@
 #include <xlb/flow.h>
 #include <xlb/nat.h>
 #include <xlb/trace.h>
+#include <xlb/uplink.h>
 #include "maps_shared.h"
 
 /* VIP (address, port, proto) -> id, flags, ring size, encapsulation. */
@@ -243,5 +244,29 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } backend_flows SEC(".maps");
+
+/* Egress uplinks (include/xlb/uplink.h): all of them, by id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_uplink_set);
+} uplink_set SEC(".maps");
+
+/* Uplink id -> its interface, for XDP_REDIRECT. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, XLB_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, __u32);
+} uplink_tx SEC(".maps");
+
+/* Bytes per uplink, recent and in all, per CPU (one element). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_uplink_load);
+} uplink_load SEC(".maps");
 
 #endif /* XLB_MAPS_H */

@@ -43,7 +43,8 @@
 							 NAT entry */          \
 	X(DROP_NAT_TABLE_FULL, "drop_nat_table_full") /* nat_fwd full */       \
 	X(DROP_NAT_BACKEND_DOWN, "drop_nat_backend_down") /* its backend       \
-							     is down */
+							     is down */        \
+	X(DROP_NO_UPLINK, "drop_no_uplink") /* uplinks set, none up */
 
 #define XLB_EVENT_COUNTERS(X)                                                  \
 	X(FLOW_HIT, "flow_hit")	      /* flow table gave the backend */        \
@@ -54,7 +55,8 @@
 	X(FAILOVER_REPICK, "failover_repick") /* backend down, picked again */ \
 	X(ICMP_PTB_FORWARDED, "icmp_ptb_forwarded") /* PTB sent to backend */  \
 	X(NAT_INSERT, "nat_insert") /* a NAT connection's entries made */      \
-	X(NAT_REOPEN, "nat_reopen") /* a SYN reopened a closed entry */
+	X(NAT_REOPEN, "nat_reopen") /* a SYN reopened a closed entry */        \
+	X(UPLINK_FAILOVER, "uplink_failover") /* a flow left a down uplink */
 
 #define XLB_DECAP_COUNTERS(X)                                                  \
 	X(PASS, "pass")	    /* not a tunnel to us: untouched */                \

@@ -65,12 +65,12 @@
 #define XLB_FLOW_REFRESH 64
 
 /*
- * The part of a way after the addresses and ports. proto and flags end the
- * key the program compares (flags is 0); proto 0 marks an empty way.
+ * The part of a way after the addresses and ports. proto ends the key the
+ * program compares; proto 0 marks an empty way.
  */
 struct xlb_flow_entry {
 	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP; 0: empty way */
-	__u8 flags;   /* reserved, 0: part of the compared key */
+	__u8 uplink;  /* its uplink id (xlb/uplink.h); 0: none chosen */
 	__u16 vip_id; /* the VIP it was hashed under: its vip_info index */
 	__u32 backend_id;
 	__u32 stamp; /* last use, XLB_FLOW_STAMP_SHIFT units */
@@ -109,10 +109,11 @@ struct xlb_flow_bucket6 {
 _Static_assert(sizeof(struct xlb_flow_bucket6) == 192, "bucket6 size");
 
 /*
- * The key bytes after the addresses (ports, proto, flags) as the low 48
- * bits of the little-endian word at the way's offset 8 (v4) or 32 (v6).
+ * The key bytes after the addresses (ports, proto) as the low 40 bits of
+ * the little-endian word at the way's offset 8 (v4) or 32 (v6); the
+ * uplink byte after them is the flow's state, not its key.
  */
-#define XLB_FLOW_TAIL_MASK 0xffffffffffffULL
+#define XLB_FLOW_TAIL_MASK 0xffffffffffULL
 
 XLB_INLINE __u64 xlb_flow_tail(__be16 sport, __be16 dport, __u8 proto)
 {

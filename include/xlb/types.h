@@ -234,7 +234,11 @@ struct xlb_config {
 	__be32 src6[4];	       /* outer IPv6 source prefix */
 	__u32 flow_rate_limit; /* new flow inserts per second per CPU; 0 = no
 				  limit */
-	__u32 pad2;
+	/*
+	 * Uplinks in uplink_set (xlb/uplink.h); 0: none, every frame leaves
+	 * by XDP_TX toward gw_mac as before.
+	 */
+	__u32 n_uplinks;
 	__u64 udp_timeout_ns; /* idle time after which a UDP flow re-hashes */
 	/*
 	 * Source MAC of every frame the balancer sends (the interface's

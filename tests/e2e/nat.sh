@@ -44,6 +44,12 @@ nat_wrk() {
 	echo "connections/s through the NAT: $(awk '/^Requests\/sec/ { print $2 }' "$W/wrk.out")"
 }
 
+# pool_figures POOL: what the pool's allocator did, on one line.
+pool_figures() {
+	xlb -j pool show "$1" | jq -c '{refills, topups, steals, reclaims,
+		refill_latency_us_last, refill_latency_us_max, entries}'
+}
+
 t_nat_http_v4() {
 	nat_vip "$NVIP4:80/tcp" p4 "$NPOOL4" "${B4[@]}"
 	http_check "http://$NVIP4" 60 tx_nat tx_nat_reply

@@ -183,7 +183,7 @@ static bool way4_is(const struct xlb_flow_way4 *w, const struct xlb_flow_key *k)
 {
 	return w->e.proto && w->e.proto == k->proto && w->saddr == k->src.v4 &&
 	       w->daddr == k->dst.v4 && w->sport == k->sport &&
-	       w->dport == k->dport && !w->e.flags;
+	       w->dport == k->dport;
 }
 
 static bool way6_is(const struct xlb_flow_way6 *w, const struct xlb_flow_key *k)
@@ -191,7 +191,7 @@ static bool way6_is(const struct xlb_flow_way6 *w, const struct xlb_flow_key *k)
 	return w->e.proto && w->e.proto == k->proto &&
 	       !memcmp(w->saddr, k->src.v6, 16) &&
 	       !memcmp(w->daddr, k->dst.v6, 16) && w->sport == k->sport &&
-	       w->dport == k->dport && !w->e.flags;
+	       w->dport == k->dport;
 }
 
 /*
@@ -319,13 +319,13 @@ __u64 xlb_flows_clear(struct xlb_flows *t, __u32 backend_id)
 }
 
 /*
- * A way as the data path compares it: in use (proto set) and flags 0. The
+ * A way as the data path compares it: in use (proto set). The
  * copy is taken first, so a way the data path rewrites meanwhile is judged
  * by what was copied, never by a mix of two reads.
  */
 static bool seen_valid(const struct xlb_flow_entry *e)
 {
-	return e->proto && !e->flags;
+	return e->proto;
 }
 
 static int walk4(const struct xlb_flows *t, xlb_flows_walk_fn fn, void *ctx)

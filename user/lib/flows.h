@@ -77,7 +77,7 @@ struct xlb_flow_seen {
 
 typedef int (*xlb_flows_walk_fn)(const struct xlb_flow_seen *s, void *ctx);
 /*
- * Calls fn for every way in use (proto set, flags 0: what the data path
+ * Calls fn for every way in use (proto set: what the data path
  * compares), IPv4 then IPv6, from a copy of each way: no writes, no
  * locks, no syscalls, so it never slows or changes the data path. A way
  * rewritten during the copy may be seen in either state. Stops at fn's

@@ -134,6 +134,7 @@ void xlb_model_free(struct xlb_model *m)
 		xlb_vip_free_backends(&m->vips[i]);
 	free(m->vips);
 	free(m->pools);
+	free(m->uplinks);
 	xlb_model_init(m);
 }
 
@@ -191,6 +192,14 @@ int xlb_model_copy(struct xlb_model *dst, const struct xlb_model *src)
 			goto err_nomem;
 		memcpy(c.pools, src->pools, src->n_pools * sizeof(*c.pools));
 		c.n_pools = src->n_pools;
+	}
+	if (src->n_uplinks) {
+		c.uplinks = calloc(src->n_uplinks, sizeof(*c.uplinks));
+		if (!c.uplinks)
+			goto err_nomem;
+		memcpy(c.uplinks, src->uplinks,
+		       src->n_uplinks * sizeof(*c.uplinks));
+		c.n_uplinks = src->n_uplinks;
 	}
 	*dst = c;
 	return 0;
@@ -282,12 +291,27 @@ bool xlb_model_equal(const struct xlb_model *a, const struct xlb_model *b,
 	for (size_t i = 0; i < a->n_vips; i++)
 		if (!xlb_vip_equal(&a->vips[i], &b->vips[i], with_ids))
 			return false;
-	if (a->n_pools != b->n_pools)
+	if (a->n_pools != b->n_pools || a->n_uplinks != b->n_uplinks)
 		return false;
+	for (size_t i = 0; i < a->n_uplinks; i++)
+		if (!xlb_uplink_equal(&a->uplinks[i], &b->uplinks[i], with_ids))
+			return false;
 	for (size_t i = 0; i < a->n_pools; i++)
 		if (!xlb_pool_equal(&a->pools[i], &b->pools[i], with_ids))
 			return false;
 	return true;
+}
+
+bool xlb_uplink_equal(const struct xlb_uplink_cfg *a,
+		      const struct xlb_uplink_cfg *b, bool with_ids)
+{
+	return STR_EQ(a, b, ifname) && a->gw_is_mac == b->gw_is_mac &&
+	       (a->gw_is_mac ? !memcmp(a->gw_mac, b->gw_mac, 6)
+			     : a->gw_family == b->gw_family &&
+				       !memcmp(&a->gw_addr, &b->gw_addr,
+					       sizeof(a->gw_addr))) &&
+	       a->mtu == b->mtu && a->share == b->share &&
+	       (!with_ids || a->id == b->id);
 }
 
 bool xlb_pool_equal(const struct xlb_pool_cfg *a, const struct xlb_pool_cfg *b,

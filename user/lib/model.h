@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <xlb/types.h>
 #include <xlb/nat.h>
+#include <xlb/uplink.h>
 
 #include "err.h"
 #include "text.h"
@@ -180,6 +181,26 @@ struct xlb_pool_cfg {
 	__u32 subpool_base, n_subpools;
 };
 
+/*
+ * Egress uplinks (xlb/uplink.h): an interface encapsulated traffic may
+ * leave by, its gateway (a MAC as given, or an address xlbd resolves and
+ * keeps resolved through the neighbour table), its MTU and its target
+ * share of the bytes. The interface's name is the uplink's name.
+ */
+#define XLB_UPLINK_IFNAMELEN	 16 /* IFNAMSIZ, with the NUL */
+#define XLB_UPLINK_SHARE_DEFAULT 1
+
+struct xlb_uplink_cfg {
+	char ifname[XLB_UPLINK_IFNAMELEN];
+	__u8 gw_mac[6];		/* set when the gateway was given as a MAC */
+	bool gw_is_mac;		/* else gw_addr, resolved by xlbd */
+	union xlb_addr gw_addr; /* the gateway's address (gw_family) */
+	__u8 gw_family;
+	__u16 mtu;   /* 0: the global mtu; else 576 .. 65535 */
+	__u16 share; /* 1 .. XLB_UPLINK_SHARE_MAX */
+	__u32 id;    /* 1 .. XLB_MAX_UPLINKS-1; 0 until xlbd allocates one */
+};
+
 struct xlb_vip_cfg {
 	struct xlb_vip_key key; /* addr, port (network order), proto, family */
 	__u32 flags;		/* XLB_VIP_F_* */
@@ -233,6 +254,8 @@ struct xlb_model {
 		*vips; /* kept sorted by key (family, addr, port, proto) */
 	size_t n_pools;
 	struct xlb_pool_cfg *pools; /* kept sorted by name */
+	size_t n_uplinks;
+	struct xlb_uplink_cfg *uplinks; /* kept sorted by ifname */
 };
 
 /*
@@ -249,6 +272,9 @@ bool xlb_vip_equal(const struct xlb_vip_cfg *a, const struct xlb_vip_cfg *b,
 		   bool with_ids);
 bool xlb_global_equal(const struct xlb_global_cfg *a,
 		      const struct xlb_global_cfg *b);
+/* Uplinks compare by their settings; with_ids adds the id. */
+bool xlb_uplink_equal(const struct xlb_uplink_cfg *a,
+		      const struct xlb_uplink_cfg *b, bool with_ids);
 /* Pools compare by their settings; with_ids adds the sub-pool layout. */
 bool xlb_pool_equal(const struct xlb_pool_cfg *a, const struct xlb_pool_cfg *b,
 		    bool with_ids);

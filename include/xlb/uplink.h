@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Egress over several uplinks: what the data path and xlbd share.
+ *
+ * Without uplinks, every encapsulated frame leaves by XDP_TX through the
+ * NIC it came in on, toward config.gw_mac. With an uplink set (xlbd
+ * writes uplink_set and the uplink_tx DEVMAP, and config.n_uplinks), a
+ * new flow is given the uplink whose recent bytes are furthest below its
+ * target share (xlb_uplink_pick), the choice is recorded in the flow's
+ * entry (xlb_flow_entry.uplink), and every packet of the flow leaves
+ * through it: XDP_TX when it is the receiving NIC, else XDP_REDIRECT
+ * through uplink_tx, toward that uplink's gateway MAC, within its MTU.
+ * An uplink xlbd marks down is left by each of its flows on the flow's
+ * next packet, for the best live one (counted); none live: encapsulated
+ * traffic is dropped and counted.
+ *
+ * Recent bytes are per CPU, in windows of XLB_UPLINK_WINDOW_NS: a CPU's
+ * choice weighs this window's bytes and half of the last one's, so it
+ * follows current traffic; each CPU converges on the shares by itself,
+ * as each carries its own flows.
+ */
+#ifndef XLB_UPLINK_H
+#define XLB_UPLINK_H
+
+#include <linux/types.h>
+#include "types.h"
+
+#ifndef XLB_INLINE
+#ifdef __bpf__
+#define XLB_INLINE static __attribute__((always_inline)) inline
+#else
+#define XLB_INLINE static inline
+#endif
+#endif
+
+/* Uplink ids 1 .. XLB_MAX_UPLINKS - 1; 0 is "none" (a flow not given one). */
+#define XLB_MAX_UPLINKS 8
+/* Target shares: 1 .. XLB_UPLINK_SHARE_MAX (relative to each other). */
+#define XLB_UPLINK_SHARE_MAX 1000
+#define XLB_UPLINK_WINDOW_NS (1000ULL * 1000 * 1000)
+
+/* Uplink states (xlb_uplink.state). */
+enum xlb_uplink_state {
+	XLB_UPLINK_UNUSED = 0,
+	XLB_UPLINK_UP = 1,
+	XLB_UPLINK_DOWN = 2, /* link, carrier or gateway lost: left at once */
+};
+
+/* One uplink as the data path uses it. */
+struct xlb_uplink {
+	__u32 ifindex;	 /* where it leaves (uplink_tx holds the same) */
+	__u8 gw_mac[6];	 /* the next hop on it */
+	__u8 src_mac[6]; /* the interface's own MAC */
+	__u8 state;	 /* enum xlb_uplink_state */
+	__u8 pad;
+	__u16 mtu;   /* largest outer IP packet on it; 0: config.mtu */
+	__u16 share; /* target share, 1 .. XLB_UPLINK_SHARE_MAX */
+	__u16 pad2;
+};
+_Static_assert(sizeof(struct xlb_uplink) == 24, "xlb_uplink size");
+
+/*
+ * uplink_set, the single element of an ARRAY: every uplink by id (one
+ * lookup per packet that needs them). xlbd writes it whole; a changed
+ * byte is read either old or new, and only a gateway MAC changes more
+ * than one byte at a time (a frame toward a half-new MAC is lost, as on
+ * any gateway change).
+ */
+struct xlb_uplink_set {
+	struct xlb_uplink u[XLB_MAX_UPLINKS];
+};
+
+/*
+ * uplink_load value (per CPU, one element): bytes sent per uplink, in
+ * the current window and the one before (the rule's), and in all
+ * (xlbd's shares, metrics); flows moved off each because it was down.
+ */
+struct xlb_uplink_load {
+	__u64 window_start_ns;
+	__u64 cur[XLB_MAX_UPLINKS];
+	__u64 prev[XLB_MAX_UPLINKS];
+	__u64 bytes[XLB_MAX_UPLINKS];
+	__u64 packets[XLB_MAX_UPLINKS];
+	__u64 failovers[XLB_MAX_UPLINKS]; /* flows that left it */
+};
+
+/* Recent bytes of uplink i: this window's and half of the last one's. */
+XLB_INLINE __u64 xlb_uplink_recent(const struct xlb_uplink_load *l, __u32 i)
+{
+	return l->cur[i] + (l->prev[i] >> 1);
+}
+
+/*
+ * The uplink for a new flow: of those up, the one whose recent bytes are
+ * furthest below its share, i.e. the largest (total / bytes_i) x s_i,
+ * compared as bytes_i / s_i without a division (an uplink with no bytes
+ * yet wins; among those, the larger share). 0 when none is up.
+ */
+XLB_INLINE __u32 xlb_uplink_pick(const struct xlb_uplink_set *set,
+				 const struct xlb_uplink_load *l)
+{
+	__u64 best_b = 0, b;
+	__u32 best = 0, best_s = 0, s;
+
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (__u32 i = 1; i < XLB_MAX_UPLINKS; i++) {
+		if (set->u[i].state != XLB_UPLINK_UP)
+			continue;
+		s = set->u[i].share ? set->u[i].share : 1;
+		b = l ? xlb_uplink_recent(l, i) : 0;
+		/* b / s < best_b / best_s, and ties to the larger share */
+		if (!best || b * best_s < best_b * s ||
+		    (b * best_s == best_b * s && s > best_s)) {
+			best = i;
+			best_b = b;
+			best_s = s;
+		}
+	}
+	return best;
+}
+
+/* Adds a sent frame to uplink i's bytes, turning the window when due. */
+XLB_INLINE void xlb_uplink_account(struct xlb_uplink_load *l, __u32 i,
+				   __u32 bytes, __u64 now_ns)
+{
+	if (now_ns - l->window_start_ns >= XLB_UPLINK_WINDOW_NS) {
+#ifdef __bpf__
+#pragma unroll
+#endif
+		for (__u32 j = 0; j < XLB_MAX_UPLINKS; j++) {
+			l->prev[j] = l->cur[j];
+			l->cur[j] = 0;
+		}
+		l->window_start_ns = now_ns;
+	}
+	if (i < XLB_MAX_UPLINKS) {
+		l->cur[i] += bytes;
+		l->bytes[i] += bytes;
+		l->packets[i]++;
+	}
+}
+
+#endif /* XLB_UPLINK_H */
