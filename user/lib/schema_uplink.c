@@ -81,8 +81,8 @@ static const struct xlb_field uplink_fields[] = {
 	 .encode = gateway_encode,
 	 .arg = "MAC|ADDR",
 	 .help = "its next hop: a MAC (aa:bb:cc:dd:ee:ff) used as given, or "
-		 "a unicast address xlbd resolves and keeps resolved "
-		 "(required)"},
+		 "a unicast address xlbd resolves and keeps resolved; "
+		 "every uplink has one"},
 	{.json = "mtu",
 	 .opt = "mtu",
 	 .type = XLB_FT_UINT,
