@@ -162,7 +162,8 @@ static inline void has(const char *text, const char *want)
 #define REFUSED(g, want, ...)                                                  \
 	do {                                                                   \
 		char out_[1024];                                               \
-		int st_ = run(g, out_, sizeof(out_), __VA_ARGS__, NULL);       \
+		int st_ =                                                      \
+			run(g, out_, sizeof(out_), __VA_ARGS__, (char *)NULL); \
 		if (st_ != 2 || !strstr(out_, want))                           \
 			fail_msg("exit %d, want 2 and '%s': %s", st_, want,    \
 				 out_);                                        \
@@ -172,7 +173,8 @@ static inline void has(const char *text, const char *want)
 #define ASKED(g, ...)                                                          \
 	do {                                                                   \
 		char out_[1024];                                               \
-		int st_ = run(g, out_, sizeof(out_), __VA_ARGS__, NULL);       \
+		int st_ =                                                      \
+			run(g, out_, sizeof(out_), __VA_ARGS__, (char *)NULL); \
 		if (st_ != 1 || !strstr(out_, "cannot reach xlbd"))            \
 			fail_msg("exit %d, want 1 (xlbd asked): %s", st_,      \
 				 out_);                                        \
