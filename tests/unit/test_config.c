@@ -1212,7 +1212,7 @@ static void test_uplinks(void **state)
 	json_decref(j);
 	j = json_loads("{\"uplinks\": [{\"interface\": \"eth1\"}]}", 0, NULL);
 	assert_int_equal(xlb_model_from_json(j, &m, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "no gateway"));
+	assert_string_equal(err.msg, "uplinks[0]: missing key 'gateway'");
 	json_decref(j);
 }
 

@@ -79,10 +79,10 @@ static const struct xlb_field uplink_fields[] = {
 	 UPLINK(gw_mac),
 	 .decode = gateway_decode,
 	 .encode = gateway_encode,
+	 .flags = XLB_FF_REQUIRED,
 	 .arg = "MAC|ADDR",
 	 .help = "its next hop: a MAC (aa:bb:cc:dd:ee:ff) used as given, or "
-		 "a unicast address xlbd resolves and keeps resolved; "
-		 "every uplink has one"},
+		 "a unicast address xlbd resolves and keeps resolved"},
 	{.json = "mtu",
 	 .opt = "mtu",
 	 .type = XLB_FT_UINT,

@@ -367,6 +367,30 @@ json_t *do_uplink_add(struct xlbd *d, const json_t *args)
 	return finish(d, &next, xlb_model_uplink_add(&next, &u, &err), &err);
 }
 
+/*
+ * The settings given onto u. The gateway, required of a new uplink, is
+ * optional here: decoded apart, since the table's decoder would ask for
+ * it.
+ */
+static int uplink_set_fields(const json_t *args, struct xlb_uplink_cfg *u,
+			     struct xlb_err *err)
+{
+	static const char *const theirs[] = {"interface", "gateway", NULL};
+	const json_t *gw = json_object_get(args, "gateway");
+	int ret, n;
+
+	ret = args_decode(&xlb_uplink_schema, args, theirs, u, &n, err);
+	if (!ret && gw)
+		ret = xlb_field_from_json(
+			xlb_schema_field(&xlb_uplink_schema, "gateway"), gw,
+			"uplink.gateway", u, err);
+	if (!ret && !n && !gw) {
+		xlb_err_set(err, "nothing to set: give one of its settings");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
 /* The settings given change, the others and the id stay. */
 json_t *do_uplink_set(struct xlbd *d, const json_t *args)
 {
@@ -385,8 +409,7 @@ json_t *do_uplink_set(struct xlbd *d, const json_t *args)
 	ret = cur ? 0 : -ENOENT;
 	if (!ret) {
 		u = *cur;
-		ret = set_fields(&xlb_uplink_schema, args, uplink_names, &u,
-				 &err);
+		ret = uplink_set_fields(args, &u, &err);
 	}
 	if (!ret)
 		ret = xlb_model_uplink_set(&next, &u, &err);
