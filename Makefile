@@ -176,7 +176,8 @@ $(BUILD)/tests/unit/test_agent%: $(BUILD)/obj/tests/unit/test_agent%.o \
 $(BUILD)/tests/unit/test_agent_cli $(BUILD)/tests/unit/test_agent_addrs: \
 		| $(BUILD)/bin/xlb-agent
 # It runs the CLI against a fake xlbd.
-$(BUILD)/tests/unit/test_pool_cli: | $(BUILD)/bin/xlb
+$(BUILD)/tests/unit/test_pool_cli $(BUILD)/tests/unit/test_uplink_cli: \
+		| $(BUILD)/bin/xlb
 
 $(GOLDEN_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(GOLDEN_SRCS)) $(LIB) $(BPF_OBJS)
 	$(call msg,LD,$@)

@@ -21,6 +21,27 @@ _xlb_pools()
 	xlb "${sock[@]}" pool list 2>/dev/null | awk 'NR > 1 { print $1 }'
 }
 
+# The host's interfaces: what `xlb uplink add` takes.
+_xlb_ifaces()
+{
+	ls /sys/class/net 2>/dev/null
+}
+
+# The uplinks' interfaces, from `xlb uplink list`; the host's when xlbd
+# does not answer.
+_xlb_uplinks()
+{
+	local sock=() names
+	[[ -n $_xlb_socket ]] && sock=(-s "$_xlb_socket")
+	names=$(xlb "${sock[@]}" uplink list 2>/dev/null |
+		awk 'NR > 1 { print $1 }')
+	if [[ -n $names ]]; then
+		echo "$names"
+	else
+		_xlb_ifaces
+	fi
+}
+
 # The backends of VIP $1, from `xlb backend list VIP`.
 _xlb_backends()
 {
@@ -52,6 +73,7 @@ _xlb_takes_value()
 	--*)
 		xlb vip help 2>/dev/null; xlb backend help 2>/dev/null
 		xlb check help 2>/dev/null; xlb pool help 2>/dev/null
+		xlb uplink help 2>/dev/null
 		;;
 	*)
 		return 1
@@ -86,12 +108,13 @@ _xlb()
 	_init_completion -n = || return
 
 	local global_opts='-j --json -s --socket --pin-dir -v --verbose -h --help --version'
-	local objects='vip backend check pool stats flow top trace ring status config help'
+	local objects='vip backend check pool uplink stats flow top trace ring status config help'
 	local -A commands=(
 		[vip]='add del delete list ls show set help'
 		[backend]='add del delete set list ls show help'
 		[check]='set del delete show list ls help'
 		[pool]='add del delete list ls show help'
+		[uplink]='add set del delete list ls show help'
 		[stats]='vip backend help'
 		[flow]='list ls show count help'
 		[top]='help'
@@ -272,6 +295,23 @@ _xlb()
 			;;
 		esac
 		;;
+	uplink)
+		case $command in
+		add)
+			opts=$(_xlb_field_opts uplink)
+			((npos == 0)) && first=iface
+			;;
+		set)
+			opts=$(_xlb_field_opts uplink)
+			((npos == 0)) && first=uplink
+			;;
+		del | delete | show) ((npos == 0)) && first=uplink ;;
+		'')
+			COMPREPLY=($(compgen -W "${commands[uplink]}" -- "$cur"))
+			return
+			;;
+		esac
+		;;
 	backend)
 		case $command in
 		add | set)
@@ -360,6 +400,10 @@ _xlb()
 		COMPREPLY=($(compgen -W "$(_xlb_vips)" -- "$cur"))
 	elif [[ $first == pool ]]; then
 		COMPREPLY=($(compgen -W "$(_xlb_pools)" -- "$cur"))
+	elif [[ $first == iface ]]; then
+		COMPREPLY=($(compgen -W "$(_xlb_ifaces)" -- "$cur"))
+	elif [[ $first == uplink ]]; then
+		COMPREPLY=($(compgen -W "$(_xlb_uplinks)" -- "$cur"))
 	fi
 } &&
 	complete -F _xlb xlb

@@ -23,12 +23,14 @@
 
 static const struct xlb_schema *const schemas[] = {
 	&xlb_global_schema, &xlb_vip_schema,  &xlb_backend_schema,
-	&xlb_check_schema,  &xlb_pool_schema,
+	&xlb_check_schema,  &xlb_pool_schema, &xlb_uplink_schema,
 };
 
 /* The smallest document: every key it lacks takes the reader's default. */
 static const char minimal[] =
 	"{\"pools\": [{\"name\": \"p\", \"addresses\": \"198.18.2.1\"}],"
+	" \"uplinks\": [{\"interface\": \"eth1\","
+	" \"gateway\": \"02:00:00:00:00:01\"}],"
 	" \"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
 	" \"backends\": [{\"addr\": \"198.18.31.2\"}]}]}";
 
@@ -41,6 +43,8 @@ static const char full[] = "{\"global\": {\"source_v4\": \"198.18.21.0/24\","
 			   " \"pools\": [{\"name\": \"p\","
 			   " \"addresses\": \"198.18.2.1\","
 			   " \"subpool_ports\": 1024}],"
+			   " \"uplinks\": [{\"interface\": \"eth1\","
+			   " \"gateway\": \"198.18.0.254\"}],"
 			   " \"vips\": [{\"vip\": \"198.19.0.1:80/tcp\","
 			   " \"agent\": {\"kind\": \"agent\"},"
 			   " \"backends\": [{\"addr\": \"198.18.31.2\","
@@ -98,6 +102,8 @@ static const void *model_obj(const struct xlb_model *m,
 		return &m->vips[0].backends[0];
 	if (s == &xlb_pool_schema)
 		return &m->pools[0];
+	if (s == &xlb_uplink_schema)
+		return &m->uplinks[0];
 	return check;
 }
 

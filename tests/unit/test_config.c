@@ -330,6 +330,7 @@ static void test_output_format(void **state)
 				   "    \"nat_udp_timeout_ms\": 300000,\n"
 				   "    \"nat_linger_ms\": 10000\n"
 				   "  },\n"
+				   "  \"uplinks\": [],\n"
 				   "  \"pools\": [],\n"
 				   "  \"vips\": [\n"
 				   "    {\n"
@@ -1136,6 +1137,85 @@ static void test_pools(void **state)
 	xlb_model_free(&m);
 }
 
+/*
+ * Uplinks: written in interface order, a MAC gateway in lower case and
+ * an address as one, ids in state files only; a state file read back is
+ * the model that was written, ids and all; an error names its entry.
+ */
+static void test_uplinks(void **state)
+{
+	static const char doc[] =
+		"{\"uplinks\": [{\"interface\": \"eth2\", \"gateway\": "
+		"\"2001:db8::FE\", \"mtu\": 9000, \"share\": 3, \"id\": 2},"
+		" {\"interface\": \"eth1\", \"gateway\": "
+		"\"02:AB:00:00:00:01\", \"id\": 5}]}";
+	struct xlb_err err = {{0}};
+	struct xlb_model m, back;
+	json_t *j, *u;
+	(void)state;
+
+	j = json_loads(doc, 0, NULL);
+	assert_non_null(j);
+	if (xlb_model_from_json(j, &m, &err))
+		fail_msg("two uplinks: %s", err.msg);
+	json_decref(j);
+	assert_int_equal(m.n_uplinks, 2);
+	assert_string_equal(m.uplinks[0].ifname, "eth1");
+	assert_true(m.uplinks[0].gw_is_mac);
+	assert_int_equal(m.uplinks[0].gw_mac[1], 0xab);
+	/* Defaults of what the document leaves out. */
+	assert_int_equal(m.uplinks[0].share, XLB_UPLINK_SHARE_DEFAULT);
+	assert_int_equal(m.uplinks[0].mtu, 0);
+	assert_int_equal(m.uplinks[0].id, 5);
+	assert_false(m.uplinks[1].gw_is_mac);
+	assert_int_equal(m.uplinks[1].gw_family, XLB_AF_INET6);
+	assert_int_equal(m.uplinks[1].mtu, 9000);
+	assert_int_equal(m.uplinks[1].share, 3);
+
+	j = xlb_model_to_json(&m, false);
+	u = json_array_get(json_object_get(j, "uplinks"), 0);
+	assert_string_equal(json_string_value(json_object_get(u, "interface")),
+			    "eth1");
+	assert_string_equal(json_string_value(json_object_get(u, "gateway")),
+			    "02:ab:00:00:00:01");
+	assert_null(json_object_get(u, "id"));
+	u = json_array_get(json_object_get(j, "uplinks"), 1);
+	assert_string_equal(json_string_value(json_object_get(u, "gateway")),
+			    "2001:db8::fe");
+	json_decref(j);
+
+	/* A state file's round trip keeps every setting and id. */
+	j = xlb_model_to_json(&m, true);
+	if (xlb_model_from_json(j, &back, &err))
+		fail_msg("read back: %s", err.msg);
+	json_decref(j);
+	assert_true(xlb_model_equal(&m, &back, true));
+	back.uplinks[1].share = 4;
+	assert_false(xlb_model_equal(&m, &back, true));
+	xlb_model_free(&back);
+	xlb_model_free(&m);
+
+	/* An error says which entry, and no model is left. */
+	j = json_loads("{\"uplinks\": [{\"interface\": \"eth1\", "
+		       "\"gateway\": \"02:00:00:00:00:01\"}, "
+		       "{\"interface\": \"eth1\", "
+		       "\"gateway\": \"02:00:00:00:00:02\"}]}",
+		       0, NULL);
+	assert_int_equal(xlb_model_from_json(j, &m, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "uplinks[1]"));
+	assert_non_null(strstr(err.msg, "already exists"));
+	assert_int_equal(m.n_uplinks, 0);
+	json_decref(j);
+	j = json_loads("{\"uplinks\": {}}", 0, NULL);
+	assert_int_equal(xlb_model_from_json(j, &m, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "uplinks: expected an array"));
+	json_decref(j);
+	j = json_loads("{\"uplinks\": [{\"interface\": \"eth1\"}]}", 0, NULL);
+	assert_int_equal(xlb_model_from_json(j, &m, &err), -EINVAL);
+	assert_string_equal(err.msg, "uplinks[0]: missing key 'gateway'");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1151,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_save_failures),
 		cmocka_unit_test(test_save_keeps_mode),
 		cmocka_unit_test(test_pools),
+		cmocka_unit_test(test_uplinks),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

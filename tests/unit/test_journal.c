@@ -73,8 +73,22 @@ static void model_of(const char *doc, struct xlb_model *m)
 	"{\"name\": \"p1\", \"addresses\": \"198.18.200.1-198.18.200.2\", "    \
 	"\"subpool_ports\": 1024, \"pool_id\": 1, \"subpool_base\": 1, "       \
 	"\"n_subpools\": 126}"
+#define UPLINK_1                                                               \
+	"{\"interface\": \"eth1\", \"gateway\": \"02:00:00:00:00:01\", "       \
+	"\"id\": 1}"
+#define UPLINK_2                                                               \
+	"{\"interface\": \"eth2\", \"gateway\": \"198.18.0.254\", "            \
+	"\"share\": 3, \"mtu\": 9000, \"id\": 2}"
+#define UPLINK_2B                                                              \
+	"{\"interface\": \"eth2\", \"gateway\": \"02:00:00:00:00:02\", "       \
+	"\"share\": 1, \"mtu\": 9000, \"id\": 2}"
 #define BS_A  "{\"addr\": \"198.18.1.1\", \"id\": 1}, "
 #define BS_A2 "{\"addr\": \"198.18.1.2\", \"id\": 2}"
+#define DOC5                                                                   \
+	"\"global\": {\"ttl\": 9}, \"vips\": [{" VIP_A                         \
+	", \"backends\": [" BS_A2 "]}, {" VIP_C                                \
+	", \"backends\": [{\"addr\": \"198.18.3.1\", \"id\": 4,"               \
+	" \"check\": {\"kind\": \"udp\", \"udp_send\": \"x\"}}]}]"
 static const char *const docs[] = {
 	"{\"vips\": [{" VIP_A ", \"backends\": [" BS_A BS_A2 "]},"
 	" {" VIP_B ", \"backends\": [{\"addr\": \"198.18.2.1\", \"id\": 3}]}]}",
@@ -99,10 +113,15 @@ static const char *const docs[] = {
 	" \"check\": {\"kind\": \"udp\", \"udp_send\": \"x\"}}]}, {" VIP_D
 	", \"backends\": [{\"addr\": \"198.18.4.1\", \"id\": 5}]}]}",
 	/* 5: both go again */
-	"{\"global\": {\"ttl\": 9}, \"vips\": [{" VIP_A
-	", \"backends\": [" BS_A2 "]}, {" VIP_C
-	", \"backends\": [{\"addr\": \"198.18.3.1\", \"id\": 4,"
-	" \"check\": {\"kind\": \"udp\", \"udp_send\": \"x\"}}]}]}",
+	"{" DOC5 "}",
+	/* 6: two uplinks come */
+	"{" DOC5 ", \"uplinks\": [" UPLINK_1 ", " UPLINK_2 "]}",
+	/* 7: the second's share and gateway change (its id stays) */
+	"{" DOC5 ", \"uplinks\": [" UPLINK_1 ", " UPLINK_2B "]}",
+	/* 8: the first goes */
+	"{" DOC5 ", \"uplinks\": [" UPLINK_2B "]}",
+	/* 9: the last goes: "none left" must replay as none */
+	"{" DOC5 "}",
 };
 
 #define N_DOCS (sizeof(docs) / sizeof(docs[0]))
@@ -240,6 +259,33 @@ static void test_append_replay(void **st)
 	assert_non_null(strstr(buf, "198.19.0.1:80/tcp"));
 	assert_null(strstr(buf, "198.19.0.2"));
 	assert_null(strstr(buf, "\"global\""));
+	free(buf);
+}
+
+/*
+ * Uplinks as pools: a record of an uplink edit carries every uplink as
+ * it is then (an empty array when the last went), and each prefix of
+ * the journal replays to its model, ids and all.
+ */
+static void test_uplinks_replay(void **st)
+{
+	struct xlb_journal_replay r;
+	size_t len;
+	char *buf;
+
+	(void)st;
+	for (size_t k = 6; k < N_DOCS; k++) {
+		xlb_journal_close(journal_upto(k));
+		assert_replays_to(k, &r);
+		assert_int_equal(r.applied, k);
+	}
+	buf = slurp(jpath, &len);
+	/* 6: both, as added. */
+	assert_non_null(strstr(buf + record_at(buf, 6), "\"uplinks\":[{"));
+	/* 9: none left, said so; 1: no uplink changed, none named. */
+	assert_non_null(strstr(buf + record_at(buf, 9), "\"uplinks\":[]"));
+	*strchr(buf, '\n') = '\0';
+	assert_null(strstr(buf, "uplinks"));
 	free(buf);
 }
 
@@ -417,6 +463,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_replay),
+		cmocka_unit_test(test_uplinks_replay),
 		cmocka_unit_test(test_torn_tail_ignored),
 		cmocka_unit_test(test_damage_in_the_middle_refused),
 		cmocka_unit_test(test_compaction_idempotent),

@@ -2013,6 +2013,292 @@ static void test_nat_timeouts(void **state)
 	xlb_model_free(&m);
 }
 
+/* ---- egress uplinks ---------------------------------------------------- */
+
+/* An uplink of ifname toward gw, its gateway decoded as the CLI does. */
+static struct xlb_uplink_cfg mkuplink(const char *ifname, const char *gw)
+{
+	const struct xlb_field *f =
+		xlb_schema_field(&xlb_uplink_schema, "gateway");
+	struct xlb_err err = {{0}};
+	struct xlb_uplink_cfg u;
+
+	xlb_uplink_init(&u);
+	snprintf(u.ifname, sizeof(u.ifname), "%s", ifname);
+	if (gw && xlb_field_from_text(f, gw, false, &u, &err))
+		fail_msg("cannot decode gateway '%s': %s", gw, err.msg);
+	return u;
+}
+
+static void add_uplink(struct xlb_model *m, const char *ifname, const char *gw)
+{
+	struct xlb_uplink_cfg u = mkuplink(ifname, gw);
+	struct xlb_err err = {{0}};
+
+	if (xlb_model_uplink_add(m, &u, &err))
+		fail_msg("cannot add uplink %s: %s", ifname, err.msg);
+}
+
+/* An uplink alone: refused with a message holding want, or accepted. */
+static void uplink_bad(struct xlb_uplink_cfg u, const char *want)
+{
+	struct xlb_err err = {{0}};
+
+	if (xlb_uplink_validate(&u, &err) != -EINVAL)
+		fail_msg("uplink %s accepted, want '%s'", u.ifname, want);
+	assert_msg_has(&err, want);
+}
+
+static void uplink_ok(struct xlb_uplink_cfg u)
+{
+	struct xlb_err err = {{0}};
+
+	if (xlb_uplink_validate(&u, &err))
+		fail_msg("uplink %s refused: %s", u.ifname, err.msg);
+}
+
+/* MACs, and the gateway's one string that is a MAC or an address. */
+static void test_uplink_text(void **state)
+{
+	const struct xlb_field *f =
+		xlb_schema_field(&xlb_uplink_schema, "gateway");
+	struct xlb_err err = {{0}};
+	struct xlb_uplink_cfg u;
+	char buf[XLB_MAC_STRLEN];
+	__u8 mac[6];
+	(void)state;
+
+	assert_int_equal(xlb_parse_mac("02:AB:cd:00:00:ff", mac, &err), 0);
+	assert_int_equal(mac[1], 0xab);
+	assert_int_equal(mac[5], 0xff);
+	assert_string_equal(xlb_format_mac(mac, buf, sizeof(buf)),
+			    "02:ab:cd:00:00:ff");
+	assert_int_equal(xlb_parse_mac("02:00:00:00:00", mac, &err), -EINVAL);
+	assert_msg_has(&err, "bad MAC '02:00:00:00:00'");
+	assert_int_equal(xlb_parse_mac("02:00:00:00:00:001", mac, &err),
+			 -EINVAL);
+	assert_int_equal(xlb_parse_mac("02-00-00-00-00-01", mac, &err),
+			 -EINVAL);
+	assert_int_equal(xlb_parse_mac("0g:00:00:00:00:01", mac, &err),
+			 -EINVAL);
+	assert_int_equal(xlb_parse_mac("2:0:0:0:0:1", mac, &err), -EINVAL);
+
+	u = mkuplink("eth1", "02:00:00:00:00:01");
+	assert_true(u.gw_is_mac);
+	assert_int_equal(u.gw_family, 0);
+	/* An address replaces the MAC whole, and the other way round. */
+	assert_int_equal(xlb_field_from_text(f, "198.18.0.1", false, &u, &err),
+			 0);
+	assert_false(u.gw_is_mac);
+	assert_int_equal(u.gw_family, XLB_AF_INET);
+	assert_int_equal(u.gw_mac[5], 0);
+	assert_int_equal(xlb_field_from_text(f, "fe80::1", false, &u, &err), 0);
+	assert_int_equal(u.gw_family, XLB_AF_INET6);
+	assert_int_equal(
+		xlb_field_from_text(f, "02:00:00:00:00:07", false, &u, &err),
+		0);
+	assert_true(u.gw_is_mac);
+	assert_int_equal(u.gw_family, 0);
+	assert_int_equal(xlb_field_from_text(f, "router1", false, &u, &err),
+			 -EINVAL);
+	assert_msg_has(&err, "bad gateway 'router1'");
+	/* A refused one leaves what was there. */
+	assert_true(u.gw_is_mac);
+	assert_int_equal(u.gw_mac[5], 7);
+}
+
+/* Each rule of one uplink: a case refused for its reason, one accepted. */
+static void test_uplink_rules(void **state)
+{
+	struct xlb_uplink_cfg u;
+	(void)state;
+
+	uplink_ok(mkuplink("eth1", "02:00:00:00:00:01"));
+	/* The interface: the kernel's names. */
+	uplink_bad(mkuplink("", "02:00:00:00:00:01"), "empty interface name");
+	uplink_ok(mkuplink("abcdefghijklmno", "02:00:00:00:00:01"));
+	u = mkuplink("x", "02:00:00:00:00:01");
+	memset(u.ifname, 'a', sizeof(u.ifname));
+	uplink_bad(u, "longer than 15");
+	uplink_bad(mkuplink(".", "02:00:00:00:00:01"),
+		   "bad interface name '.'");
+	uplink_bad(mkuplink("..", "02:00:00:00:00:01"), "bad interface name");
+	uplink_bad(mkuplink("a/b", "02:00:00:00:00:01"), "bad interface name");
+	uplink_bad(mkuplink("eth0:1", "02:00:00:00:00:01"),
+		   "bad interface name");
+	uplink_bad(mkuplink("a b", "02:00:00:00:00:01"), "bad interface name");
+	uplink_bad(mkuplink("a\tb", "02:00:00:00:00:01"), "bad interface name");
+	uplink_bad(mkuplink("a\x01", "02:00:00:00:00:01"),
+		   "bad interface name");
+	uplink_ok(mkuplink("bond0.100", "02:00:00:00:00:01"));
+	uplink_ok(mkuplink("enp1s0f1-x_y", "02:00:00:00:00:01"));
+
+	/* The gateway: required, the next hop's own. */
+	uplink_bad(mkuplink("eth1", NULL), "uplink eth1: no gateway");
+	uplink_bad(mkuplink("eth1", "01:00:5e:00:00:01"), "is multicast");
+	uplink_bad(mkuplink("eth1", "ff:ff:ff:ff:ff:ff"), "is multicast");
+	uplink_bad(mkuplink("eth1", "00:00:00:00:00:00"), "is zero");
+	uplink_ok(mkuplink("eth1", "00:00:00:00:00:01"));
+	uplink_bad(mkuplink("eth1", "0.0.0.0"), "unspecified");
+	uplink_bad(mkuplink("eth1", "127.0.0.1"), "loopback");
+	uplink_bad(mkuplink("eth1", "224.0.0.1"), "multicast");
+	uplink_bad(mkuplink("eth1", "255.255.255.255"), "broadcast");
+	uplink_bad(mkuplink("eth1", "::"), "unspecified");
+	uplink_bad(mkuplink("eth1", "::1"), "loopback");
+	uplink_bad(mkuplink("eth1", "ff02::2"), "gateway address ff02::2 is "
+						"multicast");
+	uplink_ok(mkuplink("eth1", "198.18.0.254"));
+	uplink_ok(mkuplink("eth1", "fe80::1"));
+	u = mkuplink("eth1", "198.18.0.254");
+	u.gw_family = 7;
+	uplink_bad(u, "gateway family 7");
+
+	/* MTU: 0 (the global one) or an IPv4 host's least and up. */
+	u = mkuplink("eth1", "02:00:00:00:00:01");
+	u.mtu = 575;
+	uplink_bad(u, "mtu 575 out of range 576..65535");
+	u.mtu = 576;
+	uplink_ok(u);
+	u.mtu = 65535;
+	uplink_ok(u);
+	u.mtu = 0;
+	uplink_ok(u);
+
+	/* Share: 1 .. XLB_UPLINK_SHARE_MAX. */
+	u.share = 0;
+	uplink_bad(u, "share 0 out of range 1..1000");
+	u.share = XLB_UPLINK_SHARE_MAX + 1;
+	uplink_bad(u, "share 1001 out of range");
+	u.share = XLB_UPLINK_SHARE_MAX;
+	uplink_ok(u);
+
+	/* Id: xlbd's, below XLB_MAX_UPLINKS (0: not yet given). */
+	u.id = XLB_MAX_UPLINKS;
+	uplink_bad(u, "id 8 out of range 1..7");
+	u.id = XLB_MAX_UPLINKS - 1;
+	uplink_ok(u);
+}
+
+/* Add, set and del; a refused edit changes nothing. */
+static void test_uplink_edits(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_uplink_cfg u;
+	struct xlb_model m, before;
+	char name[8];
+	(void)state;
+
+	xlb_model_init(&m);
+	add_uplink(&m, "eth2", "198.18.0.254");
+	add_uplink(&m, "eth1", "02:00:00:00:00:01");
+	assert_int_equal(m.n_uplinks, 2);
+	assert_string_equal(m.uplinks[0].ifname, "eth1");
+	assert_non_null(xlb_model_uplink(&m, "eth2"));
+	assert_null(xlb_model_uplink(&m, "eth3"));
+	assert_null(xlb_model_uplink_get(&m, "eth3", &err));
+	assert_msg_has(&err, "unknown uplink eth3");
+	m.uplinks[1].id = 3; /* as xlbd gives it */
+	assert_int_equal(xlb_model_copy(&before, &m), 0);
+
+	/* Refused: the same interface, a bad one, an id taken. */
+	u = mkuplink("eth1", "02:00:00:00:00:09");
+	assert_int_equal(xlb_model_uplink_add(&m, &u, &err), -EEXIST);
+	assert_msg_has(&err, "uplink eth1 already exists");
+	u = mkuplink("eth3", "01:00:00:00:00:09");
+	assert_int_equal(xlb_model_uplink_add(&m, &u, &err), -EINVAL);
+	assert_msg_has(&err, "uplink eth3: gateway MAC 01:00:00:00:00:09");
+	u = mkuplink("eth3", "02:00:00:00:00:09");
+	u.id = 3;
+	assert_int_equal(xlb_model_uplink_add(&m, &u, &err), -EEXIST);
+	assert_msg_has(&err, "id 3 of uplink eth3 is already used by uplink "
+			     "eth2");
+	assert_true(xlb_model_equal(&m, &before, true));
+
+	/* Set: new settings, the id kept whatever the request says. */
+	u = mkuplink("eth2", "02:00:00:00:00:02");
+	u.share = 5;
+	u.mtu = 9000;
+	assert_int_equal(xlb_model_uplink_set(&m, &u, &err), 0);
+	assert_true(m.uplinks[1].gw_is_mac);
+	assert_int_equal(m.uplinks[1].share, 5);
+	assert_int_equal(m.uplinks[1].mtu, 9000);
+	assert_int_equal(m.uplinks[1].id, 3);
+	assert_int_equal(m.n_uplinks, 2);
+	xlb_model_free(&before);
+	assert_int_equal(xlb_model_copy(&before, &m), 0);
+	u.share = 0;
+	assert_int_equal(xlb_model_uplink_set(&m, &u, &err), -EINVAL);
+	assert_msg_has(&err, "uplink eth2: share 0");
+	u = mkuplink("eth3", "02:00:00:00:00:02");
+	assert_int_equal(xlb_model_uplink_set(&m, &u, &err), -ENOENT);
+	assert_msg_has(&err, "unknown uplink eth3");
+	assert_true(xlb_model_equal(&m, &before, true));
+
+	/* Del. */
+	assert_int_equal(xlb_model_uplink_del(&m, "eth3", &err), -ENOENT);
+	assert_msg_has(&err, "unknown uplink eth3");
+	assert_int_equal(xlb_model_uplink_del(&m, "eth1", &err), 0);
+	assert_int_equal(m.n_uplinks, 1);
+	assert_string_equal(m.uplinks[0].ifname, "eth2");
+	assert_int_equal(xlb_model_uplink_del(&m, "eth2", &err), 0);
+	assert_int_equal(m.n_uplinks, 0);
+	assert_null(m.uplinks);
+
+	/* The limit: XLB_MAX_UPLINKS - 1, id 0 being "none". */
+	for (int i = 0; i < XLB_MAX_UPLINKS - 1; i++) {
+		snprintf(name, sizeof(name), "eth%d", i);
+		add_uplink(&m, name, "02:00:00:00:00:01");
+	}
+	u = mkuplink("eth9", "02:00:00:00:00:01");
+	assert_int_equal(xlb_model_uplink_add(&m, &u, &err), -ENOSPC);
+	assert_msg_has(&err, "too many uplinks (limit 7)");
+	assert_int_equal(m.n_uplinks, XLB_MAX_UPLINKS - 1);
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	xlb_model_free(&before);
+	xlb_model_free(&m);
+}
+
+/* The whole model's rules, on a model made by hand (as a file could). */
+static void test_uplinks_validate(void **state)
+{
+	struct xlb_uplink_cfg ups[XLB_MAX_UPLINKS];
+	struct xlb_err err = {{0}};
+	struct xlb_model m;
+	(void)state;
+
+	xlb_model_init(&m);
+	m.uplinks = ups;
+	ups[0] = mkuplink("eth1", "02:00:00:00:00:01");
+	ups[1] = mkuplink("eth2", "02:00:00:00:00:02");
+	ups[0].id = 1;
+	ups[1].id = 2;
+	m.n_uplinks = 2;
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	ups[1].id = 1;
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "id 1 of uplink eth2 used twice");
+	ups[1] = ups[0];
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "uplink eth1 listed twice");
+	ups[1] = mkuplink("eth0", "02:00:00:00:00:02");
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "uplinks out of order at eth0");
+	ups[1] = mkuplink("eth2", NULL);
+	assert_int_equal(xlb_model_validate(&m, &err), -EINVAL);
+	assert_msg_has(&err, "uplink eth2: no gateway");
+	for (int i = 0; i < XLB_MAX_UPLINKS; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "eth%d", i);
+		ups[i] = mkuplink(name, "02:00:00:00:00:01");
+	}
+	m.n_uplinks = XLB_MAX_UPLINKS - 1;
+	assert_int_equal(xlb_model_validate(&m, &err), 0);
+	m.n_uplinks = XLB_MAX_UPLINKS;
+	assert_int_equal(xlb_model_validate(&m, &err), -ENOSPC);
+	assert_msg_has(&err, "too many uplinks (limit 7)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2052,6 +2338,10 @@ int main(void)
 		cmocka_unit_test(test_pool_edits),
 		cmocka_unit_test(test_pool_vips),
 		cmocka_unit_test(test_nat_timeouts),
+		cmocka_unit_test(test_uplink_text),
+		cmocka_unit_test(test_uplink_rules),
+		cmocka_unit_test(test_uplink_edits),
+		cmocka_unit_test(test_uplinks_validate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

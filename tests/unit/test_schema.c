@@ -21,7 +21,7 @@
 
 static const struct xlb_schema *const schemas[] = {
 	&xlb_check_schema,  &xlb_vip_schema,  &xlb_backend_schema,
-	&xlb_global_schema, &xlb_pool_schema,
+	&xlb_global_schema, &xlb_pool_schema, &xlb_uplink_schema,
 };
 
 #define N_SCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
@@ -65,6 +65,14 @@ static void defaults(const struct xlb_schema *s, void *obj)
 						      &p->last, &p->family,
 						      &err),
 				 0);
+	} else if (s == &xlb_uplink_schema) {
+		struct xlb_uplink_cfg *u = obj;
+
+		xlb_uplink_init(u);
+		snprintf(u->ifname, sizeof(u->ifname), "eth1");
+		assert_int_equal(
+			xlb_parse_mac("02:00:00:00:00:01", u->gw_mac, NULL), 0);
+		u->gw_is_mac = true;
 	}
 }
 
@@ -77,6 +85,7 @@ static const struct {
 	const char *json, *text;
 } custom_samples[] = {
 	{"ports", "2000-2999"},
+	{"gateway", "198.18.0.1"},
 };
 
 static json_t *custom_value(const struct xlb_field *f, char *text, size_t len)
@@ -451,6 +460,51 @@ static void test_pool_required(void **state)
 	json_decref(j);
 }
 
+/* An uplink names its interface; its gateway is a string of one form. */
+static void test_uplink_decode(void **state)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_uplink_cfg u;
+	json_t *j = json_pack("{s:s}", "gateway", "02:00:00:00:00:01");
+
+	(void)state;
+	xlb_uplink_init(&u);
+	assert_int_equal(xlb_schema_decode(&xlb_uplink_schema, j, "uplinks[0]",
+					   NULL, &u, NULL, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "uplinks[0]: missing key 'interface'");
+	json_decref(j);
+	j = json_pack("{s:s, s:i}", "interface", "eth1", "gateway", 7);
+	assert_int_equal(xlb_schema_decode(&xlb_uplink_schema, j, "uplinks[0]",
+					   NULL, &u, NULL, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "uplinks[0].gateway: expected a string");
+	json_decref(j);
+	j = json_pack("{s:s, s:s}", "interface", "eth1", "gateway",
+		      "02:00:00:00:00");
+	assert_int_equal(xlb_schema_decode(&xlb_uplink_schema, j, "uplinks[0]",
+					   NULL, &u, NULL, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg,
+			    "uplinks[0].gateway: bad gateway '02:00:00:00:00': "
+			    "expected a MAC (aa:bb:cc:dd:ee:ff) or an address");
+	json_decref(j);
+	j = json_pack("{s:s, s:s}", "interface", "eth1234567890abc", "gateway",
+		      "02:00:00:00:00:01");
+	assert_int_equal(xlb_schema_decode(&xlb_uplink_schema, j, "uplinks[0]",
+					   NULL, &u, NULL, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg,
+			    "uplinks[0].interface: longer than 15 characters");
+	json_decref(j);
+	j = json_pack("{s:s, s:i}", "interface", "eth1", "share", 0);
+	assert_int_equal(xlb_schema_decode(&xlb_uplink_schema, j, "uplinks[0]",
+					   NULL, &u, NULL, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "uplinks[0].share"));
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_nonzero_omitted),
 		cmocka_unit_test(test_custom_option_text),
 		cmocka_unit_test(test_pool_required),
+		cmocka_unit_test(test_uplink_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,11 +84,17 @@ json_t *xlb_pool_to_json(const struct xlb_pool_cfg *p, bool with_ids)
 	return encode(&xlb_pool_schema, p, with_ids);
 }
 
+json_t *xlb_uplink_to_json(const struct xlb_uplink_cfg *u, bool with_ids)
+{
+	return encode(&xlb_uplink_schema, u, with_ids);
+}
+
 json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids)
 {
 	json_t *vips = json_array(), *pools = json_array();
+	json_t *uplinks = json_array();
 
-	if (!vips || !pools)
+	if (!vips || !pools || !uplinks)
 		goto err;
 	for (size_t i = 0; i < m->n_vips; i++)
 		if (json_array_append_new(
@@ -98,14 +104,20 @@ json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids)
 		if (json_array_append_new(
 			    pools, xlb_pool_to_json(&m->pools[i], with_ids)))
 			goto err;
+	for (size_t i = 0; i < m->n_uplinks; i++)
+		if (json_array_append_new(
+			    uplinks,
+			    xlb_uplink_to_json(&m->uplinks[i], with_ids)))
+			goto err;
 	/* "o" takes over the references, also when json_pack fails. */
-	return json_pack("{s:o, s:o, s:o}", "global",
-			 xlb_global_to_json(&m->global), "pools", pools, "vips",
-			 vips);
+	return json_pack("{s:o, s:o, s:o, s:o}", "global",
+			 xlb_global_to_json(&m->global), "uplinks", uplinks,
+			 "pools", pools, "vips", vips);
 
 err:
 	json_decref(vips);
 	json_decref(pools);
+	json_decref(uplinks);
 	return NULL;
 }
 
@@ -252,6 +264,41 @@ int xlb_model_pools_from_json(const json_t *pools, struct xlb_model *m,
 	return 0;
 }
 
+static int uplink_from_json(const json_t *j, const char *path,
+			    struct xlb_model *m, struct xlb_err *err)
+{
+	struct xlb_uplink_cfg u;
+	int ret;
+
+	xlb_uplink_init(&u);
+	ret = xlb_schema_decode(&xlb_uplink_schema, j, path, NULL, &u, NULL,
+				err);
+	if (ret)
+		return ret;
+	ret = xlb_model_uplink_add(m, &u, err);
+	if (ret)
+		err_prefix(err, path);
+	return ret;
+}
+
+int xlb_model_uplinks_from_json(const json_t *uplinks, struct xlb_model *m,
+				struct xlb_err *err)
+{
+	char path[32];
+	int ret;
+
+	if (uplinks && !json_is_array(uplinks))
+		return xlb_err_path(err, "uplinks", "expected an array");
+	for (size_t i = 0; i < json_array_size(uplinks); i++) {
+		snprintf(path, sizeof(path), "uplinks[%zu]", i);
+		ret = uplink_from_json(json_array_get(uplinks, i), path, m,
+				       err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
 			       struct xlb_err *err)
 {
@@ -288,7 +335,8 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 		(void)val;
 		/* A state file applied as a config: its sequence is moot. */
 		if (strcmp(key, "global") && strcmp(key, "vips") &&
-		    strcmp(key, "pools") && strcmp(key, "journal_seq"))
+		    strcmp(key, "pools") && strcmp(key, "uplinks") &&
+		    strcmp(key, "journal_seq"))
 			return xlb_err_path(err, "top level",
 					    "unknown key '%s'", key);
 	}
@@ -301,6 +349,10 @@ static int from_json(const json_t *j, struct xlb_model *m, struct xlb_err *err)
 		if (ret)
 			return ret;
 	}
+	ret = xlb_model_uplinks_from_json(json_object_get(j, "uplinks"), m,
+					  err);
+	if (ret)
+		return ret;
 	/* Before the VIPs: a VIP names its pool, the reverse never. */
 	ret = xlb_model_pools_from_json(json_object_get(j, "pools"), m, err);
 	if (ret)

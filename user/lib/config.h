@@ -28,7 +28,11 @@
  *     "pools": [ { "name": "nat1", "addresses": "198.18.2.0-198.18.2.15",
  *                  "ports": "1024-65535", "subpool_ports": 1024,
  *                  "refill_percent": 25, "pool_id": 1,
- *                  "subpool_base": 1, "n_subpools": 1008 } ]
+ *                  "subpool_base": 1, "n_subpools": 1008 } ],
+ *     "uplinks": [ { "interface": "eth1", "gateway": "02:00:00:00:00:01",
+ *                    "mtu": 0, "share": 1, "id": 1 },
+ *                  { "interface": "eth2", "gateway": "198.18.0.254",
+ *                    "share": 3 } ]
  *   }
  *
  * Every key but "vip", "addr" and a check's "kind" is optional (defaults
@@ -38,6 +42,8 @@
  * Pools (client-NAT, for VIPs of "mode": "nat" naming one in "pool") are
  * kept in name order and read before the VIPs, whatever the document's
  * order; "subpool_ports" is written only once chosen (not 0).
+ * Uplinks (egress, named by "interface") are kept in interface order;
+ * "gateway" (a MAC or an address) is required of each.
  * "source_v4": null (or absent) means no prefix: xlbd then uses the
  * interface's own address as the outer source;
  * unknown keys are errors, so a typo never silently means "default".
@@ -59,6 +65,7 @@ json_t *xlb_model_to_json(const struct xlb_model *m, bool with_ids);
 json_t *xlb_vip_to_json(const struct xlb_vip_cfg *v, bool with_ids);
 json_t *xlb_global_to_json(const struct xlb_global_cfg *g);
 json_t *xlb_pool_to_json(const struct xlb_pool_cfg *p, bool with_ids);
+json_t *xlb_uplink_to_json(const struct xlb_uplink_cfg *u, bool with_ids);
 /*
  * Builds *m (initialised here) from j and validates it. On error *m is
  * left initialised and empty and err says what and where
@@ -80,6 +87,9 @@ int xlb_model_global_from_json(const json_t *g, struct xlb_model *m,
 /* Each pool of the array pools (NULL: none) added to m ("pools[1]"). */
 int xlb_model_pools_from_json(const json_t *pools, struct xlb_model *m,
 			      struct xlb_err *err);
+/* Each uplink of the array uplinks (NULL: none) added to m ("uplinks[0]"). */
+int xlb_model_uplinks_from_json(const json_t *uplinks, struct xlb_model *m,
+				struct xlb_err *err);
 
 /* Read a file: -ENOENT when missing, -EINVAL with err when malformed. */
 int xlb_model_load(const char *path, struct xlb_model *m, struct xlb_err *err);

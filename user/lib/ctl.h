@@ -47,6 +47,17 @@
  *                     keys with ids, then what xlbd's allocator adds
  *                     ("subpools", "cpus", "refills", "reclaims",
  *                     "exhausted", "entries")
+ *   uplink.add        {interface, gateway, mtu?, share?}  an egress
+ *                     uplink; gateway: a MAC or an address
+ *   uplink.set        {interface, gateway?, mtu?, share?} (at least one;
+ *                     the others and its id stay)
+ *   uplink.del        {interface}
+ *   uplink.list       {}                     -> {"uplinks": [uplink objects]}
+ *   uplink.show       {interface}            -> uplink object: its config.h
+ *                     keys with its id, then what xlbd adds at run time
+ *                     ("state", "why", "ifindex", "gw_mac", "bytes",
+ *                     "packets", "share_target", "share_measured",
+ *                     "failovers"), each only when known
  *   config.apply      {config: <config.h document>}
  *   config.dump       {}                     -> config.h document (no ids)
  * A request is applied whole or not at all.

@@ -52,13 +52,38 @@ static json_t *pools_json(const struct xlb_model *m)
 	return a;
 }
 
+/* Do two models hold the same uplinks, ids included? */
+static bool uplinks_equal(const struct xlb_model *a, const struct xlb_model *b)
+{
+	if (a->n_uplinks != b->n_uplinks)
+		return false;
+	for (size_t i = 0; i < a->n_uplinks; i++)
+		if (!xlb_uplink_equal(&a->uplinks[i], &b->uplinks[i], true))
+			return false;
+	return true;
+}
+
+/* Every uplink of m, with ids: a record's "uplinks" (a handful). */
+static json_t *uplinks_json(const struct xlb_model *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < m->n_uplinks; i++)
+		if (json_array_append_new(
+			    a, xlb_uplink_to_json(&m->uplinks[i], true))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 /* The record of cur -> next as JSON, or NULL with *empty when equal. */
 static json_t *record_of(const struct xlb_model *cur,
 			 const struct xlb_model *next, __u64 seq, bool *empty)
 {
 	json_t *rec = json_object(), *vips = json_array(), *del = json_array();
 	char vs[XLB_VIP_STRLEN];
-	bool same_pools;
+	bool same_pools, same_uplinks;
 
 	*empty = false;
 	if (!rec || !vips || !del)
@@ -83,13 +108,19 @@ static json_t *record_of(const struct xlb_model *cur,
 			goto err;
 	}
 	same_pools = pools_equal(cur, next);
+	same_uplinks = uplinks_equal(cur, next);
 	if (!json_array_size(vips) && !json_array_size(del) &&
-	    xlb_global_equal(&cur->global, &next->global) && same_pools) {
+	    xlb_global_equal(&cur->global, &next->global) && same_pools &&
+	    same_uplinks) {
 		*empty = true;
 		goto err;
 	}
 	/* A pool changed: the record holds all of them, as they are now. */
 	if (!same_pools && json_object_set_new(rec, "pools", pools_json(next)))
+		goto err;
+	/* So with uplinks: an empty array is "none left". */
+	if (!same_uplinks &&
+	    json_object_set_new(rec, "uplinks", uplinks_json(next)))
 		goto err;
 	if (json_object_set_new(rec, "seq", json_integer(seq)))
 		goto err;
@@ -125,9 +156,10 @@ static int vip_key_of(const json_t *s, struct xlb_vip_key *k,
 
 /*
  * Applies one record (its seq checked by the caller) to m: every VIP it
- * names goes, then its pools replace m's (when it has them), then its
- * VIPs come back as written, so ids never collide half-way; then the
- * global knobs. The whole model is validated after the replay.
+ * names goes, then its pools and uplinks replace m's (when it has
+ * them), then its VIPs come back as written, so ids never collide
+ * half-way; then the global knobs. The whole model is validated after the
+ * replay.
  */
 static int record_apply(const json_t *rec, struct xlb_model *m,
 			struct xlb_err *err)
@@ -136,6 +168,7 @@ static int record_apply(const json_t *rec, struct xlb_model *m,
 	const json_t *del = json_object_get(rec, "del");
 	const json_t *g = json_object_get(rec, "global");
 	const json_t *pools = json_object_get(rec, "pools");
+	const json_t *uplinks = json_object_get(rec, "uplinks");
 	struct xlb_vip_key k;
 	size_t i;
 	int ret;
@@ -165,6 +198,14 @@ static int record_apply(const json_t *rec, struct xlb_model *m,
 		m->pools = NULL;
 		m->n_pools = 0;
 		ret = xlb_model_pools_from_json(pools, m, err);
+		if (ret)
+			return ret;
+	}
+	if (uplinks) {
+		free(m->uplinks);
+		m->uplinks = NULL;
+		m->n_uplinks = 0;
+		ret = xlb_model_uplinks_from_json(uplinks, m, err);
 		if (ret)
 			return ret;
 	}

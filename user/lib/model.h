@@ -396,6 +396,32 @@ int xlb_model_pool_del(struct xlb_model *m, const char *name,
 struct xlb_pool_cfg *xlb_model_pool_get(const struct xlb_model *m,
 					const char *name, struct xlb_err *err);
 
+/*
+ * Egress uplinks, named by their interface. uplink_init gives the
+ * defaults (share 1, mtu 0: the global one; no gateway, which validation
+ * refuses). uplink_add validates u and copies it in interface order
+ * (-EEXIST for an interface or id taken, -ENOSPC beyond
+ * XLB_MAX_UPLINKS - 1); uplink_set replaces the settings of the uplink
+ * of u's interface, keeping its id (-ENOENT when there is none);
+ * uplink_del removes one. Nothing changes on error.
+ */
+void xlb_uplink_init(struct xlb_uplink_cfg *u);
+int xlb_uplink_validate(const struct xlb_uplink_cfg *u, struct xlb_err *err);
+/* The kernel's rule for an interface name, with why in err. */
+int xlb_ifname_check(const char *name, struct xlb_err *err);
+int xlb_model_uplink_add(struct xlb_model *m, const struct xlb_uplink_cfg *u,
+			 struct xlb_err *err);
+int xlb_model_uplink_set(struct xlb_model *m, const struct xlb_uplink_cfg *u,
+			 struct xlb_err *err);
+int xlb_model_uplink_del(struct xlb_model *m, const char *ifname,
+			 struct xlb_err *err);
+/* The uplink of that interface, or NULL (_get: with "unknown uplink X"). */
+struct xlb_uplink_cfg *xlb_model_uplink(const struct xlb_model *m,
+					const char *ifname);
+struct xlb_uplink_cfg *xlb_model_uplink_get(const struct xlb_model *m,
+					    const char *ifname,
+					    struct xlb_err *err);
+
 /* Whole-model validation (limits, primes, duplicates, ranges, order). */
 int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err);
 

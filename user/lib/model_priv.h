@@ -44,5 +44,10 @@ int xlb_global_cfg_validate(const struct xlb_global_cfg *g,
  * nat VIP's pool there and of its family and of its backends'.
  */
 int xlb_model_pools_validate(const struct xlb_model *m, struct xlb_err *err);
+/*
+ * The uplinks of the model (model_uplink.c): each alone, their order
+ * (one per interface), ids and limit.
+ */
+int xlb_model_uplinks_validate(const struct xlb_model *m, struct xlb_err *err);
 
 #endif /* XLB_MODEL_PRIV_H */

@@ -673,6 +673,8 @@ int xlb_model_validate(const struct xlb_model *m, struct xlb_err *err)
 		}
 	}
 	ret = xlb_model_pools_validate(m, err);
+	if (!ret)
+		ret = xlb_model_uplinks_validate(m, err);
 out:
 	free(backend_ids);
 	return ret;

@@ -77,7 +77,8 @@ struct xlb_field {
 };
 
 struct xlb_schema {
-	const char *object; /* "check", "vip", "backend", "global", "pool" */
+	const char *object; /* "check", "vip", "backend", "global", "pool",
+			     "uplink" */
 	const struct xlb_field *fields;
 	size_t n_fields;
 	size_t obj_size; /* sizeof the struct the offsets are in */
@@ -89,6 +90,8 @@ extern const struct xlb_schema xlb_backend_schema;
 extern const struct xlb_schema xlb_global_schema;
 /* A client-NAT pool (schema_pool.c). */
 extern const struct xlb_schema xlb_pool_schema;
+/* An egress uplink (schema_uplink.c). */
+extern const struct xlb_schema xlb_uplink_schema;
 
 /* Sets err to "PATH: why" (the bare why when path is NULL); -EINVAL. */
 int xlb_schema_err(struct xlb_err *err, const char *path, const char *fmt, ...)

@@ -609,3 +609,43 @@ bad:
 		    s ? s : "");
 	return -EINVAL;
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int xlb_parse_mac(const char *s, __u8 mac[6], struct xlb_err *err)
+{
+	__u8 m[6];
+
+	/* Exactly the 17 characters: no shorthand, nothing after. */
+	if (!s || strlen(s) != 17)
+		goto bad;
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			goto bad;
+		m[i] = hi << 4 | lo;
+	}
+	memcpy(mac, m, 6);
+	return 0;
+bad:
+	xlb_err_set(err, "bad MAC '%s': expected aa:bb:cc:dd:ee:ff",
+		    s ? s : "");
+	return -EINVAL;
+}
+
+const char *xlb_format_mac(const __u8 mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}

@@ -68,6 +68,13 @@ const char *xlb_format_addr_range(const union xlb_addr *first,
 				  char *buf, size_t len);
 int xlb_parse_port_range(const char *s, __u16 *lo, __u16 *hi,
 			 struct xlb_err *err);
+/*
+ * Uplinks. A MAC: "aa:bb:cc:dd:ee:ff", six pairs of hex digits (either
+ * case); formatted in lower case into at least XLB_MAC_STRLEN bytes.
+ */
+#define XLB_MAC_STRLEN 18
+int xlb_parse_mac(const char *s, __u8 mac[6], struct xlb_err *err);
+const char *xlb_format_mac(const __u8 mac[6], char *buf, size_t len);
 /* Strict unsigned integer in [min, max]; rejects signs, junk, overflow. */
 int xlb_parse_uint(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out, struct xlb_err *err);

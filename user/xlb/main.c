@@ -28,7 +28,7 @@ static const struct object *const objects[] = {
 	&vip_object,	&backend_object, &stats_object, &ring_object,
 	&status_object, &config_object,	 &check_object, &cluster_object,
 	&node_object,	&flow_object,	 &top_object,	&pool_object,
-	&trace_object,
+	&trace_object,	&uplink_object,
 };
 
 static const char usage_text[] =

@@ -56,6 +56,7 @@ struct object {
 extern const struct object vip_object, backend_object, stats_object,
 	ring_object, status_object, config_object, check_object, cluster_object,
 	node_object, flow_object, top_object, pool_object, trace_object;
+extern const struct object uplink_object;
 
 /*
  * A command's options (--name VALUE or --name=VALUE, anywhere among its

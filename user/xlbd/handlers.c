@@ -64,6 +64,8 @@ const char *const check_names[] = {"vip", "backend", NULL};
 /* A pool's name and addresses are its table's, but no options. */
 const char *const pool_names[] = {"name", "addresses", NULL};
 static const char *const pool_name[] = {"name", NULL};
+/* An uplink is named by its interface; the rest are options. */
+const char *const uplink_names[] = {"interface", NULL};
 /* "kind": "agent" deletes the VIP's agent check, not its health check. */
 static const char *const check_del_names[] = {"vip", "backend", "kind", NULL};
 
@@ -98,6 +100,11 @@ static const struct op ops[] = {
 	{"pool.del", pool_name, NULL, do_pool_del},
 	{"pool.list", no_args, NULL, do_pool_list},
 	{"pool.show", pool_name, NULL, do_pool_show},
+	{"uplink.add", uplink_names, &xlb_uplink_schema, do_uplink_add},
+	{"uplink.set", uplink_names, &xlb_uplink_schema, do_uplink_set},
+	{"uplink.del", uplink_names, NULL, do_uplink_del},
+	{"uplink.list", no_args, NULL, do_uplink_list},
+	{"uplink.show", uplink_names, NULL, do_uplink_show},
 };
 
 static bool op_takes(const struct op *op, const char *key)

@@ -15,6 +15,7 @@ extern const char *const vip_names[];
 extern const char *const backend_names[];
 extern const char *const check_names[];
 extern const char *const pool_names[];
+extern const char *const uplink_names[];
 
 /* An error response: err's message, else the errno's. */
 json_t *op_fail(int ret, const struct xlb_err *err);
@@ -36,6 +37,9 @@ json_t *do_node_drain(struct xlbd *d, const json_t *args);
 json_t *do_node_undrain(struct xlbd *d, const json_t *args);
 json_t *do_pool_add(struct xlbd *d, const json_t *args);
 json_t *do_pool_del(struct xlbd *d, const json_t *args);
+json_t *do_uplink_add(struct xlbd *d, const json_t *args);
+json_t *do_uplink_set(struct xlbd *d, const json_t *args);
+json_t *do_uplink_del(struct xlbd *d, const json_t *args);
 
 /* handlers_show.c */
 json_t *do_status(struct xlbd *d, const json_t *args);
@@ -48,5 +52,7 @@ json_t *do_config_dump(struct xlbd *d, const json_t *args);
 json_t *do_cluster_status(struct xlbd *d, const json_t *args);
 json_t *do_pool_list(struct xlbd *d, const json_t *args);
 json_t *do_pool_show(struct xlbd *d, const json_t *args);
+json_t *do_uplink_list(struct xlbd *d, const json_t *args);
+json_t *do_uplink_show(struct xlbd *d, const json_t *args);
 
 #endif /* XLBD_HANDLERS_H */

@@ -347,6 +347,90 @@ json_t *do_pool_del(struct xlbd *d, const json_t *args)
 	return finish(d, &next, xlb_model_pool_del(&next, name, &err), &err);
 }
 
+/*
+ * An uplink from its table: interface and gateway, the rest the
+ * defaults; its id is xlbd's to give (the op takes none).
+ */
+json_t *do_uplink_add(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_uplink_cfg u;
+	struct xlb_model next;
+	json_t *answer;
+	int ret, n;
+
+	xlb_uplink_init(&u);
+	ret = args_decode(&xlb_uplink_schema, args, NULL, &u, &n, &err);
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
+	return finish(d, &next, xlb_model_uplink_add(&next, &u, &err), &err);
+}
+
+/*
+ * The settings given onto u. The gateway, required of a new uplink, is
+ * optional here: decoded apart, since the table's decoder would ask for
+ * it.
+ */
+static int uplink_set_fields(const json_t *args, struct xlb_uplink_cfg *u,
+			     struct xlb_err *err)
+{
+	static const char *const theirs[] = {"interface", "gateway", NULL};
+	const json_t *gw = json_object_get(args, "gateway");
+	int ret, n;
+
+	ret = args_decode(&xlb_uplink_schema, args, theirs, u, &n, err);
+	if (!ret && gw)
+		ret = xlb_field_from_json(
+			xlb_schema_field(&xlb_uplink_schema, "gateway"), gw,
+			"uplink.gateway", u, err);
+	if (!ret && !n && !gw) {
+		xlb_err_set(err, "nothing to set: give one of its settings");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/* The settings given change, the others and the id stay. */
+json_t *do_uplink_set(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_uplink_cfg u;
+	const struct xlb_uplink_cfg *cur;
+	struct xlb_model next;
+	const char *ifname;
+	json_t *answer;
+	int ret = arg_str(args, "interface", true, &ifname, &err);
+
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
+	cur = xlb_model_uplink_get(&next, ifname, &err);
+	ret = cur ? 0 : -ENOENT;
+	if (!ret) {
+		u = *cur;
+		ret = uplink_set_fields(args, &u, &err);
+	}
+	if (!ret)
+		ret = xlb_model_uplink_set(&next, &u, &err);
+	return finish(d, &next, ret, &err);
+}
+
+json_t *do_uplink_del(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	struct xlb_model next;
+	const char *ifname;
+	json_t *answer;
+	int ret = arg_str(args, "interface", true, &ifname, &err);
+
+	answer = begin_edit(d, ret, &err, &next);
+	if (answer)
+		return answer;
+	return finish(d, &next, xlb_model_uplink_del(&next, ifname, &err),
+		      &err);
+}
+
 /* The node, not the model: nothing goes to etcd or the state file. */
 static json_t *drain(struct xlbd *d, bool drained)
 {

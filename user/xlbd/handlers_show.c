@@ -11,6 +11,7 @@
 #include "ctl.h"
 #include "handlers.h"
 #include "nat.h"
+#include "uplink.h"
 
 static json_t *vip_json(struct xlbd *d, const struct xlb_vip_cfg *v)
 {
@@ -376,5 +377,51 @@ json_t *do_pool_show(struct xlbd *d, const json_t *args)
 	if (!p)
 		return op_fail(-ENOENT, &err);
 	j = pool_json(d, p);
+	return j ? xlb_ctl_ok(j) : xlb_ctl_error(-ENOMEM, "out of memory");
+}
+
+/* An uplink as in the state file, and what xlbd and the maps say now. */
+static json_t *uplink_json(struct xlbd *d, const struct xlb_uplink_cfg *u)
+{
+	json_t *j = xlb_uplink_to_json(u, true);
+
+	if (j && xlbd_uplink_json(d, u, j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+json_t *do_uplink_list(struct xlbd *d, const json_t *args)
+{
+	json_t *list = json_array();
+
+	(void)args;
+	for (size_t i = 0; list && i < d->model.n_uplinks; i++) {
+		if (json_array_append_new(
+			    list, uplink_json(d, &d->model.uplinks[i]))) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	if (!list)
+		return xlb_ctl_error(-ENOMEM, "out of memory");
+	return xlb_ctl_ok(json_pack("{s:o}", "uplinks", list));
+}
+
+json_t *do_uplink_show(struct xlbd *d, const json_t *args)
+{
+	struct xlb_err err = {{0}};
+	const struct xlb_uplink_cfg *u;
+	const char *ifname;
+	json_t *j;
+	int ret = arg_str(args, "interface", true, &ifname, &err);
+
+	if (ret)
+		return op_fail(ret, &err);
+	u = xlb_model_uplink_get(&d->model, ifname, &err);
+	if (!u)
+		return op_fail(-ENOENT, &err);
+	j = uplink_json(d, u);
 	return j ? xlb_ctl_ok(j) : xlb_ctl_error(-ENOMEM, "out of memory");
 }
