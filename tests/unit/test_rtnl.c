@@ -151,7 +151,8 @@ static void test_link_usable(void **state)
 		{IFF_UP, IF_OPER_UP, RTM_NEWLINK, "no carrier"},
 		{IFF_UP | IFF_LOWER_UP, IF_OPER_LOWERLAYERDOWN, RTM_NEWLINK,
 		 "no carrier"},
-		{IFF_UP | IFF_LOWER_UP, IF_OPER_UP, RTM_DELLINK, "no interface"},
+		{IFF_UP | IFF_LOWER_UP, IF_OPER_UP, RTM_DELLINK,
+		 "no interface"},
 	};
 
 	(void)state;
@@ -194,8 +195,7 @@ static void test_neigh_v4_v6(void **state)
 	__be32 a4 = htonl(0xc6120001);
 
 	(void)state;
-	neigh(&d, RTM_NEWNEIGH, AF_INET, 4, "198.18.0.1", mac_a,
-	      NUD_REACHABLE);
+	neigh(&d, RTM_NEWNEIGH, AF_INET, 4, "198.18.0.1", mac_a, NUD_REACHABLE);
 	neigh(&d, RTM_NEWNEIGH, AF_INET6, 5, "2001:db8::1", mac_a, NUD_STALE);
 	neigh(&d, RTM_DELNEIGH, AF_INET, 4, "198.18.0.1", NULL, NUD_FAILED);
 	assert_int_equal(parse(&d), 0);

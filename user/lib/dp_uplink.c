@@ -172,8 +172,8 @@ static void look(int ifindex, __u32 *ours, int *others,
 	} else {
 		for (p = xdp_multiprog__next_prog(NULL, mp); p;
 		     p = xdp_multiprog__next_prog(p, mp)) {
-			if (!*ours && !strcmp(xdp_program__name(p),
-					      XLB_PROG_NAME))
+			if (!*ours &&
+			    !strcmp(xdp_program__name(p), XLB_PROG_NAME))
 				*ours = xdp_program__id(p);
 			else
 				(*others)++;
@@ -236,10 +236,10 @@ int xlb_dp_uplink_attach(struct xlb_dp *dp, int ifindex, bool *adopted,
 	/* The skeleton's program is of type XDP when libxdp did not load
 	 * it as a dispatcher's extension (adopted, or legacy mode). */
 	fd = bpf_program__fd(dp->skel->progs.xlb_balance);
-	if (fd < 0 || bpf_xdp_attach(ifindex, fd,
-				     XDP_FLAGS_DRV_MODE |
-					     XDP_FLAGS_UPDATE_IF_NOEXIST,
-				     NULL)) {
+	if (fd < 0 ||
+	    bpf_xdp_attach(ifindex, fd,
+			   XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST,
+			   NULL)) {
 		ret = fd < 0 ? -EBADF : -errno;
 		xlb_err_set(err, "attaching the balancer: %s (%s)",
 			    strerror(-ret), msg);

@@ -328,3 +328,16 @@ int xlb_rtnl_read(struct xlb_rtnl *r, xlb_rtnl_fn fn, void *ctx)
 		}
 	}
 }
+
+int xlb_rtnl_redump(struct xlb_rtnl *r, xlb_rtnl_fn fn, void *ctx)
+{
+	struct xlb_rtnl_ev start = {.kind = XLB_RTNL_DUMP_START,
+				    .dump = XLB_RTNL_LINK};
+
+	if (r->dumping) {
+		r->redump = true;
+		return 0;
+	}
+	fn(ctx, &start);
+	return dump_start(r, XLB_RTNL_LINK);
+}

@@ -81,12 +81,12 @@ bool xlb_rtnl_neigh_usable(__u16 state);
 
 struct xlb_rtnl {
 	int fd;
-	__u32 seq;	  /* the dump under way's, or the last one's */
-	int dumping;	  /* 0, or 1 + enum xlb_rtnl_kind of the dump */
-	bool redump;	  /* events were lost: dump again after this one */
+	__u32 seq;	    /* the dump under way's, or the last one's */
+	int dumping;	    /* 0, or 1 + enum xlb_rtnl_kind of the dump */
+	bool redump;	    /* events were lost: dump again after this one */
 	bool start_pending; /* the first dump's start not said yet */
-	__u64 overflows;  /* ENOBUFS seen */
-	char *buf;	  /* one datagram */
+	__u64 overflows;    /* ENOBUFS seen */
+	char *buf;	    /* one datagram */
 };
 
 /* Socket bound to the groups, non-blocking; the first dump started. */
@@ -98,5 +98,10 @@ void xlb_rtnl_close(struct xlb_rtnl *r);
  * an overflow). The number of datagrams read, or -errno.
  */
 int xlb_rtnl_read(struct xlb_rtnl *r, xlb_rtnl_fn fn, void *ctx);
+/*
+ * Asks for both dumps again (a reader that starts following something
+ * new): now when none is under way, else after it. 0 or -errno.
+ */
+int xlb_rtnl_redump(struct xlb_rtnl *r, xlb_rtnl_fn fn, void *ctx);
 
 #endif /* XLB_RTNL_H */
