@@ -69,11 +69,11 @@ struct xlb_dp {
 	int nat_fwd_fd, nat_rev_fd, nat_subpools_fd, nat_cpu_fd, nat_events_fd;
 	struct xlb_nat_subpool *nat_subpools;
 	/* Uplinks (dp_uplink.c): their maps; what config.n_uplinks holds,
-	 * kept by every config write; uplink_set's id (whose programs are
-	 * ours). */
+	 * kept by every config write; the vips map's id (a program using
+	 * it is of this load). */
 	int uplink_set_fd, uplink_tx_fd, uplink_load_fd;
 	__u32 n_uplinks;
-	__u32 uplink_set_id;
+	__u32 vips_id;
 };
 
 /*

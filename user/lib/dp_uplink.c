@@ -7,7 +7,7 @@
  * libxdp (so a multiprog dispatcher there is shared, not replaced), in
  * native mode; when libxdp refuses, the program alone by netlink, and
  * only where no XDP program is (XDP_FLAGS_UPDATE_IF_NOEXIST). A program
- * is "ours" when it is called xlb_balance and uses our uplink_set map:
+ * is "ours" when it is called xlb_balance and uses our vips map:
  * one of another load (its maps unpinned since) is replaced, one of ours
  * is adopted, anything else is left alone.
  */
@@ -36,9 +36,10 @@ int xlb_dp_uplink_open(struct xlb_dp *dp)
 	dp->uplink_set_fd = bpf_map__fd(dp->skel->maps.uplink_set);
 	dp->uplink_tx_fd = bpf_map__fd(dp->skel->maps.uplink_tx);
 	dp->uplink_load_fd = bpf_map__fd(dp->skel->maps.uplink_load);
-	if (bpf_obj_get_info_by_fd(dp->uplink_set_fd, &info, &len))
+	/* vips: every load of the balancer uses it (uplink_set may not). */
+	if (bpf_obj_get_info_by_fd(dp->vips_fd, &info, &len))
 		return -errno;
-	dp->uplink_set_id = info.id;
+	dp->vips_id = info.id;
 	/* A restart keeps what the running program was given. */
 	if (!bpf_map_lookup_elem(dp->config_fd, &zero, &c))
 		dp->n_uplinks = c.n_uplinks;
@@ -129,7 +130,7 @@ __u32 xlb_dp_uplinks_n(const struct xlb_dp *dp)
 	return dp->n_uplinks;
 }
 
-/* Does program id use our uplink_set (is it this load's)? */
+/* Does program id use our vips map (is it this load's)? */
 static bool uses_our_maps(const struct xlb_dp *dp, __u32 id)
 {
 	struct bpf_prog_info info = {0};
@@ -143,7 +144,7 @@ static bool uses_our_maps(const struct xlb_dp *dp, __u32 id)
 	info.map_ids = (__u64)(unsigned long)ids;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
-			ours |= ids[i] == dp->uplink_set_id;
+			ours |= ids[i] == dp->vips_id;
 	close(fd);
 	return ours;
 }
@@ -182,15 +183,36 @@ static void look(int ifindex, __u32 *ours, int *others,
 	xdp_multiprog__close(mp);
 }
 
+/*
+ * Takes program id off ifindex: through libxdp (a dispatcher's
+ * component), else by netlink, and then only if id is still the one
+ * there (XDP_FLAGS_REPLACE): a program attached meanwhile stays.
+ */
 static int detach_id(int ifindex, __u32 id, enum xdp_attach_mode mode)
 {
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
 	struct xdp_program *p = xdp_program__from_id(id);
-	int ret;
+	int ret, fd;
 
-	if (libxdp_get_error(p))
-		return (int)libxdp_get_error(p);
-	ret = xdp_program__detach(p, ifindex, mode, 0);
-	xdp_program__close(p);
+	ret = (int)libxdp_get_error(p);
+	if (!ret) {
+		ret = xdp_program__detach(p, ifindex, mode, 0);
+		xdp_program__close(p);
+	}
+	if (!ret)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	o.old_prog_fd = fd;
+	ret = bpf_xdp_detach(ifindex,
+			     XDP_FLAGS_REPLACE | (mode == XDP_MODE_SKB
+							  ? XDP_FLAGS_SKB_MODE
+							  : XDP_FLAGS_DRV_MODE),
+			     &o)
+		      ? -errno
+		      : 0;
+	close(fd);
 	return ret;
 }
 

@@ -540,10 +540,17 @@ void xlbd_uplink_free(struct xlbd *d)
 	if (!ul)
 		return;
 	/* With the main program detached, the others go too. */
-	for (__u32 id = 1; id < XLB_MAX_UPLINKS && d->detach_on_exit; id++)
-		if (ul->up[id].on && ul->up[id].ifindex &&
-		    !is_main(d, &ul->up[id]))
-			xlb_dp_uplink_detach(d->dp, ul->up[id].ifindex);
+	for (__u32 id = 1; id < XLB_MAX_UPLINKS && d->detach_on_exit; id++) {
+		struct up *u = &ul->up[id];
+		int ret;
+
+		if (!u->on || !u->ifindex || is_main(d, u))
+			continue;
+		ret = xlb_dp_uplink_detach(d->dp, u->ifindex);
+		if (ret)
+			xlb_log(LOG_ERR, "uplink %s: detaching: %s",
+				u->cfg.ifname, strerror(-ret));
+	}
 	xlb_rtnl_close(&ul->rtnl);
 	if (ul->timer_fd >= 0)
 		close(ul->timer_fd);
@@ -592,8 +599,13 @@ int xlbd_uplink_assign(struct xlbd *d, const struct xlb_model *cur,
 /* An uplink no longer in the model: its interface left as found. */
 static void up_off(struct xlbd *d, struct up *u)
 {
-	if (u->attached && !u->adopted && u->ifindex && !is_main(d, u))
-		xlb_dp_uplink_detach(d->dp, u->ifindex);
+	int ret = 0;
+
+	if (u->attached && u->ifindex && !is_main(d, u))
+		ret = xlb_dp_uplink_detach(d->dp, u->ifindex);
+	if (ret)
+		xlb_log(LOG_ERR, "uplink %s: detaching: %s", u->cfg.ifname,
+			strerror(-ret));
 	xlb_log(LOG_INFO, "uplink %s (id %u) removed", u->cfg.ifname,
 		u->cfg.id);
 	memset(u, 0, sizeof(*u));
