@@ -36,58 +36,15 @@
  */
 #include <errno.h>
 #include <net/if.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
 #include <linux/neighbour.h>
 
 #include "dp_uplink.h"
-#include "rtnl.h"
-#include "uplink.h"
-#include "xlbd.h"
+#include "uplink_priv.h"
 
-#define XLBD_UPLINK_TICK_MS 1000
-
-/* One uplink id as xlbd follows it. */
-struct up {
-	bool on;
-	struct xlb_uplink_cfg cfg;
-	int ifindex; /* 0: no such interface */
-	struct xlb_rtnl_link link;
-	bool have_link;
-	bool gw_known; /* a neighbour entry of the gateway is known */
-	__u16 nud;
-	__u8 gw_mac[6];
-	bool seen_link, seen_gw; /* the dump under way showed them */
-	bool attached, adopted;
-	const char *why; /* NULL: up */
-	__u64 down_ns;	 /* when it went down (event receipt) */
-	__u64 fo_last_us, fo_max_us;
-	__u64 tick_bytes; /* bytes at the last tick */
-	double measured;
-};
-
-struct xlbd_uplink {
-	struct xlbd *d;
-	struct xlb_rtnl rtnl;
-	struct xlb_watch rtnl_watch;
-	int timer_fd;
-	struct xlb_watch timer_watch;
-	bool synced; /* the first dumps are read */
-	struct up up[XLB_MAX_UPLINKS];
-	struct xlb_uplink_set written;
-	bool written_known;
-	__u64 event_ns; /* the receipt of the events being handled */
-	__u64 fo_last_us, fo_max_us, failovers;
-	struct xlbd_uplink_stats stats[XLB_MAX_UPLINKS]; /* under d->lock */
-	__u64 stats_fo_us;				 /* under d->lock */
-};
-
-static bool is_main(const struct xlbd *d, const struct up *u)
+bool xlbd_up_is_main(const struct xlbd *d, const struct up *u)
 {
 	return !strcmp(u->cfg.ifname, d->ifname);
 }
@@ -120,42 +77,6 @@ static const char *evaluate(const struct up *u)
 	return NULL;
 }
 
-/* One datagram to the gateway's discard port: the kernel resolves it. */
-static void probe(const struct up *u)
-{
-	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6,
-				  .sin6_port = htons(9)};
-	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(9)};
-	bool v6 = u->cfg.gw_family == XLB_AF_INET6;
-	int fd;
-
-	if (u->cfg.gw_is_mac || !u->ifindex)
-		return;
-	fd = socket(v6 ? AF_INET6 : AF_INET,
-		    SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return;
-	/* Out of this interface, whatever the routes say. */
-	setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, u->cfg.ifname,
-		   strlen(u->cfg.ifname));
-	if (v6) {
-		memcpy(&s6.sin6_addr, u->cfg.gw_addr.bytes, 16);
-		s6.sin6_scope_id = u->ifindex;
-		sendto(fd, "", 1, 0, (struct sockaddr *)&s6, sizeof(s6));
-	} else {
-		s4.sin_addr.s_addr = u->cfg.gw_addr.v4;
-		sendto(fd, "", 1, 0, (struct sockaddr *)&s4, sizeof(s4));
-	}
-	close(fd);
-}
-
-static bool needs_probe(const struct up *u)
-{
-	return !u->cfg.gw_is_mac && u->ifindex &&
-	       (!u->gw_known || !xlb_rtnl_neigh_usable(u->nud) ||
-		(u->nud & NUD_STALE));
-}
-
 static void build_set(struct xlbd_uplink *ul, struct xlb_uplink_set *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -175,8 +96,7 @@ static void build_set(struct xlbd_uplink *ul, struct xlb_uplink_set *s)
 	}
 }
 
-/* The metrics' copy; the caller holds d->lock. */
-static void stats_fill(struct xlbd_uplink *ul)
+void xlbd_up_stats_fill(struct xlbd_uplink *ul)
 {
 	__u32 total = 0;
 
@@ -201,11 +121,7 @@ static void stats_fill(struct xlbd_uplink *ul)
 	ul->stats_fo_us = ul->fo_last_us;
 }
 
-/*
- * Evaluates every uplink and writes what changed, in the safe order.
- * Before the first dumps are read nothing is written (see the top).
- */
-static int sync_maps(struct xlbd *d)
+int xlbd_up_sync_maps(struct xlbd *d)
 {
 	struct xlbd_uplink *ul = d->uplink;
 	struct xlb_uplink_set s, old = ul->written;
@@ -229,7 +145,7 @@ static int sync_maps(struct xlbd *d)
 				why ? "down: " : "up", why ? why : "");
 		/* Resolution asked for at once; the tick asks again. */
 		if (why && why != u->why && !strcmp(why, "gateway unresolved"))
-			probe(u);
+			xlbd_up_probe(u);
 		u->why = why;
 	}
 	if (!ul->synced)
@@ -291,113 +207,7 @@ static int sync_maps(struct xlbd *d)
 	return ret;
 }
 
-/* ---- rtnetlink ----------------------------------------------------------- */
-
-static void on_link(struct xlbd_uplink *ul, const struct xlb_rtnl_link *l)
-{
-	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++) {
-		struct up *u = &ul->up[id];
-
-		if (!u->on)
-			continue;
-		if (l->ifindex == u->ifindex &&
-		    (l->del ||
-		     (l->name[0] && strcmp(l->name, u->cfg.ifname)))) {
-			/* Gone, or renamed: not this uplink's any more. */
-			u->ifindex = 0;
-			u->have_link = false;
-			u->attached = u->adopted = false;
-			u->gw_known = false;
-			continue;
-		}
-		if (l->del || strcmp(l->name, u->cfg.ifname))
-			continue;
-		if (u->ifindex != l->ifindex) {
-			u->gw_known = false; /* a new interface of that name */
-			u->attached = u->adopted = false;
-		}
-		u->ifindex = l->ifindex;
-		u->link = *l;
-		u->have_link = true;
-		u->seen_link = true;
-	}
-}
-
-static bool gw_is(const struct up *u, const struct xlb_rtnl_neigh *n)
-{
-	return !u->cfg.gw_is_mac && u->ifindex == n->ifindex &&
-	       u->cfg.gw_family == n->family &&
-	       !memcmp(&u->cfg.gw_addr, &n->dst,
-		       n->family == XLB_AF_INET ? 4 : 16);
-}
-
-static void on_neigh(struct xlbd_uplink *ul, const struct xlb_rtnl_neigh *n)
-{
-	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++) {
-		struct up *u = &ul->up[id];
-
-		if (!u->on || !gw_is(u, n))
-			continue;
-		u->seen_gw = true;
-		if (n->del) {
-			u->gw_known = false;
-			continue;
-		}
-		u->gw_known = true;
-		u->nud = n->state;
-		/* A FAILED entry keeps no MAC; keep the last for the set. */
-		if (n->has_lladdr)
-			memcpy(u->gw_mac, n->lladdr, 6);
-		else if (xlb_rtnl_neigh_usable(n->state) &&
-			 !(n->state & NUD_NOARP))
-			u->gw_known = false;
-	}
-}
-
-static void on_rtnl_ev(void *ctx, const struct xlb_rtnl_ev *ev)
-{
-	struct xlbd_uplink *ul = ctx;
-
-	switch (ev->kind) {
-	case XLB_RTNL_LINK:
-		on_link(ul, &ev->link);
-		break;
-	case XLB_RTNL_NEIGH:
-		on_neigh(ul, &ev->neigh);
-		break;
-	case XLB_RTNL_DUMP_START:
-		for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++) {
-			if (ev->dump == XLB_RTNL_LINK)
-				ul->up[id].seen_link = false;
-			else
-				ul->up[id].seen_gw = false;
-		}
-		break;
-	case XLB_RTNL_DUMP_DONE:
-		/* What the dump did not show is gone. */
-		for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++) {
-			struct up *u = &ul->up[id];
-
-			if (!u->on || (ev->dump == XLB_RTNL_LINK ? u->seen_link
-								 : u->seen_gw))
-				continue;
-			if (ev->dump == XLB_RTNL_LINK) {
-				u->ifindex = 0;
-				u->have_link = false;
-			} else {
-				u->gw_known = false;
-			}
-		}
-		if (ev->dump == XLB_RTNL_NEIGH && !ul->synced) {
-			ul->synced = true;
-			xlb_log(LOG_INFO, "uplinks: links and neighbours read");
-		}
-		break;
-	}
-}
-
-/* Attaches the balancer where an uplink needs it and it is not yet. */
-static void attach_all(struct xlbd *d)
+void xlbd_up_attach_all(struct xlbd *d)
 {
 	struct xlbd_uplink *ul = d->uplink;
 	struct xlb_err err = {{0}};
@@ -405,7 +215,8 @@ static void attach_all(struct xlbd *d)
 	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++) {
 		struct up *u = &ul->up[id];
 
-		if (!u->on || !u->ifindex || u->attached || is_main(d, u))
+		if (!u->on || !u->ifindex || u->attached ||
+		    xlbd_up_is_main(d, u))
 			continue;
 		if (xlb_dp_uplink_attach(d->dp, u->ifindex, &u->adopted,
 					 &err)) {
@@ -417,145 +228,6 @@ static void attach_all(struct xlbd *d)
 		xlb_log(LOG_INFO, "uplink %s: the balancer %s", u->cfg.ifname,
 			u->adopted ? "found attached" : "attached");
 	}
-}
-
-/* A change of serving is an announcement change. */
-static void after_change(struct xlbd *d, bool was_serving)
-{
-	if (xlbd_uplinks_serving(d) != was_serving)
-		xlbd_announce_sync(d);
-}
-
-static void on_rtnl(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd_uplink *ul =
-		container_of(w, struct xlbd_uplink, rtnl_watch);
-	struct xlbd *d = ul->d;
-	bool serving = xlbd_uplinks_serving(d);
-	int ret;
-
-	(void)events;
-	ul->event_ns = xlb_now_ns();
-	ret = xlb_rtnl_read(&ul->rtnl, on_rtnl_ev, ul);
-	if (ret < 0)
-		xlb_log(LOG_WARNING, "rtnetlink: %s", strerror(-ret));
-	attach_all(d);
-	pthread_mutex_lock(&d->lock);
-	sync_maps(d);
-	stats_fill(ul);
-	pthread_mutex_unlock(&d->lock);
-	ul->event_ns = 0;
-	after_change(d, serving);
-}
-
-/* ---- the tick ------------------------------------------------------------ */
-
-/* Measured shares: each uplink's bytes since the last tick, of all. */
-static void measure(struct xlbd *d)
-{
-	struct xlbd_uplink *ul = d->uplink;
-	struct xlb_uplink_load l;
-	__u64 delta[XLB_MAX_UPLINKS] = {0}, total = 0;
-
-	if (xlb_dp_uplink_load_read(d->dp, &l))
-		return;
-	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++) {
-		struct up *u = &ul->up[id];
-
-		if (!u->on)
-			continue;
-		delta[id] = l.bytes[id] >= u->tick_bytes
-				    ? l.bytes[id] - u->tick_bytes
-				    : 0;
-		u->tick_bytes = l.bytes[id];
-		total += delta[id];
-	}
-	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++)
-		if (ul->up[id].on)
-			ul->up[id].measured =
-				total ? (double)delta[id] / total : 0;
-}
-
-static void on_tick(struct xlb_watch *w, uint32_t events)
-{
-	struct xlbd_uplink *ul =
-		container_of(w, struct xlbd_uplink, timer_watch);
-	struct xlbd *d = ul->d;
-	bool serving = xlbd_uplinks_serving(d);
-	uint64_t x;
-
-	(void)events;
-	if (read(ul->timer_fd, &x, sizeof(x)) != sizeof(x))
-		return;
-	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++)
-		if (ul->up[id].on && needs_probe(&ul->up[id]))
-			probe(&ul->up[id]);
-	attach_all(d);
-	measure(d);
-	pthread_mutex_lock(&d->lock);
-	sync_maps(d);
-	stats_fill(ul);
-	pthread_mutex_unlock(&d->lock);
-	after_change(d, serving);
-}
-
-int xlbd_uplink_init(struct xlbd *d)
-{
-	struct itimerspec its = {
-		.it_interval.tv_sec = XLBD_UPLINK_TICK_MS / 1000,
-		.it_value.tv_sec = XLBD_UPLINK_TICK_MS / 1000,
-	};
-	struct xlbd_uplink *ul;
-	int ret;
-
-	ul = calloc(1, sizeof(*ul));
-	if (!ul)
-		return -ENOMEM;
-	ul->d = d;
-	ul->timer_fd = -1;
-	ul->rtnl.fd = -1;
-	d->uplink = ul;
-	ret = xlb_dp_uplink_set_read(d->dp, &ul->written);
-	ul->written_known = !ret;
-	ret = xlb_rtnl_open(&ul->rtnl);
-	if (ret)
-		return ret;
-	ul->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (ul->timer_fd < 0)
-		return -errno;
-	ret = xlbd_watch_add(d, ul->rtnl.fd, &ul->rtnl_watch, on_rtnl);
-	if (!ret)
-		ret = xlbd_watch_add(d, ul->timer_fd, &ul->timer_watch,
-				     on_tick);
-	if (!ret && timerfd_settime(ul->timer_fd, 0, &its, NULL))
-		ret = -errno;
-	return ret;
-}
-
-void xlbd_uplink_free(struct xlbd *d)
-{
-	struct xlbd_uplink *ul = d->uplink;
-
-	if (!ul)
-		return;
-	/* With the main program detached, the others go too. */
-	for (__u32 id = 1; id < XLB_MAX_UPLINKS && d->detach_on_exit; id++) {
-		struct up *u = &ul->up[id];
-		int ret;
-
-		if (!u->on || !u->ifindex || is_main(d, u))
-			continue;
-		ret = xlb_dp_uplink_detach(d->dp, u->ifindex);
-		if (ret)
-			xlb_log(LOG_ERR, "uplink %s: detaching: %s",
-				u->cfg.ifname, strerror(-ret));
-	}
-	xlb_rtnl_close(&ul->rtnl);
-	if (ul->timer_fd >= 0)
-		close(ul->timer_fd);
-	free(ul);
-	d->uplink = NULL;
 }
 
 /* ---- the model's side ---------------------------------------------------- */
@@ -601,7 +273,7 @@ static void up_off(struct xlbd *d, struct up *u)
 {
 	int ret = 0;
 
-	if (u->attached && u->ifindex && !is_main(d, u))
+	if (u->attached && u->ifindex && !xlbd_up_is_main(d, u))
 		ret = xlb_dp_uplink_detach(d->dp, u->ifindex);
 	if (ret)
 		xlb_log(LOG_ERR, "uplink %s: detaching: %s", u->cfg.ifname,
@@ -655,10 +327,10 @@ int xlbd_uplink_apply(struct xlbd *d, const struct xlb_model *cur,
 	}
 	/* A new uplink's link and gateway: read them again (async). */
 	if (fresh && ul->synced)
-		xlb_rtnl_redump(&ul->rtnl, on_rtnl_ev, ul);
-	attach_all(d);
-	ret = sync_maps(d);
-	stats_fill(ul); /* apply.c holds d->lock */
+		xlb_rtnl_redump(&ul->rtnl, xlbd_up_rtnl_ev, ul);
+	xlbd_up_attach_all(d);
+	ret = xlbd_up_sync_maps(d);
+	xlbd_up_stats_fill(ul); /* apply.c holds d->lock */
 	if (ret)
 		xlb_err_set(err, "writing the uplinks: %s", strerror(-ret));
 	return ret;
@@ -708,7 +380,7 @@ int xlbd_uplink_json(struct xlbd *d, const struct xlb_uplink_cfg *c,
 	if (c->gw_is_mac || u->gw_known)
 		ret |= json_set(obj, "gw_mac", json_string(mac));
 	ret |= json_set(obj, "attached",
-			json_boolean(u->attached || is_main(d, u)));
+			json_boolean(u->attached || xlbd_up_is_main(d, u)));
 	ret |= json_set(obj, "bytes", json_integer(l.bytes[c->id]));
 	ret |= json_set(obj, "packets", json_integer(l.packets[c->id]));
 	ret |= json_set(obj, "failovers", json_integer(l.failovers[c->id]));
