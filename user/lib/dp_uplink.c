@@ -134,7 +134,7 @@ __u32 xlb_dp_uplinks_n(const struct xlb_dp *dp)
 static bool uses_our_maps(const struct xlb_dp *dp, __u32 id)
 {
 	struct bpf_prog_info info = {0};
-	__u32 len = sizeof(info), ids[64];
+	__u32 len = sizeof(info), ids[64] = {0};
 	bool ours = false;
 	int fd = bpf_prog_get_fd_by_id(id);
 
