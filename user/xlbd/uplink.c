@@ -215,13 +215,15 @@ void xlbd_up_attach_all(struct xlbd *d)
 	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++) {
 		struct up *u = &ul->up[id];
 
-		if (!u->on || !u->ifindex || u->attached ||
+		if (!u->on || !u->ifindex || u->attached || u->attach_failed ||
 		    xlbd_up_is_main(d, u))
 			continue;
 		if (xlb_dp_uplink_attach(d->dp, u->ifindex, &u->adopted,
 					 &err)) {
+			/* Once per interface: not every second. */
 			xlb_log(LOG_ERR, "uplink %s: %s", u->cfg.ifname,
 				err.msg);
+			u->attach_failed = true;
 			continue;
 		}
 		u->attached = true;

@@ -27,8 +27,9 @@ struct up {
 	__u8 gw_mac[6];
 	bool seen_link, seen_gw; /* the dump under way showed them */
 	bool attached, adopted;
-	const char *why; /* NULL: up */
-	__u64 down_ns;	 /* when it went down (event receipt) */
+	bool attach_failed; /* not tried again on this ifindex */
+	const char *why;    /* NULL: up */
+	__u64 down_ns;	    /* when it went down (event receipt) */
 	__u64 fo_last_us, fo_max_us;
 	__u64 tick_bytes; /* bytes at the last tick */
 	double measured;

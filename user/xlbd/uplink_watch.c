@@ -69,7 +69,7 @@ static void on_link(struct xlbd_uplink *ul, const struct xlb_rtnl_link *l)
 			/* Gone, or renamed: not this uplink's any more. */
 			u->ifindex = 0;
 			u->have_link = false;
-			u->attached = u->adopted = false;
+			u->attached = u->adopted = u->attach_failed = false;
 			u->gw_known = false;
 			continue;
 		}
@@ -77,7 +77,7 @@ static void on_link(struct xlbd_uplink *ul, const struct xlb_rtnl_link *l)
 			continue;
 		if (u->ifindex != l->ifindex) {
 			u->gw_known = false; /* a new interface of that name */
-			u->attached = u->adopted = false;
+			u->attached = u->adopted = u->attach_failed = false;
 		}
 		u->ifindex = l->ifindex;
 		u->link = *l;
@@ -232,6 +232,9 @@ static void on_tick(struct xlb_watch *w, uint32_t events)
 	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++)
 		if (ul->up[id].on && needs_probe(&ul->up[id]))
 			xlbd_up_probe(&ul->up[id]);
+	/* A dump the kernel refused (EBUSY...) is asked for again. */
+	if (!ul->synced && !ul->rtnl.dumping)
+		xlb_rtnl_redump(&ul->rtnl, xlbd_up_rtnl_ev, ul);
 	xlbd_up_attach_all(d);
 	measure(d);
 	xlbd_up_sync_maps(d);
