@@ -237,6 +237,11 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 		xlb_err_set(err, "mapping nat_subpools: %s", strerror(-ret));
 		goto err_xdp;
 	}
+	ret = xlb_dp_uplink_open(dp);
+	if (ret) {
+		xlb_err_set(err, "reading uplink_set: %s", strerror(-ret));
+		goto err_nat;
+	}
 	ret = xlb_dp_rings_open(dp, err);
 	if (ret)
 		goto err_nat;

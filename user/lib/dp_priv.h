@@ -69,6 +69,12 @@ struct xlb_dp {
 	/* Full-NAT (dp_nat.c): its maps, the sub-pools mapped. */
 	int nat_fwd_fd, nat_rev_fd, nat_subpools_fd, nat_cpu_fd, nat_events_fd;
 	struct xlb_nat_subpool *nat_subpools;
+	/* Uplinks (dp_uplink.c): their maps; what config.n_uplinks holds,
+	 * kept by every config write; the vips map's id (a program using
+	 * it is of this load). */
+	int uplink_set_fd, uplink_tx_fd, uplink_load_fd;
+	__u32 n_uplinks;
+	__u32 vips_id;
 };
 
 /*
@@ -95,5 +101,8 @@ void xlb_dp_ring_drop(struct xlb_dp *dp, __u32 id);
 /* dp_nat.c: the NAT maps' fds and the sub-pools' mapping, at open. */
 int xlb_dp_nat_open(struct xlb_dp *dp);
 void xlb_dp_nat_close(struct xlb_dp *dp);
+
+/* dp_uplink.c: the uplink maps' fds and config.n_uplinks, at open. */
+int xlb_dp_uplink_open(struct xlb_dp *dp);
 
 #endif /* XLB_DP_PRIV_H */

@@ -82,6 +82,8 @@ static int write_config(struct xlb_dp *dp, const struct xlb_global_cfg *g)
 	       sizeof(c.src6));
 	c.flow_rate_limit = g->flow_rate_limit;
 	c.udp_timeout_ns = (__u64)g->udp_timeout_ms * 1000000ULL;
+	/* Not a global: xlbd's uplink side sets it (dp_uplink.c). */
+	c.n_uplinks = dp->n_uplinks;
 	return bpf_map_update_elem(dp->config_fd, &zero, &c, BPF_ANY) ? -errno
 								      : 0;
 }

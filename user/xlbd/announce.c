@@ -19,6 +19,7 @@
 #include "bird.h"
 #include "route.h"
 #include "text.h"
+#include "uplink.h"
 #include "xlbd.h"
 
 #define BIRD_TIMEOUT_MS 1000
@@ -130,6 +131,8 @@ void xlbd_announce_sync(struct xlbd *d)
 		why = "stopping";
 	else if (d->drained)
 		why = "drained";
+	else if (!xlbd_uplinks_serving(d))
+		why = "no uplink up";
 	else
 		xlbd_cluster_may_announce(d, &why);
 	for (size_t i = 0; i < m->n_vips; i++)

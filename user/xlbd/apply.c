@@ -10,6 +10,7 @@
 #include "config.h"
 #include "journal.h"
 #include "nat.h"
+#include "uplink.h"
 #include "xlbd.h"
 
 /* Puts eff into the maps (given they hold d->effective) and keeps it. */
@@ -22,10 +23,13 @@ static int apply_effective(struct xlbd *d, struct xlb_model *eff,
 	ret = xlb_dp_apply(d->dp, &d->effective, eff, err);
 	if (!ret)
 		ret = xlbd_nat_apply(d, &d->effective, eff, err);
+	if (!ret)
+		ret = xlbd_uplink_apply(d, &d->effective, eff, err);
 	if (ret) {
 		/* Put back what the maps said before the partial write. */
 		xlb_dp_apply(d->dp, eff, &d->effective, &undo_err);
 		xlbd_nat_apply(d, eff, &d->effective, &undo_err);
+		xlbd_uplink_apply(d, eff, &d->effective, &undo_err);
 		if (undo_err.msg[0])
 			xlb_log(LOG_ERR,
 				"maps may be inconsistent after a failed "
@@ -209,6 +213,8 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 	pthread_mutex_lock(&d->lock);
 	/* Pool ids first: the data plane's VIP entries name them. */
 	ret = xlbd_nat_assign(d, &d->effective, next, err);
+	if (!ret)
+		ret = xlbd_uplink_assign(d, &d->effective, next, err);
 	if (!ret)
 		ret = xlb_dp_assign_ids(d->dp, &d->effective, next, err);
 	if (!ret) {

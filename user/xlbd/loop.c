@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "journal.h"
 #include "nat.h"
+#include "uplink.h"
 #include "xlbd.h"
 
 static void on_signal(struct xlb_watch *w, uint32_t events)
@@ -180,11 +181,14 @@ int xlbd_loop_init(struct xlbd *d)
 	if (!d->hc)
 		return -ENOMEM;
 	ret = xlbd_feedback_init(d);
-	return ret ? ret : xlbd_nat_init(d);
+	if (!ret)
+		ret = xlbd_nat_init(d);
+	return ret ? ret : xlbd_uplink_init(d);
 }
 
 void xlbd_loop_free(struct xlbd *d)
 {
+	xlbd_uplink_free(d);
 	xlbd_nat_free(d);
 	xlbd_feedback_free(d);
 	xlb_hc_free(d->hc);

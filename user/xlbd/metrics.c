@@ -6,9 +6,10 @@
  * global counters by name, per-VIP and per-backend packets, bytes and
  * new flows, backend weights (configured and effective, with the agent's
  * and the share loop's factors) and states, each ring's fingerprint, read
- * straight
- * from the maps under the daemon's lock, and the client-NAT pools' ports
- * and sub-pools as xlbd's NAT side last copied them.
+ * straight from the maps under the daemon's lock, the client-NAT pools'
+ * ports and sub-pools as xlbd's NAT side last copied them, and the
+ * uplinks' state and shares as its uplink side did (their bytes from the
+ * map).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,8 +22,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xlb/counters.h>
+#include "dp_uplink.h"
 #include "nat.h"
 #include "stats.h"
+#include "uplink.h"
 #include "xlbd.h"
 
 static void metric_head(FILE *f, const char *name, const char *type,
@@ -357,6 +360,58 @@ static void write_nat(FILE *f, struct xlbd *d)
 	}
 }
 
+/*
+ * Egress uplinks: state and shares as uplink.c last copied them, bytes,
+ * packets and failovers from uplink_load now.
+ */
+static void write_uplinks(FILE *f, struct xlbd *d)
+{
+	const struct xlb_model *m = &d->model;
+	struct xlb_uplink_load l;
+
+	if (!m->n_uplinks)
+		return;
+	if (xlb_dp_uplink_load_read(d->dp, &l))
+		memset(&l, 0, sizeof(l));
+	metric_head(f, "xlb_uplink_up", "gauge",
+		    "1 while the uplink takes flows (link, carrier and "
+		    "gateway all there).");
+	metric_head(f, "xlb_uplink_bytes_total", "counter",
+		    "Bytes sent through the uplink (as sent).");
+	metric_head(f, "xlb_uplink_packets_total", "counter",
+		    "Packets sent through the uplink.");
+	metric_head(f, "xlb_uplink_failovers_total", "counter",
+		    "Flows moved off the uplink because it was down.");
+	metric_head(f, "xlb_uplink_share_target", "gauge",
+		    "The uplink's target share of the bytes, 0..1.");
+	metric_head(f, "xlb_uplink_share_measured", "gauge",
+		    "The uplink's share of the bytes over the last second.");
+	for (size_t i = 0; i < m->n_uplinks; i++) {
+		const char *name = m->uplinks[i].ifname;
+		__u32 id = m->uplinks[i].id;
+		const struct xlbd_uplink_stats *st = xlbd_uplink_stats(d, id);
+
+		if (!st)
+			continue;
+		fprintf(f, "xlb_uplink_up{uplink=\"%s\"} %d\n", name, st->up);
+		fprintf(f, "xlb_uplink_bytes_total{uplink=\"%s\"} %llu\n", name,
+			(unsigned long long)l.bytes[id]);
+		fprintf(f, "xlb_uplink_packets_total{uplink=\"%s\"} %llu\n",
+			name, (unsigned long long)l.packets[id]);
+		fprintf(f, "xlb_uplink_failovers_total{uplink=\"%s\"} %llu\n",
+			name, (unsigned long long)l.failovers[id]);
+		fprintf(f, "xlb_uplink_share_target{uplink=\"%s\"} %g\n", name,
+			st->share_target);
+		fprintf(f, "xlb_uplink_share_measured{uplink=\"%s\"} %g\n",
+			name, st->share_measured);
+	}
+	metric_head(f, "xlb_uplink_failover_seconds", "gauge",
+		    "From the netlink event that took an uplink down to "
+		    "uplink_set written, last failover.");
+	fprintf(f, "xlb_uplink_failover_seconds %.6f\n",
+		xlbd_uplink_failover_us(d) / 1e6);
+}
+
 /* The whole page, in a malloc'ed buffer. */
 static char *render(struct xlbd *d, size_t *len)
 {
@@ -385,6 +440,7 @@ static char *render(struct xlbd *d, size_t *len)
 	write_vips(f, d);
 	write_backends(f, d);
 	write_nat(f, d);
+	write_uplinks(f, d);
 	pthread_mutex_unlock(&d->lock);
 	if (fclose(f)) {
 		free(buf);

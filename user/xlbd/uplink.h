@@ -48,4 +48,17 @@ int xlbd_uplink_json(struct xlbd *d, const struct xlb_uplink_cfg *u,
 /* False when uplinks are configured and none is up (announce withdraws). */
 bool xlbd_uplinks_serving(struct xlbd *d);
 
+/* What the metrics show of an uplink: copied under d->lock by the loop. */
+struct xlbd_uplink_stats {
+	bool on, up;
+	double share_target, share_measured;
+	__u64 failover_us; /* its last down: netlink event to map write */
+};
+
+/* Under d->lock: uplink id's figures, or NULL when no such uplink runs. */
+const struct xlbd_uplink_stats *xlbd_uplink_stats(const struct xlbd *d,
+						  __u32 id);
+/* Under d->lock: the last failover's event-to-write latency, in µs. */
+__u64 xlbd_uplink_failover_us(const struct xlbd *d);
+
 #endif /* XLBD_UPLINK_H */

@@ -43,6 +43,7 @@ struct xlb_route;
 struct xlbd_ctl;
 struct xlbd_cluster;
 struct xlbd_nat;
+struct xlbd_uplink;
 
 /* What the metrics thread shows of the cluster (copied under lock). */
 struct xlbd_cluster_stats {
@@ -117,7 +118,8 @@ struct xlbd {
 	struct xlbd_ann *ann; /* under lock */
 	size_t n_ann;
 	size_t announced;
-	struct xlbd_nat *nat; /* nat.c: pools' allocators, the sweeper */
+	struct xlbd_nat *nat;	    /* nat.c: pools' allocators, the sweeper */
+	struct xlbd_uplink *uplink; /* uplink.c: links, gateways, the set */
 };
 
 /* The cluster's options (xlbd --etcd ...); etcd NULL: no cluster. */
