@@ -33,6 +33,7 @@
 #include "ring.h"
 #include "flow.h"
 #include "nat.h"
+#include "uplink.h"
 #include "trace.h"
 #include <xlb/hash.h>
 
@@ -274,11 +275,11 @@ static __always_inline bool icmp_dest_ok(const struct pkt *p)
 
 /* Answers a packet too large for the tunnel with an ICMP error. */
 static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
-				   const struct xlb_config *cfg, __u32 olen,
-				   __u32 *cnt)
+				   const struct xlb_config *cfg,
+				   __u32 path_mtu, __u32 olen, __u32 *cnt)
 {
 	bool vlan = p->l2_len != sizeof(struct ethhdr);
-	__u32 mtu = cfg->mtu - olen;
+	__u32 mtu = path_mtu - olen;
 	int err;
 
 	if (p->ip_len < XLB_ICMP_QUOTE ||
@@ -388,13 +389,17 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	v6 = be->family == XLB_AF_INET6;
 	olen = (v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
 	       (gue ? sizeof(struct udphdr) : 0);
+	/* Uplinks: the rest is xlb_egress's (uplink.h). */
+	if (cfg->n_uplinks)
+		return egress_stash(p, vip->vip_id, id, fhash, frame_len, v6,
+				    gue, cnt);
 	if (cfg->mtu && p->ip_len + olen > cfg->mtu) {
 		/* Never an ICMP error about an ICMP error. */
 		if (icmp_err) {
 			*cnt = XLB_CNT_DROP_TOO_BIG;
 			return XDP_DROP;
 		}
-		return too_big(ctx, p, cfg, olen, cnt);
+		return too_big(ctx, p, cfg, cfg->mtu, olen, cnt);
 	}
 
 	ei.ip_len = p->ip_len;
@@ -788,7 +793,101 @@ int xlb_balance(struct xdp_md *ctx)
 
 	if (action == XLB_FORWARD)
 		action = forward(ctx, &p, frame_len, &cnt);
+	if (action == XLB_EGRESS) {
+		/* Counts and traces the packet itself; returns only on error. */
+		bpf_tail_call(ctx, &egress_prog, 0);
+		action = XDP_DROP;
+		cnt = XLB_CNT_DROP_INTERNAL;
+	}
 	/* The one exit: count the verdict. */
+	count_stat(&counters, cnt, frame_len);
+	if (trace_on())
+		xlb_trace_out(ctx, action, cnt);
+	return action;
+}
+
+/*
+ * The way out over uplinks (uplink.h): the packet xlb_balance handed to
+ * egress_scratch leaves by its flow's uplink, within that uplink's MTU,
+ * toward its gateway.
+ */
+SEC("xdp")
+int xlb_egress(struct xdp_md *ctx)
+{
+	__u32 zero = 0, cnt = XLB_CNT_DROP_INTERNAL, frame_len = 0, olen, up;
+	struct xlb_flow_entry *f = NULL;
+	struct xlb_uplink_load *load;
+	struct xlb_uplink_set *set;
+	struct egress_scratch *s;
+	struct xlb_backend *be;
+	struct xlb_config *cfg;
+	const struct xlb_uplink *u;
+	struct encap_info ei;
+	struct ethhdr *eth;
+	int action = XDP_DROP;
+	__u32 mtu;
+
+	s = bpf_map_lookup_elem(&egress_scratch, &zero);
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	set = bpf_map_lookup_elem(&uplink_set, &zero);
+	load = bpf_map_lookup_elem(&uplink_load, &zero);
+	if (!s || !cfg || !set || !load)
+		goto out;
+	frame_len = s->frame_len;
+	be = bpf_map_lookup_elem(&backends, &s->backend_id);
+	if (!be)
+		goto out;
+	if (!s->p.icmp_err)
+		f = flow_lookup(&s->p.key, s->fhash);
+	up = uplink_choose(set, load, f, s->fhash) & (XLB_MAX_UPLINKS - 1);
+	if (!up) {
+		cnt = XLB_CNT_DROP_NO_UPLINK;
+		goto out;
+	}
+	u = &set->u[up];
+	olen = (s->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
+	       (s->gue ? sizeof(struct udphdr) : 0);
+	mtu = u->mtu ?: cfg->mtu;
+	if (mtu && s->p.ip_len + olen > mtu) {
+		/* Never an ICMP error about an ICMP error. */
+		if (s->p.icmp_err)
+			cnt = XLB_CNT_DROP_TOO_BIG;
+		else
+			action = too_big(ctx, &s->p, cfg, mtu, olen, &cnt);
+		goto out;
+	}
+
+	ei.ip_len = s->p.ip_len;
+	ei.tos = s->p.tos;
+	ei.inner_v6 = s->p.key.family == XLB_AF_INET6;
+	ei.rss = s->fhash;
+	if (encap_any(ctx, &s->p, &ei, s->v6, s->gue, be, cfg))
+		goto out;
+	/* The uplink's MACs over those encap() wrote from the config. */
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		goto out;
+	__builtin_memcpy(eth->h_dest, u->gw_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, u->src_mac, ETH_ALEN);
+
+	if (s->gue)
+		cnt = XLB_CNT_TX_GUE;
+	else if (s->v6)
+		cnt = ei.inner_v6 ? XLB_CNT_TX_IP6IP6 : XLB_CNT_TX_4IN6;
+	else
+		cnt = ei.inner_v6 ? XLB_CNT_TX_6IN4 : XLB_CNT_TX_IPIP;
+	if (s->p.icmp_err)
+		count_event(XLB_CNT_ICMP_PTB_FORWARDED);
+	count_stat(&vip_stats, s->vip_id, frame_len);
+	count_stat(&backend_stats, s->backend_id, frame_len);
+	/* The frame as it leaves: L2, the outer header(s), the IP packet. */
+	xlb_uplink_account(load, up, s->p.l2_len + olen + s->p.ip_len,
+			   flow_clock_ns());
+	if (u->ifindex == ctx->ingress_ifindex)
+		action = XDP_TX;
+	else
+		action = bpf_redirect_map(&uplink_tx, up, XDP_DROP);
+out:
 	count_stat(&counters, cnt, frame_len);
 	if (trace_on())
 		xlb_trace_out(ctx, action, cnt);

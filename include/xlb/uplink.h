@@ -38,6 +38,10 @@
 /* Target shares: 1 .. XLB_UPLINK_SHARE_MAX (relative to each other). */
 #define XLB_UPLINK_SHARE_MAX 1000
 #define XLB_UPLINK_WINDOW_NS (1000ULL * 1000 * 1000)
+/* Slots of xlb_uplink_set.slot (a power of two). */
+#define XLB_UPLINK_SLOTS 64
+_Static_assert((XLB_MAX_UPLINKS & (XLB_MAX_UPLINKS - 1)) == 0,
+	       "uplink ids are masked with XLB_MAX_UPLINKS - 1");
 
 /* Uplink states (xlb_uplink.state). */
 enum xlb_uplink_state {
@@ -68,6 +72,14 @@ _Static_assert(sizeof(struct xlb_uplink) == 24, "xlb_uplink size");
  */
 struct xlb_uplink_set {
 	struct xlb_uplink u[XLB_MAX_UPLINKS];
+	/*
+	 * Ids of the uplinks up, each in a number of slots by its share
+	 * (xlb_uplink_fill_slots): a frame without a flow entry (a VIP
+	 * without the flow table, an RST, an ICMP error) leaves by
+	 * slot[hash % XLB_UPLINK_SLOTS], so one connection's frames keep
+	 * one uplink without an entry. 0 in every slot: none up.
+	 */
+	__u8 slot[XLB_UPLINK_SLOTS];
 };
 
 /*
@@ -119,6 +131,53 @@ XLB_INLINE __u32 xlb_uplink_pick(const struct xlb_uplink_set *set,
 		}
 	}
 	return best;
+}
+
+/*
+ * Fills set->slot from the uplinks up and their shares: each gets slots
+ * in proportion to its share (largest remainders for the rest, so one
+ * up has at least one while it is among the largest), interleaved so
+ * neighbouring hashes spread; every slot 0 when none is up. Userspace
+ * calls it before every write of the set.
+ */
+static inline void xlb_uplink_fill_slots(struct xlb_uplink_set *set)
+{
+	__u32 total = 0, given = 0, n = 0;
+	__u32 want[XLB_MAX_UPLINKS] = {0}, rem[XLB_MAX_UPLINKS] = {0};
+
+	for (__u32 j = 0; j < XLB_UPLINK_SLOTS; j++)
+		set->slot[j] = 0;
+	for (__u32 i = 1; i < XLB_MAX_UPLINKS; i++)
+		if (set->u[i].state == XLB_UPLINK_UP)
+			total += set->u[i].share ? set->u[i].share : 1;
+	if (!total)
+		return;
+	for (__u32 i = 1; i < XLB_MAX_UPLINKS; i++) {
+		__u32 s = set->u[i].share ? set->u[i].share : 1;
+
+		if (set->u[i].state != XLB_UPLINK_UP)
+			continue;
+		want[i] = s * XLB_UPLINK_SLOTS / total;
+		rem[i] = s * XLB_UPLINK_SLOTS % total + 1;
+		given += want[i];
+	}
+	while (given < XLB_UPLINK_SLOTS) {
+		__u32 best = 0;
+
+		for (__u32 i = 1; i < XLB_MAX_UPLINKS; i++)
+			if (rem[i] && (!best || rem[i] > rem[best]))
+				best = i;
+		want[best]++;
+		rem[best] = 0;
+		given++;
+	}
+	while (n < XLB_UPLINK_SLOTS)
+		for (__u32 i = 1; i < XLB_MAX_UPLINKS && n < XLB_UPLINK_SLOTS;
+		     i++)
+			if (want[i]) {
+				set->slot[n++] = (__u8)i;
+				want[i]--;
+			}
 }
 
 /* Adds a sent frame to uplink i's bytes, turning the window when due. */

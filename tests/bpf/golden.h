@@ -24,6 +24,7 @@
 #include <xlb/counters.h>
 #include <xlb/hash.h>
 #include <xlb/flow.h>
+#include <xlb/uplink.h>
 
 #define FRAME_MAX 4096
 
@@ -250,6 +251,13 @@ void run_step(struct tc *t, enum prog_kind k, const struct step *s);
 /* A balancer step that must be encapsulated to backend `be`. */
 void expect_tx(struct tc *t, const char *what, const struct frame *in,
 	       const struct xlb_flow_key *k, __u32 be, __u64 events);
+/*
+ * The same with the way out given: action XDP_TX or XDP_REDIRECT, and
+ * the frame toward uplink up's gateway from its MAC (NULL: config's).
+ */
+void expect_sent(struct tc *t, const char *what, const struct frame *in,
+		 const struct xlb_flow_key *k, __u32 be, __u64 events,
+		 __u32 action, const struct xlb_uplink *up);
 /* A balancer step that must answer the echo request `in` in place. */
 void expect_echo_tx(struct tc *t, const char *what, const struct frame *in);
 /* A balancer step that must pass the frame untouched with this verdict. */
@@ -302,7 +310,7 @@ struct golden_case {
 
 extern const struct golden_case cases_encap[], cases_flow[], cases_parse[],
 	cases_icmp[], cases_decap[], cases_hash[], cases_ring[], cases_rules[],
-	cases_nat[], cases_trace[];
+	cases_nat[], cases_trace[], cases_uplink[];
 
 /* Addresses the cases share (documentation ranges only). */
 #define VIP4  "198.19.0.1"

@@ -17,7 +17,9 @@
 #include "golden.h"
 #include <xlb/nat.h>
 #include <xlb/trace.h>
+#include <xlb/uplink.h>
 #include "harness.h"
+#include "loader.h"
 #include "balance.skel.h"
 #include "decap.skel.h"
 #include "hc_encap.skel.h"
@@ -146,6 +148,20 @@ int reset_balance(void)
 	/* An object built before tracing or full-NAT lacks their maps. */
 	if (H.trace_cfg >= 0)
 		err = err ?: reset_trace();
+	if (H.uplink_set >= 0) {
+		err = err
+			      ?: zero_array(H.uplink_set, 1,
+					    sizeof(struct xlb_uplink_set),
+					    false);
+		err = err
+			      ?: zero_array(H.uplink_load, 1,
+					    sizeof(struct xlb_uplink_load),
+					    true);
+		for (__u32 id = 0; id < XLB_MAX_UPLINKS; id++)
+			if (bpf_map_delete_elem(H.uplink_tx, &id) &&
+			    errno != ENOENT)
+				err = err ?: -errno;
+	}
 	if (H.nat_fwd < 0)
 		return err;
 	err = err ?: clear_hash(H.nat_fwd, sizeof(struct xlb_flow_key));
@@ -237,6 +253,7 @@ static int map_fd(struct bpf_object *obj, const char *name)
 static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, "counters");
+	int err;
 
 	H.bal_prog = bpf_program__fd(prog);
 	H.vips = map_fd(obj, "vips");
@@ -259,8 +276,15 @@ static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.trace_cfg = map_fd(obj, "trace_cfg");
 	H.trace_scratch = map_fd(obj, "trace_scratch");
 	H.trace_events = map_fd(obj, "trace_events");
+	H.uplink_set = map_fd(obj, "uplink_set");
+	H.uplink_tx = map_fd(obj, "uplink_tx");
+	H.uplink_load = map_fd(obj, "uplink_load");
 	/* Another build's object may count fewer (or more) ids. */
 	H.ncounters = m ? bpf_map__max_entries(m) : XLB_CNT_MAX;
+	/* ... and may have no uplinks' egress program (-ENOENT). */
+	err = xlb_egress_bind(obj);
+	if (err && err != -ENOENT)
+		return err;
 	return xlb_flows_open(&H.flows, map_fd(obj, "flows4"),
 			      map_fd(obj, "flows6"));
 }

@@ -26,6 +26,7 @@ struct harness {
 	int vip_flows, backend_flows; /* new flows per VIP / backend id */
 	int nat_fwd, nat_rev, nat_subpools, nat_cpu, nat_events;
 	int trace_cfg, trace_scratch, trace_events; /* `xlb trace` */
+	int uplink_set, uplink_tx, uplink_load;	    /* egress uplinks */
 	struct xlb_flows flows; /* flows4 and flows6, mapped */
 	__u32 ncounters;	/* entries of counters: XLB_CNT_MAX for ours */
 	/* rings entries written since the last reset (each costs an RCU

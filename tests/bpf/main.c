@@ -147,7 +147,8 @@ void run_step(struct tc *t, enum prog_kind k, const struct step *s)
 	if (opts.retval != s->action)
 		fail(t, "%s: action %s, want %s", what,
 		     action_name(opts.retval), action_name(s->action));
-	else if (s->action == XDP_TX || s->action == XDP_PASS) {
+	else if (s->action == XDP_TX || s->action == XDP_PASS ||
+		 s->action == XDP_REDIRECT) {
 		if (!want && s->action == XDP_PASS)
 			want = s->in;
 		if (want)
@@ -201,6 +202,13 @@ static int tx_verdict(bool gue, int vip_family, int be_family)
 void expect_tx(struct tc *t, const char *what, const struct frame *in,
 	       const struct xlb_flow_key *k, __u32 be, __u64 events)
 {
+	expect_sent(t, what, in, k, be, events, XDP_TX, NULL);
+}
+
+void expect_sent(struct tc *t, const char *what, const struct frame *in,
+		 const struct xlb_flow_key *k, __u32 be, __u64 events,
+		 __u32 action, const struct xlb_uplink *up)
+{
 	const struct xlb_vip *v = vip_of(t, k);
 	struct frame *out = malloc(sizeof(*out));
 	__u8 kind;
@@ -216,12 +224,16 @@ void expect_tx(struct tc *t, const char *what, const struct frame *in,
 	kind = v->encap != XLB_ENCAP_DEFAULT ? v->encap : t->cfg.encap;
 	gue = kind == XLB_ENCAP_GUE;
 	expect_encap(out, in, &t->cfg, &t->be[be], gue, rss_of(k));
+	if (up) {
+		memcpy(out->d, up->gw_mac, 6);
+		memcpy(out->d + 6, up->src_mac, 6);
+	}
 	run_step(
 		t, PROG_BALANCE,
 		&(struct step){
 			.what = what,
 			.in = in,
-			.action = XDP_TX,
+			.action = action,
 			.out = out,
 			.verdict = tx_verdict(gue, k->family, t->be[be].family),
 			.events = events,
@@ -366,7 +378,7 @@ extern const struct golden_case cases_hc[];
 static const struct golden_case *const tables[] = {
 	cases_hash,  cases_encap, cases_flow,  cases_ring,
 	cases_parse, cases_icmp,  cases_decap, cases_hc,
-	cases_rules, cases_nat,	  cases_trace,
+	cases_rules, cases_nat,	  cases_trace, cases_uplink,
 };
 
 int main(int argc, char **argv)

@@ -222,6 +222,13 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	ret = xlb_xdp_open(&dp->xdp, dp->skel->obj, &xo, err);
 	if (ret)
 		goto err_skel;
+	ret = xlb_egress_bind(dp->skel->obj);
+	if (ret) {
+		xlb_err_set(err, "binding the uplinks' egress program: %s",
+			    strerror(-ret));
+		xlb_xdp_close(&dp->xdp, !dp->xdp.adopted);
+		goto err_skel;
+	}
 	learn_if_addrs(dp, o->ifname);
 	get_map_fds(dp);
 	ret = xlb_flows_open(&dp->flows, bpf_map__fd(dp->skel->maps.flows4),

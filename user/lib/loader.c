@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -240,4 +241,22 @@ void xlb_xdp_close(struct xlb_xdp *x, bool detach)
 	xdp_program__close(x->prog);
 	x->prog = NULL;
 	x->obj = NULL;
+}
+
+int xlb_egress_bind(struct bpf_object *obj)
+{
+	struct bpf_program *prog =
+		bpf_object__find_program_by_name(obj, "xlb_egress");
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "egress_prog");
+	__u32 zero = 0;
+	int fd;
+
+	if (!prog || !map)
+		return -ENOENT;
+	fd = bpf_program__fd(prog);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &fd, BPF_ANY))
+		return -errno;
+	return 0;
 }

@@ -66,6 +66,14 @@ int xlb_xdp_open(struct xlb_xdp *x, struct bpf_object *obj,
 		 const struct xlb_xdp_opts *o, struct xlb_err *err);
 
 /*
+ * Puts the balancer object's xlb_egress into its egress_prog slot (the
+ * tail call of uplinks, bpf/uplink.h); after every load, adopted or not:
+ * a program left attached by an earlier xlbd reaches the pinned slot.
+ * 0 or -errno.
+ */
+int xlb_egress_bind(struct bpf_object *obj);
+
+/*
  * Releases the program; with detach, first detaches it (adopted or not),
  * unpins the maps and removes the pin directory. The object stays the
  * caller's.

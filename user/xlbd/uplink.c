@@ -94,6 +94,7 @@ static void build_set(struct xlbd_uplink *ul, struct xlb_uplink_set *s)
 		memcpy(x->gw_mac, u->cfg.gw_is_mac ? u->cfg.gw_mac : u->gw_mac,
 		       6);
 	}
+	xlb_uplink_fill_slots(s);
 }
 
 void xlbd_up_stats_fill(struct xlbd_uplink *ul)
