@@ -40,7 +40,8 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	prometheus_rules_and_dashboard prometheus_alert_fires
 	install_layout unit_exec_start_notify
 	nat_http_v4 nat_http_v6 nat_tiny_pool nat_kill9_under_wrk
-	nat_health_check"
+	nat_health_check
+	uplink_shares_follow_targets uplink_failover_under_load"
 
 # shellcheck source=runner.sh
 . "$E2E_DIR/runner.sh"
@@ -63,6 +64,8 @@ runner_mounts e2e
 . "$E2E_DIR/daemon.sh"
 # shellcheck source=nat.sh
 . "$E2E_DIR/nat.sh"
+# shellcheck source=uplink.sh
+. "$E2E_DIR/uplink.sh"
 # shellcheck source=feedback.sh
 . "$E2E_DIR/feedback.sh"
 # shellcheck source=observe.sh

@@ -6,7 +6,9 @@
  * absent, and is then not printed, or '-' in a table):
  *   {"interface", "gateway", "mtu", "share", "id",
  *    "state", "why", "ifindex", "gw_mac", "bytes", "packets",
- *    "share_target", "share_measured", "failovers"}
+ *    "share_target", "share_measured", "failovers",
+ *    "failover_latency_us_last", "failover_latency_us_max",
+ *    "failover_at_ms"}
  * Shares are fractions (0..1) in JSON and percentages in text.
  */
 #include <errno.h>
@@ -268,6 +270,13 @@ static int do_uplink_show(int argc, char **argv)
 	print_juint(PRINT_ANY, "bytes", "bytes:          %llu\n", u);
 	print_juint(PRINT_ANY, "packets", "packets:        %llu\n", u);
 	print_juint(PRINT_ANY, "failovers", "failovers:      %llu\n", u);
+	/* The last time it was marked down: event to uplink_set, in us. */
+	print_juint(PRINT_ANY, "failover_latency_us_last",
+		    "failover took:  %llu us (last)\n", u);
+	print_juint(PRINT_ANY, "failover_latency_us_max",
+		    "failover took:  %llu us (most)\n", u);
+	print_juint(PRINT_ANY, "failover_at_ms",
+		    "failover at:    %llu ms since the epoch\n", u);
 	json_decref(resp);
 	return 0;
 }

@@ -39,10 +39,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/neighbour.h>
 
 #include "dp_uplink.h"
 #include "uplink_priv.h"
+
+/* Wall-clock milliseconds: what a user's clock compares with. */
+static __u64 wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
 
 bool xlbd_up_is_main(const struct xlbd *d, const struct up *u)
 {
@@ -179,6 +189,7 @@ int xlbd_up_sync_maps(struct xlbd *d)
 			    old.u[id].state != XLB_UPLINK_UP)
 				continue;
 			u->fo_last_us = (now - u->down_ns) / 1000;
+			u->fo_at_ms = wall_ms();
 			if (u->fo_last_us > u->fo_max_us)
 				u->fo_max_us = u->fo_last_us;
 			ul->fo_last_us = u->fo_last_us;
@@ -393,6 +404,9 @@ int xlbd_uplink_json(struct xlbd *d, const struct xlb_uplink_cfg *c,
 			json_integer(u->fo_last_us));
 	ret |= json_set(obj, "failover_latency_us_max",
 			json_integer(u->fo_max_us));
+	if (u->fo_at_ms)
+		ret |= json_set(obj, "failover_at_ms",
+				json_integer((json_int_t)u->fo_at_ms));
 	return ret ? -ENOMEM : 0;
 }
 

@@ -31,6 +31,8 @@ struct up {
 	const char *why;    /* NULL: up */
 	__u64 down_ns;	    /* when it went down (event receipt) */
 	__u64 fo_last_us, fo_max_us;
+	/* When the last failover's write was done (CLOCK_REALTIME, ms). */
+	__u64 fo_at_ms;
 	__u64 tick_bytes; /* bytes at the last tick */
 	double measured;
 };
