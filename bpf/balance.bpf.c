@@ -815,7 +815,6 @@ SEC("xdp")
 int xlb_egress(struct xdp_md *ctx)
 {
 	__u32 zero = 0, cnt = XLB_CNT_DROP_INTERNAL, frame_len = 0, olen, up;
-	struct xlb_flow_entry *f = NULL;
 	struct xlb_uplink_load *load;
 	struct xlb_uplink_set *set;
 	struct egress_scratch *s;
@@ -837,9 +836,7 @@ int xlb_egress(struct xdp_md *ctx)
 	be = bpf_map_lookup_elem(&backends, &s->backend_id);
 	if (!be)
 		goto out;
-	if (!s->p.icmp_err)
-		f = flow_lookup(&s->p.key, s->fhash);
-	up = uplink_choose(set, load, f, s->fhash) & (XLB_MAX_UPLINKS - 1);
+	up = uplink_choose(set, load, s) & (XLB_MAX_UPLINKS - 1);
 	if (!up) {
 		cnt = XLB_CNT_DROP_NO_UPLINK;
 		goto out;
@@ -881,8 +878,7 @@ int xlb_egress(struct xdp_md *ctx)
 	count_stat(&vip_stats, s->vip_id, frame_len);
 	count_stat(&backend_stats, s->backend_id, frame_len);
 	/* The frame as it leaves: L2, the outer header(s), the IP packet. */
-	xlb_uplink_account(load, up, s->p.l2_len + olen + s->p.ip_len,
-			   flow_clock_ns());
+	xlb_uplink_account(load, up, s->p.l2_len + olen + s->p.ip_len);
 	if (u->ifindex == ctx->ingress_ifindex)
 		action = XDP_TX;
 	else

@@ -93,20 +93,25 @@ static __always_inline __u32 uplink_slot(const struct xlb_uplink_set *set,
 
 /*
  * The uplink a packet leaves by (0: none up), as the file's comment
- * says; f: its flow's entry, or NULL.
+ * says. Its entry is looked up again here: forward() cannot pass it on
+ * (a pointer), nor read its uplink (any read of the entry after
+ * pick_backend costs xlb_balance its state pruning).
  */
 static __always_inline __u32 uplink_choose(const struct xlb_uplink_set *set,
 					   struct xlb_uplink_load *load,
-					   struct xlb_flow_entry *f,
-					   __u32 fhash)
+					   const struct egress_scratch *s)
 {
+	struct xlb_flow_entry *f = NULL;
 	__u32 had, pick;
 
+	if (!s->p.icmp_err)
+		f = flow_lookup(&s->p.key, s->fhash);
 	if (!f)
-		return uplink_slot(set, fhash);
+		return uplink_slot(set, s->fhash);
 	had = f->uplink & (XLB_MAX_UPLINKS - 1);
 	if (had && set->u[had].state == XLB_UPLINK_UP)
 		return had;
+	xlb_uplink_age(load, flow_clock_ns());
 	pick = xlb_uplink_pick(set, load);
 	if (!pick) /* none up: the entry keeps its uplink */
 		return 0;

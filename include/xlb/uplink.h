@@ -17,7 +17,9 @@
  * Recent bytes are per CPU, in windows of XLB_UPLINK_WINDOW_NS: a CPU's
  * choice weighs this window's bytes and half of the last one's, so it
  * follows current traffic; each CPU converges on the shares by itself,
- * as each carries its own flows.
+ * as each carries its own flows. The window turns at a choice
+ * (xlb_uplink_age), so a packet of a flow that has its uplink only adds
+ * its bytes.
  */
 #ifndef XLB_UPLINK_H
 #define XLB_UPLINK_H
@@ -180,20 +182,32 @@ static inline void xlb_uplink_fill_slots(struct xlb_uplink_set *set)
 			}
 }
 
-/* Adds a sent frame to uplink i's bytes, turning the window when due. */
-XLB_INLINE void xlb_uplink_account(struct xlb_uplink_load *l, __u32 i,
-				   __u32 bytes, __u64 now_ns)
+/*
+ * Turns the window when due: called before each choice (a new flow, or
+ * one leaving a down uplink), never per packet, so the hit path reads no
+ * clock. After n windows without a choice, prev is the mean of them.
+ */
+XLB_INLINE void xlb_uplink_age(struct xlb_uplink_load *l, __u64 now_ns)
 {
-	if (now_ns - l->window_start_ns >= XLB_UPLINK_WINDOW_NS) {
+	__u64 n;
+
+	if (now_ns - l->window_start_ns < XLB_UPLINK_WINDOW_NS)
+		return;
+	n = (now_ns - l->window_start_ns) / XLB_UPLINK_WINDOW_NS;
 #ifdef __bpf__
 #pragma unroll
 #endif
-		for (__u32 j = 0; j < XLB_MAX_UPLINKS; j++) {
-			l->prev[j] = l->cur[j];
-			l->cur[j] = 0;
-		}
-		l->window_start_ns = now_ns;
+	for (__u32 j = 0; j < XLB_MAX_UPLINKS; j++) {
+		l->prev[j] = n == 1 ? l->cur[j] : l->cur[j] / n;
+		l->cur[j] = 0;
 	}
+	l->window_start_ns = now_ns;
+}
+
+/* Adds a sent frame to uplink i's bytes. */
+XLB_INLINE void xlb_uplink_account(struct xlb_uplink_load *l, __u32 i,
+				   __u32 bytes)
+{
 	if (i < XLB_MAX_UPLINKS) {
 		l->cur[i] += bytes;
 		l->bytes[i] += bytes;

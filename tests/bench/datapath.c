@@ -30,11 +30,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xlb/types.h>
+#include <xlb/uplink.h>
 #include <xlb/counters.h>
 #include <xlb/hash.h>
 #include <xlb/decap.h>
 #include <xlb/nat.h>
 #include <xlb/trace.h>
+#include "loader.h"
 #include "balance.skel.h"
 #include "decap.skel.h"
 #include "bench_harness.skel.h"
@@ -149,6 +151,7 @@ struct scenario {
 	bool to_client; /* XDP_TX back to CLIENT4 (a NAT reply) */
 	int bal;	/* BAL_TABLE or BAL_LRU */
 	enum dp_trace trace;
+	int uplinks; /* an uplink set of this many (xlb_egress) */
 	struct expect_cnt cnt[4]; /* the counters that move; all others stay */
 	int n_cnt;
 	/* Builds the frame and puts the maps in the scenario's state. */
@@ -688,6 +691,17 @@ static const struct scenario scenarios[] = {
 		.prepare = prepare_tcp_hit,
 	},
 	{
+		/* The flow's uplink is the receiving NIC: XDP_TX. */
+		.name = "tcp_flow_hit_uplinks4",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.uplinks = 4,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_HIT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_tcp_hit,
+	},
+	{
 		.name = "nonvip_pass_trace_miss",
 		.target = TARGET_BALANCE,
 		.action = XDP_PASS,
@@ -1006,6 +1020,46 @@ static int trace_start(struct dp *dp, const struct scenario *s)
 	return err ?: update(bal_map(dp, "trace_cfg"), &zero, &c, "trace_cfg");
 }
 
+/*
+ * An uplink set of s->uplinks (bpf/uplink.h): every frame then goes
+ * through xlb_egress. Uplink 1 is the receiving interface (test_run's
+ * loopback) with the largest share, so a new flow with no bytes on any
+ * chooses it and leaves by XDP_TX, as the scenario checks.
+ */
+static int uplinks_set(struct dp *dp, const struct scenario *s, bool on)
+{
+	struct xlb_uplink_set set = {0};
+	struct xlb_uplink_load *load;
+	struct xlb_config cfg;
+	__u32 zero = 0;
+	int err, fd = bal_map(dp, "config");
+
+	if (!s->uplinks)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	for (int i = 1; on && i <= s->uplinks && i < XLB_MAX_UPLINKS; i++) {
+		set.u[i] = (struct xlb_uplink){
+			.ifindex = i == 1 ? 1 : 1000 + i,
+			/* uplink 1's gateway is config's, as verify() expects */
+			.gw_mac = {0x02, 0, 0, 0, i == 1 ? 0 : 0x10, (__u8)i},
+			.src_mac = {0x02, 0, 0, 0, 0x20, (__u8)i},
+			.state = XLB_UPLINK_UP,
+			.share = i == 1 ? XLB_UPLINK_SHARE_MAX : 1};
+	}
+	xlb_uplink_fill_slots(&set);
+	load = calloc(dp->ncpus, sizeof(*load));
+	if (!load)
+		return -ENOMEM;
+	cfg.n_uplinks = on ? (__u32)s->uplinks : 0;
+	err = update(bal_map(dp, "uplink_set"), &zero, &set, "uplink_set");
+	err = err ?: update(bal_map(dp, "uplink_load"), &zero, load,
+			    "uplink_load");
+	err = err ?: update(fd, &zero, &cfg, "config");
+	free(load);
+	return err;
+}
+
 /* Off again. Did the packets give records exactly when they match? */
 static int trace_stop(struct dp *dp, const struct scenario *s)
 {
@@ -1102,7 +1156,8 @@ static int run_scenario(struct dp *dp, const struct scenario *s,
 			  ? dp->cur->prog_fd
 			  : bpf_program__fd(dp->dec->progs.xlb_decap);
 
-	err = s->prepare(dp, &f);
+	err = uplinks_set(dp, s, true);
+	err = err ?: s->prepare(dp, &f);
 	if (!err)
 		err = trace_start(dp, s);
 	if (err)
@@ -1149,6 +1204,8 @@ fail:
 		err = -EPROTO;
 out:
 	if (trace_stop(dp, s) && !err)
+		err = -EIO;
+	if (uplinks_set(dp, s, false) && !err)
 		err = -EIO;
 	free(ns);
 	free(floor_ns);
@@ -1395,6 +1452,9 @@ static int bind_bal(struct bal *b, const char *what, struct bpf_object *obj)
 	b->counters =
 		bpf_map__fd(bpf_object__find_map_by_name(obj, "counters"));
 	b->flows = lru ? bpf_map__fd(lru) : -1;
+	/* Uplinks' tail call (xlb_egress) into its slot. */
+	if (xlb_egress_bind(obj))
+		return -ENOENT;
 	if (lru)
 		return 0;
 	return xlb_flows_open(

@@ -81,7 +81,10 @@ static void sim_init(struct sim *s, const __u16 *shares, int n)
 static void send(struct sim *s, struct flow *f, __u32 bytes)
 {
 	if (s->set.u[f->uplink].state != XLB_UPLINK_UP) {
-		__u32 to = xlb_uplink_pick(&s->set, &s->load);
+		__u32 to;
+
+		xlb_uplink_age(&s->load, s->now);
+		to = xlb_uplink_pick(&s->set, &s->load);
 
 		if (!to) {
 			s->dropped++;
@@ -93,13 +96,16 @@ static void send(struct sim *s, struct flow *f, __u32 bytes)
 		s->moved_off_down++;
 		f->uplink = to;
 	}
-	xlb_uplink_account(&s->load, f->uplink, bytes, s->now);
+	xlb_uplink_account(&s->load, f->uplink, bytes);
 }
 
 static void new_flow(struct sim *s)
 {
 	struct flow *f;
-	__u32 u = xlb_uplink_pick(&s->set, &s->load);
+	__u32 u;
+
+	xlb_uplink_age(&s->load, s->now);
+	u = xlb_uplink_pick(&s->set, &s->load);
 
 	if (!u || s->n == MAX_FLOWS)
 		return;
@@ -304,22 +310,36 @@ static void test_moves_only_off_down(void **state)
 	assert_int_equal(s.picked_down, 0);
 }
 
-/* The window turns once per XLB_UPLINK_WINDOW_NS: cur into prev. */
+/*
+ * The window turns at a choice once XLB_UPLINK_WINDOW_NS has passed: cur
+ * into prev; after several windows without a choice, their mean.
+ */
 static void test_window_turns(void **state)
 {
 	struct xlb_uplink_load l = {0};
+	const __u64 w = XLB_UPLINK_WINDOW_NS;
 
 	(void)state;
-	xlb_uplink_account(&l, 1, 100, XLB_UPLINK_WINDOW_NS);
-	xlb_uplink_account(&l, 1, 50, XLB_UPLINK_WINDOW_NS + 10);
+	xlb_uplink_age(&l, w);
+	xlb_uplink_account(&l, 1, 100);
+	xlb_uplink_age(&l, w + 10);
+	xlb_uplink_account(&l, 1, 50);
 	assert_int_equal(l.cur[1], 150);
-	xlb_uplink_account(&l, 2, 7, 2 * XLB_UPLINK_WINDOW_NS);
+	xlb_uplink_age(&l, 2 * w - 1);
+	assert_int_equal(l.cur[1], 150);
+	xlb_uplink_age(&l, 2 * w);
+	xlb_uplink_account(&l, 2, 7);
 	assert_int_equal(l.prev[1], 150);
 	assert_int_equal(l.cur[1], 0);
 	assert_int_equal(l.cur[2], 7);
 	assert_int_equal(xlb_uplink_recent(&l, 1), 75);
 	assert_int_equal(l.bytes[1], 150);
 	assert_int_equal(l.packets[1], 2);
+	/* four windows later: a quarter of them each */
+	xlb_uplink_account(&l, 2, 393);
+	xlb_uplink_age(&l, 6 * w);
+	assert_int_equal(l.prev[2], 100);
+	assert_int_equal(l.prev[1], 0);
 }
 
 int main(void)
