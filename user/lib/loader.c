@@ -69,6 +69,32 @@ int xlb_ensure_bpffs(const char *dir, struct xlb_err *err)
 	return 0;
 }
 
+/*
+ * The kernel makes every DEVMAP read-only to programs (BPF_F_RDONLY_PROG
+ * in its flags) but refuses that flag at creation, so libbpf's check of
+ * a pinned map's flags against the object's never passes for one (libbpf
+ * 1.1): a pinned DEVMAP of our shape is handed to libbpf by fd instead.
+ */
+static int reuse_devmap(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path), ret = 0;
+
+	if (fd < 0)
+		return 0; /* none pinned: libbpf creates and pins it */
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.type == BPF_MAP_TYPE_DEVMAP &&
+	    info.key_size == bpf_map__key_size(map) &&
+	    info.value_size == bpf_map__value_size(map) &&
+	    info.max_entries == bpf_map__max_entries(map))
+		ret = bpf_map__reuse_fd(map, fd);
+	else /* another shape: libbpf's own check refuses it, by name */
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
 /* A pinned map of the same shape is reused: flows survive a restart. */
 static int set_pin_paths(struct bpf_object *obj, const char *dir,
 			 struct xlb_err *err)
@@ -87,6 +113,8 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir,
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, path);
+		if (!ret && bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP)
+			ret = reuse_devmap(map, path);
 		if (ret) {
 			xlb_err_set(err, "pin path %s: %s", path,
 				    strerror(-ret));
