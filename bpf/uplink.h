@@ -115,6 +115,7 @@ static __always_inline __u32 uplink_choose(const struct xlb_uplink_set *set,
 	pick = xlb_uplink_pick(set, load);
 	if (!pick) /* none up: the entry keeps its uplink */
 		return 0;
+	xlb_uplink_charge(load, pick);
 	f->uplink = pick;
 	if (had) {
 		load->failovers[had]++;

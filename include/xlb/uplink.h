@@ -17,7 +17,9 @@
  * Recent bytes are per CPU, in windows of XLB_UPLINK_WINDOW_NS: a CPU's
  * choice weighs this window's bytes and half of the last one's, so it
  * follows current traffic; each CPU converges on the shares by itself,
- * as each carries its own flows. The window turns at a choice
+ * as each carries its own flows. A flow chosen counts a recent flow's
+ * mean bytes as pending until as many bytes have gone out
+ * (xlb_uplink_charge). The window turns at a choice
  * (xlb_uplink_age), so a packet of a flow that has its uplink only adds
  * its bytes.
  */
@@ -40,6 +42,19 @@
 /* Target shares: 1 .. XLB_UPLINK_SHARE_MAX (relative to each other). */
 #define XLB_UPLINK_SHARE_MAX 1000
 #define XLB_UPLINK_WINDOW_NS (1000ULL * 1000 * 1000)
+/*
+ * Pending bytes expire this many times as fast as bytes go out: new
+ * flows' charges add up, on average, to the bytes going out (a flow's
+ * mean is what is charged), so at the same pace the pending sum would
+ * wander without bound, and its part would turn the byte rule into a
+ * count of flows (off by 5 points under heavy-tailed sizes in the unit
+ * simulation); twice as fast it stays near zero but in bursts.
+ */
+#define XLB_UPLINK_PEND_DRAIN 2
+
+/* A flow's bytes when nothing recent says more (a full frame). */
+#define XLB_UPLINK_MIN_CHARGE 1500
+
 /* Slots of xlb_uplink_set.slot (a power of two). */
 #define XLB_UPLINK_SLOTS 64
 _Static_assert((XLB_MAX_UPLINKS & (XLB_MAX_UPLINKS - 1)) == 0,
@@ -96,12 +111,19 @@ struct xlb_uplink_load {
 	__u64 bytes[XLB_MAX_UPLINKS];
 	__u64 packets[XLB_MAX_UPLINKS];
 	__u64 failovers[XLB_MAX_UPLINKS]; /* flows that left it */
+	__u64 flows_cur, flows_prev; /* choices made, in the two windows */
+	/* flows chosen lately: what they are expected to send */
+	__u64 pend[XLB_MAX_UPLINKS];
+	__u64 sent, sent_seen; /* bytes by all uplinks; at the last choice */
 };
 
-/* Recent bytes of uplink i: this window's and half of the last one's. */
+/*
+ * Recent bytes of uplink i: this window's and half of the last one's,
+ * and what the flows just given to it are expected to send.
+ */
 XLB_INLINE __u64 xlb_uplink_recent(const struct xlb_uplink_load *l, __u32 i)
 {
-	return l->cur[i] + (l->prev[i] >> 1);
+	return l->cur[i] + (l->prev[i] >> 1) + l->pend[i];
 }
 
 /*
@@ -189,8 +211,27 @@ static inline void xlb_uplink_fill_slots(struct xlb_uplink_set *set)
  */
 XLB_INLINE void xlb_uplink_age(struct xlb_uplink_load *l, __u64 now_ns)
 {
-	__u64 n;
+	__u64 n, d = l->sent - l->sent_seen, p = 0, keep;
 
+	/*
+	 * Pending bytes expire as bytes go out, by any uplink: twice as
+	 * many in all, each uplink's in proportion to its pending (in
+	 * 1/1024ths).
+	 */
+	l->sent_seen = l->sent;
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (__u32 j = 0; j < XLB_MAX_UPLINKS; j++)
+		p += l->pend[j];
+	keep = d * XLB_UPLINK_PEND_DRAIN >= p
+		       ? 0
+		       : 1024 - d * XLB_UPLINK_PEND_DRAIN * 1024 / p;
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (__u32 j = 0; j < XLB_MAX_UPLINKS; j++)
+		l->pend[j] = l->pend[j] * keep / 1024;
 	if (now_ns - l->window_start_ns < XLB_UPLINK_WINDOW_NS)
 		return;
 	n = (now_ns - l->window_start_ns) / XLB_UPLINK_WINDOW_NS;
@@ -200,8 +241,37 @@ XLB_INLINE void xlb_uplink_age(struct xlb_uplink_load *l, __u64 now_ns)
 	for (__u32 j = 0; j < XLB_MAX_UPLINKS; j++) {
 		l->prev[j] = n == 1 ? l->cur[j] : l->cur[j] / n;
 		l->cur[j] = 0;
+		l->pend[j] >>= 1; /* of flows that never sent */
 	}
+	l->flows_prev = n == 1 ? l->flows_cur : l->flows_cur / n;
+	l->flows_cur = 0;
 	l->window_start_ns = now_ns;
+}
+
+/*
+ * Charges uplink i, just chosen for a new flow, with a recent flow's mean
+ * bytes (at least XLB_UPLINK_MIN_CHARGE) as pending: the flows of a burst
+ * of connections, chosen before the first of them has sent, then spread
+ * by the shares instead of all going to the uplink furthest below its
+ * share at the burst's start. Pending bytes expire as bytes go out by
+ * any uplink (xlb_uplink_age), each uplink's in proportion to its own:
+ * choices that follow the shares add pending in the shares' proportion,
+ * and its expiry keeps that proportion, so it biases no uplink.
+ */
+XLB_INLINE void xlb_uplink_charge(struct xlb_uplink_load *l, __u32 i)
+{
+	__u64 flows = l->flows_cur + (l->flows_prev >> 1), bytes = 0, c;
+
+	if (i >= XLB_MAX_UPLINKS)
+		return;
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (__u32 j = 1; j < XLB_MAX_UPLINKS; j++)
+		bytes += xlb_uplink_recent(l, j);
+	c = flows ? bytes / flows : 0;
+	l->pend[i] += c > XLB_UPLINK_MIN_CHARGE ? c : XLB_UPLINK_MIN_CHARGE;
+	l->flows_cur++;
 }
 
 /* Adds a sent frame to uplink i's bytes. */
@@ -212,6 +282,7 @@ XLB_INLINE void xlb_uplink_account(struct xlb_uplink_load *l, __u32 i,
 		l->cur[i] += bytes;
 		l->bytes[i] += bytes;
 		l->packets[i]++;
+		l->sent += bytes;
 	}
 }
 

@@ -187,10 +187,23 @@ static void bytes_counted(struct tc *t)
 		     (unsigned long long)l.bytes[2],
 		     (unsigned long long)l.packets[2],
 		     (unsigned long long)(2 * fb));
-	if (l.cur[1] != fa || l.cur[2] != 2 * fb)
-		fail(t, "this window: %llu / %llu bytes",
+	/*
+	 * This window: each frame's bytes. Pending: each new flow's charge
+	 * (a full frame, with no flow before it; then the mean of one),
+	 * less twice the bytes sent by any uplink before the next choice.
+	 */
+	if (l.cur[1] != fa || l.cur[2] != 2 * fb || l.flows_cur != 2)
+		fail(t, "this window: %llu / %llu bytes, %llu flows",
 		     (unsigned long long)l.cur[1],
-		     (unsigned long long)l.cur[2]);
+		     (unsigned long long)l.cur[2],
+		     (unsigned long long)l.flows_cur);
+	/* b's choice: a's frame took twice its bytes off a's 1500 pending */
+	if (l.pend[1] != 1500 * (1024 - 2 * fa * 1024 / 1500) / 1024 ||
+	    l.pend[2] != 1500 || l.sent != fa + 2 * fb)
+		fail(t, "pending: %llu / %llu bytes, sent %llu",
+		     (unsigned long long)l.pend[1],
+		     (unsigned long long)l.pend[2],
+		     (unsigned long long)l.sent);
 }
 
 /*

@@ -41,7 +41,8 @@ ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	install_layout unit_exec_start_notify
 	nat_http_v4 nat_http_v6 nat_tiny_pool nat_kill9_under_wrk
 	nat_health_check
-	uplink_shares_follow_targets uplink_failover_under_load"
+	uplink_shares_follow_targets uplink_failover_under_load
+	uplink_kill9_keeps_sending"
 
 # shellcheck source=runner.sh
 . "$E2E_DIR/runner.sh"

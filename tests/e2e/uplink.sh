@@ -176,3 +176,29 @@ t_uplink_failover_under_load() {
 	[ $((a1 - a0)) -gt 100000 ] || fail "eth1 takes no new flows after coming back"
 	uplinks_clear
 }
+
+# kill -9 of xlbd under load with uplinks set: the attached program keeps
+# reaching xlb_egress through the pinned slot, so frames keep leaving by
+# both uplinks while xlbd is away; the restarted xlbd adopts it all, and
+# no request fails.
+t_uplink_kill9_keeps_sending() {
+	local a b n
+
+	uplinks_set
+	kill9_load "http://$VIP4"
+	wait_for 30 answered_more 0 100 || fail "no load before the kill"
+	run xlbd_stop KILL
+	a=$(rx_from_lb 1) b=$(rx_from_lb 2) n=$(answered)
+	wait_for 30 answered_more "$n" 100 ||
+		fail "new connections stopped with xlbd down"
+	[ "$(rx_from_lb 1)" -gt "$a" ] && [ "$(rx_from_lb 2)" -gt "$b" ] ||
+		fail "an uplink carried nothing while xlbd was down"
+	run xlbd_start || fail "xlbd did not restart"
+	wait_for 30 uplink_is eth1 up || fail "eth1 not up after the restart"
+	n=$(answered)
+	wait_for 30 answered_more "$n" 100 ||
+		fail "new connections stopped after the restart"
+	kill9_load_clean
+	xlb uplink list
+	uplinks_clear
+}

@@ -85,6 +85,7 @@ static void send(struct sim *s, struct flow *f, __u32 bytes)
 
 		xlb_uplink_age(&s->load, s->now);
 		to = xlb_uplink_pick(&s->set, &s->load);
+		xlb_uplink_charge(&s->load, to);
 
 		if (!to) {
 			s->dropped++;
@@ -106,6 +107,7 @@ static void new_flow(struct sim *s)
 
 	xlb_uplink_age(&s->load, s->now);
 	u = xlb_uplink_pick(&s->set, &s->load);
+	xlb_uplink_charge(&s->load, u);
 
 	if (!u || s->n == MAX_FLOWS)
 		return;
@@ -240,6 +242,40 @@ static void test_no_bytes_wins(void **state)
 	assert_int_equal(xlb_uplink_pick(&s.set, &s.load), 2);
 }
 
+/*
+ * A burst of new flows chosen before any of them sends (keep-alive
+ * clients connecting at once, at shares already met): split by the
+ * shares, not all to the uplink furthest below its share at the start.
+ * Then, once as many bytes have gone out, the pending bytes are gone.
+ */
+static void test_burst_spreads(void **state)
+{
+	static const __u16 shares[] = {1, 3};
+	static struct sim s;
+	int n[XLB_MAX_UPLINKS] = {0};
+
+	(void)state;
+	sim_init(&s, shares, 2);
+	s.load.cur[1] = 1000000;
+	s.load.cur[2] = 3000003; /* 2 a hair above its share */
+	s.load.flows_cur = 40;
+	for (int i = 0; i < 40; i++) {
+		__u32 u;
+
+		xlb_uplink_age(&s.load, s.now);
+		u = xlb_uplink_pick(&s.set, &s.load);
+		xlb_uplink_charge(&s.load, u);
+		n[u]++;
+	}
+	print_message("burst of 40: %d on uplink 1, %d on uplink 2\n", n[1],
+		      n[2]);
+	assert_true(n[1] >= 9 && n[1] <= 11);
+	assert_int_equal(n[1] + n[2], 40);
+	xlb_uplink_account(&s.load, 2, 8000000);
+	xlb_uplink_age(&s.load, s.now);
+	assert_int_equal(s.load.pend[1] + s.load.pend[2], 0);
+}
+
 static void test_down_never_picked(void **state)
 {
 	static const __u16 shares[] = {1, 3};
@@ -349,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_converges_1_1_2),
 		cmocka_unit_test(test_converges_scaled),
 		cmocka_unit_test(test_no_bytes_wins),
+		cmocka_unit_test(test_burst_spreads),
 		cmocka_unit_test(test_down_never_picked),
 		cmocka_unit_test(test_moves_only_off_down),
 		cmocka_unit_test(test_window_turns),

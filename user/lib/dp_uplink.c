@@ -86,7 +86,7 @@ int xlb_dp_uplink_load_read(struct xlb_dp *dp, struct xlb_uplink_load *sum)
 	memset(sum, 0, sizeof(*sum));
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
-	/* 328 bytes, a multiple of 8: the per-CPU values lie end to end. */
+	/* 424 bytes, a multiple of 8: the per-CPU values lie end to end. */
 	v = calloc(ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -97,9 +97,12 @@ int xlb_dp_uplink_load_read(struct xlb_dp *dp, struct xlb_uplink_load *sum)
 	for (int c = 0; c < ncpus; c++) {
 		if (v[c].window_start_ns > sum->window_start_ns)
 			sum->window_start_ns = v[c].window_start_ns;
+		sum->flows_cur += v[c].flows_cur;
+		sum->flows_prev += v[c].flows_prev;
 		for (__u32 i = 0; i < XLB_MAX_UPLINKS; i++) {
 			sum->cur[i] += v[c].cur[i];
 			sum->prev[i] += v[c].prev[i];
+			sum->pend[i] += v[c].pend[i];
 			sum->bytes[i] += v[c].bytes[i];
 			sum->packets[i] += v[c].packets[i];
 			sum->failovers[i] += v[c].failovers[i];

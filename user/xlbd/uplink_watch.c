@@ -192,12 +192,18 @@ static void on_rtnl(struct xlb_watch *w, uint32_t events)
 
 /* ---- the tick ------------------------------------------------------------ */
 
-/* Measured shares: each uplink's bytes since the last tick, of all. */
+/*
+ * Measured shares: each uplink's bytes lately, of all: the bytes of each
+ * tick, decayed by 0.9 a tick (the last ten seconds or so weigh most), so
+ * the share neither jumps with the last second's few frames nor lags
+ * minutes behind.
+ */
 static void measure(struct xlbd *d)
 {
 	struct xlbd_uplink *ul = d->uplink;
 	struct xlb_uplink_load l;
-	__u64 delta[XLB_MAX_UPLINKS] = {0}, total = 0;
+	__u64 delta;
+	double total = 0;
 
 	if (xlb_dp_uplink_load_read(d->dp, &l))
 		return;
@@ -206,16 +212,19 @@ static void measure(struct xlbd *d)
 
 		if (!u->on)
 			continue;
-		delta[id] = l.bytes[id] >= u->tick_bytes
-				    ? l.bytes[id] - u->tick_bytes
-				    : 0;
+		/* From the first tick it is seen on, not from the map's start. */
+		delta = u->ticked && l.bytes[id] >= u->tick_bytes
+				? l.bytes[id] - u->tick_bytes
+				: 0;
 		u->tick_bytes = l.bytes[id];
-		total += delta[id];
+		u->ticked = true;
+		u->recent = u->recent * 0.9 + (double)delta;
+		total += u->recent;
 	}
 	for (__u32 id = 1; id < XLB_MAX_UPLINKS; id++)
 		if (ul->up[id].on)
 			ul->up[id].measured =
-				total ? (double)delta[id] / total : 0;
+				total > 0 ? ul->up[id].recent / total : 0;
 }
 
 static void on_tick(struct xlb_watch *w, uint32_t events)
