@@ -275,8 +275,8 @@ static __always_inline bool icmp_dest_ok(const struct pkt *p)
 
 /* Answers a packet too large for the tunnel with an ICMP error. */
 static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
-				   const struct xlb_config *cfg,
-				   __u32 path_mtu, __u32 olen, __u32 *cnt)
+				   const struct xlb_config *cfg, __u32 path_mtu,
+				   __u32 olen, __u32 *cnt)
 {
 	bool vlan = p->l2_len != sizeof(struct ethhdr);
 	__u32 mtu = path_mtu - olen;
@@ -794,7 +794,8 @@ int xlb_balance(struct xdp_md *ctx)
 	if (action == XLB_FORWARD)
 		action = forward(ctx, &p, frame_len, &cnt);
 	if (action == XLB_EGRESS) {
-		/* Counts and traces the packet itself; returns only on error. */
+		/* Counts and traces the packet itself; returns only on error.
+		 */
 		bpf_tail_call(ctx, &egress_prog, 0);
 		action = XDP_DROP;
 		cnt = XLB_CNT_DROP_INTERNAL;

@@ -66,8 +66,7 @@ static __always_inline int egress_stash(const struct pkt *p, __u32 vip_id,
 					__u32 *cnt)
 {
 	__u32 zero = 0;
-	struct egress_scratch *s =
-		bpf_map_lookup_elem(&egress_scratch, &zero);
+	struct egress_scratch *s = bpf_map_lookup_elem(&egress_scratch, &zero);
 
 	if (!s) {
 		*cnt = XLB_CNT_DROP_INTERNAL;
@@ -87,8 +86,7 @@ static __always_inline int egress_stash(const struct pkt *p, __u32 vip_id,
 static __always_inline __u32 uplink_slot(const struct xlb_uplink_set *set,
 					 __u32 hash)
 {
-	return set->slot[hash & (XLB_UPLINK_SLOTS - 1)] &
-	       (XLB_MAX_UPLINKS - 1);
+	return set->slot[hash & (XLB_UPLINK_SLOTS - 1)] & (XLB_MAX_UPLINKS - 1);
 }
 
 /*

@@ -111,7 +111,7 @@ struct xlb_uplink_load {
 	__u64 bytes[XLB_MAX_UPLINKS];
 	__u64 packets[XLB_MAX_UPLINKS];
 	__u64 failovers[XLB_MAX_UPLINKS]; /* flows that left it */
-	__u64 flows_cur, flows_prev; /* choices made, in the two windows */
+	__u64 flows_cur, flows_prev;	  /* choices made, in the two windows */
 	/* flows chosen lately: what they are expected to send */
 	__u64 pend[XLB_MAX_UPLINKS];
 	__u64 sent, sent_seen; /* bytes by all uplinks; at the last choice */

@@ -151,7 +151,7 @@ struct scenario {
 	bool to_client; /* XDP_TX back to CLIENT4 (a NAT reply) */
 	int bal;	/* BAL_TABLE or BAL_LRU */
 	enum dp_trace trace;
-	int uplinks; /* an uplink set of this many (xlb_egress) */
+	int uplinks;		  /* an uplink set of this many (xlb_egress) */
 	struct expect_cnt cnt[4]; /* the counters that move; all others stay */
 	int n_cnt;
 	/* Builds the frame and puts the maps in the scenario's state. */
@@ -1041,7 +1041,8 @@ static int uplinks_set(struct dp *dp, const struct scenario *s, bool on)
 	for (int i = 1; on && i <= s->uplinks && i < XLB_MAX_UPLINKS; i++) {
 		set.u[i] = (struct xlb_uplink){
 			.ifindex = i == 1 ? 1 : 1000 + i,
-			/* uplink 1's gateway is config's, as verify() expects */
+			/* uplink 1's gateway is config's, as verify() expects
+			 */
 			.gw_mac = {0x02, 0, 0, 0, i == 1 ? 0 : 0x10, (__u8)i},
 			.src_mac = {0x02, 0, 0, 0, 0x20, (__u8)i},
 			.state = XLB_UPLINK_UP,
@@ -1053,8 +1054,9 @@ static int uplinks_set(struct dp *dp, const struct scenario *s, bool on)
 		return -ENOMEM;
 	cfg.n_uplinks = on ? (__u32)s->uplinks : 0;
 	err = update(bal_map(dp, "uplink_set"), &zero, &set, "uplink_set");
-	err = err ?: update(bal_map(dp, "uplink_load"), &zero, load,
-			    "uplink_load");
+	err = err
+		      ?: update(bal_map(dp, "uplink_load"), &zero, load,
+				"uplink_load");
 	err = err ?: update(fd, &zero, &cfg, "config");
 	free(load);
 	return err;

@@ -68,9 +68,8 @@ static void two_uplinks(struct tc *t, __u16 s1, __u16 s2, __u16 mtu1)
 				       .share = s1};
 	memcpy(set.u[1].gw_mac, GW1, 6);
 	memcpy(set.u[1].src_mac, SRC1, 6);
-	set.u[2] = (struct xlb_uplink){.ifindex = OTHER_IF,
-				       .state = XLB_UPLINK_UP,
-				       .share = s2};
+	set.u[2] = (struct xlb_uplink){
+		.ifindex = OTHER_IF, .state = XLB_UPLINK_UP, .share = s2};
 	memcpy(set.u[2].gw_mac, GW2, 6);
 	memcpy(set.u[2].src_mac, SRC2, 6);
 	if (bpf_map_update_elem(H.uplink_tx, &id, &lo, BPF_ANY))
@@ -163,10 +162,10 @@ static void choice_recorded_kept(struct tc *t)
 /* The bytes of each frame sent are its uplink's, on this CPU. */
 static void bytes_counted(struct tc *t)
 {
-	struct pkt a = {.src = CLI4, .dst = VIP4, .sport = 1000,
-			.payload = 300};
-	struct pkt b = {.src = CLI4, .dst = VIP4, .sport = 1001,
-			.payload = 100};
+	struct pkt a = {
+		.src = CLI4, .dst = VIP4, .sport = 1000, .payload = 300};
+	struct pkt b = {
+		.src = CLI4, .dst = VIP4, .sport = 1001, .payload = 100};
 	struct xlb_uplink_load l;
 	/* frame 14 + 20 + 20 + payload, plus the outer 20 */
 	__u64 fa = 14 + 20 + 20 + 300 + 20, fb = 14 + 20 + 20 + 100 + 20;
@@ -180,8 +179,7 @@ static void bytes_counted(struct tc *t)
 	if (l.bytes[1] != fa || l.packets[1] != 1)
 		fail(t, "uplink 1: %llu bytes %llu packets, want %llu 1",
 		     (unsigned long long)l.bytes[1],
-		     (unsigned long long)l.packets[1],
-		     (unsigned long long)fa);
+		     (unsigned long long)l.packets[1], (unsigned long long)fa);
 	if (l.bytes[2] != 2 * fb || l.packets[2] != 2)
 		fail(t, "uplink 2: %llu bytes %llu packets, want %llu 2",
 		     (unsigned long long)l.bytes[2],
@@ -194,16 +192,14 @@ static void bytes_counted(struct tc *t)
 	 */
 	if (l.cur[1] != fa || l.cur[2] != 2 * fb || l.flows_cur != 2)
 		fail(t, "this window: %llu / %llu bytes, %llu flows",
-		     (unsigned long long)l.cur[1],
-		     (unsigned long long)l.cur[2],
+		     (unsigned long long)l.cur[1], (unsigned long long)l.cur[2],
 		     (unsigned long long)l.flows_cur);
 	/* b's choice: a's frame took twice its bytes off a's 1500 pending */
 	if (l.pend[1] != 1500 * (1024 - 2 * fa * 1024 / 1500) / 1024 ||
 	    l.pend[2] != 1500 || l.sent != fa + 2 * fb)
 		fail(t, "pending: %llu / %llu bytes, sent %llu",
 		     (unsigned long long)l.pend[1],
-		     (unsigned long long)l.pend[2],
-		     (unsigned long long)l.sent);
+		     (unsigned long long)l.pend[2], (unsigned long long)l.sent);
 }
 
 /*
@@ -220,7 +216,8 @@ static void repick_off_down(struct tc *t)
 	two_uplinks(t, 1, 3, 0);
 	be = sent_by(t, "a, new", &a, 2, NEW_FLOW);
 	set_state(t, 2, XLB_UPLINK_DOWN);
-	be2 = sent_by(t, "a, 2 down", &a, 1, EV(FLOW_HIT) | EV(UPLINK_FAILOVER));
+	be2 = sent_by(t, "a, 2 down", &a, 1,
+		      EV(FLOW_HIT) | EV(UPLINK_FAILOVER));
 	if (be2 != be)
 		fail(t, "the backend changed with the uplink: %u -> %u", be,
 		     be2);
@@ -260,10 +257,16 @@ static void all_down(struct tc *t)
  */
 static void mtu_of_uplink(struct tc *t)
 {
-	struct pkt a = {.src = CLI4, .dst = VIP4, .sport = 1000,
-			.payload = 1190 - 40, .frag_off = 0x4000};
-	struct pkt b = {.src = CLI4, .dst = VIP4, .sport = 1001,
-			.payload = 1190 - 40, .frag_off = 0x4000};
+	struct pkt a = {.src = CLI4,
+			.dst = VIP4,
+			.sport = 1000,
+			.payload = 1190 - 40,
+			.frag_off = 0x4000};
+	struct pkt b = {.src = CLI4,
+			.dst = VIP4,
+			.sport = 1001,
+			.payload = 1190 - 40,
+			.frag_off = 0x4000};
 	struct frame *f = malloc(sizeof(*f)), *out = malloc(sizeof(*out));
 
 	if (!f || !out)

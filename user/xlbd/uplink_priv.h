@@ -35,7 +35,7 @@ struct up {
 	__u64 fo_at_ms;
 	__u64 tick_bytes; /* bytes at the last tick */
 	bool ticked;	  /* tick_bytes was read */
-	double recent; /* bytes lately: each tick's, decayed 0.9 a tick */
+	double recent;	  /* bytes lately: each tick's, decayed 0.9 a tick */
 	double measured;
 };
 

@@ -212,7 +212,8 @@ static void measure(struct xlbd *d)
 
 		if (!u->on)
 			continue;
-		/* From the first tick it is seen on, not from the map's start. */
+		/* From the first tick it is seen on, not from the map's start.
+		 */
 		delta = u->ticked && l.bytes[id] >= u->tick_bytes
 				? l.bytes[id] - u->tick_bytes
 				: 0;
