@@ -128,8 +128,10 @@ $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-# The benchmark's LRU baseline is the balancer's source with one define.
+# The benchmark's LRU and no-trace baselines are the balancer's source
+# with one define.
 $(BUILD)/bench/balance_lru.bpf.o: bpf/balance.bpf.c
+$(BUILD)/bench/balance_notrace.bpf.o: bpf/balance.bpf.c
 
 $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)

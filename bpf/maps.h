@@ -202,17 +202,6 @@ struct {
 } nat_events SEC(".maps");
 
 /*
- * `xlb trace` (include/xlb/trace.h): its switch and filters, one element
- * the CLI writes. The data path reads only `on` while it is 0.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xlb_trace_cfg);
-} trace_cfg SEC(".maps");
-
-/*
  * A traced packet's record is built here, not on the stack (the frames'
  * 512 bytes are spent). Per CPU; the CLI zeroes it when a trace starts.
  */

@@ -28,13 +28,23 @@
 #include <bpf/bpf_endian.h>
 #include "maps.h"
 
+/*
+ * `xlb trace`'s switch and filters (include/xlb/trace.h): a global
+ * variable in a section of its own, which libbpf makes a one-element
+ * array map (".data.trace", pinned as "trace" by the loader so the CLI
+ * and every load of the balancer share it). The program reads it at an
+ * address fixed at load: no helper call, no null check.
+ */
+struct xlb_trace_cfg xlb_trace_cfg SEC(".data.trace") = {};
+
 /* Is a trace running? The only cost of tracing when none runs. */
 static __always_inline bool trace_on(void)
 {
-	__u32 zero = 0;
-	struct xlb_trace_cfg *tc = bpf_map_lookup_elem(&trace_cfg, &zero);
-
-	return tc && tc->on;
+#ifdef XLB_TRACE_NONE /* the bench's baseline (balance_notrace.bpf.c) */
+	return false;
+#else
+	return *(volatile __u32 *)&xlb_trace_cfg.on;
+#endif
 }
 
 /* The IP destination of a frame's first len bytes, in wire order. */
@@ -131,7 +141,7 @@ __noinline int xlb_trace_out(struct xdp_md *ctx, __u32 action, __u32 reason)
 	__u32 zero = 0, len;
 	struct xlb_trace_scratch *sc =
 		bpf_map_lookup_elem(&trace_scratch, &zero);
-	struct xlb_trace_cfg *tc = bpf_map_lookup_elem(&trace_cfg, &zero);
+	struct xlb_trace_cfg *tc = &xlb_trace_cfg;
 	struct trace_dst d;
 	void *data, *data_end;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * Packet capture from the balancer (`xlb trace`): the switch and filters
- * the CLI writes into the one-element `trace_cfg` map, and the record the
+ * the CLI writes into the pinned `trace` map (the balancer's global
+ * xlb_trace_cfg, bpf/trace.h), and the record the
  * program puts into the `trace_events` ring buffer for each packet that
  * passes them. A record holds the frame as it arrived (its first
  * XLB_TRACE_SNAP bytes) and what was done with it: the action, the verdict
@@ -33,7 +34,7 @@
 #define XLB_TRACE_M_REASON  (1U << 4) /* the verdict counter */
 
 /*
- * trace_cfg[0]. The data path reads `on` once per packet and nothing
+ * xlb_trace_cfg. The data path reads `on` once per packet and nothing
  * else while it is 0; the rest only when it is not.
  */
 struct xlb_trace_cfg {

@@ -41,6 +41,7 @@
 #include "decap.skel.h"
 #include "bench_harness.skel.h"
 #include "bench_balance_lru.skel.h"
+#include "bench_balance_notrace.skel.h"
 #include "flows.h"
 #include "bench.h"
 
@@ -102,12 +103,13 @@ struct bal {
 	struct xlb_flows table; /* the table, mapped */
 };
 
-enum { BAL_TABLE, BAL_LRU, N_BAL };
+enum { BAL_TABLE, BAL_LRU, BAL_NOTRACE, N_BAL };
 
 /* The objects a run shares. */
 struct dp {
 	struct xlb_balance *skel;
 	struct bench_balance_lru *lru_skel;
+	struct bench_balance_notrace *notrace_skel;
 	struct bal b[N_BAL];
 	struct bal *cur; /* the balancer of the scenario being run */
 	struct xlb_decap *dec;
@@ -778,6 +780,29 @@ static const struct scenario scenarios[] = {
 		.n_cnt = 2,
 		.prepare = prepare_many,
 	},
+	/*
+	 * The same two without the trace's code (balance_notrace.bpf.c):
+	 * what tracing costs while no trace runs.
+	 */
+	{
+		.name = "nonvip_pass_notrace",
+		.target = TARGET_BALANCE,
+		.action = XDP_PASS,
+		.bal = BAL_NOTRACE,
+		.cnt = {{XLB_CNT_PASS_NON_VIP, 1}},
+		.n_cnt = 1,
+		.prepare = prepare_nonvip,
+	},
+	{
+		.name = "tcp_flow_hit_notrace",
+		.target = TARGET_BALANCE,
+		.action = XDP_TX,
+		.len_delta = 20,
+		.bal = BAL_NOTRACE,
+		.cnt = {{XLB_CNT_TX_IPIP, 1}, {XLB_CNT_FLOW_HIT, 1}},
+		.n_cnt = 2,
+		.prepare = prepare_tcp_hit,
+	},
 	/* The same on the LRU hash the table replaced (balance_lru.bpf.c). */
 	{
 		.name = "flow_hit_many_lru",
@@ -1017,7 +1042,7 @@ static int trace_start(struct dp *dp, const struct scenario *s)
 		return -errno;
 	err = trace_drain(dp);
 	dp->trace_records = 0;
-	return err ?: update(bal_map(dp, "trace_cfg"), &zero, &c, "trace_cfg");
+	return err ?: update(bal_map(dp, ".data.trace"), &zero, &c, "trace_cfg");
 }
 
 /*
@@ -1071,7 +1096,7 @@ static int trace_stop(struct dp *dp, const struct scenario *s)
 
 	if (s->trace == TRACE_OFF)
 		return 0;
-	err = update(bal_map(dp, "trace_cfg"), &zero, &off, "trace_cfg");
+	err = update(bal_map(dp, ".data.trace"), &zero, &off, "trace_cfg");
 	err = err ?: trace_drain(dp);
 	if (!err && (s->trace == TRACE_MISS) != !dp->trace_records) {
 		fprintf(stderr, "xlb: bench: %s: %llu trace records\n", s->name,
@@ -1521,12 +1546,16 @@ static int load(struct dp *dp)
 
 	dp->skel = xlb_balance__open();
 	dp->lru_skel = bench_balance_lru__open();
-	if (!dp->skel || !dp->lru_skel)
+	dp->notrace_skel = bench_balance_notrace__open();
+	if (!dp->skel || !dp->lru_skel || !dp->notrace_skel)
 		return -errno;
 	err = load_bal(dp, dp->skel->obj, BAL_TABLE, "the flow table");
 	err = err
 		      ?: load_bal(dp, dp->lru_skel->obj, BAL_LRU,
 				  "the LRU baseline");
+	err = err
+		      ?: load_bal(dp, dp->notrace_skel->obj, BAL_NOTRACE,
+				  "the no-trace baseline");
 	err = err ?: configure_decap(dp);
 	dp->cur = &dp->b[BAL_TABLE];
 	return err;
@@ -1542,6 +1571,7 @@ static void unload(struct dp *dp)
 	bench_harness__destroy(dp->h);
 	xlb_decap__destroy(dp->dec);
 	bench_balance_lru__destroy(dp->lru_skel);
+	bench_balance_notrace__destroy(dp->notrace_skel);
 	xlb_balance__destroy(dp->skel);
 	free(dp->percpu);
 }

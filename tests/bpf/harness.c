@@ -273,7 +273,7 @@ static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.nat_subpools = map_fd(obj, "nat_subpools");
 	H.nat_cpu = map_fd(obj, "nat_cpu");
 	H.nat_events = map_fd(obj, "nat_events");
-	H.trace_cfg = map_fd(obj, "trace_cfg");
+	H.trace_cfg = map_fd(obj, ".data.trace");
 	H.trace_scratch = map_fd(obj, "trace_scratch");
 	H.trace_events = map_fd(obj, "trace_events");
 	H.uplink_set = map_fd(obj, "uplink_set");

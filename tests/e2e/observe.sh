@@ -181,10 +181,10 @@ t_top_shows_rates() {
 	done
 }
 
-# trace_on: the switch of the pinned trace_cfg map (1 on, 0 off).
+# trace_on: the switch of the pinned trace map (1 on, 0 off).
 trace_on() {
-	bpftool -j map lookup pinned "${XLBD_PIN_DIR:-/sys/fs/bpf/xlb}/trace_cfg" \
-		key 0 0 0 0 | jq -r '.formatted.value.on'
+	bpftool -j map lookup pinned "${XLBD_PIN_DIR:-/sys/fs/bpf/xlb}/trace" \
+		key 0 0 0 0 | jq -r '.formatted.value[".data.trace"][0].xlb_trace_cfg.on'
 }
 
 # While curl makes requests to a VIP, `xlb trace -c 20 -w FILE VIP`

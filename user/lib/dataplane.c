@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include <xlb/trace.h> /* the skeleton names xlb_trace_cfg */
 #include "balance.skel.h"
 #include "dp_priv.h"
 #include "log.h"

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <xlb/trace.h> /* the skeleton names xlb_trace_cfg */
 #include "balance.skel.h"
 #include "dp_nat.h"
 #include "dp_priv.h"

@@ -105,13 +105,19 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir,
 
 	bpf_object__for_each_map(map, obj)
 	{
+		const char *name = bpf_map__name(map);
+
 		/*
 		 * .rodata is the object's own (the flow table's geometry):
 		 * an adopted program keeps its copy, a new one brings its.
+		 * A ".data.NAME" section is a switch every load shares (the
+		 * trace's, bpf/trace.h): pinned as NAME.
 		 */
-		if (bpf_map__is_internal(map))
+		if (!strncmp(name, ".data.", 6))
+			name += 6;
+		else if (bpf_map__is_internal(map))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		ret = bpf_map__set_pin_path(map, path);
 		if (!ret && bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP)
 			ret = reuse_devmap(map, path);

@@ -5,7 +5,8 @@
  * written as a capture file (pcap.h) with the verdict in each packet's
  * comment. Like `xlb stats` it works on the pinned maps, without xlbd.
  *
- * The CLI is the switch: it fills trace_cfg (filters, sampling) and sets
+ * The CLI is the switch: it fills the pinned "trace" map (the program's
+ * xlb_trace_cfg: filters, sampling) and sets
  * `on`, and clears it again however it ends (-c reached, SIGINT, SIGTERM,
  * SIGHUP, a closed pipe, an error). One trace at a time: a flock on the
  * pin directory, released by the kernel when the process dies, refuses a
@@ -455,7 +456,7 @@ static int do_trace(int argc, char **argv)
 	if (ret)
 		return ret;
 
-	ret = open_map("trace_cfg", &cfg_fd);
+	ret = open_map("trace", &cfg_fd);
 	ret = ret ?: open_map("trace_scratch", &scratch_fd);
 	ret = ret ?: open_map("trace_events", &events_fd);
 	if (ret)
