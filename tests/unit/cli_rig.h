@@ -5,8 +5,8 @@
  * a request that passes the CLI fails with 1 (REFUSED: the CLI said no
  * itself, 2 and why; ASKED: it let the request through), and ask(), a
  * stand-in xlbd that takes one request and gives one answer, to see what
- * a command asks and how it prints the reply. Taken from
- * test_pool_cli.c, which can use it too.
+ * a command asks and how it prints the reply. test_pool_cli.c and
+ * test_uplink_cli.c use it.
  */
 #ifndef XLB_TEST_CLI_RIG_H
 #define XLB_TEST_CLI_RIG_H
