@@ -1042,7 +1042,9 @@ static int trace_start(struct dp *dp, const struct scenario *s)
 		return -errno;
 	err = trace_drain(dp);
 	dp->trace_records = 0;
-	return err ?: update(bal_map(dp, ".data.trace"), &zero, &c, "trace_cfg");
+	return err
+		       ?: update(bal_map(dp, ".data.trace"), &zero, &c,
+				 "trace_cfg");
 }
 
 /*
