@@ -306,6 +306,41 @@ static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
 }
 
 /*
+ * Encapsulates p toward backend be (id be_id) of VIP vip_id and counts
+ * it: its verdict counter into *cnt, a forwarded "too big", the VIP's
+ * and the backend's packets and bytes. forward() and xlb_egress share
+ * it. 0, or -1 (and DROP_INTERNAL) when the frame could not be resized.
+ */
+static __always_inline int
+encap_counted(struct xdp_md *ctx, const struct pkt *p, __u32 fhash, bool v6,
+	      bool gue, const struct xlb_backend *be,
+	      const struct xlb_config *cfg, __u32 vip_id, __u32 be_id,
+	      __u32 frame_len, __u32 *cnt)
+{
+	struct encap_info ei;
+
+	ei.ip_len = p->ip_len;
+	ei.tos = p->tos;
+	ei.inner_v6 = p->key.family == XLB_AF_INET6;
+	ei.rss = fhash;
+	if (encap_any(ctx, p, &ei, v6, gue, be, cfg)) {
+		*cnt = XLB_CNT_DROP_INTERNAL;
+		return -1;
+	}
+	if (gue)
+		*cnt = XLB_CNT_TX_GUE;
+	else if (v6)
+		*cnt = ei.inner_v6 ? XLB_CNT_TX_IP6IP6 : XLB_CNT_TX_4IN6;
+	else
+		*cnt = ei.inner_v6 ? XLB_CNT_TX_6IN4 : XLB_CNT_TX_IPIP;
+	if (p->icmp_err)
+		count_event(XLB_CNT_ICMP_PTB_FORWARDED);
+	count_stat(&vip_stats, vip_id, frame_len);
+	count_stat(&backend_stats, be_id, frame_len);
+	return 0;
+}
+
+/*
  * Sends a packet for a VIP to its backend. Inlined once, from the exit of
  * xlb_balance, so its eight encap() variants exist only once.
  */
@@ -318,7 +353,6 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	struct xlb_flow_entry *f = NULL;
 	struct xlb_vip *vip = NULL;
 	struct xlb_config *cfg;
-	struct encap_info ei;
 	__u32 zero = 0, hash, fhash, id, olen, vip_id;
 	bool v6, gue;
 	__u8 kind;
@@ -402,25 +436,9 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 		return too_big(ctx, p, cfg, cfg->mtu, olen, cnt);
 	}
 
-	ei.ip_len = p->ip_len;
-	ei.tos = p->tos;
-	ei.inner_v6 = p->key.family == XLB_AF_INET6;
-	ei.rss = fhash;
-	if (encap_any(ctx, p, &ei, v6, gue, be, cfg)) {
-		*cnt = XLB_CNT_DROP_INTERNAL;
+	if (encap_counted(ctx, p, fhash, v6, gue, be, cfg, vip->vip_id, id,
+			  frame_len, cnt))
 		return XDP_DROP;
-	}
-
-	if (gue)
-		*cnt = XLB_CNT_TX_GUE;
-	else if (v6)
-		*cnt = ei.inner_v6 ? XLB_CNT_TX_IP6IP6 : XLB_CNT_TX_4IN6;
-	else
-		*cnt = ei.inner_v6 ? XLB_CNT_TX_6IN4 : XLB_CNT_TX_IPIP;
-	if (icmp_err)
-		count_event(XLB_CNT_ICMP_PTB_FORWARDED);
-	count_stat(&vip_stats, vip->vip_id, frame_len);
-	count_stat(&backend_stats, id, frame_len);
 	return XDP_TX;
 }
 
@@ -822,7 +840,6 @@ int xlb_egress(struct xdp_md *ctx)
 	struct xlb_backend *be;
 	struct xlb_config *cfg;
 	const struct xlb_uplink *u;
-	struct encap_info ei;
 	struct ethhdr *eth;
 	int action = XDP_DROP;
 	__u32 mtu;
@@ -855,29 +872,17 @@ int xlb_egress(struct xdp_md *ctx)
 		goto out;
 	}
 
-	ei.ip_len = s->p.ip_len;
-	ei.tos = s->p.tos;
-	ei.inner_v6 = s->p.key.family == XLB_AF_INET6;
-	ei.rss = s->fhash;
-	if (encap_any(ctx, &s->p, &ei, s->v6, s->gue, be, cfg))
+	if (encap_counted(ctx, &s->p, s->fhash, s->v6, s->gue, be, cfg,
+			  s->vip_id, s->backend_id, frame_len, &cnt))
 		goto out;
 	/* The uplink's MACs over those encap() wrote from the config. */
 	eth = (void *)(long)ctx->data;
-	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end) {
+		cnt = XLB_CNT_DROP_INTERNAL; /* never: encap() checked it */
 		goto out;
+	}
 	__builtin_memcpy(eth->h_dest, u->gw_mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, u->src_mac, ETH_ALEN);
-
-	if (s->gue)
-		cnt = XLB_CNT_TX_GUE;
-	else if (s->v6)
-		cnt = ei.inner_v6 ? XLB_CNT_TX_IP6IP6 : XLB_CNT_TX_4IN6;
-	else
-		cnt = ei.inner_v6 ? XLB_CNT_TX_6IN4 : XLB_CNT_TX_IPIP;
-	if (s->p.icmp_err)
-		count_event(XLB_CNT_ICMP_PTB_FORWARDED);
-	count_stat(&vip_stats, s->vip_id, frame_len);
-	count_stat(&backend_stats, s->backend_id, frame_len);
 	/* The frame as it leaves: L2, the outer header(s), the IP packet. */
 	xlb_uplink_account(load, up, s->p.l2_len + olen + s->p.ip_len);
 	if (u->ifindex == ctx->ingress_ifindex)
