@@ -108,7 +108,7 @@ _xlb()
 	_init_completion -n = || return
 
 	local global_opts='-j --json -s --socket --pin-dir -v --verbose -h --help --version'
-	local objects='vip backend check pool uplink stats flow top trace ring status config help'
+	local objects='vip backend check pool uplink stats flow top trace ring status config batch help'
 	local -A commands=(
 		[vip]='add del delete list ls show set help'
 		[backend]='add del delete set list ls show help'
@@ -240,6 +240,12 @@ _xlb()
 		else
 			COMPREPLY=($(compgen -W "$objects" -- "$cur"))
 		fi
+		return
+	fi
+
+	# xlb batch [FILE]: a file, and nothing after it.
+	if [[ $object == batch ]]; then
+		[[ -z $command ]] && _filedir
 		return
 	fi
 

@@ -463,7 +463,8 @@ commit_times() {
 # Beside the CLI's wall clock: NAME_xlbd, the daemon's own time for the
 # commit (from its log), and NAME_cli_start, a CLI that starts and exits
 # without asking the daemon (xlb --version), timed between the changes:
-# what process start alone costs of the figure on this machine.
+# what process start alone costs of the figure on this machine; and
+# NAME_batch, the same changes as lines of one `xlb batch` (weight_batch).
 weight_changes() {
 	local name=$1 nv=$2 cfg=$WORK/weight.json times=() t0 t1 r fp prev=
 	local err=$WORK/weight.err note="" starts=() mark xt
@@ -521,6 +522,38 @@ weight_changes() {
 	fi
 	record "${name%_ms}_cli_start_ms" \
 		"$(us_to_ms "$(median "${starts[@]}")")" ms
+	weight_batch "${name%_ms}_batch_ms" "$(median "${starts[@]}")" "$note"
+}
+
+# weight_batch NAME START_US NOTE: WEIGHT_REPS weight changes as the lines
+# of one `xlb batch`, as a script making many changes runs them: the
+# batch's wall clock less one process start (START_US, measured above),
+# per change. Every line is answered after its ring is live, as above;
+# xlbd's log must show one commit per line.
+weight_batch() {
+	local name=$1 start=${2%.*} note=$3 f=$WORK/weights.xlb t0 t1 mark n fp0 fp r
+
+	: >"$f"
+	for r in $(seq 1 "$WEIGHT_REPS"); do
+		echo "backend set $WEIGHT_VIP $WEIGHT_ADDR --weight $((4 + r % 2))" >>"$f"
+	done
+	fp0=$(xlb_cli ring show "$WEIGHT_VIP" | awk '/fingerprint/ { print $NF }')
+	mark=$(wc -l <"$WORK/xlbd.log")
+	t0=$(now_us)
+	if ! xlb_cli batch "$f" >/dev/null 2>"$WORK/weight.err"; then
+		record_error "$name" ms "$(cat "$WORK/weight.err")"
+		return
+	fi
+	t1=$(now_us)
+	n=$(commit_times "$mark" | wc -l)
+	fp=$(xlb_cli ring show "$WEIGHT_VIP" | awk '/fingerprint/ { print $NF }')
+	if [ "$n" != "$WEIGHT_REPS" ] || [ "$fp" = "$fp0" ]; then
+		record_error "$name" ms \
+			"$n commits for $WEIGHT_REPS lines; fingerprint $fp0 -> $fp"
+		return
+	fi
+	record "$name" "$(us_to_ms $(((t1 - t0 - start) / WEIGHT_REPS)))" ms \
+		"$note"
 }
 
 # The weight change with the config-apply state loaded.

@@ -432,6 +432,53 @@ t_cli_commands() {
 	xlb --version | grep -q '^xlb ' || fail "xlb --version"
 }
 
+# xlb batch runs a file's lines in order as one process: the lines
+# before a failing one are made, the failing one is named FILE:LINE with
+# its own exit status, and nothing after it runs; from standard input
+# too, where quotes and comments are read as a shell would.
+t_cli_batch() {
+	local v=$VIP4:80/tcp v2=198.19.0.2:80/tcp f=$W/edits.xlb out rc
+
+	cat >"$f" <<-EOF
+		# two VIPs' worth of edits
+		vip add $v
+		backend add $v 198.18.31.2 --weight 2   # the first
+		backend add $v 198.18.32.2
+		backend set $v 198.18.31.2 --weight 4
+
+		vip add $v2 --ring-size 65536
+		backend add $v2 198.18.33.2
+	EOF
+	out=$(xlb batch "$f" 2>&1)
+	rc=$?
+	echo "batch -> $rc: $out"
+	[ "$rc" = 2 ] || fail "a batch whose line 7 is a usage error exited $rc, not 2"
+	echo "$out" | grep -qF "$f:7: vip add: " ||
+		fail "the error does not name $f:7 and its command: $out"
+	[ "$(xlb vip show "$v" | cell WEIGHT 198.18.31.2)" = 4 ] ||
+		fail "line 5's weight is not live: $(xlb vip show "$v")"
+	[ "$(xlb vip list | cell BACKENDS "$v")" = 2 ] ||
+		fail "lines 3-4 did not add two backends"
+	xlb vip list | grep -qF "$v2" && fail "line 8 ran after line 7 failed"
+
+	# A refusal by xlbd (1) stops it too; quotes and # as in a shell.
+	out=$(printf '%s\n' "vip add '$v2' # quoted" "vip add \"$v2\"" \
+		"backend add $v2 198.18.33.2" | xlb batch 2>&1)
+	rc=$?
+	echo "batch from stdin -> $rc: $out"
+	[ "$rc" = 1 ] || fail "a batch whose line 2 xlbd refuses exited $rc, not 1"
+	echo "$out" | grep -qF -- "-:2: vip add: " || fail "the refusal does not name -:2: $out"
+	[ "$(xlb vip list | cell BACKENDS "$v2")" = 0 ] ||
+		fail "line 3 ran after line 2 was refused"
+	printf 'vip del %s\n' "$v2" | must xlb batch -
+	xlb vip list | grep -qF "$v2" && fail "vip del from standard input did not run"
+	out=$(echo "vip add \"$v2" | xlb batch 2>&1)
+	rc=$?
+	if [ "$rc" != 2 ] || ! echo "$out" | grep -q "unclosed quote"; then
+		fail "an unclosed quote is not a usage error ($rc): $out"
+	fi
+}
+
 # Every view in JSON (-j) parses, errors included.
 t_cli_json() {
 	local v=$VIP4:80/tcp c out

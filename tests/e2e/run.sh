@@ -25,7 +25,8 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	weights held_connections_keep_backend remove_moves_only_its_flows
 	drain xlbd_kill9_restart restart_rebuilds_old_rings
-	restart_halves_disagree cli_commands cli_json cli_bad_inputs metrics
+	restart_halves_disagree cli_commands cli_json cli_bad_inputs cli_batch
+	metrics
 	agent_detach failover_new_connections tunnel_check_catches_missing_vip
 	tunnel_check_catches_missing_decap recovery_slow_start exec_check
 	http_body_check https_check udp_check check_bad_inputs operator_wins all_down_keep

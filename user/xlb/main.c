@@ -33,6 +33,8 @@ static const struct object *const objects[] = {
 
 static const char usage_text[] =
 	"Usage: xlb [OPTIONS] OBJECT { COMMAND | help } [ARGS]\n"
+	"       xlb batch [FILE]                commands one per line "
+	"(default: stdin)\n"
 	"       xlb help\n"
 	"       xlb --version\n"
 	"OBJECT := { vip | backend | check | pool | stats | flow | top |\n"
@@ -355,7 +357,7 @@ static int global_opts(int argc, char **argv)
 }
 
 /* OBJECT [COMMAND] [ARGS]: 1 when answered (help), else run_object's. */
-static int run(int argc, char **argv)
+int xlb_run(int argc, char **argv)
 {
 	const struct object *obj;
 	int ret;
@@ -368,6 +370,8 @@ static int run(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 1;
 	}
+	if (!strcmp(argv[0], "batch"))
+		return do_batch(argc - 1, argv + 1);
 	obj = find_object(argv[0]);
 	if (!obj)
 		return usage_err("unknown object '%s'", argv[0]);
@@ -386,7 +390,7 @@ int main(int argc, char **argv)
 	/* -v is the CLI's one level: all that the libraries say. */
 	xlb_log_init("xlb", cli.verbose ? 2 : 0);
 	if (!ret)
-		ret = run(argc - optind, argv + optind);
+		ret = xlb_run(argc - optind, argv + optind);
 	if (ret < 0) {
 		report_error();
 		print_discard();

@@ -35,6 +35,11 @@ struct cli {
 extern struct cli cli;
 
 int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* OBJECT COMMAND ARGS, as after `xlb` and its options (main.c). */
+int xlb_run(int argc, char **argv);
+/* `xlb batch [FILE]` (batch.c), and its word splitter. */
+int do_batch(int argc, char **argv);
+int batch_split(char *line, char **argv, int max, const char **why);
 int fail(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct cmd {
