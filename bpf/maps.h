@@ -36,27 +36,35 @@ struct {
 
 /*
  * The Maglev tables of a VIP: slot -> backend id. Inner maps are ARRAYs
- * of __u32 with XLB_RING_MAP_FLAGS holding XLB_RING_HALVES tables of the
- * VIP's prime size M each (so VIPs may differ in size); the VIP's
- * ring_half says which one is in force (see struct xlb_vip). A change
- * rewrites the other half and flips the byte; only a new size (a new
- * vip_id) or a new VIP swaps an inner map in.
+ * of struct xlb_ring_elem (two slots each) with XLB_RING_MAP_FLAGS
+ * holding XLB_RING_HALVES tables of the VIP's prime size M each (so VIPs
+ * may differ in size); the VIP's ring_half says which one is in force
+ * (see struct xlb_vip). A change rewrites the other half and flips the
+ * byte; only a new size (a new vip_id) or a new VIP swaps an inner map in.
  */
 struct ring_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_RING_ENTRIES(XLB_RING_SIZE_DEFAULT));
 	__uint(map_flags, XLB_RING_MAP_FLAGS);
-	__type(key, __u32);
-	__type(value, __u32);
+	/*
+	 * Sizes, not types: clang's BTF holds only the value struct's name,
+	 * and the kernel takes BTF for both key and value or for neither.
+	 */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xlb_ring_elem));
 };
 
-/* vip_id -> that VIP's ring. */
+/*
+ * vip_id -> that VIP's ring. Named for its inner maps' layout: an older
+ * xlb's `rings` held one slot per element, which a program of this one
+ * cannot read (the loader replaces such a program, dataplane.c).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, XLB_MAX_VIPS);
 	__type(key, __u32);
 	__array(values, struct ring_inner);
-} rings SEC(".maps");
+} maglev_rings SEC(".maps");
 
 #ifndef XLB_FLOW_LRU
 /*

@@ -17,33 +17,34 @@ static __always_inline __u32 ring_pick(const struct xlb_vip *vip, __u32 hash,
 				       struct xlb_backend **bep, bool *skipped,
 				       __u32 *cnt)
 {
-	__u32 vip_id = vip->vip_id, size = vip->ring_size, slot, base, idx;
+	__u32 vip_id = vip->vip_id, size = vip->ring_size, slot, half, idx, id;
+	struct xlb_ring_elem *e;
 	struct xlb_backend *be;
 	void *ring;
-	__u32 *id;
 
-	ring = bpf_map_lookup_elem(&rings, &vip_id);
+	ring = bpf_map_lookup_elem(&maglev_rings, &vip_id);
 	if (!ring || !size) {
 		*cnt = XLB_CNT_DROP_NO_RING;
 		return 0;
 	}
 	/* Read once: the controller flips it while we run. */
-	base = vip->ring_half ? size : 0;
+	half = vip->ring_half ? 1 : 0;
 	slot = hash % size;
 	for (int i = 0; i <= XLB_REPICK_TRIES; i++) {
-		idx = base + slot;
-		id = bpf_map_lookup_elem(ring, &idx);
-		if (!id) {
+		idx = xlb_ring_elem(size, half, slot);
+		e = bpf_map_lookup_elem(ring, &idx);
+		if (!e) {
 			/* ring_size larger than the ring: a controller bug. */
 			*cnt = XLB_CNT_DROP_NO_RING;
 			return 0;
 		}
-		if (*id != XLB_BACKEND_NONE) {
-			be = bpf_map_lookup_elem(&backends, id);
+		id = e->id[slot % XLB_RING_SLOTS_PER_ELEM];
+		if (id != XLB_BACKEND_NONE) {
+			be = bpf_map_lookup_elem(&backends, &id);
 			if (be && be->state == XLB_BACKEND_UP) {
 				*bep = be;
 				*skipped = i > 0;
-				return *id;
+				return id;
 			}
 		}
 		slot = slot + 1 == size ? 0 : slot + 1;

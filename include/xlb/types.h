@@ -35,8 +35,17 @@
 #define XLB_RING_SIZE_MAX 655373
 /* Tables per ring map: the one in force and the one being written. */
 #define XLB_RING_HALVES 2
+/*
+ * Slots per ring map element. An ARRAY spends 8 bytes on an element
+ * whatever its value's size, so two 4-byte slots fill one (struct
+ * xlb_ring_elem): a ring costs 4 bytes a slot and table, not 8.
+ */
+#define XLB_RING_SLOTS_PER_ELEM 2
+/* Elements of one table (half) of m slots. */
+#define XLB_RING_HALF_ELEMS(m)                                                 \
+	(((m) + XLB_RING_SLOTS_PER_ELEM - 1) / XLB_RING_SLOTS_PER_ELEM)
 /* Entries of the ring map of a VIP whose table has m slots. */
-#define XLB_RING_ENTRIES(m) (XLB_RING_HALVES * (m))
+#define XLB_RING_ENTRIES(m) (XLB_RING_HALVES * XLB_RING_HALF_ELEMS(m))
 /* Slots tried after the hashed one when its backend is down. */
 #define XLB_REPICK_TRIES 8
 /*
@@ -105,19 +114,35 @@ enum xlb_encap {
 };
 
 /*
+ * An element of a ring map: consecutive slots of one table. Slot s of
+ * half h of a ring of m slots is word s % XLB_RING_SLOTS_PER_ELEM of
+ * element xlb_ring_elem(m, h, s); in a mapping of the ring, that is
+ * 4 bytes at h * XLB_RING_HALF_ELEMS(m) * 8 + s * 4.
+ */
+struct xlb_ring_elem {
+	__u32 id[XLB_RING_SLOTS_PER_ELEM];
+};
+_Static_assert(sizeof(struct xlb_ring_elem) == 8, "xlb_ring_elem size");
+
+static inline __u32 xlb_ring_elem(__u32 m, __u32 half, __u32 s)
+{
+	return half * XLB_RING_HALF_ELEMS(m) + s / XLB_RING_SLOTS_PER_ELEM;
+}
+
+/*
  * vips value. vip_id indexes rings, vip_stats; ring_size is the prime M of
  * the ring the data path indexes with hash % M. A VIP's table size changes
  * only together with its vip_id (a new ring at a new index, then one update
  * of this value), so the two are always read as a consistent pair.
  *
  * A ring holds two complete tables of M slots (halves, XLB_RING_HALVES):
- * the data path reads slot ring_half * M + hash % M. The controller writes
- * a new table into the other half and then flips ring_half here and in
- * vip_info: two plain updates, where swapping an inner map made the kernel
- * wait for an RCU grace period. It rewrites a half only after a grace
- * period since the flip that retired it, so no packet reads a half being
- * written; the byte is read once per pick, so either value is a whole
- * table.
+ * the data path reads slot hash % M of half ring_half (xlb_ring_elem()
+ * places it). The controller writes a new table into the other half and
+ * then flips ring_half here and in vip_info: two plain updates, where swapping
+ * an inner map made the kernel wait for an RCU grace period. It rewrites a half
+ * only after a grace period since the flip that retired it, so no packet reads
+ * a half being written; the byte is read once per pick, so either value is a
+ * whole table.
  */
 struct xlb_vip {
 	__u32 vip_id;

@@ -1252,29 +1252,37 @@ static int update(int fd, const void *k, const void *v, const char *what)
 	return 0;
 }
 
-/* A ring of `size` slots filled round-robin with ids first..first+n-1. */
+/*
+ * A ring of XLB_RING_SIZE_DEFAULT slots, its half 0 (the VIPs' ring_half)
+ * filled round-robin with ids first..first+n-1.
+ */
 static int make_ring(struct dp *dp, __u32 vip_id, __u32 first, __u32 n,
 		     int *ring_fd)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = XLB_RING_MAP_FLAGS);
+	const __u32 m = XLB_RING_SIZE_DEFAULT;
 	int rings_fd = dp->cur->rings, fd, err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4,
-			    XLB_RING_SIZE_DEFAULT, &mo);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4,
+			    sizeof(struct xlb_ring_elem), XLB_RING_ENTRIES(m),
+			    &mo);
 	if (fd < 0) {
 		fprintf(stderr, "xlb: bench: create ring: %s\n",
 			strerror(errno));
 		return -errno;
 	}
 	*ring_fd = fd;
-	for (__u32 slot = 0; slot < XLB_RING_SIZE_DEFAULT; slot++) {
-		__u32 id = first + slot % n;
+	for (__u32 slot = 0; slot < m; slot += XLB_RING_SLOTS_PER_ELEM) {
+		struct xlb_ring_elem e = {{0}};
+		__u32 k = xlb_ring_elem(m, 0, slot);
 
-		err = update(fd, &slot, &id, "ring slot");
+		for (__u32 w = 0; w < XLB_RING_SLOTS_PER_ELEM; w++)
+			e.id[w] = slot + w < m ? first + (slot + w) % n : 0;
+		err = update(fd, &k, &e, "ring slot");
 		if (err)
 			return err;
 	}
-	return update(rings_fd, &vip_id, &fd, "rings");
+	return update(rings_fd, &vip_id, &fd, "maglev_rings");
 }
 
 /* A VIP on port 80/tcp plus its address's ICMP entry and filter bit. */
@@ -1472,7 +1480,8 @@ static int bind_bal(struct bal *b, const char *what, struct bpf_object *obj)
 	b->vips = bpf_map__fd(bpf_object__find_map_by_name(obj, "vips"));
 	b->vip_info =
 		bpf_map__fd(bpf_object__find_map_by_name(obj, "vip_info"));
-	b->rings = bpf_map__fd(bpf_object__find_map_by_name(obj, "rings"));
+	b->rings =
+		bpf_map__fd(bpf_object__find_map_by_name(obj, "maglev_rings"));
 	b->backends =
 		bpf_map__fd(bpf_object__find_map_by_name(obj, "backends"));
 	b->config = bpf_map__fd(bpf_object__find_map_by_name(obj, "config"));

@@ -258,7 +258,7 @@ static int bind_balance(struct bpf_object *obj, struct bpf_program *prog)
 	H.bal_prog = bpf_program__fd(prog);
 	H.vips = map_fd(obj, "vips");
 	H.vip_info = map_fd(obj, "vip_info");
-	H.rings = map_fd(obj, "rings");
+	H.rings = map_fd(obj, "maglev_rings");
 	H.backends = map_fd(obj, "backends");
 	H.config = map_fd(obj, "config");
 	H.filter = map_fd(obj, "vip_filter");

@@ -158,18 +158,21 @@ static void put_ring(struct tc *t, __u32 vip_id, __u32 size, const __u32 *half0,
 	const __u32 *halves[XLB_RING_HALVES] = {half0, half1};
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4,
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4,
+			    sizeof(struct xlb_ring_elem),
 			    XLB_RING_ENTRIES(size), &opts);
 	if (fd < 0) {
 		fail(t, "setup: ring map: %s", strerror(errno));
 		return;
 	}
 	for (__u32 h = 0; h < XLB_RING_HALVES; h++) {
-		for (__u32 i = 0; i < size; i++) {
-			__u32 k = h * size + i;
+		for (__u32 i = 0; i < size; i += XLB_RING_SLOTS_PER_ELEM) {
+			struct xlb_ring_elem e = {{0}};
+			__u32 k = xlb_ring_elem(size, h, i);
 
-			if (halves[h][i] &&
-			    bpf_map_update_elem(fd, &k, &halves[h][i], 0)) {
+			for (__u32 w = 0; w < XLB_RING_SLOTS_PER_ELEM; w++)
+				e.id[w] = i + w < size ? halves[h][i + w] : 0;
+			if (bpf_map_update_elem(fd, &k, &e, 0)) {
 				fail(t, "setup: ring slot: %s",
 				     strerror(errno));
 				break;

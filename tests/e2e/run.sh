@@ -24,7 +24,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 
 ALL_TESTS="http_v4 http_v6 http_4in6 http_6in4 http_gue http_gue_v6 udp_v4
 	weights held_connections_keep_backend remove_moves_only_its_flows
-	drain xlbd_kill9_restart restart_rebuilds_old_rings
+	drain xlbd_kill9_restart restart_replaces_older_program
 	restart_halves_disagree cli_commands cli_json cli_bad_inputs cli_batch
 	metrics
 	agent_detach failover_new_connections tunnel_check_catches_missing_vip

@@ -22,7 +22,7 @@
 #include "ring_half.h"
 
 /* Slots per half: one page each, so a half can be made read-only. */
-#define M (4096 / XLB_RING_STRIDE)
+#define M (4096 / sizeof(__u32))
 
 /* The stand-in grace: each call waits until the test allows one more. */
 struct gate {
@@ -121,10 +121,12 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Slot i of a half, where the data path reads it (bpf/ring.h). */
 static __u32 slot(const struct fixture *f, __u8 half, __u32 i)
 {
-	return *(const __u32 *)((const char *)f->r.mem +
-				((size_t)half * M + i) * XLB_RING_STRIDE);
+	const struct xlb_ring_elem *e = f->r.mem;
+
+	return e[xlb_ring_elem(M, half, i)].id[i % XLB_RING_SLOTS_PER_ELEM];
 }
 
 static void assert_half(const struct fixture *f, __u8 half, const __u32 *t)

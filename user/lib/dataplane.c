@@ -139,6 +139,35 @@ static int check_pinned_flows(struct bpf_object *obj, const char *pin_dir,
 }
 
 /*
+ * Pinned maps of an older layout that no program of this version uses:
+ * `rings` held one slot per element (now maglev_rings, two). Any program
+ * that used them was replaced by then (the loader's layout_map).
+ */
+static void unpin_old_maps(const char *pin_dir)
+{
+	static const char *const names[] = {"rings"};
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
+		if (!unlink(path))
+			xlb_log(LOG_NOTICE,
+				"%s: an older xlb's map, unpinned: its VIPs' "
+				"rings are built anew",
+				path);
+		else if (errno != ENOENT)
+			xlb_log(LOG_WARNING, "%s: %s", path, strerror(errno));
+	}
+}
+
+static int before_load(struct bpf_object *obj, const char *pin_dir,
+		       bool adopting, struct xlb_err *err)
+{
+	unpin_old_maps(pin_dir);
+	return check_pinned_flows(obj, pin_dir, adopting, err);
+}
+
+/*
  * Does the interface steer each flow to one CPU? Not veth (a packet is
  * processed on the CPU that sent it) nor generic XDP (wherever the stack
  * runs); a physical NIC's RSS does.
@@ -168,7 +197,7 @@ static void get_map_fds(struct xlb_dp *dp)
 {
 	dp->vips_fd = bpf_map__fd(dp->skel->maps.vips);
 	dp->vip_info_fd = bpf_map__fd(dp->skel->maps.vip_info);
-	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
+	dp->rings_fd = bpf_map__fd(dp->skel->maps.maglev_rings);
 	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
 	dp->config_fd = bpf_map__fd(dp->skel->maps.config);
 	dp->filter_fd = bpf_map__fd(dp->skel->maps.vip_filter);
@@ -188,8 +217,9 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 		.prog_name = XLB_PROG_NAME,
 		.pin_dir = o->pin_dir,
 		.adopt_map = "vips",
+		.layout_map = "maglev_rings",
 		.mode = o->mode,
-		.before_load = check_pinned_flows,
+		.before_load = before_load,
 	};
 	int ret;
 

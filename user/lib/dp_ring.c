@@ -25,7 +25,8 @@
 
 static size_t ring_len(__u32 size)
 {
-	return ((size_t)XLB_RING_HALVES * size * XLB_RING_STRIDE + 4095) &
+	return ((size_t)XLB_RING_ENTRIES(size) * sizeof(struct xlb_ring_elem) +
+		4095) &
 	       ~4095UL;
 }
 
@@ -90,12 +91,13 @@ static int left_half(struct xlb_dp *dp, __u32 id, const struct xlb_vip_info *vi)
 /*
  * Adopts the rings a previous xlbd left: their half in force is what the
  * VIP's entries say. A ring of another shape than two halves of the
- * VIP's size (an older xlb's one table per map) is left alone: the first
- * build of its VIP swaps a new map in.
+ * VIP's size is left alone: the first build of its VIP swaps a new map
+ * in. (An older xlb's rings, of another element size, are in a map this
+ * one does not use: dataplane.c.)
  */
 static void adopt_rings(struct xlb_dp *dp)
 {
-	__u32 adopted = 0, old = 0;
+	__u32 adopted = 0, other = 0;
 	__u64 ticket;
 
 	for (__u32 id = 1; id < XLB_MAX_VIPS; id++) {
@@ -115,21 +117,20 @@ static void adopt_rings(struct xlb_dp *dp)
 		half = left_half(dp, id, &vi);
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) || !m ||
 		    info.max_entries != XLB_RING_ENTRIES(m) ||
-		    info.value_size != sizeof(__u32) ||
+		    info.value_size != sizeof(struct xlb_ring_elem) ||
 		    !(info.map_flags & BPF_F_MMAPABLE) || half < 0 ||
 		    ring_map(&dp->ring[id], fd, m, half)) {
-			if (m && info.max_entries == m)
-				old++;
+			other += m && half >= 0;
 			close(fd);
 			continue;
 		}
 		adopted++;
 	}
-	if (old)
+	if (other)
 		xlb_log(LOG_NOTICE,
-			"rings of an older xlb's shape (one table each): %u; "
-			"each is rebuilt into a new map of two halves",
-			old);
+			"rings not of their VIP's size: %u; each is rebuilt "
+			"into a new map",
+			other);
 	if (!adopted)
 		return;
 	/* The previous xlbd may have flipped just before it stopped. */
@@ -233,8 +234,8 @@ static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 
 	xlb_dp_ring_drop(dp, v->vip_id);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32),
-			    sizeof(__u32), XLB_RING_ENTRIES(v->ring_size),
-			    &copts);
+			    sizeof(struct xlb_ring_elem),
+			    XLB_RING_ENTRIES(v->ring_size), &copts);
 	if (fd < 0) {
 		ret = -errno;
 		xlb_err_set(err, "creating a ring of %u slots: %s",

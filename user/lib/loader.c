@@ -13,6 +13,7 @@
 #include <xdp/libxdp.h>
 
 #include "loader.h"
+#include "log.h"
 #include "util.h"
 
 int xlb_xdp_mode_parse(const char *s, enum xdp_attach_mode *mode)
@@ -159,6 +160,56 @@ static __u32 find_attached(int ifindex, const char *name,
 	return id;
 }
 
+/* Does program prog_id use the map pinned at dir/name? */
+static bool prog_uses_pinned(__u32 prog_id, const char *dir, const char *name)
+{
+	struct bpf_prog_info pi = {0};
+	struct bpf_map_info mi = {0};
+	__u32 plen = sizeof(pi), mlen = sizeof(mi), ids[64] = {0};
+	bool used = false;
+	char path[512];
+	int mfd, pfd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	mfd = bpf_obj_get(path);
+	if (mfd < 0)
+		return false;
+	pfd = bpf_prog_get_fd_by_id(prog_id);
+	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pi.map_ids = (__u64)(unsigned long)ids;
+	if (pfd >= 0 && !bpf_obj_get_info_by_fd(mfd, &mi, &mlen) &&
+	    !bpf_obj_get_info_by_fd(pfd, &pi, &plen)) {
+		for (__u32 i = 0; i < pi.nr_map_ids && i < 64; i++)
+			used |= ids[i] == mi.id;
+	}
+	if (pfd >= 0)
+		close(pfd);
+	close(mfd);
+	return used;
+}
+
+/*
+ * An attached program of another version (opts.layout_map) is detached:
+ * 0 when it was (nothing is attached now), else the libxdp error.
+ */
+static int detach_other_version(struct xlb_xdp *x, const struct xlb_xdp_opts *o,
+				__u32 prog_id)
+{
+	struct xdp_program *p = xdp_program__from_id(prog_id);
+	int ret = libxdp_get_error(p);
+
+	xlb_log(LOG_WARNING,
+		"%s on %s is another version's (it does not use %s/%s): "
+		"replacing it; flows of the flow table go on if its shape "
+		"is this version's, the rest re-hash through their rings",
+		o->what, o->ifname, x->pin_dir, o->layout_map);
+	if (!ret)
+		ret = xdp_program__detach(p, x->ifindex, x->mode, 0);
+	if (!ret || !libxdp_get_error(p))
+		xdp_program__close(p);
+	return ret;
+}
+
 /* Adopting needs the running program's maps: they must be pinned. */
 static int validate_adoptable(const struct xlb_xdp *x,
 			      const struct xlb_xdp_opts *o, struct xlb_err *err)
@@ -218,6 +269,20 @@ int xlb_xdp_open(struct xlb_xdp *x, struct bpf_object *obj,
 		if (ret)
 			return ret;
 		attached = find_attached(x->ifindex, o->prog_name, &x->mode);
+	}
+	if (attached && o->layout_map &&
+	    !prog_uses_pinned(attached, x->pin_dir, o->layout_map)) {
+		ret = detach_other_version(x, o, attached);
+		if (ret) {
+			libxdp_strerror(ret, msg, sizeof(msg));
+			xlb_err_set(err,
+				    "detaching %s of another version from "
+				    "%s: %s",
+				    o->what, o->ifname, msg);
+			return ret;
+		}
+		attached = 0;
+		x->mode = o->mode;
 	}
 	if (attached) {
 		ret = validate_adoptable(x, o, err);

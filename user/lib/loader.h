@@ -28,6 +28,13 @@ struct xlb_xdp_opts {
 	const char *pin_dir;
 	/* A map that must be pinned for an attached program to be adopted. */
 	const char *adopt_map;
+	/*
+	 * NULL, or a map whose layout is this version's (its name changes
+	 * with it): an attached program that does not use the one pinned
+	 * under that name is another version's, which cannot read what this
+	 * one writes. It is detached, with a log line, and this one attached.
+	 */
+	const char *layout_map;
 	enum xdp_attach_mode mode; /* XDP_MODE_NATIVE or XDP_MODE_SKB */
 	/*
 	 * NULL, or called once the pin paths are set, just before the load:

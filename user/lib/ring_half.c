@@ -152,12 +152,13 @@ __u64 xlb_grace_count(struct xlb_grace *g)
 	return n;
 }
 
+/* A half's slots are consecutive words from its first element on. */
 static void write_half(struct xlb_ring_halves *r, __u8 half, const __u32 *table)
 {
-	char *base = (char *)r->mem + (size_t)half * r->size * XLB_RING_STRIDE;
+	struct xlb_ring_elem *e = r->mem;
 
-	for (__u32 i = 0; i < r->size; i++)
-		*(__u32 *)(base + (size_t)i * XLB_RING_STRIDE) = table[i];
+	memcpy(&e[xlb_ring_elem(r->size, half, 0)], table,
+	       (size_t)r->size * sizeof(*table));
 }
 
 void xlb_ring_write_spare(struct xlb_ring_halves *r, struct xlb_grace *g,

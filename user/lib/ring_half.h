@@ -47,15 +47,9 @@ void xlb_grace_wait(struct xlb_grace *g, __u64 ticket);
 __u64 xlb_grace_count(struct xlb_grace *g);
 unsigned int xlb_grace_waiters(struct xlb_grace *g);
 
-/*
- * Slots of a ring as userspace sees it through mmap: array elements sit
- * 8 bytes apart whatever their size.
- */
-#define XLB_RING_STRIDE 8
-
 /* A VIP's ring as its writer knows it. */
 struct xlb_ring_halves {
-	void *mem;     /* XLB_RING_HALVES * size slots, XLB_RING_STRIDE apart */
+	void *mem;     /* its map's XLB_RING_ENTRIES(size) elements, mapped */
 	__u32 size;    /* M, a table's slots */
 	__u8 half;     /* in force: what the VIP's entries say */
 	__u64 retired; /* ticket of the flip that retired the spare half */

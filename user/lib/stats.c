@@ -34,7 +34,7 @@ struct map_spec {
 /* vips first: when it is missing, nothing is pinned at all. */
 static const struct map_spec maps[] = {
 	PIN(vips, HASH, sizeof(struct xlb_vip_key), sizeof(struct xlb_vip)),
-	PIN(rings, ARRAY_OF_MAPS, sizeof(__u32), sizeof(__u32)),
+	PIN(maglev_rings, ARRAY_OF_MAPS, sizeof(__u32), sizeof(__u32)),
 	PIN(backends, ARRAY, sizeof(__u32), sizeof(struct xlb_backend)),
 	PIN(flows4, ARRAY, sizeof(__u32), sizeof(struct xlb_flow_bucket4)),
 	PIN(flows6, ARRAY, sizeof(__u32), sizeof(struct xlb_flow_bucket6)),

@@ -18,7 +18,7 @@
 
 /* Read-only fds of the pinned maps (names as in bpf/maps.h); -1 = closed. */
 struct xlb_pins {
-	int vips, rings, backends, flows4, flows6, config;
+	int vips, maglev_rings, backends, flows4, flows6, config;
 	int counters, vip_stats, backend_stats;
 	int vip_flows, backend_flows;
 };
