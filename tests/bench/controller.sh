@@ -450,7 +450,7 @@ bench_config_apply() {
 }
 
 # commit_times MARK: the commit times xlbd logged after line MARK
-# ("applied: N VIPs in X ms (Y ms to save)"), in microseconds, one per line.
+# ("applied: N VIPs in X ms"), in microseconds, one per line.
 commit_times() {
 	tail -n +$(($1 + 1)) "$WORK/xlbd.log" |
 		sed -n 's/.*applied: [0-9]* VIPs in \([0-9.]*\) ms.*/\1/p' |
@@ -762,23 +762,28 @@ wait_up() {
 # worst time from a failure's detection to every ring it changes rebuilt
 # and live (the checks' interval is not in it), median of STORM_REPS
 # storms; failover_storm_span_ms is the first detection to the last ring
-# live, the checks' spread included.
+# live, the checks' spread included; failover_storm_backends_ms the worst
+# time from a detection to the failed backends' state in the data path,
+# from when no new flow goes to them (their slots are skipped) though
+# their rings are still being rebuilt.
 STORM_VIPS=100
 STORM_BACKENDS=100
 
 # storm_figures MARK: from the daemon's log lines after line MARK, "health
-# changes live X ms after their detection (N rings rebuilt; at T ms)":
-# the worst X, the sum of N, and the last T less the first T - X.
+# changes live X ms after their detection (backends written at B ms; N
+# rings rebuilt; at T ms)": the worst X, the sum of N, the last T less
+# the first T - X, and the worst B.
 storm_figures() {
 	tail -n +$(($1 + 1)) "$WORK/xlbd.log" |
-		sed -n 's/.*health changes live \([0-9.]*\) ms after their detection (\([0-9]*\) rings rebuilt; at \([0-9.]*\) ms).*/\1 \2 \3/p' |
-		awk '{ if ($1 > w) w = $1; n += $2
+		sed -n 's/.*health changes live \([0-9.]*\) ms after their detection (backends written at \([0-9.]*\) ms; \([0-9]*\) rings rebuilt; at \([0-9.]*\) ms).*/\1 \3 \4 \2/p' |
+		awk '{ if ($1 > w) w = $1; n += $2; if ($4 > b) b = $4
 		       if (!f || $3 - $1 < f) f = $3 - $1; if ($3 > l) l = $3 }
-		     END { printf "%.3f %d %.3f\n", w, n, l - f }'
+		     END { printf "%.3f %d %.3f %.3f\n", w, n, l - f, b }'
 }
 
 bench_failover_storm() {
-	local cfg=$WORK/storm.json r mark worst span built times=() spans=()
+	local cfg=$WORK/storm.json r mark worst span built down times=() spans=()
+	local downs=()
 	local why=
 
 	if ! hc_listeners || ! storm_listener; then
@@ -806,7 +811,7 @@ bench_failover_storm() {
 		# Waited on through the log, not the CLI: a request would
 		# take the daemon's time while it rebuilds.
 		for _ in $(seq 1 200); do
-			read -r worst built span < <(storm_figures "$mark")
+			read -r worst built span down < <(storm_figures "$mark")
 			[ "$built" -ge "$STORM_VIPS" ] && break
 			sleep 0.05
 		done
@@ -823,6 +828,7 @@ bench_failover_storm() {
 		fi
 		times+=("$worst")
 		spans+=("$span")
+		downs+=("$down")
 		if ! storm_listener; then
 			why="run $r: the port 81 listener did not start again"
 			break
@@ -835,6 +841,7 @@ bench_failover_storm() {
 	echo "    (samples, ms: ${times[*]})"
 	record failover_storm_ms "$(median "${times[@]}")" ms
 	record failover_storm_span_ms "$(median "${spans[@]}")" ms
+	record failover_storm_backends_ms "$(median "${downs[@]}")" ms
 }
 
 # The "hc" namespace, linked to the balancer's, owns every address of

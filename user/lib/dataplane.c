@@ -472,6 +472,11 @@ __u64 xlb_dp_rings_built(const struct xlb_dp *dp)
 	return dp->rings_built;
 }
 
+__u64 xlb_dp_front_ns(const struct xlb_dp *dp)
+{
+	return dp->front_ns;
+}
+
 __u32 xlb_dp_slots(const struct xlb_dp *dp, __u32 backend_id)
 {
 	return backend_id < XLB_MAX_BACKENDS ? dp->slots[backend_id] : 0;

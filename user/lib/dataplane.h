@@ -64,6 +64,21 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		 struct xlb_model *next, struct xlb_err *err);
 
 /*
+ * The gate of xlb_dp_apply_gated: called once the changed rings are
+ * built and written where no packet reads them (spare halves, maps not
+ * swapped in), before the first write a packet can see. 0 goes on; a
+ * negative errno (err set) leaves the maps as they were. xlbd waits
+ * there for the change to be durable, so the Maglev builds overlap the
+ * disk.
+ */
+typedef int (*xlb_dp_gate_fn)(void *ctx, struct xlb_err *err);
+
+/* xlb_dp_apply through a gate (none: NULL). */
+int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
+		       struct xlb_model *next, xlb_dp_gate_fn gate, void *ctx,
+		       struct xlb_err *err);
+
+/*
  * After adoption: removes map entries that no VIP of m explains (left by
  * a state file that was lost or edited), and learns which backend ids
  * flows may still point at.
@@ -78,6 +93,12 @@ void xlb_dp_close(struct xlb_dp *dp, bool detach);
 __u64 xlb_dp_fingerprint(const struct xlb_dp *dp, __u32 vip_id);
 /* Rings built since the start (tables written into the maps). */
 __u64 xlb_dp_rings_built(const struct xlb_dp *dp);
+/*
+ * When the last apply had written the config and the backends (a
+ * backend's new state: packets avoid a down one from then on, before
+ * its rings are rebuilt), in xlb_now_ns() time; 0 before any.
+ */
+__u64 xlb_dp_front_ns(const struct xlb_dp *dp);
 /* Ring slots a backend id holds in its VIP's last table. */
 __u32 xlb_dp_slots(const struct xlb_dp *dp, __u32 backend_id);
 const __u8 *xlb_dp_gw_mac(const struct xlb_dp *dp);

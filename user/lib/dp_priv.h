@@ -59,6 +59,7 @@ struct xlb_dp {
 	__u32 *scratch; /* XLB_RING_SIZE_MAX slots for building tables */
 	struct xlb_dp_ring ring[XLB_MAX_VIPS];
 	__u64 rings_built;
+	__u64 front_ns; /* xlb_dp_front_ns */
 	/* The scratch of the threads that build rings with the caller. */
 	__u32 *build_scratch[XLB_DP_BUILDERS];
 	struct xlb_grace *grace; /* frees retired halves (ring_half.h) */
