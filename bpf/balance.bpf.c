@@ -105,13 +105,13 @@ static __always_inline bool vip_info_matches(const struct xlb_vip_info *vi,
 					     const struct pkt *p)
 {
 	const struct xlb_vip_key *k = &vi->key;
+	/* Both 8-byte aligned: the array's value and the stack's key. */
+	const __u64 *a = (const __u64 *)k->addr.v6;
+	const __u64 *d = (const __u64 *)p->key.dst.v6;
 
-	return k->family == p->key.family && k->proto == p->key.proto &&
+	return a[0] == d[0] && a[1] == d[1] && k->family == p->key.family &&
+	       k->proto == p->key.proto &&
 	       (k->port == p->key.dport || !k->port) &&
-	       k->addr.v6[0] == p->key.dst.v6[0] &&
-	       k->addr.v6[1] == p->key.dst.v6[1] &&
-	       k->addr.v6[2] == p->key.dst.v6[2] &&
-	       k->addr.v6[3] == p->key.dst.v6[3] &&
 	       !(vi->vip.flags & XLB_VIP_F_NO_FLOW_TABLE);
 }
 
