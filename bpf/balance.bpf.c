@@ -161,27 +161,32 @@ static __always_inline __u32 pick_backend(const struct pkt *p,
 
 	if (!use_table)
 		goto pick;
-	now = flow_clock_ns();
-	stamp = xlb_flow_stamp(now);
 	if (!syn) {
 		if (!f) {
 			count_event(XLB_CNT_FLOW_MISS);
 			goto pick;
 		}
 		found = true;
-		if (p->key.proto == IPPROTO_UDP && cfg->udp_timeout_ns &&
-		    stamp - f->stamp > udp_ttl) {
-			count_event(XLB_CNT_FLOW_UDP_EXPIRED);
-			goto pick;
-		}
 		/*
 		 * Its age: UDP expiry needs it to the unit; eviction only
 		 * roughly, so a TCP hit stores it once XLB_FLOW_REFRESH units
-		 * old and rarely dirties its bucket's cache line.
+		 * old and rarely dirties its bucket's cache line, and reads
+		 * the clock only to the tick.
 		 */
-		if (stamp - f->stamp >=
-		    (p->key.proto == IPPROTO_UDP ? 1 : XLB_FLOW_REFRESH))
-			f->stamp = stamp;
+		if (p->key.proto == IPPROTO_UDP) {
+			now = flow_clock_ns();
+			stamp = xlb_flow_stamp(now);
+			if (cfg->udp_timeout_ns && stamp - f->stamp > udp_ttl) {
+				count_event(XLB_CNT_FLOW_UDP_EXPIRED);
+				goto pick;
+			}
+			if (stamp != f->stamp)
+				f->stamp = stamp;
+		} else {
+			stamp = xlb_flow_stamp(flow_clock_tick_ns());
+			if (stamp - f->stamp >= XLB_FLOW_REFRESH)
+				f->stamp = stamp;
+		}
 		count_event(XLB_CNT_FLOW_HIT);
 		id = f->backend_id;
 		*bep = bpf_map_lookup_elem(&backends, &id);
@@ -202,7 +207,10 @@ pick:
 		count_event(XLB_CNT_FLOW_INSERT_LIMITED);
 		return id;
 	}
-	flow_insert(&p->key, fhash, id, vip->vip_id, stamp,
+	/* A new entry's stamp is exact, whatever a TCP hit read. */
+	if (!now)
+		now = flow_clock_ns();
+	flow_insert(&p->key, fhash, id, vip->vip_id, xlb_flow_stamp(now),
 		    cfg->udp_timeout_ns ? (udp_ttl ?: 1) : 0);
 	if (syn)
 		flow_other(&p->key, fhash, true);
