@@ -49,8 +49,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline bool filter_has(__u32 folded)
 {
 	__u32 zero = 0, bit = xlb_filter_bit32(folded);
-	struct xlb_vip_filter *f = bpf_map_lookup_elem(&vip_filter, &zero);
+	struct xlb_vip_filter *f;
 
+	/* Folded before the lookup: else four IPv6 words wait on the stack. */
+	barrier_var(bit);
+	f = bpf_map_lookup_elem(&vip_filter, &zero);
 	return f && ((f->bits[bit >> 6] >> (bit & 63)) & 1);
 }
 
