@@ -143,6 +143,48 @@ static __always_inline bool insert_allowed(const struct xlb_config *cfg,
 }
 
 /*
+ * A packet of flow f (not a SYN): its backend's id, with *bep, or 0 when
+ * the flow must be picked again: expired (UDP), or its backend died
+ * (*failover). Its own function so that a hit, the common case, carries
+ * none of the re-pick's state.
+ */
+static __always_inline __u32 flow_hit(const struct pkt *p,
+				      const struct xlb_config *cfg,
+				      struct xlb_flow_entry *f,
+				      struct xlb_backend **bep, bool *failover)
+{
+	__u32 id, stamp, udp_ttl = cfg->udp_timeout_ns >> XLB_FLOW_STAMP_SHIFT;
+
+	/*
+	 * Its age: UDP expiry needs it to the unit; eviction only roughly,
+	 * so a TCP hit stores it once XLB_FLOW_REFRESH units old and rarely
+	 * dirties its bucket's cache line, and reads the clock only to the
+	 * tick.
+	 */
+	if (p->key.proto == IPPROTO_UDP) {
+		stamp = xlb_flow_stamp(flow_clock_ns());
+		if (cfg->udp_timeout_ns && stamp - f->stamp > udp_ttl) {
+			count_event(XLB_CNT_FLOW_UDP_EXPIRED);
+			return 0;
+		}
+		if (stamp != f->stamp)
+			f->stamp = stamp;
+	} else {
+		stamp = xlb_flow_stamp(flow_clock_tick_ns());
+		if (stamp - f->stamp >= XLB_FLOW_REFRESH)
+			f->stamp = stamp;
+	}
+	count_event(XLB_CNT_FLOW_HIT);
+	id = f->backend_id;
+	*bep = bpf_map_lookup_elem(&backends, &id);
+	if (flow_backend_ok(*bep))
+		return id;
+	/* Its backend died: leave it on this very packet. */
+	*failover = true;
+	return 0;
+}
+
+/*
  * The backend of a TCP/UDP packet to a VIP, keeping the flow table's
  * promises: affinity for established flows, a re-hash for every SYN,
  * failover of flows whose backend died, expiry of idle UDP flows. f is
@@ -159,46 +201,19 @@ static __always_inline __u32 pick_backend(const struct pkt *p,
 	bool use_table = !(vip->flags & XLB_VIP_F_NO_FLOW_TABLE);
 	bool syn = (p->tcp_flags & (PKT_SYN | PKT_ACK)) == PKT_SYN;
 	bool found = false, failover = false, skipped = false;
-	__u32 id, stamp, udp_ttl = cfg->udp_timeout_ns >> XLB_FLOW_STAMP_SHIFT;
+	__u32 id, udp_ttl = cfg->udp_timeout_ns >> XLB_FLOW_STAMP_SHIFT;
 	__u64 now = 0;
 
-	if (!use_table)
-		goto pick;
-	if (!syn) {
-		if (!f) {
-			count_event(XLB_CNT_FLOW_MISS);
-			goto pick;
-		}
-		found = true;
-		/*
-		 * Its age: UDP expiry needs it to the unit; eviction only
-		 * roughly, so a TCP hit stores it once XLB_FLOW_REFRESH units
-		 * old and rarely dirties its bucket's cache line, and reads
-		 * the clock only to the tick.
-		 */
-		if (p->key.proto == IPPROTO_UDP) {
-			now = flow_clock_ns();
-			stamp = xlb_flow_stamp(now);
-			if (cfg->udp_timeout_ns && stamp - f->stamp > udp_ttl) {
-				count_event(XLB_CNT_FLOW_UDP_EXPIRED);
-				goto pick;
-			}
-			if (stamp != f->stamp)
-				f->stamp = stamp;
+	if (use_table && !syn) {
+		if (f) {
+			id = flow_hit(p, cfg, f, bep, &failover);
+			if (id)
+				return id;
+			found = true;
 		} else {
-			stamp = xlb_flow_stamp(flow_clock_tick_ns());
-			if (stamp - f->stamp >= XLB_FLOW_REFRESH)
-				f->stamp = stamp;
+			count_event(XLB_CNT_FLOW_MISS);
 		}
-		count_event(XLB_CNT_FLOW_HIT);
-		id = f->backend_id;
-		*bep = bpf_map_lookup_elem(&backends, &id);
-		if (flow_backend_ok(*bep))
-			return id;
-		/* Its backend died: leave it on this very packet. */
-		failover = true;
 	}
-pick:
 	id = ring_pick(vip, hash, bep, &skipped, cnt);
 	if (!id)
 		return 0;
