@@ -49,8 +49,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline bool filter_has(__u32 folded)
 {
 	__u32 zero = 0, bit = xlb_filter_bit32(folded);
-	struct xlb_vip_filter *f = bpf_map_lookup_elem(&vip_filter, &zero);
+	struct xlb_vip_filter *f;
 
+	/* Folded before the lookup: else four IPv6 words wait on the stack. */
+	barrier_var(bit);
+	f = bpf_map_lookup_elem(&vip_filter, &zero);
 	return f && ((f->bits[bit >> 6] >> (bit & 63)) & 1);
 }
 
@@ -105,13 +108,13 @@ static __always_inline bool vip_info_matches(const struct xlb_vip_info *vi,
 					     const struct pkt *p)
 {
 	const struct xlb_vip_key *k = &vi->key;
+	/* Both 8-byte aligned: the array's value and the stack's key. */
+	const __u64 *a = (const __u64 *)k->addr.v6;
+	const __u64 *d = (const __u64 *)p->key.dst.v6;
 
-	return k->family == p->key.family && k->proto == p->key.proto &&
+	return a[0] == d[0] && a[1] == d[1] && k->family == p->key.family &&
+	       k->proto == p->key.proto &&
 	       (k->port == p->key.dport || !k->port) &&
-	       k->addr.v6[0] == p->key.dst.v6[0] &&
-	       k->addr.v6[1] == p->key.dst.v6[1] &&
-	       k->addr.v6[2] == p->key.dst.v6[2] &&
-	       k->addr.v6[3] == p->key.dst.v6[3] &&
 	       !(vi->vip.flags & XLB_VIP_F_NO_FLOW_TABLE);
 }
 
@@ -140,6 +143,48 @@ static __always_inline bool insert_allowed(const struct xlb_config *cfg,
 }
 
 /*
+ * A packet of flow f (not a SYN): its backend's id, with *bep, or 0 when
+ * the flow must be picked again: expired (UDP), or its backend died
+ * (*failover). Its own function so that a hit, the common case, carries
+ * none of the re-pick's state.
+ */
+static __always_inline __u32 flow_hit(const struct pkt *p,
+				      const struct xlb_config *cfg,
+				      struct xlb_flow_entry *f,
+				      struct xlb_backend **bep, bool *failover)
+{
+	__u32 id, stamp, udp_ttl = cfg->udp_timeout_ns >> XLB_FLOW_STAMP_SHIFT;
+
+	/*
+	 * Its age: UDP expiry needs it to the unit; eviction only roughly,
+	 * so a TCP hit stores it once XLB_FLOW_REFRESH units old and rarely
+	 * dirties its bucket's cache line, and reads the clock only to the
+	 * tick.
+	 */
+	if (p->key.proto == IPPROTO_UDP) {
+		stamp = xlb_flow_stamp(flow_clock_ns());
+		if (cfg->udp_timeout_ns && stamp - f->stamp > udp_ttl) {
+			count_event(XLB_CNT_FLOW_UDP_EXPIRED);
+			return 0;
+		}
+		if (stamp != f->stamp)
+			f->stamp = stamp;
+	} else {
+		stamp = xlb_flow_stamp(flow_clock_tick_ns());
+		if (stamp - f->stamp >= XLB_FLOW_REFRESH)
+			f->stamp = stamp;
+	}
+	count_event(XLB_CNT_FLOW_HIT);
+	id = f->backend_id;
+	*bep = bpf_map_lookup_elem(&backends, &id);
+	if (flow_backend_ok(*bep))
+		return id;
+	/* Its backend died: leave it on this very packet. */
+	*failover = true;
+	return 0;
+}
+
+/*
  * The backend of a TCP/UDP packet to a VIP, keeping the flow table's
  * promises: affinity for established flows, a re-hash for every SYN,
  * failover of flows whose backend died, expiry of idle UDP flows. f is
@@ -156,41 +201,19 @@ static __always_inline __u32 pick_backend(const struct pkt *p,
 	bool use_table = !(vip->flags & XLB_VIP_F_NO_FLOW_TABLE);
 	bool syn = (p->tcp_flags & (PKT_SYN | PKT_ACK)) == PKT_SYN;
 	bool found = false, failover = false, skipped = false;
-	__u32 id, stamp, udp_ttl = cfg->udp_timeout_ns >> XLB_FLOW_STAMP_SHIFT;
+	__u32 id, udp_ttl = cfg->udp_timeout_ns >> XLB_FLOW_STAMP_SHIFT;
 	__u64 now = 0;
 
-	if (!use_table)
-		goto pick;
-	now = flow_clock_ns();
-	stamp = xlb_flow_stamp(now);
-	if (!syn) {
-		if (!f) {
+	if (use_table && !syn) {
+		if (f) {
+			id = flow_hit(p, cfg, f, bep, &failover);
+			if (id)
+				return id;
+			found = true;
+		} else {
 			count_event(XLB_CNT_FLOW_MISS);
-			goto pick;
 		}
-		found = true;
-		if (p->key.proto == IPPROTO_UDP && cfg->udp_timeout_ns &&
-		    stamp - f->stamp > udp_ttl) {
-			count_event(XLB_CNT_FLOW_UDP_EXPIRED);
-			goto pick;
-		}
-		/*
-		 * Its age: UDP expiry needs it to the unit; eviction only
-		 * roughly, so a TCP hit stores it once XLB_FLOW_REFRESH units
-		 * old and rarely dirties its bucket's cache line.
-		 */
-		if (stamp - f->stamp >=
-		    (p->key.proto == IPPROTO_UDP ? 1 : XLB_FLOW_REFRESH))
-			f->stamp = stamp;
-		count_event(XLB_CNT_FLOW_HIT);
-		id = f->backend_id;
-		*bep = bpf_map_lookup_elem(&backends, &id);
-		if (flow_backend_ok(*bep))
-			return id;
-		/* Its backend died: leave it on this very packet. */
-		failover = true;
 	}
-pick:
 	id = ring_pick(vip, hash, bep, &skipped, cnt);
 	if (!id)
 		return 0;
@@ -202,7 +225,10 @@ pick:
 		count_event(XLB_CNT_FLOW_INSERT_LIMITED);
 		return id;
 	}
-	flow_insert(&p->key, fhash, id, vip->vip_id, stamp,
+	/* A new entry's stamp is exact, whatever a TCP hit read. */
+	if (!now)
+		now = flow_clock_ns();
+	flow_insert(&p->key, fhash, id, vip->vip_id, xlb_flow_stamp(now),
 		    cfg->udp_timeout_ns ? (udp_ttl ?: 1) : 0);
 	if (syn)
 		flow_other(&p->key, fhash, true);

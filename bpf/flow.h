@@ -38,6 +38,34 @@ static __always_inline __u64 flow_clock_ns(void)
 	return bpf_ktime_get_coarse_ns();
 }
 
+/*
+ * The same clock for what needs it only to the tick (a refresh of a stamp
+ * XLB_FLOW_REFRESH units old): the helper call cost a TCP flow hit some
+ * 8 ns of 55, and the coarse clock moves only at ticks, so it is read
+ * again only when jiffies (an inlined load) moved. The tick bumps jiffies
+ * just before the clock: a read that finds the clock where it was is
+ * taken as one between the two, and the next call reads again. One that
+ * finds the previous tick's time after an idle spell cannot tell: the
+ * clock then stays that tick behind until the next (and a stamp written
+ * from it up to a tick back).
+ */
+static __always_inline __u64 flow_clock_tick_ns(void)
+{
+	__u32 zero = 0;
+	struct flow_clock *c = bpf_map_lookup_elem(&flow_clock, &zero);
+	__u64 j = bpf_jiffies64(), ns;
+
+	if (!c)
+		return flow_clock_ns();
+	if (c->jiffies == j && c->ns)
+		return c->ns;
+	ns = flow_clock_ns();
+	if (ns != c->ns)
+		c->jiffies = j;
+	c->ns = ns;
+	return ns;
+}
+
 #ifndef XLB_FLOW_LRU
 
 static __always_inline __u64 flow_addrs4(const struct xlb_flow_key *k)

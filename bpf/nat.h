@@ -465,8 +465,7 @@ static __noinline int nat_forward(struct xdp_md *ctx, const struct pkt *p,
 				  __u32 *cnt)
 {
 	bool syn = (p->tcp_flags & (PKT_SYN | PKT_ACK)) == PKT_SYN;
-	__u32 stamp = xlb_flow_stamp(flow_clock_ns());
-	__u32 zero = 0, frame_len;
+	__u32 zero = 0, frame_len, stamp;
 	struct xlb_config *cfg;
 	struct xlb_nat_fwd *f;
 	struct nat_rw rw;
@@ -483,7 +482,8 @@ static __noinline int nat_forward(struct xdp_md *ctx, const struct pkt *p,
 			*cnt = XLB_CNT_DROP_NAT_NO_ENTRY;
 			return XDP_DROP;
 		}
-		f = nat_open(p, vip, hash, stamp, cnt);
+		f = nat_open(p, vip, hash, xlb_flow_stamp(flow_clock_ns()),
+			     cnt);
 		if (!f)
 			return XDP_DROP;
 	} else if (syn && (f->flags & XLB_NAT_F_RST ||
@@ -496,6 +496,8 @@ static __noinline int nat_forward(struct xdp_md *ctx, const struct pkt *p,
 		*cnt = XLB_CNT_DROP_NAT_BACKEND_DOWN;
 		return XDP_DROP;
 	}
+	/* A refresh, XLB_FLOW_REFRESH units apart: the tick is enough. */
+	stamp = xlb_flow_stamp(flow_clock_tick_ns());
 	nat_track(f, p, XLB_NAT_F_FIN_CLIENT, stamp);
 	rw.src = f->nat_addr;
 	rw.dst = f->backend;
@@ -536,7 +538,8 @@ static __noinline int nat_reply(struct xdp_md *ctx, const struct pkt *p,
 		*cnt = XLB_CNT_DROP_INTERNAL;
 		return XDP_DROP;
 	}
-	nat_track(f, p, XLB_NAT_F_FIN_BACKEND, xlb_flow_stamp(flow_clock_ns()));
+	nat_track(f, p, XLB_NAT_F_FIN_BACKEND,
+		  xlb_flow_stamp(flow_clock_tick_ns()));
 	rw.src = r->fwd.dst;
 	rw.dst = r->fwd.src;
 	rw.sport = r->fwd.dport;
