@@ -64,21 +64,6 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		 struct xlb_model *next, struct xlb_err *err);
 
 /*
- * The gate of xlb_dp_apply_gated: called once the changed rings are
- * built and written where no packet reads them (spare halves, maps not
- * swapped in), before the first write a packet can see. 0 goes on; a
- * negative errno (err set) leaves the maps as they were. xlbd waits
- * there for the change to be durable, so the Maglev builds overlap the
- * disk.
- */
-typedef int (*xlb_dp_gate_fn)(void *ctx, struct xlb_err *err);
-
-/* xlb_dp_apply through a gate (none: NULL). */
-int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
-		       struct xlb_model *next, xlb_dp_gate_fn gate, void *ctx,
-		       struct xlb_err *err);
-
-/*
  * After adoption: removes map entries that no VIP of m explains (left by
  * a state file that was lost or edited), and learns which backend ids
  * flows may still point at.

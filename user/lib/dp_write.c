@@ -255,32 +255,20 @@ static int write_backends(struct xlb_dp *dp, const struct xlb_changes *cs,
 	return 0;
 }
 
-/* 1. The global config and the backends. */
-static int write_front(struct xlb_dp *dp, const struct xlb_model *next,
-		       const struct xlb_changes *cs, struct xlb_err *err)
-{
-	int ret = write_config(dp, &next->global);
-
-	if (ret) {
-		xlb_err_set(err, "writing config: %s", strerror(-ret));
-		return ret;
-	}
-	ret = write_backends(dp, cs, err);
-	if (!ret)
-		dp->front_ns = xlb_now_ns();
-	return ret;
-}
-
 /*
- * 1b. New ring maps (their tables already written, like the spare
- * halves flipped in 2), all of them swapped in at once.
+ * 1b. New tables: into the spare half of the VIP's ring (flipped in 2),
+ * or into a new ring map, all of them swapped in at once.
  */
 static int write_rings(struct xlb_dp *dp, const struct xlb_changes *cs,
-		       const int *fresh, struct xlb_err *err)
+		       struct xlb_err *err)
 {
 	__u32 ring_ids[XLB_MAX_VIPS], ring_fds[XLB_MAX_VIPS], n_rings = 0;
+	int fresh[XLB_MAX_VIPS];
 	int ret;
 
+	ret = xlb_dp_rings_build(dp, cs->rings, cs->n_rings, fresh, err);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < cs->n_rings; i++) {
 		__u32 id = cs->rings[i]->vip_id;
 
@@ -358,9 +346,8 @@ static int write_removals(struct xlb_dp *dp, const struct xlb_model *next,
 	return 0;
 }
 
-int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
-		       struct xlb_model *next, xlb_dp_gate_fn gate, void *ctx,
-		       struct xlb_err *err)
+int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
+		 struct xlb_model *next, struct xlb_err *err)
 {
 	const struct xlb_written w = {
 		.backends = dp->written,
@@ -368,7 +355,6 @@ int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
 		.fresh_vip = dp->fresh_vip,
 		.fresh_backend = dp->fresh_backend,
 	};
-	int fresh[XLB_MAX_VIPS];
 	struct xlb_changes cs;
 	int ret;
 
@@ -381,21 +367,18 @@ int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
 		xlb_err_set(err, "computing the changes: %s", strerror(-ret));
 		goto out_changes;
 	}
-	/*
-	 * The changed tables go where no packet reads them yet: into the
-	 * spare half of a VIP's ring, or into a new ring map not swapped in
-	 * (write_rings). Without a gate the config and backends go first,
-	 * as a backend's new state (a failover) needs no table to be live;
-	 * with one, nothing a packet sees is written before it opens.
-	 */
-	if (!gate)
-		ret = write_front(dp, next, &cs, err);
-	if (!ret)
-		ret = xlb_dp_rings_build(dp, cs.rings, cs.n_rings, fresh, err);
-	if (!ret && gate)
-		ret = gate(ctx, err) ?: write_front(dp, next, &cs, err);
-	if (!ret)
-		ret = write_rings(dp, &cs, fresh, err);
+	ret = write_config(dp, &next->global);
+	if (ret) {
+		xlb_err_set(err, "writing config: %s", strerror(-ret));
+		goto out_changes;
+	}
+	ret = write_backends(dp, &cs, err);
+	if (!ret) {
+		/* Packets avoid a backend gone down from here on, before
+		 * its rings are rebuilt: xlb_dp_front_ns. */
+		dp->front_ns = xlb_now_ns();
+		ret = write_rings(dp, &cs, err);
+	}
 	if (ret) {
 		xlb_dp_rings_abort(dp, false);
 		goto out_changes;
@@ -415,12 +398,6 @@ int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
 out_changes:
 	xlb_changes_free(&cs);
 	return ret;
-}
-
-int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
-		 struct xlb_model *next, struct xlb_err *err)
-{
-	return xlb_dp_apply_gated(dp, cur, next, NULL, NULL, err);
 }
 
 int xlb_dp_reconcile(struct xlb_dp *dp, const struct xlb_model *m,

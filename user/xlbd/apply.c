@@ -6,8 +6,6 @@
  * start and flapping). A change of either goes through here.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include "config.h"
 #include "journal.h"
@@ -15,36 +13,14 @@
 #include "uplink.h"
 #include "xlbd.h"
 
-/*
- * A change's save, run by a thread of its own while the rings it needs
- * are built: the data plane waits for it at its gate, before the first
- * write a packet can see (dataplane.h). An edit's cost is then the
- * longer of the two, not their sum.
- */
-struct saver {
-	struct xlbd *d;
-	const struct xlb_model *next;
-	char *tmp;
-	struct xlb_err err;
-	int ret;
-	pthread_t thread;
-	bool running; /* started and not joined */
-};
-
-static int saver_gate(void *ctx, struct xlb_err *err);
-
-/*
- * Puts eff into the maps (given they hold d->effective) and keeps it;
- * with a save (sv), only once that is durable.
- */
+/* Puts eff into the maps (given they hold d->effective) and keeps it. */
 static int apply_effective(struct xlbd *d, struct xlb_model *eff,
-			   struct saver *sv, struct xlb_err *err)
+			   struct xlb_err *err)
 {
 	struct xlb_err undo_err = {{0}};
 	int ret;
 
-	ret = xlb_dp_apply_gated(d->dp, &d->effective, eff,
-				 sv ? saver_gate : NULL, sv, err);
+	ret = xlb_dp_apply(d->dp, &d->effective, eff, err);
 	if (!ret)
 		ret = xlbd_nat_apply(d, &d->effective, eff, err);
 	if (!ret)
@@ -93,7 +69,7 @@ int xlbd_refresh(struct xlbd *d, struct xlb_err *err)
 	if (!ret && xlb_model_equal(&eff, &d->effective, true))
 		xlb_model_free(&eff);
 	else if (!ret)
-		ret = apply_effective(d, &eff, NULL, err);
+		ret = apply_effective(d, &eff, err);
 	pthread_mutex_unlock(&d->lock);
 	set_deadline(d);
 	settled(d);
@@ -148,45 +124,6 @@ static int save_begin(struct xlbd *d, const struct xlb_model *next, char **tmp,
 	}
 	xlb_err_set(err, "nothing changed: cannot save the state: %s", why);
 	return ret;
-}
-
-static void *saver_run(void *arg)
-{
-	struct saver *s = arg;
-
-	s->ret = save_begin(s->d, s->next, &s->tmp, &s->err);
-	return NULL;
-}
-
-/* Starts the save; runs it here when no thread can be had. */
-static void saver_start(struct saver *s)
-{
-	sigset_t all, old;
-
-	/* Signals stay the main thread's (it reads them from a signalfd). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->running = !pthread_create(&s->thread, NULL, saver_run, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!s->running)
-		saver_run(s);
-}
-
-/* Waits for the save: its result, its message into err on failure. */
-static int saver_join(struct saver *s, struct xlb_err *err)
-{
-	if (s->running) {
-		pthread_join(s->thread, NULL);
-		s->running = false;
-	}
-	if (s->ret && err)
-		*err = s->err;
-	return s->ret;
-}
-
-static int saver_gate(void *ctx, struct xlb_err *err)
-{
-	return saver_join(ctx, err);
 }
 
 /* A full save now holds every record: the journal starts afresh. */
@@ -262,9 +199,10 @@ void xlbd_compact(struct xlbd *d, const char *why)
 
 int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 {
-	__u64 t0 = xlb_now_ns();
-	struct saver sv = {.d = d, .next = next};
+	__u64 t0 = xlb_now_ns(), save_ns = 0;
 	struct xlb_model eff;
+	char *tmp = NULL;
+	bool saved = false;
 	int ret;
 
 	ret = xlb_model_validate(next, err);
@@ -279,42 +217,38 @@ int xlbd_commit(struct xlbd *d, struct xlb_model *next, struct xlb_err *err)
 		ret = xlbd_uplink_assign(d, &d->effective, next, err);
 	if (!ret)
 		ret = xlb_dp_assign_ids(d->dp, &d->effective, next, err);
-	if (ret) {
-		pthread_mutex_unlock(&d->lock);
-		xlb_model_free(next);
-		return ret;
+	if (!ret) {
+		save_ns = xlb_now_ns();
+		ret = save_begin(d, next, &tmp, err);
+		save_ns = xlb_now_ns() - save_ns;
 	}
-	/*
-	 * From here the save runs beside the policy and the ring builds;
-	 * nothing a packet sees changes before it is durable (the gate).
-	 */
-	saver_start(&sv);
-	xlb_policy_sync(d->policy, next, d->restoring, xlb_now_ms());
-	ret = xlbd_effective(d, next, xlb_now_ms(), &eff);
-	if (ret)
-		xlb_err_set(err, "out of memory");
+	if (!ret) {
+		saved = true;
+		xlb_policy_sync(d->policy, next, d->restoring, xlb_now_ms());
+		ret = xlbd_effective(d, next, xlb_now_ms(), &eff);
+		if (ret)
+			xlb_err_set(err, "out of memory");
+	}
 	if (!ret)
-		ret = apply_effective(d, &eff, &sv, err);
+		ret = apply_effective(d, &eff, err);
 	if (ret) {
-		/* Failed before the gate: the save may have succeeded. */
-		if (!saver_join(&sv, NULL))
-			save_abort(d, sv.tmp);
+		if (saved)
+			save_abort(d, tmp);
 		/* The policy must describe the model still in force. */
 		xlb_policy_sync(d->policy, &d->model, true, xlb_now_ms());
 		pthread_mutex_unlock(&d->lock);
 		xlb_model_free(next);
 		return ret;
 	}
-	saver_join(&sv, NULL);
 	xlb_model_free(&d->model);
 	d->model = *next;
-	save_end(d, sv.tmp);
+	save_end(d, tmp);
 	pthread_mutex_unlock(&d->lock);
 	d->checks_stale = true;
 	set_deadline(d);
 	settled(d);
 	/* tests/bench/controller.sh reads the daemon's share of an edit. */
-	xlb_log(LOG_INFO, "applied: %zu VIPs in %.3f ms", d->model.n_vips,
-		(xlb_now_ns() - t0) / 1e6);
+	xlb_log(LOG_INFO, "applied: %zu VIPs in %.3f ms (%.3f ms to save)",
+		d->model.n_vips, (xlb_now_ns() - t0) / 1e6, save_ns / 1e6);
 	return 0;
 }
