@@ -52,7 +52,7 @@ static __always_inline __u64 flow_clock_ns(void)
 static __always_inline __u64 flow_clock_tick_ns(void)
 {
 	__u32 zero = 0;
-	struct flow_clock *c = bpf_map_lookup_elem(&flow_clock, &zero);
+	struct xlb_flow_clock *c = bpf_map_lookup_elem(&flow_clock, &zero);
 	__u64 j = bpf_jiffies64(), ns;
 
 	if (!c)

@@ -142,16 +142,11 @@ struct {
  * The coarse clock as last read and jiffies when it was, per CPU (one
  * element): flow_clock_tick_ns() in bpf/flow.h.
  */
-struct flow_clock {
-	__u64 jiffies;
-	__u64 ns;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct flow_clock);
+	__type(value, struct xlb_flow_clock);
 } flow_clock SEC(".maps");
 
 /* The flow-insert rate limiter's window, per CPU (one element). */

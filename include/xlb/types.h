@@ -299,6 +299,16 @@ struct xlb_flow_rate {
 _Static_assert(sizeof(struct xlb_flow_rate) == 16, "xlb_flow_rate size");
 
 /*
+ * flow_clock value (per CPU): the coarse clock as last read and jiffies
+ * when it was (bpf/flow.h flow_clock_tick_ns()). The data path's alone.
+ */
+struct xlb_flow_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+_Static_assert(sizeof(struct xlb_flow_clock) == 16, "xlb_flow_clock size");
+
+/*
  * An address of this backend host that accepts tunnels, as the decap
  * table holds it: the family and the address, the bytes after an IPv4
  * address and the padding zero. A slot of family 0 is empty.
