@@ -17,23 +17,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "print.h"
 #include "xlb.h"
 
 #define BATCH_MAX_WORDS 64
 
 static const char batch_help[] =
 	"Usage: xlb batch [FILE]\n"
+	"       xlb batch help\n"
 	"Runs FILE's lines (default or -: standard input), each\n"
 	"OBJECT COMMAND [ARGS] as after `xlb`, in order, each a change of\n"
 	"its own; # begins a comment. The first line that fails stops the\n"
 	"batch (lines before it stay made) and is named as FILE:LINE.\n";
 
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /*
  * Splits line in place into at most max words (argv[i] point into line).
  * The count, or -1 with *why set: an unclosed quote, too many words.
  */
-int batch_split(char *line, char **argv, int max, const char **why)
+static int batch_split(char *line, char **argv, int max, const char **why)
 {
 	char *r = line, *w = line;
 	int n = 0;
@@ -41,7 +46,7 @@ int batch_split(char *line, char **argv, int max, const char **why)
 	for (;;) {
 		char quote = 0;
 
-		while (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r')
+		while (blank(*r))
 			r++;
 		if (!*r || *r == '#')
 			return n;
@@ -68,8 +73,7 @@ int batch_split(char *line, char **argv, int max, const char **why)
 				quote = *r;
 			} else if (*r == '\\' && r[1]) {
 				*w++ = *++r;
-			} else if (*r == ' ' || *r == '\t' || *r == '\n' ||
-				   *r == '\r') {
+			} else if (blank(*r)) {
 				break;
 			} else {
 				*w++ = *r;
@@ -86,7 +90,8 @@ int batch_split(char *line, char **argv, int max, const char **why)
 	}
 }
 
-int do_batch(int argc, char **argv)
+/* Its help and -h are the object table's (main.c run_object). */
+static int do_batch(int argc, char **argv)
 {
 	const char *path = argc > 0 ? argv[0] : "-", *why = NULL;
 	char *line = NULL, *words[BATCH_MAX_WORDS];
@@ -94,14 +99,6 @@ int do_batch(int argc, char **argv)
 	FILE *f;
 	int ret = 0, n;
 
-	cli.object = "batch";
-	if (argc > 0 && (!strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
-			 !strcmp(argv[0], "--help"))) {
-		if (argc > 1)
-			return usage_err("unexpected argument '%s'", argv[1]);
-		fputs(batch_help, stdout);
-		return 0;
-	}
 	if (argc > 1)
 		return usage_err("unexpected argument '%s'", argv[1]);
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -155,3 +152,9 @@ int do_batch(int argc, char **argv)
 		fclose(f);
 	return ret;
 }
+
+const struct object batch_object = {
+	.name = "batch",
+	.dflt = do_batch,
+	.help = batch_help,
+};

@@ -28,17 +28,16 @@ static const struct object *const objects[] = {
 	&vip_object,	&backend_object, &stats_object, &ring_object,
 	&status_object, &config_object,	 &check_object, &cluster_object,
 	&node_object,	&flow_object,	 &top_object,	&pool_object,
-	&trace_object,	&uplink_object,
+	&trace_object,	&uplink_object,	 &batch_object,
 };
 
 static const char usage_text[] =
 	"Usage: xlb [OPTIONS] OBJECT { COMMAND | help } [ARGS]\n"
-	"       xlb batch [FILE]                commands one per line "
-	"(default: stdin)\n"
 	"       xlb help\n"
 	"       xlb --version\n"
-	"OBJECT := { vip | backend | check | pool | stats | flow | top |\n"
-	"            trace | ring | status | config | cluster | node }\n"
+	"OBJECT := { vip | backend | check | pool | uplink | stats | flow |\n"
+	"            top | trace | ring | status | config | cluster | node |\n"
+	"            batch }\n"
 	"OPTIONS := { -j | --json }             print JSON\n"
 	"           { -s | --socket } PATH      xlbd's socket "
 	"(default " XLB_CTL_SOCKET_DEFAULT ")\n"
@@ -370,8 +369,6 @@ int xlb_run(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 1;
 	}
-	if (!strcmp(argv[0], "batch"))
-		return do_batch(argc - 1, argv + 1);
 	obj = find_object(argv[0]);
 	if (!obj)
 		return usage_err("unknown object '%s'", argv[0]);

@@ -37,9 +37,6 @@ extern struct cli cli;
 int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* OBJECT COMMAND ARGS, as after `xlb` and its options (main.c). */
 int xlb_run(int argc, char **argv);
-/* `xlb batch [FILE]` (batch.c), and its word splitter. */
-int do_batch(int argc, char **argv);
-int batch_split(char *line, char **argv, int max, const char **why);
 int fail(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct cmd {
@@ -61,7 +58,7 @@ struct object {
 extern const struct object vip_object, backend_object, stats_object,
 	ring_object, status_object, config_object, check_object, cluster_object,
 	node_object, flow_object, top_object, pool_object, trace_object;
-extern const struct object uplink_object;
+extern const struct object uplink_object, batch_object;
 
 /*
  * A command's options (--name VALUE or --name=VALUE, anywhere among its
