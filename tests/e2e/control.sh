@@ -121,13 +121,21 @@ map_bytes() {
 		grep -o '"value":\[[^]]*\]' | grep -o '0x[0-9a-f]*'
 }
 
-# ring_entries ID: max_entries of the ring map of VIP id ID.
-ring_entries() {
+# ring_map_id ID: the map id of VIP id ID's ring.
+ring_map_id() {
 	local -a b
 
 	mapfile -t b < <(map_bytes /sys/fs/bpf/xlb/maglev_rings "$1")
 	[ "${#b[@]}" = 4 ] || return 1
-	bpftool -j map show id $((b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24)) |
+	echo $((b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24))
+}
+
+# ring_entries ID: max_entries of the ring map of VIP id ID.
+ring_entries() {
+	local map
+
+	map=$(ring_map_id "$1") || return 1
+	bpftool -j map show id "$map" |
 		grep -o '"max_entries":[0-9]*' | grep -o '[0-9]*$'
 }
 
@@ -141,11 +149,11 @@ ring_entries() {
 # per element; held connections keep their backends (the flow table is
 # pinned, of this version's shape).
 t_restart_replaces_older_program() {
-	local v=$VIP4:80/tcp pin=/sys/fs/bpf/xlb m=101 id prog0 prog1 got n
+	local v=$VIP4:80/tcp pin=/sys/fs/bpf/xlb m=101 id prog0 prog1 got n b
 	local before after
 
 	must xlb vip add "$v" --ring-size $m
-	for n in "${B4[@]}"; do must xlb backend add "$v" "$n"; done
+	for b in "${B4[@]}"; do must xlb backend add "$v" "$b"; done
 	id=$(xlb -j vip show "$v" | grep -o '"vip_id": *[0-9]*' | grep -o '[0-9]*$')
 	[ "$(ring_entries "$id")" = $((2 * ((m + 1) / 2))) ] ||
 		fail "the ring of $m slots has $(ring_entries "$id") entries, not two halves of two slots an element"
@@ -180,14 +188,6 @@ t_restart_replaces_older_program() {
 	[ "$n" = 30 ] || fail "after the replacement $n of 30 new connections answered: $got"
 }
 
-# ring_map_id ID: the map id of VIP id ID's ring.
-ring_map_id() {
-	local -a b
-
-	mapfile -t b < <(map_bytes /sys/fs/bpf/xlb/maglev_rings "$1")
-	[ "${#b[@]}" = 4 ] || return 1
-	echo $((b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24))
-}
 
 # An xlbd killed between the two updates of a flip leaves vip_info and
 # the vips entry naming different halves: packets read either, so the
