@@ -457,6 +457,11 @@ commit_times() {
 		awk '{ printf "%d\n", $1 * 1000 }'
 }
 
+# weight_vip_fp: the fingerprint of WEIGHT_VIP's ring, as xlbd reports it.
+weight_vip_fp() {
+	xlb_cli ring show "$WEIGHT_VIP" | awk '/fingerprint/ { print $NF }'
+}
+
 # weight_changes NAME NVIPS: WEIGHT_REPS weight changes of one backend
 # (CLI call to swapped ring) with NVIPS VIPs of 65537 slots x
 # APPLY_BACKENDS backends loaded; fewer VIPs if the daemon takes no more.
@@ -504,7 +509,7 @@ weight_changes() {
 		t1=$(now_us)
 		times+=($((t1 - t0)))
 		# The answer comes after the swap: the ring must be new.
-		fp=$(xlb_cli ring show "$WEIGHT_VIP" | awk '/fingerprint/ { print $NF }')
+		fp=$(weight_vip_fp)
 		if [ -z "$fp" ] || [ "$fp" = "$prev" ]; then
 			record_error "$name" ms \
 				"ring fingerprint '$fp' unchanged by a weight change"
@@ -537,7 +542,7 @@ weight_batch() {
 	for r in $(seq 1 "$WEIGHT_REPS"); do
 		echo "backend set $WEIGHT_VIP $WEIGHT_ADDR --weight $((4 + r % 2))" >>"$f"
 	done
-	fp0=$(xlb_cli ring show "$WEIGHT_VIP" | awk '/fingerprint/ { print $NF }')
+	fp0=$(weight_vip_fp)
 	mark=$(wc -l <"$WORK/xlbd.log")
 	t0=$(now_us)
 	if ! xlb_cli batch "$f" >/dev/null 2>"$WORK/weight.err"; then
@@ -546,7 +551,7 @@ weight_batch() {
 	fi
 	t1=$(now_us)
 	n=$(commit_times "$mark" | wc -l)
-	fp=$(xlb_cli ring show "$WEIGHT_VIP" | awk '/fingerprint/ { print $NF }')
+	fp=$(weight_vip_fp)
 	if [ "$n" != "$WEIGHT_REPS" ] || [ "$fp" = "$fp0" ]; then
 		record_error "$name" ms \
 			"$n commits for $WEIGHT_REPS lines; fingerprint $fp0 -> $fp"

@@ -166,6 +166,7 @@ static bool prog_uses_pinned(__u32 prog_id, const char *dir, const char *name)
 	struct bpf_prog_info pi = {0};
 	struct bpf_map_info mi = {0};
 	__u32 plen = sizeof(pi), mlen = sizeof(mi), ids[64] = {0};
+	const __u32 max = sizeof(ids) / sizeof(ids[0]);
 	bool used = false;
 	char path[512];
 	int mfd, pfd;
@@ -175,11 +176,11 @@ static bool prog_uses_pinned(__u32 prog_id, const char *dir, const char *name)
 	if (mfd < 0)
 		return false;
 	pfd = bpf_prog_get_fd_by_id(prog_id);
-	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pi.nr_map_ids = max;
 	pi.map_ids = (__u64)(unsigned long)ids;
 	if (pfd >= 0 && !bpf_obj_get_info_by_fd(mfd, &mi, &mlen) &&
 	    !bpf_obj_get_info_by_fd(pfd, &pi, &plen)) {
-		for (__u32 i = 0; i < pi.nr_map_ids && i < 64; i++)
+		for (__u32 i = 0; i < pi.nr_map_ids && i < max; i++)
 			used |= ids[i] == mi.id;
 	}
 	if (pfd >= 0)
