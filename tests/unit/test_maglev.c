@@ -607,6 +607,61 @@ static void test_large(void **state)
 	free(b);
 }
 
+/*
+ * Memory kept from build to build (what xlbd's ring builders do): each
+ * build equals a build in fresh memory, with its fingerprint, whatever
+ * the kept memory held before: sets growing and shrinking, other sizes,
+ * mixed families, draining backends, an empty set.
+ */
+static void test_kept_memory(void **state)
+{
+	static const struct {
+		unsigned int n;
+		__u32 m;
+		bool v6;
+	} seq[] = {
+		{100, M_DEF, false}, {10, M_DEF, false}, {1000, M_DEF, true},
+		{3, 5, false},	     {0, M_DEF, false},	 {99, 655373, false},
+		{100, M_DEF, true},  {7, 251, false},
+	};
+	struct xlb_maglev_backend *b = set_new(1000);
+	struct xlb_maglev_mem keep = {0};
+	__u32 *t = table_new(655373), *want = table_new(655373);
+	__u64 fp, fp_want;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(seq) / sizeof(seq[0]); k++) {
+		for (unsigned int i = 0; i < seq[k].n; i++) {
+			if (seq[k].v6 && i % 2)
+				set_v6(&b[i], i, cyclic_weight(i + k));
+			else
+				set_v4(&b[i], i, cyclic_weight(i + k));
+			if (i % 17 == 3)
+				b[i].weight = 0; /* draining */
+		}
+		assert_int_equal(xlb_maglev_build(b, seq[k].n, seq[k].m, want,
+						  &fp_want),
+				 0);
+		assert_int_equal(xlb_maglev_build_in(&keep, b, seq[k].n,
+						     seq[k].m, t, &fp),
+				 0);
+		assert_memory_equal(t, want, seq[k].m * sizeof(*t));
+		assert_true(fp == fp_want);
+		assert_non_null(keep.mem);
+	}
+	/* A refused build leaves the kept memory usable. */
+	assert_int_equal(xlb_maglev_build_in(&keep, b, 3, 4, t, NULL),
+			 -EINVAL);
+	assert_int_equal(xlb_maglev_build_in(&keep, b, 10, M_DEF, t, &fp), 0);
+	assert_int_equal(xlb_maglev_build(b, 10, M_DEF, want, &fp_want), 0);
+	assert_memory_equal(t, want, M_DEF * sizeof(*t));
+	xlb_maglev_mem_free(&keep);
+	assert_null(keep.mem);
+	free(t);
+	free(want);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_changes),
 		cmocka_unit_test(test_golden_fingerprints),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_kept_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

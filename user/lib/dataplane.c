@@ -224,17 +224,12 @@ int xlb_dp_open(struct xlb_dp *dp, const struct xlb_dp_opts *o,
 	int ret;
 
 	memcpy(dp->gw_mac, o->gw_mac, sizeof(dp->gw_mac));
-	dp->scratch = calloc(XLB_RING_SIZE_MAX, sizeof(*dp->scratch));
-	if (!dp->scratch) {
-		xlb_err_set(err, "out of memory");
-		return -ENOMEM;
-	}
 	dp->skel = xlb_balance__open();
 	if (!dp->skel) {
 		ret = -errno;
 		xlb_err_set(err, "opening the balancer object: %s",
 			    strerror(-ret));
-		goto err_free;
+		return ret;
 	}
 	ret = xlb_flows_size(dp->skel->obj,
 			     o->max_flows ? o->max_flows : XLB_MAX_FLOWS);
@@ -294,9 +289,6 @@ err_xdp:
 err_skel:
 	xlb_balance__destroy(dp->skel);
 	dp->skel = NULL;
-err_free:
-	free(dp->scratch);
-	dp->scratch = NULL;
 	return ret;
 }
 
@@ -447,9 +439,7 @@ void xlb_dp_close(struct xlb_dp *dp, bool detach)
 	xlb_dp_rings_close(dp);
 	xlb_xdp_close(&dp->xdp, detach && dp->skel);
 	xlb_balance__destroy(dp->skel);
-	free(dp->scratch);
 	dp->skel = NULL;
-	dp->scratch = NULL;
 }
 
 struct xlb_dp *xlb_dp_new(void)

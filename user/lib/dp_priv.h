@@ -9,6 +9,7 @@
 
 #include "dataplane.h"
 #include "flows.h"
+#include "maglev.h"
 #include "ring_half.h"
 
 /* Who a backend id belongs to, so ids are reused only when safe. */
@@ -22,6 +23,16 @@ struct xlb_id_owner {
 
 /* Threads that build rings beside the caller's, at most (dp_ring.c). */
 #define XLB_DP_BUILDERS 3
+
+/*
+ * What a thread building rings keeps from one build to the next, so that
+ * a storm of rebuilds touches no fresh page: the table (XLB_RING_SIZE_MAX
+ * slots) and Maglev's working memory.
+ */
+struct xlb_dp_builder {
+	__u32 *table;
+	struct xlb_maglev_mem mg;
+};
 
 /* A VIP id's ring as the writer keeps it (dp_ring.c); mem NULL: none. */
 struct xlb_dp_ring {
@@ -56,12 +67,11 @@ struct xlb_dp {
 	/* What the backends map holds, so unchanged entries are not
 	 * rewritten (one weight change used to rewrite all of them). */
 	struct xlb_backend written[XLB_MAX_BACKENDS];
-	__u32 *scratch; /* XLB_RING_SIZE_MAX slots for building tables */
 	struct xlb_dp_ring ring[XLB_MAX_VIPS];
 	__u64 rings_built;
 	__u64 front_ns; /* xlb_dp_front_ns */
-	/* The scratch of the threads that build rings with the caller. */
-	__u32 *build_scratch[XLB_DP_BUILDERS];
+	/* Ring builders: [0] the caller's, then the helpers' (dp_ring.c). */
+	struct xlb_dp_builder builder[XLB_DP_BUILDERS + 1];
 	struct xlb_grace *grace; /* frees retired halves (ring_half.h) */
 	int grace_outer_fd, grace_inner_fd; /* its wait: dp_ring.c */
 	/* What vip_info holds per id (its vips entry says the same), so

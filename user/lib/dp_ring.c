@@ -175,9 +175,10 @@ void xlb_dp_rings_close(struct xlb_dp *dp)
 	dp->grace = NULL;
 	for (__u32 id = 0; id < XLB_MAX_VIPS; id++)
 		xlb_dp_ring_drop(dp, id);
-	for (int i = 0; i < XLB_DP_BUILDERS; i++) {
-		free(dp->build_scratch[i]);
-		dp->build_scratch[i] = NULL;
+	for (int i = 0; i <= XLB_DP_BUILDERS; i++) {
+		free(dp->builder[i].table);
+		dp->builder[i].table = NULL;
+		xlb_maglev_mem_free(&dp->builder[i].mg);
 	}
 	if (dp->grace_outer_fd > 0)
 		close(dp->grace_outer_fd);
@@ -187,13 +188,14 @@ void xlb_dp_rings_close(struct xlb_dp *dp)
 }
 
 /*
- * v's Maglev table into scratch; its fingerprint and slot counts. Rings
- * are built by several threads at once: each touches only what is v's
- * (its id's entries, its backends' ids), and scratch is the thread's.
+ * v's Maglev table into the builder's; its fingerprint and slot counts.
+ * Rings are built by several threads at once: each touches only what is
+ * v's (its id's entries, its backends' ids), and its own builder.
  */
 static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		       __u32 *scratch, struct xlb_err *err)
+		       struct xlb_dp_builder *bd, struct xlb_err *err)
 {
+	__u32 *table = bd->table;
 	struct xlb_maglev_backend *mb;
 	int ret;
 	__u64 fp;
@@ -207,7 +209,8 @@ static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 		mb[i].addr = v->backends[i].addr;
 		mb[i].family = v->backends[i].family;
 	}
-	ret = xlb_maglev_build(mb, v->n_backends, v->ring_size, scratch, &fp);
+	ret = xlb_maglev_build_in(&bd->mg, mb, v->n_backends, v->ring_size,
+				  table, &fp);
 	free(mb);
 	if (ret) {
 		xlb_err_set(err, "building the ring: %s", strerror(-ret));
@@ -217,8 +220,8 @@ static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	for (size_t i = 0; i < v->n_backends; i++)
 		dp->slots[v->backends[i].id] = 0;
 	for (__u32 s = 0; s < v->ring_size; s++)
-		if (scratch[s] < XLB_MAX_BACKENDS)
-			dp->slots[scratch[s]]++;
+		if (table[s] < XLB_MAX_BACKENDS)
+			dp->slots[table[s]]++;
 	return 0;
 }
 
@@ -263,19 +266,19 @@ static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 
 /* One ring: 0 (spare half written) or 1 (a new map), or -errno. */
 static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		      __u32 *scratch, struct xlb_err *err)
+		      struct xlb_dp_builder *bd, struct xlb_err *err)
 {
 	struct xlb_dp_ring *r = &dp->ring[v->vip_id];
 	int ret;
 
-	ret = build_table(dp, v, scratch, err);
+	ret = build_table(dp, v, bd, err);
 	if (ret)
 		return ret;
 	if (!r->h.mem || r->h.size != v->ring_size || r->fresh) {
-		ret = new_ring(dp, v, scratch, err);
+		ret = new_ring(dp, v, bd->table, err);
 		return ret ? ret : 1;
 	}
-	xlb_ring_write_spare(&r->h, dp->grace, scratch);
+	xlb_ring_write_spare(&r->h, dp->grace, bd->table);
 	r->staged = 1;
 	return 0;
 }
@@ -292,7 +295,7 @@ struct ring_batch {
 	struct xlb_err *err;
 };
 
-static void build_some(struct ring_batch *b, __u32 *scratch)
+static void build_some(struct ring_batch *b, struct xlb_dp_builder *bd)
 {
 	struct xlb_err err = {{0}};
 	size_t i;
@@ -304,7 +307,7 @@ static void build_some(struct ring_batch *b, __u32 *scratch)
 		pthread_mutex_unlock(&b->lock);
 		if (i >= b->n)
 			return;
-		ret = build_ring(b->dp, b->v[i], scratch, &err);
+		ret = build_ring(b->dp, b->v[i], bd, &err);
 		pthread_mutex_lock(&b->lock);
 		if (ret < 0 && !b->ret) {
 			b->ret = ret;
@@ -318,7 +321,7 @@ static void build_some(struct ring_batch *b, __u32 *scratch)
 
 struct builder {
 	struct ring_batch *batch;
-	__u32 *scratch;
+	struct xlb_dp_builder *bd;
 	pthread_t thread;
 };
 
@@ -326,11 +329,19 @@ static void *builder_thread(void *arg)
 {
 	struct builder *w = arg;
 
-	build_some(w->batch, w->scratch);
+	build_some(w->batch, w->bd);
 	return NULL;
 }
 
-/* Helpers for a batch of n: one per further CPU, scratch kept for later. */
+/* Builder i's table, allocated at its first use; false when out of memory. */
+static bool builder_ready(struct xlb_dp *dp, size_t i)
+{
+	if (!dp->builder[i].table)
+		dp->builder[i].table = calloc(XLB_RING_SIZE_MAX, sizeof(__u32));
+	return dp->builder[i].table;
+}
+
+/* Helpers for a batch of n: one per further CPU, their builders kept for later. */
 static size_t start_builders(struct xlb_dp *dp, struct ring_batch *b,
 			     struct builder *w)
 {
@@ -341,13 +352,10 @@ static size_t start_builders(struct xlb_dp *dp, struct ring_batch *b,
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	while (n < XLB_DP_BUILDERS && (long)n + 1 < cpus && n + 1 < b->n) {
-		if (!dp->build_scratch[n])
-			dp->build_scratch[n] =
-				calloc(XLB_RING_SIZE_MAX, sizeof(__u32));
-		if (!dp->build_scratch[n])
+		if (!builder_ready(dp, n + 1))
 			break;
 		w[n].batch = b;
-		w[n].scratch = dp->build_scratch[n];
+		w[n].bd = &dp->builder[n + 1];
 		/* Signals stay the main thread's (see ring_half.c). */
 		if (pthread_create(&w[n].thread, NULL, builder_thread, &w[n]))
 			break;
@@ -365,10 +373,14 @@ int xlb_dp_rings_build(struct xlb_dp *dp, const struct xlb_vip_cfg *const *v,
 		.dp = dp, .v = v, .n = n, .fresh = fresh, .err = err};
 	size_t helpers;
 
+	if (!builder_ready(dp, 0)) {
+		xlb_err_set(err, "building rings: out of memory");
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&b.lock, NULL);
 	/* Maglev is most of a rebuild: a storm of them uses every CPU. */
 	helpers = start_builders(dp, &b, w);
-	build_some(&b, dp->scratch);
+	build_some(&b, &dp->builder[0]);
 	for (size_t i = 0; i < helpers; i++)
 		pthread_join(w[i].thread, NULL);
 	pthread_mutex_destroy(&b.lock);

@@ -664,10 +664,10 @@ struct mg_work {
 	unsigned __int128 *heap; /* class step times, see mg_clock */
 	struct mg_tail *tail;
 	struct mg_pool pool;
-	char *mem;
 };
 
-static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
+static int mg_work_alloc(struct mg_work *w, struct xlb_maglev_mem *keep,
+			 size_t n, __u32 m)
 {
 	/* Each backend in the tail still needs a free slot: ntail. */
 	size_t pad = (m / 8 + 1) * 8, tail_at = mg_tail_at(m),
@@ -704,9 +704,15 @@ static int mg_work_alloc(struct mg_work *w, size_t n, __u32 m)
 
 	for (i = 0; i < sizeof(part) / sizeof(part[0]); i++)
 		total += part[i].sz;
-	p = w->mem = malloc(total);
-	if (!p)
-		return -ENOMEM;
+	if (keep->len < total) {
+		free(keep->mem);
+		keep->len = 0;
+		keep->mem = malloc(total);
+		if (!keep->mem)
+			return -ENOMEM;
+		keep->len = total;
+	}
+	p = keep->mem;
 	for (i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
 		*part[i].at = p;
 		p += part[i].sz;
@@ -891,6 +897,24 @@ static void mg_output(struct mg_work *w, size_t nact, __u32 m, __u32 *table,
 int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
 		     __u32 *table, __u64 *fingerprint)
 {
+	struct xlb_maglev_mem once = {0};
+	int err = xlb_maglev_build_in(&once, b, n, m, table, fingerprint);
+
+	xlb_maglev_mem_free(&once);
+	return err;
+}
+
+void xlb_maglev_mem_free(struct xlb_maglev_mem *keep)
+{
+	free(keep->mem);
+	keep->mem = NULL;
+	keep->len = 0;
+}
+
+int xlb_maglev_build_in(struct xlb_maglev_mem *keep,
+			const struct xlb_maglev_backend *b, size_t n, __u32 m,
+			__u32 *table, __u64 *fingerprint)
+{
 	struct mg_work w;
 	size_t i, nact;
 	__u32 ncls;
@@ -904,25 +928,24 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m,
 		if (b[i].family != XLB_AF_INET && b[i].family != XLB_AF_INET6)
 			return -EINVAL;
 
-	err = mg_work_alloc(&w, n, m);
+	err = mg_work_alloc(&w, keep, n, m);
 	if (err)
 		return err;
 	err = mg_load(&w, b, n, &nact);
 	if (err)
-		goto out_free;
+		goto out;
 	if (!nact) {
 		for (i = 0; i < m; i++)
 			table[i] = XLB_BACKEND_NONE;
 		if (fingerprint)
 			*fingerprint = xlb_maglev_fingerprint(NULL, 0, NULL, m,
 							      NULL, NULL);
-		goto out_free;
+		goto out;
 	}
 	mg_seed(&w, b, nact, m);
 	ncls = mg_order(&w, nact);
 	mg_fill(&w, ncls, m);
 	mg_output(&w, nact, m, table, fingerprint);
-out_free:
-	free(w.mem);
+out:
 	return err;
 }
