@@ -776,19 +776,19 @@ STORM_BACKENDS=100
 
 # storm_figures MARK: from the daemon's log lines after line MARK, "health
 # changes live X ms after their detection (backends written at B ms; N
-# rings rebuilt; at T ms)": the worst X, the sum of N, the last T less
-# the first T - X, and the worst B.
+# rings rebuilt, P by patching; at T ms)": the worst X, the sum of N, the
+# last T less the first T - X, the worst B and the sum of P.
 storm_figures() {
 	tail -n +$(($1 + 1)) "$WORK/xlbd.log" |
-		sed -n 's/.*health changes live \([0-9.]*\) ms after their detection (backends written at \([0-9.]*\) ms; \([0-9]*\) rings rebuilt; at \([0-9.]*\) ms).*/\1 \3 \4 \2/p' |
-		awk '{ if ($1 > w) w = $1; n += $2; if ($4 > b) b = $4
+		sed -n 's/.*health changes live \([0-9.]*\) ms after their detection (backends written at \([0-9.]*\) ms; \([0-9]*\) rings rebuilt, \([0-9]*\) by patching; at \([0-9.]*\) ms).*/\1 \3 \5 \2 \4/p' |
+		awk '{ if ($1 > w) w = $1; n += $2; if ($4 > b) b = $4; p += $5
 		       if (!f || $3 - $1 < f) f = $3 - $1; if ($3 > l) l = $3 }
-		     END { printf "%.3f %d %.3f %.3f\n", w, n, l - f, b }'
+		     END { printf "%.3f %d %.3f %.3f %d\n", w, n, l - f, b, p }'
 }
 
 bench_failover_storm() {
-	local cfg=$WORK/storm.json r mark worst span built down times=() spans=()
-	local downs=()
+	local cfg=$WORK/storm.json r mark worst span built down patched times=()
+	local spans=() downs=()
 	local why=
 
 	if ! hc_listeners || ! storm_listener; then
@@ -816,7 +816,8 @@ bench_failover_storm() {
 		# Waited on through the log, not the CLI: a request would
 		# take the daemon's time while it rebuilds.
 		for _ in $(seq 1 200); do
-			read -r worst built span down < <(storm_figures "$mark")
+			read -r worst built span down patched \
+				< <(storm_figures "$mark")
 			[ "$built" -ge "$STORM_VIPS" ] && break
 			sleep 0.05
 		done
@@ -825,7 +826,8 @@ bench_failover_storm() {
 			why="run $r: the checked backends did not all go down"
 			break
 		fi
-		echo "    (run $r: $built rings rebuilt; worst $worst ms after" \
+		echo "    (run $r: $built rings rebuilt, $patched by patching;" \
+			"worst $worst ms after" \
 			"detection; first detection to last ring live $span ms)"
 		if [ "$built" -lt "$STORM_VIPS" ]; then
 			why="run $r: $built rings rebuilt, not $STORM_VIPS"

@@ -5,6 +5,9 @@
  * of weight 1 at distinct addresses of 198.18.0.0/16, at the default and
  * at the largest table size; the median of `builds` builds, wall time,
  * each in the working memory the one before kept, as xlbd's builders do.
+ * The _repatch_ scenario is a backend going out (a failed check) as xlbd
+ * takes it: the table in force copied, then patched (a different backend
+ * each time), against a build of the same set (_build_65537_100).
  * The fastest build is printed beside it: on a shared machine the median
  * moves with the neighbours' load, the fastest much less, so comparing
  * two builders run alternately is fairer on it. Each table is checked
@@ -23,11 +26,21 @@
 
 #define MAGLEV_BACKENDS 1000
 
-static const __u32 maglev_sizes[] = {XLB_RING_SIZE_DEFAULT, XLB_RING_SIZE_MAX};
+static const struct {
+	__u32 m, n;
+	bool repatch;
+} maglev_cases[] = {
+	{XLB_RING_SIZE_DEFAULT, MAGLEV_BACKENDS, false},
+	{XLB_RING_SIZE_MAX, MAGLEV_BACKENDS, false},
+	{XLB_RING_SIZE_DEFAULT, 100, false},
+	{XLB_RING_SIZE_DEFAULT, 100, true},
+};
 
 const char *const bench_maglev_names[] = {
 	"maglev_build_65537_1000",
 	"maglev_build_655373_1000",
+	"maglev_build_65537_100",
+	"maglev_repatch_65537_100",
 	NULL,
 };
 
@@ -43,7 +56,8 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int check_table(const __u32 *table, __u32 m, size_t n)
+/* Every slot holds one of the n ids; `holders` of them hold a slot. */
+static int check_table(const __u32 *table, __u32 m, size_t n, size_t holders)
 {
 	char *seen = calloc(n + 1, 1);
 	size_t held = 0;
@@ -62,32 +76,44 @@ static int check_table(const __u32 *table, __u32 m, size_t n)
 		seen[table[i]] = 1;
 	}
 	free(seen);
-	if (held != n) {
+	if (held != holders) {
 		fprintf(stderr,
 			"xlb: bench: maglev: %zu of %zu backends hold "
-			"a slot\n",
-			held, n);
+			"a slot, not %zu\n",
+			held, n, holders);
 		return -EPROTO;
 	}
 	return 0;
 }
 
-static int time_builds(const struct bench_opts *o,
-		       const struct xlb_maglev_backend *b, size_t n, __u32 m,
-		       double *median_ms)
+static int time_builds(const struct bench_opts *o, struct xlb_maglev_backend *b,
+		       size_t n, __u32 m, bool repatch, double *median_ms)
 {
 	double *ms = calloc(o->builds, sizeof(*ms)), t0, best;
 	__u32 *table = malloc((size_t)m * sizeof(*table));
+	__u32 *base = malloc((size_t)m * sizeof(*base));
 	struct xlb_maglev_mem keep = {0};
 	__u64 fp;
 	int err = -ENOMEM;
 
-	if (!ms || !table)
+	if (!ms || !table || !base)
 		goto out;
-	for (__u32 i = 0; i < o->builds; i++) {
+	err = xlb_maglev_build_in(&keep, b, n, m, base, &fp);
+	for (__u32 i = 0; !err && i < o->builds; i++) {
+		if (repatch)
+			b[i % n].out = 1;
 		t0 = now_ms();
-		err = xlb_maglev_build_in(&keep, b, n, m, table, &fp);
+		if (repatch) {
+			memcpy(table, base, (size_t)m * sizeof(*table));
+			err = xlb_maglev_repatch_in(&keep, b, n, m, table, &fp);
+		} else {
+			err = xlb_maglev_build_in(&keep, b, n, m, table, &fp);
+		}
 		ms[i] = now_ms() - t0;
+		if (!err && repatch && i + 1 == o->builds)
+			err = check_table(table, m, n, n - 1);
+		if (repatch)
+			b[i % n].out = 0;
 		if (err) {
 			fprintf(stderr, "xlb: bench: maglev build M=%u: %s\n",
 				m, strerror(-err));
@@ -97,16 +123,21 @@ static int time_builds(const struct bench_opts *o,
 			printf("  maglev M=%u build %u: %.3f ms\n", m, i + 1,
 			       ms[i]);
 	}
-	err = check_table(table, m, n);
+	if (!repatch)
+		err = check_table(table, m, n, n);
+	if (err)
+		goto out;
 	best = ms[0];
 	for (__u32 i = 1; i < o->builds; i++)
 		best = ms[i] < best ? ms[i] : best;
 	*median_ms = bench_median(ms, o->builds);
-	printf("  maglev M=%u: fastest %.3f ms, median %.3f ms of %u "
+	printf("  maglev M=%u N=%zu%s: fastest %.3f ms, median %.3f ms of %u "
 	       "builds\n",
-	       m, best, *median_ms, o->builds);
+	       m, n, repatch ? " (repatch, one out)" : "", best, *median_ms,
+	       o->builds);
 out:
 	xlb_maglev_mem_free(&keep);
+	free(base);
 	free(table);
 	free(ms);
 	return err;
@@ -128,7 +159,7 @@ int bench_maglev(const struct bench_opts *o, struct bench_result *res,
 		/* 198.18.0.1 .. 198.18.3.232 */
 		b[i].addr.v4 = htonl(0xc6120000U + i + 1);
 	}
-	for (size_t i = 0; i < sizeof(maglev_sizes) / sizeof(maglev_sizes[0]);
+	for (size_t i = 0; i < sizeof(maglev_cases) / sizeof(maglev_cases[0]);
 	     i++) {
 		struct bench_result *r;
 
@@ -141,8 +172,8 @@ int bench_maglev(const struct bench_opts *o, struct bench_result *res,
 		printf("  %s ...\n", bench_maglev_names[i]);
 		fflush(stdout);
 		r = &res[*n_res];
-		err = time_builds(o, b, MAGLEV_BACKENDS, maglev_sizes[i],
-				  &r->ms);
+		err = time_builds(o, b, maglev_cases[i].n, maglev_cases[i].m,
+				  maglev_cases[i].repatch, &r->ms);
 		if (err)
 			break;
 		snprintf(r->scenario, sizeof(r->scenario), "%s",

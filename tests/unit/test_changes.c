@@ -232,6 +232,53 @@ static void test_state_change(void **state)
 	assert_int_equal(f->cs.rings[0]->vip_id, 1);
 }
 
+/*
+ * Backends going out (down, drained by a check) only: the ring in force
+ * is patched, from cur's VIP. Anything else about the ring (one coming
+ * back, a weight, a ring the maps lack) builds it.
+ */
+static void test_patch_from(void **state)
+{
+	struct fixture *f = *state;
+	struct xlb_vip_key k1 = vkey("198.19.0.1:80/tcp");
+
+	build_two_vips(f);
+	compute(f);
+	/* First build: nothing to patch from. */
+	assert_null(f->cs.patch_from[0]);
+	assert_null(f->cs.patch_from[1]);
+	commit(f);
+	backend_of(&f->next, "198.19.0.1:80/tcp", 0)->state = XLB_BACKEND_DOWN;
+	compute(f);
+	assert_int_equal(f->cs.n_rings, 1);
+	assert_ptr_equal(f->cs.patch_from[0], xlb_model_vip(&f->cur, &k1));
+	commit(f);
+	/* A second one out, as draining: patched again. */
+	backend_of(&f->next, "198.19.0.1:80/tcp", 1)->state = XLB_BACKEND_DRAIN;
+	compute(f);
+	assert_int_equal(f->cs.n_rings, 1);
+	assert_non_null(f->cs.patch_from[0]);
+	commit(f);
+	/* One back up: built. */
+	backend_of(&f->next, "198.19.0.1:80/tcp", 0)->state = XLB_BACKEND_UP;
+	compute(f);
+	assert_int_equal(f->cs.n_rings, 1);
+	assert_null(f->cs.patch_from[0]);
+	commit(f);
+	/* Out, with a weight changed at once: built. */
+	backend_of(&f->next, "198.19.0.1:80/tcp", 0)->state = XLB_BACKEND_DOWN;
+	backend_of(&f->next, "198.19.0.1:80/tcp", 1)->weight = 5;
+	compute(f);
+	assert_int_equal(f->cs.n_rings, 1);
+	assert_null(f->cs.patch_from[0]);
+	commit(f);
+	/* Nothing changed, but the maps lack the table: built. */
+	f->maps->fingerprint[1] = 0;
+	compute(f);
+	assert_int_equal(f->cs.n_rings, 1);
+	assert_null(f->cs.patch_from[0]);
+}
+
 /* A table the maps lack (fingerprint 0) is built even if nothing changed. */
 static void test_missing_ring(void **state)
 {
@@ -372,6 +419,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_weight_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_patch_from, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_ring, setup,
 						teardown),

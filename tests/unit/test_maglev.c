@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -639,9 +640,9 @@ static void test_kept_memory(void **state)
 			if (i % 17 == 3)
 				b[i].weight = 0; /* draining */
 		}
-		assert_int_equal(xlb_maglev_build(b, seq[k].n, seq[k].m, want,
-						  &fp_want),
-				 0);
+		assert_int_equal(
+			xlb_maglev_build(b, seq[k].n, seq[k].m, want, &fp_want),
+			0);
 		assert_int_equal(xlb_maglev_build_in(&keep, b, seq[k].n,
 						     seq[k].m, t, &fp),
 				 0);
@@ -650,8 +651,7 @@ static void test_kept_memory(void **state)
 		assert_non_null(keep.mem);
 	}
 	/* A refused build leaves the kept memory usable. */
-	assert_int_equal(xlb_maglev_build_in(&keep, b, 3, 4, t, NULL),
-			 -EINVAL);
+	assert_int_equal(xlb_maglev_build_in(&keep, b, 3, 4, t, NULL), -EINVAL);
 	assert_int_equal(xlb_maglev_build_in(&keep, b, 10, M_DEF, t, &fp), 0);
 	assert_int_equal(xlb_maglev_build(b, 10, M_DEF, want, &fp_want), 0);
 	assert_memory_equal(t, want, M_DEF * sizeof(*t));
@@ -659,6 +659,158 @@ static void test_kept_memory(void **state)
 	assert_null(keep.mem);
 	free(t);
 	free(want);
+	free(b);
+}
+
+/*
+ * Backends out (down or draining, xlb_maglev_backend.out): only their
+ * slots move, exactly the ideal k/N; none of them holds a slot; the rest
+ * take them in proportion to weight; the table does not depend on the
+ * order they went out in (a build with all out equals the table patched
+ * one backend at a time, fingerprints too); all out leaves every slot
+ * empty, like no backends at all.
+ */
+static void check_out(struct xlb_maglev_backend *b, unsigned int n,
+		      const unsigned int *outs, unsigned int k)
+{
+	__u32 *base = table_new(M_DEF), *t = table_new(M_DEF),
+	      *step = table_new(M_DEF), *cnt = calloc(n, sizeof(*cnt));
+	struct xlb_maglev_mem keep = {0};
+	__u64 fp, fp_step = 0, w_up = 0, w_out = 0, moved = 0, owned = 0;
+	unsigned int i, j;
+
+	assert_non_null(cnt);
+	assert_int_equal(xlb_maglev_build(b, n, M_DEF, base, NULL), 0);
+	memcpy(step, base, M_DEF * sizeof(*step));
+	/* Out one at a time, in reverse, each a repatch of the last. */
+	for (j = k; j-- > 0;) {
+		b[outs[j]].out = 1;
+		assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, step,
+						       &fp_step),
+				 0);
+	}
+	assert_int_equal(xlb_maglev_build(b, n, M_DEF, t, &fp), 0);
+	assert_memory_equal(t, step, M_DEF * sizeof(*t));
+	assert_true(fp == fp_step);
+	count_slots(t, M_DEF, n, cnt);
+	for (i = 0; i < n; i++) {
+		if (b[i].out)
+			w_out += b[i].weight;
+		else
+			w_up += b[i].weight;
+	}
+	for (__u32 s = 0; s < M_DEF; s++) {
+		bool was_out = b[base[s] - 1].out;
+
+		owned += was_out;
+		moved += t[s] != base[s];
+		/* Only the out backends' slots move. */
+		if (!was_out && t[s] != base[s])
+			fail_msg("slot %u moved from %u, which is not out", s,
+				 base[s]);
+	}
+	assert_true(moved == owned);
+	for (i = 0; i < n; i++) {
+		double ideal = (double)M_DEF * b[i].weight / w_up,
+		       extra = (double)moved * b[i].weight / w_up;
+
+		if (b[i].out) {
+			assert_int_equal(cnt[i], 0);
+			continue;
+		}
+		/*
+		 * Each moved slot goes to a backend with probability
+		 * weight / w_up: a share within four standard deviations
+		 * of that (a bias toward some, as when the slots went to
+		 * the next in the fill's order, is 10 and more).
+		 */
+		if (fabs(cnt[i] - ideal) > 4 * sqrt(extra) + 1)
+			fail_msg("backend %u weight %u: %u slots with %u out, "
+				 "ideal %.1f",
+				 i, b[i].weight, cnt[i], k, ideal);
+	}
+	print_message("    %u of %u out: %llu slots moved (%.2fx the ideal)\n",
+		      k, n, (unsigned long long)moved,
+		      (double)moved / ((double)M_DEF * w_out / (w_up + w_out)));
+	for (j = 0; j < k; j++)
+		b[outs[j]].out = 0;
+	xlb_maglev_mem_free(&keep);
+	free(cnt);
+	free(step);
+	free(t);
+	free(base);
+}
+
+static void test_out(void **state)
+{
+	static const unsigned int one[] = {41}, five[] = {3, 97, 12, 50, 0},
+				  ten[] = {9,  19, 29, 39, 49,
+					   59, 69, 79, 89, 99};
+	unsigned int n = 100, i;
+	struct xlb_maglev_backend *b = set_new(n);
+	__u32 *t = table_new(M_DEF), *none = table_new(M_DEF);
+	__u64 fp, fp_none;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		set_v4(&b[i], i, 1);
+	check_out(b, n, one, 1);
+	check_out(b, n, five, 5);
+	check_out(b, n, ten, 10);
+	/* Weighted (several stepping rates), v4 and v6 mixed. */
+	for (i = 0; i < n; i++) {
+		if (i % 3)
+			set_v4(&b[i], i, cyclic_weight(i));
+		else
+			set_v6(&b[i], i, cyclic_weight(i));
+	}
+	check_out(b, n, one, 1);
+	check_out(b, n, ten, 10);
+
+	/* All out: empty, as with no backend at all. */
+	for (i = 0; i < n; i++)
+		b[i].out = 1;
+	assert_int_equal(xlb_maglev_build(b, n, M_DEF, t, &fp), 0);
+	assert_int_equal(xlb_maglev_build(NULL, 0, M_DEF, none, &fp_none), 0);
+	assert_memory_equal(t, none, M_DEF * sizeof(*t));
+	assert_true(fp == fp_none);
+	free(none);
+	free(t);
+	free(b);
+}
+
+/*
+ * A repatch refuses a table that is not of its set (an id no backend of
+ * weight > 0 has) and leaves it as it was; so does a bad size.
+ */
+static void test_repatch_refuses(void **state)
+{
+	unsigned int n = 10, i;
+	struct xlb_maglev_backend *b = set_new(n);
+	__u32 *t = table_new(M_DEF), *copy = table_new(M_DEF);
+	struct xlb_maglev_mem keep = {0};
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		set_v4(&b[i], i, 1);
+	assert_int_equal(xlb_maglev_build(b, n, M_DEF, t, NULL), 0);
+	b[4].out = 1;
+	b[7].weight = 0; /* drained: it held slots, now it may not */
+	memcpy(copy, t, M_DEF * sizeof(*t));
+	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, t, NULL),
+			 -EINVAL);
+	assert_memory_equal(t, copy, M_DEF * sizeof(*t));
+	b[7].weight = 1;
+	t[M_DEF - 1] = 4242; /* no such id */
+	memcpy(copy, t, M_DEF * sizeof(*t));
+	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, t, NULL),
+			 -EINVAL);
+	assert_memory_equal(t, copy, M_DEF * sizeof(*t));
+	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, 65536, t, NULL),
+			 -EINVAL);
+	xlb_maglev_mem_free(&keep);
+	free(copy);
+	free(t);
 	free(b);
 }
 
@@ -679,6 +831,8 @@ int main(void)
 		cmocka_unit_test(test_golden_fingerprints),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_kept_memory),
+		cmocka_unit_test(test_out),
+		cmocka_unit_test(test_repatch_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

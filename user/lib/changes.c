@@ -9,7 +9,12 @@
 
 __u32 xlb_changes_ring_weight(const struct xlb_backend_cfg *b)
 {
-	return b->state == XLB_BACKEND_UP ? b->weight : 0;
+	return b->weight;
+}
+
+bool xlb_changes_ring_out(const struct xlb_backend_cfg *b)
+{
+	return b->state != XLB_BACKEND_UP;
 }
 
 struct xlb_vip_key xlb_changes_addr_key(const struct xlb_vip_key *k)
@@ -46,24 +51,35 @@ void xlb_changes_mark_ids(const struct xlb_model *m, __u8 *vip_mark,
 	}
 }
 
-/* Same id, size and (id, weight, address) list: the same table. */
-static bool ring_inputs_equal(const struct xlb_vip_cfg *a,
-			      const struct xlb_vip_cfg *b)
+/*
+ * Same id, size and (id, weight, address) list, and b's backends out
+ * include a's (all of them: same_out); false if either is NULL.
+ */
+static bool ring_inputs_cover(const struct xlb_vip_cfg *a,
+			      const struct xlb_vip_cfg *b, bool same_out)
 {
-	if (a->vip_id != b->vip_id || a->ring_size != b->ring_size ||
-	    a->n_backends != b->n_backends)
+	if (!a || !b || a->vip_id != b->vip_id ||
+	    a->ring_size != b->ring_size || a->n_backends != b->n_backends)
 		return false;
 	for (size_t i = 0; i < a->n_backends; i++) {
 		const struct xlb_backend_cfg *x = &a->backends[i];
 		const struct xlb_backend_cfg *y = &b->backends[i];
+		bool xo = xlb_changes_ring_out(x), yo = xlb_changes_ring_out(y);
 
 		if (x->id != y->id ||
 		    xlb_changes_ring_weight(x) != xlb_changes_ring_weight(y) ||
 		    x->family != y->family ||
-		    memcmp(&x->addr, &y->addr, sizeof(x->addr)))
+		    memcmp(&x->addr, &y->addr, sizeof(x->addr)) ||
+		    (xo && !yo) || (same_out && xo != yo))
 			return false;
 	}
 	return true;
+}
+
+bool xlb_changes_more_out(const struct xlb_vip_cfg *was,
+			  const struct xlb_vip_cfg *v)
+{
+	return ring_inputs_cover(was, v, false);
 }
 
 static size_t count_backends(const struct xlb_model *m)
@@ -85,11 +101,12 @@ static int alloc_changes(const struct xlb_model *cur,
 	cs->backends = calloc(nb + 1, sizeof(*cs->backends));
 	cs->zero_vips = calloc(next->n_vips + 1, sizeof(*cs->zero_vips));
 	cs->rings = calloc(next->n_vips + 1, sizeof(*cs->rings));
+	cs->patch_from = calloc(next->n_vips + 1, sizeof(*cs->patch_from));
 	cs->del_keys = calloc(2 * cur->n_vips + 1, sizeof(*cs->del_keys));
 	cs->clear_vips = calloc(cur->n_vips + 1, sizeof(*cs->clear_vips));
 	cs->retire = calloc(cb + 1, sizeof(*cs->retire));
-	if (!cs->backends || !cs->zero_vips || !cs->rings || !cs->del_keys ||
-	    !cs->clear_vips || !cs->retire)
+	if (!cs->backends || !cs->zero_vips || !cs->rings || !cs->patch_from ||
+	    !cs->del_keys || !cs->clear_vips || !cs->retire)
 		return -ENOMEM;
 	return 0;
 }
@@ -121,8 +138,12 @@ static void compute_adds(const struct xlb_written *w,
 		}
 		if (w->fresh_vip[v->vip_id])
 			cs->zero_vips[cs->n_zero_vips++] = v->vip_id;
-		if (c && ring_inputs_equal(c, v) && w->fingerprint[v->vip_id])
+		if (ring_inputs_cover(c, v, true) && w->fingerprint[v->vip_id])
 			continue;
+		cs->patch_from[cs->n_rings] =
+			w->fingerprint[v->vip_id] && xlb_changes_more_out(c, v)
+				? c
+				: NULL;
 		cs->rings[cs->n_rings++] = v;
 	}
 }
@@ -198,6 +219,7 @@ void xlb_changes_free(struct xlb_changes *cs)
 	free(cs->backends);
 	free(cs->zero_vips);
 	free(cs->rings);
+	free(cs->patch_from);
 	free(cs->del_keys);
 	free(cs->clear_vips);
 	free(cs->retire);

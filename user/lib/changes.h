@@ -47,6 +47,10 @@ struct xlb_changes {
 	__u32 *zero_vips; /* fresh VIP ids */
 	size_t n_zero_vips;
 	const struct xlb_vip_cfg **rings; /* tables to build and swap in */
+	/* For each, the VIP in cur when its table there is the new one
+	 * with fewer backends out (xlb_changes_more_out): the ring in
+	 * force is patched instead of built; else NULL. */
+	const struct xlb_vip_cfg **patch_from;
 	size_t n_rings;
 	/* 3. VIP and address entries next lacks (an address may repeat). */
 	struct xlb_vip_key *del_keys;
@@ -63,8 +67,21 @@ int xlb_changes_compute(const struct xlb_written *w,
 			const struct xlb_model *next, struct xlb_changes *cs);
 void xlb_changes_free(struct xlb_changes *cs);
 
-/* The weight a backend has in the ring: only `up` ones take new flows. */
+/*
+ * What a backend is to its VIP's ring: its weight in the fill, and
+ * whether it is out (any state but `up`: it takes no new flows, and its
+ * slots go to others, see struct xlb_maglev_backend).
+ */
 __u32 xlb_changes_ring_weight(const struct xlb_backend_cfg *b);
+bool xlb_changes_ring_out(const struct xlb_backend_cfg *b);
+
+/*
+ * Whether v's ring is was's with backends gone out and nothing else:
+ * the same id, size and (id, address, weight) list, and every backend
+ * out in was out in v.
+ */
+bool xlb_changes_more_out(const struct xlb_vip_cfg *was,
+			  const struct xlb_vip_cfg *v);
 
 /* The "VIP address" entry of a VIP's address (see types.h). */
 struct xlb_vip_key xlb_changes_addr_key(const struct xlb_vip_key *k);

@@ -462,6 +462,15 @@ __u64 xlb_dp_rings_built(const struct xlb_dp *dp)
 	return dp->rings_built;
 }
 
+__u64 xlb_dp_rings_patched(const struct xlb_dp *dp)
+{
+	__u64 n = 0;
+
+	for (int i = 0; i <= XLB_DP_BUILDERS; i++)
+		n += dp->builder[i].patched;
+	return n;
+}
+
 __u64 xlb_dp_front_ns(const struct xlb_dp *dp)
 {
 	return dp->front_ns;

@@ -76,8 +76,10 @@ void xlb_dp_close(struct xlb_dp *dp, bool detach);
 
 /* The last table built for a VIP id (0: none), for `ring show`, metrics. */
 __u64 xlb_dp_fingerprint(const struct xlb_dp *dp, __u32 vip_id);
-/* Rings built since the start (tables written into the maps). */
+/* Rings built since the start (tables written into the maps), and how
+ * many of them by patching the table in force (backends gone out). */
 __u64 xlb_dp_rings_built(const struct xlb_dp *dp);
+__u64 xlb_dp_rings_patched(const struct xlb_dp *dp);
 /*
  * When the last apply had written the config and the backends (a
  * backend's new state: packets avoid a down one from then on, before

@@ -32,6 +32,7 @@ struct xlb_id_owner {
 struct xlb_dp_builder {
 	__u32 *table;
 	struct xlb_maglev_mem mg;
+	__u64 patched; /* tables it made by patching (xlb_dp_rings_patched) */
 };
 
 /* A VIP id's ring as the writer keeps it (dp_ring.c); mem NULL: none. */
@@ -91,7 +92,8 @@ struct xlb_dp {
 /*
  * dp_ring.c. open adopts the rings pinned by a previous xlbd and starts
  * the grace thread; close releases them (the maps stay). build makes the
- * tables of the n VIPs v (on every CPU) and writes each: into the spare
+ * tables of the n VIPs v (on every CPU; patch_from[i] set: from the ring
+ * in force, see changes.h) and writes each: into the spare
  * half of its ring (fresh[i] = 0; the writer flips the VIP's entries to
  * xlb_dp_ring_half), or into a new map (fresh[i] = 1; the writer swaps
  * dp->ring[id].fd in). commit, once every
@@ -102,7 +104,8 @@ struct xlb_dp {
 int xlb_dp_rings_open(struct xlb_dp *dp, struct xlb_err *err);
 void xlb_dp_rings_close(struct xlb_dp *dp);
 int xlb_dp_rings_build(struct xlb_dp *dp, const struct xlb_vip_cfg *const *v,
-		       size_t n, int *fresh, struct xlb_err *err);
+		       const struct xlb_vip_cfg *const *patch_from, size_t n,
+		       int *fresh, struct xlb_err *err);
 __u8 xlb_dp_ring_half(const struct xlb_dp *dp, __u32 id);
 void xlb_dp_rings_commit(struct xlb_dp *dp);
 void xlb_dp_rings_abort(struct xlb_dp *dp, bool flipping);

@@ -189,15 +189,18 @@ void xlb_dp_rings_close(struct xlb_dp *dp)
 
 /*
  * v's Maglev table into the builder's; its fingerprint and slot counts.
- * Rings are built by several threads at once: each touches only what is
- * v's (its id's entries, its backends' ids), and its own builder.
+ * With patch set, the ring in force holds v's table with fewer backends
+ * out (changes.h: patch_from): that table, patched, when it reads as
+ * one. Rings are built by several threads at once: each touches only
+ * what is v's (its id's entries, its backends' ids), and its own builder.
  */
 static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		       struct xlb_dp_builder *bd, struct xlb_err *err)
+		       bool patch, struct xlb_dp_builder *bd,
+		       struct xlb_err *err)
 {
 	__u32 *table = bd->table;
 	struct xlb_maglev_backend *mb;
-	int ret;
+	int ret = -EINVAL;
 	__u64 fp;
 
 	mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
@@ -206,11 +209,21 @@ static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	for (size_t i = 0; i < v->n_backends; i++) {
 		mb[i].id = v->backends[i].id;
 		mb[i].weight = xlb_changes_ring_weight(&v->backends[i]);
+		mb[i].out = xlb_changes_ring_out(&v->backends[i]);
 		mb[i].addr = v->backends[i].addr;
 		mb[i].family = v->backends[i].family;
 	}
-	ret = xlb_maglev_build_in(&bd->mg, mb, v->n_backends, v->ring_size,
-				  table, &fp);
+	if (patch) {
+		xlb_ring_read(&dp->ring[v->vip_id].h, table);
+		ret = xlb_maglev_repatch_in(&bd->mg, mb, v->n_backends,
+					    v->ring_size, table, &fp);
+		bd->patched += !ret;
+	}
+	/* Not a table of this set after all (refused, table untouched):
+	 * built, as any other. */
+	if (ret == -EINVAL)
+		ret = xlb_maglev_build_in(&bd->mg, mb, v->n_backends,
+					  v->ring_size, table, &fp);
 	free(mb);
 	if (ret) {
 		xlb_err_set(err, "building the ring: %s", strerror(-ret));
@@ -264,17 +277,22 @@ static int new_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 	return 0;
 }
 
-/* One ring: 0 (spare half written) or 1 (a new map), or -errno. */
+/*
+ * One ring: 0 (spare half written) or 1 (a new map), or -errno. patch:
+ * the ring in force may be patched (changes.h: patch_from).
+ */
 static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		      struct xlb_dp_builder *bd, struct xlb_err *err)
+		      bool patch, struct xlb_dp_builder *bd,
+		      struct xlb_err *err)
 {
 	struct xlb_dp_ring *r = &dp->ring[v->vip_id];
+	bool held = r->h.mem && r->h.size == v->ring_size && !r->fresh;
 	int ret;
 
-	ret = build_table(dp, v, bd, err);
+	ret = build_table(dp, v, patch && held, bd, err);
 	if (ret)
 		return ret;
-	if (!r->h.mem || r->h.size != v->ring_size || r->fresh) {
+	if (!held) {
 		ret = new_ring(dp, v, bd->table, err);
 		return ret ? ret : 1;
 	}
@@ -287,6 +305,7 @@ static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 struct ring_batch {
 	struct xlb_dp *dp;
 	const struct xlb_vip_cfg *const *v;
+	const struct xlb_vip_cfg *const *patch_from;
 	size_t n;
 	int *fresh;
 	pthread_mutex_t lock;
@@ -307,7 +326,7 @@ static void build_some(struct ring_batch *b, struct xlb_dp_builder *bd)
 		pthread_mutex_unlock(&b->lock);
 		if (i >= b->n)
 			return;
-		ret = build_ring(b->dp, b->v[i], bd, &err);
+		ret = build_ring(b->dp, b->v[i], b->patch_from[i], bd, &err);
 		pthread_mutex_lock(&b->lock);
 		if (ret < 0 && !b->ret) {
 			b->ret = ret;
@@ -341,7 +360,8 @@ static bool builder_ready(struct xlb_dp *dp, size_t i)
 	return dp->builder[i].table;
 }
 
-/* Helpers for a batch of n: one per further CPU, their builders kept for later. */
+/* Helpers for a batch of n: one per further CPU, their builders kept for later.
+ */
 static size_t start_builders(struct xlb_dp *dp, struct ring_batch *b,
 			     struct builder *w)
 {
@@ -366,11 +386,16 @@ static size_t start_builders(struct xlb_dp *dp, struct ring_batch *b,
 }
 
 int xlb_dp_rings_build(struct xlb_dp *dp, const struct xlb_vip_cfg *const *v,
-		       size_t n, int *fresh, struct xlb_err *err)
+		       const struct xlb_vip_cfg *const *patch_from, size_t n,
+		       int *fresh, struct xlb_err *err)
 {
 	struct builder w[XLB_DP_BUILDERS];
-	struct ring_batch b = {
-		.dp = dp, .v = v, .n = n, .fresh = fresh, .err = err};
+	struct ring_batch b = {.dp = dp,
+			       .v = v,
+			       .patch_from = patch_from,
+			       .n = n,
+			       .fresh = fresh,
+			       .err = err};
 	size_t helpers;
 
 	if (!builder_ready(dp, 0)) {

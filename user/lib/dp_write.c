@@ -266,7 +266,8 @@ static int write_rings(struct xlb_dp *dp, const struct xlb_changes *cs,
 	int fresh[XLB_MAX_VIPS];
 	int ret;
 
-	ret = xlb_dp_rings_build(dp, cs->rings, cs->n_rings, fresh, err);
+	ret = xlb_dp_rings_build(dp, cs->rings, cs->patch_from, cs->n_rings,
+				 fresh, err);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < cs->n_rings; i++) {

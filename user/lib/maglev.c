@@ -19,8 +19,14 @@
  *
  * A heavier backend steps faster, at a rate set by its own weight only, so
  * removing a backend never reorders anyone else's steps. Everything is
- * integer arithmetic on the set of (family, address, weight): every host
- * builds the same table whatever its order of backends or ids.
+ * integer arithmetic on the set of (family, address, weight, out): every
+ * host builds the same table whatever its order of backends or ids.
+ *
+ * A backend out (down, draining) is not removed: it fills its slots as
+ * the others, which are then each given to the first backend of the
+ * slot's own weighted draw (mg_patch). A failure moves exactly the failed
+ * backend's slots, and is a pass over the table in force rather than a
+ * fill (xlb_maglev_repatch_in).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,6 +48,7 @@ struct mg_ent {
 	__u32 weight;
 	__u32 idx; /* position in the caller's array */
 	__u8 family;
+	__u8 out;
 };
 
 /*
@@ -114,6 +121,10 @@ _Static_assert(MG_MAX_CLASSES <= 256, "class index in 8 bits");
  * remainder), then one by one for the rest.
  */
 #define MG_LANES 8
+/* Slots patched together by mg_patch_slots: its arrays stay in L1. */
+#define MG_PATCH_CHUNK 1024
+/* Interpolation points of mg_neglog's table: 2^MG_LOG_BITS + 1. */
+#define MG_LOG_BITS 8
 /* The byte map up to this size, and beyond it for classes this large. */
 #define MG_BYTES_UPTO (1U << 17)
 #define MG_BYTES_FROM 64
@@ -659,6 +670,16 @@ struct mg_work {
 	struct mg_ent *ent;
 	__u32 *quota, *first, *skip, *ids;
 	__u64 *key;
+	/* Out backends' slots (mg_patch): by rank, whether out and whether
+	 * it holds a slot after; the ranks not out, in order; a rank by id
+	 * (xlb_maglev_repatch_in). */
+	__u8 *out, *held;
+	__u32 *up;
+	__u16 *rank_of;
+	/* mg_patch_slots': a chunk's slots, best draws and backends, the
+	 * slots' own hashes; the log table. */
+	__u32 *patch_at, *patch_who;
+	__u64 *patch_best, *patch_mix, *log2t;
 	struct mg_fill fill;
 	struct mg_class *cls;
 	unsigned __int128 *heap; /* class step times, see mg_clock */
@@ -683,6 +704,21 @@ static int mg_work_alloc(struct mg_work *w, struct xlb_maglev_mem *keep,
 		{(void **)&w->skip, mg_sz(n, sizeof(*w->skip))},
 		{(void **)&w->ids, mg_sz(n, sizeof(*w->ids))},
 		{(void **)&w->key, mg_sz(n, sizeof(*w->key))},
+		{(void **)&w->out, mg_sz(n, sizeof(*w->out))},
+		{(void **)&w->held, mg_sz(n, sizeof(*w->held))},
+		{(void **)&w->up, mg_sz(n, sizeof(*w->up))},
+		{(void **)&w->rank_of,
+		 mg_sz(XLB_MAX_BACKENDS, sizeof(*w->rank_of))},
+		{(void **)&w->patch_at,
+		 mg_sz(MG_PATCH_CHUNK, sizeof(*w->patch_at))},
+		{(void **)&w->patch_who,
+		 mg_sz(MG_PATCH_CHUNK, sizeof(*w->patch_who))},
+		{(void **)&w->patch_best,
+		 mg_sz(MG_PATCH_CHUNK, sizeof(*w->patch_best))},
+		{(void **)&w->patch_mix,
+		 mg_sz(MG_PATCH_CHUNK, sizeof(*w->patch_mix))},
+		{(void **)&w->log2t,
+		 mg_sz((1U << MG_LOG_BITS) + 1, sizeof(*w->log2t))},
 		{(void **)&w->fill.next, mg_sz(n, sizeof(*w->fill.next))},
 		{(void **)&w->fill.skip, mg_sz(n, sizeof(*w->fill.skip))},
 		{(void **)&w->fill.left, mg_sz(n, sizeof(*w->fill.left))},
@@ -742,6 +778,7 @@ static int mg_load(struct mg_work *w, const struct xlb_maglev_backend *b,
 		ent[i].weight = b[i].weight;
 		ent[i].idx = i;
 		ent[i].family = b[i].family;
+		ent[i].out = !!b[i].out;
 	}
 	/* Address order makes the result independent of the caller's order. */
 	qsort(ent, n, sizeof(*ent), mg_ent_cmp);
@@ -860,21 +897,170 @@ static void mg_fill(struct mg_work *w, __u32 ncls, __u32 m)
 }
 
 /*
+ * Where an out backend's slot goes. Not to the next backend of the
+ * fill's order of looks at it: the backends that looked before the out
+ * one and passed it over had met their quota, so they are the ones that
+ * finished early, and with 10 of 100 out one of them took 13% over its
+ * share. Each slot ranks the backends by a draw of its own instead
+ * (rendezvous hashing, weighted by an exponential race): the backend
+ * whose -ln(draw) / weight is least takes it, the lower address on a
+ * tie. The draws do not depend on the fill, so the slots spread by
+ * weight; a backend's rank in a slot does not depend on the others, so
+ * a backend going out moves only the slots it held.
+ */
+
+/* Slot s's draw for the backend of address hash h: of h and mg_slot(s). */
+static inline __u64 mg_slot(__u32 s)
+{
+	return mg_mix(MG_SEED + s);
+}
+
+static inline __u64 mg_draw(__u64 h, __u64 slot_mix)
+{
+	return mg_mix(h ^ slot_mix);
+}
+
+/*
+ * log2(1 + i / 2^MG_LOG_BITS) in Q32 for i = 0..2^MG_LOG_BITS, by the
+ * bit-by-bit method: integers only, so every host has the same table
+ * (its interpolation errs by under 3e-6).
+ */
+
+static void mg_log_table(__u64 *t)
+{
+	for (__u32 i = 0; i < (1U << MG_LOG_BITS); i++) {
+		/* 1 + i / 256 in Q62 */
+		__u64 x = (1ULL << 62) + ((__u64)i << (62 - MG_LOG_BITS)),
+		      r = 0;
+
+		for (int bit = 31; bit >= 0; bit--) {
+			x = (__u64)(((unsigned __int128)x * x) >> 62);
+			if (x >= 1ULL << 63) {
+				x >>= 1;
+				r |= 1ULL << bit;
+			}
+		}
+		t[i] = r;
+	}
+	t[1U << MG_LOG_BITS] = 1ULL << 32;
+}
+
+/* -log2(u / 2^64) in Q32 for u > 0: below 65 * 2^32. */
+static inline __u64 mg_neglog(__u64 u, const __u64 *t)
+{
+	int e = __builtin_clzll(u);
+	__u64 mant = u << e; /* 1.f in Q63 */
+	__u32 i = (mant >> (63 - MG_LOG_BITS)) & ((1U << MG_LOG_BITS) - 1);
+	__u64 frac = (mant >> (31 - MG_LOG_BITS)) & 0xffffffffULL;
+	__u64 l = t[i] + (((t[i + 1] - t[i]) * frac) >> 32);
+
+	return ((__u64)(e + 1) << 32) - l;
+}
+
+/*
+ * The out backends' slots, MG_PATCH_CHUNK at a time: backend by backend
+ * over the chunk, each slot's best so far kept (independent iterations).
+ * With equal weights the least -ln(draw) is the greatest draw.
+ */
+static void mg_patch_slots(struct mg_work *w, __u32 nup, __u32 m, bool equal)
+{
+	__u16 *slot = w->fill.slot;
+	__u32 *at = w->patch_at, *who = w->patch_who, np, s = 0, j, p;
+	__u64 *best = w->patch_best, *mix = w->patch_mix, d, h, wj;
+
+	if (!equal)
+		mg_log_table(w->log2t);
+	while (s < m) {
+		for (np = 0; s < m && np < MG_PATCH_CHUNK; s++)
+			if (w->out[slot[s]])
+				at[np++] = s;
+		for (p = 0; p < np; p++) {
+			mix[p] = mg_slot(at[p]);
+			best[p] = equal ? 0 : ~0ULL;
+			who[p] = 0;
+		}
+		for (j = 0; j < nup; j++) {
+			h = w->ent[w->up[j]].hash;
+			wj = w->ent[w->up[j]].weight;
+			for (p = 0; p < np; p++) {
+				d = mg_draw(h, mix[p]);
+				if (equal) {
+					/* Strictly greater: the lower rank
+					 * keeps a tie. */
+					who[p] = d > best[p] ? j : who[p];
+					best[p] = d > best[p] ? d : best[p];
+					continue;
+				}
+				d = mg_neglog(d | 1, w->log2t);
+				/* d / wj < best / w(who): cross-multiplied,
+				 * below 2^39 * 2^32 each. */
+				if ((unsigned __int128)d *
+					    w->ent[w->up[who[p]]].weight <
+				    (unsigned __int128)best[p] * wj) {
+					best[p] = d;
+					who[p] = j;
+				}
+			}
+		}
+		for (p = 0; p < np; p++) {
+			slot[at[p]] = w->up[who[p]];
+			w->held[slot[at[p]]] = 1;
+		}
+	}
+}
+
+/*
+ * The out backends' slots, each to the backend not out that ranks first
+ * in it (above). Since that rank is fixed by the set, patching only the
+ * slots of the backends newly out gives what patching the fill gives
+ * (xlb_maglev_repatch_in). Returns false when no backend is out (held[]
+ * then unset); else fills held[], and sets *empty when none is left to
+ * take the slots.
+ */
+static bool mg_patch(struct mg_work *w, size_t nact, __u32 m, bool *empty)
+{
+	__u32 nup = 0, i;
+	bool equal = true, any = false;
+
+	*empty = false;
+	for (i = 0; i < nact; i++) {
+		w->out[i] = w->ent[i].out;
+		/* Slots are only ever taken from the out: the others keep
+		 * their quota's, and hold more if they take some. */
+		w->held[i] = !w->out[i] && w->quota[i];
+		any |= w->out[i];
+		if (w->out[i])
+			continue;
+		w->up[nup++] = i;
+		equal &= w->ent[i].weight == w->ent[w->up[0]].weight;
+	}
+	if (!any)
+		return false;
+	if (!nup) {
+		*empty = true;
+		return true;
+	}
+	mg_patch_slots(w, nup, m, equal);
+	return true;
+}
+
+/*
  * The table, and its fingerprint if asked for. A backend outweighed to
- * zero slots must not count, or the fingerprint would depend on more than
- * the per-slot addresses; then the ranks of those that hold slots are
+ * zero slots, or out, must not count, or the fingerprint would depend on
+ * more than the per-slot addresses (who holds one: by quota, or held[]
+ * after a patch); then the ranks of those that hold slots are
  * renumbered after the table is written. Otherwise one pass over the
  * slots does both. Reuses cand and key, which the fill no longer needs.
  */
 static void mg_output(struct mg_work *w, size_t nact, __u32 m, __u32 *table,
-		      __u64 *fingerprint)
+		      __u64 *fingerprint, bool patched)
 {
 	__u32 *map = w->fill.cand, nused = 0;
 	__u16 *slot = w->fill.slot;
 	size_t i;
 
 	for (i = 0; i < nact; i++) {
-		if (!w->quota[i])
+		if (patched ? !w->held[i] : !w->quota[i])
 			continue;
 		map[i] = nused;
 		w->key[nused++] = w->ent[i].hash;
@@ -884,12 +1070,15 @@ static void mg_output(struct mg_work *w, size_t nact, __u32 m, __u32 *table,
 						      w->ids, table);
 		return;
 	}
-	for (i = 0; i < m; i++)
-		table[i] = w->ids[slot[i]];
-	if (!fingerprint)
+	if (!fingerprint) {
+		for (i = 0; i < m; i++)
+			table[i] = w->ids[slot[i]];
 		return;
-	for (i = 0; i < m; i++)
+	}
+	for (i = 0; i < m; i++) {
+		table[i] = w->ids[slot[i]];
 		slot[i] = map[slot[i]];
+	}
 	*fingerprint =
 		xlb_maglev_fingerprint(w->key, nused, slot, m, NULL, NULL);
 }
@@ -911,41 +1100,100 @@ void xlb_maglev_mem_free(struct xlb_maglev_mem *keep)
 	keep->len = 0;
 }
 
+/* Every slot empty: no backend of weight > 0, or every one out. */
+static void mg_none(__u32 m, __u32 *table, __u64 *fingerprint)
+{
+	for (__u32 i = 0; i < m; i++)
+		table[i] = XLB_BACKEND_NONE;
+	if (fingerprint)
+		*fingerprint =
+			xlb_maglev_fingerprint(NULL, 0, NULL, m, NULL, NULL);
+}
+
+static int mg_check(const struct xlb_maglev_backend *b, size_t n, __u32 m,
+		    const __u32 *table)
+{
+	if (m < 2 || m > XLB_RING_SIZE_MAX || !xlb_is_prime(m))
+		return -EINVAL;
+	if (n > XLB_MAX_BACKENDS || !table || (n && !b))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (b[i].family != XLB_AF_INET && b[i].family != XLB_AF_INET6)
+			return -EINVAL;
+	return 0;
+}
+
+/* The out backends' slots moved, then the table and fingerprint. */
+static void mg_finish_table(struct mg_work *w, size_t nact, __u32 m,
+			    __u32 *table, __u64 *fingerprint)
+{
+	bool empty, patched = mg_patch(w, nact, m, &empty);
+
+	if (empty)
+		mg_none(m, table, fingerprint);
+	else
+		mg_output(w, nact, m, table, fingerprint, patched);
+}
+
 int xlb_maglev_build_in(struct xlb_maglev_mem *keep,
 			const struct xlb_maglev_backend *b, size_t n, __u32 m,
 			__u32 *table, __u64 *fingerprint)
 {
 	struct mg_work w;
-	size_t i, nact;
-	__u32 ncls;
-	int err;
+	size_t nact;
+	int err = mg_check(b, n, m, table);
 
-	if (m < 2 || m > XLB_RING_SIZE_MAX || !xlb_is_prime(m))
-		return -EINVAL;
-	if (n > XLB_MAX_BACKENDS || !table || (n && !b))
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (b[i].family != XLB_AF_INET && b[i].family != XLB_AF_INET6)
-			return -EINVAL;
-
-	err = mg_work_alloc(&w, keep, n, m);
+	if (!err)
+		err = mg_work_alloc(&w, keep, n, m);
+	if (!err)
+		err = mg_load(&w, b, n, &nact);
 	if (err)
 		return err;
-	err = mg_load(&w, b, n, &nact);
-	if (err)
-		goto out;
 	if (!nact) {
-		for (i = 0; i < m; i++)
-			table[i] = XLB_BACKEND_NONE;
-		if (fingerprint)
-			*fingerprint = xlb_maglev_fingerprint(NULL, 0, NULL, m,
-							      NULL, NULL);
-		goto out;
+		mg_none(m, table, fingerprint);
+		return 0;
 	}
 	mg_seed(&w, b, nact, m);
-	ncls = mg_order(&w, nact);
-	mg_fill(&w, ncls, m);
-	mg_output(&w, nact, m, table, fingerprint);
-out:
-	return err;
+	mg_fill(&w, mg_order(&w, nact), m);
+	mg_finish_table(&w, nact, m, table, fingerprint);
+	return 0;
+}
+
+int xlb_maglev_repatch_in(struct xlb_maglev_mem *keep,
+			  const struct xlb_maglev_backend *b, size_t n, __u32 m,
+			  __u32 *table, __u64 *fingerprint)
+{
+	struct mg_work w;
+	__u16 *rank_of, *slot;
+	size_t i, nact;
+	int err = mg_check(b, n, m, table);
+
+	for (i = 0; !err && i < n; i++)
+		if (b[i].id >= XLB_MAX_BACKENDS)
+			err = -EINVAL;
+	if (!err)
+		err = mg_work_alloc(&w, keep, n, m);
+	if (!err)
+		err = mg_load(&w, b, n, &nact);
+	if (err)
+		return err;
+	if (!nact) {
+		mg_none(m, table, fingerprint);
+		return 0;
+	}
+	mg_seed(&w, b, nact, m);
+	/* The table as ranks, as the fill leaves it; an id that no
+	 * backend of weight > 0 has: not a table of this set. */
+	rank_of = w.rank_of;
+	slot = w.fill.slot;
+	memset(rank_of, 0xff, XLB_MAX_BACKENDS * sizeof(*rank_of));
+	for (i = 0; i < nact; i++)
+		rank_of[w.ids[i]] = i;
+	for (__u32 s = 0; s < m; s++) {
+		if (table[s] >= XLB_MAX_BACKENDS || rank_of[table[s]] == 0xffff)
+			return -EINVAL;
+		slot[s] = rank_of[table[s]];
+	}
+	mg_finish_table(&w, nact, m, table, fingerprint);
+	return 0;
 }

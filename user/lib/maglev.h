@@ -16,9 +16,21 @@
 
 struct xlb_maglev_backend {
 	__u32 id;	     /* value written into the table (backend id) */
-	__u32 weight;	     /* 0 = gets no slots (draining) */
+	__u32 weight;	     /* 0 = gets no slots */
 	union xlb_addr addr; /* identity used for ordering and permutation */
 	__u8 family;	     /* XLB_AF_INET or XLB_AF_INET6 */
+	/*
+	 * Out (down, draining): the backend keeps its weight in the fill,
+	 * but each slot it fills goes to the backend not out that comes
+	 * first in that slot's own draw (rendezvous hashing weighted by
+	 * an exponential race: the least -ln(draw) / weight), whatever
+	 * that one's share. So a backend going out moves its own slots
+	 * only, spread by weight; coming back it takes exactly those back;
+	 * and the table does not depend on the order in which backends
+	 * went out. If every backend of weight > 0 is out, every slot
+	 * holds XLB_BACKEND_NONE.
+	 */
+	__u8 out;
 };
 
 bool xlb_is_prime(__u32 n);
@@ -59,6 +71,22 @@ struct xlb_maglev_mem {
 int xlb_maglev_build_in(struct xlb_maglev_mem *keep,
 			const struct xlb_maglev_backend *b, size_t n, __u32 m,
 			__u32 *table, __u64 *fingerprint);
+
+/*
+ * The table for b from the table for the same set with fewer backends
+ * out: table holds what xlb_maglev_build made of b with some of the
+ * backends now out not yet out (ids, addresses, families and weights the
+ * same), and is rewritten into what it makes of b, with its fingerprint.
+ * Only the slots of backends now out are looked at again, so this costs
+ * a pass over the table instead of a fill: what a health check failing
+ * costs. Every id of b must be below XLB_MAX_BACKENDS. -EINVAL as for
+ * xlb_maglev_build, and when a slot holds an id not in b or that no
+ * backend of weight > 0 holds (then the table is left as it was, and
+ * the caller builds it); -ENOMEM.
+ */
+int xlb_maglev_repatch_in(struct xlb_maglev_mem *keep,
+			  const struct xlb_maglev_backend *b, size_t n, __u32 m,
+			  __u32 *table, __u64 *fingerprint);
 void xlb_maglev_mem_free(struct xlb_maglev_mem *keep);
 
 #endif /* XLB_MAGLEV_H */

@@ -55,6 +55,9 @@ struct xlb_ring_halves {
 	__u64 retired; /* ticket of the flip that retired the spare half */
 };
 
+/* Copies r's half in force (size slots) into table. */
+void xlb_ring_read(const struct xlb_ring_halves *r, __u32 *table);
+
 /*
  * Writes table (size slots) into r's spare half, after waiting for the
  * grace of the flip that retired it. The half in force is never touched;

@@ -108,7 +108,8 @@ static void journal_settle(struct xlbd *d)
  */
 static void apply_health(struct xlbd *d)
 {
-	__u64 built = xlb_dp_rings_built(d->dp), live, front;
+	__u64 built = xlb_dp_rings_built(d->dp), live, front,
+	      patched = xlb_dp_rings_patched(d->dp);
 	struct xlb_err err = {{0}};
 
 	d->refresh_pending = false;
@@ -122,9 +123,11 @@ static void apply_health(struct xlbd *d)
 	front = front > d->detected_ns ? front - d->detected_ns : 0;
 	xlb_log(LOG_INFO,
 		"health changes live %.3f ms after their detection "
-		"(backends written at %.3f ms; %llu rings rebuilt; at %.3f ms)",
+		"(backends written at %.3f ms; %llu rings rebuilt, %llu by "
+		"patching; at %.3f ms)",
 		(live - d->detected_ns) / 1e6, front / 1e6,
 		(unsigned long long)(xlb_dp_rings_built(d->dp) - built),
+		(unsigned long long)(xlb_dp_rings_patched(d->dp) - patched),
 		live / 1e6);
 }
 
