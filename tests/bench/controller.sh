@@ -450,7 +450,7 @@ bench_config_apply() {
 }
 
 # commit_times MARK: the commit times xlbd logged after line MARK
-# ("applied: N VIPs in X ms (Y ms to save)"), in microseconds, one per line.
+# ("applied: N VIPs in X ms (Y ms to save, ...)"), in microseconds, one per line.
 commit_times() {
 	tail -n +$(($1 + 1)) "$WORK/xlbd.log" |
 		sed -n 's/.*applied: [0-9]* VIPs in \([0-9.]*\) ms.*/\1/p' |

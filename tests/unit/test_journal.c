@@ -446,6 +446,53 @@ static void test_failed_append_and_undo(void **st)
 	xlb_model_free(&b);
 }
 
+/*
+ * The append in two halves (xlbd syncs the record while it builds the
+ * rings): start + finish is an append; start then undo takes the record
+ * back once its sync is over; an undo after an append that wrote
+ * nothing (no change) takes nothing back, not the record before it.
+ */
+static void test_append_in_two_halves(void **st)
+{
+	struct xlb_journal *j = journal_upto(1);
+	struct xlb_err err = {{0}};
+	struct xlb_journal_replay r;
+	struct xlb_model a, b;
+	off_t size = file_size(jpath);
+
+	(void)st;
+	model_of(docs[1], &a);
+	model_of(docs[2], &b);
+	/* Started, not finished: written, not yet counted. */
+	assert_int_equal(xlb_journal_append_start(j, &a, &b, &err), 0);
+	assert_true(file_size(jpath) > size);
+	assert_int_equal(xlb_journal_seq(j), 1);
+	/* Taken back before its finish: the change was not made. */
+	assert_int_equal(xlb_journal_undo(j, &err), 0);
+	assert_int_equal(file_size(jpath), size);
+	assert_int_equal(xlb_journal_seq(j), 1);
+
+	assert_int_equal(xlb_journal_append_start(j, &a, &b, &err), 0);
+	assert_int_equal(xlb_journal_append_finish(j, &err), 0);
+	assert_int_equal(xlb_journal_seq(j), 2);
+	assert_int_equal(xlb_journal_bytes(j), file_size(jpath));
+	size = file_size(jpath);
+	/* Nothing to write, then an undo: record 2 stays. */
+	assert_int_equal(xlb_journal_append_start(j, &b, &b, &err), 0);
+	assert_int_equal(xlb_journal_append_finish(j, &err), 0);
+	assert_int_equal(xlb_journal_undo(j, &err), 0);
+	assert_int_equal(file_size(jpath), size);
+	assert_int_equal(xlb_journal_seq(j), 2);
+	/* A finish with nothing started is nothing. */
+	assert_int_equal(xlb_journal_append_finish(j, &err), 0);
+	xlb_journal_close(j);
+	assert_replays_to(2, &r);
+	assert_int_equal(r.applied, 2);
+	assert_false(r.torn);
+	xlb_model_free(&a);
+	xlb_model_free(&b);
+}
+
 /* A state file still applies as a config: journal_seq is ignored. */
 static void test_state_is_a_config(void **st)
 {
@@ -468,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_damage_in_the_middle_refused),
 		cmocka_unit_test(test_compaction_idempotent),
 		cmocka_unit_test(test_failed_append_and_undo),
+		cmocka_unit_test(test_append_in_two_halves),
 		cmocka_unit_test(test_state_is_a_config),
 	};
 

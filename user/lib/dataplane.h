@@ -62,6 +62,17 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
  */
 int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		 struct xlb_model *next, struct xlb_err *err);
+/*
+ * The same, with a gate: the rings are built first, where no packet
+ * reads them (spare halves, new maps of ids no VIP entry names yet);
+ * then gate(ctx) is waited for (a save finishing meanwhile), and only if
+ * it returns 0 does anything a packet sees change. Else its error is
+ * returned with nothing visible written.
+ */
+int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
+		       struct xlb_model *next,
+		       int (*gate)(void *ctx, struct xlb_err *err), void *ctx,
+		       struct xlb_err *err);
 
 /*
  * After adoption: removes map entries that no VIP of m explains (left by

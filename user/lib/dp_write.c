@@ -350,6 +350,32 @@ static int write_removals(struct xlb_dp *dp, const struct xlb_model *next,
 int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		 struct xlb_model *next, struct xlb_err *err)
 {
+	return xlb_dp_apply_gated(dp, cur, next, NULL, NULL, err);
+}
+
+/* 1. The global config and the backends. */
+static int write_front(struct xlb_dp *dp, const struct xlb_model *next,
+		       const struct xlb_changes *cs, struct xlb_err *err)
+{
+	int ret = write_config(dp, &next->global);
+
+	if (ret) {
+		xlb_err_set(err, "writing config: %s", strerror(-ret));
+		return ret;
+	}
+	ret = write_backends(dp, cs, err);
+	/* Packets avoid a backend gone down from here on, before its
+	 * rings are rebuilt: xlb_dp_front_ns. */
+	if (!ret)
+		dp->front_ns = xlb_now_ns();
+	return ret;
+}
+
+int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
+		       struct xlb_model *next,
+		       int (*gate)(void *ctx, struct xlb_err *err), void *ctx,
+		       struct xlb_err *err)
+{
 	const struct xlb_written w = {
 		.backends = dp->written,
 		.fingerprint = dp->fingerprint,
@@ -368,18 +394,18 @@ int xlb_dp_apply(struct xlb_dp *dp, const struct xlb_model *cur,
 		xlb_err_set(err, "computing the changes: %s", strerror(-ret));
 		goto out_changes;
 	}
-	ret = write_config(dp, &next->global);
-	if (ret) {
-		xlb_err_set(err, "writing config: %s", strerror(-ret));
-		goto out_changes;
-	}
-	ret = write_backends(dp, &cs, err);
-	if (!ret) {
-		/* Packets avoid a backend gone down from here on, before
-		 * its rings are rebuilt: xlb_dp_front_ns. */
-		dp->front_ns = xlb_now_ns();
-		ret = write_rings(dp, &cs, err);
-	}
+	/*
+	 * Without a gate (health changes), the backends' new states first:
+	 * packets avoid a failed one at once. With one, nothing visible
+	 * before the gate: the rings (unseen until the VIPs' flip), the
+	 * gate, then the backends.
+	 */
+	ret = gate ? write_rings(dp, &cs, err)
+		   : write_front(dp, next, &cs, err);
+	if (!ret)
+		ret = gate ? gate(ctx, err) : write_rings(dp, &cs, err);
+	if (!ret && gate)
+		ret = write_front(dp, next, &cs, err);
 	if (ret) {
 		xlb_dp_rings_abort(dp, false);
 		goto out_changes;

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,19 @@
 #include "config.h"
 #include "journal.h"
 
+/*
+ * The thread that syncs a record while the appender goes on (started at
+ * the first xlb_journal_append_start): asked by `want`, answers with
+ * `done` and the result.
+ */
+struct journal_syncer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool want, done, stop;
+	int fd, ret;
+};
+
 struct xlb_journal {
 	int fd;
 	__u64 seq;	/* the last record's number */
@@ -23,6 +38,8 @@ struct xlb_journal {
 	off_t size;	/* bytes of whole records */
 	off_t before;	/* size before the last append (undo) */
 	bool broken;
+	size_t pending; /* bytes written by _start, not yet synced */
+	struct journal_syncer *syncer;
 };
 
 /* ---- one record -------------------------------------------------------- */
@@ -419,6 +436,67 @@ out:
 
 /* ---- appending --------------------------------------------------------- */
 
+static void *syncer_thread(void *arg)
+{
+	struct journal_syncer *y = arg;
+
+	pthread_mutex_lock(&y->lock);
+	for (;;) {
+		while (!y->want && !y->stop)
+			pthread_cond_wait(&y->cond, &y->lock);
+		if (y->stop)
+			break;
+		y->want = false;
+		pthread_mutex_unlock(&y->lock);
+		int ret = fdatasync(y->fd) ? -errno : 0;
+
+		pthread_mutex_lock(&y->lock);
+		y->ret = ret;
+		y->done = true;
+		pthread_cond_broadcast(&y->cond);
+	}
+	pthread_mutex_unlock(&y->lock);
+	return NULL;
+}
+
+static struct journal_syncer *syncer_new(int fd)
+{
+	struct journal_syncer *y = calloc(1, sizeof(*y));
+	sigset_t all, old;
+	int ret;
+
+	if (!y)
+		return NULL;
+	y->fd = fd;
+	pthread_mutex_init(&y->lock, NULL);
+	pthread_cond_init(&y->cond, NULL);
+	/* Signals stay the program's main thread's (xlbd reads them from
+	 * a signalfd). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&y->thread, NULL, syncer_thread, y);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		free(y);
+		return NULL;
+	}
+	return y;
+}
+
+static void syncer_free(struct journal_syncer *y)
+{
+	if (!y)
+		return;
+	pthread_mutex_lock(&y->lock);
+	y->stop = true;
+	pthread_cond_broadcast(&y->cond);
+	pthread_mutex_unlock(&y->lock);
+	pthread_join(y->thread, NULL);
+	pthread_mutex_destroy(&y->lock);
+	pthread_cond_destroy(&y->cond);
+	free(y);
+}
+
 int xlb_journal_open(const char *path, off_t valid, __u64 seq,
 		     struct xlb_journal **out, struct xlb_err *err)
 {
@@ -446,8 +524,12 @@ int xlb_journal_open(const char *path, off_t valid, __u64 seq,
 
 void xlb_journal_close(struct xlb_journal *j)
 {
+	struct xlb_err ignored = {{0}};
+
 	if (!j)
 		return;
+	xlb_journal_append_finish(j, &ignored);
+	syncer_free(j->syncer);
 	if (j->fd >= 0)
 		close(j->fd);
 	free(j);
@@ -479,14 +561,22 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-int xlb_journal_append(struct xlb_journal *j, const struct xlb_model *cur,
-		       const struct xlb_model *next, struct xlb_err *err)
+/*
+ * Writes the record of cur -> next; *n its bytes (0: nothing to write).
+ * On failure nothing of it stays.
+ */
+static int append_write(struct xlb_journal *j, const struct xlb_model *cur,
+			const struct xlb_model *next, size_t *n,
+			struct xlb_err *err)
 {
 	char *text = NULL, *line = NULL;
 	bool empty;
 	json_t *rec;
-	int n, ret;
+	int len, ret;
 
+	*n = 0;
+	/* Until a record is made, there is none to take back. */
+	j->before = j->size;
 	if (j->broken) {
 		xlb_err_set(err, "the journal's end is unknown after a failed "
 				 "write");
@@ -497,17 +587,15 @@ int xlb_journal_append(struct xlb_journal *j, const struct xlb_model *cur,
 		return 0;
 	if (rec)
 		text = json_dumps(rec, JSON_COMPACT);
-	n = text ? asprintf(&line, "%08lx %s\n",
-			    crc32(0, (const Bytef *)text, strlen(text)), text)
-		 : -1;
-	if (n < 0) {
+	len = text ? asprintf(&line, "%08lx %s\n",
+			      crc32(0, (const Bytef *)text, strlen(text)), text)
+		   : -1;
+	if (len < 0) {
 		ret = -ENOMEM;
 		xlb_err_set(err, "out of memory");
 		goto out;
 	}
-	ret = write_all(j->fd, line, n);
-	if (!ret && fdatasync(j->fd))
-		ret = -errno;
+	ret = write_all(j->fd, line, len);
 	if (ret) {
 		/* A torn record must not stay in front of the next one. */
 		xlb_err_set(err, "cannot write the journal: %s%s",
@@ -515,10 +603,7 @@ int xlb_journal_append(struct xlb_journal *j, const struct xlb_model *cur,
 			    cut(j, j->size) ? " (and cannot cut it back)" : "");
 		goto out;
 	}
-	j->before = j->size;
-	j->size += n;
-	j->records++;
-	j->seq++;
+	*n = len;
 
 out:
 	free(line);
@@ -527,10 +612,79 @@ out:
 	return ret;
 }
 
-int xlb_journal_undo(struct xlb_journal *j, struct xlb_err *err)
+/* After the sync (ret) of a written record of n bytes: counted, or cut. */
+static int append_done(struct xlb_journal *j, size_t n, int ret,
+		       struct xlb_err *err)
 {
+	if (ret) {
+		xlb_err_set(err, "cannot write the journal: %s%s",
+			    strerror(-ret),
+			    cut(j, j->size) ? " (and cannot cut it back)" : "");
+		return ret;
+	}
+	j->size += n;
+	j->records++;
+	j->seq++;
+	return 0;
+}
+
+int xlb_journal_append(struct xlb_journal *j, const struct xlb_model *cur,
+		       const struct xlb_model *next, struct xlb_err *err)
+{
+	size_t n;
+	int ret = append_write(j, cur, next, &n, err);
+
+	if (ret || !n)
+		return ret;
+	return append_done(j, n, fdatasync(j->fd) ? -errno : 0, err);
+}
+
+int xlb_journal_append_start(struct xlb_journal *j, const struct xlb_model *cur,
+			     const struct xlb_model *next, struct xlb_err *err)
+{
+	size_t n;
 	int ret;
 
+	if (!j->syncer)
+		j->syncer = syncer_new(j->fd);
+	/* No thread: the sync is done here, as xlb_journal_append's. */
+	if (!j->syncer)
+		return xlb_journal_append(j, cur, next, err);
+	ret = append_write(j, cur, next, &n, err);
+	if (ret || !n)
+		return ret;
+	j->pending = n;
+	pthread_mutex_lock(&j->syncer->lock);
+	j->syncer->done = false;
+	j->syncer->want = true;
+	pthread_cond_broadcast(&j->syncer->cond);
+	pthread_mutex_unlock(&j->syncer->lock);
+	return 0;
+}
+
+int xlb_journal_append_finish(struct xlb_journal *j, struct xlb_err *err)
+{
+	size_t n = j->pending;
+	int ret;
+
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&j->syncer->lock);
+	while (!j->syncer->done)
+		pthread_cond_wait(&j->syncer->cond, &j->syncer->lock);
+	ret = j->syncer->ret;
+	pthread_mutex_unlock(&j->syncer->lock);
+	j->pending = 0;
+	return append_done(j, n, ret, err);
+}
+
+int xlb_journal_undo(struct xlb_journal *j, struct xlb_err *err)
+{
+	struct xlb_err ignored = {{0}};
+	int ret;
+
+	/* Synced or cut: then it is taken back as any other. */
+	xlb_journal_append_finish(j, &ignored);
 	if (j->size == j->before)
 		return 0;
 	ret = cut(j, j->before);

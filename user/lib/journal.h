@@ -68,8 +68,21 @@ void xlb_journal_close(struct xlb_journal *j);
 int xlb_journal_append(struct xlb_journal *j, const struct xlb_model *cur,
 		       const struct xlb_model *next, struct xlb_err *err);
 /*
+ * The same append in two halves, so that the caller works while the
+ * record is synced: _start writes the record and has a thread of the
+ * journal's sync it (0 with nothing pending when there is nothing to
+ * write; on failure nothing is pending or written); _finish waits for
+ * that sync and returns what xlb_journal_append would have. In between
+ * nothing of the change may be visible: it is not durable yet.
+ */
+int xlb_journal_append_start(struct xlb_journal *j, const struct xlb_model *cur,
+			     const struct xlb_model *next, struct xlb_err *err);
+int xlb_journal_append_finish(struct xlb_journal *j, struct xlb_err *err);
+/*
  * Takes back the last record appended (its change was not made after
- * all). On failure the record stays and the journal is broken.
+ * all), once its sync is over if it was started. Nothing when the last
+ * append wrote nothing or failed. On failure the record stays and the
+ * journal is broken.
  */
 int xlb_journal_undo(struct xlb_journal *j, struct xlb_err *err);
 /*

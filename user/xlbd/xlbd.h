@@ -76,6 +76,7 @@ struct xlbd {
 	struct xlb_journal *journal; /* beside the state file (apply.c) */
 	__u64 journal_last_ms;	     /* the last record's (xlb_now_ms) */
 	__u64 journal_seq;	     /* without a journal: the last replayed */
+	__u64 save_wait_ns;	     /* an edit's wait for its record's sync */
 	int compact_fd;		     /* loop.c: the idle compaction's timer */
 	__u64 compact_armed_ms;
 	struct xlb_watch compact_watch;
