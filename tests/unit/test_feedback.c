@@ -427,6 +427,36 @@ static void test_balance_hysteresis(void **state)
 	assert_true(xlb_policy_correction(f->p, 1) < 0.97);
 }
 
+/*
+ * A VIP that loses its agent check or its share loop forgets them: the
+ * factor and the correction go back to 1 at once, and getting the agent
+ * check back starts from the configured weight, not the last report.
+ */
+static void test_feedback_forgotten(void **state)
+{
+	const double far[NB] = {1.5e6, 0.75e6, 0.75e6};
+	const double pk[NB] = {1000, 1000, 1000};
+	struct fix *f = *state;
+
+	enable_agent(f);
+	assert_true(reply(f, 0, "10%\n"));
+	assert_true(xlb_policy_agent_factor(f->p, 1) == 0.1);
+	f->m.vips[0].agent.kind = XLB_CHECK_NONE;
+	sync(f);
+	assert_true(xlb_policy_agent_factor(f->p, 1) == 1.0);
+	enable_agent(f);
+	assert_true(xlb_policy_agent_factor(f->p, 1) == 1.0);
+
+	enable_balance(f, XLB_BALANCE_BYTES);
+	exact(f, far, pk);
+	assert_true(window(f));
+	assert_true(xlb_policy_correction(f->p, 1) < 0.97);
+	f->m.vips[0].balance = 0;
+	sync(f);
+	for (int i = 1; i <= NB; i++)
+		assert_true(xlb_policy_correction(f->p, i) == 1.0);
+}
+
 /* Skewed, then silent: three idle windows and it is back to 1. */
 static void test_balance_stale(void **state)
 {
@@ -493,6 +523,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_balance_bounds),
 		cmocka_unit_test_setup_teardown(test_balance_hysteresis, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_feedback_forgotten, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_balance_stale, setup,
 						teardown),

@@ -26,6 +26,9 @@ static void sync_feedback(struct xlb_policy *p, const struct xlb_model *m)
 
 		if (v && v->vip_id < XLB_MAX_VIPS && v->balance)
 			vip_used[v->vip_id] = 1;
+		/* Nothing of its records set, nor to be: not read. */
+		if (!p->fb_set[id] && (!v || v->agent.kind != XLB_CHECK_AGENT))
+			continue;
 		if (!v || v->agent.kind != XLB_CHECK_AGENT) {
 			if (a->enabled)
 				memset(a, 0, sizeof(*a));
@@ -36,6 +39,7 @@ static void sync_feedback(struct xlb_policy *p, const struct xlb_model *m)
 		}
 		if ((!v || !v->balance) && p->share[id].corr_pm)
 			memset(&p->share[id], 0, sizeof(p->share[id]));
+		p->fb_set[id] = a->enabled || p->share[id].corr_pm;
 	}
 	for (__u32 i = 0; i < XLB_MAX_VIPS; i++)
 		if (!vip_used[i])
@@ -65,9 +69,9 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 			p->pos_valid[b->id] = 1;
 			checked =
 				xlb_backend_check(v, b)->kind != XLB_CHECK_NONE;
-			if (checked && !h->checked) {
+			if (checked && !p->checked[b->id]) {
 				memset(h, 0, sizeof(*h));
-				h->checked = 1;
+				h->checked = p->checked[b->id] = 1;
 				h->state = (trust_new || p->was_valid[b->id]) &&
 							   !p->start_down[b->id]
 						   ? XLB_HEALTH_UP
@@ -76,9 +80,10 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 				h->changed_ms = now_ms;
 				snprintf(h->last_detail, sizeof(h->last_detail),
 					 "%s", "not checked yet");
-			} else if (!checked && h->checked) {
+			} else if (!checked && p->checked[b->id]) {
 				memset(h, 0, sizeof(*h));
 				h->changed_ms = now_ms;
+				p->checked[b->id] = 0;
 			}
 		}
 	}
@@ -87,8 +92,10 @@ void xlb_policy_sync(struct xlb_policy *p, const struct xlb_model *m,
 	 * record (4 MB) was most of a sync. */
 	for (__u32 id = 0; id < XLB_MAX_BACKENDS; id++)
 		if (!p->pos_valid[id] && p->was_valid[id] &&
-		    (p->h[id].checked || p->h[id].changed_ms))
+		    (p->checked[id] || p->h[id].changed_ms)) {
 			memset(&p->h[id], 0, sizeof(p->h[id]));
+			p->checked[id] = 0;
+		}
 	sync_feedback(p, m);
 }
 

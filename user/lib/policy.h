@@ -177,6 +177,14 @@ struct xlb_policy {
 	__u8 pos_valid[XLB_MAX_BACKENDS];
 	__u8 was_valid[XLB_MAX_BACKENDS];
 	/*
+	 * What a sync tests of each id, a byte apiece: h[id].checked, and
+	 * whether agent[id] or share[id].corr_pm may be set. Reading the
+	 * records themselves, a cache miss each, was most of a sync (and
+	 * of an edit's O(backends) work) at 10 000 backends.
+	 */
+	__u8 checked[XLB_MAX_BACKENDS];
+	__u8 fb_set[XLB_MAX_BACKENDS];
+	/*
 	 * Set by the caller before the first sync after a restart: ids the
 	 * maps held down while the operator had them up, i.e. ids the
 	 * checks had taken down. They stay down until `rise` good results.

@@ -129,6 +129,7 @@ static void balance_stale(struct xlb_policy *p, const struct xlb_vip_cfg *v,
 		put_in_force(sh, v, &v->backends[j],
 			     "stale: too little traffic to measure", true, log,
 			     ctx, changed);
+		p->fb_set[v->backends[j].id] = 1;
 	}
 }
 
@@ -212,6 +213,7 @@ static void window_apply(struct xlb_policy *p, const struct xlb_vip_cfg *v,
 			 class_names[k], 100 * sh->share[k], 100 * t[j]);
 		put_in_force(sh, v, &v->backends[j], why, false, log, ctx,
 			     changed);
+		p->fb_set[v->backends[j].id] = 1;
 	}
 }
 
