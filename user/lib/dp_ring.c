@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -22,6 +21,7 @@
 #include "dp_priv.h"
 #include "log.h"
 #include "maglev.h"
+#include "thread.h"
 
 static size_t ring_len(__u32 size)
 {
@@ -366,22 +366,17 @@ static size_t start_builders(struct xlb_dp *dp, struct ring_batch *b,
 			     struct builder *w)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	sigset_t all, old;
 	size_t n = 0;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	while (n < XLB_DP_BUILDERS && (long)n + 1 < cpus && n + 1 < b->n) {
 		if (!builder_ready(dp, n + 1))
 			break;
 		w[n].batch = b;
 		w[n].bd = &dp->builder[n + 1];
-		/* Signals stay the main thread's (see ring_half.c). */
-		if (pthread_create(&w[n].thread, NULL, builder_thread, &w[n]))
+		if (xlb_thread_start(&w[n].thread, builder_thread, &w[n]))
 			break;
 		n++;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return n;
 }
 

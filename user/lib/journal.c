@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "config.h"
 #include "journal.h"
+#include "thread.h"
 
 /*
  * The thread that syncs a record while the appender goes on (started at
@@ -462,21 +462,15 @@ static void *syncer_thread(void *arg)
 static struct journal_syncer *syncer_new(int fd)
 {
 	struct journal_syncer *y = calloc(1, sizeof(*y));
-	sigset_t all, old;
-	int ret;
 
 	if (!y)
 		return NULL;
 	y->fd = fd;
 	pthread_mutex_init(&y->lock, NULL);
 	pthread_cond_init(&y->cond, NULL);
-	/* Signals stay the program's main thread's (xlbd reads them from
-	 * a signalfd). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&y->thread, NULL, syncer_thread, y);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
+	if (xlb_thread_start(&y->thread, syncer_thread, y)) {
+		pthread_cond_destroy(&y->cond);
+		pthread_mutex_destroy(&y->lock);
 		free(y);
 		return NULL;
 	}

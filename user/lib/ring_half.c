@@ -2,13 +2,13 @@
 /* Ring halves and their grace periods, waited for by a thread (ring_half.h). */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "ring_half.h"
+#include "thread.h"
 
 struct xlb_grace {
 	xlb_grace_sync_fn sync;
@@ -62,7 +62,6 @@ static void *grace_thread(void *arg)
 struct xlb_grace *xlb_grace_new(xlb_grace_sync_fn sync, void *ctx)
 {
 	struct xlb_grace *g = calloc(1, sizeof(*g));
-	sigset_t all, old;
 	int ret;
 
 	if (!g)
@@ -71,12 +70,7 @@ struct xlb_grace *xlb_grace_new(xlb_grace_sync_fn sync, void *ctx)
 	g->ctx = ctx;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->cond, NULL);
-	/* Signals are the program's main thread's (xlbd reads them from a
-	 * signalfd): the thread starts with every one blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&g->thread, NULL, grace_thread, g);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = xlb_thread_start(&g->thread, grace_thread, g);
 	if (ret) {
 		pthread_cond_destroy(&g->cond);
 		pthread_mutex_destroy(&g->lock);
