@@ -6,8 +6,9 @@
  * at the largest table size; the median of `builds` builds, wall time,
  * each in the working memory the one before kept, as xlbd's builders do.
  * The _repatch_ scenario is a backend going out (a failed check) as xlbd
- * takes it: the table in force copied, then patched (a different backend
- * each time), against a build of the same set (_build_65537_100).
+ * takes it: the table in force patched into another (a ring's spare
+ * half), a different backend out each time, against a build of the same
+ * set (_build_65537_100).
  * The fastest build is printed beside it: on a shared machine the median
  * moves with the neighbours' load, the fastest much less, so comparing
  * two builders run alternately is fairer on it. Each table is checked
@@ -104,8 +105,8 @@ static int time_builds(const struct bench_opts *o, struct xlb_maglev_backend *b,
 			b[i % n].out = 1;
 		t0 = now_ms();
 		if (repatch) {
-			memcpy(table, base, (size_t)m * sizeof(*table));
-			err = xlb_maglev_repatch_in(&keep, b, n, m, table, &fp);
+			err = xlb_maglev_repatch_in(&keep, b, n, m, base, table,
+						    &fp);
 		} else {
 			err = xlb_maglev_build_in(&keep, b, n, m, table, &fp);
 		}

@@ -682,12 +682,16 @@ static void check_out(struct xlb_maglev_backend *b, unsigned int n,
 	assert_non_null(cnt);
 	assert_int_equal(xlb_maglev_build(b, n, M_DEF, base, NULL), 0);
 	memcpy(step, base, M_DEF * sizeof(*step));
-	/* Out one at a time, in reverse, each a repatch of the last. */
+	/* Out one at a time, in reverse, each a repatch of the last: in
+	 * place, or into another table (xlbd's spare half) and back. */
 	for (j = k; j-- > 0;) {
 		b[outs[j]].out = 1;
 		assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, step,
+						       j % 2 ? step : t,
 						       &fp_step),
 				 0);
+		if (!(j % 2))
+			memcpy(step, t, M_DEF * sizeof(*step));
 	}
 	assert_int_equal(xlb_maglev_build(b, n, M_DEF, t, &fp), 0);
 	assert_memory_equal(t, step, M_DEF * sizeof(*t));
@@ -797,16 +801,16 @@ static void test_repatch_refuses(void **state)
 	b[4].out = 1;
 	b[7].weight = 0; /* drained: it held slots, now it may not */
 	memcpy(copy, t, M_DEF * sizeof(*t));
-	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, t, NULL),
+	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, t, t, NULL),
 			 -EINVAL);
 	assert_memory_equal(t, copy, M_DEF * sizeof(*t));
 	b[7].weight = 1;
 	t[M_DEF - 1] = 4242; /* no such id */
 	memcpy(copy, t, M_DEF * sizeof(*t));
-	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, t, NULL),
+	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, M_DEF, t, t, NULL),
 			 -EINVAL);
 	assert_memory_equal(t, copy, M_DEF * sizeof(*t));
-	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, 65536, t, NULL),
+	assert_int_equal(xlb_maglev_repatch_in(&keep, b, n, 65536, t, t, NULL),
 			 -EINVAL);
 	xlb_maglev_mem_free(&keep);
 	free(copy);

@@ -189,13 +189,14 @@ void xlb_dp_rings_close(struct xlb_dp *dp)
 
 /*
  * v's Maglev table into the builder's; its fingerprint and slot counts.
- * With patch set, the ring in force holds v's table with fewer backends
- * out (changes.h: patch_from): that table, patched, when it reads as
- * one. Rings are built by several threads at once: each touches only
- * what is v's (its id's entries, its backends' ids), and its own builder.
+ * With patch set, the ring's half in force holds v's table with fewer
+ * backends out (changes.h: patch_from): that table is patched straight
+ * into the spare half (*in_place), when it reads as one. Rings are built
+ * by several threads at once: each touches only what is v's (its id's
+ * entries, its backends' ids), and its own builder.
  */
 static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
-		       bool patch, struct xlb_dp_builder *bd,
+		       bool patch, struct xlb_dp_builder *bd, bool *in_place,
 		       struct xlb_err *err)
 {
 	__u32 *table = bd->table;
@@ -213,11 +214,19 @@ static int build_table(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 		mb[i].addr = v->backends[i].addr;
 		mb[i].family = v->backends[i].family;
 	}
+	*in_place = false;
 	if (patch) {
-		xlb_ring_read(&dp->ring[v->vip_id].h, table);
+		struct xlb_ring_halves *h = &dp->ring[v->vip_id].h;
+		__u32 *spare = xlb_ring_spare(h, dp->grace);
+
 		ret = xlb_maglev_repatch_in(&bd->mg, mb, v->n_backends,
-					    v->ring_size, table, &fp);
-		bd->patched += !ret;
+					    v->ring_size, xlb_ring_in_force(h),
+					    spare, &fp);
+		if (!ret) {
+			table = spare;
+			*in_place = true;
+			bd->patched++;
+		}
 	}
 	/* Not a table of this set after all (refused, table untouched):
 	 * built, as any other. */
@@ -287,16 +296,21 @@ static int build_ring(struct xlb_dp *dp, const struct xlb_vip_cfg *v,
 {
 	struct xlb_dp_ring *r = &dp->ring[v->vip_id];
 	bool held = r->h.mem && r->h.size == v->ring_size && !r->fresh;
+	bool in_place;
 	int ret;
 
-	ret = build_table(dp, v, patch && held, bd, err);
+	ret = build_table(dp, v, patch && held, bd, &in_place, err);
 	if (ret)
 		return ret;
 	if (!held) {
 		ret = new_ring(dp, v, bd->table, err);
 		return ret ? ret : 1;
 	}
-	xlb_ring_write_spare(&r->h, dp->grace, bd->table);
+	if (in_place)
+		/* Written before the flip that publishes it. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else
+		xlb_ring_write_spare(&r->h, dp->grace, bd->table);
 	r->staged = 1;
 	return 0;
 }

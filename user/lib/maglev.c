@@ -1168,12 +1168,12 @@ int xlb_maglev_build_in(struct xlb_maglev_mem *keep,
 
 int xlb_maglev_repatch_in(struct xlb_maglev_mem *keep,
 			  const struct xlb_maglev_backend *b, size_t n, __u32 m,
-			  __u32 *table, __u64 *fingerprint)
+			  const __u32 *from, __u32 *table, __u64 *fingerprint)
 {
 	struct mg_work w;
 	__u16 *rank_of, *slot;
 	size_t i, nact;
-	int err = mg_check(b, n, m, table);
+	int err = from ? mg_check(b, n, m, table) : -EINVAL;
 
 	for (i = 0; !err && i < n; i++)
 		if (b[i].id >= XLB_MAX_BACKENDS)
@@ -1197,9 +1197,9 @@ int xlb_maglev_repatch_in(struct xlb_maglev_mem *keep,
 	for (i = 0; i < nact; i++)
 		rank_of[w.ids[i]] = i;
 	for (__u32 s = 0; s < m; s++) {
-		if (table[s] >= XLB_MAX_BACKENDS || rank_of[table[s]] == 0xffff)
+		if (from[s] >= XLB_MAX_BACKENDS || rank_of[from[s]] == 0xffff)
 			return -EINVAL;
-		slot[s] = rank_of[table[s]];
+		slot[s] = rank_of[from[s]];
 	}
 	mg_finish_table(&w, nact, m, table, fingerprint);
 	return 0;

@@ -74,19 +74,21 @@ int xlb_maglev_build_in(struct xlb_maglev_mem *keep,
 
 /*
  * The table for b from the table for the same set with fewer backends
- * out: table holds what xlb_maglev_build made of b with some of the
+ * out: `from` holds what xlb_maglev_build made of b with some of the
  * backends now out not yet out (ids, addresses, families and weights the
- * same), and is rewritten into what it makes of b, with its fingerprint.
+ * same); table gets what it makes of b, with its fingerprint (table may
+ * be `from`, or another array: a ring's spare half, from its half in
+ * force).
  * Only the slots of backends now out are looked at again, so this costs
  * a pass over the table instead of a fill: what a health check failing
  * costs. Every id of b must be below XLB_MAX_BACKENDS. -EINVAL as for
- * xlb_maglev_build, and when a slot holds an id not in b or that no
- * backend of weight > 0 holds (then the table is left as it was, and
+ * xlb_maglev_build, and when a slot of `from` holds an id not in b or
+ * that no backend of weight > 0 holds (then table is left untouched, and
  * the caller builds it); -ENOMEM.
  */
 int xlb_maglev_repatch_in(struct xlb_maglev_mem *keep,
 			  const struct xlb_maglev_backend *b, size_t n, __u32 m,
-			  __u32 *table, __u64 *fingerprint);
+			  const __u32 *from, __u32 *table, __u64 *fingerprint);
 void xlb_maglev_mem_free(struct xlb_maglev_mem *keep);
 
 #endif /* XLB_MAGLEV_H */

@@ -155,12 +155,19 @@ static void write_half(struct xlb_ring_halves *r, __u8 half, const __u32 *table)
 	       (size_t)r->size * sizeof(*table));
 }
 
-void xlb_ring_read(const struct xlb_ring_halves *r, __u32 *table)
+const __u32 *xlb_ring_in_force(const struct xlb_ring_halves *r)
 {
 	const struct xlb_ring_elem *e = r->mem;
 
-	memcpy(table, &e[xlb_ring_elem(r->size, r->half, 0)],
-	       (size_t)r->size * sizeof(*table));
+	return e[xlb_ring_elem(r->size, r->half, 0)].id;
+}
+
+__u32 *xlb_ring_spare(struct xlb_ring_halves *r, struct xlb_grace *g)
+{
+	struct xlb_ring_elem *e = r->mem;
+
+	xlb_grace_wait(g, r->retired);
+	return e[xlb_ring_elem(r->size, !r->half, 0)].id;
 }
 
 void xlb_ring_write_spare(struct xlb_ring_halves *r, struct xlb_grace *g,

@@ -55,8 +55,14 @@ struct xlb_ring_halves {
 	__u64 retired; /* ticket of the flip that retired the spare half */
 };
 
-/* Copies r's half in force (size slots) into table. */
-void xlb_ring_read(const struct xlb_ring_halves *r, __u32 *table);
+/* r's half in force, its size slots (read only: packets read them). */
+const __u32 *xlb_ring_in_force(const struct xlb_ring_halves *r);
+/*
+ * r's spare half, its size slots, to be written in place once the grace
+ * of the flip that retired it is over (this waits for it). The caller
+ * then flips as after xlb_ring_write_spare().
+ */
+__u32 *xlb_ring_spare(struct xlb_ring_halves *r, struct xlb_grace *g);
 
 /*
  * Writes table (size slots) into r's spare half, after waiting for the
