@@ -325,6 +325,7 @@ static void purge_flows(struct xlb_dp *dp, __u32 id)
 struct id_search {
 	__u32 *reuse; /* ids used before and free now, ascending */
 	__u32 n_reuse;
+	bool listed; /* reuse[] made (at the first id wanted) */
 	__u32 fresh; /* no id below it is free and never used */
 };
 
@@ -335,6 +336,14 @@ static __u32 alloc_backend_id(struct xlb_dp *dp, const bool *taken,
 {
 	__u32 id;
 
+	/* Only an apply that needs an id reads every id's owner: an edit
+	 * of weights or states needs none. */
+	if (!s->listed) {
+		for (id = 1; id < XLB_MAX_BACKENDS; id++)
+			if (!taken[id] && dp->owner[id].ever_used)
+				s->reuse[s->n_reuse++] = id;
+		s->listed = true;
+	}
 	/* The same pair again: its flows are right to point at it. */
 	for (__u32 i = 0; i < s->n_reuse; i++) {
 		id = s->reuse[i];
@@ -377,8 +386,8 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 			v->vip_id = c->vip_id;
 		for (size_t j = 0; c && j < v->n_backends; j++) {
 			b = &v->backends[j];
-			cb = xlb_vip_backend(c, &b->addr, b->family);
-			if (!b->id && cb)
+			if (!b->id &&
+			    (cb = xlb_vip_backend(c, &b->addr, b->family)))
 				b->id = cb->id;
 		}
 	}
@@ -394,9 +403,6 @@ int xlb_dp_assign_ids(struct xlb_dp *dp, const struct xlb_model *cur,
 			taken[next->vips[i].backends[j].id] = true;
 	}
 	vip_taken[0] = taken[0] = true;
-	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
-		if (!taken[id] && dp->owner[id].ever_used)
-			reuse[s.n_reuse++] = id;
 
 	for (size_t i = 0; i < next->n_vips; i++) {
 		v = &next->vips[i];
