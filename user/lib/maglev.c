@@ -29,6 +29,7 @@
  * fill (xlb_maglev_repatch_in).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -684,9 +685,9 @@ struct mg_work {
 	__u32 *up;
 	__u16 *rank_of;
 	/* mg_patch_slots': a chunk's slots, best draws and backends, the
-	 * slots' own hashes; the log table. */
+	 * slots' own hashes. */
 	__u32 *patch_at, *patch_who;
-	__u64 *patch_best, *patch_mix, *log2t;
+	__u64 *patch_best, *patch_mix;
 	struct mg_fill fill;
 	struct mg_class *cls;
 	unsigned __int128 *heap; /* class step times, see mg_clock */
@@ -724,8 +725,6 @@ static int mg_work_alloc(struct mg_work *w, struct xlb_maglev_mem *keep,
 		 mg_sz(MG_PATCH_CHUNK, sizeof(*w->patch_best))},
 		{(void **)&w->patch_mix,
 		 mg_sz(MG_PATCH_CHUNK, sizeof(*w->patch_mix))},
-		{(void **)&w->log2t,
-		 mg_sz((1U << MG_LOG_BITS) + 1, sizeof(*w->log2t))},
 		{(void **)&w->fill.next, mg_sz(n, sizeof(*w->fill.next))},
 		{(void **)&w->fill.skip, mg_sz(n, sizeof(*w->fill.skip))},
 		{(void **)&w->fill.left, mg_sz(n, sizeof(*w->fill.left))},
@@ -937,11 +936,16 @@ static inline __u64 mg_draw(__u64 h, __u64 slot_mix)
 /*
  * log2(1 + i / 2^MG_LOG_BITS) in Q32 for i = 0..2^MG_LOG_BITS, by the
  * bit-by-bit method: integers only, so every host has the same table
- * (its interpolation errs by under 3e-6).
+ * (its interpolation errs by under 3e-6). Made once, at the first
+ * weighted patch (mg_log_once).
  */
+static __u64 mg_log2t[(1U << MG_LOG_BITS) + 1];
+static pthread_once_t mg_log_once = PTHREAD_ONCE_INIT;
 
-static void mg_log_table(__u64 *t)
+static void mg_log_table(void)
 {
+	__u64 *t = mg_log2t;
+
 	for (__u32 i = 0; i < (1U << MG_LOG_BITS); i++) {
 		/* 1 + i / 256 in Q62 */
 		__u64 x = (1ULL << 62) + ((__u64)i << (62 - MG_LOG_BITS)),
@@ -983,7 +987,7 @@ static void mg_patch_slots(struct mg_work *w, __u32 nup, __u32 m, bool equal)
 	__u64 *best = w->patch_best, *mix = w->patch_mix, d, h, wj;
 
 	if (!equal)
-		mg_log_table(w->log2t);
+		pthread_once(&mg_log_once, mg_log_table);
 	while (s < m) {
 		for (np = 0; s < m && np < MG_PATCH_CHUNK; s++)
 			if (w->out[slot[s]])
@@ -1005,7 +1009,7 @@ static void mg_patch_slots(struct mg_work *w, __u32 nup, __u32 m, bool equal)
 					best[p] = d > best[p] ? d : best[p];
 					continue;
 				}
-				d = mg_neglog(d | 1, w->log2t);
+				d = mg_neglog(d | 1, mg_log2t);
 				/* d / wj < best / w(who): cross-multiplied,
 				 * below 2^39 * 2^32 each. */
 				if ((unsigned __int128)d *
@@ -1149,25 +1153,40 @@ static void mg_finish_table(struct mg_work *w, size_t nact, __u32 m,
 		mg_output(w, nact, m, table, fingerprint, patched);
 }
 
+/*
+ * What a build and a repatch begin with, once their arguments are
+ * checked: the working memory, the backends in address order and
+ * seeded. *nact 0: none has weight, every slot is empty (written).
+ */
+static int mg_begin(struct mg_work *w, struct xlb_maglev_mem *keep,
+		    const struct xlb_maglev_backend *b, size_t n, __u32 m,
+		    __u32 *table, __u64 *fingerprint, size_t *nact)
+{
+	int err = mg_work_alloc(w, keep, n, m);
+
+	if (!err)
+		err = mg_load(w, b, n, nact);
+	if (err)
+		return err;
+	if (*nact)
+		mg_seed(w, b, *nact, m);
+	else
+		mg_none(m, table, fingerprint);
+	return 0;
+}
+
 int xlb_maglev_build_in(struct xlb_maglev_mem *keep,
 			const struct xlb_maglev_backend *b, size_t n, __u32 m,
 			__u32 *table, __u64 *fingerprint)
 {
 	struct mg_work w;
-	size_t nact;
+	size_t nact = 0;
 	int err = mg_check(b, n, m, table);
 
 	if (!err)
-		err = mg_work_alloc(&w, keep, n, m);
-	if (!err)
-		err = mg_load(&w, b, n, &nact);
-	if (err)
+		err = mg_begin(&w, keep, b, n, m, table, fingerprint, &nact);
+	if (err || !nact)
 		return err;
-	if (!nact) {
-		mg_none(m, table, fingerprint);
-		return 0;
-	}
-	mg_seed(&w, b, nact, m);
 	mg_fill(&w, mg_order(&w, nact), m);
 	mg_finish_table(&w, nact, m, table, fingerprint);
 	return 0;
@@ -1179,23 +1198,16 @@ int xlb_maglev_repatch_in(struct xlb_maglev_mem *keep,
 {
 	struct mg_work w;
 	__u16 *rank_of, *slot;
-	size_t i, nact;
+	size_t i, nact = 0;
 	int err = from ? mg_check(b, n, m, table) : -EINVAL;
 
 	for (i = 0; !err && i < n; i++)
 		if (b[i].id >= XLB_MAX_BACKENDS)
 			err = -EINVAL;
 	if (!err)
-		err = mg_work_alloc(&w, keep, n, m);
-	if (!err)
-		err = mg_load(&w, b, n, &nact);
-	if (err)
+		err = mg_begin(&w, keep, b, n, m, table, fingerprint, &nact);
+	if (err || !nact)
 		return err;
-	if (!nact) {
-		mg_none(m, table, fingerprint);
-		return 0;
-	}
-	mg_seed(&w, b, nact, m);
 	/* The table as ranks, as the fill leaves it; an id that no
 	 * backend of weight > 0 has: not a table of this set. */
 	rank_of = w.rank_of;
