@@ -147,34 +147,33 @@ __u64 xlb_grace_count(struct xlb_grace *g)
 }
 
 /* A half's slots are consecutive words from its first element on. */
-static void write_half(struct xlb_ring_halves *r, __u8 half, const __u32 *table)
+static __u32 *half_slots(const struct xlb_ring_halves *r, __u8 half)
 {
 	struct xlb_ring_elem *e = r->mem;
 
-	memcpy(&e[xlb_ring_elem(r->size, half, 0)], table,
-	       (size_t)r->size * sizeof(*table));
+	return e[xlb_ring_elem(r->size, half, 0)].id;
+}
+
+static void write_half(struct xlb_ring_halves *r, __u8 half, const __u32 *table)
+{
+	memcpy(half_slots(r, half), table, (size_t)r->size * sizeof(*table));
 }
 
 const __u32 *xlb_ring_in_force(const struct xlb_ring_halves *r)
 {
-	const struct xlb_ring_elem *e = r->mem;
-
-	return e[xlb_ring_elem(r->size, r->half, 0)].id;
+	return half_slots(r, r->half);
 }
 
 __u32 *xlb_ring_spare(struct xlb_ring_halves *r, struct xlb_grace *g)
 {
-	struct xlb_ring_elem *e = r->mem;
-
 	xlb_grace_wait(g, r->retired);
-	return e[xlb_ring_elem(r->size, !r->half, 0)].id;
+	return half_slots(r, !r->half);
 }
 
 void xlb_ring_write_spare(struct xlb_ring_halves *r, struct xlb_grace *g,
 			  const __u32 *table)
 {
-	xlb_grace_wait(g, r->retired);
-	write_half(r, !r->half, table);
+	memcpy(xlb_ring_spare(r, g), table, (size_t)r->size * sizeof(*table));
 	/* The table before the flip that publishes it (the flip is a
 	 * syscall, but say so where it matters). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
