@@ -481,13 +481,7 @@ static void syncer_free(struct journal_syncer *y)
 {
 	if (!y)
 		return;
-	pthread_mutex_lock(&y->lock);
-	y->stop = true;
-	pthread_cond_broadcast(&y->cond);
-	pthread_mutex_unlock(&y->lock);
-	pthread_join(y->thread, NULL);
-	pthread_mutex_destroy(&y->lock);
-	pthread_cond_destroy(&y->cond);
+	xlb_thread_stop(y->thread, &y->lock, &y->cond, &y->stop);
 	free(y);
 }
 
@@ -555,6 +549,15 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
+/* A record's write or sync failed (ret): it is cut back, err says so. */
+static int append_failed(struct xlb_journal *j, int ret, struct xlb_err *err)
+{
+	/* A torn record must not stay in front of the next one. */
+	xlb_err_set(err, "cannot write the journal: %s%s", strerror(-ret),
+		    cut(j, j->size) ? " (and cannot cut it back)" : "");
+	return ret;
+}
+
 /*
  * Writes the record of cur -> next; *n its bytes (0: nothing to write).
  * On failure nothing of it stays.
@@ -590,14 +593,10 @@ static int append_write(struct xlb_journal *j, const struct xlb_model *cur,
 		goto out;
 	}
 	ret = write_all(j->fd, line, len);
-	if (ret) {
-		/* A torn record must not stay in front of the next one. */
-		xlb_err_set(err, "cannot write the journal: %s%s",
-			    strerror(-ret),
-			    cut(j, j->size) ? " (and cannot cut it back)" : "");
-		goto out;
-	}
-	*n = len;
+	if (ret)
+		append_failed(j, ret, err);
+	else
+		*n = len;
 
 out:
 	free(line);
@@ -610,12 +609,8 @@ out:
 static int append_done(struct xlb_journal *j, size_t n, int ret,
 		       struct xlb_err *err)
 {
-	if (ret) {
-		xlb_err_set(err, "cannot write the journal: %s%s",
-			    strerror(-ret),
-			    cut(j, j->size) ? " (and cannot cut it back)" : "");
-		return ret;
-	}
+	if (ret)
+		return append_failed(j, ret, err);
 	j->size += n;
 	j->records++;
 	j->seq++;

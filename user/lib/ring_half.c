@@ -85,13 +85,7 @@ void xlb_grace_free(struct xlb_grace *g)
 {
 	if (!g)
 		return;
-	pthread_mutex_lock(&g->lock);
-	g->stop = true;
-	pthread_cond_broadcast(&g->cond);
-	pthread_mutex_unlock(&g->lock);
-	pthread_join(g->thread, NULL);
-	pthread_cond_destroy(&g->cond);
-	pthread_mutex_destroy(&g->lock);
+	xlb_thread_stop(g->thread, &g->lock, &g->cond, &g->stop);
 	free(g);
 }
 

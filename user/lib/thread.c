@@ -16,3 +16,15 @@ int xlb_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
+
+void xlb_thread_stop(pthread_t t, pthread_mutex_t *lock, pthread_cond_t *cond,
+		     bool *stop)
+{
+	pthread_mutex_lock(lock);
+	*stop = true;
+	pthread_cond_broadcast(cond);
+	pthread_mutex_unlock(lock);
+	pthread_join(t, NULL);
+	pthread_cond_destroy(cond);
+	pthread_mutex_destroy(lock);
+}
