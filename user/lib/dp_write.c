@@ -400,12 +400,17 @@ int xlb_dp_apply_gated(struct xlb_dp *dp, const struct xlb_model *cur,
 	 * before the gate: the rings (unseen until the VIPs' flip), the
 	 * gate, then the backends.
 	 */
-	ret = gate ? write_rings(dp, &cs, err)
-		   : write_front(dp, next, &cs, err);
-	if (!ret)
-		ret = gate ? gate(ctx, err) : write_rings(dp, &cs, err);
-	if (!ret && gate)
+	if (gate) {
+		ret = write_rings(dp, &cs, err);
+		if (!ret)
+			ret = gate(ctx, err);
+		if (!ret)
+			ret = write_front(dp, next, &cs, err);
+	} else {
 		ret = write_front(dp, next, &cs, err);
+		if (!ret)
+			ret = write_rings(dp, &cs, err);
+	}
 	if (ret) {
 		xlb_dp_rings_abort(dp, false);
 		goto out_changes;
