@@ -82,18 +82,20 @@ static const __u64 class_min[] = {XLB_BALANCE_MIN_BYTES,
 /*
  * The correction in force moves when the loop's has moved by more than
  * the hysteresis (each move rebuilds the ring), or exactly back to 1 when
- * forced (stale).
+ * forced (stale). b's fb_set is raised: a sync reads its share record.
  */
-static void put_in_force(struct xlb_share *sh, const struct xlb_vip_cfg *v,
+static void put_in_force(struct xlb_policy *p, const struct xlb_vip_cfg *v,
 			 const struct xlb_backend_cfg *b, const char *why,
 			 bool force, xlb_policy_log_fn log, void *ctx,
 			 bool *changed)
 {
+	struct xlb_share *sh = &p->share[b->id];
 	char vs[XLB_VIP_STRLEN], as[XLB_ADDR_STRLEN], msg[256];
 	double want = 0, cur = sh->corr_pm ? sh->corr_pm : XLB_PM;
 	int k = 0;
 	__u16 pm;
 
+	p->fb_set[b->id] = 1;
 	for (int c = 0; c < XLB_CLASS_MAX; c++)
 		if (v->balance & (1u << c)) {
 			want += sh->corr[c] ? sh->corr[c] : 1;
@@ -126,10 +128,9 @@ static void balance_stale(struct xlb_policy *p, const struct xlb_vip_cfg *v,
 
 		for (int c = 0; c < XLB_CLASS_MAX; c++)
 			sh->corr[c] = 1;
-		put_in_force(sh, v, &v->backends[j],
+		put_in_force(p, v, &v->backends[j],
 			     "stale: too little traffic to measure", true, log,
 			     ctx, changed);
-		p->fb_set[v->backends[j].id] = 1;
 	}
 }
 
@@ -211,9 +212,8 @@ static void window_apply(struct xlb_policy *p, const struct xlb_vip_cfg *v,
 		sh->target = t[j];
 		snprintf(why, sizeof(why), "%s share %.1f%%, target %.1f%%",
 			 class_names[k], 100 * sh->share[k], 100 * t[j]);
-		put_in_force(sh, v, &v->backends[j], why, false, log, ctx,
+		put_in_force(p, v, &v->backends[j], why, false, log, ctx,
 			     changed);
-		p->fb_set[v->backends[j].id] = 1;
 	}
 }
 
