@@ -188,7 +188,6 @@ t_restart_replaces_older_program() {
 	[ "$n" = 30 ] || fail "after the replacement $n of 30 new connections answered: $got"
 }
 
-
 # An xlbd killed between the two updates of a flip leaves vip_info and
 # the vips entry naming different halves: packets read either, so the
 # restarted xlbd must not write into either; it swaps a new ring in, and

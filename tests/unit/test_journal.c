@@ -182,6 +182,16 @@ static void assert_replays_to(size_t want, struct xlb_journal_replay *r)
 	xlb_model_free(&expect);
 }
 
+/* The journal replays to docs[want], all of its records, no torn tail. */
+static void assert_replays_whole(size_t want)
+{
+	struct xlb_journal_replay r;
+
+	assert_replays_to(want, &r);
+	assert_int_equal(r.applied, want);
+	assert_false(r.torn);
+}
+
 static off_t file_size(const char *path)
 {
 	struct stat st;
@@ -408,7 +418,6 @@ static void test_failed_append_and_undo(void **st)
 {
 	struct xlb_journal *j = journal_upto(1);
 	struct xlb_err err = {{0}};
-	struct xlb_journal_replay r;
 	struct rlimit rl, small;
 	struct xlb_model a, b;
 	off_t size = file_size(jpath);
@@ -439,9 +448,7 @@ static void test_failed_append_and_undo(void **st)
 
 	assert_int_equal(xlb_journal_append(j, &a, &b, &err), 0);
 	xlb_journal_close(j);
-	assert_replays_to(2, &r);
-	assert_int_equal(r.applied, 2);
-	assert_false(r.torn);
+	assert_replays_whole(2);
 	xlb_model_free(&a);
 	xlb_model_free(&b);
 }
@@ -456,7 +463,6 @@ static void test_append_in_two_halves(void **st)
 {
 	struct xlb_journal *j = journal_upto(1);
 	struct xlb_err err = {{0}};
-	struct xlb_journal_replay r;
 	struct xlb_model a, b;
 	off_t size = file_size(jpath);
 
@@ -486,9 +492,7 @@ static void test_append_in_two_halves(void **st)
 	/* A finish with nothing started is nothing. */
 	assert_int_equal(xlb_journal_append_finish(j, &err), 0);
 	xlb_journal_close(j);
-	assert_replays_to(2, &r);
-	assert_int_equal(r.applied, 2);
-	assert_false(r.torn);
+	assert_replays_whole(2);
 	xlb_model_free(&a);
 	xlb_model_free(&b);
 }
